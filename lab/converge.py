@@ -1,0 +1,174 @@
+"""Observed vs expected: the comparison every lab check ends in.
+
+A lab is converged when every node's kernel FIB holds exactly the next hops and
+weights the oracle predicts, and every planned BGP session is Established.  On
+timeout the report says, per node and prefix, what was expected and what was
+seen, plus the daemon log tail: enough to debug without re-running.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from bgp.oracle import NONE, Failures, NextHop, expected_routes
+from bgp.render import sessions
+
+from .errors import LabError
+from .observers.fib import FibHop, FibReader
+from .observers.frr import bgp_sessions, log_tail, many
+from .plan import Plan
+from .state import LabPaths
+
+WEIGHT_TOLERANCE = 1   # FRR truncates bw*100/sum; allow one unit either way
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    node: str
+    prefix: str
+    expected: tuple[tuple[str, int], ...]     # (ifname, weight)
+    observed: tuple[tuple[str, int], ...]
+
+    def __str__(self) -> str:
+        fmt = lambda hs: ", ".join(f"{i} w{w}" for i, w in hs) or "(no route)"  # noqa: E731
+        return f"{self.node} {self.prefix}: expected [{fmt(self.expected)}] observed [{fmt(self.observed)}]"
+
+
+def _hops_match(exp: tuple[tuple[str, int], ...], obs: tuple[tuple[str, int], ...]) -> bool:
+    if [i for i, _ in exp] != [i for i, _ in obs]:
+        return False
+    return all(abs(a - b) <= WEIGHT_TOLERANCE for (_, a), (_, b) in zip(exp, obs))
+
+
+def _key_expected(hops: list[NextHop]) -> tuple[tuple[str, int], ...]:
+    if len(hops) == 1:
+        return ((hops[0].ifname, 100),)
+    return tuple(sorted((h.ifname, h.weight) for h in hops))
+
+
+def _key_observed(hops: list[FibHop]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted((h.ifname, h.weight) for h in hops))
+
+
+def fib_mismatches(plan: Plan, expected: dict[str, dict[str, list[NextHop]]], reader: FibReader,
+                   nodes: list[str] | None = None) -> list[Mismatch]:
+    out: list[Mismatch] = []
+    for node in nodes or list(expected):
+        observed = reader.read(node, plan.address_families)
+        exp = expected.get(node, {})
+        for prefix in sorted(set(exp) | set(observed)):
+            e = _key_expected(exp[prefix]) if prefix in exp else ()
+            o = _key_observed(observed[prefix]) if prefix in observed else ()
+            if not _hops_match(e, o):
+                out.append(Mismatch(node, prefix, e, o))
+    return out
+
+
+def session_problems(plan: Plan, paths: LabPaths, nodes: list[str] | None = None,
+                     down_ok: set[str] | None = None) -> list[str]:
+    """Planned sessions not Established, as 'node: peer addr (peer, ifname) is State'."""
+    names = nodes or [n.name for n in plan.nodes]
+    states = many(lambda n: _safe_sessions(paths.netns(n)), names)
+    problems = []
+    for n in names:
+        st = states[n]
+        if isinstance(st, str):
+            problems.append(f"{n}: cannot query bgpd: {st}")
+            continue
+        for s in sessions(plan, plan.node(n)):
+            if down_ok and s.peer in down_ok:
+                continue
+            state = st.get(s.addr, "not configured")
+            if state != "Established":
+                problems.append(f"{n}: session to {s.peer} via {s.ifname} ({s.addr}) is {state}")
+    return problems
+
+
+def _safe_sessions(ns: str):
+    try:
+        return bgp_sessions(ns)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised, so one dead node does not hide the rest
+        return str(exc)
+
+
+@dataclass
+class Convergence:
+    seconds: float
+    polls: int
+    mismatches: list[Mismatch] = field(default_factory=list)
+    session_problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches and not self.session_problems
+
+
+def wait_converged(plan: Plan, paths: LabPaths, failures: Failures = NONE, deadline_s: float = 60.0,
+                   on_poll: Callable[[int, int], None] | None = None, check_sessions: bool = True,
+                   poll_s: float = 0.05) -> Convergence:
+    """Poll every FIB until it equals the oracle, then confirm sessions; never raises on timeout."""
+    expected = expected_routes(plan, failures)
+    live = [n.name for n in plan.nodes if n.name not in failures.nodes]
+    start = time.monotonic()
+    end = start + deadline_s
+    polls = 0
+    with FibReader({n: paths.netns(n) for n in live}) as reader:
+        pending = list(live)
+        mism: list[Mismatch] = []
+        while True:
+            polls += 1
+            mism = fib_mismatches(plan, expected, reader, pending)
+            bad = sorted({m.node for m in mism})
+            if on_poll:
+                on_poll(len(live) - len(bad), len(live))
+            if not mism or time.monotonic() >= end:
+                break
+            pending = bad
+            time.sleep(poll_s)
+        if not mism:
+            # a node that converged early may have changed since: one full confirming pass
+            mism = fib_mismatches(plan, expected, reader, live)
+    result = Convergence(time.monotonic() - start, polls, mism)
+    if check_sessions and not mism:
+        down_peers = set(failures.nodes)
+        result.session_problems = [p for p in session_problems(plan, paths, live, down_peers)
+                                   if not _failed_link_session(plan, failures, p)]
+    return result
+
+
+def _failed_link_session(plan: Plan, failures: Failures, problem: str) -> bool:
+    if not failures.links:
+        return False
+    for lid in failures.links:
+        l = plan.links[lid]
+        if f"via {l.a.ifname} " in problem and problem.startswith(l.a.node + ":"):
+            return True
+        if f"via {l.b.ifname} " in problem and problem.startswith(l.b.node + ":"):
+            return True
+    return False
+
+
+def failure_report(plan: Plan, paths: LabPaths, result: Convergence, processes: dict | None = None,
+                   limit: int = 25) -> str:
+    lines = [f"not converged after {result.seconds:.1f}s ({result.polls} polls)"]
+    if processes:
+        dead = [f"{n}/{d}" for n, ds in processes.items() for d, pid in ds.items() if pid is None]
+        if dead:
+            lines.append("daemons not running: " + ", ".join(dead))
+    for m in result.mismatches[:limit]:
+        lines.append("  FIB  " + str(m))
+    if len(result.mismatches) > limit:
+        lines.append(f"  ... and {len(result.mismatches) - limit} more FIB mismatches")
+    for p in result.session_problems[:limit]:
+        lines.append("  BGP  " + p)
+    worst = sorted({m.node for m in result.mismatches} | {p.split(":")[0] for p in result.session_problems})[:3]
+    for n in worst:
+        lines.append(f"--- tail of {paths.log_file(n)} ---")
+        lines.append(log_tail(paths.log_file(n)))
+    return "\n".join(lines)
+
+
+def require_converged(plan: Plan, paths: LabPaths, result: Convergence, processes: dict | None = None) -> None:
+    if not result.ok:
+        raise LabError(failure_report(plan, paths, result, processes))

@@ -1,0 +1,42 @@
+"""FRR's own view (RIB, BGP sessions) through ``vtysh -N <pathspace> ... json``."""
+from __future__ import annotations
+
+import json
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+
+def vtysh(netns: str, command: str, timeout: float = 10.0) -> str:
+    r = subprocess.run(["vtysh", "-N", netns, "-c", command], capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"vtysh -N {netns} -c {command!r}: {(r.stderr or r.stdout).strip()}")
+    return r.stdout
+
+
+def vtysh_json(netns: str, command: str, timeout: float = 10.0):
+    out = vtysh(netns, command, timeout)
+    return json.loads(out) if out.strip() else {}
+
+
+def bgp_sessions(netns: str) -> dict[str, str]:
+    """neighbor address -> state ('Established', 'Active', ...) across address families."""
+    data = vtysh_json(netns, "show bgp summary json")
+    out: dict[str, str] = {}
+    for af in data.values():
+        if isinstance(af, dict):
+            for addr, peer in af.get("peers", {}).items():
+                out[addr] = peer.get("state", "?")
+    return out
+
+
+def many(fn, items, workers: int = 8) -> dict:
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        return dict(zip(items, ex.map(fn, items)))
+
+
+def log_tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return f"(no log at {path})"

@@ -1,0 +1,387 @@
+"""Topology -> plan: every node, wire, address and ASN the lab will build.
+
+Pure and deterministic (same YAML, same plan, byte for byte) so that a plan can
+be reviewed, diffed and unit-tested without root.  The expansion runs as small
+steps in a fixed order, netlab-style: nodes, links, addresses, checks.
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from typing import Iterator, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .errors import TopologyError
+from .model import Topology
+from .topology import LoadedTopology
+
+IFNAME_MAX = 15
+FRR_BANDWIDTH_MAX = 25600  # FRR's 'set extcommunity bandwidth' accepts 1..25600 (we use 1 unit = 1 Gbit/s)
+
+Role = Literal["bag", "stsw", "edge"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Node(Frozen):
+    name: str
+    role: Role
+    region: str
+    fabric: str | None = None
+    bag_plane: int | None = None       # BAG plane of a BAG router; the plane an STSW stripes to
+    spine_plane: int | None = None
+    asn: int
+    router_id: str
+    loopback_v6: str
+    prefixes_v4: tuple[str, ...] = ()
+    prefixes_v6: tuple[str, ...] = ()
+    data_hall: str | None = None
+    power_feed: str | None = None
+    source: str                        # YAML path that produced this node
+
+    @property
+    def originates(self) -> bool:
+        return self.role != "bag"
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        return self.prefixes_v4 + self.prefixes_v6
+
+
+class Endpoint(Frozen):
+    node: str
+    ifname: str
+    ipv4: str   # address/len
+    ipv6: str
+
+
+class Link(Frozen):
+    id: int
+    kind: Literal["uplink", "interbag", "extra"]
+    a: Endpoint
+    b: Endpoint
+    speed_gbps: int
+    bundle: str          # "<a>~<b>": all members between the same two nodes
+    member: int
+    macsec: Literal["required", "optional", "off"] = "off"
+    length_m: int | None = None
+    data_halls: tuple[str, ...] = ()
+    power_feeds: tuple[str, ...] = ()
+    source: str
+
+    def end(self, node: str) -> Endpoint:
+        return self.a if self.a.node == node else self.b
+
+    def peer(self, node: str) -> Endpoint:
+        return self.b if self.a.node == node else self.a
+
+
+class Oversubscription(Frozen):
+    scope: str           # "fabric r1-f1" / "region r1"
+    tier: Literal["L2->BAG", "BAG->BAG"]
+    demand_gbps: int
+    capacity_gbps: int
+
+    @property
+    def ratio(self) -> float | None:
+        return self.demand_gbps / self.capacity_gbps if self.capacity_gbps else None
+
+
+class Plan(Frozen):
+    topology: str
+    source: str
+    address_families: tuple[str, ...]
+    transit_bandwidth: str
+    maximum_paths: int
+    keepalive: int
+    holdtime: int
+    nodes: tuple[Node, ...]
+    links: tuple[Link, ...]
+    oversubscription: tuple[Oversubscription, ...]
+
+    # -- lookups (cheap; plans are small) -------------------------------------------------
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+    def links_of(self, node: str) -> list[Link]:
+        return [l for l in self.links if node in (l.a.node, l.b.node)]
+
+    def prefixes(self, family: str | None = None) -> list[str]:
+        out: list[str] = []
+        for n in self.nodes:
+            if family in (None, "ipv4"):
+                out += n.prefixes_v4
+            if family in (None, "ipv6"):
+                out += n.prefixes_v6
+        return sorted(set(out), key=_prefix_key)
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "Plan":
+        return cls.model_validate_json(text)
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+
+def _prefix_key(p: str):
+    n = ipaddress.ip_network(p)
+    return (n.version, n)
+
+
+# --------------------------------------------------------------------------------------
+class _Builder:
+    def __init__(self, loaded: LoadedTopology):
+        self.loaded = loaded
+        self.t: Topology = loaded.model
+        self.nodes: dict[str, dict] = {}
+        self.links: list[dict] = []
+        self._fabric_prefixes: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def err(self, parts, reason) -> TopologyError:
+        return self.loaded.error(parts, reason)
+
+    # step 1: nodes ------------------------------------------------------------------
+    def add_node(self, parts, **kw):
+        if kw["name"] in self.nodes:
+            raise self.err(parts, f"node name {kw['name']!r} is produced twice")
+        kw["source"] = _fmt(parts)
+        self.nodes[kw["name"]] = kw
+
+    def expand_nodes(self):
+        t = self.t
+        seen_regions: set[str] = set()
+        fabric_index = 0
+        fabric_names: set[str] = set()
+        for ri, region in enumerate(t.regions):
+            rp = ["regions", ri]
+            if region.name in seen_regions:
+                raise self.err(rp + ["name"], f"region {region.name!r} is defined twice")
+            seen_regions.add(region.name)
+            for p in range(1, region.bag.planes + 1):
+                self.add_node(rp + ["bag"], name=f"{region.name}-bag{p}", role="bag", region=region.name,
+                              bag_plane=p, asn=t.asn.bag_base + ri,
+                              data_hall=region.bag.label("data_halls", p),
+                              power_feed=region.bag.label("power_feeds", p))
+            for fi, fab in enumerate(region.fabrics):
+                fp = rp + ["fabrics", fi]
+                if (region.name, fab.name) in fabric_names:
+                    raise self.err(fp + ["name"], f"fabric {fab.name!r} is defined twice in region {region.name}")
+                fabric_names.add((region.name, fab.name))
+                asn = t.asn.fabric_base + fabric_index
+                fabric_index += 1
+                common = dict(region=region.name, fabric=fab.name, asn=asn, data_hall=fab.data_hall)
+                if fab.kind == "dsf":
+                    self.add_node(fp, name=f"{region.name}-{fab.name}-edge", role="edge",
+                                  power_feed=fab.power_feed if isinstance(fab.power_feed, str) else None, **common)
+                    continue
+                per_plane = fab.stsws_per_plane or region.bag.planes
+                for sp in range(1, fab.spine_planes + 1):
+                    feed = fab.power_feed[sp - 1] if isinstance(fab.power_feed, list) else fab.power_feed
+                    for j in range(1, per_plane + 1):
+                        # plane striping: STSW j of every spine plane meets BAG plane j (mod planes)
+                        self.add_node(fp, name=f"{region.name}-{fab.name}-p{sp}s{j}", role="stsw",
+                                      spine_plane=sp, bag_plane=(j - 1) % region.bag.planes + 1,
+                                      power_feed=feed, **common)
+
+    # step 2: links ------------------------------------------------------------------
+    def add_bundle(self, parts, kind, a, b, count, speed, **extra):
+        for m in range(1, count + 1):
+            self.links.append(dict(parts=parts, kind=kind, a=a, b=b, member=m, speed=speed, **extra))
+
+    def expand_links(self):
+        t = self.t
+        regions = {r.name: (ri, r) for ri, r in enumerate(t.regions)}
+        for ri, region in enumerate(t.regions):
+            for fi, fab in enumerate(region.fabrics):
+                fp = ["regions", ri, "fabrics", fi]
+                for n in self.nodes.values():
+                    if n.get("fabric") != fab.name or n["region"] != region.name:
+                        continue
+                    planes = [n["bag_plane"]] if n["role"] == "stsw" else range(1, region.bag.planes + 1)
+                    for p in planes:
+                        self.add_bundle(fp + ["uplinks_per_bag_plane"], "uplink", n["name"], f"{region.name}-bag{p}",
+                                        fab.uplinks_per_bag_plane, fab.port_speed,
+                                        data_halls=(fab.data_hall,), power_feeds=(n.get("power_feed"),))
+        for ii, ic in enumerate(t.interconnects):
+            ip_ = ["interconnects", ii]
+            for k, rname in enumerate(ic.between):
+                if rname not in regions:
+                    raise self.err(ip_ + ["between", k], f"unknown region {rname!r} (known: {', '.join(regions)})")
+            (ra_i, ra), (rb_i, rb) = regions[ic.between[0]], regions[ic.between[1]]
+            if ra.name == rb.name:
+                raise self.err(ip_ + ["between"], "an interconnect joins two different regions")
+            if ic.mode == "planar":
+                if ra.bag.planes != rb.bag.planes:
+                    raise self.err(ip_ + ["mode"], f"planar needs equal plane counts ({ra.name} has "
+                                   f"{ra.bag.planes}, {rb.name} has {rb.bag.planes}); use spread")
+                pairs = [(p, p) for p in range(1, ra.bag.planes + 1)]
+            else:
+                pairs = [(p, q) for p in range(1, ra.bag.planes + 1) for q in range(1, rb.bag.planes + 1)]
+            counts = {pq: ic.links_per_bundle for pq in pairs}
+            for bi, bo in enumerate(ic.bundles):
+                key = (bo.a_plane, bo.b_plane)
+                if key not in counts:
+                    raise self.err(ip_ + ["bundles", bi], f"plane pair {key} is not wired by {ic.mode} mode")
+                counts[key] = bo.links
+            for (p, q) in pairs:
+                self.add_bundle(ip_, "interbag", f"{ra.name}-bag{p}", f"{rb.name}-bag{q}", counts[(p, q)],
+                                ic.port_speed, macsec=ic.macsec, length_m=ic.length_m,
+                                data_halls=(ic.data_hall,), power_feeds=(ic.power_feed,))
+        for li, el in enumerate(t.links):
+            lp = ["links", li]
+            for end in ("a", "b"):
+                if getattr(el, end) not in self.nodes:
+                    raise self.err(lp + [end], f"unknown node {getattr(el, end)!r}")
+            if el.a == el.b:
+                raise self.err(lp, "a link needs two different nodes")
+            self.add_bundle(lp, "extra", el.a, el.b, el.links, el.port_speed,
+                            data_halls=(el.data_hall,), power_feeds=(el.power_feed,))
+
+    # step 3: addresses, ASNs, interface names -----------------------------------------
+    def assign(self) -> Plan:
+        t = self.t
+        a = t.addressing
+        p2p4 = ipaddress.ip_network(a.p2p_v4).subnets(new_prefix=31)
+        p2p6 = ipaddress.ip_network(a.p2p_v6).subnets(new_prefix=127)
+        lo4 = ipaddress.ip_network(a.loopback_v4).hosts()
+        lo6 = ipaddress.ip_network(a.loopback_v6).hosts()
+        pfx4 = ipaddress.ip_network(a.prefixes_v4).subnets(new_prefix=a.prefix_len_v4)
+        pfx6 = ipaddress.ip_network(a.prefixes_v6).subnets(new_prefix=a.prefix_len_v6)
+        explicit: dict[ipaddress._BaseNetwork, str] = {}
+        for ri, region in enumerate(t.regions):
+            for fi, fab in enumerate(region.fabrics):
+                if isinstance(fab.prefixes, list):
+                    for pi, p in enumerate(fab.prefixes):
+                        net, path = ipaddress.ip_network(p), ["regions", ri, "fabrics", fi, "prefixes", pi]
+                        for other, opath in explicit.items():
+                            if other.version == net.version and other.overlaps(net):
+                                raise self.err(path, f"prefix {net} overlaps {other} at {opath}")
+                        for pool in (a.p2p_v4, a.loopback_v4, a.p2p_v6, a.loopback_v6):
+                            if ipaddress.ip_network(pool).version == net.version and net.overlaps(ipaddress.ip_network(pool)):
+                                raise self.err(path, f"prefix {net} overlaps the address pool {pool}")
+                        explicit[net] = _fmt(path)
+
+        def take(gen, what, parts):
+            for net in gen:
+                if not any(net.version == e.version and net.overlaps(e) for e in explicit):
+                    return net
+            raise self.err(parts, f"the {what} pool is exhausted; widen it under addressing")
+
+        nodes: list[Node] = []
+        for name, n in self.nodes.items():
+            ridx = [r.name for r in t.regions].index(n["region"])
+            v4, v6 = [], []
+            if n["role"] != "bag":
+                fi = [f.name for f in t.regions[ridx].fabrics].index(n["fabric"])
+                fab = t.regions[ridx].fabrics[fi]
+                fp = ["regions", ridx, "fabrics", fi, "prefixes"]
+                fabric_key = (n["region"], n["fabric"])
+                if fabric_key not in self._fabric_prefixes:
+                    if isinstance(fab.prefixes, list):
+                        pv4 = [p for p in fab.prefixes if ipaddress.ip_network(p).version == 4]
+                        pv6 = [p for p in fab.prefixes if ipaddress.ip_network(p).version == 6]
+                    else:
+                        pv4 = [str(take(pfx4, "prefixes_v4", fp)) for _ in range(fab.prefixes)] \
+                            if "ipv4" in t.policy.address_families else []
+                        pv6 = [str(take(pfx6, "prefixes_v6", fp)) for _ in range(fab.prefixes)] \
+                            if "ipv6" in t.policy.address_families else []
+                    self._fabric_prefixes[fabric_key] = (tuple(pv4), tuple(pv6))
+                v4, v6 = self._fabric_prefixes[fabric_key]
+            try:
+                rid, l6 = next(lo4), next(lo6)
+            except StopIteration:
+                raise self.err(["addressing"], "the loopback pool is exhausted") from None
+            nodes.append(Node(name=name, role=n["role"], region=n["region"], fabric=n.get("fabric"),
+                              bag_plane=n.get("bag_plane"), spine_plane=n.get("spine_plane"), asn=n["asn"],
+                              router_id=str(rid), loopback_v6=str(l6), prefixes_v4=tuple(v4), prefixes_v6=tuple(v6),
+                              data_hall=n.get("data_hall"), power_feed=n.get("power_feed"), source=n["source"]))
+
+        by_name = {n.name: n for n in nodes}
+        links: list[Link] = []
+        ifnames: dict[str, set[str]] = {n.name: set() for n in nodes}
+        for i, l in enumerate(self.links):
+            parts = l["parts"]
+            if l["speed"] > FRR_BANDWIDTH_MAX:
+                raise self.err(parts, f"port speed {l['speed']}G exceeds what link-bandwidth can carry ({FRR_BANDWIDTH_MAX}G)")
+            try:
+                s4, s6 = next(p2p4), next(p2p6)
+            except StopIteration:
+                raise self.err(["addressing"], "the point-to-point pool is exhausted; widen p2p_v4/p2p_v6") from None
+            h4, h6 = list(s4), list(s6)
+            ends = []
+            for me, peer, addr4, addr6 in ((l["a"], l["b"], h4[0], h6[0]), (l["b"], l["a"], h4[1], h6[1])):
+                ifname = f"{peer}-{l['member']}"
+                if len(ifname) > IFNAME_MAX:
+                    raise self.err(_path(by_name[peer].source), f"interface name {ifname!r} on {me} is {len(ifname)} "
+                                   f"characters; Linux allows {IFNAME_MAX}: shorten the region/fabric names")
+                if ifname in ifnames[me]:
+                    raise self.err(parts, f"duplicate interface {ifname!r} on {me}: the same two nodes are "
+                                   "linked by two rules; merge them into one bundle")
+                ifnames[me].add(ifname)
+                ends.append(Endpoint(node=me, ifname=ifname, ipv4=f"{addr4}/31", ipv6=f"{addr6}/127"))
+            labels_h = tuple(sorted({x for x in l.get("data_halls", ()) if x} |
+                                    {by_name[e].data_hall for e in (l["a"], l["b"]) if by_name[e].data_hall}))
+            labels_p = tuple(sorted({x for x in l.get("power_feeds", ()) if x} |
+                                    {by_name[e].power_feed for e in (l["a"], l["b"]) if by_name[e].power_feed}))
+            links.append(Link(id=i, kind=l["kind"], a=ends[0], b=ends[1], speed_gbps=l["speed"],
+                              bundle=f"{l['a']}~{l['b']}", member=l["member"], macsec=l.get("macsec", "off"),
+                              length_m=l.get("length_m"), data_halls=labels_h, power_feeds=labels_p,
+                              source=_fmt(parts)))
+        self._check_multipath(nodes, links)
+        return Plan(topology=t.name, source=self.loaded.source, address_families=tuple(t.policy.address_families),
+                    transit_bandwidth=t.policy.transit_bandwidth, maximum_paths=t.policy.maximum_paths,
+                    keepalive=t.policy.keepalive, holdtime=t.policy.holdtime,
+                    nodes=tuple(nodes), links=tuple(links), oversubscription=tuple(_oversub(t, nodes, links)))
+
+    def _check_multipath(self, nodes, links):
+        for n in nodes:
+            width = sum(1 for l in links if n.name in (l.a.node, l.b.node))
+            if n.role == "bag" and width > 255:
+                raise self.err(_path(n.source), f"{n.name} has {width} links; more than the kernel's 256 next hops")
+
+
+def _oversub(t: Topology, nodes: list[Node], links: list[Link]) -> Iterator[Oversubscription]:
+    fabric_of = {n.name: (n.region, n.fabric) for n in nodes if n.fabric}
+    for region in t.regions:
+        region_up = 0
+        for fab in region.fabrics:
+            up = sum(l.speed_gbps for l in links if l.kind == "uplink" and fabric_of.get(l.a.node) == (region.name, fab.name))
+            region_up += up
+            if fab.capacity:
+                yield Oversubscription(scope=f"fabric {region.name}-{fab.name}", tier="L2->BAG",
+                                       demand_gbps=fab.capacity, capacity_gbps=up)
+        bag = {f"{region.name}-bag{p}" for p in range(1, region.bag.planes + 1)}
+        inter = sum(l.speed_gbps for l in links if l.kind == "interbag" and (l.a.node in bag or l.b.node in bag))
+        if inter:
+            yield Oversubscription(scope=f"region {region.name}", tier="BAG->BAG", demand_gbps=region_up, capacity_gbps=inter)
+
+
+def _fmt(parts) -> str:
+    from .errors import format_path
+    return format_path(parts)
+
+
+def _path(source: str) -> list:
+    """Inverse of _fmt for error reporting: 'regions[0].fabrics[1]' -> ['regions', 0, 'fabrics', 1]."""
+    import re
+    out: list = []
+    for name, idx in re.findall(r"([A-Za-z_]+)|\[(\d+)\]", source):
+        out.append(name if name else int(idx))
+    return out
+
+
+def build_plan(loaded: LoadedTopology) -> Plan:
+    b = _Builder(loaded)
+    b.expand_nodes()
+    b.expand_links()
+    return b.assign()

@@ -1,0 +1,209 @@
+"""The embedded runtime: one network namespace per node, veth per member link, FRR per node.
+
+Veths are created directly inside the two node namespaces (``ip link add ... netns A
+type veth peer ... netns B``), so no lab interface ever exists in the host namespace,
+even for a moment, and no lab namespace gets a route or link to the host.
+"""
+from __future__ import annotations
+
+import grp
+import ipaddress
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from pyroute2 import IPRoute
+
+from ..errors import LabError
+from ..plan import Plan
+from ..state import FRR_RUN, STATE_ROOT, LabPaths
+from . import nsutil
+
+FRR_BIN = Path(os.environ.get("BAGLAB_FRR_BIN", "/usr/lib/frr"))
+DAEMONS = ("zebra", "bgpd")
+NODE_SYSCTLS = {
+    "net.ipv4.ip_forward": "1",
+    "net.ipv6.conf.all.forwarding": "1",
+    # addresses must be usable at once: BGP over IPv6 cannot bind a tentative address
+    "net.ipv6.conf.all.accept_dad": "0",
+    "net.ipv6.conf.default.accept_dad": "0",
+    "net.ipv6.conf.default.keep_addr_on_down": "1",
+    # hash on L4 so that flows, not host pairs, spread over UCMP next hops
+    "net.ipv4.fib_multipath_hash_policy": "1",
+    "net.ipv6.fib_multipath_hash_policy": "1",
+    "net.ipv4.conf.all.rp_filter": "0",
+    "net.ipv4.conf.default.rp_filter": "0",
+}
+
+Progress = Callable[[str, int, int], None]   # step, done, total
+
+
+def _noop(step: str, done: int, total: int) -> None:
+    pass
+
+
+@dataclass
+class DownReport:
+    namespaces: int = 0
+    processes: int = 0
+    survivors: list[int] = field(default_factory=list)
+    leftover_ns: list[str] = field(default_factory=list)
+
+
+class NetnsRuntime:
+    name = "netns"
+
+    def __init__(self, paths: LabPaths):
+        self.paths = paths
+
+    # -- prerequisites ------------------------------------------------------------------
+    @staticmethod
+    def check_host() -> None:
+        if os.geteuid() != 0:
+            raise LabError("the netns runtime needs root: run with sudo")
+        missing = [d for d in DAEMONS if not (FRR_BIN / d).exists()]
+        if missing or not shutil.which("vtysh"):
+            raise LabError(f"FRR is not installed ({FRR_BIN}/{missing[0] if missing else 'vtysh'} missing): "
+                           "run 'make deps' or 'apt-get install frr'")
+        if not shutil.which("ip"):
+            raise LabError("iproute2 ('ip') is not installed: run 'make deps'")
+
+    # -- bring-up steps -----------------------------------------------------------------
+    def create_namespaces(self, plan: Plan, progress: Progress = _noop) -> None:
+        names = [self.paths.netns(n.name) for n in plan.nodes]
+        nsutil.ip_batch([f"netns add {n}" for n in names])
+        for i, n in enumerate(names, 1):
+            nsutil.write_sysctls(n, NODE_SYSCTLS)
+            progress("namespaces", i, len(names))
+
+    def create_links(self, plan: Plan, progress: Progress = _noop) -> None:
+        ns = self.paths.netns
+        nsutil.ip_batch([f"link add {l.a.ifname} netns {ns(l.a.node)} type veth peer name {l.b.ifname} "
+                         f"netns {ns(l.b.node)}" for l in plan.links])
+        by_node: dict[str, list[tuple[str, str, str]]] = {n.name: [] for n in plan.nodes}
+        for l in plan.links:
+            for e in (l.a, l.b):
+                by_node[e.node].append((e.ifname, e.ipv4, e.ipv6))
+        for i, node in enumerate(plan.nodes, 1):
+            with IPRoute(netns=ns(node.name)) as ipr:
+                idx = {l.get_attr("IFLA_IFNAME"): l["index"] for l in ipr.get_links()}
+                lo_addrs = [(node.router_id, 32), (node.loopback_v6, 128)]
+                # the first address of each originated prefix lives on lo, so probes have a target
+                lo_addrs += [(str(next(ipaddress.ip_network(p).hosts())), ipaddress.ip_network(p).max_prefixlen)
+                             for p in node.prefixes]
+                for addr, plen in lo_addrs:
+                    ipr.addr("add", index=idx["lo"], address=addr, prefixlen=plen)
+                ipr.link("set", index=idx["lo"], state="up")
+                for ifname, a4, a6 in by_node[node.name]:
+                    for a in (a4, a6):
+                        addr, plen = a.split("/")
+                        ipr.addr("add", index=idx[ifname], address=addr, prefixlen=int(plen))
+                    ipr.link("set", index=idx[ifname], state="up")
+            progress("links", i, len(plan.nodes))
+
+    def write_configs(self, plan: Plan, configs: dict[str, str]) -> None:
+        uid, gid = pwd.getpwnam("frr").pw_uid, grp.getgrnam("frr").gr_gid
+        for node in plan.nodes:
+            d = self.paths.node_dir(node.name)
+            d.mkdir(parents=True, exist_ok=True)
+            (d / "frr.conf").write_text(configs[node.name])
+            for p in (d, d / "frr.conf"):
+                os.chown(p, uid, gid)
+            run = self.paths.frr_dir(node.name)
+            run.mkdir(parents=True, exist_ok=True)
+            os.chown(run, uid, gid)
+
+    def _spawn(self, node: str, daemon: str) -> subprocess.Popen:
+        ns = self.paths.netns(node)
+        run = self.paths.frr_dir(node)
+        argv = [str(FRR_BIN / daemon), "-d", "-N", ns, "-P", "0", "-i", str(run / f"{daemon}.pid"),
+                "-f", str(self.paths.node_dir(node) / "frr.conf")]
+        if daemon == "zebra":
+            argv += ["-s", str(64 * 1024 * 1024)]     # netlink buffer: room for large route bursts
+        return subprocess.Popen(argv, preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+    def start_daemons(self, plan: Plan, progress: Progress = _noop, nodes: list[str] | None = None) -> None:
+        names = nodes or [n.name for n in plan.nodes]
+        total = len(names) * len(DAEMONS)
+        done = 0
+        for daemon in DAEMONS:
+            procs = [(n, self._spawn(n, daemon)) for n in names]
+            for n, p in procs:
+                _, err = p.communicate(timeout=30)
+                if p.returncode != 0:
+                    raise LabError(f"{daemon} on {n} failed to start (exit {p.returncode}): {err.decode().strip()}\n"
+                                   f"log: {self.paths.log_file(n)}")
+                done += 1
+                progress("daemons", done, total)
+            if daemon == "zebra":
+                self._wait_sockets(names, "zserv.api")
+
+    def _wait_sockets(self, nodes: list[str], sock: str, deadline_s: float = 20.0) -> None:
+        end = time.monotonic() + deadline_s
+        pending = set(nodes)
+        while pending and time.monotonic() < end:
+            pending = {n for n in pending if not (self.paths.frr_dir(n) / sock).exists()}
+            if pending:
+                time.sleep(0.02)
+        if pending:
+            raise LabError(f"zebra did not open its API socket within {deadline_s:.0f}s on: {', '.join(sorted(pending))}")
+
+    # -- inspection ---------------------------------------------------------------------
+    def processes(self, plan: Plan) -> dict[str, dict[str, int | None]]:
+        """node -> daemon -> pid (None when the daemon is not running)."""
+        by_ns = nsutil.pids_by_netns([self.paths.netns(n.name) for n in plan.nodes])
+        out: dict[str, dict[str, int | None]] = {}
+        for n in plan.nodes:
+            comms = {}
+            for pid in by_ns.get(self.paths.netns(n.name), []):
+                try:
+                    comms[Path(f"/proc/{pid}/comm").read_text().strip()] = pid
+                except OSError:
+                    pass
+            out[n.name] = {d: comms.get(d) for d in DAEMONS}
+        return out
+
+    def exec_argv(self, node: str, argv: list[str]) -> list[str]:
+        ns = self.paths.netns(node)
+        if argv and argv[0] == "vtysh" and "-N" not in argv:
+            argv = ["vtysh", "-N", ns] + argv[1:]
+        return ["ip", "netns", "exec", ns] + argv
+
+    # -- teardown -----------------------------------------------------------------------
+    def down(self) -> DownReport:
+        """Remove everything named after this lab, whether or not its state survived."""
+        prefix = self.paths.ns_prefix
+        rep = DownReport()
+        names = nsutil.list_netns(prefix)
+        pids = {p for ps in nsutil.pids_by_netns(names).values() for p in ps}
+        pids |= set(nsutil.pids_by_cmdline(prefix))
+        rep.processes = len(pids)
+        rep.survivors = nsutil.kill_all(sorted(pids))
+        if names:
+            # deleting a namespace removes its veths, and with them the peer ends
+            r = subprocess.run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in names),
+                               text=True, capture_output=True)
+            del r
+        rep.namespaces = len(names)
+        rep.leftover_ns = nsutil.list_netns(prefix)
+        for d in FRR_RUN.glob(f"{prefix}*"):
+            shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(self.paths.root, ignore_errors=True)
+        return rep
+
+
+def all_labs() -> list[str]:
+    """Lab names that have either a state directory or namespaces on this host."""
+    names = {p.name for p in STATE_ROOT.glob("*") if p.is_dir()} if STATE_ROOT.exists() else set()
+    for ns in nsutil.list_netns("bl_"):
+        parts = ns.split("_")
+        if len(parts) >= 3:
+            names.add(parts[1])
+    return sorted(names)

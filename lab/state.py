@@ -1,0 +1,84 @@
+"""Where a running lab lives, so later commands and pytest can attach to it.
+
+Everything a lab creates is named after the lab (``bl_<lab>_<node>``), so that
+``down`` can find all of it by name even when the state directory is gone or
+the harness was killed before it wrote anything.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import LabError
+from .plan import Plan
+
+STATE_ROOT = Path(os.environ.get("BAGLAB_STATE", "/run/baglab"))
+FRR_RUN = Path("/var/run/frr")
+LAB_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+DEFAULT_LAB = os.environ.get("BAGLAB_NAME", "default")
+
+
+def check_lab_name(name: str) -> str:
+    if not LAB_NAME_RE.match(name):
+        raise LabError(f"lab name {name!r}: use 1-16 lower-case letters, digits or '-', starting with a letter")
+    return name
+
+
+@dataclass(frozen=True)
+class LabPaths:
+    name: str
+
+    @property
+    def root(self) -> Path:
+        return STATE_ROOT / self.name
+
+    @property
+    def plan_file(self) -> Path:
+        return self.root / "plan.json"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.json"
+
+    def node_dir(self, node: str) -> Path:
+        return self.root / "nodes" / node
+
+    @property
+    def ns_prefix(self) -> str:
+        return f"bl_{self.name}_"
+
+    def netns(self, node: str) -> str:
+        return f"{self.ns_prefix}{node}"
+
+    def frr_dir(self, node: str) -> Path:
+        return FRR_RUN / self.netns(node)
+
+    def log_file(self, node: str) -> Path:
+        return self.node_dir(node) / "frr.log"
+
+
+def write_state(paths: LabPaths, **fields) -> None:
+    paths.root.mkdir(parents=True, exist_ok=True)
+    cur = read_state(paths)
+    cur.update(fields)
+    tmp = paths.state_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(cur, indent=1, sort_keys=True))
+    tmp.replace(paths.state_file)
+
+
+def read_state(paths: LabPaths) -> dict:
+    try:
+        return json.loads(paths.state_file.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def load_plan(paths: LabPaths) -> Plan:
+    try:
+        return Plan.from_json(paths.plan_file.read_text())
+    except OSError:
+        raise LabError(f"no lab named {paths.name!r} is running (no {paths.plan_file}); start one with "
+                       f"'baglab up TOPOLOGY --name {paths.name}'") from None
