@@ -17,7 +17,7 @@ from bgp.render import sessions
 from .errors import LabError
 from .observers.fib import FibHop, FibReader
 from .observers.frr import bgp_sessions, log_tail, many
-from .plan import Plan
+from .plan import Plan, prefix_key
 from .state import LabPaths
 
 WEIGHT_TOLERANCE = 1   # FRR truncates bw*100/sum; allow one unit either way
@@ -57,7 +57,7 @@ def fib_mismatches(plan: Plan, expected: dict[str, dict[str, list[NextHop]]], re
     for node in nodes or list(expected):
         observed = reader.read(node, plan.address_families)
         exp = expected.get(node, {})
-        for prefix in sorted(set(exp) | set(observed)):
+        for prefix in sorted(set(exp) | set(observed), key=prefix_key):
             e = _key_expected(exp[prefix]) if prefix in exp else ()
             o = _key_observed(observed[prefix]) if prefix in observed else ()
             if not _hops_match(e, o):

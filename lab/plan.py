@@ -120,7 +120,7 @@ class Plan(Frozen):
                 out += n.prefixes_v4
             if family in (None, "ipv6"):
                 out += n.prefixes_v6
-        return sorted(set(out), key=_prefix_key)
+        return sorted(set(out), key=prefix_key)
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=1, sort_keys=True) + "\n"
@@ -133,7 +133,7 @@ class Plan(Frozen):
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
 
 
-def _prefix_key(p: str):
+def prefix_key(p: str):
     n = ipaddress.ip_network(p)
     return (n.version, n)
 

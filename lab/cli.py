@@ -1,0 +1,209 @@
+"""``baglab``: one obvious command per lab verb (plan, up, down, status, exec, labs)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bgp.oracle import neighbour_shares, expected_routes
+
+from .errors import LabError
+from .plan import build_plan
+from .state import DEFAULT_LAB, LabPaths, check_lab_name, load_plan
+from .topology import load
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Emulate a BAG super-spine design with real FRR routers in network namespaces.")
+out = Console(width=None if sys.stdout.isatty() else 150, emoji=False, highlight=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 150, emoji=False, highlight=False)
+
+NameOpt = typer.Option(DEFAULT_LAB, "--name", "-n", help="lab name; labs with different names coexist")
+
+
+def _lab(name: str) -> LabPaths:
+    return LabPaths(check_lab_name(name))
+
+
+@app.command()
+def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the whole plan as JSON")):
+    """Expand a topology into nodes, links, addresses and ASNs (no root needed)."""
+    p = build_plan(load(topology))
+    if as_json:
+        sys.stdout.write(p.to_json())
+        return
+    roles: dict[str, int] = {}
+    for n in p.nodes:
+        roles[n.role] = roles.get(n.role, 0) + 1
+    out.print(f"[bold]{p.topology}[/] from {p.source}: {len(p.nodes)} routers "
+              f"({', '.join(f'{v} {k}' for k, v in sorted(roles.items()))}), {len(p.links)} links, "
+              f"{len(p.prefixes())} prefixes, {len(p.links) * len(p.address_families)} BGP sessions, plan {p.digest()}")
+    t = Table(title="nodes", show_lines=False)
+    for c in ("node", "role", "ASN", "router-id", "plane", "prefixes", "data hall", "power feed"):
+        t.add_column(c)
+    for n in p.nodes:
+        t.add_row(n.name, n.role, str(n.asn), n.router_id, str(n.bag_plane or ""), " ".join(n.prefixes),
+                  n.data_hall or "", n.power_feed or "")
+    out.print(t)
+    t = Table(title="bundles (port striping)")
+    for c in ("bundle", "kind", "members", "speed", "a: ifname", "b: ifname", "macsec"):
+        t.add_column(c)
+    bundles: dict[str, list] = {}
+    for l in p.links:
+        bundles.setdefault(l.bundle, []).append(l)
+    for b, ls in bundles.items():
+        t.add_row(b, ls[0].kind, str(len(ls)), f"{ls[0].speed_gbps}G", ", ".join(l.a.ifname for l in ls),
+                  ", ".join(l.b.ifname for l in ls), ls[0].macsec)
+    out.print(t)
+    t = Table(title="oversubscription")
+    for c in ("scope", "tier", "demand", "capacity", "ratio"):
+        t.add_column(c)
+    for o in p.oversubscription:
+        t.add_row(o.scope, o.tier, f"{o.demand_gbps / 1000:g}T", f"{o.capacity_gbps / 1000:g}T",
+                  f"{o.ratio:.2f}:1" if o.ratio else "-")
+    out.print(t)
+
+
+@app.command()
+def up(topology: str, name: str = NameOpt,
+       deadline: Optional[float] = typer.Option(None, help="seconds to wait for convergence (default scales with size)"),
+       quiet: bool = typer.Option(False, "--quiet", "-q", help="no status table at the end")):
+    """Build the lab and return once every session is up and every FIB is as designed."""
+    from .build import up as build_up
+
+    paths = _lab(name)
+    with Progress(TextColumn("[bold]{task.description:<12}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=False, disable=not err.is_terminal) as prog:
+        tasks: dict[str, int] = {}
+
+        def step(what: str, done: int, total: int):
+            if what not in tasks:
+                tasks[what] = prog.add_task(what, total=total)
+            prog.update(tasks[what], completed=done, total=total)
+
+        res = build_up(topology, paths.name, progress=step, deadline_s=deadline,
+                       on_poll=lambda ok, total: step("converged", ok, total))
+    verb = "already up" if res.reused else "up"
+    conv = res.convergence
+    err.print(f"lab [bold]{paths.name}[/] ({res.plan.topology}) {verb}: {len(res.plan.nodes)} routers, "
+              f"converged in {conv.seconds:.2f}s" + "".join(f"; {p.name} {p.seconds:.2f}s" for p in res.phases))
+    if not quiet:
+        _status_tables(paths, bag_only=True)
+
+
+@app.command()
+def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help="every baglab lab on this host")):
+    """Remove every namespace, link and process of the lab, even after a crash."""
+    from .runtime.netns import NetnsRuntime, all_labs as _all
+
+    names = _all() if all_labs else [_lab(name).name]
+    failed = False
+    for n in names:
+        rep = NetnsRuntime(LabPaths(n)).down()
+        err.print(f"lab {n}: removed {rep.namespaces} namespaces, stopped {rep.processes} processes")
+        if rep.survivors or rep.leftover_ns:
+            failed = True
+            err.print(f"[red]could not remove: pids {rep.survivors} namespaces {rep.leftover_ns}[/]")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json"),
+           all_nodes: bool = typer.Option(False, "--all", help="routes of every node, not only BAG routers")):
+    """Nodes, sessions, prefixes, and per-prefix next hops and weights read from the kernel."""
+    paths = _lab(name)
+    if as_json:
+        from .status import gather
+
+        sys.stdout.write(json.dumps(gather(load_plan(paths), paths), indent=1) + "\n")
+        return
+    if not _status_tables(paths, bag_only=not all_nodes):
+        raise typer.Exit(1)
+
+
+def _status_tables(paths: LabPaths, bag_only: bool) -> bool:
+    from .status import gather
+
+    plan = load_plan(paths)
+    st = gather(plan, paths)
+    t = Table(title=f"lab {st['lab']} ({st['topology']})")
+    for c in ("node", "role", "ASN", "zebra", "bgpd", "sessions", "prefixes (FIB/expected)", "as designed"):
+        t.add_column(c)
+    for n in st["nodes"]:
+        d = n["daemons"]
+        ok = n["prefixes"]["as_designed"] == len(n["routes"]) and not n["sessions"]["down"]
+        t.add_row(n["name"], n["role"], str(n["asn"]), "up" if d.get("zebra") else "[red]down",
+                  "up" if d.get("bgpd") else "[red]down",
+                  f"{n['sessions']['established']}/{n['sessions']['planned']}",
+                  f"{n['prefixes']['installed']}/{n['prefixes']['expected']}", "[green]yes" if ok else "[red]no")
+    out.print(t)
+    t = Table(title="UCMP next hops and weights (kernel FIB)" + (" on BAG routers" if bag_only else ""))
+    for c in ("node", "prefix", "next hop", "weight", "share", "neighbour share", "expected"):
+        t.add_column(c)
+    expected = expected_routes(plan)
+    for n in st["nodes"]:
+        if bag_only and n["role"] != "bag":
+            continue
+        for r in n["routes"]:
+            hops = r["nexthops"]
+            total = sum(h["weight"] for h in hops) or 1
+            shares = neighbour_shares(expected[n["name"]].get(r["prefix"], []))
+            exp = {h["ifname"]: h["weight"] for h in r["expected"]}
+            for i, h in enumerate(hops or [{"ifname": "-", "weight": 0, "peer": None}]):
+                t.add_row(n["name"] if i == 0 else "", r["prefix"] if i == 0 else "", h["ifname"], str(h["weight"]),
+                          f"{100 * h['weight'] / total:.0f}%",
+                          (" ".join(f"{k} {100 * v:.0f}%" for k, v in shares.items())) if i == 0 else "",
+                          ("[green]" if r["as_designed"] else "[red]") + str(exp.get(h["ifname"], "-")))
+            t.add_section()
+    out.print(t)
+    if not st["converged"]:
+        err.print("[red]the lab is not as designed: see rows marked red[/]")
+    return st["converged"]
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def exec(ctx: typer.Context, node: str, name: str = NameOpt):
+    """Run a command inside a node: baglab exec r1-bag1 -- ip route (vtysh gets -N added)."""
+    from .runtime.netns import NetnsRuntime
+
+    paths = _lab(name)
+    plan = load_plan(paths)
+    try:
+        plan.node(node)
+    except KeyError:
+        raise LabError(f"unknown node {node!r}; nodes: {', '.join(n.name for n in plan.nodes)}") from None
+    argv = list(ctx.args) or ["bash"]
+    full = NetnsRuntime(paths).exec_argv(node, argv)
+    os.execvp(full[0], full)
+
+
+@app.command()
+def labs():
+    """Labs present on this host (state directories or namespaces)."""
+    from .runtime.netns import all_labs
+    from .state import read_state
+
+    for n in all_labs():
+        s = read_state(LabPaths(n))
+        out.print(f"{n}\t{s.get('phase', 'remnant')}\t{s.get('topology', '?')}")
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    try:
+        app(args=argv)
+    except LabError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted; 'baglab down' removes whatever was built")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""What a running lab looks like right now: daemons, sessions, FIB routes and weights.
+
+Everything here is observed (netlink, vtysh), then set beside the oracle's
+expectation so that ``baglab status`` answers "is it as designed?" at a glance.
+"""
+from __future__ import annotations
+
+from bgp.oracle import expected_routes
+from bgp.render import sessions
+
+from .converge import _hops_match, _key_expected, _key_observed
+from .observers.fib import FibReader
+from .observers.frr import bgp_sessions, many
+from .plan import Plan, prefix_key
+from .runtime.netns import NetnsRuntime
+from .state import LabPaths, read_state
+
+
+def gather(plan: Plan, paths: LabPaths) -> dict:
+    rt = NetnsRuntime(paths)
+    procs = rt.processes(plan)
+    expected = expected_routes(plan)
+    alive = [n.name for n in plan.nodes if procs[n.name].get("bgpd")]
+
+    def sess(node: str):
+        try:
+            return bgp_sessions(paths.netns(node))
+        except Exception as exc:  # noqa: BLE001 - shown per node
+            return {"error": str(exc)}
+
+    sess_state = many(sess, alive)
+    nodes = []
+    with FibReader({n.name: paths.netns(n.name) for n in plan.nodes}) as reader:
+        for n in plan.nodes:
+            planned = sessions(plan, n)
+            st = sess_state.get(n.name, {})
+            try:
+                fib = reader.read(n.name, plan.address_families)
+            except Exception:  # noqa: BLE001 - namespace gone: report empty
+                fib = {}
+            routes = []
+            for prefix in sorted(set(fib) | set(expected[n.name]), key=prefix_key):
+                obs = fib.get(prefix, [])
+                exp = expected[n.name].get(prefix, [])
+                peer_of = {h.ifname: h.peer for h in exp}
+                routes.append({
+                    "prefix": prefix,
+                    "nexthops": [{"ifname": h.ifname, "gateway": h.gateway, "weight": h.weight,
+                                  "peer": peer_of.get(h.ifname)} for h in obs],
+                    "expected": [{"ifname": h.ifname, "weight": h.weight, "peer": h.peer} for h in exp],
+                    "as_designed": _hops_match(_key_expected(exp) if exp else (), _key_observed(obs)),
+                })
+            nodes.append({
+                "name": n.name, "role": n.role, "region": n.region, "asn": n.asn, "router_id": n.router_id,
+                "daemons": procs[n.name],
+                "sessions": {"planned": len(planned),
+                             "established": sum(1 for s in planned if st.get(s.addr) == "Established"),
+                             "down": [f"{s.peer} {s.ifname} {s.family}: {st.get(s.addr, 'not configured')}"
+                                      for s in planned if st.get(s.addr) != "Established"]},
+                "prefixes": {"expected": len(expected[n.name]),
+                             "installed": sum(1 for r in routes if r["nexthops"]),
+                             "as_designed": sum(1 for r in routes if r["as_designed"])},
+                "routes": routes,
+            })
+    return {"lab": paths.name, "topology": plan.topology, "state": read_state(paths), "nodes": nodes,
+            "converged": all(r["as_designed"] for nd in nodes for r in nd["routes"])
+            and all(not nd["sessions"]["down"] for nd in nodes)}

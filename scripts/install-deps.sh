@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what baglab needs and is missing: Debian packages and a venv with the package.
+# Idempotent and quiet when everything is present, so 'make lab-up' can always call it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+for pkg in frr iproute2 nftables tcpdump; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
+done
+if ((${#need[@]})); then
+  if [ "$(id -u)" != 0 ]; then echo "missing Debian packages: ${need[*]} (run as root)" >&2; exit 1; fi
+  echo "installing: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# the packaged FRR service runs in the host namespace; the lab never needs it
+if command -v systemctl >/dev/null && systemctl is-active --quiet frr 2>/dev/null; then
+  systemctl stop frr || true
+fi
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/baglab ] || [ pyproject.toml -nt .venv/.installed ]; then
+  "$PY" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e '.[test]'
+  touch .venv/.installed
+fi
