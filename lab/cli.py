@@ -40,7 +40,7 @@ def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the 
     roles: dict[str, int] = {}
     for n in p.nodes:
         roles[n.role] = roles.get(n.role, 0) + 1
-    out.print(f"[bold]{p.topology}[/] from {p.source}: {len(p.nodes)} routers "
+    out.print(f"[bold]{p.topology}[/] from {topology}: {len(p.nodes)} routers "
               f"({', '.join(f'{v} {k}' for k, v in sorted(roles.items()))}), {len(p.links)} links, "
               f"{len(p.prefixes())} prefixes, {len(p.links) * len(p.address_families)} BGP sessions, plan {p.digest()}")
     t = Table(title="nodes", show_lines=False)

@@ -10,7 +10,7 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 NAME_RE = r"^[a-z][a-z0-9]{0,7}$"
 LAB_V4 = ipaddress.ip_network("198.18.0.0/15")
@@ -46,6 +46,9 @@ def _lab_network(value: str, *, v6: bool | None = None) -> str:
     if not net.subnet_of(pool):
         raise ValueError(f"{value} is outside the lab range {pool}; lab traffic must never leave the lab")
     return str(net)
+
+
+LabPrefix = Annotated[str, AfterValidator(_lab_network)]
 
 
 class Strict(BaseModel):
@@ -90,19 +93,17 @@ class FabricSpec(Strict):
     #: GPU-facing capacity of the fabric, for the L2->BAG oversubscription figure
     capacity: Speed | None = None
     #: how many prefixes to allocate per address family, or an explicit list
-    prefixes: int | list[str] = 1
+    prefixes: int | list[LabPrefix] = 1
     data_hall: str | None = None
     #: one label, or one per spine plane (NSF)
     power_feed: str | list[str] | None = None
 
     @field_validator("prefixes")
     @classmethod
-    def _prefixes(cls, v: int | list[str]) -> int | list[str]:
-        if isinstance(v, int):
-            if not 0 <= v <= 4096:
-                raise ValueError("prefix count must be between 0 and 4096")
-            return v
-        return [_lab_network(p) for p in v]
+    def _prefix_count(cls, v: int | list[str]) -> int | list[str]:
+        if isinstance(v, int) and not 0 <= v <= 4096:
+            raise ValueError("prefix count must be between 0 and 4096")
+        return v
 
     @model_validator(mode="after")
     def _kind_fields(self) -> "FabricSpec":

@@ -93,7 +93,6 @@ class Oversubscription(Frozen):
 
 class Plan(Frozen):
     topology: str
-    source: str
     address_families: tuple[str, ...]
     transit_bandwidth: str
     maximum_paths: int
@@ -338,7 +337,7 @@ class _Builder:
                               length_m=l.get("length_m"), data_halls=labels_h, power_feeds=labels_p,
                               source=_fmt(parts)))
         self._check_multipath(nodes, links)
-        return Plan(topology=t.name, source=self.loaded.source, address_families=tuple(t.policy.address_families),
+        return Plan(topology=t.name, address_families=tuple(t.policy.address_families),
                     transit_bandwidth=t.policy.transit_bandwidth, maximum_paths=t.policy.maximum_paths,
                     keepalive=t.policy.keepalive, holdtime=t.policy.holdtime,
                     nodes=tuple(nodes), links=tuple(links), oversubscription=tuple(_oversub(t, nodes, links)))

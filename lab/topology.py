@@ -59,14 +59,15 @@ def load_text(text: str, source: str = "<string>") -> LoadedTopology:
     try:
         model = Topology.model_validate(data)
     except ValidationError as exc:
-        errs = exc.errors()
-        first = errs[0]
-        parts = _clean_parts(first["loc"])
+        errs = [(e, _clean_parts(e["loc"])) for e in exc.errors()]
+        # a union ('3' or a list) fails in every branch; the deepest location is the one that explains it
+        first, parts = max(errs, key=lambda ep: len(ep[1]))
+        others = {tuple(p) for _, p in errs if p != parts[: len(p)]}
         msg = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling)"
-        if len(errs) > 1:
-            msg += f" (and {len(errs) - 1} more problem{'s' if len(errs) > 2 else ''})"
+        if others:
+            msg += f" (and {len(others)} more problem{'s' if len(others) > 1 else ''})"
         raise TopologyError(format_path(parts), msg, source=source, line=_line_of(root, parts)) from None
     return LoadedTopology(model, source, root)
 

@@ -1,0 +1,19 @@
+"""Shared test plumbing: the lab marker needs root, and every lab gets a unique name."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOPOLOGIES = ROOT / "topologies"
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="lab tests need root (network namespaces, FRR)")
+    for item in items:
+        if "lab" in item.keywords:
+            item.add_marker(skip)
