@@ -18,6 +18,9 @@ if command -v systemctl >/dev/null && systemctl is-active --quiet frr 2>/dev/nul
   systemctl stop frr || true
 fi
 PY=${PYTHON:-python3}
+if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+fi
 if [ ! -x .venv/bin/baglab ] || [ pyproject.toml -nt .venv/.installed ]; then
   "$PY" -m venv .venv
   .venv/bin/pip install -q --upgrade pip >/dev/null
