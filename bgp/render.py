@@ -24,6 +24,7 @@ class Session:
     ifname: str
     family: str
     route_map: str
+    link: int
 
 
 @lru_cache(maxsize=1)
@@ -48,7 +49,7 @@ def sessions(plan: Plan, node: Node) -> list[Session]:
             else:
                 rm = f"TRANSIT-{link.speed_gbps}"
             addr = (peer.ipv4 if fam == "ipv4" else peer.ipv6).split("/")[0]
-            out.append(Session(addr, peer.node, asn[peer.node], mine.ifname, fam, rm))
+            out.append(Session(addr, peer.node, asn[peer.node], mine.ifname, fam, rm, link.id))
     return out
 
 

@@ -16,7 +16,7 @@ from bgp.render import sessions
 
 from .errors import LabError
 from .observers.fib import FibHop, FibReader
-from .observers.frr import bgp_sessions, log_tail, many
+from .observers.frr import bgp_sessions, log_tail, many, rib
 from .plan import Plan, prefix_key
 from .state import LabPaths
 
@@ -66,8 +66,8 @@ def fib_mismatches(plan: Plan, expected: dict[str, dict[str, list[NextHop]]], re
 
 
 def session_problems(plan: Plan, paths: LabPaths, nodes: list[str] | None = None,
-                     down_ok: set[str] | None = None) -> list[str]:
-    """Planned sessions not Established, as 'node: peer addr (peer, ifname) is State'."""
+                     failures: Failures = NONE) -> list[str]:
+    """Planned sessions (over links the failures leave up) not Established."""
     names = nodes or [n.name for n in plan.nodes]
     states = many(lambda n: _safe_sessions(paths.netns(n)), names)
     problems = []
@@ -77,7 +77,7 @@ def session_problems(plan: Plan, paths: LabPaths, nodes: list[str] | None = None
             problems.append(f"{n}: cannot query bgpd: {st}")
             continue
         for s in sessions(plan, plan.node(n)):
-            if down_ok and s.peer in down_ok:
+            if not failures.link_up(plan.links[s.link]):
                 continue
             state = st.get(s.addr, "not configured")
             if state != "Established":
@@ -131,22 +131,42 @@ def wait_converged(plan: Plan, paths: LabPaths, failures: Failures = NONE, deadl
             mism = fib_mismatches(plan, expected, reader, live)
     result = Convergence(time.monotonic() - start, polls, mism)
     if check_sessions and not mism:
-        down_peers = set(failures.nodes)
-        result.session_problems = [p for p in session_problems(plan, paths, live, down_peers)
-                                   if not _failed_link_session(plan, failures, p)]
+        result.session_problems = wait_sessions(plan, paths, live, failures, max(1.0, end - time.monotonic()))
     return result
 
 
-def _failed_link_session(plan: Plan, failures: Failures, problem: str) -> bool:
-    if not failures.links:
-        return False
-    for lid in failures.links:
-        l = plan.links[lid]
-        if f"via {l.a.ifname} " in problem and problem.startswith(l.a.node + ":"):
-            return True
-        if f"via {l.b.ifname} " in problem and problem.startswith(l.b.node + ":"):
-            return True
-    return False
+def wait_sessions(plan: Plan, paths: LabPaths, nodes: list[str], failures: Failures, deadline_s: float) -> list[str]:
+    """Sessions may lag the FIB (a reset session re-announces what the FIB still had): poll them too."""
+    end = time.monotonic() + deadline_s
+    while True:
+        problems = session_problems(plan, paths, nodes, failures)
+        if not problems or time.monotonic() >= end:
+            return problems
+        time.sleep(0.2)
+
+
+def rib_fib_mismatches(plan: Plan, paths: LabPaths, nodes: list[str]) -> list[str]:
+    """Where zebra's RIB (selected BGP routes, FIB-flagged next hops) and the kernel disagree."""
+    ribs = many(lambda n: rib(paths.netns(n), plan.address_families), nodes)
+    out = []
+    with FibReader({n: paths.netns(n) for n in nodes}) as reader:
+        for n in nodes:
+            fib = {p: _key_observed(h) for p, h in reader.read(n, plan.address_families).items()}
+            r = {p: tuple(h) for p, h in ribs[n].items()}
+            for prefix in sorted(set(fib) | set(r), key=prefix_key):
+                if fib.get(prefix, ()) != r.get(prefix, ()):
+                    fmt = lambda hs: ", ".join(f"{i} w{w}" for i, w in hs) or "(none)"  # noqa: E731
+                    out.append(f"{n} {prefix}: RIB [{fmt(r.get(prefix, ()))}] FIB [{fmt(fib.get(prefix, ()))}]")
+    return out
+
+
+def wait_rib_fib(plan: Plan, paths: LabPaths, nodes: list[str], deadline_s: float = 10.0) -> list[str]:
+    end = time.monotonic() + deadline_s
+    while True:
+        problems = rib_fib_mismatches(plan, paths, nodes)
+        if not problems or time.monotonic() >= end:
+            return problems
+        time.sleep(0.1)
 
 
 def failure_report(plan: Plan, paths: LabPaths, result: Convergence, processes: dict | None = None,

@@ -40,3 +40,20 @@ def log_tail(path: Path, lines: int = 15) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return f"(no log at {path})"
+
+
+def rib(netns: str, families=("ipv4", "ipv6")) -> dict[str, list[tuple[str, int]]]:
+    """FRR's selected BGP routes: prefix -> sorted (ifname, weight) of next hops zebra put in the FIB."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for fam in families:
+        cmd = "show ip route bgp json" if fam == "ipv4" else "show ipv6 route bgp json"
+        for prefix, entries in vtysh_json(netns, cmd).items():
+            for e in entries:
+                if not e.get("selected"):
+                    continue
+                hops = [(h.get("interfaceName", "?"), int(h.get("weight", 1))) for h in e.get("nexthops", [])
+                        if h.get("fib")]
+                if len(hops) == 1:
+                    hops = [(hops[0][0], 100)]
+                out[prefix] = sorted(hops)
+    return out

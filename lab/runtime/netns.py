@@ -131,6 +131,8 @@ class NetnsRuntime:
 
     def start_daemons(self, plan: Plan, progress: Progress = _noop, nodes: list[str] | None = None) -> None:
         names = nodes or [n.name for n in plan.nodes]
+        for n in names:   # a restart after a crash finds the old sockets: they must not look ready
+            (self.paths.frr_dir(n) / "zserv.api").unlink(missing_ok=True)
         total = len(names) * len(DAEMONS)
         done = 0
         for daemon in DAEMONS:
@@ -188,9 +190,8 @@ class NetnsRuntime:
         rep.survivors = nsutil.kill_all(sorted(pids))
         if names:
             # deleting a namespace removes its veths, and with them the peer ends
-            r = subprocess.run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in names),
-                               text=True, capture_output=True)
-            del r
+            subprocess.run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in names),
+                           text=True, capture_output=True)
         rep.namespaces = len(names)
         rep.leftover_ns = nsutil.list_netns(prefix)
         for d in FRR_RUN.glob(f"{prefix}*"):

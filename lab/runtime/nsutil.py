@@ -74,9 +74,10 @@ def pids_by_cmdline(marker: str) -> list[int]:
     return found
 
 
-def kill_all(pids: list[int], deadline_s: float = 5.0) -> list[int]:
-    """SIGTERM, then SIGKILL what is left at the deadline; returns pids that would not die."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
+def kill_all(pids: list[int], deadline_s: float = 5.0, crash: bool = False) -> list[int]:
+    """SIGTERM, then SIGKILL what is left at the deadline (SIGKILL only when ``crash``);
+    returns pids that would not die."""
+    for sig in (signal.SIGKILL,) if crash else (signal.SIGTERM, signal.SIGKILL):
         for pid in pids:
             try:
                 os.kill(pid, sig)

@@ -1,0 +1,236 @@
+"""Reversible, recorded failure injection.
+
+Every fault is a list of primitive actions with their inverses, journalled in
+the lab's state directory before it is applied, so any process (a test, the
+CLI, a later ``baglab restore``) can put the lab back as it was.  Each fault
+also states what the oracle must assume (failed links and nodes).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Literal
+
+from pyroute2 import IPRoute
+
+from bgp.oracle import Failures
+from bgp.render import sessions
+
+from ..errors import LabError
+from ..plan import Link, Plan
+from ..runtime import nsutil
+from ..runtime.netns import NetnsRuntime
+from ..state import LabPaths
+
+LinkMode = Literal["admin", "carrier", "silent"]
+NodeMode = Literal["stop", "crash", "power"]
+NFT_TABLE = "baglab_fault"
+
+
+@dataclass
+class Fault:
+    id: int
+    kind: str
+    target: str
+    started: float                     # wall clock (time.time()), comparable with timeline events
+    links: list[int] = field(default_factory=list)
+    nodes: list[str] = field(default_factory=list)
+    undo: list[list] = field(default_factory=list)   # primitive actions, applied in reverse order
+    restored: float | None = None
+
+    @property
+    def failures(self) -> Failures:
+        return Failures.of(self.links, self.nodes)
+
+
+class FaultInjector:
+    def __init__(self, plan: Plan, paths: LabPaths):
+        self.plan, self.paths = plan, paths
+        self.runtime = NetnsRuntime(paths)
+        self._journal = paths.root / "faults.json"
+
+    # -- journal ------------------------------------------------------------------------
+    def faults(self) -> list[Fault]:
+        try:
+            return [Fault(**f) for f in json.loads(self._journal.read_text())]
+        except (OSError, ValueError):
+            return []
+
+    def _save(self, faults: list[Fault]) -> None:
+        tmp = self._journal.with_suffix(".tmp")
+        tmp.write_text(json.dumps([asdict(f) for f in faults], indent=1))
+        tmp.replace(self._journal)
+
+    def active(self) -> list[Fault]:
+        return [f for f in self.faults() if f.restored is None]
+
+    def failures(self) -> Failures:
+        """What the oracle must assume given every fault not yet restored."""
+        links, nodes = set(), set()
+        for f in self.active():
+            links |= set(f.links)
+            nodes |= set(f.nodes)
+        return Failures.of(links, nodes)
+
+    def _record(self, kind: str, target: str, actions: list[list], undo: list[list],
+                links: Iterable[int] = (), nodes: Iterable[str] = ()) -> Fault:
+        faults = self.faults()
+        f = Fault(id=len(faults) + 1, kind=kind, target=target, started=0.0, links=sorted(set(links)),
+                  nodes=sorted(set(nodes)), undo=undo)
+        faults.append(f)
+        self._save(faults)             # journal first: a crash mid-way still leaves the undo behind
+        f.started = time.time()
+        try:
+            for a in actions:
+                self._apply(a)
+        except BaseException:
+            for a in reversed(undo):      # best effort: leave the lab as it was, then forget the fault
+                try:
+                    self._apply(a)
+                except Exception:  # noqa: BLE001 - the original error is the one to report
+                    pass
+            self._save(faults[:-1])
+            raise
+        faults[-1] = f
+        self._save(faults)
+        return f
+
+    # -- primitives ---------------------------------------------------------------------
+    def _apply(self, action: list) -> None:
+        op, node, *args = action
+        ns = self.paths.netns(node)
+        if op == "link":
+            with IPRoute(netns=ns) as ipr:
+                idx = ipr.link_lookup(ifname=args[0])
+                if not idx:
+                    raise LabError(f"{node} has no interface {args[0]}")
+                ipr.link("set", index=idx[0], state=args[1])
+        elif op == "nft-drop":
+            script = (f"table netdev {NFT_TABLE} {{\n  chain {args[0]} {{\n"
+                      f"    type filter hook ingress device \"{args[0]}\" priority -500; policy drop;\n  }}\n}}\n")
+            self._nft(ns, script)
+        elif op == "nft-undrop":
+            self._nft(ns, f"delete chain netdev {NFT_TABLE} {args[0]}\n", tolerate=True)
+        elif op == "kill":
+            pids = [p for ps in nsutil.pids_by_netns([ns]).values() for p in ps]
+            left = nsutil.kill_all(pids, deadline_s=5.0, crash=args[0] == "KILL")
+            if left:
+                raise LabError(f"could not stop processes {left} on {node}")
+        elif op == "start":
+            self.runtime.start_daemons(self.plan, nodes=[node])
+        elif op == "clear":
+            r = subprocess.run(["vtysh", "-N", ns, "-c", f"clear bgp {args[0]}"], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise LabError(f"clear bgp {args[0]} on {node}: {r.stderr.strip()}")
+        else:
+            raise ValueError(op)
+
+    @staticmethod
+    def _nft(ns: str, script: str, tolerate: bool = False) -> None:
+        r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=script, text=True, capture_output=True)
+        if r.returncode != 0 and not tolerate:
+            raise LabError(f"nft in {ns}: {r.stderr.strip()}")
+
+    # -- faults -------------------------------------------------------------------------
+    def link(self, link: Link | int, side: Literal["a", "b", "both"] = "both", mode: LinkMode = "admin") -> Fault:
+        """admin: the chosen end(s) set down (the other end sees carrier loss);
+        carrier: the chosen end loses carrier while staying admin-up (its peer end is set down);
+        silent: frames dropped on the chosen end(s), links stay up: only the BGP hold timer notices."""
+        return self.links([link], side, mode, kind=f"link-{mode}")
+
+    def links(self, links: Iterable[Link | int], side="both", mode: LinkMode = "admin", kind: str | None = None,
+              target: str | None = None) -> Fault:
+        ls = [self.plan.links[l] if isinstance(l, int) else l for l in links]
+        actions, undo = [], []
+        for l in ls:
+            ends = {"a": [l.a], "b": [l.b], "both": [l.a, l.b]}[side]
+            if mode == "carrier":
+                if side == "both":
+                    raise LabError("carrier loss is seen at one end: pick side a or b")
+                ends = [l.peer(ends[0].node)]
+            for e in ends:
+                if mode == "silent":
+                    actions.append(["nft-drop", e.node, e.ifname])
+                    undo.append(["nft-undrop", e.node, e.ifname])
+                else:
+                    actions.append(["link", e.node, e.ifname, "down"])
+                    undo.append(["link", e.node, e.ifname, "up"])
+        label = target or (ls[0].bundle + f" member {ls[0].member}" if len(ls) == 1 else f"{len(ls)} links")
+        return self._record(kind or f"links-{mode}", f"{label} ({side}, {mode})", actions, undo,
+                            links=[l.id for l in ls])
+
+    def bundle(self, bundle: str, members: Iterable[int] | None = None, side="both", mode: LinkMode = "admin") -> Fault:
+        ls = [l for l in self.plan.links if l.bundle == bundle and (members is None or l.member in set(members))]
+        if not ls:
+            known = sorted({l.bundle for l in self.plan.links})
+            raise LabError(f"no bundle {bundle!r} (or no such members); bundles: {', '.join(known[:8])} ...")
+        kind = "bundle" if members is None else "bundle-members"
+        return self.links(ls, side, mode, kind=kind, target=bundle + ("" if members is None else f" members {sorted(members)}"))
+
+    def node(self, name: str, mode: NodeMode = "crash") -> Fault:
+        return self.nodes([name], mode, kind=f"node-{mode}", target=name)
+
+    def nodes(self, names: Iterable[str], mode: NodeMode = "power", kind: str = "nodes", target: str = "",
+              extra_links: Iterable[Link] = ()) -> Fault:
+        names = list(names)
+        for n in names:
+            self.plan.node(n)   # KeyError -> unknown node
+        actions, undo = [], []
+        for n in names:
+            if mode == "power":
+                # the box goes dark: every port loses light (peers see carrier loss), then the CPU stops
+                for l in self.plan.links_of(n):
+                    e = l.end(n)
+                    actions.append(["link", n, e.ifname, "down"])
+                    undo.append(["link", n, e.ifname, "up"])
+            actions.append(["kill", n, "TERM" if mode == "stop" else "KILL"])
+            undo.append(["start", n])
+        link_ids = []
+        for l in extra_links:
+            if l.a.node in names or l.b.node in names:
+                continue
+            link_ids.append(l.id)
+            for e in (l.a, l.b):
+                actions.append(["link", e.node, e.ifname, "down"])
+                undo.append(["link", e.node, e.ifname, "up"])
+        return self._record(kind, target or ", ".join(names), actions, undo, links=link_ids, nodes=names)
+
+    def plane(self, plane: int, region: str | None = None, mode: NodeMode = "power") -> Fault:
+        names = [n.name for n in self.plan.nodes if n.role == "bag" and n.bag_plane == plane
+                 and (region is None or n.region == region)]
+        if not names:
+            raise LabError(f"no BAG plane {plane}" + (f" in region {region}" if region else ""))
+        return self.nodes(names, mode, kind="plane", target=f"BAG plane {plane}" + (f" of {region}" if region else ""))
+
+    def domain(self, kind: Literal["data_hall", "power_feed"], label: str) -> Fault:
+        """Everything in a failure domain loses power; cables labelled with it are cut."""
+        names = [n.name for n in self.plan.nodes if getattr(n, kind) == label]
+        attr = "data_halls" if kind == "data_hall" else "power_feeds"
+        cut = [l for l in self.plan.links if label in getattr(l, attr)]
+        if not names and not cut:
+            raise LabError(f"no element carries {kind} {label!r}")
+        return self.nodes(names, "power", kind=kind.replace("_", "-"), target=label, extra_links=cut)
+
+    def session_reset(self, node: str, link: Link, family: str = "ipv4") -> Fault:
+        s = next(s for s in sessions(self.plan, self.plan.node(node))
+                 if s.family == family and s.ifname == link.end(node).ifname)
+        return self._record("session-reset", f"{node} -> {s.peer} via {s.ifname} ({family})",
+                            [["clear", node, s.addr]], [])
+
+    # -- restoration --------------------------------------------------------------------
+    def restore(self, fault: Fault | None = None) -> list[Fault]:
+        """Undo one fault, or every active fault (newest first)."""
+        faults = self.faults()
+        targets = [f for f in faults if f.restored is None and (fault is None or f.id == fault.id)]
+        for f in reversed(targets):
+            # starts last: daemons come back after their links, as after a real power-on
+            starts = [a for a in f.undo if a[0] == "start"]
+            for a in [a for a in reversed(f.undo) if a[0] != "start"] + starts:
+                self._apply(a)
+            f.restored = time.time()
+        by_id = {f.id: f for f in targets}
+        self._save([by_id.get(f.id, f) for f in faults])
+        return targets
+

@@ -1,0 +1,81 @@
+"""One fault, measured: did every FIB reach the oracle's state, how fast, and do RIB and FIB agree.
+
+This is the verdict step of the pipeline (faults -> observations -> verdict);
+tests, the CLI and bench/ all call it, so they report the same numbers.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+
+from bgp.oracle import Failures
+
+from .converge import failure_report, wait_converged, wait_rib_fib
+from .faults import Fault
+from .observers.timeline import Timeline
+from .plan import Plan
+from .state import LabPaths
+
+
+@dataclass
+class EventResult:
+    scenario: str
+    event: str                      # "fault" | "restore"
+    kind: str
+    target: str
+    started: float
+    failures: dict
+    converged: bool
+    oracle_match_s: float           # time until every FIB equalled the oracle (polling)
+    per_node_ms: dict[str, float]   # last BGP FIB change on each node, from the fault's timestamp
+    mismatches: list[str] = field(default_factory=list)
+    session_problems: list[str] = field(default_factory=list)
+    rib_fib: list[str] = field(default_factory=list)
+    report: str = ""
+
+    @property
+    def overall_ms(self) -> float:
+        return max(self.per_node_ms.values(), default=0.0)
+
+    @property
+    def ok(self) -> bool:
+        return self.converged and not self.rib_fib
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d.update(overall_ms=round(self.overall_ms, 1), ok=self.ok,
+                 median_node_ms=round(statistics.median(self.per_node_ms.values()), 1) if self.per_node_ms else 0.0)
+        d["per_node_ms"] = {k: round(v, 1) for k, v in sorted(self.per_node_ms.items())}
+        return d
+
+
+def settle(plan: Plan, paths: LabPaths, timeline: Timeline, failures: Failures, started: float, *,
+           scenario: str, event: str, kind: str, target: str, deadline_s: float = 30.0, quiet_s: float = 0.5,
+           check_rib: bool = True) -> EventResult:
+    conv = wait_converged(plan, paths, failures, deadline_s=deadline_s)
+    # the oracle state can be reached before the last transient change lands: wait for quiet
+    timeline.wait_quiet(quiet_s, deadline_s)
+    live = [n.name for n in plan.nodes if n.name not in failures.nodes]
+    rib_fib = wait_rib_fib(plan, paths, live, deadline_s=10.0) if check_rib else []
+    res = EventResult(scenario=scenario, event=event, kind=kind, target=target, started=started,
+                      failures={"links": sorted(failures.links), "nodes": sorted(failures.nodes)},
+                      converged=conv.ok, oracle_match_s=round(conv.seconds, 3),
+                      per_node_ms=timeline.convergence_ms(started, until=time.time()),
+                      mismatches=[str(m) for m in conv.mismatches], session_problems=conv.session_problems,
+                      rib_fib=rib_fib)
+    if not conv.ok:
+        res.report = failure_report(plan, paths, conv)
+    elif rib_fib:
+        res.report = "RIB and FIB disagree:\n  " + "\n  ".join(rib_fib[:20])
+    return res
+
+
+def after_fault(plan, paths, timeline, fault: Fault, failures: Failures, scenario: str, **kw) -> EventResult:
+    return settle(plan, paths, timeline, failures, fault.started, scenario=scenario, event="fault",
+                  kind=fault.kind, target=fault.target, **kw)
+
+
+def after_restore(plan, paths, timeline, fault: Fault, failures: Failures, scenario: str, **kw) -> EventResult:
+    return settle(plan, paths, timeline, failures, fault.restored or time.time(), scenario=scenario, event="restore",
+                  kind=fault.kind, target=fault.target, **kw)
