@@ -61,7 +61,8 @@ def settle(plan: Plan, paths: LabPaths, timeline: Timeline, failures: Failures, 
     res = EventResult(scenario=scenario, event=event, kind=kind, target=target, started=started,
                       failures={"links": sorted(failures.links), "nodes": sorted(failures.nodes)},
                       converged=conv.ok, oracle_match_s=round(conv.seconds, 3),
-                      per_node_ms=timeline.convergence_ms(started, until=time.time()),
+                      per_node_ms={n: ms for n, ms in timeline.convergence_ms(started, until=time.time()).items()
+                                   if n not in failures.nodes},   # a dead router's own FIB is not convergence
                       mismatches=[str(m) for m in conv.mismatches], session_problems=conv.session_problems,
                       rib_fib=rib_fib)
     if not conv.ok:

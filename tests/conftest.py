@@ -17,3 +17,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "lab" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_addoption(parser):
+    from lab.pytest_plugin import pytest_addoption as add
+
+    add(parser)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from lab.pytest_plugin import pytest_terminal_summary as summary
+
+    summary(terminalreporter, exitstatus, config)

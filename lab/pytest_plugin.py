@@ -1,0 +1,191 @@
+"""pytest fixtures for convergence tests: ``lab``, ``oracle``, ``faults``, ``observe``.
+
+Attach to a running lab (``--lab-name``) or let the suite start its own from
+``--topology`` and remove it afterwards.  Every fault a test makes is restored
+at teardown and the lab is checked back to its steady state, so one failing
+test cannot poison the next.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bgp.oracle import NONE, Failures, expected_routes, neighbour_shares
+
+from .build import up
+from .faults import Fault, FaultInjector
+from .measure import EventResult, after_fault, after_restore, settle
+from .observers.fib import FibReader
+from .observers.timeline import Timeline
+from .plan import Plan
+from .report import Report
+from .runtime.netns import NetnsRuntime
+from .state import LabPaths, load_plan, read_state
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("baglab")
+    g.addoption("--lab-name", default=os.environ.get("BAGLAB_TEST_LAB"),
+                help="attach to this running lab instead of starting one")
+    g.addoption("--topology", default=os.environ.get("BAGLAB_TEST_TOPOLOGY", "topologies/bag-mini.yaml"),
+                help="topology for the lab the suite starts itself")
+    g.addoption("--report-dir", default=os.environ.get("BAGLAB_REPORT_DIR", "reports"),
+                help="where the JSON report and PNG timelines go")
+
+
+@dataclass
+class Lab:
+    plan: Plan
+    paths: LabPaths
+    owned: bool
+
+    @property
+    def nodes(self) -> list[str]:
+        return [n.name for n in self.plan.nodes]
+
+    def prefix(self, origin: str, v6: bool = False) -> str:
+        n = self.plan.node(origin)
+        return (n.prefixes_v6 if v6 else n.prefixes_v4)[0]
+
+    def link(self, bundle: str, member: int = 1):
+        return next(l for l in self.plan.links if l.bundle == bundle and l.member == member)
+
+
+@pytest.fixture(scope="session")
+def lab(request) -> Lab:
+    name = request.config.getoption("--lab-name")
+    if name and read_state(LabPaths(name)).get("phase") == "up":
+        yield Lab(load_plan(LabPaths(name)), LabPaths(name), owned=False)
+        return
+    name = name or f"cv{os.getpid() % 100000}"
+    res = up(request.config.getoption("--topology"), name)
+    yield Lab(res.plan, LabPaths(name), owned=True)
+    rep = NetnsRuntime(LabPaths(name)).down()
+    assert not rep.survivors and not rep.leftover_ns, f"teardown left {rep}"
+
+
+class Oracle:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+
+    def routes(self, failures: Failures = NONE):
+        return expected_routes(self.plan, failures)
+
+    def shares(self, node: str, prefix: str, failures: Failures = NONE) -> dict[str, float]:
+        return neighbour_shares(self.routes(failures)[node].get(prefix, []))
+
+
+@pytest.fixture(scope="session")
+def oracle(lab) -> Oracle:
+    return Oracle(lab.plan)
+
+
+class Observer:
+    """Timeline + FIB/RIB views + the verdict after each event, all recorded in the report."""
+
+    def __init__(self, lab: Lab, report: Report):
+        self.lab, self.report = lab, report
+        self.timeline = Timeline({n: lab.paths.netns(n) for n in lab.nodes}).start()
+        self.scenario = "?"
+
+    def fib(self, node: str) -> dict:
+        with FibReader({node: self.lab.paths.netns(node)}) as r:
+            return r.read(node, self.lab.plan.address_families)
+
+    def shares(self, node: str, prefix: str) -> dict[str, float]:
+        peer_of = {}
+        for l in self.lab.plan.links_of(node):
+            peer_of[l.end(node).ifname] = l.peer(node).node
+        hops = self.fib(node).get(prefix, [])
+        total = sum(h.weight for h in hops) or 1
+        out: dict[str, float] = {}
+        for h in hops:
+            out[peer_of[h.ifname]] = out.get(peer_of[h.ifname], 0.0) + h.weight / total
+        return out
+
+    def _record(self, res: EventResult, check: bool) -> EventResult:
+        self.report.add(res, self.timeline, self.lab.nodes)
+        if check and not res.ok:
+            pytest.fail(f"{res.scenario}: after {res.event} of {res.kind} {res.target}:\n{res.report}", pytrace=False)
+        return res
+
+    def after_fault(self, fault: Fault, failures: Failures, check: bool = True, **kw) -> EventResult:
+        return self._record(after_fault(self.lab.plan, self.lab.paths, self.timeline, fault, failures,
+                                        self.scenario, **kw), check)
+
+    def after_restore(self, fault: Fault, failures: Failures, check: bool = True, **kw) -> EventResult:
+        return self._record(after_restore(self.lab.plan, self.lab.paths, self.timeline, fault, failures,
+                                          self.scenario, **kw), check)
+
+    def steady(self, check: bool = True, **kw) -> EventResult:
+        res = settle(self.lab.plan, self.lab.paths, self.timeline, NONE, time.time(), scenario=self.scenario,
+                     event="steady", kind="none", target="steady state", **kw)
+        return self._record(res, check) if check else res
+
+    def close(self):
+        self.timeline.stop()
+
+
+@pytest.fixture(scope="session")
+def _report(lab, request) -> Report:
+    rep = Report(Path(request.config.getoption("--report-dir")), lab.paths.name, lab.plan.topology)
+    yield rep
+    path = rep.write()
+    if path:
+        request.config._baglab_report = (path, rep)
+
+
+@pytest.fixture(scope="session")
+def _observer(lab, _report) -> Observer:
+    obs = Observer(lab, _report)
+    yield obs
+    obs.close()
+
+
+@pytest.fixture
+def observe(_observer, request) -> Observer:
+    _observer.scenario = request.node.name
+    return _observer
+
+
+class Faults(FaultInjector):
+    """A FaultInjector that knows which faults this test made, and can measure their restoration."""
+
+    def __init__(self, lab: Lab, observe: Observer):
+        super().__init__(lab.plan, lab.paths)
+        self.observe = observe
+
+    def restore_and_check(self, fault: Fault | None = None) -> list[EventResult]:
+        out = []
+        for f in self.restore(fault):
+            out.append(self.observe.after_restore(f, self.failures()))
+        return out
+
+
+@pytest.fixture
+def faults(lab, observe) -> Faults:
+    fi = Faults(lab, observe)
+    if fi.active():           # left over by an interrupted earlier run: start clean
+        fi.restore()
+    yield fi
+    if fi.active():
+        fi.restore_and_check()
+    else:
+        observe.steady()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    got = getattr(config, "_baglab_report", None)
+    if not got:
+        return
+    path, rep = got
+    tr = terminalreporter
+    tr.section("baglab convergence")
+    tr.write_line(f"{'scenario':<48} {'event':<8} {'fault':<16} {'ms':>8}  verdict")
+    for r, _ in rep.results:
+        tr.write_line(f"{r.scenario[:48]:<48} {r.event:<8} {r.kind[:16]:<16} {r.overall_ms:>8.0f}  {'ok' if r.ok else 'FAILED'}")
+    tr.write_line(f"report: {path}  timelines: {rep.dir / 'timelines'}")

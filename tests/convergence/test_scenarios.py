@@ -1,0 +1,150 @@
+"""What the routing policy does under failure, proven on real FRR, kernel FIBs and netlink events.
+
+Each scenario injects a fault, waits (with a deadline) until every FIB equals the
+oracle for that failure, checks RIB/FIB agreement and records convergence time,
+then restores and checks the steady state is back.  Written against bag-mini's
+shape but addressed by role, so other topologies with the same elements work.
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from bgp.oracle import Failures
+
+pytestmark = pytest.mark.lab
+
+
+def approx_shares(got: dict, want: dict, tol: float = 0.02) -> bool:
+    return set(got) == set(want) and all(abs(got[k] - want[k]) <= tol for k in want)
+
+
+def test_steady_state_ucmp_weights(lab, oracle, observe):
+    res = observe.steady()
+    assert res.ok
+    p = lab.prefix("r1-f1-p1s1")
+    want = oracle.shares("r2-bag1", p)
+    assert want == {"r1-bag1": 0.75, "r1-bag2": 0.25}          # 3 links vs 1 of the same speed
+    assert approx_shares(observe.shares("r2-bag1", p), want), observe.fib("r2-bag1")[p]
+    far = lab.prefix("r2-f3-p1s1")
+    assert approx_shares(observe.shares("r1-f2-edge", far), {"r1-bag1": 0.66, "r1-bag2": 0.32})
+
+
+@pytest.mark.parametrize("mode, side", [("admin", "both"), ("admin", "a"), ("carrier", "b")])
+def test_member_link_loss_shifts_weights_proportionally(lab, oracle, faults, observe, mode, side):
+    link = lab.link("r1-bag1~r2-bag1", member=1)
+    f = faults.link(link, side=side, mode=mode)
+    observe.after_fault(f, faults.failures())
+    p = lab.prefix("r1-f1-p1s1")
+    # 2 of 3 members left towards r1-bag1: r2-bag1 now sends 2/3 there
+    assert approx_shares(observe.shares("r2-bag1", p), {"r1-bag1": 2 / 3, "r1-bag2": 1 / 3})
+    # and r1-bag1's cumulative bandwidth fell, so the DSF edge pod shifts towards r1-bag2
+    far = lab.prefix("r2-f3-p1s1")
+    assert approx_shares(observe.shares("r1-f2-edge", far), {"r1-bag1": 0.6, "r1-bag2": 0.4})
+    faults.restore_and_check(f)
+    assert approx_shares(observe.shares("r2-bag1", p), {"r1-bag1": 0.75, "r1-bag2": 0.25})
+
+
+def test_whole_bundle_loss_removes_next_hop_and_withdraws_upstream(lab, oracle, faults, observe):
+    f = faults.bundle("r1-f2-edge~r1-bag1")
+    observe.after_fault(f, faults.failures())
+    p = lab.prefix("r1-f2-edge")
+    assert p not in observe.fib("r1-bag1"), "r1-bag1 lost its only path to the DSF fabric"
+    assert set(observe.shares("r2-bag1", p)) == {"r1-bag2"}, "r1-bag1 must have withdrawn it upstream"
+    assert set(observe.shares("r2-bag2", p)) == {"r1-bag2"}
+    faults.restore_and_check(f)
+
+
+@pytest.mark.parametrize("mode", ["stop", "crash", "power"])
+def test_node_loss(lab, oracle, faults, observe, mode):
+    f = faults.node("r1-bag1", mode)
+    observe.after_fault(f, faults.failures())
+    for node in ("r2-bag1", "r2-bag2"):
+        assert set(observe.shares(node, lab.prefix("r1-f1-p1s1"))) == {"r1-bag2"}
+    # the STSWs that stripe to plane 1 have no other BAG plane: the far fabric is gone for them
+    assert lab.prefix("r2-f3-p1s1") not in observe.fib("r1-f1-p1s1")
+    faults.restore_and_check(f)
+
+
+def test_plane_loss(lab, oracle, faults, observe):
+    f = faults.plane(2)
+    observe.after_fault(f, faults.failures())
+    assert set(observe.shares("r1-f2-edge", lab.prefix("r2-f3-p1s1"))) == {"r1-bag1"}
+    assert set(observe.shares("r2-bag1", lab.prefix("r1-f1-p1s1"))) == {"r1-bag1"}
+    faults.restore_and_check(f)
+
+
+@pytest.mark.parametrize("kind, label", [("power_feed", "pf1b"), ("data_hall", "dh1b")])
+def test_failure_domain_loss(lab, oracle, faults, observe, kind, label):
+    f = faults.domain(kind, label)
+    assert f.nodes, f"{label} should take down at least one router"
+    observe.after_fault(f, faults.failures())
+    faults.restore_and_check(f)
+
+
+def test_session_reset_recovers(lab, faults, observe):
+    f = faults.session_reset("r2-bag1", lab.link("r1-bag1~r2-bag1", 2))
+    res = observe.after_fault(f, faults.failures())
+    assert res.converged
+
+
+def test_silent_link_failure_is_caught_by_hold_timer(lab, faults, observe):
+    link = lab.link("r1-bag2~r2-bag2")
+    f = faults.link(link, mode="silent")
+    res = observe.after_fault(f, faults.failures(), deadline_s=30)
+    assert res.overall_ms > 1000 * (lab.plan.holdtime - lab.plan.keepalive - 1), \
+        "with frames silently dropped only the hold timer can notice"
+    faults.restore_and_check(f)
+
+
+def test_restoration_returns_to_steady_state(lab, oracle, faults, observe):
+    before = {n: observe.fib(n) for n in ("r2-bag1", "r1-f2-edge")}
+    f = faults.node("r2-bag1", "power")
+    observe.after_fault(f, faults.failures())
+    faults.restore_and_check(f)
+    assert {n: observe.fib(n) for n in before} == before
+
+
+# -- the suite must fail loudly when the policy or the expectation is wrong -------------------
+
+def test_wrong_expectation_is_caught_with_a_diff(lab, observe):
+    """Tell the oracle a link is down while it is up: the check must fail and say where."""
+    lie = Failures.of(links=[lab.link("r1-bag1~r2-bag1", 1).id])
+    from lab.converge import failure_report, wait_converged
+
+    conv = wait_converged(lab.plan, lab.paths, lie, deadline_s=2, check_sessions=False)
+    assert not conv.ok
+    text = failure_report(lab.plan, lab.paths, conv)
+    assert "r2-bag1 198.19.0.0/24: expected [r1-bag1-2 w33, r1-bag1-3 w33, r1-bag2-1 w33]" in text
+    assert "observed [r1-bag1-1 w25, r1-bag1-2 w25, r1-bag1-3 w25, r1-bag2-1 w25]" in text
+
+
+def test_broken_policy_is_caught(lab, faults, observe):
+    """r1-bag1 advertises a fixed bandwidth instead of cumulative: weights upstream go wrong."""
+    ns = lab.paths.netns("r1-bag1")
+
+    def vty(*cmds):
+        argv = ["vtysh", "-N", ns, "-c", "configure terminal"]
+        for c in cmds:
+            argv += ["-c", c]
+        subprocess.run(argv, check=True, capture_output=True)
+
+    t0 = time.time()
+    vty("route-map TRANSIT permit 10", "set extcommunity bandwidth 100")
+    subprocess.run(["vtysh", "-N", ns, "-c", "clear bgp * soft out"], check=True, capture_output=True)
+    try:
+        end = time.time() + 15
+        while not any(e.node == "r1-f2-edge" for e in observe.timeline.events(since=t0)):
+            assert time.time() < end, "the broken policy never reached r1-f2-edge's FIB"
+            time.sleep(0.05)
+        observe.timeline.wait_quiet(0.5, 10)
+        res = observe.steady(check=False, deadline_s=2)
+        assert not res.converged, "a policy that ignores capacity must not pass as designed"
+        assert any(m.startswith("r1-f2-edge ") for m in res.mismatches), res.mismatches
+        assert "expected [" in res.report and "--- tail of" in res.report
+    finally:
+        vty("route-map TRANSIT permit 10", "set extcommunity bandwidth cumulative")
+        subprocess.run(["vtysh", "-N", ns, "-c", "clear bgp * soft out"], check=True, capture_output=True)
+    observe.steady()
