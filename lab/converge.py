@@ -119,6 +119,9 @@ def wait_converged(plan: Plan, paths: LabPaths, failures: Failures = NONE, deadl
         while True:
             polls += 1
             mism = fib_mismatches(plan, expected, reader, pending)
+            if not mism and len(pending) < len(live):
+                # a node that matched early may have changed since (a restarted zebra sweeps stale routes)
+                mism = fib_mismatches(plan, expected, reader, live)
             bad = sorted({m.node for m in mism})
             if on_poll:
                 on_poll(len(live) - len(bad), len(live))
@@ -126,9 +129,6 @@ def wait_converged(plan: Plan, paths: LabPaths, failures: Failures = NONE, deadl
                 break
             pending = bad
             time.sleep(poll_s)
-        if not mism:
-            # a node that converged early may have changed since: one full confirming pass
-            mism = fib_mismatches(plan, expected, reader, live)
     result = Convergence(time.monotonic() - start, polls, mism)
     if check_sessions and not mism:
         result.session_problems = wait_sessions(plan, paths, live, failures, max(1.0, end - time.monotonic()))

@@ -53,9 +53,15 @@ class EventResult:
 def settle(plan: Plan, paths: LabPaths, timeline: Timeline, failures: Failures, started: float, *,
            scenario: str, event: str, kind: str, target: str, deadline_s: float = 30.0, quiet_s: float = 0.5,
            check_rib: bool = True) -> EventResult:
-    conv = wait_converged(plan, paths, failures, deadline_s=deadline_s)
-    # the oracle state can be reached before the last transient change lands: wait for quiet
-    timeline.wait_quiet(quiet_s, deadline_s)
+    end = time.time() + deadline_s
+    while True:
+        conv = wait_converged(plan, paths, failures, deadline_s=max(0.5, end - time.time()))
+        matched = time.time()
+        # the oracle's state can be passed through on the way elsewhere (stale routes of a restarted
+        # router, path hunting): it counts only if no route changes after it, for quiet_s
+        timeline.wait_quiet(quiet_s, max(0.5, end - time.time()))
+        if not conv.ok or not timeline.events(since=matched) or time.time() >= end:
+            break
     live = [n.name for n in plan.nodes if n.name not in failures.nodes]
     rib_fib = wait_rib_fib(plan, paths, live, deadline_s=10.0) if check_rib else []
     res = EventResult(scenario=scenario, event=event, kind=kind, target=target, started=started,

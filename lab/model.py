@@ -158,6 +158,8 @@ class Policy(Strict):
     transit_bandwidth: Literal["cumulative", "link"] = "cumulative"
     address_families: list[Literal["ipv4", "ipv6"]] = Field(default_factory=lambda: ["ipv4", "ipv6"], min_length=1)
     maximum_paths: int = Field(default=64, ge=1, le=64)
+    #: FRR 8.4's kernel nexthop groups lose a member after a short link flap (see README); off by default
+    kernel_nexthop_groups: bool = False
     keepalive: int = Field(default=3, ge=1)
     holdtime: int = Field(default=9, ge=3)
 

@@ -96,6 +96,7 @@ class Plan(Frozen):
     address_families: tuple[str, ...]
     transit_bandwidth: str
     maximum_paths: int
+    kernel_nexthop_groups: bool = False
     keepalive: int
     holdtime: int
     nodes: tuple[Node, ...]
@@ -339,6 +340,7 @@ class _Builder:
         self._check_multipath(nodes, links)
         return Plan(topology=t.name, address_families=tuple(t.policy.address_families),
                     transit_bandwidth=t.policy.transit_bandwidth, maximum_paths=t.policy.maximum_paths,
+                    kernel_nexthop_groups=t.policy.kernel_nexthop_groups,
                     keepalive=t.policy.keepalive, holdtime=t.policy.holdtime,
                     nodes=tuple(nodes), links=tuple(links), oversubscription=tuple(_oversub(t, nodes, links)))
 
