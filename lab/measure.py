@@ -32,6 +32,7 @@ class EventResult:
     mismatches: list[str] = field(default_factory=list)
     session_problems: list[str] = field(default_factory=list)
     rib_fib: list[str] = field(default_factory=list)
+    timeline_gaps: list[str] = field(default_factory=list)   # netlink read errors: the timing may be wrong
     report: str = ""
 
     @property
@@ -40,7 +41,7 @@ class EventResult:
 
     @property
     def ok(self) -> bool:
-        return self.converged and not self.rib_fib
+        return self.converged and not self.rib_fib and not self.timeline_gaps
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -70,7 +71,10 @@ def settle(plan: Plan, paths: LabPaths, timeline: Timeline, failures: Failures, 
                       per_node_ms={n: ms for n, ms in timeline.convergence_ms(started, until=time.time()).items()
                                    if n not in failures.nodes},   # a dead router's own FIB is not convergence
                       mismatches=[str(m) for m in conv.mismatches], session_problems=conv.session_problems,
-                      rib_fib=rib_fib)
+                      rib_fib=rib_fib,
+                      timeline_gaps=[f"{node}: {err}" for t, node, err in timeline.errors if t >= started])
+    if res.timeline_gaps:
+        res.report = "route-event record has gaps (convergence times unreliable):\n  " + "\n  ".join(res.timeline_gaps)
     if not conv.ok:
         res.report = failure_report(plan, paths, conv)
     elif rib_fib:

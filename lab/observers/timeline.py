@@ -36,6 +36,7 @@ class Timeline:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.errors: list[tuple[float, str, str]] = []   # (time, node, error): gaps in the record
 
     def start(self, deadline_s: float = 30.0) -> "Timeline":
         # pyroute2 ties a socket to the thread that made it: the reader thread makes its own
@@ -74,7 +75,8 @@ class Timeline:
                 node, s = self._socks[fd]
                 try:
                     msgs = s.get()
-                except Exception:  # noqa: BLE001 - ENOBUFS under a route storm: record the gap, go on
+                except Exception as exc:  # noqa: BLE001 - ENOBUFS under a route storm: record the gap, go on
+                    self.errors.append((now, node, repr(exc)))
                     msgs = []
                 batch = []
                 for m in msgs:
