@@ -183,6 +183,113 @@ def exec(ctx: typer.Context, node: str, name: str = NameOpt):
     os.execvp(full[0], full)
 
 
+fault_app = typer.Typer(no_args_is_help=True, help="Inject a recorded, reversible failure and measure convergence.")
+app.add_typer(fault_app, name="fault")
+
+
+def _inject(name: str, make, wait: bool) -> None:
+    """Apply a fault, then (unless --no-wait) wait for the oracle's state and report convergence."""
+    from .faults import FaultInjector
+    from .measure import after_fault
+    from .observers.timeline import Timeline
+
+    paths = _lab(name)
+    plan = load_plan(paths)
+    fi = FaultInjector(plan, paths)
+    tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start() if wait else None
+    try:
+        f = make(fi, plan)
+        err.print(f"fault {f.id}: {f.kind} {f.target}")
+        if tl:
+            _verdict(after_fault(plan, paths, tl, f, fi.failures(), "cli"))
+    finally:
+        if tl:
+            tl.stop()
+
+
+def _verdict(res) -> None:
+    if res.ok:
+        slow = sorted(res.per_node_ms.items(), key=lambda kv: -kv[1])[:3]
+        err.print(f"[green]as the oracle predicts[/]; converged in {res.overall_ms:.0f} ms"
+                  + (" (slowest: " + ", ".join(f"{n} {ms:.0f} ms" for n, ms in slow) + ")" if slow else ""))
+    else:
+        err.print(f"[red]not as the oracle predicts[/]\n{res.report}")
+        raise typer.Exit(1)
+
+
+WaitOpt = typer.Option(True, "--wait/--no-wait", help="wait for convergence and compare with the oracle")
+
+
+@fault_app.command("link")
+def fault_link(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab plan')"),
+               member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="members; default: all"),
+               side: str = typer.Option("both", help="a, b or both"),
+               mode: str = typer.Option("admin", help="admin, carrier or silent"),
+               name: str = NameOpt, wait: bool = WaitOpt):
+    """Fail a bundle, or some of its member links."""
+    _inject(name, lambda fi, plan: fi.bundle(bundle, member or None, side=side, mode=mode), wait)
+
+
+@fault_app.command("node")
+def fault_node(node: str, mode: str = typer.Option("crash", help="stop, crash or power"),
+               name: str = NameOpt, wait: bool = WaitOpt):
+    """Stop, crash or power off a router."""
+    _inject(name, lambda fi, plan: fi.node(node, mode), wait)
+
+
+@fault_app.command("plane")
+def fault_plane(plane: int, region: Optional[str] = None, name: str = NameOpt, wait: bool = WaitOpt):
+    """Power off a BAG plane (in one region, or everywhere)."""
+    _inject(name, lambda fi, plan: fi.plane(plane, region), wait)
+
+
+@fault_app.command("domain")
+def fault_domain(kind: str = typer.Argument(..., help="data_hall or power_feed"), label: str = typer.Argument(...),
+                 name: str = NameOpt, wait: bool = WaitOpt):
+    """Fail everything labelled with a data hall or power feed."""
+    _inject(name, lambda fi, plan: fi.domain(kind, label), wait)
+
+
+@app.command()
+def faults(name: str = NameOpt):
+    """Faults recorded for the lab, active ones first."""
+    from .faults import FaultInjector
+
+    paths = _lab(name)
+    fs = FaultInjector(load_plan(paths), paths).faults()
+    t = Table(title=f"faults of lab {paths.name}")
+    for c in ("id", "kind", "target", "state"):
+        t.add_column(c)
+    for f in sorted(fs, key=lambda f: (f.restored is not None, f.id)):
+        t.add_row(str(f.id), f.kind, f.target, "[red]active" if f.restored is None else "restored")
+    out.print(t)
+
+
+@app.command()
+def restore(fault_id: Optional[int] = typer.Argument(None, help="default: every active fault"),
+            name: str = NameOpt, wait: bool = WaitOpt):
+    """Undo faults and check the lab returns to the oracle's state."""
+    from .faults import FaultInjector
+    from .measure import after_restore
+    from .observers.timeline import Timeline
+
+    paths = _lab(name)
+    plan = load_plan(paths)
+    fi = FaultInjector(plan, paths)
+    target = next((f for f in fi.faults() if f.id == fault_id), None) if fault_id else None
+    if fault_id and (target is None or target.restored is not None):
+        raise LabError(f"no active fault {fault_id}; see 'baglab faults'")
+    tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start() if wait else None
+    try:
+        done = fi.restore(target)
+        err.print(f"restored {len(done)} fault(s)")
+        if tl and done:
+            _verdict(after_restore(plan, paths, tl, done[0], fi.failures(), "cli"))
+    finally:
+        if tl:
+            tl.stop()
+
+
 @app.command()
 def labs():
     """Labs present on this host (state directories or namespaces)."""

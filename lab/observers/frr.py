@@ -57,3 +57,25 @@ def rib(netns: str, families=("ipv4", "ipv6")) -> dict[str, list[tuple[str, int]
                     hops = [(hops[0][0], 100)]
                 out[prefix] = sorted(hops)
     return out
+
+
+def link_bandwidth(ext_community: str) -> float | None:
+    """'LB:23456:800000000 (6.000 Gbps)' -> 6400.0 in baglab units (FRR's Mbit/s, read as Gbit/s)."""
+    for tok in ext_community.split():
+        if tok.startswith("LB:"):
+            return int(tok.rsplit(":", 1)[1]) * 8 / 1e6
+    return None
+
+
+def bgp_paths(netns: str, prefix: str) -> list[dict]:
+    """The BGP table's paths for one prefix: peer, AS path, link bandwidth, multipath/best flags."""
+    afi = "ipv6" if ":" in prefix else "ipv4"
+    data = vtysh_json(netns, f"show bgp {afi} unicast {prefix} json")
+    out = []
+    for p in data.get("paths", []):
+        out.append({"peer": p.get("peer", {}).get("hostname") or p.get("peer", {}).get("peerId"),
+                    "peer_addr": p.get("peer", {}).get("peerId"),
+                    "as_path": [a for seg in p.get("aspath", {}).get("segments", []) for a in seg.get("list", [])],
+                    "bandwidth": link_bandwidth(p.get("extendedCommunity", {}).get("string", "")),
+                    "multipath": bool(p.get("multipath")), "best": bool(p.get("bestpath", {}).get("overall"))})
+    return out

@@ -32,6 +32,18 @@ def test_steady_state_ucmp_weights(lab, oracle, observe):
     assert approx_shares(observe.shares("r1-f2-edge", far), {"r1-bag1": 0.66, "r1-bag2": 0.32})
 
 
+def test_bgp_table_carries_the_oracles_bandwidths(lab, oracle):
+    """Cumulative link-bandwidth on the wire, per path, equals what the oracle derived."""
+    from lab.observers.frr import bgp_paths
+
+    for node, origin in (("r1-f2-edge", "r2-f3-p1s1"), ("r2-bag1", "r1-f1-p1s1"), ("r1-bag1", "r1-f1-p1s1")):
+        prefix = lab.prefix(origin)
+        paths = bgp_paths(lab.paths.netns(node), prefix)
+        seen = sorted((p["peer"], p["bandwidth"]) for p in paths if p["multipath"] or p["best"])
+        want = sorted((h.peer, h.bandwidth) for h in oracle.routes()[node][prefix])
+        assert seen == want, f"{node} {prefix}: BGP table {seen} vs oracle {want}"
+
+
 @pytest.mark.parametrize("mode, side", [("admin", "both"), ("admin", "a"), ("carrier", "b")])
 def test_member_link_loss_shifts_weights_proportionally(lab, oracle, faults, observe, mode, side):
     link = lab.link("r1-bag1~r2-bag1", member=1)

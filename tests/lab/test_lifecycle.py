@@ -204,3 +204,16 @@ def test_neighbour_share_helper_matches_kernel_semantics(lab):
     from bgp.oracle import expected_routes
     hops = expected_routes(plan)["r2-bag1"][plan.node("r1-f1-p1s1").prefixes_v6[0]]
     assert neighbour_shares(hops) == {"r1-bag1": 0.75, "r1-bag2": 0.25}
+
+
+def test_fault_and_restore_from_the_cli(lab):
+    plan, paths = lab
+    r = baglab("fault", "link", "r1-bag1~r2-bag1", "--member", "2", "--name", paths.name)
+    assert "as the oracle predicts" in r.stderr and "converged in" in r.stderr
+    assert "active" in baglab("faults", "--name", paths.name).stdout
+    bad = baglab("fault", "node", "r9-bag9", "--name", paths.name, check=False)
+    assert bad.returncode != 0
+    r = baglab("restore", "--name", paths.name)
+    assert "restored 1 fault(s)" in r.stderr and "as the oracle predicts" in r.stderr
+    assert "active" not in baglab("faults", "--name", paths.name).stdout
+    assert wait_converged(plan, paths, deadline_s=10).ok
