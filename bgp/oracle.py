@@ -29,10 +29,11 @@ class Failures:
 
     links: frozenset[int] = frozenset()
     nodes: frozenset[str] = frozenset()
+    withdrawn: frozenset[str] = frozenset()   # origins up and peering, but announcing nothing
 
     @classmethod
-    def of(cls, links: Iterable[int] = (), nodes: Iterable[str] = ()) -> "Failures":
-        return cls(frozenset(links), frozenset(nodes))
+    def of(cls, links: Iterable[int] = (), nodes: Iterable[str] = (), withdrawn: Iterable[str] = ()) -> "Failures":
+        return cls(frozenset(links), frozenset(nodes), frozenset(withdrawn))
 
     def link_up(self, link: Link) -> bool:
         return link.id not in self.links and link.a.node not in self.nodes and link.b.node not in self.nodes
@@ -68,6 +69,8 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
     # node -> prefix -> route
     rib: dict[str, dict[str, _Route]] = {n: {} for n in nodes}
     for n in nodes.values():
+        if n.name in failures.withdrawn:
+            continue
         for p in n.prefixes:
             rib[n.name][p] = _Route(as_path=(), local=True)
 
@@ -113,6 +116,8 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
 
     out: dict[str, dict[str, list[NextHop]]] = {}
     for name in nodes:
+        if nodes[name].emulator != "frr":
+            continue                          # an emulated fabric announces; it keeps no FIB to check
         out[name] = {}
         for p, r in rib[name].items():
             if r.local:
@@ -120,6 +125,19 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
             weights = ucmp_weights([c[2] for c in r.paths])
             out[name][p] = [NextHop(link=c[0].id, ifname=c[0].end(name).ifname, peer=c[1], bandwidth=c[2], weight=w)
                             for c, w in zip(r.paths, weights)]
+    return out
+
+
+def expected_counts(plan: Plan, expected: dict[str, dict[str, list[NextHop]]]) -> dict[str, dict[str, int]]:
+    """node -> family -> number of BGP routes its FIB should hold, bulk blocks included."""
+    blocks = {b.first: b for n in plan.nodes for b in n.bulk}
+    out = {}
+    for node, table in expected.items():
+        counts = {"ipv4": 0, "ipv6": 0}
+        for p in table:
+            fam = "ipv6" if ":" in p else "ipv4"
+            counts[fam] += blocks[p].count if p in blocks else 1
+        out[node] = counts
     return out
 
 

@@ -64,5 +64,24 @@ def render_node(plan: Plan, node: Node, log_file: str) -> str:
         plan=plan, node=node, sessions=sess, afs=afs, speeds=speeds, log_file=log_file, digest=plan.digest())
 
 
+def speaker_config(plan: Plan, node: Node) -> str:
+    """JSON for bgp/speaker.py: one session per member link and family, link speed as bandwidth."""
+    import json
+
+    asn = {n.name: n.asn for n in plan.nodes}
+    neighbors = []
+    for link in plan.links_of(node.name):
+        peer, mine = link.peer(node.name), link.end(node.name)
+        for fam in plan.address_families:
+            addr = (lambda e: (e.ipv4 if fam == "ipv4" else e.ipv6).split("/")[0])
+            neighbors.append({"peer": addr(peer), "local": addr(mine), "peer_as": asn[peer.node],
+                              "bandwidth_gbps": link.speed_gbps})
+    return json.dumps({"asn": node.asn, "router_id": node.router_id, "hold": plan.holdtime,
+                       "prefixes": list(node.prefixes_v4 + node.prefixes_v6),
+                       "bulk": [b.model_dump() for b in node.bulk], "neighbors": neighbors}, indent=1)
+
+
 def render_all(plan: Plan, log_dir: str) -> dict[str, str]:
-    return {n.name: render_node(plan, n, f"{log_dir}/{n.name}/frr.log") for n in plan.nodes}
+    """node -> its configuration: frr.conf text, or the bulk speaker's JSON."""
+    return {n.name: render_node(plan, n, f"{log_dir}/{n.name}/frr.log") if n.emulator == "frr"
+            else speaker_config(plan, n) for n in plan.nodes}

@@ -161,7 +161,13 @@ def run(cfg: dict) -> None:
     signal.signal(signal.SIGUSR2, lambda *_: pending.append("announce"))
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    prefixes = {"ipv4": [p for p in cfg["prefixes"] if ":" not in p], "ipv6": [p for p in cfg["prefixes"] if ":" in p]}
+    every = list(cfg["prefixes"])
+    for b in cfg.get("bulk", []):
+        from lab.plan import BulkBlock
+
+        every += list(BulkBlock(**b).prefixes())
+    cfg["prefixes"] = every
+    prefixes = {"ipv4": [p for p in every if ":" not in p], "ipv6": [p for p in every if ":" in p]}
     sessions: list[Session] = []
     packed: dict[tuple[int, bool], list[bytes]] = {}
 

@@ -137,6 +137,11 @@ def _status_tables(paths: LabPaths, bag_only: bool) -> bool:
         t.add_column(c)
     for n in st["nodes"]:
         d = n["daemons"]
+        if n.get("emulator"):
+            state = "up" if d.get("speaker") else "[red]down"
+            t.add_row(n["name"], f"{n['role']} ({n['emulator']})", str(n["asn"]), "-", f"speaker {state}",
+                      f"-/{n['sessions']['planned']}", "announces", "-")
+            continue
         ok = n["prefixes"]["as_designed"] == len(n["routes"]) and not n["sessions"]["down"]
         t.add_row(n["name"], n["role"], str(n["asn"]), "up" if d.get("zebra") else "[red]down",
                   "up" if d.get("bgpd") else "[red]down",

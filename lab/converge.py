@@ -11,11 +11,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from bgp.oracle import NONE, Failures, NextHop, expected_routes
+from bgp.oracle import NONE, Failures, NextHop, expected_counts, expected_routes
 from bgp.render import sessions
 
 from .errors import LabError
-from .observers.fib import FibHop, FibReader
+from .observers.fib import CountingFibReader, FibHop, FibReader
 from .observers.frr import bgp_sessions, log_tail, many, rib
 from .plan import Plan, prefix_key
 from .state import LabPaths
@@ -31,6 +31,8 @@ class Mismatch:
     observed: tuple[tuple[str, int], ...]
 
     def __str__(self) -> str:
+        if self.prefix.startswith("all "):
+            return f"{self.node} {self.prefix}: expected {self.expected[0][1]} observed {self.observed[0][1]}"
         fmt = lambda hs: ", ".join(f"{i} w{w}" for i, w in hs) or "(no route)"  # noqa: E731
         return f"{self.node} {self.prefix}: expected [{fmt(self.expected)}] observed [{fmt(self.observed)}]"
 
@@ -51,12 +53,18 @@ def _key_observed(hops: list[FibHop]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((h.ifname, h.weight) for h in hops))
 
 
-def fib_mismatches(plan: Plan, expected: dict[str, dict[str, list[NextHop]]], reader: FibReader,
+def fib_mismatches(plan: Plan, expected: dict[str, dict[str, list[NextHop]]], reader,
                    nodes: list[str] | None = None) -> list[Mismatch]:
     out: list[Mismatch] = []
+    counts = expected_counts(plan, expected) if isinstance(reader, CountingFibReader) else None
     for node in nodes or list(expected):
         observed = reader.read(node, plan.address_families)
         exp = expected.get(node, {})
+        if counts is not None:
+            for fam in plan.address_families:
+                want, got = counts[node][fam], reader.counts[node][fam]
+                if want != got:
+                    out.append(Mismatch(node, f"all {fam} BGP routes", (("count", want),), (("count", got),)))
         for prefix in sorted(set(exp) | set(observed), key=prefix_key):
             e = _key_expected(exp[prefix]) if prefix in exp else ()
             o = _key_observed(observed[prefix]) if prefix in observed else ()
@@ -65,10 +73,20 @@ def fib_mismatches(plan: Plan, expected: dict[str, dict[str, list[NextHop]]], re
     return out
 
 
+BULK_THRESHOLD = 5000
+
+
+def fib_reader(plan: Plan, netns_of: dict[str, str]):
+    """The netlink reader for ordinary labs; the counting reader once bulk routes make tables large."""
+    if sum(b.count for n in plan.nodes for b in n.bulk) >= BULK_THRESHOLD:
+        return CountingFibReader(netns_of, set(plan.prefixes()))
+    return FibReader(netns_of)
+
+
 def session_problems(plan: Plan, paths: LabPaths, nodes: list[str] | None = None,
                      failures: Failures = NONE) -> list[str]:
     """Planned sessions (over links the failures leave up) not Established."""
-    names = nodes or [n.name for n in plan.nodes]
+    names = [n for n in (nodes or [n.name for n in plan.nodes]) if plan.node(n).emulator == "frr"]
     states = many(lambda n: _safe_sessions(paths.netns(n)), names)
     problems = []
     for n in names:
@@ -109,11 +127,11 @@ def wait_converged(plan: Plan, paths: LabPaths, failures: Failures = NONE, deadl
                    poll_s: float = 0.05) -> Convergence:
     """Poll every FIB until it equals the oracle, then confirm sessions; never raises on timeout."""
     expected = expected_routes(plan, failures)
-    live = [n.name for n in plan.nodes if n.name not in failures.nodes]
+    live = [n.name for n in plan.nodes if n.name not in failures.nodes and n.emulator == "frr"]
     start = time.monotonic()
     end = start + deadline_s
     polls = 0
-    with FibReader({n: paths.netns(n) for n in live}) as reader:
+    with fib_reader(plan, {n: paths.netns(n) for n in live}) as reader:
         pending = list(live)
         mism: list[Mismatch] = []
         while True:
@@ -147,11 +165,15 @@ def wait_sessions(plan: Plan, paths: LabPaths, nodes: list[str], failures: Failu
 
 def rib_fib_mismatches(plan: Plan, paths: LabPaths, nodes: list[str]) -> list[str]:
     """Where zebra's RIB (selected BGP routes, FIB-flagged next hops) and the kernel disagree."""
+    nodes = [n for n in nodes if plan.node(n).emulator == "frr"]
     ribs = many(lambda n: rib(paths.netns(n), plan.address_families), nodes)
     out = []
-    with FibReader({n: paths.netns(n) for n in nodes}) as reader:
+    with fib_reader(plan, {n: paths.netns(n) for n in nodes}) as reader:
+        wanted = set(plan.prefixes()) if isinstance(reader, CountingFibReader) else None
         for n in nodes:
             fib = {p: _key_observed(h) for p, h in reader.read(n, plan.address_families).items()}
+            if wanted is not None:
+                ribs[n] = {p: h for p, h in ribs[n].items() if p in wanted}
             r = {p: tuple(h) for p, h in ribs[n].items()}
             for prefix in sorted(set(fib) | set(r), key=prefix_key):
                 if fib.get(prefix, ()) != r.get(prefix, ()):

@@ -81,9 +81,20 @@ class BagSpec(Strict):
         return v[plane - 1] if isinstance(v, list) else v
 
 
+class BulkRoutes(Strict):
+    """Extra prefixes an emulated fabric announces, for scale.  IPv4 is capped by the lab range
+    (/32s from addressing.bulk_v4); IPv6 /64s come from addressing.bulk_v6."""
+
+    ipv4: int = Field(default=0, ge=0, le=32768)
+    ipv6: int = Field(default=0, ge=0, le=4_000_000)
+
+
 class FabricSpec(Strict):
     name: Name
     kind: Literal["nsf", "dsf"]
+    #: who speaks for the fabric's STSWs/edge pod: FRR, or baglab's bulk BGP speaker (bgp/speaker.py)
+    emulator: Literal["frr", "bulk"] = "frr"
+    routes: BulkRoutes = Field(default_factory=BulkRoutes)
     #: NSF only: spine planes, and STSWs in each (default: one per BAG plane)
     spine_planes: int = Field(default=1, ge=1, le=16)
     stsws_per_plane: int | None = Field(default=None, ge=1, le=64)
@@ -109,6 +120,8 @@ class FabricSpec(Strict):
     def _kind_fields(self) -> "FabricSpec":
         if self.kind == "dsf" and (self.spine_planes != 1 or self.stsws_per_plane is not None):
             raise ValueError("a dsf fabric reaches BAG through one edge pod: spine_planes/stsws_per_plane are for nsf")
+        if (self.routes.ipv4 or self.routes.ipv6) and self.emulator != "bulk":
+            raise ValueError("bulk routes need 'emulator: bulk' (FRR cannot originate them quickly)")
         if isinstance(self.power_feed, list) and len(self.power_feed) != self.spine_planes:
             raise ValueError(f"power_feed lists {len(self.power_feed)} labels for {self.spine_planes} spine planes")
         return self
@@ -167,19 +180,21 @@ class Policy(Strict):
 class Addressing(Strict):
     p2p_v4: str = "198.18.0.0/17"
     loopback_v4: str = "198.18.128.0/20"
-    prefixes_v4: str = "198.19.0.0/16"
+    prefixes_v4: str = "198.19.0.0/17"
+    bulk_v4: str = "198.19.128.0/17"
     prefix_len_v4: int = Field(default=24, ge=16, le=32)
     p2p_v6: str = "2001:db8::/64"
     loopback_v6: str = "2001:db8:0:1::/64"
     prefixes_v6: str = "2001:db8:1000::/36"
+    bulk_v6: str = "2001:db8:8000::/33"
     prefix_len_v6: int = Field(default=56, ge=40, le=128)
 
-    @field_validator("p2p_v4", "loopback_v4", "prefixes_v4")
+    @field_validator("p2p_v4", "loopback_v4", "prefixes_v4", "bulk_v4")
     @classmethod
     def _v4(cls, v: str) -> str:
         return _lab_network(v, v6=False)
 
-    @field_validator("p2p_v6", "loopback_v6", "prefixes_v6")
+    @field_validator("p2p_v6", "loopback_v6", "prefixes_v6", "bulk_v6")
     @classmethod
     def _v6(cls, v: str) -> str:
         return _lab_network(v, v6=True)
@@ -187,7 +202,8 @@ class Addressing(Strict):
     @model_validator(mode="after")
     def _disjoint(self) -> "Addressing":
         pools = [(k, ipaddress.ip_network(getattr(self, k))) for k in
-                 ("p2p_v4", "loopback_v4", "prefixes_v4", "p2p_v6", "loopback_v6", "prefixes_v6")]
+                 ("p2p_v4", "loopback_v4", "prefixes_v4", "bulk_v4",
+                  "p2p_v6", "loopback_v6", "prefixes_v6", "bulk_v6")]
         for i, (ka, a) in enumerate(pools):
             for kb, b in pools[i + 1:]:
                 if a.version == b.version and a.overlaps(b):

@@ -27,6 +27,26 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class BulkBlock(Frozen):
+    """``count`` consecutive prefixes of length ``prefixlen`` from ``first``: a million routes in one line."""
+
+    first: str
+    prefixlen: int
+    count: int
+
+    def prefixes(self) -> Iterator[str]:
+        net = ipaddress.ip_network(self.first)
+        step = 1 << (net.max_prefixlen - self.prefixlen)
+        base = int(net.network_address)
+        cls = type(net.network_address)
+        for i in range(self.count):
+            yield f"{cls(base + i * step)}/{self.prefixlen}"
+
+    @property
+    def family(self) -> str:
+        return "ipv6" if ":" in self.first else "ipv4"
+
+
 class Node(Frozen):
     name: str
     role: Role
@@ -41,6 +61,8 @@ class Node(Frozen):
     prefixes_v6: tuple[str, ...] = ()
     data_hall: str | None = None
     power_feed: str | None = None
+    emulator: Literal["frr", "bulk"] = "frr"
+    bulk: tuple[BulkBlock, ...] = ()
     source: str                        # YAML path that produced this node
 
     @property
@@ -49,7 +71,12 @@ class Node(Frozen):
 
     @property
     def prefixes(self) -> tuple[str, ...]:
-        return self.prefixes_v4 + self.prefixes_v6
+        """Prefixes checked one by one: the announced ones plus the first of each bulk block,
+        which stands for the whole block (same origins, so the same next hops everywhere)."""
+        return self.prefixes_v4 + self.prefixes_v6 + tuple(b.first for b in self.bulk)
+
+    def bulk_count(self, family: str) -> int:
+        return sum(b.count for b in self.bulk if b.family == family)
 
 
 class Endpoint(Frozen):
@@ -116,10 +143,7 @@ class Plan(Frozen):
     def prefixes(self, family: str | None = None) -> list[str]:
         out: list[str] = []
         for n in self.nodes:
-            if family in (None, "ipv4"):
-                out += n.prefixes_v4
-            if family in (None, "ipv6"):
-                out += n.prefixes_v6
+            out += [p for p in n.prefixes if family is None or (":" in p) == (family == "ipv6")]
         return sorted(set(out), key=prefix_key)
 
     def to_json(self) -> str:
@@ -146,6 +170,25 @@ class _Builder:
         self.nodes: dict[str, dict] = {}
         self.links: list[dict] = []
         self._fabric_prefixes: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._fabric_bulk: dict[tuple[str, str], tuple[BulkBlock, ...]] = {}
+        self._bulk_used = {"ipv4": 0, "ipv6": 0}
+
+    def _alloc_bulk(self, fab, parts) -> tuple[BulkBlock, ...]:
+        a = self.t.addressing
+        out = []
+        for fam, count, pool, plen in (("ipv4", fab.routes.ipv4, a.bulk_v4, 32), ("ipv6", fab.routes.ipv6, a.bulk_v6, 64)):
+            if not count:
+                continue
+            net = ipaddress.ip_network(pool)
+            capacity = 1 << (plen - net.prefixlen)
+            start = self._bulk_used[fam]
+            if start + count > capacity:
+                raise self.err(parts + [fam], f"{count} bulk {fam} routes do not fit the {pool} pool "
+                               f"({capacity - start} left)")
+            self._bulk_used[fam] += count
+            first = type(net.network_address)(int(net.network_address) + (start << (net.max_prefixlen - plen)))
+            out.append(BulkBlock(first=f"{first}/{plen}", prefixlen=plen, count=count))
+        return tuple(out)
 
     def err(self, parts, reason) -> TopologyError:
         return self.loaded.error(parts, reason)
@@ -281,6 +324,7 @@ class _Builder:
         for name, n in self.nodes.items():
             ridx = [r.name for r in t.regions].index(n["region"])
             v4, v6 = [], []
+            emulator, bulk = "frr", ()
             if n["role"] != "bag":
                 fi = [f.name for f in t.regions[ridx].fabrics].index(n["fabric"])
                 fab = t.regions[ridx].fabrics[fi]
@@ -296,12 +340,15 @@ class _Builder:
                         pv6 = [str(take(pfx6, "prefixes_v6", fp)) for _ in range(fab.prefixes)] \
                             if "ipv6" in t.policy.address_families else []
                     self._fabric_prefixes[fabric_key] = (tuple(pv4), tuple(pv6))
+                    self._fabric_bulk[fabric_key] = self._alloc_bulk(fab, fp[:-1] + ["routes"])
                 v4, v6 = self._fabric_prefixes[fabric_key]
+                emulator, bulk = fab.emulator, self._fabric_bulk[fabric_key]
             try:
                 rid, l6 = next(lo4), next(lo6)
             except StopIteration:
                 raise self.err(["addressing"], "the loopback pool is exhausted") from None
             nodes.append(Node(name=name, role=n["role"], region=n["region"], fabric=n.get("fabric"),
+                              emulator=emulator, bulk=bulk,
                               bag_plane=n.get("bag_plane"), spine_plane=n.get("spine_plane"), asn=n["asn"],
                               router_id=str(rid), loopback_v6=str(l6), prefixes_v4=tuple(v4), prefixes_v6=tuple(v6),
                               data_hall=n.get("data_hall"), power_feed=n.get("power_feed"), source=n["source"]))

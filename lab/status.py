@@ -9,7 +9,7 @@ from bgp.oracle import expected_routes
 from bgp.render import sessions
 
 from .converge import _hops_match, _key_expected, _key_observed
-from .observers.fib import FibReader
+from .converge import fib_reader
 from .observers.frr import bgp_sessions, many
 from .plan import Plan, prefix_key
 from .runtime.netns import NetnsRuntime
@@ -30,8 +30,14 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
 
     sess_state = many(sess, alive)
     nodes = []
-    with FibReader({n.name: paths.netns(n.name) for n in plan.nodes}) as reader:
+    with fib_reader(plan, {n.name: paths.netns(n.name) for n in plan.nodes}) as reader:
         for n in plan.nodes:
+            if n.emulator != "frr":
+                nodes.append({"name": n.name, "role": n.role, "region": n.region, "asn": n.asn,
+                              "router_id": n.router_id, "daemons": procs[n.name], "emulator": n.emulator,
+                              "sessions": {"planned": len(sessions(plan, n)), "established": None, "down": []},
+                              "prefixes": {"expected": 0, "installed": 0, "as_designed": 0}, "routes": []})
+                continue
             planned = sessions(plan, n)
             st = sess_state.get(n.name, {})
             try:

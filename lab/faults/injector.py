@@ -8,6 +8,8 @@ also states what the oracle must assume (failed links and nodes).
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
@@ -37,12 +39,13 @@ class Fault:
     started: float                     # wall clock (time.time()), comparable with timeline events
     links: list[int] = field(default_factory=list)
     nodes: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
     undo: list[list] = field(default_factory=list)   # primitive actions, applied in reverse order
     restored: float | None = None
 
     @property
     def failures(self) -> Failures:
-        return Failures.of(self.links, self.nodes)
+        return Failures.of(self.links, self.nodes, self.withdrawn)
 
 
 class FaultInjector:
@@ -68,17 +71,18 @@ class FaultInjector:
 
     def failures(self) -> Failures:
         """What the oracle must assume given every fault not yet restored."""
-        links, nodes = set(), set()
+        links, nodes, withdrawn = set(), set(), set()
         for f in self.active():
             links |= set(f.links)
             nodes |= set(f.nodes)
-        return Failures.of(links, nodes)
+            withdrawn |= set(f.withdrawn)
+        return Failures.of(links, nodes, withdrawn)
 
     def _record(self, kind: str, target: str, actions: list[list], undo: list[list],
-                links: Iterable[int] = (), nodes: Iterable[str] = ()) -> Fault:
+                links: Iterable[int] = (), nodes: Iterable[str] = (), withdrawn: Iterable[str] = ()) -> Fault:
         faults = self.faults()
         f = Fault(id=len(faults) + 1, kind=kind, target=target, started=0.0, links=sorted(set(links)),
-                  nodes=sorted(set(nodes)), undo=undo)
+                  nodes=sorted(set(nodes)), withdrawn=sorted(set(withdrawn)), undo=undo)
         faults.append(f)
         self._save(faults)             # journal first: a crash mid-way still leaves the undo behind
         f.started = time.time()
@@ -120,6 +124,11 @@ class FaultInjector:
                 raise LabError(f"could not stop processes {left} on {node}")
         elif op == "start":
             self.runtime.start_daemons(self.plan, nodes=[node])
+        elif op == "signal":
+            pid = self.runtime.processes(self.plan)[node].get("speaker")
+            if pid is None:
+                raise LabError(f"{node} has no running speaker to signal")
+            os.kill(pid, signal.SIGUSR1 if args[0] == "withdraw" else signal.SIGUSR2)
         elif op == "clear":
             r = subprocess.run(["vtysh", "-N", ns, "-c", f"clear bgp {args[0]}"], capture_output=True, text=True)
             if r.returncode != 0:
@@ -212,6 +221,14 @@ class FaultInjector:
         if not names and not cut:
             raise LabError(f"no element carries {kind} {label!r}")
         return self.nodes(names, "power", kind=kind.replace("_", "-"), target=label, extra_links=cut)
+
+    def withdraw(self, fabric: str) -> Fault:
+        """An emulated fabric withdraws every prefix it announces (sessions stay up); undo re-announces."""
+        names = [n.name for n in self.plan.nodes if n.name == fabric or f"{n.region}-{n.fabric}" == fabric]
+        if not names or any(self.plan.node(n).emulator != "bulk" for n in names):
+            raise LabError(f"{fabric!r} is not a fabric emulated with 'emulator: bulk'")
+        return self._record("withdraw", fabric, [["signal", n, "withdraw"] for n in names],
+                            [["signal", n, "announce"] for n in names], withdrawn=names)
 
     def session_reset(self, node: str, link: Link, family: str = "ipv4") -> Fault:
         s = next(s for s in sessions(self.plan, self.plan.node(node))

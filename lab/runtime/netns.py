@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -95,8 +96,9 @@ class NetnsRuntime:
                 idx = {l.get_attr("IFLA_IFNAME"): l["index"] for l in ipr.get_links()}
                 lo_addrs = [(node.router_id, 32), (node.loopback_v6, 128)]
                 # the first address of each originated prefix lives on lo, so probes have a target
-                lo_addrs += [(str(next(ipaddress.ip_network(p).hosts())), ipaddress.ip_network(p).max_prefixlen)
-                             for p in node.prefixes]
+                for p in node.prefixes_v4 + node.prefixes_v6:
+                    net = ipaddress.ip_network(p)
+                    lo_addrs.append((str(net[1] if net.num_addresses > 1 else net[0]), net.max_prefixlen))
                 for addr, plen in lo_addrs:
                     ipr.addr("add", index=idx["lo"], address=addr, prefixlen=plen)
                 ipr.link("set", index=idx["lo"], state="up")
@@ -112,8 +114,9 @@ class NetnsRuntime:
         for node in plan.nodes:
             d = self.paths.node_dir(node.name)
             d.mkdir(parents=True, exist_ok=True)
-            (d / "frr.conf").write_text(configs[node.name])
-            for p in (d, d / "frr.conf"):
+            conf = d / ("frr.conf" if node.emulator == "frr" else "speaker.json")
+            conf.write_text(configs[node.name])
+            for p in (d, conf):
                 os.chown(p, uid, gid)
             run = self.paths.frr_dir(node.name)
             run.mkdir(parents=True, exist_ok=True)
@@ -129,8 +132,25 @@ class NetnsRuntime:
         return subprocess.Popen(argv, preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
+    def _spawn_speaker(self, node: str) -> subprocess.Popen:
+        ns = self.paths.netns(node)
+        log = open(self.paths.log_file(node), "ab")
+        try:
+            # the namespace name rides on the command line so 'down' finds it even without the netns
+            return subprocess.Popen([sys.executable, "-m", "bgp.speaker", str(self.paths.node_dir(node) / "speaker.json"),
+                                     ns], preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            log.close()
+
     def start_daemons(self, plan: Plan, progress: Progress = _noop, nodes: list[str] | None = None) -> None:
-        names = nodes or [n.name for n in plan.nodes]
+        wanted = nodes or [n.name for n in plan.nodes]
+        for n in wanted:
+            if plan.node(n).emulator == "bulk":
+                self._spawn_speaker(n)
+        names = [n for n in wanted if plan.node(n).emulator == "frr"]
+        if not names:
+            return
         for n in names:   # a restart after a crash finds the old sockets: they must not look ready
             (self.paths.frr_dir(n) / "zserv.api").unlink(missing_ok=True)
         total = len(names) * len(DAEMONS)
@@ -169,7 +189,11 @@ class NetnsRuntime:
                     comms[Path(f"/proc/{pid}/comm").read_text().strip()] = pid
                 except OSError:
                     pass
-            out[n.name] = {d: comms.get(d) for d in DAEMONS}
+            if n.emulator == "frr":
+                out[n.name] = {d: comms.get(d) for d in DAEMONS}
+            else:
+                out[n.name] = {"speaker": next((p for p in by_ns.get(self.paths.netns(n.name), [])
+                                                if b"bgp.speaker" in _cmdline(p)), None)}
         return out
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
@@ -198,6 +222,13 @@ class NetnsRuntime:
             shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(self.paths.root, ignore_errors=True)
         return rep
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def all_labs() -> list[str]:
