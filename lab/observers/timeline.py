@@ -8,6 +8,7 @@ loop was busy elsewhere.
 from __future__ import annotations
 
 import select
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.rtnl import RTMGRP_IPV4_ROUTE, RTMGRP_IPV6_ROUTE
 
 from .fib import RTPROT_BGP
+
+RCVBUF = 256 * 1024 * 1024
+SO_RCVBUFFORCE = 33
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,19 @@ class Timeline:
             raise RuntimeError(f"timeline could not subscribe to route events: {self._error}")
         return self
 
+    def _subscribe(self, node: str) -> None:
+        s = IPRoute(netns=self._netns_of[node], rcvbuf=RCVBUF)
+        try:   # beyond rmem_max: a million-route withdrawal must not overflow the queue
+            s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
+        except OSError:
+            pass
+        s.bind(groups=RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE)
+        self._socks[s.fileno()] = (node, s)
+
     def _run(self, ready: threading.Event) -> None:
         try:
-            for node, ns in self._netns_of.items():
-                s = IPRoute(netns=ns)
-                s.bind(groups=RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE)
-                self._socks[s.fileno()] = (node, s)
+            for node in self._netns_of:
+                self._subscribe(node)
         except BaseException as exc:  # noqa: BLE001 - handed to start()
             self._error = exc
             ready.set()
@@ -67,17 +78,19 @@ class Timeline:
             self._socks.clear()
 
     def _loop(self) -> None:
-        fds = list(self._socks)
         while not self._stop.is_set():
-            ready, _, _ = select.select(fds, [], [], 0.1)
+            ready, _, _ = select.select(list(self._socks), [], [], 0.1)
             now = time.time()
             for fd in ready:
                 node, s = self._socks[fd]
                 try:
                     msgs = s.get()
-                except Exception as exc:  # noqa: BLE001 - ENOBUFS under a route storm: record the gap, go on
+                except Exception as exc:  # noqa: BLE001 - overflow: note the gap, resubscribe, go on
                     self.errors.append((now, node, repr(exc)))
-                    msgs = []
+                    del self._socks[fd]
+                    s.close()
+                    self._subscribe(node)
+                    continue
                 batch = []
                 for m in msgs:
                     if m.get("event") not in ("RTM_NEWROUTE", "RTM_DELROUTE") or m.get("table") != 254:
