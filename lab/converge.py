@@ -204,7 +204,9 @@ def failure_report(plan: Plan, paths: LabPaths, result: Convergence, processes: 
         lines.append(f"  ... and {len(result.mismatches) - limit} more FIB mismatches")
     for p in result.session_problems[:limit]:
         lines.append("  BGP  " + p)
-    worst = sorted({m.node for m in result.mismatches} | {p.split(":")[0] for p in result.session_problems})[:3]
+    dead_nodes = sorted({n for n, ds in (processes or {}).items() if any(pid is None for pid in ds.values())})
+    worst = (dead_nodes + sorted({m.node for m in result.mismatches} | {p.split(":")[0] for p in result.session_problems}
+                                 - set(dead_nodes)))[:3]
     for n in worst:
         lines.append(f"--- tail of {paths.log_file(n)} ---")
         lines.append(log_tail(paths.log_file(n)))

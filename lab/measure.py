@@ -76,7 +76,11 @@ def settle(plan: Plan, paths: LabPaths, timeline: Timeline, failures: Failures, 
     if res.timeline_gaps:
         res.report = "route-event record has gaps (convergence times unreliable):\n  " + "\n  ".join(res.timeline_gaps)
     if not conv.ok:
-        res.report = failure_report(plan, paths, conv)
+        from .runtime.netns import NetnsRuntime
+
+        procs = NetnsRuntime(paths).processes(plan)
+        live_procs = {n: d for n, d in procs.items() if n not in failures.nodes}
+        res.report = failure_report(plan, paths, conv, live_procs)
     elif rib_fib:
         res.report = "RIB and FIB disagree:\n  " + "\n  ".join(rib_fib[:20])
     return res

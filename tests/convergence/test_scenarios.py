@@ -162,3 +162,29 @@ def test_broken_policy_is_caught(lab, faults, observe):
         vty("route-map TRANSIT permit 10", "set extcommunity bandwidth cumulative")
         subprocess.run(["vtysh", "-N", ns, "-c", "clear bgp * soft out"], check=True, capture_output=True)
     observe.steady()
+
+
+def test_a_dead_daemon_is_named_with_its_log(lab, observe):
+    """Not a planned fault: bgpd dies under the lab.  The verdict must say which daemon, where."""
+    import os
+    import signal as sig
+
+    from lab.runtime.netns import NetnsRuntime
+
+    rt = NetnsRuntime(lab.paths)
+    pid = rt.processes(lab.plan)["r2-bag2"]["bgpd"]
+    os.kill(pid, sig.SIGKILL)
+    try:
+        res = observe.steady(check=False, deadline_s=3)
+        assert not res.converged
+        assert "daemons not running: r2-bag2/bgpd" in res.report
+        assert "--- tail of " in res.report and "r2-bag2/frr.log" in res.report
+    finally:
+        zebra = rt.processes(lab.plan)["r2-bag2"]["zebra"]
+        if zebra:
+            os.kill(zebra, sig.SIGTERM)
+        end = time.time() + 10
+        while rt.processes(lab.plan)["r2-bag2"]["zebra"] and time.time() < end:
+            time.sleep(0.05)
+        rt.start_daemons(lab.plan, nodes=["r2-bag2"])
+    observe.steady(deadline_s=30)

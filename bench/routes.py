@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Route scale: how long until N prefixes sit in every BAG router's kernel FIB, and how long
+until they are gone after the fabric disconnects.  Peak memory per router too.
+
+The fabric is baglab's bulk speaker (bgp/speaker.py), so FRR, not the emulator, is
+measured.  Progress is polled from zebra (``show ipv6 route summary json``: routes
+zebra has confirmed in the kernel), cheap even at 1M; the final state is checked
+by counting the kernel FIB itself.  Run as root:
+``sudo .venv/bin/python bench/routes.py [--sizes 10000 100000 1000000] [--mini]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from lab.build import up  # noqa: E402
+from lab.faults import FaultInjector  # noqa: E402
+from lab.observers.frr import vtysh_json  # noqa: E402
+from lab.runtime import nsutil  # noqa: E402
+from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.state import LabPaths  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ebgp_fib(ns: str) -> int:
+    for r in vtysh_json(ns, "show ipv6 route summary json").get("routes", []):
+        if r.get("type") == "ebgp":
+            return int(r.get("fib", 0))
+    return 0
+
+
+def kernel_count(ns: str) -> int:
+    out = subprocess.run(["ip", "-n", ns, "-6", "route", "show", "proto", "bgp"], capture_output=True, check=True)
+    return out.stdout.count(b"\n")
+
+
+def wait_all(nss: list[str], pred, deadline_s: float) -> float:
+    t0 = time.monotonic()
+    pending = list(nss)
+    while pending:
+        pending = [ns for ns in pending if not pred(ebgp_fib(ns))]
+        if pending and time.monotonic() - t0 > deadline_s:
+            raise SystemExit(f"not reached within {deadline_s:.0f}s on {pending}: {[ebgp_fib(n) for n in pending]}")
+        if pending:
+            time.sleep(0.1)
+    return time.monotonic() - t0
+
+
+def pss_mb(pids: list[int]) -> float:
+    kb = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    kb += int(line.split()[1])
+        except OSError:
+            pass
+    return kb / 1024
+
+
+def run(base: Path, n: int, lab: str) -> dict:
+    doc = yaml.safe_load(base.read_text())
+    for region in doc["regions"]:
+        for fab in region.get("fabrics", []):
+            if fab.get("emulator") == "bulk":
+                fab["routes"] = {"ipv4": 0, "ipv6": n}
+    paths = LabPaths(lab)
+    NetnsRuntime(paths).down()
+    with tempfile.TemporaryDirectory() as tmp:
+        topo = Path(tmp) / "routes.yaml"
+        topo.write_text(yaml.safe_dump(doc))
+        t0 = time.monotonic()
+        res = up(topo, lab, deadline_s=120 + n / 2000)
+        up_s = time.monotonic() - t0
+    plan = res.plan
+    bags = [nd.name for nd in plan.nodes if nd.role == "bag"]
+    frr_nodes = [nd.name for nd in plan.nodes if nd.emulator == "frr"]
+    nss = [paths.netns(b) for b in bags]
+    expected_bgp = n + len([p for p in plan.prefixes("ipv6") if not any(p == b.first for nd in plan.nodes for b in nd.bulk)])
+    by_ns = nsutil.pids_by_netns([paths.netns(x) for x in frr_nodes])
+    mem = {x: round(pss_mb(by_ns[paths.netns(x)]), 1) for x in frr_nodes}
+    fi = FaultInjector(plan, paths)
+    fabric = next(f"{nd.region}-{nd.fabric}" for nd in plan.nodes if nd.emulator == "bulk")
+    emu = next(nd for nd in plan.nodes if nd.emulator == "bulk")
+    without = expected_bgp - n - len(emu.prefixes_v6)   # what the BAG routers keep when the fabric is gone
+    f = fi.withdraw(fabric)                    # sessions stay up: a pure BGP withdrawal
+    withdraw_s = wait_all(nss, lambda c: c == without, 60 + n / 2000)
+    fi.restore(f)                              # re-announce on established sessions
+    announce_s = wait_all(nss, lambda c: c == expected_bgp, 60 + n / 2000)
+    kernel = {b: kernel_count(paths.netns(b)) for b in bags}
+    emu_links = [l for l in plan.links if plan.node(l.a.node).emulator == "bulk"]
+    f = fi.links(emu_links, side="a", mode="admin", kind="fabric-disconnect", target=fabric)
+    disconnect_s = wait_all(nss, lambda c: c == without, 60 + n / 2000)
+    fi.restore(f)
+    NetnsRuntime(paths).down()
+    return {"topology": plan.topology, "routers_frr": len(frr_nodes), "prefixes": n, "up_s": round(up_s, 1),
+            "announce_s": round(announce_s, 1), "withdraw_s": round(withdraw_s, 1),
+            "disconnect_withdraw_s": round(disconnect_s, 1), "kernel_bgp_routes": kernel,
+            "peak_pss_mb_per_router": max(mem.values()), "pss_mb": mem}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--mini", action="store_true", help="also 100k across bag-mini with its f1 emulated")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    rows = [run(ROOT / "topologies/bag-routes.yaml", n, f"rts{i}") for i, n in enumerate(args.sizes)]
+    if args.mini:
+        doc = yaml.safe_load((ROOT / "topologies/bag-mini.yaml").read_text())
+        doc["regions"][0]["fabrics"][0]["emulator"] = "bulk"
+        with tempfile.TemporaryDirectory() as tmp:
+            p = Path(tmp) / "mini.yaml"
+            p.write_text(yaml.safe_dump(doc))
+            rows.append(run(p, 100_000, "rtsmini"))
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return
+    print(f"{'topology':<12} {'FRR routers':>11} {'prefixes':>9} {'up (FIB full)':>14} {'announce':>9} "
+          f"{'withdraw':>9} {'disconnect':>11} {'peak PSS/router':>16}")
+    for r in rows:
+        print(f"{r['topology']:<12} {r['routers_frr']:>11} {r['prefixes']:>9} {r['up_s']:>12.1f} s "
+              f"{r['announce_s']:>7.1f} s {r['withdraw_s']:>7.1f} s {r['disconnect_withdraw_s']:>9.1f} s "
+              f"{r['peak_pss_mb_per_router']:>13.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
