@@ -81,7 +81,30 @@ def speaker_config(plan: Plan, node: Node) -> str:
                        "bulk": [b.model_dump() for b in node.bulk], "neighbors": neighbors}, indent=1)
 
 
-def render_all(plan: Plan, log_dir: str) -> dict[str, str]:
-    """node -> its configuration: frr.conf text, or the bulk speaker's JSON."""
-    return {n.name: render_node(plan, n, f"{log_dir}/{n.name}/frr.log") if n.emulator == "frr"
-            else speaker_config(plan, n) for n in plan.nodes}
+def collector_config(plan: Plan, node: Node, python: str, record: str, netns: str) -> str:
+    """ExaBGP: one passive-free session per link and family, receive-only, everything to the recorder."""
+    asn = {n.name: n.asn for n in plan.nodes}
+    lines = ["process record {", f"    run {python} -m bgp.collector {record} {netns};", "    encoder json;", "}", ""]
+    for link in plan.links_of(node.name):
+        peer, mine = link.peer(node.name), link.end(node.name)
+        for fam in plan.address_families:
+            pick = (lambda e: (e.ipv4 if fam == "ipv4" else e.ipv6).split("/")[0])
+            lines += [f"neighbor {pick(peer)} {{", f"    description \"{peer.node} {mine.ifname}\";",
+                      f"    router-id {node.router_id};", f"    local-address {pick(mine)};",
+                      f"    local-as {node.asn};", f"    peer-as {asn[peer.node]};", f"    hold-time {plan.holdtime};",
+                      f"    family {{ {fam} unicast; }}",
+                      "    api { processes [ record ]; receive { parsed; update; } neighbor-changes; }", "}", ""]
+    return "\n".join(lines)
+
+
+def render_all(plan: Plan, log_dir: str, python: str = "python3", netns=lambda n: n) -> dict[str, str]:
+    """node -> its configuration: frr.conf, the bulk speaker's JSON, or the collector's ExaBGP config."""
+    out = {}
+    for n in plan.nodes:
+        if n.emulator == "frr":
+            out[n.name] = render_node(plan, n, f"{log_dir}/{n.name}/frr.log")
+        elif n.emulator == "bulk":
+            out[n.name] = speaker_config(plan, n)
+        else:
+            out[n.name] = collector_config(plan, n, python, f"{log_dir}/{n.name}/updates.jsonl", netns(n.name))
+    return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import resource
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -109,7 +110,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
             rt.create_namespaces(plan, progress)
             rt.create_links(plan, progress)
         with timer.phase("daemons"):
-            rt.write_configs(plan, render_all(plan, str(paths.root / "nodes")))
+            rt.write_configs(plan, render_all(plan, str(paths.root / "nodes"), sys.executable, paths.netns))
             rt.start_daemons(plan, progress)
         with timer.phase("convergence"):
             conv = wait_converged(plan, paths, deadline_s=deadline, on_poll=on_poll)

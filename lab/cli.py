@@ -138,9 +138,9 @@ def _status_tables(paths: LabPaths, bag_only: bool) -> bool:
     for n in st["nodes"]:
         d = n["daemons"]
         if n.get("emulator"):
-            state = "up" if d.get("speaker") else "[red]down"
-            t.add_row(n["name"], f"{n['role']} ({n['emulator']})", str(n["asn"]), "-", f"speaker {state}",
-                      f"-/{n['sessions']['planned']}", "announces", "-")
+            state = "up" if all(d.values()) else "[red]down"
+            t.add_row(n["name"], f"{n['role']} ({n['emulator']})", str(n["asn"]), "-", f"{'/'.join(d)} {state}",
+                      f"-/{n['sessions']['planned']}", "records" if n["role"] == "collector" else "announces", "-")
             continue
         ok = n["prefixes"]["as_designed"] == len(n["routes"]) and not n["sessions"]["down"]
         t.add_row(n["name"], n["role"], str(n["asn"]), "up" if d.get("zebra") else "[red]down",

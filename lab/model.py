@@ -165,6 +165,14 @@ class ExtraLink(Strict):
     power_feed: str | None = None
 
 
+class CollectorSpec(Strict):
+    """A route collector (ExaBGP) peering with chosen routers; it records every UPDATE it receives
+    and announces nothing, so it never changes forwarding."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,7}$")]
+    peers: list[str] = Field(min_length=1)
+
+
 class Policy(Strict):
     #: what a BAG router puts in the link-bandwidth community of routes it passes on:
     #: 'cumulative' (sum of its multipaths' bandwidth: capacity-aware) or 'link' (the egress port speed)
@@ -216,6 +224,7 @@ class AsnPlan(Strict):
 
     bag_base: int = Field(default=4_200_000_000, ge=4_200_000_000, le=4_294_967_294)
     fabric_base: int = Field(default=4_200_100_000, ge=4_200_000_000, le=4_294_967_294)
+    collector_base: int = Field(default=4_200_200_000, ge=4_200_000_000, le=4_294_967_294)
 
 
 class Topology(Strict):
@@ -224,6 +233,7 @@ class Topology(Strict):
     regions: list[RegionSpec] = Field(min_length=1)
     interconnects: list[InterconnectSpec] = Field(default_factory=list)
     links: list[ExtraLink] = Field(default_factory=list)
+    collectors: list[CollectorSpec] = Field(default_factory=list)
     policy: Policy = Field(default_factory=Policy)
     addressing: Addressing = Field(default_factory=Addressing)
     asn: AsnPlan = Field(default_factory=AsnPlan)

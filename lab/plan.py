@@ -20,7 +20,7 @@ from .topology import LoadedTopology
 IFNAME_MAX = 15
 FRR_BANDWIDTH_MAX = 25600  # FRR's 'set extcommunity bandwidth' accepts 1..25600 (we use 1 unit = 1 Gbit/s)
 
-Role = Literal["bag", "stsw", "edge"]
+Role = Literal["bag", "stsw", "edge", "collector"]
 
 
 class Frozen(BaseModel):
@@ -61,7 +61,7 @@ class Node(Frozen):
     prefixes_v6: tuple[str, ...] = ()
     data_hall: str | None = None
     power_feed: str | None = None
-    emulator: Literal["frr", "bulk"] = "frr"
+    emulator: Literal["frr", "bulk", "exabgp"] = "frr"
     bulk: tuple[BulkBlock, ...] = ()
     source: str                        # YAML path that produced this node
 
@@ -88,7 +88,7 @@ class Endpoint(Frozen):
 
 class Link(Frozen):
     id: int
-    kind: Literal["uplink", "interbag", "extra"]
+    kind: Literal["uplink", "interbag", "extra", "collector"]
     a: Endpoint
     b: Endpoint
     speed_gbps: int
@@ -236,6 +236,21 @@ class _Builder:
                                       spine_plane=sp, bag_plane=(j - 1) % region.bag.planes + 1,
                                       power_feed=feed, **common)
 
+    def expand_collectors(self):
+        t = self.t
+        for ci, c in enumerate(t.collectors):
+            cp = ["collectors", ci]
+            for pi, peer in enumerate(c.peers):
+                if peer not in self.nodes:
+                    raise self.err(cp + ["peers", pi], f"unknown node {peer!r}")
+                if self.nodes[peer]["role"] == "collector":
+                    raise self.err(cp + ["peers", pi], "a collector peers with routers, not with collectors")
+            region = self.nodes[c.peers[0]]["region"]
+            self.add_node(cp + ["name"], name=c.name, role="collector", region=region, asn=t.asn.collector_base + ci,
+                          emulator="exabgp")
+            for peer in c.peers:
+                self.add_bundle(cp, "collector", c.name, peer, 1, 1)
+
     # step 2: links ------------------------------------------------------------------
     def add_bundle(self, parts, kind, a, b, count, speed, **extra):
         for m in range(1, count + 1):
@@ -324,8 +339,8 @@ class _Builder:
         for name, n in self.nodes.items():
             ridx = [r.name for r in t.regions].index(n["region"])
             v4, v6 = [], []
-            emulator, bulk = "frr", ()
-            if n["role"] != "bag":
+            emulator, bulk = n.get("emulator", "frr"), ()
+            if n["role"] not in ("bag", "collector"):
                 fi = [f.name for f in t.regions[ridx].fabrics].index(n["fabric"])
                 fab = t.regions[ridx].fabrics[fi]
                 fp = ["regions", ridx, "fabrics", fi, "prefixes"]
@@ -432,4 +447,5 @@ def build_plan(loaded: LoadedTopology) -> Plan:
     b = _Builder(loaded)
     b.expand_nodes()
     b.expand_links()
+    b.expand_collectors()
     return b.assign()

@@ -114,7 +114,7 @@ class NetnsRuntime:
         for node in plan.nodes:
             d = self.paths.node_dir(node.name)
             d.mkdir(parents=True, exist_ok=True)
-            conf = d / ("frr.conf" if node.emulator == "frr" else "speaker.json")
+            conf = d / {"frr": "frr.conf", "bulk": "speaker.json", "exabgp": "exabgp.conf"}[node.emulator]
             conf.write_text(configs[node.name])
             for p in (d, conf):
                 os.chown(p, uid, gid)
@@ -143,11 +143,26 @@ class NetnsRuntime:
         finally:
             log.close()
 
+    def _spawn_exabgp(self, node: str) -> subprocess.Popen:
+        ns = self.paths.netns(node)
+        env = dict(os.environ, **{"exabgp.api.cli": "false", "exabgp.daemon.user": "root",
+                                  "exabgp.log.processes": "false", "exabgp.daemon.daemonize": "false"})
+        log = open(self.paths.log_file(node), "ab")
+        try:
+            return subprocess.Popen([str(Path(sys.executable).parent / "exabgp"),
+                                     str(self.paths.node_dir(node) / "exabgp.conf")], env=env,
+                                    preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            log.close()
+
     def start_daemons(self, plan: Plan, progress: Progress = _noop, nodes: list[str] | None = None) -> None:
         wanted = nodes or [n.name for n in plan.nodes]
         for n in wanted:
             if plan.node(n).emulator == "bulk":
                 self._spawn_speaker(n)
+            elif plan.node(n).emulator == "exabgp":
+                self._spawn_exabgp(n)
         names = [n for n in wanted if plan.node(n).emulator == "frr"]
         if not names:
             return
@@ -192,8 +207,9 @@ class NetnsRuntime:
             if n.emulator == "frr":
                 out[n.name] = {d: comms.get(d) for d in DAEMONS}
             else:
-                out[n.name] = {"speaker": next((p for p in by_ns.get(self.paths.netns(n.name), [])
-                                                if b"bgp.speaker" in _cmdline(p)), None)}
+                tag, key = (b"bgp.speaker", "speaker") if n.emulator == "bulk" else (b"exabgp", "exabgp")
+                out[n.name] = {key: next((p for p in by_ns.get(self.paths.netns(n.name), [])
+                                          if tag in _cmdline(p) and b"bgp.collector" not in _cmdline(p)), None)}
         return out
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:

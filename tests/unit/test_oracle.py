@@ -78,6 +78,9 @@ def test_origin_nodes_never_transit(mini):
 def test_every_node_reaches_every_foreign_prefix(mini):
     exp = expected_routes(mini)
     for n in mini.nodes:
+        if n.emulator != "frr":
+            assert n.name not in exp, "emulated nodes keep no FIB to check"
+            continue
         foreign = set(mini.prefixes()) - set(n.prefixes)
         if n.role != "bag":
             # a fabric never learns its own fabric's prefixes back (AS loop), only other fabrics'
