@@ -25,8 +25,8 @@ def test_parse_exabgp_updates():
     evs = parse([STATE, ANNOUNCE, "not json", WITHDRAW])
     assert [(e.kind, e.prefix, e.peer, e.t) for e in evs] == [
         ("announce", "198.19.0.0/24", "198.18.0.39", 100.5), ("withdraw", "198.19.1.0/24", "198.18.0.39", 101.0)]
-    # 0x0004 5BA0 + float 200,000,000 bytes/s: 1600 in baglab units (two 800G paths, cumulative)
-    assert evs[0].bandwidth == pytest.approx(1600.0)
+    # 0x0004 5BA0 + float 400,000,000 bytes/s: 3200 in baglab units (r2-bag2: two paths of 1600, cumulative)
+    assert evs[0].bandwidth == pytest.approx(3200.0)
 
 
 def test_collector_is_wired_to_its_peers_and_renders_exabgp():
