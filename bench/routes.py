@@ -40,7 +40,7 @@ def ebgp_fib(ns: str) -> int:
 
 
 def kernel_count(ns: str) -> int:
-    out = subprocess.run(["ip", "-n", ns, "-6", "route", "show", "proto", "bgp"], capture_output=True, check=True)
+    out = subprocess.run(["ip", "-o", "-n", ns, "-6", "route", "show", "proto", "bgp"], capture_output=True, check=True)
     return out.stdout.count(b"\n")
 
 

@@ -1,0 +1,61 @@
+"""Live: an emulated fabric announcing bulk routes, checked by count and by representative prefix."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from lab.build import up
+from lab.converge import failure_report, wait_converged
+from lab.faults import FaultInjector
+from lab.runtime.netns import NetnsRuntime
+from lab.state import LabPaths
+
+from ..conftest import TOPOLOGIES
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(scope="module")
+def bulk_lab():
+    paths = LabPaths(f"bk{os.getpid() % 10000}")
+    res = up(TOPOLOGIES / "bag-routes.yaml", paths.name)
+    yield res.plan, paths
+    NetnsRuntime(paths).down()
+
+
+def test_bulk_routes_reach_every_bag_fib(bulk_lab):
+    plan, paths = bulk_lab
+    conv = wait_converged(plan, paths, deadline_s=30)
+    assert conv.ok, failure_report(plan, paths, conv)
+    import subprocess
+    out = subprocess.run(["ip", "-o", "-n", paths.netns("r2-bag2"), "-6", "route", "show", "proto", "bgp"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.count("\n") == 10000 + 1     # the bulk block and the fabric's own /56
+
+
+def test_withdraw_and_reannounce(bulk_lab):
+    plan, paths = bulk_lab
+    fi = FaultInjector(plan, paths)
+    f = fi.withdraw("r1-f1")
+    conv = wait_converged(plan, paths, fi.failures(), deadline_s=30)
+    assert conv.ok, failure_report(plan, paths, conv)
+    fi.restore(f)
+    conv = wait_converged(plan, paths, fi.failures(), deadline_s=30)
+    assert conv.ok, failure_report(plan, paths, conv)
+
+
+def test_a_dead_speaker_is_named(bulk_lab):
+    plan, paths = bulk_lab
+    rt = NetnsRuntime(paths)
+    os.kill(rt.processes(plan)["r1-f1-p1s1"]["speaker"], signal.SIGKILL)
+    try:
+        conv = wait_converged(plan, paths, deadline_s=3)
+        text = failure_report(plan, paths, conv, rt.processes(plan))
+        assert not conv.ok and "daemons not running: r1-f1-p1s1/speaker" in text
+        assert "--- tail of " in text and "r1-f1-p1s1/frr.log" in text
+    finally:
+        rt.start_daemons(plan, nodes=["r1-f1-p1s1"])
+    conv = wait_converged(plan, paths, deadline_s=30)
+    assert conv.ok, failure_report(plan, paths, conv)
