@@ -144,12 +144,16 @@ class NetnsRuntime:
             log.close()
 
     def _spawn_exabgp(self, node: str) -> subprocess.Popen:
+        exe = Path(sys.executable).parent / "exabgp"
+        if not exe.exists():
+            raise LabError(f"{node} is a route collector but ExaBGP is not installed beside this Python ({exe}): "
+                           "run 'make deps' (pip install 'exabgp>=5')")
         ns = self.paths.netns(node)
         env = dict(os.environ, **{"exabgp.api.cli": "false", "exabgp.daemon.user": "root",
                                   "exabgp.log.processes": "false", "exabgp.daemon.daemonize": "false"})
         log = open(self.paths.log_file(node), "ab")
         try:
-            return subprocess.Popen([str(Path(sys.executable).parent / "exabgp"),
+            return subprocess.Popen([str(exe),
                                      str(self.paths.node_dir(node) / "exabgp.conf")], env=env,
                                     preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)
