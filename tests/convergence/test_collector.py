@@ -36,6 +36,18 @@ def wait_for(pred, deadline_s: float, what: str):
         time.sleep(0.05)
 
 
+def wait_quiet(path, quiet_s: float = 1.0, deadline_s: float = 20.0) -> None:
+    """Initial convergence refines bandwidths UPDATE by UPDATE: start a fault only after the record settles."""
+    end = time.time() + deadline_s
+    while True:
+        evs = collector.read(path)
+        last = max((e.t for e in evs), default=0.0)
+        if time.time() - last >= quiet_s:
+            return
+        assert time.time() < end, f"the collector kept hearing updates for {deadline_s}s: {evs[-3:]}"
+        time.sleep(0.1)
+
+
 def test_collector_hears_every_prefix(lab, observe):
     observe.steady()
     c, path = records(lab)
@@ -66,6 +78,8 @@ def test_withdrawal_reaches_the_far_region_and_nothing_else_churns(lab, faults, 
     c, path = records(lab)
     peers = [l.peer(c.name).node for l in lab.plan.links_of(c.name)]
     edge = "r1-f2-edge"
+    observe.steady()
+    wait_quiet(path)
     before = {n: advertised(lab.plan, n, NONE) for n in peers}
     f = faults.nodes([edge], "power", kind="fabric-disconnect", target=edge)
     res = observe.after_fault(f, faults.failures())
