@@ -96,8 +96,18 @@ def test_withdrawal_reaches_the_far_region_and_nothing_else_churns(lab, faults, 
     evs = wait_for(withdrawn, 10, f"withdrawals of {sorted(gone)} at the collector")
     latency_ms = {p: (min(e.t for e in evs if e.prefix == p and e.kind == "withdraw") - f.started) * 1000 for p in gone}
     assert max(latency_ms.values()) <= WITHDRAWAL_BOUND_MS, latency_ms
-    churned = {e.prefix for e in evs} - changed
-    assert not churned, f"unaffected prefixes churned at the far region: {sorted(churned)}"
-    observe.report.results[-1][0].target += f" (far-region withdrawal {max(latency_ms.values()):.0f} ms)"
+    # an unaffected prefix must not be withdrawn nor re-announced with other attributes; a duplicate
+    # announcement (same bandwidth) is protocol noise, counted in the report but not a routing change
+    addr_of = {}
+    for l in lab.plan.links_of(c.name):
+        e = l.peer(c.name)
+        addr_of[e.ipv4.split("/")[0]] = addr_of[e.ipv6.split("/")[0]] = e.node
+    noise = [e for e in evs if e.prefix not in changed]
+    churned = [(round((e.t - f.started) * 1000), addr_of.get(e.peer), e.kind, e.prefix, e.bandwidth,
+                before[addr_of.get(e.peer)].get(e.prefix)) for e in noise
+               if e.kind == "withdraw" or e.bandwidth != before[addr_of.get(e.peer)].get(e.prefix)]
+    assert not churned, f"unaffected prefixes changed at the far region (ms, peer, kind, prefix, bw, was): {churned}"
+    observe.report.results[-1][0].target += (f" (far-region withdrawal {max(latency_ms.values()):.0f} ms, "
+                                             f"{len(noise)} duplicate announcements of unaffected prefixes)")
     faults.restore_and_check(f)
     assert res.converged
