@@ -2,11 +2,12 @@
 """Route scale: how long until N prefixes sit in every BAG router's kernel FIB, and how long
 until they are gone after the fabric disconnects.  Peak memory per router too.
 
-The fabric is baglab's bulk speaker (bgp/speaker.py), so FRR, not the emulator, is
-measured.  Progress is polled from zebra (``show ipv6 route summary json``: routes
+The fabric is baglab's bulk speaker (bgp/speaker.py) by default, so FRR, not the
+emulator, is measured; ``--emulators bulk exabgp`` runs the same sizes with ExaBGP 5 as
+the fabric too (bgp/exabgp_feed.py), to show what ExaBGP's own speed costs.  Progress is polled from zebra (``show ipv6 route summary json``: routes
 zebra has confirmed in the kernel), cheap even at 1M; the final state is checked
 by counting the kernel FIB itself.  Run as root:
-``sudo .venv/bin/python bench/routes.py [--sizes 10000 100000 1000000] [--mini]``.
+``sudo .venv/bin/python bench/routes.py [--sizes 10000 100000 1000000] [--emulators bulk exabgp] [--mini]``.
 """
 from __future__ import annotations
 
@@ -68,19 +69,20 @@ def pss_mb(pids: list[int]) -> float:
     return kb / 1024
 
 
-def run(base: Path, n: int, lab: str) -> dict:
+def run(base: Path, n: int, lab: str, emulator: str = "bulk") -> dict:
     doc = yaml.safe_load(base.read_text())
     for region in doc["regions"]:
         for fab in region.get("fabrics", []):
-            if fab.get("emulator") == "bulk":
+            if fab.get("emulator", "frr") != "frr":
                 fab["routes"] = {"ipv4": 0, "ipv6": n}
+                fab["emulator"] = emulator
     paths = LabPaths(lab)
     NetnsRuntime(paths).down()
     with tempfile.TemporaryDirectory() as tmp:
         topo = Path(tmp) / "routes.yaml"
         topo.write_text(yaml.safe_dump(doc))
         t0 = time.monotonic()
-        res = up(topo, lab, deadline_s=120 + n / 2000)
+        res = up(topo, lab, deadline_s=120 + n / 500)
         up_s = time.monotonic() - t0
     plan = res.plan
     bags = [nd.name for nd in plan.nodes if nd.role == "bag"]
@@ -90,48 +92,55 @@ def run(base: Path, n: int, lab: str) -> dict:
     by_ns = nsutil.pids_by_netns([paths.netns(x) for x in frr_nodes])
     mem = {x: round(pss_mb(by_ns[paths.netns(x)]), 1) for x in frr_nodes}
     fi = FaultInjector(plan, paths)
-    fabric = next(f"{nd.region}-{nd.fabric}" for nd in plan.nodes if nd.emulator == "bulk")
-    emu = next(nd for nd in plan.nodes if nd.emulator == "bulk")
+    emu = next(nd for nd in plan.nodes if nd.emulator == emulator and nd.role != "collector")
+    fabric = f"{emu.region}-{emu.fabric}"
+    emu_nodes = [nd.name for nd in plan.nodes if nd.fabric == emu.fabric and nd.region == emu.region]
+    emu_by_ns = nsutil.pids_by_netns([paths.netns(x) for x in emu_nodes])
+    emu_mem = max(pss_mb(emu_by_ns[paths.netns(x)]) for x in emu_nodes)
     without = expected_bgp - n - len(emu.prefixes_v6)   # what the BAG routers keep when the fabric is gone
     f = fi.withdraw(fabric)                    # sessions stay up: a pure BGP withdrawal
-    withdraw_s = wait_all(nss, lambda c: c == without, 60 + n / 2000)
+    withdraw_s = wait_all(nss, lambda c: c == without, 60 + n / 500)
     fi.restore(f)                              # re-announce on established sessions
-    announce_s = wait_all(nss, lambda c: c == expected_bgp, 60 + n / 2000)
+    announce_s = wait_all(nss, lambda c: c == expected_bgp, 60 + n / 500)
     kernel = {b: kernel_count(paths.netns(b)) for b in bags}
-    emu_links = [l for l in plan.links if plan.node(l.a.node).emulator == "bulk"]
+    emu_links = [l for l in plan.links if plan.node(l.a.node).fabric == emu.fabric
+                 and plan.node(l.a.node).region == emu.region]
     f = fi.links(emu_links, side="a", mode="admin", kind="fabric-disconnect", target=fabric)
-    disconnect_s = wait_all(nss, lambda c: c == without, 60 + n / 2000)
+    disconnect_s = wait_all(nss, lambda c: c == without, 60 + n / 500)
     fi.restore(f)
     NetnsRuntime(paths).down()
-    return {"topology": plan.topology, "routers_frr": len(frr_nodes), "prefixes": n, "up_s": round(up_s, 1),
+    return {"topology": plan.topology, "emulator": emulator, "routers_frr": len(frr_nodes), "prefixes": n, "up_s": round(up_s, 1),
             "announce_s": round(announce_s, 1), "withdraw_s": round(withdraw_s, 1),
             "disconnect_withdraw_s": round(disconnect_s, 1), "kernel_bgp_routes": kernel,
-            "peak_pss_mb_per_router": max(mem.values()), "pss_mb": mem}
+            "peak_pss_mb_per_router": max(mem.values()), "pss_mb": mem,
+            "emulator_pss_mb_per_node": round(emu_mem, 1)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--emulators", nargs="+", default=["bulk"], choices=["bulk", "exabgp"])
     ap.add_argument("--mini", action="store_true", help="also 100k across bag-mini with its f1 emulated")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    rows = [run(ROOT / "topologies/bag-routes.yaml", n, f"rts{i}") for i, n in enumerate(args.sizes)]
+    rows = [run(ROOT / "topologies/bag-routes.yaml", n, f"rts{e[0]}{i}", e)
+            for e in args.emulators for i, n in enumerate(args.sizes)]
     if args.mini:
         doc = yaml.safe_load((ROOT / "topologies/bag-mini.yaml").read_text())
         doc["regions"][0]["fabrics"][0]["emulator"] = "bulk"
         with tempfile.TemporaryDirectory() as tmp:
             p = Path(tmp) / "mini.yaml"
             p.write_text(yaml.safe_dump(doc))
-            rows.append(run(p, 100_000, "rtsmini"))
+            rows += [run(p, 100_000, f"rtsmini{e[0]}", e) for e in args.emulators]
     if args.json:
         print(json.dumps(rows, indent=1))
         return
-    print(f"{'topology':<12} {'FRR routers':>11} {'prefixes':>9} {'up (FIB full)':>14} {'announce':>9} "
-          f"{'withdraw':>9} {'disconnect':>11} {'peak PSS/router':>16}")
+    print(f"{'topology':<12} {'emulator':<8} {'FRR routers':>11} {'prefixes':>9} {'up (FIB full)':>14} {'announce':>9} "
+          f"{'withdraw':>9} {'disconnect':>11} {'peak PSS/router':>16} {'emulator PSS':>13}")
     for r in rows:
-        print(f"{r['topology']:<12} {r['routers_frr']:>11} {r['prefixes']:>9} {r['up_s']:>12.1f} s "
+        print(f"{r['topology']:<12} {r['emulator']:<8} {r['routers_frr']:>11} {r['prefixes']:>9} {r['up_s']:>12.1f} s "
               f"{r['announce_s']:>7.1f} s {r['withdraw_s']:>7.1f} s {r['disconnect_withdraw_s']:>9.1f} s "
-              f"{r['peak_pss_mb_per_router']:>13.0f} MB")
+              f"{r['peak_pss_mb_per_router']:>13.0f} MB {r['emulator_pss_mb_per_node']:>10.0f} MB")
 
 
 if __name__ == "__main__":

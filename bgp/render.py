@@ -81,10 +81,10 @@ def speaker_config(plan: Plan, node: Node) -> str:
                        "bulk": [b.model_dump() for b in node.bulk], "neighbors": neighbors}, indent=1)
 
 
-def collector_config(plan: Plan, node: Node, python: str, record: str, netns: str) -> str:
-    """ExaBGP: one passive-free session per link and family, receive-only, everything to the recorder."""
+def _exabgp_neighbors(plan: Plan, node: Node, api: str) -> list[str]:
+    """One ExaBGP neighbor per member link and family, as FRR's side expects it."""
     asn = {n.name: n.asn for n in plan.nodes}
-    lines = ["process record {", f"    run {python} -m bgp.collector {record} {netns};", "    encoder json;", "}", ""]
+    lines = []
     for link in plan.links_of(node.name):
         peer, mine = link.peer(node.name), link.end(node.name)
         for fam in plan.address_families:
@@ -92,19 +92,42 @@ def collector_config(plan: Plan, node: Node, python: str, record: str, netns: st
             lines += [f"neighbor {pick(peer)} {{", f"    description \"{peer.node} {mine.ifname}\";",
                       f"    router-id {node.router_id};", f"    local-address {pick(mine)};",
                       f"    local-as {node.asn};", f"    peer-as {asn[peer.node]};", f"    hold-time {plan.holdtime};",
-                      f"    family {{ {fam} unicast; }}",
-                      "    api { processes [ record ]; receive { parsed; update; } neighbor-changes; }", "}", ""]
-    return "\n".join(lines)
+                      f"    family {{ {fam} unicast; }}", f"    {api}", "}", ""]
+    return lines
 
 
-def render_all(plan: Plan, log_dir: str, python: str = "python3", netns=lambda n: n) -> dict[str, str]:
-    """node -> its configuration: frr.conf, the bulk speaker's JSON, or the collector's ExaBGP config."""
-    out = {}
+def collector_config(plan: Plan, node: Node, python: str, record: str, netns: str) -> str:
+    """ExaBGP: one session per link and family, receive-only, everything to the recorder."""
+    lines = ["process record {", f"    run {python} -m bgp.collector {record} {netns};", "    encoder json;", "}", ""]
+    return "\n".join(lines + _exabgp_neighbors(
+        plan, node, "api { processes [ record ]; receive { parsed; update; } neighbor-changes; }"))
+
+
+def exabgp_fabric_config(plan: Plan, node: Node, python: str, node_dir: str, netns: str) -> str:
+    """ExaBGP standing in for a fabric's STSW/edge pod: its routes come from the feed process
+    (bgp/exabgp_feed.py, reading speaker.json), which also withdraws and re-announces on command."""
+    lines = ["process feed {", f"    run {python} -m bgp.exabgp_feed {node_dir}/speaker.json {node_dir}/frr.log {netns};",
+             "    encoder text;", "}", ""]
+    return "\n".join(lines + _exabgp_neighbors(plan, node, "api { processes [ feed ]; }"))
+
+
+#: the file each kind of node reads its configuration from
+CONFIG_FILE = {"frr": "frr.conf", "bulk": "speaker.json", "exabgp": "exabgp.conf"}
+
+
+def render_all(plan: Plan, node_dir: str, python: str = "python3", netns=lambda n: n) -> dict[str, dict[str, str]]:
+    """node -> {file name: content}: frr.conf, the bulk speaker's JSON, or ExaBGP's config (plus,
+    for an ExaBGP fabric, the routes its feed announces).  ``node_dir`` is where the node's files live."""
+    out: dict[str, dict[str, str]] = {}
     for n in plan.nodes:
+        d = f"{node_dir}/{n.name}"
         if n.emulator == "frr":
-            out[n.name] = render_node(plan, n, f"{log_dir}/{n.name}/frr.log")
+            out[n.name] = {"frr.conf": render_node(plan, n, f"{d}/frr.log")}
         elif n.emulator == "bulk":
-            out[n.name] = speaker_config(plan, n)
+            out[n.name] = {"speaker.json": speaker_config(plan, n)}
+        elif n.role == "collector":
+            out[n.name] = {"exabgp.conf": collector_config(plan, n, python, f"{d}/updates.jsonl", netns(n.name))}
         else:
-            out[n.name] = collector_config(plan, n, python, f"{log_dir}/{n.name}/updates.jsonl", netns(n.name))
+            out[n.name] = {"exabgp.conf": exabgp_fabric_config(plan, n, python, d, netns(n.name)),
+                           "speaker.json": speaker_config(plan, n)}
     return out

@@ -92,8 +92,9 @@ class BulkRoutes(Strict):
 class FabricSpec(Strict):
     name: Name
     kind: Literal["nsf", "dsf"]
-    #: who speaks for the fabric's STSWs/edge pod: FRR, or baglab's bulk BGP speaker (bgp/speaker.py)
-    emulator: Literal["frr", "bulk"] = "frr"
+    #: who speaks for the fabric's STSWs/edge pod: FRR, baglab's bulk BGP speaker (bgp/speaker.py),
+    #: or ExaBGP fed through its API (bgp/exabgp_feed.py)
+    emulator: Literal["frr", "bulk", "exabgp"] = "frr"
     routes: BulkRoutes = Field(default_factory=BulkRoutes)
     #: NSF only: spine planes, and STSWs in each (default: one per BAG plane)
     spine_planes: int = Field(default=1, ge=1, le=16)
@@ -120,8 +121,8 @@ class FabricSpec(Strict):
     def _kind_fields(self) -> "FabricSpec":
         if self.kind == "dsf" and (self.spine_planes != 1 or self.stsws_per_plane is not None):
             raise ValueError("a dsf fabric reaches BAG through one edge pod: spine_planes/stsws_per_plane are for nsf")
-        if (self.routes.ipv4 or self.routes.ipv6) and self.emulator != "bulk":
-            raise ValueError("bulk routes need 'emulator: bulk' (FRR cannot originate them quickly)")
+        if (self.routes.ipv4 or self.routes.ipv6) and self.emulator == "frr":
+            raise ValueError("bulk routes need 'emulator: bulk' or 'emulator: exabgp' (FRR cannot originate them quickly)")
         if isinstance(self.power_feed, list) and len(self.power_feed) != self.spine_planes:
             raise ValueError(f"power_feed lists {len(self.power_feed)} labels for {self.spine_planes} spine planes")
         return self

@@ -125,9 +125,10 @@ class FaultInjector:
         elif op == "start":
             self.runtime.start_daemons(self.plan, nodes=[node])
         elif op == "signal":
-            pid = self.runtime.processes(self.plan)[node].get("speaker")
+            procs = self.runtime.processes(self.plan)[node]
+            pid = procs.get("speaker") or procs.get("feed")
             if pid is None:
-                raise LabError(f"{node} has no running speaker to signal")
+                raise LabError(f"{node} has no running speaker or ExaBGP feed to signal")
             os.kill(pid, signal.SIGUSR1 if args[0] == "withdraw" else signal.SIGUSR2)
         elif op == "clear":
             r = subprocess.run(["vtysh", "-N", ns, "-c", f"clear bgp {args[0]}"], capture_output=True, text=True)
@@ -225,8 +226,8 @@ class FaultInjector:
     def withdraw(self, fabric: str) -> Fault:
         """An emulated fabric withdraws every prefix it announces (sessions stay up); undo re-announces."""
         names = [n.name for n in self.plan.nodes if n.name == fabric or f"{n.region}-{n.fabric}" == fabric]
-        if not names or any(self.plan.node(n).emulator != "bulk" for n in names):
-            raise LabError(f"{fabric!r} is not a fabric emulated with 'emulator: bulk'")
+        if not names or any(self.plan.node(n).emulator == "frr" for n in names):
+            raise LabError(f"{fabric!r} is not an emulated fabric ('emulator: bulk' or 'emulator: exabgp')")
         return self._record("withdraw", fabric, [["signal", n, "withdraw"] for n in names],
                             [["signal", n, "announce"] for n in names], withdrawn=names)
 

@@ -109,15 +109,15 @@ class NetnsRuntime:
                     ipr.link("set", index=idx[ifname], state="up")
             progress("links", i, len(plan.nodes))
 
-    def write_configs(self, plan: Plan, configs: dict[str, str]) -> None:
+    def write_configs(self, plan: Plan, configs: dict[str, dict[str, str]]) -> None:
         uid, gid = pwd.getpwnam("frr").pw_uid, grp.getgrnam("frr").gr_gid
         for node in plan.nodes:
             d = self.paths.node_dir(node.name)
             d.mkdir(parents=True, exist_ok=True)
-            conf = d / {"frr": "frr.conf", "bulk": "speaker.json", "exabgp": "exabgp.conf"}[node.emulator]
-            conf.write_text(configs[node.name])
-            for p in (d, conf):
-                os.chown(p, uid, gid)
+            os.chown(d, uid, gid)
+            for fname, text in configs[node.name].items():
+                (d / fname).write_text(text)
+                os.chown(d / fname, uid, gid)
             run = self.paths.frr_dir(node.name)
             run.mkdir(parents=True, exist_ok=True)
             os.chown(run, uid, gid)
@@ -146,7 +146,7 @@ class NetnsRuntime:
     def _spawn_exabgp(self, node: str) -> subprocess.Popen:
         exe = Path(sys.executable).parent / "exabgp"
         if not exe.exists():
-            raise LabError(f"{node} is a route collector but ExaBGP is not installed beside this Python ({exe}): "
+            raise LabError(f"{node} runs ExaBGP, which is not installed beside this Python ({exe}): "
                            "run 'make deps' (pip install 'exabgp>=5')")
         ns = self.paths.netns(node)
         env = dict(os.environ, **{"exabgp.api.cli": "false", "exabgp.daemon.user": "root",
@@ -211,9 +211,16 @@ class NetnsRuntime:
             if n.emulator == "frr":
                 out[n.name] = {d: comms.get(d) for d in DAEMONS}
             else:
-                tag, key = (b"bgp.speaker", "speaker") if n.emulator == "bulk" else (b"exabgp", "exabgp")
-                out[n.name] = {key: next((p for p in by_ns.get(self.paths.netns(n.name), [])
-                                          if tag in _cmdline(p) and b"bgp.collector" not in _cmdline(p)), None)}
+                pids = by_ns.get(self.paths.netns(n.name), [])
+                helpers = (b"bgp.collector", b"bgp.exabgp_feed")
+                find = (lambda tag: next((p for p in pids if tag in _cmdline(p)
+                                          and not any(h in _cmdline(p) for h in helpers if h != tag)), None))
+                if n.emulator == "bulk":
+                    out[n.name] = {"speaker": find(b"bgp.speaker")}
+                elif n.role == "collector":
+                    out[n.name] = {"exabgp": find(b"exabgp")}
+                else:     # an ExaBGP fabric: ExaBGP itself and the feed that gives it routes
+                    out[n.name] = {"exabgp": find(b"exabgp"), "feed": find(b"bgp.exabgp_feed")}
         return out
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:

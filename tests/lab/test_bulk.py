@@ -1,4 +1,6 @@
-"""Live: an emulated fabric announcing bulk routes, checked by count and by representative prefix."""
+"""Live: an emulated fabric announcing bulk routes, checked by count and by representative prefix.
+
+Run once per emulator: baglab's bulk speaker and ExaBGP fed through its API."""
 from __future__ import annotations
 
 import os
@@ -17,12 +19,16 @@ from ..conftest import TOPOLOGIES
 pytestmark = pytest.mark.lab
 
 
-@pytest.fixture(scope="module")
-def bulk_lab():
-    paths = LabPaths(f"bk{os.getpid() % 10000}")
-    res = up(TOPOLOGIES / "bag-routes.yaml", paths.name)
-    yield res.plan, paths
-    NetnsRuntime(paths).down()
+@pytest.fixture(scope="module", params=["bulk", "exabgp"])
+def bulk_lab(request, tmp_path_factory):
+    topo = tmp_path_factory.mktemp("topo") / "bag-routes.yaml"
+    topo.write_text((TOPOLOGIES / "bag-routes.yaml").read_text().replace("emulator: bulk", f"emulator: {request.param}"))
+    paths = LabPaths(f"bk{request.param[0]}{os.getpid() % 10000}")
+    try:
+        res = up(topo, paths.name)
+        yield res.plan, paths
+    finally:
+        NetnsRuntime(paths).down()
 
 
 def test_bulk_routes_reach_every_bag_fib(bulk_lab):
@@ -49,11 +55,12 @@ def test_withdraw_and_reannounce(bulk_lab):
 def test_a_dead_speaker_is_named(bulk_lab):
     plan, paths = bulk_lab
     rt = NetnsRuntime(paths)
-    os.kill(rt.processes(plan)["r1-f1-p1s1"]["speaker"], signal.SIGKILL)
+    proc = "speaker" if plan.node("r1-f1-p1s1").emulator == "bulk" else "exabgp"
+    os.kill(rt.processes(plan)["r1-f1-p1s1"][proc], signal.SIGKILL)
     try:
         conv = wait_converged(plan, paths, deadline_s=3)
         text = failure_report(plan, paths, conv, rt.processes(plan))
-        assert not conv.ok and "daemons not running: r1-f1-p1s1/speaker" in text
+        assert not conv.ok and f"daemons not running: r1-f1-p1s1/{proc}" in text
         assert "--- tail of " in text and "r1-f1-p1s1/frr.log" in text
     finally:
         rt.start_daemons(plan, nodes=["r1-f1-p1s1"])

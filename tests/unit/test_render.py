@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bgp.render import render_all, sessions
+from bgp.render import CONFIG_FILE, render_all, sessions
 from lab.model import LAB_V4, LAB_V6
 from lab.plan import build_plan
 from lab.topology import load
@@ -17,7 +17,7 @@ from ..conftest import TOPOLOGIES
 @pytest.fixture(scope="module")
 def mini():
     p = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
-    return p, render_all(p, "/run/x")
+    return p, {n: f[CONFIG_FILE[p.node(n).emulator]] for n, f in render_all(p, "/run/x").items()}
 
 
 def test_origin_sets_port_speed_bandwidth(mini):
@@ -62,5 +62,5 @@ def test_every_address_in_configs_is_a_lab_address(mini):
 
 def test_link_transit_mode_renders_port_speed():
     p = build_plan(load(TOPOLOGIES / "bag-mini.yaml")).model_copy(update={"transit_bandwidth": "link"})
-    c = render_all(p, "/run/x")["r1-bag1"]
+    c = render_all(p, "/run/x")["r1-bag1"]["frr.conf"]
     assert "cumulative" not in c and "route-map TRANSIT-800 permit 10" in c
