@@ -84,7 +84,13 @@ def run(base: Path, n: int, lab: str, emulator: str = "bulk") -> dict:
         t0 = time.monotonic()
         res = up(topo, lab, deadline_s=120 + n / 500)
         up_s = time.monotonic() - t0
-    plan = res.plan
+    try:
+        return measure(res.plan, paths, n, emulator, up_s)
+    finally:
+        NetnsRuntime(paths).down()        # also when a step fails: leave nothing behind
+
+
+def measure(plan, paths: LabPaths, n: int, emulator: str, up_s: float) -> dict:
     bags = [nd.name for nd in plan.nodes if nd.role == "bag"]
     frr_nodes = [nd.name for nd in plan.nodes if nd.emulator == "frr"]
     nss = [paths.netns(b) for b in bags]
@@ -108,7 +114,6 @@ def run(base: Path, n: int, lab: str, emulator: str = "bulk") -> dict:
     f = fi.links(emu_links, side="a", mode="admin", kind="fabric-disconnect", target=fabric)
     disconnect_s = wait_all(nss, lambda c: c == without, 60 + n / 500)
     fi.restore(f)
-    NetnsRuntime(paths).down()
     return {"topology": plan.topology, "emulator": emulator, "routers_frr": len(frr_nodes), "prefixes": n, "up_s": round(up_s, 1),
             "announce_s": round(announce_s, 1), "withdraw_s": round(withdraw_s, 1),
             "disconnect_withdraw_s": round(disconnect_s, 1), "kernel_bgp_routes": kernel,

@@ -25,6 +25,7 @@ class Session:
     family: str
     route_map: str
     link: int
+    password: str | None = None     # TCP-MD5
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +50,7 @@ def sessions(plan: Plan, node: Node) -> list[Session]:
             else:
                 rm = f"TRANSIT-{link.speed_gbps}"
             addr = (peer.ipv4 if fam == "ipv4" else peer.ipv6).split("/")[0]
-            out.append(Session(addr, peer.node, asn[peer.node], mine.ifname, fam, rm, link.id))
+            out.append(Session(addr, peer.node, asn[peer.node], mine.ifname, fam, rm, link.id, link.tcp_md5))
     return out
 
 

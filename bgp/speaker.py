@@ -119,6 +119,7 @@ class Session:
         self.cfg, self.nb = cfg, nb
         self.sock: socket.socket | None = None
         self.buf = b""
+        self.out = bytearray()      # queued bytes: a slow peer must not stall the other sessions
         self.established = False
         self.last_sent = 0.0
 
@@ -129,21 +130,38 @@ class Session:
         s.bind((self.nb.local, 0))
         s.settimeout(2.0)
         s.connect((self.nb.peer, 179))
-        s.settimeout(None)
+        s.setblocking(False)
         self.sock = s
+        self.out = bytearray()
         fams = ["ipv6" if ":" in self.nb.peer else "ipv4"]
         self.send(open_message(self.cfg["asn"], self.cfg["router_id"], self.cfg.get("hold", 9), fams))
 
     def send(self, data: bytes) -> None:
+        """Queue; flush() writes as much as the peer's window takes without blocking."""
+        self.out += data
+        self.flush()
+
+    def flush(self) -> None:
         assert self.sock is not None
-        self.sock.sendall(data)
-        self.last_sent = time.monotonic()
+        while self.out:
+            try:
+                n = self.sock.send(memoryview(self.out)[:1 << 20])
+            except BlockingIOError:
+                return
+            del self.out[:n]
+            self.last_sent = time.monotonic()
 
     def messages(self):
         assert self.sock is not None
-        data = self.sock.recv(65536)
+        try:
+            data = self.sock.recv(65536)
+        except BlockingIOError:
+            return
         if not data:
             raise ConnectionError("peer closed the session")
+        yield from self._split(data)
+
+    def _split(self, data: bytes):
         self.buf += data
         while len(self.buf) >= 19:
             length, kind = struct.unpack("!HB", self.buf[16:19])
@@ -180,6 +198,13 @@ def run(cfg: dict) -> None:
 
     sessions = [Session(cfg, nb) for nb in nbs]
     retry_at = [0.0] * len(sessions)
+
+    def drop(i: int, s: Session, exc: BaseException) -> None:
+        print(f"{time.time():.3f} session {s.nb.peer} down: {exc}", flush=True)
+        if s.sock is not None:
+            s.sock.close()
+        s.sock, s.established, s.buf, s.out = None, False, b"", bytearray()
+        retry_at[i] = time.monotonic() + 1.0
     while not stop:
         now = time.monotonic()
         for i, s in enumerate(sessions):
@@ -189,11 +214,17 @@ def run(cfg: dict) -> None:
                 except OSError:
                     s.sock, retry_at[i] = None, now + 1.0
         live = [s for s in sessions if s.sock is not None]
-        ready, _, _ = select.select([s.sock for s in live], [], [], 0.2) if live else ([], [], time.sleep(0.2))
+        if live:
+            ready, writable, _ = select.select([s.sock for s in live], [s.sock for s in live if s.out], [], 0.2)
+        else:
+            ready, writable = [], []
+            time.sleep(0.2)
         for s in live:
             i = sessions.index(s)
-            if s.sock in ready:
+            if s.sock in ready or s.sock in writable:
                 try:
+                    if s.sock in writable:
+                        s.flush()
                     for kind, body in s.messages():
                         if kind == OPEN:
                             s.send(_msg(KEEPALIVE, b""))
@@ -205,19 +236,22 @@ def run(cfg: dict) -> None:
                         elif kind == NOTIFICATION:
                             raise ConnectionError(f"notification {body[:2].hex()}")
                 except (OSError, ConnectionError) as exc:
-                    print(f"{time.time():.3f} session {s.nb.peer} down: {exc}", flush=True)
-                    s.sock.close()
-                    s.sock, s.established, s.buf = None, False, b""
-                    retry_at[i] = time.monotonic() + 1.0
+                    drop(i, s, exc)
                     continue
-            if s.established and time.monotonic() - s.last_sent >= cfg.get("hold", 9) / 3:
-                s.send(_msg(KEEPALIVE, b""))
+            if s.established and not s.out and time.monotonic() - s.last_sent >= cfg.get("hold", 9) / 3:
+                try:
+                    s.send(_msg(KEEPALIVE, b""))
+                except OSError as exc:
+                    drop(i, s, exc)
         while pending:
             what = pending.pop(0)
             state["announced"] = what == "announce"
             for i, s in enumerate(sessions):
                 if s.established:
-                    s.send(b"".join(updates(i, what == "withdraw")))
+                    try:
+                        s.send(b"".join(updates(i, what == "withdraw")))
+                    except OSError as exc:
+                        drop(i, s, exc)
             print(f"{time.time():.3f} {what} {len(cfg['prefixes'])} prefixes", flush=True)
     for s in sessions:
         if s.sock is not None:

@@ -255,6 +255,75 @@ def fault_domain(kind: str = typer.Argument(..., help="data_hall or power_feed")
     _inject(name, lambda fi, plan: fi.domain(kind, label), wait)
 
 
+@fault_app.command("macsec-mismatch")
+def fault_macsec(bundle: str, member: int = typer.Option(1, "--member", "-m"),
+                 side: str = typer.Option("a", help="the end that gets the wrong key"),
+                 name: str = NameOpt, wait: bool = WaitOpt):
+    """Give one end of a protected link a key its peer does not hold."""
+    _inject(name, lambda fi, plan: fi.macsec_mismatch(_link(plan, bundle, member), side), wait)
+
+
+@fault_app.command("md5-mismatch")
+def fault_md5(bundle: str, member: int = typer.Option(1, "--member", "-m"),
+              side: str = typer.Option("a", help="the end that gets the wrong password"),
+              name: str = NameOpt, wait: bool = WaitOpt):
+    """Give one end's BGP sessions on a link a TCP-MD5 password its peer does not use."""
+    _inject(name, lambda fi, plan: fi.md5_mismatch(_link(plan, bundle, member), side), wait)
+
+
+def _link(plan, bundle: str, member: int):
+    for l in plan.links:
+        if l.bundle == bundle and l.member == member:
+            return l
+    raise LabError(f"no member {member} in bundle {bundle!r} (see 'baglab links')")
+
+
+@app.command()
+def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json"),
+          protected: bool = typer.Option(False, "--protected", help="only MACsec-protected links")):
+    """Each link's protection policy (MACsec, TCP-MD5) and its ports' counters."""
+    from .observers.links import link_report
+
+    paths = _lab(name)
+    rows = link_report(load_plan(paths), paths)
+    if protected:
+        rows = [r for r in rows if r["macsec"] != "off"]
+    if as_json:
+        print(json.dumps(rows, indent=1))
+        return
+    t = Table(title=f"links of lab {paths.name}")
+    for c in ("link", "macsec", "md5", "end", "tx AN", "protected tx", "rx ok", "plaintext dropped", "other drops"):
+        t.add_column(c)
+    for r in rows:
+        pol = r["macsec"] + (f" ({r['backend']}, {r['cipher']}, key {r['tx_key']})" if r["macsec"] != "off" else "")
+        if r.get("mismatched"):
+            pol += f" [red]mismatch at {', '.join(r['mismatched'])}[/]"
+        for i, e in enumerate(r["ends"]):
+            first = i == 0
+            if "macsec_in" in e:
+                drops = ", ".join(f"{k} {v}" for k, v in sorted(e["drops"].items())) or "0"
+                cells = [str(e["tx_an"]), str(e["tx_protected"]), str(e["rx_ok"]), str(e["plaintext_dropped"]), drops]
+            else:
+                cells = ["-"] * 5
+            t.add_row(f"{r['id']} {r['bundle']}#{r['member']}" if first else "", pol if first else "",
+                      ("yes" if r["tcp_md5"] else "no") if first else "", f"{e['node']} {e['ifname']}", *cells)
+    out.print(t)
+
+
+macsec_app = typer.Typer(no_args_is_help=True, help="MACsec key chain of a running lab.")
+app.add_typer(macsec_app, name="macsec")
+
+
+@macsec_app.command("rotate")
+def macsec_rotate(name: str = NameOpt):
+    """Add a key to the chain and move every protected port to it without dropping a frame."""
+    from .runtime.netns import NetnsRuntime
+
+    paths = _lab(name)
+    kid = NetnsRuntime(paths).rotate_macsec(load_plan(paths))
+    err.print(f"every protected port now transmits with key {kid} (AN {kid % 4})")
+
+
 @app.command()
 def faults(name: str = NameOpt):
     """Faults recorded for the lab, active ones first."""

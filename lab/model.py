@@ -149,7 +149,11 @@ class InterconnectSpec(Strict):
     links_per_bundle: int = Field(default=1, ge=1, le=32)
     port_speed: Speed = 800
     length_m: int = Field(default=1000, ge=1, description="cable length, for design checks")
+    #: BAG-to-BAG links must be MACsec-protected: 'required' drops every frame that is not MACsec,
+    #: 'optional' protects but still accepts plaintext (should-secure), 'off' sends plaintext
     macsec: Literal["required", "optional", "off"] = "required"
+    #: TCP-MD5 (RFC 2385) password on every BGP session of these links
+    tcp_md5: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[!-~]+$")] | None = None
     bundles: list[BundleOverride] = Field(default_factory=list)
     data_hall: str | None = None
     power_feed: str | None = None
@@ -162,6 +166,8 @@ class ExtraLink(Strict):
     b: str
     links: int = Field(default=1, ge=1, le=32)
     port_speed: Speed = 800
+    macsec: Literal["required", "optional", "off"] = "off"
+    tcp_md5: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[!-~]+$")] | None = None
     data_hall: str | None = None
     power_feed: str | None = None
 
@@ -184,6 +190,9 @@ class Policy(Strict):
     kernel_nexthop_groups: bool = False
     keepalive: int = Field(default=3, ge=1)
     holdtime: int = Field(default=9, ge=3)
+    #: MACsec cipher suite of protected links, and the replay window (0: strictly increasing PNs)
+    macsec_cipher: Literal["gcm-aes-128", "gcm-aes-256"] = "gcm-aes-128"
+    macsec_replay_window: int = Field(default=0, ge=0, le=1 << 16)
 
 
 class Addressing(Strict):

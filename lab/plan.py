@@ -81,9 +81,15 @@ class Node(Frozen):
 
 class Endpoint(Frozen):
     node: str
-    ifname: str
+    ifname: str          # the interface the router uses (on a protected link: the MACsec device)
     ipv4: str   # address/len
     ipv6: str
+    wire: str | None = None   # protected links only: the physical port (veth) under the MACsec device
+
+    @property
+    def port(self) -> str:
+        """The interface a cable pull or a port shutdown acts on."""
+        return self.wire or self.ifname
 
 
 class Link(Frozen):
@@ -95,6 +101,7 @@ class Link(Frozen):
     bundle: str          # "<a>~<b>": all members between the same two nodes
     member: int
     macsec: Literal["required", "optional", "off"] = "off"
+    tcp_md5: str | None = None
     length_m: int | None = None
     data_halls: tuple[str, ...] = ()
     power_feeds: tuple[str, ...] = ()
@@ -126,6 +133,8 @@ class Plan(Frozen):
     kernel_nexthop_groups: bool = False
     keepalive: int
     holdtime: int
+    macsec_cipher: str = "gcm-aes-128"
+    macsec_replay_window: int = 0
     nodes: tuple[Node, ...]
     links: tuple[Link, ...]
     oversubscription: tuple[Oversubscription, ...]
@@ -293,7 +302,7 @@ class _Builder:
                 counts[key] = bo.links
             for (p, q) in pairs:
                 self.add_bundle(ip_, "interbag", f"{ra.name}-bag{p}", f"{rb.name}-bag{q}", counts[(p, q)],
-                                ic.port_speed, macsec=ic.macsec, length_m=ic.length_m,
+                                ic.port_speed, macsec=ic.macsec, tcp_md5=ic.tcp_md5, length_m=ic.length_m,
                                 data_halls=(ic.data_hall,), power_feeds=(ic.power_feed,))
         for li, el in enumerate(t.links):
             lp = ["links", li]
@@ -302,7 +311,7 @@ class _Builder:
                     raise self.err(lp + [end], f"unknown node {getattr(el, end)!r}")
             if el.a == el.b:
                 raise self.err(lp, "a link needs two different nodes")
-            self.add_bundle(lp, "extra", el.a, el.b, el.links, el.port_speed,
+            self.add_bundle(lp, "extra", el.a, el.b, el.links, el.port_speed, macsec=el.macsec, tcp_md5=el.tcp_md5,
                             data_halls=(el.data_hall,), power_feeds=(el.power_feed,))
 
     # step 3: addresses, ASNs, interface names -----------------------------------------
@@ -380,6 +389,9 @@ class _Builder:
             except StopIteration:
                 raise self.err(["addressing"], "the point-to-point pool is exhausted; widen p2p_v4/p2p_v6") from None
             h4, h6 = list(s4), list(s6)
+            if (l.get("tcp_md5") or l.get("macsec", "off") != "off") and \
+                    any(by_name[x].emulator != "frr" for x in (l["a"], l["b"])):
+                raise self.err(parts, "tcp_md5 and macsec need FRR on both ends of the link")
             ends = []
             for me, peer, addr4, addr6 in ((l["a"], l["b"], h4[0], h6[0]), (l["b"], l["a"], h4[1], h6[1])):
                 ifname = f"{peer}-{l['member']}"
@@ -390,13 +402,15 @@ class _Builder:
                     raise self.err(parts, f"duplicate interface {ifname!r} on {me}: the same two nodes are "
                                    "linked by two rules; merge them into one bundle")
                 ifnames[me].add(ifname)
-                ends.append(Endpoint(node=me, ifname=ifname, ipv4=f"{addr4}/31", ipv6=f"{addr6}/127"))
+                wire = f"mw{i}{'ab'[len(ends)]}" if l.get("macsec", "off") != "off" else None
+                ends.append(Endpoint(node=me, ifname=ifname, ipv4=f"{addr4}/31", ipv6=f"{addr6}/127", wire=wire))
             labels_h = tuple(sorted({x for x in l.get("data_halls", ()) if x} |
                                     {by_name[e].data_hall for e in (l["a"], l["b"]) if by_name[e].data_hall}))
             labels_p = tuple(sorted({x for x in l.get("power_feeds", ()) if x} |
                                     {by_name[e].power_feed for e in (l["a"], l["b"]) if by_name[e].power_feed}))
             links.append(Link(id=i, kind=l["kind"], a=ends[0], b=ends[1], speed_gbps=l["speed"],
                               bundle=f"{l['a']}~{l['b']}", member=l["member"], macsec=l.get("macsec", "off"),
+                              tcp_md5=l.get("tcp_md5"),
                               length_m=l.get("length_m"), data_halls=labels_h, power_feeds=labels_p,
                               source=_fmt(parts)))
         self._check_multipath(nodes, links)
@@ -404,6 +418,7 @@ class _Builder:
                     transit_bandwidth=t.policy.transit_bandwidth, maximum_paths=t.policy.maximum_paths,
                     kernel_nexthop_groups=t.policy.kernel_nexthop_groups,
                     keepalive=t.policy.keepalive, holdtime=t.policy.holdtime,
+                    macsec_cipher=t.policy.macsec_cipher, macsec_replay_window=t.policy.macsec_replay_window,
                     nodes=tuple(nodes), links=tuple(links), oversubscription=tuple(_oversub(t, nodes, links)))
 
     def _check_multipath(self, nodes, links):

@@ -21,6 +21,7 @@ from bgp.oracle import Failures
 from bgp.render import sessions
 
 from ..errors import LabError
+from ..macsec import keys as macsec_keys
 from ..plan import Link, Plan
 from ..runtime import nsutil
 from ..runtime.netns import NetnsRuntime
@@ -118,7 +119,9 @@ class FaultInjector:
         elif op == "nft-undrop":
             self._nft(ns, f"delete chain netdev {NFT_TABLE} {args[0]}\n", tolerate=True)
         elif op == "kill":
-            pids = [p for ps in nsutil.pids_by_netns([ns]).values() for p in ps]
+            # the MACsec shim is the box's port hardware, not a routing daemon: it stays
+            pids = [p for ps in nsutil.pids_by_netns([ns]).values() for p in ps
+                    if b"lab.macsec.shim" not in nsutil.cmdline(p)]
             left = nsutil.kill_all(pids, deadline_s=5.0, crash=args[0] == "KILL")
             if left:
                 raise LabError(f"could not stop processes {left} on {node}")
@@ -130,6 +133,24 @@ class FaultInjector:
             if pid is None:
                 raise LabError(f"{node} has no running speaker or ExaBGP feed to signal")
             os.kill(pid, signal.SIGUSR1 if args[0] == "withdraw" else signal.SIGUSR2)
+        elif op == "macsec-key":
+            chain = macsec_keys.load(self.paths)
+            key = f"{args[0]}/{node}"
+            if args[1] == "wrong":
+                chain.overrides[key] = os.urandom(32).hex()
+            else:
+                chain.overrides.pop(key, None)
+            macsec_keys.save(self.paths, chain)
+            self.runtime.reload_macsec(self.plan)
+        elif op == "md5":
+            asn = self.plan.node(node).asn
+            cmds = ["configure terminal", f"router bgp {asn}"]
+            for addr in args[0]:
+                cmds.append(f"neighbor {addr} password {args[1]}" if args[1] else f"no neighbor {addr} password")
+            argv = ["vtysh", "-N", ns] + [x for c in cmds for x in ("-c", c)]
+            r = subprocess.run(argv, capture_output=True, text=True)
+            if r.returncode != 0 or "%" in r.stdout:
+                raise LabError(f"setting the TCP-MD5 password on {node}: {(r.stderr + r.stdout).strip()}")
         elif op == "clear":
             r = subprocess.run(["vtysh", "-N", ns, "-c", f"clear bgp {args[0]}"], capture_output=True, text=True)
             if r.returncode != 0:
@@ -162,11 +183,11 @@ class FaultInjector:
                 ends = [l.peer(ends[0].node)]
             for e in ends:
                 if mode == "silent":
-                    actions.append(["nft-drop", e.node, e.ifname])
-                    undo.append(["nft-undrop", e.node, e.ifname])
+                    actions.append(["nft-drop", e.node, e.port])
+                    undo.append(["nft-undrop", e.node, e.port])
                 else:
-                    actions.append(["link", e.node, e.ifname, "down"])
-                    undo.append(["link", e.node, e.ifname, "up"])
+                    actions.append(["link", e.node, e.port, "down"])
+                    undo.append(["link", e.node, e.port, "up"])
         label = target or (ls[0].bundle + f" member {ls[0].member}" if len(ls) == 1 else f"{len(ls)} links")
         return self._record(kind or f"links-{mode}", f"{label} ({side}, {mode})", actions, undo,
                             links=[l.id for l in ls])
@@ -193,8 +214,8 @@ class FaultInjector:
                 # the box goes dark: every port loses light (peers see carrier loss), then the CPU stops
                 for l in self.plan.links_of(n):
                     e = l.end(n)
-                    actions.append(["link", n, e.ifname, "down"])
-                    undo.append(["link", n, e.ifname, "up"])
+                    actions.append(["link", n, e.port, "down"])
+                    undo.append(["link", n, e.port, "up"])
             actions.append(["kill", n, "TERM" if mode == "stop" else "KILL"])
             undo.append(["start", n])
         link_ids = []
@@ -203,8 +224,8 @@ class FaultInjector:
                 continue
             link_ids.append(l.id)
             for e in (l.a, l.b):
-                actions.append(["link", e.node, e.ifname, "down"])
-                undo.append(["link", e.node, e.ifname, "up"])
+                actions.append(["link", e.node, e.port, "down"])
+                undo.append(["link", e.node, e.port, "up"])
         return self._record(kind, target or ", ".join(names), actions, undo, links=link_ids, nodes=names)
 
     def plane(self, plane: int, region: str | None = None, mode: NodeMode = "power") -> Fault:
@@ -230,6 +251,33 @@ class FaultInjector:
             raise LabError(f"{fabric!r} is not an emulated fabric ('emulator: bulk' or 'emulator: exabgp')")
         return self._record("withdraw", fabric, [["signal", n, "withdraw"] for n in names],
                             [["signal", n, "announce"] for n in names], withdrawn=names)
+
+    def _one_end(self, link: Link | int, side: Literal["a", "b"]):
+        link = self.plan.links[link] if isinstance(link, int) else link
+        return link, (link.a if side == "a" else link.b)
+
+    def macsec_mismatch(self, link: Link | int, side: Literal["a", "b"] = "a") -> Fault:
+        """One end of a protected link gets a SAK from a CAK its peer does not hold: every frame it
+        sends fails the ICV check and vice versa, so the BGP sessions fall at the hold timer."""
+        link, end = self._one_end(link, side)
+        if not end.wire:
+            raise LabError(f"link {link.id} ({link.bundle} member {link.member}) is not MACsec-protected")
+        return self._record("macsec-mismatch", f"{link.bundle} member {link.member} ({end.node})",
+                            [["macsec-key", end.node, link.id, "wrong"]], [["macsec-key", end.node, link.id, "right"]],
+                            links=[link.id])
+
+    def md5_mismatch(self, link: Link | int, side: Literal["a", "b"] = "a") -> Fault:
+        """One end's BGP sessions on the link get a TCP-MD5 password its peer does not use: the kernel
+        drops the peer's segments, the sessions go down and stay down until restored."""
+        link, end = self._one_end(link, side)
+        if self.plan.node(end.node).emulator != "frr":
+            raise LabError(f"{end.node} is not an FRR router: pick the other side")
+        peer = link.peer(end.node)
+        addrs = [a.split("/")[0] for a in ((peer.ipv4 if f == "ipv4" else peer.ipv6) for f in self.plan.address_families)]
+        wrong = "mismatch-" + os.urandom(6).hex()
+        return self._record("md5-mismatch", f"{link.bundle} member {link.member} ({end.node})",
+                            [["md5", end.node, addrs, wrong]], [["md5", end.node, addrs, link.tcp_md5 or ""]],
+                            links=[link.id])
 
     def session_reset(self, node: str, link: Link, family: str = "ipv4") -> Fault:
         s = next(s for s in sessions(self.plan, self.plan.node(node))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import grp
 import ipaddress
+import json
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -22,8 +24,9 @@ from typing import Callable
 from pyroute2 import IPRoute
 
 from ..errors import LabError
+from ..macsec import enforce, kernel as macsec_kernel, keys as macsec_keys
 from ..plan import Plan
-from ..state import FRR_RUN, STATE_ROOT, LabPaths
+from ..state import FRR_RUN, STATE_ROOT, LabPaths, read_state, write_state
 from . import nsutil
 
 FRR_BIN = Path(os.environ.get("BAGLAB_FRR_BIN", "/usr/lib/frr"))
@@ -85,8 +88,9 @@ class NetnsRuntime:
 
     def create_links(self, plan: Plan, progress: Progress = _noop) -> None:
         ns = self.paths.netns
-        nsutil.ip_batch([f"link add {l.a.ifname} netns {ns(l.a.node)} type veth peer name {l.b.ifname} "
+        nsutil.ip_batch([f"link add {l.a.port} netns {ns(l.a.node)} type veth peer name {l.b.port} "
                          f"netns {ns(l.b.node)}" for l in plan.links])
+        self._create_macsec_ports(plan)
         by_node: dict[str, list[tuple[str, str, str]]] = {n.name: [] for n in plan.nodes}
         for l in plan.links:
             for e in (l.a, l.b):
@@ -108,6 +112,145 @@ class NetnsRuntime:
                         ipr.addr("add", index=idx[ifname], address=addr, prefixlen=int(plen))
                     ipr.link("set", index=idx[ifname], state="up")
             progress("links", i, len(plan.nodes))
+
+    # -- MACsec ports ----------------------------------------------------------------------
+    def macsec_backend(self) -> str:
+        return read_state(self.paths).get("macsec_backend", "shim")
+
+    @staticmethod
+    def wire_mac(link_id: int, side: str) -> str:
+        """Deterministic, locally administered: the SCI of each end is known from the plan."""
+        return f"02:ba:{link_id >> 16 & 255:02x}:{link_id >> 8 & 255:02x}:{link_id & 255:02x}:0{side}"
+
+    def _create_macsec_ports(self, plan: Plan) -> None:
+        """On every protected port: the wire (veth) carries only 802.1AE; the router's interface on
+        top of it is a kernel macsec device or a TAP served by the shim."""
+        protected = [l for l in plan.links if l.a.wire]
+        if not protected:
+            return
+        backend = macsec_kernel.backend()
+        write_state(self.paths, macsec_backend=backend)
+        chain = macsec_keys.create(self.paths, plan)
+        per_node: dict[str, list[str]] = {}
+        for l in protected:
+            for side, e in (("a", l.a), ("b", l.b)):
+                mac = self.wire_mac(l.id, side)
+                lines = per_node.setdefault(e.node, [])
+                lines += [f"link set dev {e.wire} address {mac} mtu 1600 up"]
+                if backend == "shim":
+                    lines += [f"tuntap add dev {e.ifname} mode tap", f"link set dev {e.ifname} address {mac}"]
+        if backend == "kernel":
+            for l in protected:
+                for side, e in (("a", l.a), ("b", l.b)):
+                    port = next(p for p in macsec_keys.port_configs(plan, chain, e.node) if p["ifname"] == e.ifname)
+                    peer_mac = self.wire_mac(l.id, "b" if side == "a" else "a")
+                    per_node[e.node] += macsec_kernel.commands(port, chain.cipher, chain.replay_window, peer_mac)
+        for node in per_node:
+            # no IPv6 (not even MLD) on the wire: nothing but the SecY may speak there
+            nsutil.write_sysctls(self.paths.netns(node), {f"net.ipv6.conf.{e.wire}.disable_ipv6": "1"
+                                                          for l in protected for e in (l.a, l.b) if e.node == node})
+        for node, lines in per_node.items():
+            r = subprocess.run(["ip", "-n", self.paths.netns(node), "-batch", "-"], input="\n".join(lines) + "\n",
+                               text=True, capture_output=True)
+            if r.returncode != 0:
+                raise LabError(f"MACsec ports on {node} ({backend}): {r.stderr.strip()}")
+            enforce.install(self.paths.netns(node), [{"wire": p["wire"], "mode": p["mode"]}
+                                                     for p in macsec_keys.port_configs(plan, chain, node)])
+
+    def macsec_nodes(self, plan: Plan) -> list[str]:
+        return sorted({e.node for l in plan.links if l.a.wire for e in (l.a, l.b)})
+
+    def write_macsec_configs(self, plan: Plan) -> int:
+        """Render every shim's keys from the key chain; returns the chain's generation."""
+        chain = macsec_keys.load(self.paths)
+        for n in self.macsec_nodes(plan):
+            d = self.paths.node_dir(n)
+            d.mkdir(parents=True, exist_ok=True)
+            p = d / "macsec.json"
+            fd = os.open(p.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(macsec_keys.node_config(plan, chain, n), f)
+            p.with_suffix(".tmp").replace(p)
+        return chain.generation
+
+    def macsec_stats(self, node: str) -> dict:
+        try:
+            return json.loads((self.paths.node_dir(node) / "macsec-stats.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def reload_macsec(self, plan: Plan, deadline_s: float = 10.0) -> None:
+        """Push the key chain to every shim and wait until each has taken it."""
+        if self.macsec_backend() != "shim":
+            raise LabError("key changes on a running lab are implemented for the user-space MACsec shim only; "
+                           "this lab uses the kernel's macsec (restart it with 'baglab up' to apply keys)")
+        gen = self.write_macsec_configs(plan)
+        procs = self.processes(plan)
+        for n in self.macsec_nodes(plan):
+            pid = procs[n].get("macsec")
+            if pid is None:
+                raise LabError(f"the MACsec shim of {n} is not running")
+            os.kill(pid, signal.SIGHUP)
+        end = time.monotonic() + deadline_s
+        behind = self.macsec_nodes(plan)
+        while behind:
+            behind = [n for n in behind if self.macsec_stats(n).get("generation", -1) < gen]
+            if behind and time.monotonic() > end:
+                raise LabError(f"MACsec shims did not take key generation {gen} within {deadline_s:.0f}s: {behind}")
+            if behind:
+                time.sleep(0.02)
+
+    def rotate_macsec(self, plan: Plan) -> int:
+        """Hitless key rotation: every receiver learns the new key first, then every port switches
+        its transmit SA to it; the predecessor stays valid for frames already in flight."""
+        chain = macsec_keys.load(self.paths)
+        new = macsec_keys.new_key(chain)
+        macsec_keys.save(self.paths, chain)
+        self.reload_macsec(plan)
+        chain = macsec_keys.load(self.paths)
+        chain.tx = new["id"]
+        macsec_keys.save(self.paths, chain)
+        self.reload_macsec(plan)
+        return new["id"]
+
+    def _spawn_shim(self, node: str) -> subprocess.Popen:
+        ns = self.paths.netns(node)
+        d = self.paths.node_dir(node)
+        log = open(self.paths.log_file(node), "ab")
+        try:
+            return subprocess.Popen([sys.executable, "-m", "lab.macsec.shim", str(d / "macsec.json"),
+                                     str(d / "macsec-stats.json"), str(self.paths.log_file(node)), ns],
+                                    preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            log.close()
+
+    def start_shims(self, plan: Plan, nodes: list[str], deadline_s: float = 15.0) -> None:
+        if self.macsec_backend() != "shim":
+            return
+        wanted = [n for n in self.macsec_nodes(plan) if n in nodes]
+        if not wanted:
+            return
+        procs = self.processes(plan)
+        missing = [n for n in wanted if procs[n].get("macsec") is None]
+        if not missing:
+            return
+        self.write_macsec_configs(plan)
+        spawned = {n: self._spawn_shim(n) for n in missing}
+        end = time.monotonic() + deadline_s
+        while True:
+            # ready once the new instance has written its counters (it keeps the old file's PNs)
+            pending = [n for n in missing if self.macsec_stats(n).get("pid") != spawned[n].pid]
+            dead = [n for n in pending if spawned[n].poll() is not None]
+            if dead:
+                tail = self.paths.log_file(dead[0]).read_text(errors="replace").splitlines()[-8:]
+                raise LabError(f"the MACsec shim of {dead[0]} exited ({spawned[dead[0]].returncode}):\n"
+                               + "\n".join(tail))
+            if not pending:
+                return
+            if time.monotonic() > end:
+                raise LabError(f"MACsec shims did not attach their ports within {deadline_s:.0f}s: {pending}")
+            time.sleep(0.02)
 
     def write_configs(self, plan: Plan, configs: dict[str, dict[str, str]]) -> None:
         uid, gid = pwd.getpwnam("frr").pw_uid, grp.getgrnam("frr").gr_gid
@@ -162,6 +305,7 @@ class NetnsRuntime:
 
     def start_daemons(self, plan: Plan, progress: Progress = _noop, nodes: list[str] | None = None) -> None:
         wanted = nodes or [n.name for n in plan.nodes]
+        self.start_shims(plan, wanted)      # the ports first: routers find their links with carrier
         for n in wanted:
             if plan.node(n).emulator == "bulk":
                 self._spawn_speaker(n)
@@ -200,6 +344,7 @@ class NetnsRuntime:
     def processes(self, plan: Plan) -> dict[str, dict[str, int | None]]:
         """node -> daemon -> pid (None when the daemon is not running)."""
         by_ns = nsutil.pids_by_netns([self.paths.netns(n.name) for n in plan.nodes])
+        shim, shim_nodes = self.macsec_backend() == "shim", set(self.macsec_nodes(plan))
         out: dict[str, dict[str, int | None]] = {}
         for n in plan.nodes:
             comms = {}
@@ -210,11 +355,14 @@ class NetnsRuntime:
                     pass
             if n.emulator == "frr":
                 out[n.name] = {d: comms.get(d) for d in DAEMONS}
+                if shim and n.name in shim_nodes:
+                    out[n.name]["macsec"] = next((p for p in by_ns.get(self.paths.netns(n.name), [])
+                                                  if b"lab.macsec.shim" in nsutil.cmdline(p)), None)
             else:
                 pids = by_ns.get(self.paths.netns(n.name), [])
                 helpers = (b"bgp.collector", b"bgp.exabgp_feed")
-                find = (lambda tag: next((p for p in pids if tag in _cmdline(p)
-                                          and not any(h in _cmdline(p) for h in helpers if h != tag)), None))
+                find = (lambda tag: next((p for p in pids if tag in nsutil.cmdline(p)
+                                          and not any(h in nsutil.cmdline(p) for h in helpers if h != tag)), None))
                 if n.emulator == "bulk":
                     out[n.name] = {"speaker": find(b"bgp.speaker")}
                 elif n.role == "collector":
@@ -249,13 +397,6 @@ class NetnsRuntime:
             shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(self.paths.root, ignore_errors=True)
         return rep
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
 
 
 def all_labs() -> list[str]:

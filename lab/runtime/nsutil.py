@@ -28,6 +28,13 @@ def setns(ns_name: str) -> None:
         os.close(fd)
 
 
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def list_netns(prefix: str = "") -> list[str]:
     try:
         return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(prefix))

@@ -1,0 +1,265 @@
+"""The user-space SecY: MACsec on hosts whose kernel has no ``macsec`` module.
+
+Per protected port the router's interface is a TAP (named as the plan names the
+port, so FRR, the FIB and the observers see the usual name) and the cable is a
+veth (the *wire*).  Frames the router sends on the TAP leave on the wire as
+802.1AE frames (lab/macsec/frame.py); 802.1AE frames arriving on the wire are
+checked (SA, replay, ICV) and delivered to the TAP, or dropped and counted.
+
+The wire socket is an AF_PACKET socket bound to EtherType 0x88E5 on that one
+device: such sockets are served *after* the netdev ingress hook, so the nftables
+policy that drops non-MACsec frames (lab/macsec/enforce.py) stands in front of
+it.  The TAP's carrier follows the wire's (netlink link events), so pulling a
+cable still looks like carrier loss to the router.  One process serves all
+protected ports of a node; it is the node's hardware, so a crashed bgpd does not
+take it down.
+
+SIGHUP re-reads the configuration (keys: rotation, mismatch faults); counters
+are written to a JSON file that ``baglab links`` and the tests read.
+Run: ``python -m lab.macsec.shim CONFIG.json STATS.json LOG NETNS`` inside the node's namespace.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+from dataclasses import dataclass, field
+
+from .frame import ETH_P_MACSEC, Drop, RxState, encrypt, sci_of
+
+TUNSETIFF, TUNSETCARRIER = 0x400454CA, 0x400454E2
+IFF_TAP, IFF_NO_PI = 0x0002, 0x1000
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+RTMGRP_LINK, RTM_NEWLINK, RTM_GETLINK = 1, 16, 18
+NLM_F_REQUEST, NLM_F_DUMP = 1, 0x300
+IFF_UP, IFF_LOWER_UP = 0x1, 0x10000
+
+
+@dataclass
+class Port:
+    cfg: dict
+    tap: int
+    sock: socket.socket
+    wire_index: int
+    rx: RxState
+    tx_key: bytes
+    tx_an: int
+    sci: bytes
+    tx_pn: int = 0
+    used_pn: dict[bytes, int] = field(default_factory=dict)
+    carrier: bool | None = None
+    stats: dict = field(default_factory=lambda: {"tx_protected": 0, "rx_ok": 0, "rx_plaintext_accepted": 0,
+                                                 "drops": {}})
+
+
+def open_tap(name: str) -> int:
+    fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI))
+    return fd
+
+
+def set_carrier(fd: int, on: bool) -> None:
+    fcntl.ioctl(fd, TUNSETCARRIER, struct.pack("i", 1 if on else 0))
+
+
+PN_MARGIN = 1 << 20
+
+
+def _kid(key: bytes) -> str:
+    """A key's name in the stats file: a digest, never the key."""
+    return hashlib.sha256(b"baglab-kid" + key).hexdigest()[:16]
+
+
+def _mac(ifname: str) -> bytes:
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    try:
+        s.bind((ifname, 0))
+        return s.getsockname()[4][:6]
+    finally:
+        s.close()
+
+
+class Shim:
+    def __init__(self, cfg_path: str, stats_path: str, log_path: str):
+        self.cfg_path, self.stats_path = cfg_path, stats_path
+        self.log = open(log_path, "a", buffering=1)
+        self.ports: dict[str, Port] = {}
+        self.by_fd: dict[int, tuple[str, str]] = {}
+        self.reload_wanted = False
+        self.stop = False
+        self.dirty = True
+        self.generation = 0
+        try:
+            with open(stats_path) as f:
+                self.previous = json.load(f).get("ports", {})
+        except (OSError, ValueError):
+            self.previous = {}
+        self.nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+        self.nl.bind((0, RTMGRP_LINK))
+
+    def say(self, text: str) -> None:
+        self.log.write(f"{time.time():.3f} macsec: {text}\n")
+
+    # -- configuration ----------------------------------------------------------------------
+    def load(self) -> None:
+        with open(self.cfg_path) as f:
+            cfg = json.load(f)
+        window = cfg["replay_window"]
+        for pc in cfg["ports"]:
+            keys = {int(an): bytes.fromhex(k) for an, k in pc["keys"].items()}
+            tx_an = pc["tx_an"]
+            old = self.ports.get(pc["ifname"])
+            if old is None:
+                tap = open_tap(pc["ifname"])
+                proto = ETH_P_ALL if pc["mode"] == "optional" else ETH_P_MACSEC
+                sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
+                sock.bind((pc["wire"], proto))
+                sock.setblocking(False)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+                port = Port(pc, tap, sock, socket.if_nametoindex(pc["wire"]), RxState(keys, window),
+                            keys[tx_an], tx_an, sci_of(_mac(pc["wire"])))
+                # a restarted SecY must not reuse a packet number under a key its peers still
+                # hold (GCM nonce reuse; the peers would also drop them as replays): resume past
+                # what the previous instance recorded, with room for what it sent unrecorded
+                prev = self.previous.get(pc["ifname"], {}).get("pn_by_key", {})
+                port.used_pn = {k: prev[_kid(k)] + PN_MARGIN for k in keys.values() if _kid(k) in prev}
+                port.tx_pn = port.used_pn.get(port.tx_key, 0)
+                self.ports[pc["ifname"]] = port
+                self.by_fd[tap] = (pc["ifname"], "tap")
+                self.by_fd[sock.fileno()] = (pc["ifname"], "wire")
+                self.say(f"{pc['ifname']} over {pc['wire']}: {cfg['cipher']}, mode {pc['mode']}, tx AN {tx_an}")
+            else:
+                old.rx.keys, old.rx.window, old.cfg = keys, window, pc
+                if keys[tx_an] != old.tx_key or tx_an != old.tx_an:
+                    # a packet number is never reused under a key (GCM nonce reuse would be fatal):
+                    # a key that comes back resumes where it stopped
+                    old.used_pn[old.tx_key] = old.tx_pn
+                    old.tx_key, old.tx_an = keys[tx_an], tx_an
+                    old.tx_pn = old.used_pn.get(old.tx_key, 0)
+                    self.say(f"{pc['ifname']}: transmitting with AN {tx_an}")
+        self.generation = cfg["generation"]
+        self.dirty = True
+
+    # -- carrier ----------------------------------------------------------------------------
+    def request_links(self) -> None:
+        hdr = struct.pack("=LHHLL", 16 + 16, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 1, 0)
+        self.nl.send(hdr + struct.pack("=BxHiII", socket.AF_UNSPEC, 0, 0, 0, 0))
+
+    def on_netlink(self) -> None:
+        data = self.nl.recv(1 << 16)
+        off = 0
+        while off + 16 <= len(data):
+            ln, kind = struct.unpack_from("=LH", data, off)
+            if ln < 16:
+                break
+            if kind == RTM_NEWLINK and ln >= 32:
+                _, _, index, flags, _ = struct.unpack_from("=BxHiII", data, off + 16)
+                for p in self.ports.values():
+                    if p.wire_index == index:
+                        up = bool(flags & IFF_UP and flags & IFF_LOWER_UP)
+                        if up != p.carrier:
+                            set_carrier(p.tap, up)
+                            p.carrier = up
+                            self.dirty = True
+                            self.say(f"{p.cfg['ifname']}: carrier {'up' if up else 'down'} (wire {p.cfg['wire']})")
+            off += (ln + 3) & ~3
+
+    # -- frames -----------------------------------------------------------------------------
+    def from_tap(self, p: Port) -> None:
+        for _ in range(64):
+            try:
+                frame = os.read(p.tap, 65536)
+            except BlockingIOError:
+                return
+            p.tx_pn += 1
+            try:
+                p.sock.send(encrypt(frame, p.tx_key, p.sci, p.tx_an, p.tx_pn))
+                p.stats["tx_protected"] += 1
+            except OSError as exc:          # wire down: the frame is lost, as on a dark fibre
+                self._drop(p, f"tx_{exc.errno}")
+            self.dirty = True
+
+    def from_wire(self, p: Port) -> None:
+        for _ in range(64):
+            try:
+                frame, addr = p.sock.recvfrom(65536)
+            except BlockingIOError:
+                return
+            if addr[2] == PACKET_OUTGOING:
+                continue
+            self.dirty = True
+            if len(frame) >= 14 and frame[12:14] != b"\x88\xe5":
+                if p.cfg["mode"] == "optional":         # should-secure: plaintext still accepted
+                    os.write(p.tap, frame)
+                    p.stats["rx_plaintext_accepted"] += 1
+                else:
+                    self._drop(p, "not_macsec")
+                continue
+            try:
+                os.write(p.tap, p.rx.decrypt(frame))
+                p.stats["rx_ok"] += 1
+            except Drop as d:
+                self._drop(p, d.reason)
+
+    @staticmethod
+    def _drop(p: Port, reason: str) -> None:
+        p.stats["drops"][reason] = p.stats["drops"].get(reason, 0) + 1
+
+    def write_stats(self) -> None:
+        doc = {"t": time.time(), "generation": self.generation, "pid": os.getpid(),
+               "ports": {n: dict(p.stats, wire=p.cfg["wire"], mode=p.cfg["mode"], tx_an=p.tx_an, tx_pn=p.tx_pn,
+                                 pn_by_key={_kid(k): v for k, v in {**p.used_pn, p.tx_key: p.tx_pn}.items()},
+                                 carrier=p.carrier, rx_sas=sorted(p.rx.keys), sci=p.sci.hex())
+                         for n, p in self.ports.items()}}
+        tmp = self.stats_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(doc, f)
+        os.replace(tmp, self.stats_path)
+        self.dirty = False
+
+    # -- main loop --------------------------------------------------------------------------
+    def run(self) -> None:
+        signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_wanted", True))
+        signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop", True))
+        self.load()
+        self.request_links()
+        last_write = 0.0
+        while not self.stop:
+            fds = [self.nl.fileno()] + list(self.by_fd)
+            try:
+                ready, _, _ = select.select(fds, [], [], 0.1)
+            except InterruptedError:
+                ready = []
+            for fd in ready:
+                if fd == self.nl.fileno():
+                    self.on_netlink()
+                    continue
+                name, kind = self.by_fd[fd]
+                (self.from_tap if kind == "tap" else self.from_wire)(self.ports[name])
+            if self.reload_wanted:
+                self.reload_wanted = False
+                try:
+                    self.load()
+                except (OSError, ValueError, KeyError) as exc:
+                    self.say(f"reload failed, keeping the old keys: {exc}")
+            now = time.monotonic()
+            if self.dirty and now - last_write >= 0.05:
+                self.write_stats()
+                last_write = now
+        self.write_stats()
+
+
+def main() -> None:
+    Shim(sys.argv[1], sys.argv[2], sys.argv[3]).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Probes that put real frames and packets on the lab's wires."""

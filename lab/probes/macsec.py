@@ -1,0 +1,212 @@
+"""Wire probes for MACsec-only links, crafted with scapy and sent from inside the namespaces.
+
+For one protected link and direction (sender end -> receiver end) the probe puts
+five kinds of frame on the sender's *wire*, as a device spliced into the cable
+would: plaintext, correctly keyed MACsec, MACsec under a wrong key, keyed MACsec
+with one ciphertext bit flipped, and replays of the keyed frames.  Each kind
+carries UDP to its own port on the receiver's address on that link, so a counter
+in the receiver's IP prerouting hook tells which kinds were *delivered*; the wire's
+nftables chain and the SecY's counters tell which were *dropped* and why.  Every
+expectation waits on those counters with a deadline, so a frame still in flight
+is never mistaken for a frame dropped.
+
+Keyed probes use the link's real SAK (the lab's key chain) under their own SCI (a
+random port number on the sender's MAC): a transmitter the CA knows, with its own
+packet-number space, so the router's own SA is not disturbed.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+
+from scapy.contrib.macsec import MACsecSA
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
+
+from ..errors import LabError
+from ..macsec import enforce, keys as macsec_keys
+from ..plan import Link, Plan
+from ..runtime import nsutil
+from ..runtime.netns import NetnsRuntime
+from ..state import LabPaths
+
+KINDS = ("plaintext", "keyed", "wrong_key", "tampered", "replayed")
+PORTS = {k: 47001 + i for i, k in enumerate(KINDS)}
+PROBE_TABLE = "baglab_probe"
+#: which counter proves each kind was dropped: the wire's nft chain or a SecY drop reason
+DROP_REASON = {"plaintext": "nft", "wrong_key": "bad_icv", "tampered": "bad_icv", "replayed": "replay"}
+
+
+@dataclass
+class ProbeResult:
+    link: int
+    bundle: str
+    member: int
+    sender: str
+    receiver: str
+    sent: dict = field(default_factory=dict)
+    delivered: dict = field(default_factory=dict)
+    dropped: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def in_netns(ns: str, fn):
+    """Run fn in a thread parked in the namespace: its sockets belong to that namespace."""
+    box: dict = {}
+
+    def work():
+        try:
+            nsutil.setns(ns)
+            box["v"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            box["e"] = exc
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    if "e" in box:
+        raise box["e"]
+    return box.get("v")
+
+
+def send_frames(ns: str, ifname: str, frames: list[bytes]) -> None:
+    def go():
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        try:
+            s.bind((ifname, 0))
+            for f in frames:
+                s.send(f)
+        finally:
+            s.close()
+    in_netns(ns, go)
+
+
+def _nft(ns: str, script: str) -> None:
+    r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=script, text=True, capture_output=True)
+    if r.returncode != 0:
+        raise LabError(f"nft in {ns}: {r.stderr.strip()}")
+
+
+def install_delivery_counters(ns: str) -> None:
+    rules = "\n".join(f"    udp dport {p} counter" for p in PORTS.values())
+    _nft(ns, f"table inet {PROBE_TABLE} {{\n  chain pre {{\n    type filter hook prerouting priority -300;\n"
+             f"{rules}\n  }}\n}}\n")
+
+
+def delivered_counts(ns: str) -> dict[str, int]:
+    import json
+
+    r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-j", "list", "table", "inet", PROBE_TABLE],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return {k: 0 for k in KINDS}
+    by_port = {}
+    for item in json.loads(r.stdout).get("nftables", []):
+        rule = item.get("rule")
+        if not rule:
+            continue
+        port = next(e["match"]["right"] for e in rule["expr"] if "match" in e)
+        by_port[port] = next(e["counter"]["packets"] for e in rule["expr"] if "counter" in e)
+    return {k: by_port.get(p, 0) for k, p in PORTS.items()}
+
+
+def _wait(cond, deadline_s: float) -> bool:
+    end = time.monotonic() + deadline_s
+    while True:
+        if cond():
+            return True
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+
+
+def craft(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int) -> dict[str, list[bytes]]:
+    """The frames of each kind, as bytes; only scapy builds and encrypts them."""
+    rt = NetnsRuntime(paths)
+    chain = macsec_keys.load(paths)
+    tx_key = next(k for k in chain.keys if k["id"] == chain.tx)
+    sak = macsec_keys.sak(tx_key["cak"], link, chain.cipher)
+    s_end, r_end = link.end(sender), link.peer(sender)
+    s_side, r_side = ("a", "b") if link.a.node == sender else ("b", "a")
+    smac, rmac = rt.wire_mac(link.id, s_side), rt.wire_mac(link.id, r_side)
+    dst = r_end.ipv4.split("/")[0]
+    src = s_end.ipv4.split("/")[0]
+
+    def inner(kind: str, i: int) -> Ether:
+        return Ether(src=smac, dst=rmac) / IP(src=src, dst=dst, ttl=64) / UDP(sport=40000 + i, dport=PORTS[kind]) \
+            / f"baglab-probe {kind} {i}".encode()
+
+    sci = bytes.fromhex(smac.replace(":", "")) + struct.pack("!H", 0x100 + int.from_bytes(os.urandom(2), "big") % 0xFE00)
+    an = chain.tx % 4
+
+    def sealed(kind: str, key: bytes, first_pn: int) -> list[bytes]:
+        out = []
+        for i in range(count):
+            sa = MACsecSA(sci=sci, an=an, pn=first_pn + i, key=key, icvlen=16, encrypt=1, send_sci=1)
+            out.append(bytes(sa.encrypt(sa.encap(inner(kind, i)))))
+        return out
+
+    keyed = sealed("keyed", sak, 1)
+    tampered = []
+    for f in sealed("tampered", sak, 1 + count):
+        b = bytearray(f)
+        b[40] ^= 0x01            # one ciphertext bit
+        tampered.append(bytes(b))
+    return {"plaintext": [bytes(inner("plaintext", i)) for i in range(count)], "keyed": keyed,
+            "wrong_key": sealed("wrong_key", os.urandom(len(sak)), 1 + 2 * count), "tampered": tampered,
+            "replayed": keyed}
+
+
+def probe_link(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int = 20,
+               deadline_s: float = 5.0) -> ProbeResult:
+    """Send every kind of probe across one protected link and account for each frame."""
+    rt = NetnsRuntime(paths)
+    if not link.a.wire:
+        raise LabError(f"link {link.id} ({link.bundle}) is not MACsec-protected")
+    if rt.macsec_backend() != "shim":
+        raise LabError("the probes read the user-space SecY's counters; this lab uses the kernel's macsec")
+    s_end, r_end = link.end(sender), link.peer(sender)
+    s_ns, r_ns = paths.netns(s_end.node), paths.netns(r_end.node)
+    res = ProbeResult(link.id, link.bundle, link.member, s_end.node, r_end.node)
+    install_delivery_counters(r_ns)
+    frames = craft(plan, paths, link, sender, count)
+
+    def drops() -> dict[str, int]:
+        d = dict(rt.macsec_stats(r_end.node).get("ports", {}).get(r_end.ifname, {}).get("drops", {}))
+        d["nft"] = enforce.counters(r_ns).get(r_end.wire, {}).get("plaintext", 0)
+        return d
+
+    def rx_ok() -> int:
+        return rt.macsec_stats(r_end.node).get("ports", {}).get(r_end.ifname, {}).get("rx_ok", 0)
+
+    for kind in KINDS:
+        before_drop, before_dlv, before_ok = drops(), delivered_counts(r_ns), rx_ok()
+        send_frames(s_ns, s_end.wire, frames[kind])
+        res.sent[kind] = len(frames[kind])
+        if kind == "keyed":
+            done = _wait(lambda: delivered_counts(r_ns)["keyed"] - before_dlv["keyed"] >= count, deadline_s)
+            if not done:
+                res.problems.append(f"keyed: only {delivered_counts(r_ns)['keyed'] - before_dlv['keyed']} of {count} "
+                                    f"delivered (SecY rx_ok +{rx_ok() - before_ok}, drops now {drops()})")
+        else:
+            reason = DROP_REASON[kind]
+            done = _wait(lambda: drops().get(reason, 0) - before_drop.get(reason, 0) >= count, deadline_s)
+            if not done:
+                res.problems.append(f"{kind}: {drops().get(reason, 0) - before_drop.get(reason, 0)} of {count} "
+                                    f"counted as {reason} within {deadline_s:.0f}s")
+        after_dlv, after_drop = delivered_counts(r_ns), drops()
+        res.delivered[kind] = after_dlv[kind] - before_dlv[kind]
+        res.dropped[kind] = sum(after_drop.get(k, 0) - before_drop.get(k, 0) for k in after_drop)
+        want = count if kind == "keyed" else 0
+        if res.delivered[kind] != want:
+            res.problems.append(f"{kind}: {res.delivered[kind]} delivered at {r_end.node}, expected {want}")
+    return res
