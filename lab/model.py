@@ -36,6 +36,10 @@ def parse_speed(value: object) -> int:
 
 Speed = Annotated[int, BeforeValidator(parse_speed)]
 Name = Annotated[str, Field(pattern=NAME_RE, description="lower-case letters and digits, at most 8")]
+# YAML 1.1 reads a bare 'off' as false (and 'on' as true): take those as the policy words
+MacsecMode = Annotated[Literal["required", "optional", "off"],
+                       BeforeValidator(lambda v: {False: "off", True: "required"}.get(v, v) if isinstance(v, bool) else v)]
+Password = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[!-~]+$")]
 
 
 def _lab_network(value: str, *, v6: bool | None = None) -> str:
@@ -151,9 +155,9 @@ class InterconnectSpec(Strict):
     length_m: int = Field(default=1000, ge=1, description="cable length, for design checks")
     #: BAG-to-BAG links must be MACsec-protected: 'required' drops every frame that is not MACsec,
     #: 'optional' protects but still accepts plaintext (should-secure), 'off' sends plaintext
-    macsec: Literal["required", "optional", "off"] = "required"
+    macsec: MacsecMode = "required"
     #: TCP-MD5 (RFC 2385) password on every BGP session of these links
-    tcp_md5: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[!-~]+$")] | None = None
+    tcp_md5: Password | None = None
     bundles: list[BundleOverride] = Field(default_factory=list)
     data_hall: str | None = None
     power_feed: str | None = None
@@ -166,8 +170,8 @@ class ExtraLink(Strict):
     b: str
     links: int = Field(default=1, ge=1, le=32)
     port_speed: Speed = 800
-    macsec: Literal["required", "optional", "off"] = "off"
-    tcp_md5: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[!-~]+$")] | None = None
+    macsec: MacsecMode = "off"
+    tcp_md5: Password | None = None
     data_hall: str | None = None
     power_feed: str | None = None
 

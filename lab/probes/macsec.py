@@ -21,7 +21,6 @@ import socket
 import struct
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 
 from scapy.contrib.macsec import MACsecSA
@@ -34,6 +33,7 @@ from ..plan import Link, Plan
 from ..runtime import nsutil
 from ..runtime.netns import NetnsRuntime
 from ..state import LabPaths
+from ..wait import poll
 
 KINDS = ("plaintext", "keyed", "wrong_key", "tampered", "replayed")
 PORTS = {k: 47001 + i for i, k in enumerate(KINDS)}
@@ -119,16 +119,6 @@ def delivered_counts(ns: str) -> dict[str, int]:
     return {k: by_port.get(p, 0) for k, p in PORTS.items()}
 
 
-def _wait(cond, deadline_s: float) -> bool:
-    end = time.monotonic() + deadline_s
-    while True:
-        if cond():
-            return True
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.02)
-
-
 def craft(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int) -> dict[str, list[bytes]]:
     """The frames of each kind, as bytes; only scapy builds and encrypts them."""
     rt = NetnsRuntime(paths)
@@ -193,13 +183,13 @@ def probe_link(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int 
         send_frames(s_ns, s_end.wire, frames[kind])
         res.sent[kind] = len(frames[kind])
         if kind == "keyed":
-            done = _wait(lambda: delivered_counts(r_ns)["keyed"] - before_dlv["keyed"] >= count, deadline_s)
+            done = poll(lambda: delivered_counts(r_ns)["keyed"] - before_dlv["keyed"] >= count, deadline_s)
             if not done:
                 res.problems.append(f"keyed: only {delivered_counts(r_ns)['keyed'] - before_dlv['keyed']} of {count} "
                                     f"delivered (SecY rx_ok +{rx_ok() - before_ok}, drops now {drops()})")
         else:
             reason = DROP_REASON[kind]
-            done = _wait(lambda: drops().get(reason, 0) - before_drop.get(reason, 0) >= count, deadline_s)
+            done = poll(lambda: drops().get(reason, 0) - before_drop.get(reason, 0) >= count, deadline_s)
             if not done:
                 res.problems.append(f"{kind}: {drops().get(reason, 0) - before_drop.get(reason, 0)} of {count} "
                                     f"counted as {reason} within {deadline_s:.0f}s")

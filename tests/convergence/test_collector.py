@@ -11,6 +11,7 @@ import pytest
 
 from bgp.oracle import NONE, Failures, expected_routes
 from lab.observers import collector
+from lab.wait import wait_for
 
 pytestmark = pytest.mark.lab
 WITHDRAWAL_BOUND_MS = 2000   # far-region withdrawal must arrive within this of the fault
@@ -24,16 +25,6 @@ def records(lab):
 def advertised(plan, node: str, failures: Failures) -> dict[str, float]:
     """prefix -> link bandwidth the node advertises onward (cumulative), per the oracle."""
     return {p: sum(h.bandwidth for h in hops) for p, hops in expected_routes(plan, failures)[node].items()}
-
-
-def wait_for(pred, deadline_s: float, what: str):
-    end = time.time() + deadline_s
-    while True:
-        got = pred()
-        if got:
-            return got
-        assert time.time() < end, f"timed out after {deadline_s}s waiting for {what}"
-        time.sleep(0.05)
 
 
 def wait_quiet(path, quiet_s: float = 1.0, deadline_s: float = 20.0) -> None:

@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -22,6 +21,7 @@ from lab.observers.links import link_report
 from lab.probes.macsec import KINDS, probe_link
 from lab.runtime.netns import NetnsRuntime
 from lab.state import LabPaths
+from lab.wait import wait_for
 
 from ..conftest import ROOT, TOPOLOGIES
 
@@ -45,17 +45,6 @@ def protected(plan):
 
 def ports(plan, paths) -> dict[tuple[int, str], dict]:
     return {(r["id"], e["node"]): e for r in link_report(plan, paths) if r["macsec"] != "off" for e in r["ends"]}
-
-
-def wait_for(cond, deadline_s: float, what: str):
-    end = time.monotonic() + deadline_s
-    while True:
-        got = cond()
-        if got:
-            return got
-        if time.monotonic() > end:
-            raise AssertionError(f"{what}: still not true after {deadline_s:.0f}s")
-        time.sleep(0.05)
 
 
 def converged(plan, paths, fi, deadline_s=30):
