@@ -345,6 +345,57 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, help="frames of eac
         raise typer.Exit(1)
 
 
+@app.command()
+def sweep(topology: str, name: str = NameOpt,
+          only: Optional[List[str]] = typer.Option(None, "--only", help="failure kinds: link, bundle, node, plane, "
+                                                   "data_hall, power_feed (default: all)"),
+          candidate: Optional[str] = typer.Option(None, help="a second topology (candidate policy): sweep it too "
+                                                  "and report what changes"),
+          report_dir: str = typer.Option("reports", help="where sweep.json / sweep.html go"),
+          keep: bool = typer.Option(False, help="leave the lab(s) running afterwards")):
+    """Every single failure the plan allows: inject, converge, check oracle weights, RIB/FIB and
+    packet reachability, restore, check the steady state; JSON + HTML report."""
+    from pathlib import Path
+
+    from .build import up as build_up
+    from .runtime.netns import NetnsRuntime
+    from . import sweep as sw
+
+    def one(topo: str, lab: str, tag: str):
+        paths = _lab(lab)
+        plan_ = build_up(Path(topo), lab).plan
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=err) as prog:
+            task = prog.add_task(f"sweep {plan_.topology}", total=len(sw.cases(plan_)))
+
+            def step(i, n, item):
+                prog.update(task, completed=i, total=n,
+                            description=f"{item.kind} {item.target}: " + ("ok" if item.ok else "VIOLATION"))
+            try:
+                rep = sw.run(plan_, paths, only=(lambda c: c.kind in only) if only else None, progress=step)
+            finally:
+                if not keep:
+                    NetnsRuntime(paths).down()
+        j, h = sw.write(rep, Path(report_dir), tag)
+        bad = [i for i in rep.items if not i.ok]
+        err.print(f"{plan_.topology}: {len(rep.items)} failures in {rep.seconds:.0f}s, "
+                  f"{rep.violations} violations; {j}, {h}")
+        for i in bad:
+            err.print(f"[red]{i.kind} {i.target}[/]: " + "\n  ".join(i.violations))
+        for s_ in rep.steady:
+            err.print(f"[red]steady state[/]: {s_}")
+        return rep
+
+    rep = one(topology, name, "sweep")
+    if candidate:
+        cand = one(candidate, name + "c", "sweep-candidate")
+        changes = sw.diff(rep, cand)
+        Path(report_dir, "sweep-diff.txt").write_text("\n".join(changes) + "\n")
+        err.print(f"candidate vs current: {len(changes)} changes" + "".join(f"\n  {c}" for c in changes[:40]))
+    if rep.violations:
+        raise typer.Exit(1)
+
+
 macsec_app = typer.Typer(no_args_is_help=True, help="MACsec key chain of a running lab.")
 app.add_typer(macsec_app, name="macsec")
 

@@ -20,6 +20,7 @@ Run: ``python -m lab.macsec.shim CONFIG.json STATS.json LOG NETNS`` inside the n
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -179,12 +180,15 @@ class Shim:
                 frame = os.read(p.tap, 65536)
             except BlockingIOError:
                 return
+            except OSError as exc:          # e.g. EIO while the TAP has no carrier
+                self._drop(p, f"tx_{errno.errorcode.get(exc.errno, exc.errno)}")
+                return
             p.tx_pn += 1
             try:
                 p.sock.send(encrypt(frame, p.tx_key, p.sci, p.tx_an, p.tx_pn))
                 p.stats["tx_protected"] += 1
             except OSError as exc:          # wire down: the frame is lost, as on a dark fibre
-                self._drop(p, f"tx_{exc.errno}")
+                self._drop(p, f"tx_{errno.errorcode.get(exc.errno, exc.errno)}")
             self.dirty = True
 
     def from_wire(self, p: Port) -> None:
@@ -192,6 +196,12 @@ class Shim:
             try:
                 frame, addr = p.sock.recvfrom(65536)
             except BlockingIOError:
+                return
+            except OSError as exc:
+                # the wire went down (ENETDOWN): the socket reports it once and resumes when the
+                # wire comes back; the carrier mirror has already told the router
+                if exc.errno != errno.ENETDOWN:
+                    self._drop(p, f"rx_{errno.errorcode.get(exc.errno, exc.errno)}")
                 return
             if addr[2] == PACKET_OUTGOING:
                 continue

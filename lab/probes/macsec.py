@@ -37,6 +37,7 @@ from ..wait import poll
 
 KINDS = ("plaintext", "keyed", "wrong_key", "tampered", "replayed")
 PORTS = {k: 47001 + i for i, k in enumerate(KINDS)}
+ADVANCE_PORT = 47000      # not counted: the frame that moves the replay window past the keyed ones
 PROBE_TABLE = "baglab_probe"
 #: which counter proves each kind was dropped: the wire's nft chain or a SecY drop reason
 DROP_REASON = {"plaintext": "nft", "wrong_key": "bad_icv", "tampered": "bad_icv", "replayed": "replay"}
@@ -138,22 +139,31 @@ def craft(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int) -> d
     sci = bytes.fromhex(smac.replace(":", "")) + struct.pack("!H", 0x100 + int.from_bytes(os.urandom(2), "big") % 0xFE00)
     an = chain.tx % 4
 
-    def sealed(kind: str, key: bytes, first_pn: int) -> list[bytes]:
+    def sealed(kind: str, key: bytes, pns: list[int]) -> list[bytes]:
         out = []
-        for i in range(count):
-            sa = MACsecSA(sci=sci, an=an, pn=first_pn + i, key=key, icvlen=16, encrypt=1, send_sci=1)
+        for i, pn in enumerate(pns):
+            sa = MACsecSA(sci=sci, an=an, pn=pn, key=key, icvlen=16, encrypt=1, send_sci=1)
             out.append(bytes(sa.encrypt(sa.encap(inner(kind, i)))))
         return out
 
-    keyed = sealed("keyed", sak, 1)
+    keyed = sealed("keyed", sak, list(range(1, count + 1)))
+    # within the replay window 802.1AE accepts a PN again; one valid frame beyond the window
+    # (to an uncounted port) makes every replayed keyed frame late by more than the window
+    top = count + chain.replay_window + 1
+    advance = []
+    if chain.replay_window:
+        sa = MACsecSA(sci=sci, an=an, pn=top, key=sak, icvlen=16, encrypt=1, send_sci=1)
+        pkt = Ether(src=smac, dst=rmac) / IP(src=src, dst=dst) / UDP(sport=40000, dport=ADVANCE_PORT) / b"advance"
+        advance = [bytes(sa.encrypt(sa.encap(pkt)))]
     tampered = []
-    for f in sealed("tampered", sak, 1 + count):
+    for f in sealed("tampered", sak, list(range(top + 1, top + 1 + count))):
         b = bytearray(f)
         b[40] ^= 0x01            # one ciphertext bit
         tampered.append(bytes(b))
     return {"plaintext": [bytes(inner("plaintext", i)) for i in range(count)], "keyed": keyed,
-            "wrong_key": sealed("wrong_key", os.urandom(len(sak)), 1 + 2 * count), "tampered": tampered,
-            "replayed": keyed}
+            "wrong_key": sealed("wrong_key", os.urandom(len(sak)), list(range(top + 1 + count, top + 1 + 2 * count))),
+            "tampered": tampered,
+            "replayed": keyed, "advance": advance}
 
 
 def probe_link(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int = 20,
@@ -182,6 +192,8 @@ def probe_link(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int 
         before_drop, before_dlv, before_ok = drops(), delivered_counts(r_ns), rx_ok()
         send_frames(s_ns, s_end.wire, frames[kind])
         res.sent[kind] = len(frames[kind])
+        if kind == "keyed" and frames["advance"]:
+            send_frames(s_ns, s_end.wire, frames["advance"])
         if kind == "keyed":
             done = poll(lambda: delivered_counts(r_ns)["keyed"] - before_dlv["keyed"] >= count, deadline_s)
             if not done:

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -43,6 +44,17 @@ NODE_SYSCTLS = {
     "net.ipv4.conf.all.rp_filter": "0",
     "net.ipv4.conf.default.rp_filter": "0",
 }
+
+# Every namespace hashes flows with the same key unless told otherwise: then a router's next hop
+# gets only flows from the hash range its upstream already chose, and the split polarises (seen
+# here: one of four equal next hops got 0 of 270 flows).  Routers in production differ in seed;
+# Linux 6.11+ lets each namespace have its own (it covers IPv6 too).
+HASH_SEED = Path("/proc/sys/net/ipv4/fib_multipath_hash_seed")
+
+
+def hash_seed(node: str) -> int:
+    return zlib.crc32(node.encode()) or 1
+
 
 Progress = Callable[[str, int, int], None]   # step, done, total
 
@@ -81,8 +93,10 @@ class NetnsRuntime:
     def create_namespaces(self, plan: Plan, progress: Progress = _noop) -> None:
         names = [self.paths.netns(n.name) for n in plan.nodes]
         nsutil.ip_batch([f"netns add {n}" for n in names])
-        for i, n in enumerate(names, 1):
-            nsutil.write_sysctls(n, NODE_SYSCTLS)
+        seeded = HASH_SEED.exists()
+        for i, (node, n) in enumerate(zip(plan.nodes, names), 1):
+            extra = {"net.ipv4.fib_multipath_hash_seed": str(hash_seed(node.name))} if seeded else {}
+            nsutil.write_sysctls(n, {**NODE_SYSCTLS, **extra})
             progress("namespaces", i, len(names))
 
     def create_links(self, plan: Plan, progress: Progress = _noop) -> None:
@@ -260,6 +274,11 @@ class NetnsRuntime:
             for fname, text in configs[node.name].items():
                 (d / fname).write_text(text)
                 os.chown(d / fname, uid, gid)
+            # FRR (user frr) and root-run helpers (the MACsec SecY, emulators) share the node's
+            # log: it must exist, owned by frr, before either opens it
+            log = self.paths.log_file(node.name)
+            log.touch()
+            os.chown(log, uid, gid)
             run = self.paths.frr_dir(node.name)
             run.mkdir(parents=True, exist_ok=True)
             os.chown(run, uid, gid)

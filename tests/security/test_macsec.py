@@ -159,3 +159,19 @@ def test_a_dead_shim_is_named(sec_lab):
     finally:
         rt.start_shims(plan, [node])     # the routers kept running; only the ports come back
     converged(plan, paths, FaultInjector(plan, paths))
+
+
+def test_gcm_aes_256_with_a_replay_window_end_to_end():
+    """bag-2region asks for GCM-AES-256 and a replay window of 16: the lab converges over it and the
+    probes (keyed with the 32-byte SAK) pass; frames more than 16 PNs late are still refused as replays."""
+    paths = LabPaths(f"s256{os.getpid() % 10000}")
+    try:
+        plan = up(TOPOLOGIES / "bag-2region.yaml", paths.name).plan
+        assert plan.macsec_cipher == "gcm-aes-256" and plan.macsec_replay_window == 16
+        seen = ports(plan, paths)
+        assert all(e["drops"] == {} and e["rx_ok"] > 0 for e in seen.values()), seen
+        l = protected(plan)[0]
+        res = probe_link(plan, paths, l, l.b.node, count=PROBES)
+        assert res.ok, res.problems
+    finally:
+        NetnsRuntime(paths).down()

@@ -1,0 +1,189 @@
+"""Data-plane flow probes: real UDP packets from one fabric to another, counted where they leave
+each router, so the split the kernel really does can be set beside the weights it has
+installed and the weights the oracle expects.
+
+Packets are real UDP datagrams (varying source ports: one 5-tuple per flow) sent
+from inside the source fabric's origin namespace (its STSW / edge pod, the border
+of the fabric), from the address its prefix has on lo, to the destination prefix's
+first address.  Every FRR router carries an nftables table that counts probe
+packets per egress interface (forward hook), probe packets delivered to it (input
+hook) and the ICMP time-exceeded errors it sends (output hook: a loop).  Counters
+are read before and after each round, so rounds never disturb each other and the
+counts say exactly what happened to that round's packets.
+"""
+from __future__ import annotations
+
+import errno
+import ipaddress
+import json
+import math
+import socket
+import subprocess
+from dataclasses import dataclass, field
+
+from ..errors import LabError
+from ..plan import Plan
+from ..state import LabPaths
+from ..wait import poll
+from .macsec import in_netns
+
+TABLE = "baglab_flow"
+DPORT = 33434          # the traceroute port: a probe is never mistaken for lab traffic
+
+
+def install(plan: Plan, paths: LabPaths, reach_ports: int = 0) -> None:
+    """Counters on every FRR router; idempotent (re-install replaces).  ``reach_ports`` more
+    destination ports (DPORT+1 ...) get their own delivery counters, so many (source,
+    destination) pairs can be probed at once and told apart."""
+    for n in plan.nodes:
+        if n.emulator != "frr":
+            continue
+        ifnames = sorted({l.end(n.name).ifname for l in plan.links_of(n.name)})
+        rules = "\n".join(f"    oifname \"{i}\" udp dport {DPORT} counter" for i in ifnames)
+        reach = "".join(f"    udp dport {DPORT + k} counter\n" for k in range(1, reach_ports + 1))
+        script = (f"table inet {TABLE} {{}}\ndelete table inet {TABLE}\ntable inet {TABLE} {{\n"
+                  f"  chain c_fwd {{\n    type filter hook forward priority -300; policy accept;\n{rules}\n  }}\n"
+                  f"  chain c_in {{\n    type filter hook input priority -300; policy accept;\n"
+                  f"    udp dport {DPORT} counter\n{reach}  }}\n"
+                  f"  chain c_out {{\n    type filter hook output priority -300; policy accept;\n{rules}\n"
+                  f"    icmp type time-exceeded counter\n    icmpv6 type time-exceeded counter\n  }}\n}}\n")
+        r = subprocess.run(["ip", "netns", "exec", paths.netns(n.name), "nft", "-f", "-"], input=script, text=True,
+                           capture_output=True)
+        if r.returncode != 0:
+            raise LabError(f"flow counters on {n.name}: {r.stderr.strip()}")
+
+
+@dataclass
+class Counters:
+    egress: dict[str, int] = field(default_factory=dict)   # ifname -> probe packets sent or forwarded out of it
+    delivered: int = 0
+    ttl_expired: int = 0
+    by_port: dict[int, int] = field(default_factory=dict)  # reachability port -> packets delivered here
+
+
+def read(plan: Plan, paths: LabPaths) -> dict[str, Counters]:
+    out = {}
+    for n in plan.nodes:
+        if n.emulator != "frr":
+            continue
+        r = subprocess.run(["ip", "netns", "exec", paths.netns(n.name), "nft", "-j", "list", "table", "inet", TABLE],
+                           capture_output=True, text=True)
+        c = Counters()
+        if r.returncode == 0:
+            for item in json.loads(r.stdout).get("nftables", []):
+                rule = item.get("rule")
+                if not rule:
+                    continue
+                pkts = next((e["counter"]["packets"] for e in rule["expr"] if "counter" in e), 0)
+                oif = next((e["match"]["right"] for e in rule["expr"]
+                            if "match" in e and e["match"]["left"].get("meta", {}).get("key") == "oifname"), None)
+                port = next((e["match"]["right"] for e in rule["expr"]
+                             if "match" in e and e["match"]["left"].get("payload", {}).get("field") == "dport"), None)
+                if oif:
+                    c.egress[oif] = c.egress.get(oif, 0) + pkts
+                elif rule["chain"] == "c_in" and port == DPORT:
+                    c.delivered = pkts
+                elif rule["chain"] == "c_in":
+                    c.by_port[port] = pkts
+                elif rule["chain"] == "c_out":
+                    c.ttl_expired += pkts
+        out[n.name] = c
+    return out
+
+
+def target(prefix: str) -> str:
+    net = ipaddress.ip_network(prefix)
+    return str(net[1] if net.num_addresses > 1 else net[0])
+
+
+def send(ns: str, src: str, dst: str, flows: int, sport_base: int = 20000, dport: int = DPORT) -> int:
+    """One UDP datagram per flow, each from its own source port, through ordinary UDP sockets in
+    the namespace.  (Packets from raw sockets -- scapy's send() -- reach the kernel's route lookup
+    without their ports, so the source's own multipath hash would put every flow on one next hop.)
+    Returns how many left the source: 0 when it has no route at all."""
+    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+
+    def go():
+        sent = 0
+        for i in range(flows):
+            s = socket.socket(fam, socket.SOCK_DGRAM)
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind((src, sport_base + i))
+                s.sendto(b"baglab-flow", (dst, dport))
+                sent += 1
+            except OSError as exc:
+                if exc.errno not in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+                    raise
+            finally:
+                s.close()
+        return sent
+    return in_netns(ns, go)
+
+
+@dataclass
+class Round:
+    src: str
+    prefix: str
+    sent: int
+    delivered: int
+    ttl_expired: int
+    #: router -> ifname -> packets that left through it
+    split: dict[str, dict[str, int]]
+
+    @property
+    def blackholed(self) -> int:
+        return self.sent - self.delivered
+
+
+def probe(plan: Plan, paths: LabPaths, src: str, prefix: str, flows: int = 200, deadline_s: float = 5.0) -> Round:
+    """Send `flows` flows from origin `src` to `prefix` and account for every packet."""
+    node = plan.node(src)
+    fam6 = ":" in prefix
+    own = [p for p in (node.prefixes_v6 if fam6 else node.prefixes_v4)]
+    if not own:
+        raise LabError(f"{src} originates no {'IPv6' if fam6 else 'IPv4'} prefix to send from")
+    before = read(plan, paths)
+    send(paths.netns(src), target(own[0]), target(prefix), flows)
+
+    def settled():
+        now = read(plan, paths)
+        got = sum(now[n].delivered - before[n].delivered for n in now)
+        expired = sum(now[n].ttl_expired - before[n].ttl_expired for n in now)
+        return now if got + expired >= flows else None
+
+    now = poll(settled, deadline_s) or read(plan, paths)
+    split = {}
+    for n, c in now.items():
+        d = {i: c.egress.get(i, 0) - before[n].egress.get(i, 0) for i in c.egress}
+        d = {i: v for i, v in d.items() if v}
+        if d:
+            split[n] = d
+    return Round(src, prefix, flows, sum(now[n].delivered - before[n].delivered for n in now),
+                 sum(now[n].ttl_expired - before[n].ttl_expired for n in now), split)
+
+
+def split_problems(r: Round, installed: dict[str, dict[str, int]], expected: dict[str, dict[str, int]]) -> list[str]:
+    """Per router on the path: observed share of each egress vs installed and expected weights.
+
+    The tolerance is statistical: with N flows through a router, a next hop with share p
+    gets N*p +- 4*sqrt(N*p*(1-p)) of them (and at least 5 % slack for hash granularity)."""
+    out = []
+    if r.blackholed:
+        out.append(f"{r.src} -> {r.prefix}: {r.blackholed} of {r.sent} packets never arrived"
+                   + (f" ({r.ttl_expired} expired in a loop)" if r.ttl_expired else ""))
+    for router, counts in sorted(r.split.items()):
+        total = sum(counts.values())
+        inst, exp = installed.get(router, {}), expected.get(router, {})
+        if not exp:
+            out.append(f"{router} forwarded {total} packets for {r.prefix} but the oracle has no route there")
+            continue
+        wsum = sum(exp.values())
+        for ifname in sorted(set(counts) | set(exp)):
+            p = exp.get(ifname, 0) / wsum
+            got = counts.get(ifname, 0) / total
+            tol = max(0.05, 4 * math.sqrt(max(p * (1 - p), 1e-9) / total))
+            if abs(got - p) > tol:
+                out.append(f"{router} {r.prefix} via {ifname}: {got:.0%} of {total} flows, expected {p:.0%} "
+                           f"(installed weight {inst.get(ifname, 0)}, oracle weight {exp.get(ifname, 0)})")
+    return out

@@ -1,0 +1,254 @@
+"""The N-1 sweep: every single failure the plan allows, one after the other, each checked.
+
+For each failure (a member link, a bundle, a router, a BAG plane per region and
+everywhere, a data hall, a power feed): inject it, wait until every FIB equals the
+oracle and stays quiet, check RIB/FIB agreement, send reachability probes between
+every pair of fabrics (real packets; a pair the oracle says is cut off must be
+cut off, every other pair must get every packet through), restore, and check the
+steady state is back.  At steady state the flow split of every probed pair is
+compared, per router on the path, with the installed and the oracle's weights.
+
+The lab runs one failure at a time (concurrent failures would mask each other);
+what is parallel is the probing: the packets of all pairs fly at once, each pair
+on its own destination port with its own delivery counter.
+"""
+from __future__ import annotations
+
+import html
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from bgp.oracle import Failures, expected_routes
+
+from .faults import FaultInjector
+from .measure import after_fault, after_restore
+from .observers.fib import FibReader
+from .observers.timeline import Timeline
+from .plan import Plan
+from .probes import flows
+from .state import LabPaths
+from .wait import poll
+
+
+@dataclass
+class Case:
+    kind: str
+    target: str
+    make: Callable[[FaultInjector], object] = field(repr=False)
+
+
+def cases(plan: Plan) -> list[Case]:
+    """Every single failure the plan allows (the route collector is an observer: not failed)."""
+    out: list[Case] = []
+    net_links = [l for l in plan.links if l.kind != "collector"]
+    for l in net_links:
+        out.append(Case("link", f"{l.bundle}#{l.member}", lambda fi, l=l: fi.link(l)))
+    for b in sorted({l.bundle for l in net_links}):
+        if sum(1 for l in net_links if l.bundle == b) > 1:
+            out.append(Case("bundle", b, lambda fi, b=b: fi.bundle(b)))
+    for n in plan.nodes:
+        if n.role != "collector":
+            out.append(Case("node", n.name, lambda fi, n=n.name: fi.node(n, "power")))
+    bags = [n for n in plan.nodes if n.role == "bag"]
+    for region in sorted({n.region for n in bags}):
+        for p in sorted({n.bag_plane for n in bags if n.region == region}):
+            out.append(Case("plane", f"{region} plane {p}", lambda fi, p=p, r=region: fi.plane(p, r)))
+    for p in sorted({n.bag_plane for n in bags}):
+        if len({n.region for n in bags}) > 1:
+            out.append(Case("plane", f"plane {p} everywhere", lambda fi, p=p: fi.plane(p)))
+    for kind, attr in (("data_hall", "data_hall"), ("power_feed", "power_feed")):
+        labels = sorted({getattr(n, attr) for n in plan.nodes if getattr(n, attr)})
+        for label in labels:
+            out.append(Case(kind, label, lambda fi, k=kind, lb=label: fi.domain(k, lb)))
+    return out
+
+
+def probe_pairs(plan: Plan) -> list[tuple[str, str]]:
+    """(source origin, destination prefix): one source per fabric, the first prefix of every other
+    fabric.  IPv4 and IPv6 alternate so both families are exercised."""
+    fabrics: dict[tuple[str, str], list] = {}
+    for n in plan.nodes:
+        if n.originates and n.emulator == "frr" and n.fabric:
+            fabrics.setdefault((n.region, n.fabric), []).append(n)
+    pairs = []
+    keys = sorted(fabrics)
+    for i, src in enumerate(keys):
+        for j, dst in enumerate(keys):
+            if src == dst:
+                continue
+            d = fabrics[dst][0]
+            pool = d.prefixes_v6 if (i + j) % 2 and d.prefixes_v6 else d.prefixes_v4 or d.prefixes_v6
+            if pool:
+                pairs.append((src, pool[0]))
+    return [(fabrics[src], prefix) for src, prefix in pairs]
+
+
+def _reachable(exp: dict, src: str, prefix: str) -> bool:
+    return prefix in exp.get(src, {})
+
+
+@dataclass
+class Item:
+    kind: str
+    target: str
+    fault_ms: float = 0.0
+    restore_ms: float = 0.0
+    violations: list[str] = field(default_factory=list)
+    cut_off: list[str] = field(default_factory=list)      # pairs the oracle expects to lose: explained
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def reachability(plan: Plan, paths: LabPaths, failures: Failures, pairs, flows_per_pair: int,
+                 deadline_s: float = 3.0) -> tuple[list[str], list[str]]:
+    """Probe every pair at once; -> (violations, explained cut-offs)."""
+    exp = expected_routes(plan, failures)
+    before = flows.read(plan, paths)
+    sent = []
+    for k, (srcs, prefix) in enumerate(pairs, 1):
+        live = [s for s in srcs if s.name not in failures.nodes]
+        if not live:
+            continue
+        src = live[0]
+        own = src.prefixes_v6 if ":" in prefix else src.prefixes_v4
+        if not own:
+            continue
+        left = flows.send(paths.netns(src.name), flows.target(own[0]), flows.target(prefix), flows_per_pair,
+                          dport=flows.DPORT + k)     # 0: no route at the source (counted as lost below)
+        sent.append((k, src.name, prefix, _reachable(exp, src.name, prefix)))
+        assert left in (0, flows_per_pair), left
+    want = {k for k, _, _, ok in sent if ok}
+
+    def got():
+        now = flows.read(plan, paths)
+        return {k: sum(now[n].by_port.get(flows.DPORT + k, 0) - before[n].by_port.get(flows.DPORT + k, 0)
+                       for n in now) for k, *_ in sent}
+
+    counts = poll(lambda: (lambda c: c if all(c[k] >= flows_per_pair for k in want) else None)(got()), deadline_s) \
+        or got()
+    violations, cut = [], []
+    for k, src, prefix, ok in sent:
+        n = counts[k]
+        if ok and n < flows_per_pair:
+            violations.append(f"blackhole: {src} -> {prefix}: {flows_per_pair - n} of {flows_per_pair} packets lost "
+                              "although the oracle has a route")
+        elif not ok and n:
+            violations.append(f"{src} -> {prefix}: {n} packets delivered although the oracle has no route")
+        elif not ok:
+            cut.append(f"{src} -> {prefix}")
+    return violations, cut
+
+
+def weight_check(plan: Plan, paths: LabPaths, pairs, flows_per_pair: int = 256) -> list[str]:
+    """Steady state: the real per-router split of each pair's flows vs installed and oracle weights."""
+    exp = expected_routes(plan)
+    problems = []
+    with FibReader({n.name: paths.netns(n.name) for n in plan.nodes if n.emulator == "frr"}) as fib:
+        installed_all = {n.name: fib.read(n.name) for n in plan.nodes if n.emulator == "frr"}
+    for srcs, prefix in pairs:
+        r = flows.probe(plan, paths, srcs[0].name, prefix, flows=flows_per_pair)
+        installed = {n: {h.ifname: h.weight for h in installed_all.get(n, {}).get(prefix, [])} for n in r.split}
+        expected = {n: {h.ifname: h.weight for h in exp.get(n, {}).get(prefix, [])} for n in r.split}
+        problems += flows.split_problems(r, installed, expected)
+    return problems
+
+
+@dataclass
+class SweepReport:
+    topology: str
+    started: float
+    seconds: float = 0.0
+    steady: list[str] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def violations(self) -> int:
+        return sum(len(i.violations) for i in self.items) + len(self.steady)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["violations"] = self.violations
+        return d
+
+
+def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable[[Case], bool] | None = None,
+        progress: Callable[[int, int, Item], None] | None = None) -> SweepReport:
+    t0 = time.time()
+    rep = SweepReport(plan.topology, t0)
+    pairs = probe_pairs(plan)
+    flows.install(plan, paths, reach_ports=len(pairs))
+    rep.steady = weight_check(plan, paths, pairs)
+    todo = [c for c in cases(plan) if only is None or only(c)]
+    fi = FaultInjector(plan, paths)
+    tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start()
+    try:
+        for i, case in enumerate(todo, 1):
+            item = Item(case.kind, case.target)
+            f = case.make(fi)
+            r = after_fault(plan, paths, tl, f, fi.failures(), "sweep", check_rib=True)
+            item.fault_ms = round(r.overall_ms, 1)
+            if not r.ok:
+                item.violations.append("after the failure: " + (r.report or "not as the oracle predicts"))
+            v, item.cut_off = reachability(plan, paths, fi.failures(), pairs, flows_per_pair)
+            item.violations += v
+            fi.restore(f)
+            back = after_restore(plan, paths, tl, fi.faults()[f.id - 1], fi.failures(), "sweep", check_rib=True,
+                                 deadline_s=60)
+            item.restore_ms = round(back.overall_ms, 1)
+            if not back.ok:
+                item.violations.append("steady state not back: " + (back.report or "not as the oracle predicts"))
+            rep.items.append(item)
+            if progress:
+                progress(i, len(todo), item)
+    finally:
+        tl.stop()
+    rep.seconds = round(time.time() - t0, 1)
+    return rep
+
+
+def write(rep: SweepReport, out_dir: Path, name: str = "sweep") -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    j = out_dir / f"{name}.json"
+    j.write_text(json.dumps(rep.as_dict(), indent=1))
+    rows = "".join(
+        f"<tr class={'ok' if i.ok else 'bad'}><td>{html.escape(i.kind)}</td><td>{html.escape(i.target)}</td>"
+        f"<td>{i.fault_ms:.0f}</td><td>{i.restore_ms:.0f}</td><td>{len(i.cut_off)}</td>"
+        f"<td>{'<br>'.join(html.escape(v) for v in i.violations) or 'none'}</td></tr>" for i in rep.items)
+    steady = "<br>".join(html.escape(s) for s in rep.steady) or "none"
+    h = out_dir / f"{name}.html"
+    h.write_text(f"""<!doctype html><meta charset=utf-8><title>N-1 sweep: {html.escape(rep.topology)}</title>
+<style>body{{font-family:sans-serif}} td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top}}
+table{{border-collapse:collapse}} tr.bad{{background:#fdd}} tr.ok td:last-child{{color:#070}}</style>
+<h1>N-1 sweep of {html.escape(rep.topology)}</h1>
+<p>{len(rep.items)} failures in {rep.seconds:.0f} s; violations: {rep.violations}.
+Steady-state flow split vs weights: {steady}</p>
+<table><tr><th>kind</th><th>failure</th><th>convergence ms</th><th>restore ms</th>
+<th>pairs cut off (explained by the oracle)</th><th>violations</th></tr>{rows}</table>
+""")
+    return j, h
+
+
+def diff(current: SweepReport, candidate: SweepReport) -> list[str]:
+    """What changes between two policies' sweeps: per failure, violations that appear or vanish and
+    pairs that become or stop being cut off."""
+    before = {(i.kind, i.target): i for i in current.items}
+    out = []
+    for i in candidate.items:
+        b = before.get((i.kind, i.target))
+        if b is None:
+            out.append(f"{i.kind} {i.target}: only in the candidate")
+            continue
+        for v in sorted(set(i.violations) - set(b.violations)):
+            out.append(f"{i.kind} {i.target}: NEW {v}")
+        for v in sorted(set(b.violations) - set(i.violations)):
+            out.append(f"{i.kind} {i.target}: gone: {v}")
+        for c in sorted(set(i.cut_off) ^ set(b.cut_off)):
+            out.append(f"{i.kind} {i.target}: {'now' if c in i.cut_off else 'no longer'} cut off: {c}")
+    for s in sorted(set(candidate.steady) - set(current.steady)):
+        out.append(f"steady state: NEW {s}")
+    return out
