@@ -120,9 +120,8 @@ def reachability(plan: Plan, paths: LabPaths, failures: Failures, pairs, flows_p
             continue
         left = flows.send(paths.netns(src.name), flows.target(own[0]), flows.target(prefix), flows_per_pair,
                           dport=flows.DPORT + k)     # 0: no route at the source (counted as lost below)
-        sent.append((k, src.name, prefix, _reachable(exp, src.name, prefix)))
-        assert left in (0, flows_per_pair), left
-    want = {k for k, _, _, ok in sent if ok}
+        sent.append((k, src.name, prefix, _reachable(exp, src.name, prefix), left))
+    want = {k for k, _, _, ok, _ in sent if ok}
 
     def got():
         now = flows.read(plan, paths)
@@ -132,11 +131,12 @@ def reachability(plan: Plan, paths: LabPaths, failures: Failures, pairs, flows_p
     counts = poll(lambda: (lambda c: c if all(c[k] >= flows_per_pair for k in want) else None)(got()), deadline_s) \
         or got()
     violations, cut = [], []
-    for k, src, prefix, ok in sent:
+    for k, src, prefix, ok, left in sent:
         n = counts[k]
         if ok and n < flows_per_pair:
+            where = "no route at the source" if left == 0 else "lost on the way"
             violations.append(f"blackhole: {src} -> {prefix}: {flows_per_pair - n} of {flows_per_pair} packets lost "
-                              "although the oracle has a route")
+                              f"({where}) although the oracle has a route")
         elif not ok and n:
             violations.append(f"{src} -> {prefix}: {n} packets delivered although the oracle has no route")
         elif not ok:
@@ -144,8 +144,10 @@ def reachability(plan: Plan, paths: LabPaths, failures: Failures, pairs, flows_p
     return violations, cut
 
 
-def weight_check(plan: Plan, paths: LabPaths, pairs, flows_per_pair: int = 256) -> list[str]:
-    """Steady state: the real per-router split of each pair's flows vs installed and oracle weights."""
+def weight_check(plan: Plan, paths: LabPaths, pairs, flows_per_pair: int = 256,
+                 rows: list | None = None) -> list[str]:
+    """Steady state: the real per-router split of each pair's flows vs installed and oracle weights.
+    ``rows`` (if given) receives one line per router, prefix and next hop for the report."""
     exp = expected_routes(plan)
     problems = []
     with FibReader({n.name: paths.netns(n.name) for n in plan.nodes if n.emulator == "frr"}) as fib:
@@ -155,6 +157,14 @@ def weight_check(plan: Plan, paths: LabPaths, pairs, flows_per_pair: int = 256) 
         installed = {n: {h.ifname: h.weight for h in installed_all.get(n, {}).get(prefix, [])} for n in r.split}
         expected = {n: {h.ifname: h.weight for h in exp.get(n, {}).get(prefix, [])} for n in r.split}
         problems += flows.split_problems(r, installed, expected)
+        if rows is not None:
+            for router, counts in sorted(r.split.items()):
+                total = sum(counts.values())
+                for ifname in sorted(set(counts) | set(expected[router])):
+                    rows.append({"source": r.src, "prefix": prefix, "router": router, "next_hop": ifname,
+                                 "flows": counts.get(ifname, 0), "share": round(counts.get(ifname, 0) / total, 3),
+                                 "installed_weight": installed[router].get(ifname, 0),
+                                 "expected_weight": expected[router].get(ifname, 0)})
     return problems
 
 
@@ -164,6 +174,7 @@ class SweepReport:
     started: float
     seconds: float = 0.0
     steady: list[str] = field(default_factory=list)
+    splits: list[dict] = field(default_factory=list)      # steady-state flow split per router and next hop
     items: list[Item] = field(default_factory=list)
 
     @property
@@ -177,12 +188,13 @@ class SweepReport:
 
 
 def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable[[Case], bool] | None = None,
-        progress: Callable[[int, int, Item], None] | None = None) -> SweepReport:
+        progress: Callable[[int, int, Item], None] | None = None, deadline_s: float = 30.0) -> SweepReport:
+    """``deadline_s``: how long a failure may take to converge (restoration gets twice that)."""
     t0 = time.time()
     rep = SweepReport(plan.topology, t0)
     pairs = probe_pairs(plan)
     flows.install(plan, paths, reach_ports=len(pairs))
-    rep.steady = weight_check(plan, paths, pairs)
+    rep.steady = weight_check(plan, paths, pairs, rows=rep.splits)
     todo = [c for c in cases(plan) if only is None or only(c)]
     fi = FaultInjector(plan, paths)
     tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start()
@@ -190,7 +202,7 @@ def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable
         for i, case in enumerate(todo, 1):
             item = Item(case.kind, case.target)
             f = case.make(fi)
-            r = after_fault(plan, paths, tl, f, fi.failures(), "sweep", check_rib=True)
+            r = after_fault(plan, paths, tl, f, fi.failures(), "sweep", check_rib=True, deadline_s=deadline_s)
             item.fault_ms = round(r.overall_ms, 1)
             if not r.ok:
                 item.violations.append("after the failure: " + (r.report or "not as the oracle predicts"))
@@ -198,7 +210,7 @@ def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable
             item.violations += v
             fi.restore(f)
             back = after_restore(plan, paths, tl, fi.faults()[f.id - 1], fi.failures(), "sweep", check_rib=True,
-                                 deadline_s=60)
+                                 deadline_s=2 * deadline_s)
             item.restore_ms = round(back.overall_ms, 1)
             if not back.ok:
                 item.violations.append("steady state not back: " + (back.report or "not as the oracle predicts"))
@@ -220,6 +232,10 @@ def write(rep: SweepReport, out_dir: Path, name: str = "sweep") -> tuple[Path, P
         f"<td>{i.fault_ms:.0f}</td><td>{i.restore_ms:.0f}</td><td>{len(i.cut_off)}</td>"
         f"<td>{'<br>'.join(html.escape(v) for v in i.violations) or 'none'}</td></tr>" for i in rep.items)
     steady = "<br>".join(html.escape(s) for s in rep.steady) or "none"
+    split_rows = "".join(
+        f"<tr><td>{html.escape(r['source'])}</td><td>{html.escape(r['prefix'])}</td><td>{html.escape(r['router'])}</td>"
+        f"<td>{html.escape(r['next_hop'])}</td><td>{r['flows']}</td><td>{r['share']:.0%}</td>"
+        f"<td>{r['installed_weight']}</td><td>{r['expected_weight']}</td></tr>" for r in rep.splits)
     h = out_dir / f"{name}.html"
     h.write_text(f"""<!doctype html><meta charset=utf-8><title>N-1 sweep: {html.escape(rep.topology)}</title>
 <style>body{{font-family:sans-serif}} td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top}}
@@ -229,6 +245,9 @@ table{{border-collapse:collapse}} tr.bad{{background:#fdd}} tr.ok td:last-child{
 Steady-state flow split vs weights: {steady}</p>
 <table><tr><th>kind</th><th>failure</th><th>convergence ms</th><th>restore ms</th>
 <th>pairs cut off (explained by the oracle)</th><th>violations</th></tr>{rows}</table>
+<h2>Steady-state flow split</h2>
+<table><tr><th>source</th><th>prefix</th><th>router</th><th>next hop</th><th>flows</th><th>share</th>
+<th>installed weight</th><th>oracle weight</th></tr>{split_rows}</table>
 """)
     return j, h
 

@@ -23,7 +23,7 @@ from bgp.render import sessions
 from ..errors import LabError
 from ..macsec import keys as macsec_keys
 from ..plan import Link, Plan
-from ..runtime import nsutil
+from ..runtime import nft, nsutil
 from ..runtime.netns import NetnsRuntime
 from ..state import LabPaths
 
@@ -115,9 +115,9 @@ class FaultInjector:
         elif op == "nft-drop":
             script = (f"table netdev {NFT_TABLE} {{\n  chain {args[0]} {{\n"
                       f"    type filter hook ingress device \"{args[0]}\" priority -500; policy drop;\n  }}\n}}\n")
-            self._nft(ns, script)
+            nft.apply(ns, script)
         elif op == "nft-undrop":
-            self._nft(ns, f"delete chain netdev {NFT_TABLE} {args[0]}\n", tolerate=True)
+            nft.apply(ns, f"delete chain netdev {NFT_TABLE} {args[0]}\n", tolerate=True)
         elif op == "kill":
             # the MACsec shim is the box's port hardware, not a routing daemon: it stays
             pids = [p for ps in nsutil.pids_by_netns([ns]).values() for p in ps
@@ -157,12 +157,6 @@ class FaultInjector:
                 raise LabError(f"clear bgp {args[0]} on {node}: {r.stderr.strip()}")
         else:
             raise ValueError(op)
-
-    @staticmethod
-    def _nft(ns: str, script: str, tolerate: bool = False) -> None:
-        r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=script, text=True, capture_output=True)
-        if r.returncode != 0 and not tolerate:
-            raise LabError(f"nft in {ns}: {r.stderr.strip()}")
 
     # -- faults -------------------------------------------------------------------------
     def link(self, link: Link | int, side: Literal["a", "b", "both"] = "both", mode: LinkMode = "admin") -> Fault:

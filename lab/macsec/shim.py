@@ -208,16 +208,27 @@ class Shim:
             self.dirty = True
             if len(frame) >= 14 and frame[12:14] != b"\x88\xe5":
                 if p.cfg["mode"] == "optional":         # should-secure: plaintext still accepted
-                    os.write(p.tap, frame)
-                    p.stats["rx_plaintext_accepted"] += 1
+                    if self._deliver(p, frame):
+                        p.stats["rx_plaintext_accepted"] += 1
                 else:
                     self._drop(p, "not_macsec")
                 continue
             try:
-                os.write(p.tap, p.rx.decrypt(frame))
-                p.stats["rx_ok"] += 1
+                plain = p.rx.decrypt(frame)
             except Drop as d:
                 self._drop(p, d.reason)
+                continue
+            if self._deliver(p, plain):
+                p.stats["rx_ok"] += 1
+
+    def _deliver(self, p: Port, frame: bytes) -> bool:
+        """Hand a verified frame to the router; a router port that is shut (EIO) loses it."""
+        try:
+            os.write(p.tap, frame)
+            return True
+        except OSError as exc:
+            self._drop(p, "rx_port_down" if exc.errno == errno.EIO else f"rx_{errno.errorcode.get(exc.errno, exc.errno)}")
+            return False
 
     @staticmethod
     def _drop(p: Port, reason: str) -> None:

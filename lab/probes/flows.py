@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import json
 import math
 import socket
-import subprocess
 from dataclasses import dataclass, field
 
 from ..errors import LabError
 from ..plan import Plan
+from ..runtime import nft, nsutil
 from ..state import LabPaths
 from ..wait import poll
-from .macsec import in_netns
 
 TABLE = "baglab_flow"
 DPORT = 33434          # the traceroute port: a probe is never mistaken for lab traffic
@@ -41,16 +39,12 @@ def install(plan: Plan, paths: LabPaths, reach_ports: int = 0) -> None:
         ifnames = sorted({l.end(n.name).ifname for l in plan.links_of(n.name)})
         rules = "\n".join(f"    oifname \"{i}\" udp dport {DPORT} counter" for i in ifnames)
         reach = "".join(f"    udp dport {DPORT + k} counter\n" for k in range(1, reach_ports + 1))
-        script = (f"table inet {TABLE} {{}}\ndelete table inet {TABLE}\ntable inet {TABLE} {{\n"
-                  f"  chain c_fwd {{\n    type filter hook forward priority -300; policy accept;\n{rules}\n  }}\n"
-                  f"  chain c_in {{\n    type filter hook input priority -300; policy accept;\n"
-                  f"    udp dport {DPORT} counter\n{reach}  }}\n"
-                  f"  chain c_out {{\n    type filter hook output priority -300; policy accept;\n{rules}\n"
-                  f"    icmp type time-exceeded counter\n    icmpv6 type time-exceeded counter\n  }}\n}}\n")
-        r = subprocess.run(["ip", "netns", "exec", paths.netns(n.name), "nft", "-f", "-"], input=script, text=True,
-                           capture_output=True)
-        if r.returncode != 0:
-            raise LabError(f"flow counters on {n.name}: {r.stderr.strip()}")
+        body = (f"  chain c_fwd {{\n    type filter hook forward priority -300; policy accept;\n{rules}\n  }}\n"
+                f"  chain c_in {{\n    type filter hook input priority -300; policy accept;\n"
+                f"    udp dport {DPORT} counter\n{reach}  }}\n"
+                f"  chain c_out {{\n    type filter hook output priority -300; policy accept;\n{rules}\n"
+                f"    icmp type time-exceeded counter\n    icmpv6 type time-exceeded counter\n  }}\n")
+        nft.apply(paths.netns(n.name), nft.replace_table("inet", TABLE, body))
 
 
 @dataclass
@@ -66,27 +60,17 @@ def read(plan: Plan, paths: LabPaths) -> dict[str, Counters]:
     for n in plan.nodes:
         if n.emulator != "frr":
             continue
-        r = subprocess.run(["ip", "netns", "exec", paths.netns(n.name), "nft", "-j", "list", "table", "inet", TABLE],
-                           capture_output=True, text=True)
         c = Counters()
-        if r.returncode == 0:
-            for item in json.loads(r.stdout).get("nftables", []):
-                rule = item.get("rule")
-                if not rule:
-                    continue
-                pkts = next((e["counter"]["packets"] for e in rule["expr"] if "counter" in e), 0)
-                oif = next((e["match"]["right"] for e in rule["expr"]
-                            if "match" in e and e["match"]["left"].get("meta", {}).get("key") == "oifname"), None)
-                port = next((e["match"]["right"] for e in rule["expr"]
-                             if "match" in e and e["match"]["left"].get("payload", {}).get("field") == "dport"), None)
-                if oif:
-                    c.egress[oif] = c.egress.get(oif, 0) + pkts
-                elif rule["chain"] == "c_in" and port == DPORT:
-                    c.delivered = pkts
-                elif rule["chain"] == "c_in":
-                    c.by_port[port] = pkts
-                elif rule["chain"] == "c_out":
-                    c.ttl_expired += pkts
+        for rule in nft.rules(paths.netns(n.name), "inet", TABLE):
+            pkts, oif, port = nft.packets(rule), nft.match(rule, "oifname"), nft.match(rule, "dport")
+            if oif:
+                c.egress[oif] = c.egress.get(oif, 0) + pkts
+            elif rule["chain"] == "c_in" and port == DPORT:
+                c.delivered = pkts
+            elif rule["chain"] == "c_in":
+                c.by_port[port] = pkts
+            elif rule["chain"] == "c_out":
+                c.ttl_expired += pkts
         out[n.name] = c
     return out
 
@@ -118,7 +102,7 @@ def send(ns: str, src: str, dst: str, flows: int, sport_base: int = 20000, dport
             finally:
                 s.close()
         return sent
-    return in_netns(ns, go)
+    return nsutil.in_netns(ns, go)
 
 
 @dataclass

@@ -19,8 +19,6 @@ from __future__ import annotations
 import os
 import socket
 import struct
-import subprocess
-import threading
 from dataclasses import dataclass, field
 
 from scapy.contrib.macsec import MACsecSA
@@ -30,7 +28,7 @@ from scapy.layers.l2 import Ether
 from ..errors import LabError
 from ..macsec import enforce, keys as macsec_keys
 from ..plan import Link, Plan
-from ..runtime import nsutil
+from ..runtime import nft, nsutil
 from ..runtime.netns import NetnsRuntime
 from ..state import LabPaths
 from ..wait import poll
@@ -60,25 +58,6 @@ class ProbeResult:
         return not self.problems
 
 
-def in_netns(ns: str, fn):
-    """Run fn in a thread parked in the namespace: its sockets belong to that namespace."""
-    box: dict = {}
-
-    def work():
-        try:
-            nsutil.setns(ns)
-            box["v"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            box["e"] = exc
-
-    t = threading.Thread(target=work)
-    t.start()
-    t.join()
-    if "e" in box:
-        raise box["e"]
-    return box.get("v")
-
-
 def send_frames(ns: str, ifname: str, frames: list[bytes]) -> None:
     def go():
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -88,35 +67,17 @@ def send_frames(ns: str, ifname: str, frames: list[bytes]) -> None:
                 s.send(f)
         finally:
             s.close()
-    in_netns(ns, go)
-
-
-def _nft(ns: str, script: str) -> None:
-    r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=script, text=True, capture_output=True)
-    if r.returncode != 0:
-        raise LabError(f"nft in {ns}: {r.stderr.strip()}")
+    nsutil.in_netns(ns, go)
 
 
 def install_delivery_counters(ns: str) -> None:
-    rules = "\n".join(f"    udp dport {p} counter" for p in PORTS.values())
-    _nft(ns, f"table inet {PROBE_TABLE} {{\n  chain pre {{\n    type filter hook prerouting priority -300;\n"
-             f"{rules}\n  }}\n}}\n")
+    rules = "".join(f"    udp dport {p} counter\n" for p in PORTS.values())
+    nft.apply(ns, nft.replace_table("inet", PROBE_TABLE, "  chain pre {\n    type filter hook prerouting priority -300;\n"
+                                    f"{rules}  }}\n"))
 
 
 def delivered_counts(ns: str) -> dict[str, int]:
-    import json
-
-    r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-j", "list", "table", "inet", PROBE_TABLE],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        return {k: 0 for k in KINDS}
-    by_port = {}
-    for item in json.loads(r.stdout).get("nftables", []):
-        rule = item.get("rule")
-        if not rule:
-            continue
-        port = next(e["match"]["right"] for e in rule["expr"] if "match" in e)
-        by_port[port] = next(e["counter"]["packets"] for e in rule["expr"] if "counter" in e)
+    by_port = {nft.match(r, "dport"): nft.packets(r) for r in nft.rules(ns, "inet", PROBE_TABLE)}
     return {k: by_port.get(p, 0) for k, p in PORTS.items()}
 
 

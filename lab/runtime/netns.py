@@ -226,17 +226,22 @@ class NetnsRuntime:
         self.reload_macsec(plan)
         return new["id"]
 
-    def _spawn_shim(self, node: str) -> subprocess.Popen:
+    def _spawn_helper(self, node: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
+        """A non-FRR process of the node (SecY, speaker, ExaBGP): in its namespace, in its own
+        session, output appended to the node's log."""
         ns = self.paths.netns(node)
-        d = self.paths.node_dir(node)
         log = open(self.paths.log_file(node), "ab")
         try:
-            return subprocess.Popen([sys.executable, "-m", "lab.macsec.shim", str(d / "macsec.json"),
-                                     str(d / "macsec-stats.json"), str(self.paths.log_file(node)), ns],
-                                    preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            return subprocess.Popen(argv, env=env, preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         finally:
             log.close()
+
+    def _spawn_shim(self, node: str) -> subprocess.Popen:
+        d = self.paths.node_dir(node)
+        return self._spawn_helper(node, [sys.executable, "-m", "lab.macsec.shim", str(d / "macsec.json"),
+                                         str(d / "macsec-stats.json"), str(self.paths.log_file(node)),
+                                         self.paths.netns(node)])
 
     def start_shims(self, plan: Plan, nodes: list[str], deadline_s: float = 15.0) -> None:
         if self.macsec_backend() != "shim":
@@ -294,32 +299,18 @@ class NetnsRuntime:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
     def _spawn_speaker(self, node: str) -> subprocess.Popen:
-        ns = self.paths.netns(node)
-        log = open(self.paths.log_file(node), "ab")
-        try:
-            # the namespace name rides on the command line so 'down' finds it even without the netns
-            return subprocess.Popen([sys.executable, "-m", "bgp.speaker", str(self.paths.node_dir(node) / "speaker.json"),
-                                     ns], preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        finally:
-            log.close()
+        # the namespace name rides on the command line so 'down' finds it even without the netns
+        return self._spawn_helper(node, [sys.executable, "-m", "bgp.speaker",
+                                         str(self.paths.node_dir(node) / "speaker.json"), self.paths.netns(node)])
 
     def _spawn_exabgp(self, node: str) -> subprocess.Popen:
         exe = Path(sys.executable).parent / "exabgp"
         if not exe.exists():
             raise LabError(f"{node} runs ExaBGP, which is not installed beside this Python ({exe}): "
                            "run 'make deps' (pip install 'exabgp>=5')")
-        ns = self.paths.netns(node)
         env = dict(os.environ, **{"exabgp.api.cli": "false", "exabgp.daemon.user": "root",
                                   "exabgp.log.processes": "false", "exabgp.daemon.daemonize": "false"})
-        log = open(self.paths.log_file(node), "ab")
-        try:
-            return subprocess.Popen([str(exe),
-                                     str(self.paths.node_dir(node) / "exabgp.conf")], env=env,
-                                    preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        finally:
-            log.close()
+        return self._spawn_helper(node, [str(exe), str(self.paths.node_dir(node) / "exabgp.conf")], env)
 
     def start_daemons(self, plan: Plan, progress: Progress = _noop, nodes: list[str] | None = None) -> None:
         wanted = nodes or [n.name for n in plan.nodes]

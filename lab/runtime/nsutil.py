@@ -116,22 +116,31 @@ def ip_batch(lines: list[str]) -> None:
         raise RuntimeError(f"ip -batch failed: {r.stderr.strip()}")
 
 
-def write_sysctls(ns_name: str, values: dict[str, str]) -> None:
-    """Set per-namespace sysctls from a thread parked in the namespace (no fork per node)."""
+def in_netns(ns_name: str, fn):
+    """Run fn in a thread parked in the namespace (its sockets and /proc/sys/net belong to it);
+    returns fn's value, re-raises its exception.  No fork per call."""
     import threading
 
-    err: list[BaseException] = []
+    box: dict = {}
 
     def work():
         try:
             setns(ns_name)
-            for key, val in values.items():
-                Path("/proc/sys", *key.split(".")).write_text(val)
+            box["v"] = fn()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            err.append(exc)
+            box["e"] = exc
 
     t = threading.Thread(target=work)
     t.start()
     t.join()
-    if err:
-        raise err[0]
+    if "e" in box:
+        raise box["e"]
+    return box.get("v")
+
+
+def write_sysctls(ns_name: str, values: dict[str, str]) -> None:
+    """Set per-namespace sysctls from a thread parked in the namespace."""
+    def work():
+        for key, val in values.items():
+            Path("/proc/sys", *key.split(".")).write_text(val)
+    in_netns(ns_name, work)

@@ -20,6 +20,7 @@ from lab.model import LAB_V4, LAB_V6
 from lab.runtime import nsutil
 from lab.runtime.netns import NetnsRuntime
 from lab.state import FRR_RUN, LabPaths
+from lab.wait import poll
 
 from ..conftest import TOPOLOGIES
 
@@ -98,14 +99,18 @@ def test_lab_is_sealed_from_the_host(lab):
     plan, paths = lab
     with IPRoute() as host:
         host_ifs = {l.get_attr("IFLA_IFNAME") for l in host.get_links()}
-    lab_ifs = {e.ifname for l in plan.links for e in (l.a, l.b)}
+    lab_ifs = {name for l in plan.links for e in (l.a, l.b) for name in (e.ifname, e.wire) if name}
     assert not host_ifs & lab_ifs, "no lab interface may live in the host namespace"
     for n in plan.nodes:
+        protected = {l.end(n.name).ifname for l in plan.links_of(n.name) if l.end(n.name).wire}
         with IPRoute(netns=paths.netns(n.name)) as ipr:
             for link in ipr.get_links():
                 info = link.get_attr("IFLA_LINKINFO")
                 kind = info.get_attr("IFLA_INFO_KIND") if info else "loopback"
-                assert kind in ("veth", "loopback"), (n.name, link.get_attr("IFLA_IFNAME"), kind)
+                name = link.get_attr("IFLA_IFNAME")
+                # cables are veths; a MACsec port's router side is the SecY's TAP (or a kernel macsec device)
+                allowed = ("tun", "macsec") if name in protected else ("veth", "loopback")
+                assert kind in allowed, (n.name, name, kind)
             for a in ipr.get_addr():
                 ip = ipaddress.ip_address(a.get_attr("IFA_ADDRESS"))
                 assert ip.is_loopback or ip.is_link_local or ip in (LAB_V4 if ip.version == 4 else LAB_V6), (n.name, ip)
@@ -133,10 +138,14 @@ def test_the_check_can_fail_and_says_what_is_wrong(lab):
     plan, paths = lab
     link = next(l for l in plan.links if l.bundle == "r1-bag1~r2-bag1" and l.member == 1)
     with IPRoute(netns=paths.netns(link.b.node)) as ipr:
-        idx = ipr.link_lookup(ifname=link.b.ifname)[0]
+        idx = ipr.link_lookup(ifname=link.b.port)[0]     # the cable: both routers see carrier loss
         ipr.link("set", index=idx, state="down")
         try:
-            conv = wait_converged(plan, paths, deadline_s=3, check_sessions=False)
+            # the routers learn of the cable asynchronously (through the MACsec SecY's carrier mirror):
+            # wait until the steady-state check fails, then read what it says
+            conv = poll(lambda: (lambda c: None if c.ok else c)(
+                wait_converged(plan, paths, deadline_s=0.3, check_sessions=False)), 5)
+            assert conv is not None, "the FIB never reacted to the down link"
             assert not conv.ok
             text = failure_report(plan, paths, conv)
             assert "r2-bag1" in text and link.b.ifname in text and "expected [" in text and "observed [" in text

@@ -12,7 +12,9 @@ import signal
 import subprocess
 
 import pytest
+from pyroute2 import IPRoute
 
+from bgp.oracle import Failures
 from lab.build import up
 from lab.converge import failure_report, wait_converged
 from lab.faults import FaultInjector
@@ -145,6 +147,25 @@ def test_key_rotation_is_hitless(sec_lab):
     grew = {k: (before[k]["drops"], e["drops"]) for k, e in after.items() if e["drops"] != before[k]["drops"]}
     assert not grew, f"frames dropped during rotation: {grew}"
     converged(plan, paths, FaultInjector(plan, paths))
+
+
+def test_shutting_a_routers_protected_port_leaves_the_secy_running(sec_lab):
+    """An operator's 'shutdown' on the router side (the SecY's TAP) drops that link, and only that."""
+    plan, paths = sec_lab
+    rt = NetnsRuntime(paths)
+    l = protected(plan)[2]
+    pid = rt.processes(plan)[l.b.node]["macsec"]
+    fi = FaultInjector(plan, paths)
+    with IPRoute(netns=paths.netns(l.b.node)) as ipr:
+        idx = ipr.link_lookup(ifname=l.b.ifname)[0]
+        ipr.link("set", index=idx, state="down")
+        try:
+            conv = wait_converged(plan, paths, Failures.of(links=[l.id]), deadline_s=30)
+            assert conv.ok, failure_report(plan, paths, conv, rt.processes(plan))
+        finally:
+            ipr.link("set", index=idx, state="up")
+    converged(plan, paths, fi)
+    assert rt.processes(plan)[l.b.node]["macsec"] == pid, "the SecY restarted or died"
 
 
 def test_a_dead_shim_is_named(sec_lab):
