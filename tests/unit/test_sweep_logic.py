@@ -1,6 +1,7 @@
 """The sweep's pure parts: which failures exist, which pairs are probed, how splits and diffs are judged."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from lab import sweep
@@ -52,3 +53,16 @@ def test_policy_diff_reports_what_changes():
     d = sweep.diff(a, b)
     assert "link x#1: NEW blackhole: s -> p" in d and "node n: no longer cut off: s -> p" in d
     assert sweep.diff(a, a) == []
+
+
+def test_report_files_name_every_failure_and_violation(tmp_path):
+    rep = sweep.SweepReport("bag-mini", 0, seconds=12.0, steady=[],
+                            splits=[{"source": "s", "prefix": "p", "router": "r1", "next_hop": "x", "flows": 3,
+                                     "share": 0.75, "installed_weight": 75, "expected_weight": 75}],
+                            items=[sweep.Item("link", "a~b#1", 120.0, 2000.0),
+                                   sweep.Item("node", "r1-bag1", violations=["blackhole: s -> p <lost>"])])
+    j, h = sweep.write(rep, tmp_path)
+    doc = json.loads(j.read_text())
+    assert doc["violations"] == 1 and [i["target"] for i in doc["items"]] == ["a~b#1", "r1-bag1"]
+    page = h.read_text()
+    assert "a~b#1" in page and "blackhole: s -&gt; p &lt;lost&gt;" in page and "<td>75%</td>" in page
