@@ -254,7 +254,7 @@ Steady-state flow split vs weights: {steady}</p>
 
 def diff(current: SweepReport, candidate: SweepReport) -> list[str]:
     """What changes between two policies' sweeps: per failure, violations that appear or vanish and
-    pairs that become or stop being cut off."""
+    pairs that become or stop being cut off; at steady state, each router's designed share per next hop."""
     before = {(i.kind, i.target): i for i in current.items}
     out = []
     for i in candidate.items:
@@ -270,4 +270,21 @@ def diff(current: SweepReport, candidate: SweepReport) -> list[str]:
             out.append(f"{i.kind} {i.target}: {'now' if c in i.cut_off else 'no longer'} cut off: {c}")
     for s in sorted(set(candidate.steady) - set(current.steady)):
         out.append(f"steady state: NEW {s}")
+    # what the policy itself changes at steady state: each router's designed share per next hop
+    a, b = _designed_shares(current), _designed_shares(candidate)
+    for key in sorted(set(a) | set(b)):
+        pa, pb = a.get(key, 0.0), b.get(key, 0.0)
+        if abs(pa - pb) >= 0.01:
+            src, prefix, router, hop = key
+            out.append(f"steady state: {router} {prefix} (from {src}) via {hop}: {pa:.0%} -> {pb:.0%}")
     return out
+
+
+def _designed_shares(rep: SweepReport) -> dict[tuple, float]:
+    total: dict[tuple, int] = {}
+    for r in rep.splits:
+        k = (r["source"], r["prefix"], r["router"])
+        total[k] = total.get(k, 0) + r["expected_weight"]
+    return {(r["source"], r["prefix"], r["router"], r["next_hop"]):
+            r["expected_weight"] / total[(r["source"], r["prefix"], r["router"])]
+            for r in rep.splits if total[(r["source"], r["prefix"], r["router"])]}

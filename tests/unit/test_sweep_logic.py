@@ -53,6 +53,11 @@ def test_policy_diff_reports_what_changes():
     d = sweep.diff(a, b)
     assert "link x#1: NEW blackhole: s -> p" in d and "node n: no longer cut off: s -> p" in d
     assert sweep.diff(a, a) == []
+    row = {"source": "s", "prefix": "p", "router": "r1", "flows": 1, "share": 0.5, "installed_weight": 1}
+    a.splits = [dict(row, next_hop="x", expected_weight=50), dict(row, next_hop="y", expected_weight=50)]
+    b.splits = [dict(row, next_hop="x", expected_weight=75), dict(row, next_hop="y", expected_weight=25)]
+    d = sweep.diff(a, b)
+    assert "steady state: r1 p (from s) via x: 50% -> 75%" in d and "steady state: r1 p (from s) via y: 50% -> 25%" in d
 
 
 def test_report_files_name_every_failure_and_violation(tmp_path):
