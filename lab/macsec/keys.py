@@ -54,12 +54,16 @@ def load(paths: LabPaths) -> KeyChain:
 
 def save(paths: LabPaths, chain: KeyChain) -> None:
     chain.generation += 1
-    p = path(paths)
+    write_secret(path(paths), asdict(chain))
+
+
+def write_secret(p, doc: dict) -> None:
+    """Key material goes to disk readable by root only, and atomically (readers never see half)."""
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # secrets: owner only
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(asdict(chain), f, indent=1)
+        json.dump(doc, f, indent=1)
     tmp.replace(p)
 
 

@@ -177,13 +177,7 @@ class NetnsRuntime:
         """Render every shim's keys from the key chain; returns the chain's generation."""
         chain = macsec_keys.load(self.paths)
         for n in self.macsec_nodes(plan):
-            d = self.paths.node_dir(n)
-            d.mkdir(parents=True, exist_ok=True)
-            p = d / "macsec.json"
-            fd = os.open(p.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(macsec_keys.node_config(plan, chain, n), f)
-            p.with_suffix(".tmp").replace(p)
+            macsec_keys.write_secret(self.paths.node_dir(n) / "macsec.json", macsec_keys.node_config(plan, chain, n))
         return chain.generation
 
     def macsec_stats(self, node: str) -> dict:
