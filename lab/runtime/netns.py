@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from ..errors import LabError
 from ..macsec import enforce, kernel as macsec_kernel, keys as macsec_keys
 from ..plan import Plan
 from ..state import FRR_RUN, STATE_ROOT, LabPaths, read_state, write_state
+from ..wait import poll
 from . import nsutil
 
 FRR_BIN = Path(os.environ.get("BAGLAB_FRR_BIN", "/usr/lib/frr"))
@@ -152,12 +152,13 @@ class NetnsRuntime:
                 lines += [f"link set dev {e.wire} address {mac} mtu 1600 up"]
                 if backend == "shim":
                     lines += [f"tuntap add dev {e.ifname} mode tap", f"link set dev {e.ifname} address {mac}"]
+        ports = {node: macsec_keys.port_configs(plan, chain, node) for node in per_node}
         if backend == "kernel":
-            for l in protected:
-                for side, e in (("a", l.a), ("b", l.b)):
-                    port = next(p for p in macsec_keys.port_configs(plan, chain, e.node) if p["ifname"] == e.ifname)
-                    peer_mac = self.wire_mac(l.id, "b" if side == "a" else "a")
-                    per_node[e.node] += macsec_kernel.commands(port, chain.cipher, chain.replay_window, peer_mac)
+            for node, pcs in ports.items():
+                for port in pcs:
+                    link = plan.links[port["link"]]
+                    peer_mac = self.wire_mac(link.id, "b" if link.a.node == node else "a")
+                    per_node[node] += macsec_kernel.commands(port, chain.cipher, chain.replay_window, peer_mac)
         for node in per_node:
             # no IPv6 (not even MLD) on the wire: nothing but the SecY may speak there
             nsutil.write_sysctls(self.paths.netns(node), {f"net.ipv6.conf.{e.wire}.disable_ipv6": "1"
@@ -167,8 +168,7 @@ class NetnsRuntime:
                                text=True, capture_output=True)
             if r.returncode != 0:
                 raise LabError(f"MACsec ports on {node} ({backend}): {r.stderr.strip()}")
-            enforce.install(self.paths.netns(node), [{"wire": p["wire"], "mode": p["mode"]}
-                                                     for p in macsec_keys.port_configs(plan, chain, node)])
+            enforce.install(self.paths.netns(node), ports[node])
 
     def macsec_nodes(self, plan: Plan) -> list[str]:
         return sorted({e.node for l in plan.links if l.a.wire for e in (l.a, l.b)})
@@ -198,14 +198,10 @@ class NetnsRuntime:
             if pid is None:
                 raise LabError(f"the MACsec shim of {n} is not running")
             os.kill(pid, signal.SIGHUP)
-        end = time.monotonic() + deadline_s
-        behind = self.macsec_nodes(plan)
-        while behind:
-            behind = [n for n in behind if self.macsec_stats(n).get("generation", -1) < gen]
-            if behind and time.monotonic() > end:
-                raise LabError(f"MACsec shims did not take key generation {gen} within {deadline_s:.0f}s: {behind}")
-            if behind:
-                time.sleep(0.02)
+        def behind() -> list[str]:
+            return [n for n in self.macsec_nodes(plan) if self.macsec_stats(n).get("generation", -1) < gen]
+        if not poll(lambda: not behind(), deadline_s):
+            raise LabError(f"MACsec shims did not take key generation {gen} within {deadline_s:.0f}s: {behind()}")
 
     def rotate_macsec(self, plan: Plan) -> int:
         """Hitless key rotation: every receiver learns the new key first, then every port switches
@@ -249,20 +245,18 @@ class NetnsRuntime:
             return
         self.write_macsec_configs(plan)
         spawned = {n: self._spawn_shim(n) for n in missing}
-        end = time.monotonic() + deadline_s
-        while True:
+
+        def pending() -> list[str]:
             # ready once the new instance has written its counters (it keeps the old file's PNs)
-            pending = [n for n in missing if self.macsec_stats(n).get("pid") != spawned[n].pid]
-            dead = [n for n in pending if spawned[n].poll() is not None]
+            late = [n for n in missing if self.macsec_stats(n).get("pid") != spawned[n].pid]
+            dead = [n for n in late if spawned[n].poll() is not None]
             if dead:
                 tail = self.paths.log_file(dead[0]).read_text(errors="replace").splitlines()[-8:]
                 raise LabError(f"the MACsec shim of {dead[0]} exited ({spawned[dead[0]].returncode}):\n"
                                + "\n".join(tail))
-            if not pending:
-                return
-            if time.monotonic() > end:
-                raise LabError(f"MACsec shims did not attach their ports within {deadline_s:.0f}s: {pending}")
-            time.sleep(0.02)
+            return late
+        if not poll(lambda: not pending(), deadline_s):
+            raise LabError(f"MACsec shims did not attach their ports within {deadline_s:.0f}s: {pending()}")
 
     def write_configs(self, plan: Plan, configs: dict[str, dict[str, str]]) -> None:
         uid, gid = pwd.getpwnam("frr").pw_uid, grp.getgrnam("frr").gr_gid
@@ -334,14 +328,10 @@ class NetnsRuntime:
                 self._wait_sockets(names, "zserv.api")
 
     def _wait_sockets(self, nodes: list[str], sock: str, deadline_s: float = 20.0) -> None:
-        end = time.monotonic() + deadline_s
-        pending = set(nodes)
-        while pending and time.monotonic() < end:
-            pending = {n for n in pending if not (self.paths.frr_dir(n) / sock).exists()}
-            if pending:
-                time.sleep(0.02)
-        if pending:
-            raise LabError(f"zebra did not open its API socket within {deadline_s:.0f}s on: {', '.join(sorted(pending))}")
+        def pending() -> list[str]:
+            return sorted(n for n in nodes if not (self.paths.frr_dir(n) / sock).exists())
+        if not poll(lambda: not pending(), deadline_s):
+            raise LabError(f"zebra did not open its API socket within {deadline_s:.0f}s on: {', '.join(pending())}")
 
     # -- inspection ---------------------------------------------------------------------
     def processes(self, plan: Plan) -> dict[str, dict[str, int | None]]:
