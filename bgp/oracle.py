@@ -1,8 +1,11 @@
 """The expected-weight oracle: what every router *should* install, computed without FRR.
 
-It re-derives eBGP path selection from the plan alone (shortest AS path, multipath
-across equal-length paths with multipath-relax, AS-loop rejection, origin nodes
-export only their own prefixes) and FRR 8.4's link-bandwidth UCMP arithmetic.
+It re-derives eBGP path selection from the plan alone (local preference, which a
+drain's GRACEFUL_SHUTDOWN community lowers to 0; shortest AS path, an AS_SET
+counting as one; multipath across equal paths with multipath-relax; AS-loop
+rejection; origin nodes export only their own prefixes; conditional aggregates)
+and FRR 8.4's link-bandwidth UCMP arithmetic, including its fall-back to equal
+weights when a multipath lacks the community.
 Because it shares no code with the config renderer or FRR, a disagreement between
 oracle and kernel FIB is a finding, not a tautology.
 """
@@ -11,7 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from lab.plan import Link, Plan
+from lab.plan import Aggregate, Link, Plan
+
+BLACKHOLE = "blackhole"     # the FIB entry FRR installs for an aggregate it originates
+LOCAL_PREF, GSHUT_PREF = 100, 0
 
 
 @dataclass(frozen=True)
@@ -30,10 +36,17 @@ class Failures:
     links: frozenset[int] = frozenset()
     nodes: frozenset[str] = frozenset()
     withdrawn: frozenset[str] = frozenset()   # origins up and peering, but announcing nothing
+    #: drained advertisements: (advertising node, link id); not a failure, an operator's policy
+    drained: frozenset[tuple[str, int]] = frozenset()
 
     @classmethod
-    def of(cls, links: Iterable[int] = (), nodes: Iterable[str] = (), withdrawn: Iterable[str] = ()) -> "Failures":
-        return cls(frozenset(links), frozenset(nodes), frozenset(withdrawn))
+    def of(cls, links: Iterable[int] = (), nodes: Iterable[str] = (), withdrawn: Iterable[str] = (),
+           drained: Iterable[tuple[str, int]] = ()) -> "Failures":
+        return cls(frozenset(links), frozenset(nodes), frozenset(withdrawn), frozenset((n, int(l)) for n, l in drained))
+
+    def __or__(self, other: "Failures") -> "Failures":
+        return Failures(self.links | other.links, self.nodes | other.nodes, self.withdrawn | other.withdrawn,
+                        self.drained | other.drained)
 
     def link_up(self, link: Link) -> bool:
         return link.id not in self.links and link.a.node not in self.nodes and link.b.node not in self.nodes
@@ -43,18 +56,56 @@ NONE = Failures()
 
 
 def ucmp_weights(bandwidths: list[float]) -> list[int]:
-    """FRR 8.4 (zebra/bgp_zebra.c): weight = bw * 100 / sum(bw), truncated, at least 1."""
+    """FRR 8.4 (zebra/bgp_zebra.c): weight = bw * 100 / sum(bw), truncated, at least 1; equal
+    weights (plain ECMP) as soon as one multipath carries no link-bandwidth."""
     total = sum(bandwidths)
-    if total <= 0:
+    if total <= 0 or any(bw <= 0 for bw in bandwidths):
         return [1] * len(bandwidths)
     return [max(1, int(bw * 100 // total)) for bw in bandwidths]
 
 
+AsPath = tuple      # of ASNs (int) and AS_SETs (frozenset), an AS_SET counting as one hop
+
+
+def flat(path: AsPath) -> set[int]:
+    out: set[int] = set()
+    for x in path:
+        out |= x if isinstance(x, frozenset) else {x}
+    return out
+
+
+def _pkey(path: AsPath) -> tuple:
+    return tuple((1, tuple(sorted(x))) if isinstance(x, frozenset) else (0, x) for x in path)
+
+
+def aggregate_path(paths: list[AsPath]) -> AsPath:
+    """FRR's as-set aggregation: the contributors' common leading ASNs, then one AS_SET of the rest."""
+    common: list = []
+    for hops in zip(*paths):
+        if all(h == hops[0] for h in hops) and not isinstance(hops[0], frozenset):
+            common.append(hops[0])
+        else:
+            break
+    rest = set()
+    for p in paths:
+        rest |= flat(p[len(common):])
+    return tuple(common) + ((frozenset(rest),) if rest else ())
+
+
+def set_size(path: AsPath) -> int:
+    """How many fabrics an aggregate's AS path says contribute (what the as-path filter counts)."""
+    sets = [x for x in path if isinstance(x, frozenset)]
+    return max((len(x) for x in sets), default=1 if path else 0)
+
+
 @dataclass
 class _Route:
-    as_path: tuple[int, ...]                 # as advertised onward (without own ASN)
-    paths: list[tuple[Link, str, float, tuple[int, ...]]] = field(default_factory=list)  # link, peer, bw, path
+    as_path: AsPath                          # as advertised onward (without own ASN)
+    paths: list[tuple[Link, str, float, AsPath]] = field(default_factory=list)  # link, peer, bw, path
     local: bool = False
+    gshut: bool = False                      # carries the GRACEFUL_SHUTDOWN community
+    aggregate: Aggregate | None = None       # a local aggregate (installed as a blackhole route)
+    agg_bw: float = 0.0                      # the link-bandwidth the aggregate inherits
 
 
 def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str, list[NextHop]]]:
@@ -65,7 +116,10 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
         if failures.link_up(l):
             adj[l.a.node].append((l, l.b.node))
             adj[l.b.node].append((l, l.a.node))
-    prefixes = plan.prefixes()
+    prefixes = [p for p in plan.prefixes() if p not in {a.prefix for a in plan.aggregates}]
+    aggs = {n: plan.aggregates_of(n) for n in nodes}
+    region = {n.name: n.region for n in plan.nodes}
+    gshut_drain = plan.drain_method == "graceful-shutdown"
     # node -> prefix -> route
     rib: dict[str, dict[str, _Route]] = {n: {} for n in nodes}
     for n in nodes.values():
@@ -81,11 +135,26 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
         node = nodes[sender]
         if node.originates and not r.local:
             return None                       # fabrics never provide transit
-        if r.local or plan.transit_bandwidth == "link":
-            bw = float(link.speed_gbps)
+        abroad = region[link.peer(sender).node] != node.region
+        if r.aggregate is not None:
+            # towards other regions only, and only while enough fabrics contribute (as-path filter)
+            if not abroad or set_size(r.as_path) < r.aggregate.min_fabrics:
+                return None
+            # FRR merges the contributors' extended communities into the aggregate; of several
+            # link-bandwidth values the smallest sorts first and is the one receivers read
+            bw = float(link.speed_gbps) if plan.transit_bandwidth == "link" else r.agg_bw
         else:
-            bw = sum(p[2] for p in r.paths)   # FRR 'cumulative'
-        return (node.asn,) + r.as_path, bw
+            if abroad and any(a.covers_prefix(prefix) for a in aggs.get(sender, ())):
+                return None                   # replaced by the aggregate towards other regions
+            if r.local or plan.transit_bandwidth == "link":
+                bw = float(link.speed_gbps)
+            else:
+                bw = sum(p[2] for p in r.paths)   # FRR 'cumulative'
+        path = (node.asn,) + r.as_path
+        drained = (sender, link.id) in failures.drained
+        if drained and not gshut_drain:
+            path = (node.asn,) * plan.drain_prepend + path
+        return path, bw, r.gshut or (drained and gshut_drain)
 
     for _ in range(4 * len(nodes) + 4):       # path vectors settle within the graph's diameter
         changed = False
@@ -99,20 +168,64 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
                 cands = []
                 for link, peer in adj[name]:
                     adv = advertised(peer, p, link)
-                    if adv is None or node.asn in adv[0]:
+                    if adv is None or node.asn in flat(adv[0]):
                         continue
-                    cands.append((link, peer, adv[1], adv[0]))
+                    cands.append((link, peer, adv[1], adv[0], adv[2]))
                 if not cands:
                     continue
+                # RFC 8326: every router sets local-preference 0 on GRACEFUL_SHUTDOWN routes
+                best_pref = max(GSHUT_PREF if c[4] else LOCAL_PREF for c in cands)
+                cands = [c for c in cands if (GSHUT_PREF if c[4] else LOCAL_PREF) == best_pref]
                 best_len = min(len(c[3]) for c in cands)
-                multi = sorted((c for c in cands if len(c[3]) == best_len), key=lambda c: (c[3], c[0].id))
-                new[name][p] = _Route(as_path=multi[0][3], paths=multi[: plan.maximum_paths])
+                multi = sorted((c for c in cands if len(c[3]) == best_len), key=lambda c: (_pkey(c[3]), c[0].id))
+                new[name][p] = _Route(as_path=multi[0][3], paths=[c[:4] for c in multi[: plan.maximum_paths]],
+                                      gshut=multi[0][4])
+            for a in aggs.get(name, ()):
+                contributing = [c for q, r in new[name].items() if not r.local and a.covers_prefix(q) for c in r.paths]
+                if contributing:
+                    new[name][a.prefix] = _Route(as_path=aggregate_path([c[3] for c in contributing]), local=True,
+                                                 aggregate=a, agg_bw=min((c[2] for c in contributing if c[2] > 0),
+                                                                         default=0.0))
         for name in nodes:
             if _sig(new[name]) != _sig(rib[name]):
                 changed = True
         rib = new
         if not changed:
             break
+    if aggs:
+        prefixes += [a.prefix for a in plan.aggregates]
+        # second pass: aggregates, once their contributors have settled, travel like any route
+        for _ in range(4 * len(nodes) + 4):
+            changed = False
+            for name, node in nodes.items():
+                for a in plan.aggregates:
+                    p = a.prefix
+                    cur = rib[name].get(p)
+                    if cur is not None and cur.local:
+                        continue
+                    cands = []
+                    for link, peer in adj[name]:
+                        adv = advertised(peer, p, link)
+                        if adv is None or node.asn in flat(adv[0]):
+                            continue
+                        cands.append((link, peer, adv[1], adv[0], adv[2]))
+                    if not cands:
+                        route = None
+                    else:
+                        best_pref = max(GSHUT_PREF if c[4] else LOCAL_PREF for c in cands)
+                        cands = [c for c in cands if (GSHUT_PREF if c[4] else LOCAL_PREF) == best_pref]
+                        best_len = min(len(c[3]) for c in cands)
+                        multi = sorted((c for c in cands if len(c[3]) == best_len), key=lambda c: (_pkey(c[3]), c[0].id))
+                        route = _Route(as_path=multi[0][3], paths=[c[:4] for c in multi[: plan.maximum_paths]],
+                                       gshut=multi[0][4])
+                    if _sig({p: route} if route else {}) != _sig({p: cur} if cur else {}):
+                        changed = True
+                        if route:
+                            rib[name][p] = route
+                        else:
+                            rib[name].pop(p, None)
+            if not changed:
+                break
 
     out: dict[str, dict[str, list[NextHop]]] = {}
     for name in nodes:
@@ -120,6 +233,9 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
             continue                          # an emulated fabric announces; it keeps no FIB to check
         out[name] = {}
         for p, r in rib[name].items():
+            if r.aggregate is not None:
+                out[name][p] = [NextHop(link=-1, ifname=BLACKHOLE, peer="", bandwidth=0.0, weight=100)]
+                continue
             if r.local:
                 continue
             weights = ucmp_weights([c[2] for c in r.paths])
@@ -142,7 +258,7 @@ def expected_counts(plan: Plan, expected: dict[str, dict[str, list[NextHop]]]) -
 
 
 def _sig(table: dict[str, _Route]):
-    return {p: (r.local, r.as_path, tuple((c[0].id, c[2]) for c in r.paths)) for p, r in table.items()}
+    return {p: (r.local, r.gshut, _pkey(r.as_path), tuple((c[0].id, c[2]) for c in r.paths)) for p, r in table.items()}
 
 
 def neighbour_shares(hops: list[NextHop]) -> dict[str, float]:
@@ -152,3 +268,32 @@ def neighbour_shares(hops: list[NextHop]) -> dict[str, float]:
     for h in hops:
         shares[h.peer] = shares.get(h.peer, 0.0) + h.weight / total
     return shares
+
+
+def paths_through_drains(plan: Plan, failures: Failures,
+                         expected: dict[str, dict[str, list[NextHop]]] | None = None) -> dict[tuple[str, str], set[str]]:
+    """(router, prefix) -> the drained routers its traffic still crosses.
+
+    A drain only moves traffic that has another way; a router single-homed to a drained plane
+    (an NSF STSW meets one BAG plane) keeps using it, so taking that plane down still hits it.
+    These are the pairs a maintenance plan must hand to the fabric (or accept)."""
+    exp = expected if expected is not None else expected_routes(plan, failures)
+    drained = failures.drained
+    out: dict[tuple[str, str], set[str]] = {}
+
+    def walk(node: str, prefix: str, seen: frozenset) -> set[str]:
+        hit: set[str] = set()
+        for h in exp.get(node, {}).get(prefix, []):
+            if h.link < 0 or h.peer in seen:
+                continue
+            if (h.peer, h.link) in drained:
+                hit.add(h.peer)
+            hit |= walk(h.peer, prefix, seen | {h.peer})
+        return hit
+
+    for node, table in exp.items():
+        for prefix in table:
+            hit = walk(node, prefix, frozenset({node}))
+            if hit:
+                out[(node, prefix)] = hit
+    return out

@@ -5,6 +5,14 @@ port's capacity as link-bandwidth; BAG routers pass routes on with the
 cumulative bandwidth of their multipaths (or the port speed, per the topology's
 ``policy.transit_bandwidth``).  FRR's bandwidth unit is read as Gbit/s, so an
 800G port is ``bandwidth 800``: weights depend only on ratios.
+
+Every outbound route-map has a drained twin (``<name>-DRAIN``) that adds the
+drain (GRACEFUL_SHUTDOWN community or AS-path prepend); a drain switches a
+session to the twin, so it is plain BGP policy, and a drained router restarts
+drained because its config is re-rendered with the drained sessions.  BAG
+routers of an aggregated region use ``<name>-X`` towards other regions: the
+aggregate instead of its more-specifics, denied while its AS_SET names too few
+fabrics.
 """
 from __future__ import annotations
 
@@ -23,9 +31,14 @@ class Session:
     peer_asn: int
     ifname: str
     family: str
-    route_map: str
+    route_map: str                  # what the session uses now (the drained twin while drained)
     link: int
     password: str | None = None     # TCP-MD5
+    normal_map: str = ""            # the undrained route-map
+
+    @property
+    def drain_map(self) -> str:
+        return self.normal_map + "-DRAIN"
 
 
 @lru_cache(maxsize=1)
@@ -34,10 +47,13 @@ def _env() -> jinja2.Environment:
                               lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
-def sessions(plan: Plan, node: Node) -> list[Session]:
-    """One eBGP session per member link and address family, in plan order."""
+def sessions(plan: Plan, node: Node, drained: frozenset[int] | set[int] = frozenset()) -> list[Session]:
+    """One eBGP session per member link and address family, in plan order.  ``drained``: link ids
+    whose sessions advertise through the drained twin of their route-map."""
     out = []
     asn = {n.name: n.asn for n in plan.nodes}
+    region = {n.name: n.region for n in plan.nodes}
+    aggregated = bool(plan.aggregates_of(node.name))
     for link in plan.links_of(node.name):
         peer = link.peer(node.name)
         mine = link.end(node.name)
@@ -49,20 +65,85 @@ def sessions(plan: Plan, node: Node) -> list[Session]:
                 rm = "TRANSIT"
             else:
                 rm = f"TRANSIT-{link.speed_gbps}"
+            if aggregated and region[peer.node] != node.region:
+                rm += "-X"
             addr = (peer.ipv4 if fam == "ipv4" else peer.ipv6).split("/")[0]
-            out.append(Session(addr, peer.node, asn[peer.node], mine.ifname, fam, rm, link.id, link.tcp_md5))
+            use = rm + "-DRAIN" if link.id in drained else rm
+            out.append(Session(addr, peer.node, asn[peer.node], mine.ifname, fam, use, link.id, link.tcp_md5,
+                               normal_map=rm))
     return out
 
 
-def render_node(plan: Plan, node: Node, log_file: str) -> str:
-    sess = sessions(plan, node)
-    speeds = sorted({l.speed_gbps for l in plan.links_of(node.name)})
+def _thin_regex(k: int) -> str:
+    """FRR prints an AS_SET as '{a,b,c}': k ASNs joined by commas means at least k contributors."""
+    return ",".join(["[0-9]+"] * k)
+
+
+def policy_lines(plan: Plan, node: Node, sess: list[Session]) -> list[str]:
+    """Prefix-lists, as-path lists and every route-map (with its drained twin) the sessions use."""
+    lines: list[str] = []
+    aggs = plan.aggregates_of(node.name)
+    for a in aggs:
+        kw, more = ("ip", 32) if a.family == "ipv4" else ("ipv6", 128)
+        plen = int(a.prefix.split("/")[1])
+        lines += [f"! aggregate {a.prefix} of {', '.join(a.fabrics)}: needs {a.min_fabrics} contributing fabrics ({a.source})",
+                  f"{kw} prefix-list AGG{a.family[-1]}-{a.id} seq 5 permit {a.prefix}",
+                  f"{kw} prefix-list AGG{a.family[-1]}-{a.id}-MORE seq 5 permit {a.prefix} ge {min(plen + 1, more)}"]
+    for aid in sorted({a.id for a in aggs if a.min_fabrics > 1}):
+        k = next(a.min_fabrics for a in aggs if a.id == aid)
+        lines += [f"bgp as-path access-list AGG-THIN-{aid} deny {_thin_regex(k)}",
+                  f"bgp as-path access-list AGG-THIN-{aid} permit .*"]
+    if plan.drain_method == "graceful-shutdown":
+        lines += ["! RFC 8326: routes a drained peer marks GRACEFUL_SHUTDOWN lose to every other path",
+                  "bgp community-list standard GSHUT seq 5 permit graceful-shutdown",
+                  "route-map FROM-PEER permit 10", " match community GSHUT", " set local-preference 0", "exit",
+                  "route-map FROM-PEER permit 20", "exit"]
+    drain = (" set community additive graceful-shutdown" if plan.drain_method == "graceful-shutdown"
+             else " set as-path prepend " + " ".join([str(node.asn)] * plan.drain_prepend))
+    for name in sorted({s.normal_map for s in sess}):
+        for variant in (name, name + "-DRAIN"):
+            seq = 1
+            if aggs:
+                abroad = name.endswith("-X")
+                for a in aggs:
+                    kw, af = ("ip", "4") if a.family == "ipv4" else ("ipv6", "6")
+                    if abroad:
+                        lines += [f"route-map {variant} deny {seq}", f" match {kw} address prefix-list AGG{af}-{a.id}-MORE",
+                                  "exit"]
+                        seq += 1
+                        if a.min_fabrics > 1:
+                            lines += [f"route-map {variant} deny {seq}", f" match {kw} address prefix-list AGG{af}-{a.id}",
+                                      f" match as-path AGG-THIN-{a.id}", "exit"]
+                            seq += 1
+                    else:
+                        lines += [f"route-map {variant} deny {seq}", f" match {kw} address prefix-list AGG{af}-{a.id}",
+                                  "exit"]
+                        seq += 1
+            lines.append(f"route-map {variant} permit 10")
+            if name.startswith("ORIGIN"):
+                af, speed = name[6], name.split("-")[1]
+                lines.append(f" match {'ip' if af == '4' else 'ipv6'} address prefix-list OWN{af}")
+                lines.append(f" set extcommunity bandwidth {speed}")
+            elif plan.transit_bandwidth == "cumulative":
+                lines.append(" set extcommunity bandwidth cumulative")
+            else:
+                lines.append(f" set extcommunity bandwidth {name.split('-')[1]}")
+            if variant.endswith("-DRAIN"):
+                lines.append(drain)
+            lines.append("exit")
+    return lines
+
+
+def render_node(plan: Plan, node: Node, log_file: str, drained: frozenset[int] | set[int] = frozenset()) -> str:
+    sess = sessions(plan, node, drained)
     afs = []
     for fam in plan.address_families:
         afs.append(dict(name=fam, sessions=[s for s in sess if s.family == fam],
-                        prefixes=node.prefixes_v4 if fam == "ipv4" else node.prefixes_v6))
+                        prefixes=node.prefixes_v4 if fam == "ipv4" else node.prefixes_v6,
+                        aggregates=[a.prefix for a in plan.aggregates_of(node.name) if a.family == fam]))
     return _env().get_template("frr.conf.j2").render(
-        plan=plan, node=node, sessions=sess, afs=afs, speeds=speeds, log_file=log_file, digest=plan.digest())
+        plan=plan, node=node, sessions=sess, afs=afs, policy=policy_lines(plan, node, sess), log_file=log_file,
+        digest=plan.digest(), drained=sorted(drained))
 
 
 def speaker_config(plan: Plan, node: Node) -> str:

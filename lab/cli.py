@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -218,7 +219,7 @@ def _verdict(res) -> None:
         err.print(f"[green]as the oracle predicts[/]; converged in {res.overall_ms:.0f} ms"
                   + (" (slowest: " + ", ".join(f"{n} {ms:.0f} ms" for n, ms in slow) + ")" if slow else ""))
     else:
-        err.print(f"[red]not as the oracle predicts[/]\n{res.report}")
+        err.print("[red]not as the oracle predicts[/]\n" + escape(res.report))
         raise typer.Exit(1)
 
 
@@ -410,6 +411,108 @@ def macsec_rotate(name: str = NameOpt):
     err.print(f"every protected port now transmits with key {kid} (AN {kid % 4})")
 
 
+drain_app = typer.Typer(no_args_is_help=True, help="Move traffic off a plane, router or link with BGP policy "
+                        "(policy.drain: graceful-shutdown or as-path-prepend) before maintenance.")
+undrain_app = typer.Typer(no_args_is_help=True, help="Take a drain back (traffic returns).")
+app.add_typer(drain_app, name="drain")
+app.add_typer(undrain_app, name="undrain")
+
+
+def _drain(name: str, make, wait: bool) -> None:
+    """Apply a drain, wait for the oracle's drained state, and say what still crosses the drain."""
+    from bgp.oracle import paths_through_drains
+
+    _inject(name, make, wait)
+    paths = _lab(name)
+    plan = load_plan(paths)
+    from .faults import FaultInjector
+
+    left = paths_through_drains(plan, FaultInjector(plan, paths).failures())
+    if not left:
+        err.print("[green]no router sends traffic through the drained elements[/]: taking them down is hitless")
+        return
+    by_router: dict[str, set[str]] = {}
+    for (router, prefix), via in left.items():
+        by_router.setdefault(router, set()).update(via)
+    err.print(f"[yellow]{len(by_router)} routers have no other path and still send through the drain[/] "
+              "(taking it down cuts them; their fabric must steer around them):")
+    for router, via in sorted(by_router.items()):
+        n = sum(1 for (r, _p) in left if r == router)
+        err.print(f"  {router}: {n} prefixes via {', '.join(sorted(via))}")
+
+
+def _undrain(name: str, pick, wait: bool) -> None:
+    from .faults import FaultInjector
+    from .measure import after_restore
+    from .observers.timeline import Timeline
+
+    paths = _lab(name)
+    plan = load_plan(paths)
+    fi = FaultInjector(plan, paths)
+    targets = [f for f in fi.drains() if pick(f)]
+    if not targets:
+        raise LabError("no such active drain; active: " + (", ".join(f.target for f in fi.drains()) or "none"))
+    tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start() if wait else None
+    try:
+        for f in targets:
+            fi.restore(f)
+            err.print(f"undrained {f.target}")
+        if tl:
+            _verdict(after_restore(plan, paths, tl, targets[-1], fi.failures(), "cli"))
+    finally:
+        if tl:
+            tl.stop()
+
+
+@drain_app.command("plane")
+def drain_plane(plane: int, region: Optional[str] = None, name: str = NameOpt, wait: bool = WaitOpt):
+    """Drain a BAG plane (in one region, or everywhere)."""
+    _drain(name, lambda fi, plan: fi.drain_plane(plane, region), wait)
+
+
+@drain_app.command("node")
+def drain_node(node: str, name: str = NameOpt, wait: bool = WaitOpt):
+    """Drain one router: everything it advertises is marked."""
+    _drain(name, lambda fi, plan: fi.drain_nodes([node]), wait)
+
+
+@drain_app.command("link")
+def drain_link(bundle: str, member: Optional[List[int]] = typer.Option(None, "--member", "-m"),
+               name: str = NameOpt, wait: bool = WaitOpt):
+    """Drain a bundle, or some of its members (both ends' advertisements are marked)."""
+    def make(fi, plan):
+        ls = [l for l in plan.links if l.bundle == bundle and (not member or l.member in member)]
+        if not ls:
+            raise LabError(f"no bundle {bundle!r} (or no such members); see 'baglab plan'")
+        return fi.drain_links(ls, bundle + (f" members {sorted(member)}" if member else ""))
+    _drain(name, make, wait)
+
+
+@undrain_app.command("plane")
+def undrain_plane(plane: int, region: Optional[str] = None, name: str = NameOpt, wait: bool = WaitOpt):
+    """Undrain a BAG plane."""
+    want = f"BAG plane {plane}" + (f" of {region}" if region else "")
+    _undrain(name, lambda f: f.target == want, wait)
+
+
+@undrain_app.command("node")
+def undrain_node(node: str, name: str = NameOpt, wait: bool = WaitOpt):
+    """Undrain a router."""
+    _undrain(name, lambda f: f.kind == "drain-node" and f.target == node, wait)
+
+
+@undrain_app.command("link")
+def undrain_link(bundle: str, name: str = NameOpt, wait: bool = WaitOpt):
+    """Undrain a bundle (every drain of its members)."""
+    _undrain(name, lambda f: f.kind == "drain-link" and f.target.split(" ")[0] == bundle, wait)
+
+
+@undrain_app.command("all")
+def undrain_all(name: str = NameOpt, wait: bool = WaitOpt):
+    """Undrain everything."""
+    _undrain(name, lambda f: True, wait)
+
+
 @app.command()
 def faults(name: str = NameOpt):
     """Faults recorded for the lab, active ones first."""
@@ -441,8 +544,8 @@ def restore(fault_id: Optional[int] = typer.Argument(None, help="default: every 
         raise LabError(f"no active fault {fault_id}; see 'baglab faults'")
     tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start() if wait else None
     try:
-        done = fi.restore(target)
-        err.print(f"restored {len(done)} fault(s)")
+        done = fi.restore(target, drains=False)
+        err.print(f"restored {len(done)} fault(s)" + ("; drains stay (baglab undrain)" if fi.drains() else ""))
         if tl and done:
             _verdict(after_restore(plan, paths, tl, done[0], fi.failures(), "cli"))
     finally:
@@ -465,7 +568,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         app(args=argv)
     except LabError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print("[red]error:[/] " + escape(str(exc)), highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted; 'baglab down' removes whatever was built")

@@ -197,6 +197,39 @@ class Policy(Strict):
     #: MACsec cipher suite of protected links, and the replay window (0: strictly increasing PNs)
     macsec_cipher: Literal["gcm-aes-128", "gcm-aes-256"] = "gcm-aes-128"
     macsec_replay_window: int = Field(default=0, ge=0, le=1 << 16)
+    #: how a drained router or link repels traffic: RFC 8326 graceful shutdown (the GRACEFUL_SHUTDOWN
+    #: community on what it advertises; every router sets local-preference 0 on routes carrying it),
+    #: or a longer AS path (its own ASN prepended ``drain_prepend`` times)
+    drain: Literal["graceful-shutdown", "as-path-prepend"] = "graceful-shutdown"
+    drain_prepend: int = Field(default=3, ge=1, le=10)
+
+
+class AggregateSpec(Strict):
+    """The region's BAG routers advertise one aggregate covering the listed fabrics' prefixes to
+    other regions (instead of the more-specifics), but only while at least ``min_fabrics`` of those
+    fabrics contribute routes to it: a BAG router that lost its paths to a fabric stops attracting
+    traffic it would blackhole."""
+
+    region: Name
+    #: contributing fabrics (default: every fabric of the region)
+    fabrics: list[Name] | None = None
+    #: fabrics that must contribute (default: all of them)
+    min_fabrics: int | None = Field(default=None, ge=1)
+
+
+class DesignSpec(Strict):
+    """Budgets for the design checks ``baglab plan`` prints (the lab itself has no buffers)."""
+
+    #: buffer a BAG-to-BAG port may spend on PFC headroom, all lossless classes together
+    pfc_buffer_per_port_mb: float = Field(default=64.0, gt=0)
+    lossless_classes: int = Field(default=1, ge=0, le=8)
+    mtu: int = Field(default=9216, ge=1500, le=16384)
+    #: time both ends need to react to PFC (PHY, MAC, pause processing), in nanoseconds
+    pfc_response_ns: int = Field(default=1500, ge=0)
+    #: light in fibre: about 4.9 ns per metre
+    fibre_ns_per_m: float = Field(default=4.9, gt=0)
+    max_l2_bag_oversubscription: float | None = Field(default=5.0, gt=0)
+    max_bag_bag_oversubscription: float | None = Field(default=None, gt=0)
 
 
 class Addressing(Strict):
@@ -248,6 +281,8 @@ class Topology(Strict):
     interconnects: list[InterconnectSpec] = Field(default_factory=list)
     links: list[ExtraLink] = Field(default_factory=list)
     collectors: list[CollectorSpec] = Field(default_factory=list)
+    aggregates: list[AggregateSpec] = Field(default_factory=list)
+    design: DesignSpec = Field(default_factory=DesignSpec)
     policy: Policy = Field(default_factory=Policy)
     addressing: Addressing = Field(default_factory=Addressing)
     asn: AsnPlan = Field(default_factory=AsnPlan)

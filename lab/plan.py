@@ -114,6 +114,26 @@ class Link(Frozen):
         return self.b if self.a.node == node else self.a
 
 
+class Aggregate(Frozen):
+    """One family's aggregate of a region's fabrics, advertised by that region's BAG routers to
+    other regions only while ``min_fabrics`` of the contributing fabrics (told apart by their
+    ASNs in the aggregate's AS_SET) are present."""
+
+    id: int
+    region: str
+    family: Literal["ipv4", "ipv6"]
+    prefix: str
+    fabrics: tuple[str, ...]            # "<region>-<fabric>"
+    contributor_asns: tuple[int, ...]
+    covers: tuple[str, ...]             # the more-specifics it replaces towards other regions
+    min_fabrics: int
+    source: str
+
+    def covers_prefix(self, prefix: str) -> bool:
+        net, agg = ipaddress.ip_network(prefix), ipaddress.ip_network(self.prefix)
+        return net.version == agg.version and net != agg and net.subnet_of(agg)
+
+
 class Oversubscription(Frozen):
     scope: str           # "fabric r1-f1" / "region r1"
     tier: Literal["L2->BAG", "BAG->BAG"]
@@ -135,9 +155,12 @@ class Plan(Frozen):
     holdtime: int
     macsec_cipher: str = "gcm-aes-128"
     macsec_replay_window: int = 0
+    drain_method: Literal["graceful-shutdown", "as-path-prepend"] = "graceful-shutdown"
+    drain_prepend: int = 3
     nodes: tuple[Node, ...]
     links: tuple[Link, ...]
     oversubscription: tuple[Oversubscription, ...]
+    aggregates: tuple[Aggregate, ...] = ()
 
     # -- lookups (cheap; plans are small) -------------------------------------------------
     def node(self, name: str) -> Node:
@@ -150,10 +173,17 @@ class Plan(Frozen):
         return [l for l in self.links if node in (l.a.node, l.b.node)]
 
     def prefixes(self, family: str | None = None) -> list[str]:
+        """Every prefix the lab routes: the fabrics' own and the BAG tier's aggregates."""
         out: list[str] = []
         for n in self.nodes:
             out += [p for p in n.prefixes if family is None or (":" in p) == (family == "ipv6")]
+        out += [a.prefix for a in self.aggregates if family is None or a.family == family]
         return sorted(set(out), key=prefix_key)
+
+    def aggregates_of(self, node: str) -> list[Aggregate]:
+        """The aggregates a BAG router originates."""
+        n = self.node(node)
+        return [a for a in self.aggregates if n.role == "bag" and a.region == n.region] if self.aggregates else []
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=1, sort_keys=True) + "\n"
@@ -419,7 +449,67 @@ class _Builder:
                     kernel_nexthop_groups=t.policy.kernel_nexthop_groups,
                     keepalive=t.policy.keepalive, holdtime=t.policy.holdtime,
                     macsec_cipher=t.policy.macsec_cipher, macsec_replay_window=t.policy.macsec_replay_window,
-                    nodes=tuple(nodes), links=tuple(links), oversubscription=tuple(_oversub(t, nodes, links)))
+                    drain_method=t.policy.drain, drain_prepend=t.policy.drain_prepend,
+                    nodes=tuple(nodes), links=tuple(links), oversubscription=tuple(_oversub(t, nodes, links)),
+                    aggregates=tuple(self._aggregates(nodes, links)))
+
+    # step 4: aggregates ----------------------------------------------------------------
+    def _aggregates(self, nodes: list[Node], links: list[Link]) -> Iterator[Aggregate]:
+        t = self.t
+        regions = {r.name: r for r in t.regions}
+        taken: dict[str, str] = {}
+        for ai, spec in enumerate(t.aggregates):
+            ap = ["aggregates", ai]
+            if spec.region not in regions:
+                raise self.err(ap + ["region"], f"unknown region {spec.region!r} (known: {', '.join(regions)})")
+            region = regions[spec.region]
+            known = [f.name for f in region.fabrics]
+            names = spec.fabrics if spec.fabrics is not None else known
+            for fi, f in enumerate(names):
+                if f not in known:
+                    raise self.err(ap + ["fabrics", fi], f"region {spec.region} has no fabric {f!r} (known: {', '.join(known)})")
+            if not names:
+                raise self.err(ap, f"region {spec.region} has no fabrics to aggregate")
+            if len(set(names)) != len(names):
+                raise self.err(ap + ["fabrics"], "a fabric is listed twice")
+            need = spec.min_fabrics or len(names)
+            if need > len(names):
+                raise self.err(ap + ["min_fabrics"], f"{need} fabrics required but only {len(names)} contribute")
+            if spec.region in taken:
+                raise self.err(ap + ["region"], f"region {spec.region} is already aggregated at {taken[spec.region]}")
+            taken[spec.region] = _fmt(ap)
+            members = {f: next(n for n in nodes if n.region == spec.region and n.fabric == f) for f in names}
+            for fam in t.policy.address_families:
+                own = [p for f in names for p in (members[f].prefixes_v6 if fam == "ipv6" else members[f].prefixes_v4)]
+                if not own:
+                    continue
+                nets = [ipaddress.ip_network(p) for p in own]
+                agg = nets[0]
+                while not all(n.subnet_of(agg) for n in nets):
+                    agg = agg.supernet()
+                if len(nets) == 1 and agg == nets[0]:
+                    agg = agg.supernet()     # an aggregate of one prefix still has to be a shorter one
+                for other in nodes:
+                    if other.fabric in names and other.region == spec.region:
+                        continue
+                    for p in other.prefixes_v4 + other.prefixes_v6:
+                        if ipaddress.ip_network(p).version == agg.version and ipaddress.ip_network(p).overlaps(agg):
+                            raise self.err(ap + ["fabrics"], f"the {fam} aggregate {agg} of {', '.join(names)} would also "
+                                           f"cover {p} of {other.name}: aggregate fabrics with adjacent prefixes")
+                for l in links:
+                    for e in (l.a, l.b):
+                        for a in (e.ipv4, e.ipv6):
+                            if ipaddress.ip_interface(a).version == agg.version and ipaddress.ip_interface(a).ip in agg:
+                                raise self.err(ap, f"the aggregate {agg} covers link address {a}")
+                contributing = sorted({members[f].asn for f in names
+                                       if (members[f].prefixes_v6 if fam == "ipv6" else members[f].prefixes_v4)})
+                if need > len(contributing):
+                    raise self.err(ap + ["min_fabrics"], f"only {len(contributing)} of the fabrics have {fam} prefixes; "
+                                   f"{need} required")
+                yield Aggregate(id=ai + 1, region=spec.region, family=fam, prefix=str(agg),
+                                fabrics=tuple(f"{spec.region}-{f}" for f in names),
+                                contributor_asns=tuple(contributing), covers=tuple(sorted(own, key=prefix_key)),
+                                min_fabrics=need, source=_fmt(ap))
 
     def _check_multipath(self, nodes, links):
         for n in nodes:

@@ -18,7 +18,7 @@ from typing import Iterable, Literal
 from pyroute2 import IPRoute
 
 from bgp.oracle import Failures
-from bgp.render import sessions
+from bgp.render import render_node, sessions
 
 from ..errors import LabError
 from ..macsec import keys as macsec_keys
@@ -41,12 +41,17 @@ class Fault:
     links: list[int] = field(default_factory=list)
     nodes: list[str] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
+    drained: list[list] = field(default_factory=list)   # [node, link id]: advertisements a drain marks
     undo: list[list] = field(default_factory=list)   # primitive actions, applied in reverse order
     restored: float | None = None
 
     @property
     def failures(self) -> Failures:
-        return Failures.of(self.links, self.nodes, self.withdrawn)
+        return Failures.of(self.links, self.nodes, self.withdrawn, [tuple(d) for d in self.drained])
+
+    @property
+    def is_drain(self) -> bool:
+        return self.kind.startswith("drain")
 
 
 class FaultInjector:
@@ -72,18 +77,21 @@ class FaultInjector:
 
     def failures(self) -> Failures:
         """What the oracle must assume given every fault not yet restored."""
-        links, nodes, withdrawn = set(), set(), set()
+        links, nodes, withdrawn, drained = set(), set(), set(), set()
         for f in self.active():
             links |= set(f.links)
             nodes |= set(f.nodes)
             withdrawn |= set(f.withdrawn)
-        return Failures.of(links, nodes, withdrawn)
+            drained |= {tuple(d) for d in f.drained}
+        return Failures.of(links, nodes, withdrawn, drained)
 
     def _record(self, kind: str, target: str, actions: list[list], undo: list[list],
-                links: Iterable[int] = (), nodes: Iterable[str] = (), withdrawn: Iterable[str] = ()) -> Fault:
+                links: Iterable[int] = (), nodes: Iterable[str] = (), withdrawn: Iterable[str] = (),
+                drained: Iterable[tuple[str, int]] = ()) -> Fault:
         faults = self.faults()
         f = Fault(id=len(faults) + 1, kind=kind, target=target, started=0.0, links=sorted(set(links)),
-                  nodes=sorted(set(nodes)), withdrawn=sorted(set(withdrawn)), undo=undo)
+                  nodes=sorted(set(nodes)), withdrawn=sorted(set(withdrawn)),
+                  drained=[list(d) for d in sorted(set(drained))], undo=undo)
         faults.append(f)
         self._save(faults)             # journal first: a crash mid-way still leaves the undo behind
         f.started = time.time()
@@ -151,6 +159,8 @@ class FaultInjector:
             r = subprocess.run(argv, capture_output=True, text=True)
             if r.returncode != 0 or "%" in r.stdout:
                 raise LabError(f"setting the TCP-MD5 password on {node}: {(r.stderr + r.stdout).strip()}")
+        elif op == "drain-sync":
+            self._sync_drain(node, exclude=args[0])
         elif op == "clear":
             r = subprocess.run(["vtysh", "-N", ns, "-c", f"clear bgp {args[0]}"], capture_output=True, text=True)
             if r.returncode != 0:
@@ -279,18 +289,85 @@ class FaultInjector:
         return self._record("session-reset", f"{node} -> {s.peer} via {s.ifname} ({family})",
                             [["clear", node, s.addr]], [])
 
+    # -- drains (operator actions, journalled like faults so that 'restore' and crashes undo them) --
+    def _drained_links(self, node: str, exclude: int | None = None) -> set[int]:
+        return {int(l) for f in self.active() if f.id != exclude for n, l in f.drained if n == node}
+
+    def _sync_drain(self, node: str, exclude: int | None) -> None:
+        """Make the node's policy match the journal: its config (so a restart comes back drained)
+        and, live, which route-map each session advertises through."""
+        drained = self._drained_links(node, exclude)
+        n = self.plan.node(node)
+        conf = self.paths.node_dir(node) / "frr.conf"
+        text = render_node(self.plan, n, str(self.paths.log_file(node)), drained)
+        tmp = conf.with_suffix(".tmp")
+        tmp.write_text(text)
+        st = conf.stat()
+        os.chown(tmp, st.st_uid, st.st_gid)
+        tmp.replace(conf)
+        cmds = ["configure terminal", f"router bgp {n.asn}"]
+        for fam in self.plan.address_families:
+            cmds.append(f"address-family {fam} unicast")
+            cmds += [f"neighbor {s.addr} route-map {s.route_map} out"
+                     for s in sessions(self.plan, n, drained) if s.family == fam]
+            cmds.append("exit-address-family")
+        argv = ["vtysh", "-N", self.paths.netns(node)] + [x for c in cmds for x in ("-c", c)]
+        r = subprocess.run(argv, capture_output=True, text=True)
+        if r.returncode != 0 or "%" in r.stdout:
+            if self.runtime.processes(self.plan).get(node, {}).get("bgpd") is None:
+                return      # powered off: the config file is what counts; it starts drained
+            raise LabError(f"changing the drain policy on {node}: {(r.stderr + r.stdout).strip()}")
+
+    def drain(self, pairs: Iterable[tuple[str, int]], kind: str, target: str) -> Fault:
+        """Mark what ``pairs`` (advertising node, link id) advertise with the plan's drain policy."""
+        pairs = sorted(set(pairs))
+        nodes = sorted({n for n, _ in pairs})
+        for n in nodes:
+            if self.plan.node(n).emulator != "frr":
+                raise LabError(f"{n} is an emulated fabric ({self.plan.node(n).emulator}): it has no policy to drain")
+        for f in self.active():
+            if f.is_drain and f.target == target:
+                raise LabError(f"{target} is already drained (drain {f.id})")
+        fid = len(self.faults()) + 1
+        return self._record(kind, target, [["drain-sync", n, None] for n in nodes],
+                            [["drain-sync", n, fid] for n in nodes], drained=pairs)
+
+    def drain_nodes(self, names: Iterable[str], kind: str = "drain-node", target: str = "") -> Fault:
+        names = list(names)
+        for n in names:
+            self.plan.node(n)   # KeyError -> unknown node
+        return self.drain([(n, l.id) for n in names for l in self.plan.links_of(n)], kind, target or ", ".join(names))
+
+    def drain_plane(self, plane: int, region: str | None = None) -> Fault:
+        names = [n.name for n in self.plan.nodes if n.role == "bag" and n.bag_plane == plane
+                 and (region is None or n.region == region)]
+        if not names:
+            raise LabError(f"no BAG plane {plane}" + (f" in region {region}" if region else ""))
+        return self.drain_nodes(names, "drain-plane", f"BAG plane {plane}" + (f" of {region}" if region else ""))
+
+    def drain_links(self, links: Iterable[Link | int], target: str | None = None) -> Fault:
+        ls = [self.plan.links[l] if isinstance(l, int) else l for l in links]
+        pairs = [(e.node, l.id) for l in ls for e in (l.a, l.b) if self.plan.node(e.node).emulator == "frr"]
+        label = target or (f"{ls[0].bundle} member {ls[0].member}" if len(ls) == 1 else f"{len(ls)} links")
+        return self.drain(pairs, "drain-link", label)
+
+    def drains(self) -> list[Fault]:
+        return [f for f in self.active() if f.is_drain]
+
     # -- restoration --------------------------------------------------------------------
-    def restore(self, fault: Fault | None = None) -> list[Fault]:
-        """Undo one fault, or every active fault (newest first)."""
+    def restore(self, fault: Fault | None = None, drains: bool = True) -> list[Fault]:
+        """Undo one fault, or every active fault (newest first; ``drains=False`` keeps drains)."""
         faults = self.faults()
-        targets = [f for f in faults if f.restored is None and (fault is None or f.id == fault.id)]
+        targets = [f for f in faults if f.restored is None and (fault is None or f.id == fault.id)
+                   and (drains or fault is not None or not f.is_drain)]
         for f in reversed(targets):
             # starts last: daemons come back after their links, as after a real power-on
             starts = [a for a in f.undo if a[0] == "start"]
             for a in [a for a in reversed(f.undo) if a[0] != "start"] + starts:
                 self._apply(a)
             f.restored = time.time()
-        by_id = {f.id: f for f in targets}
-        self._save([by_id.get(f.id, f) for f in faults])
+            # saved one by one: a later undo (a drain's re-sync) must see this one gone
+            by_id = {t.id: t for t in targets if t.restored is not None}
+            self._save([by_id.get(x.id, x) for x in faults])
         return targets
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pyroute2 import IPRoute
 
 RTPROT_BGP = 186
+RTN_BLACKHOLE = 6
+BLACKHOLE = "blackhole"     # an aggregate's discard route (bgp.oracle.BLACKHOLE)
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 
 
@@ -47,7 +49,9 @@ class FibReader:
                 prefix = f"{r.get_attr('RTA_DST')}/{r['dst_len']}"
                 hops = out.setdefault(prefix, [])
                 mp = r.get_attr("RTA_MULTIPATH")
-                if mp:
+                if r["type"] == RTN_BLACKHOLE:
+                    hops.append(FibHop(BLACKHOLE, None, 100))
+                elif mp:
                     for h in mp:
                         hops.append(FibHop(names.get(h["oif"], str(h["oif"])), h.get_attr("RTA_GATEWAY"), h["hops"] + 1))
                 else:
@@ -90,6 +94,8 @@ class CountingFibReader:
             for line in r.stdout.splitlines():
                 n += 1
                 prefix = line.split(" ", 1)[0]
+                if prefix == "blackhole":
+                    prefix = line.split()[1]
                 if "/" not in prefix:
                     prefix += "/32" if fam == "ipv4" else "/128"
                 if prefix in self._wanted:
@@ -110,6 +116,8 @@ class CountingFibReader:
 
 def _parse_ip_route_line(line: str) -> list[FibHop]:
     tok = line.replace("\\t", " ").split()
+    if tok and tok[0] == "blackhole":
+        return [FibHop(BLACKHOLE, None, 100)]
     hops, cur = [], {}
     for i, t in enumerate(tok):
         if t == "nexthop" and cur:

@@ -51,8 +51,8 @@ def rib(netns: str, families=("ipv4", "ipv6")) -> dict[str, list[tuple[str, int]
             for e in entries:
                 if not e.get("selected"):
                     continue
-                hops = [(h.get("interfaceName", "?"), int(h.get("weight", 1))) for h in e.get("nexthops", [])
-                        if h.get("fib")]
+                hops = [("blackhole" if h.get("blackhole") else h.get("interfaceName", "?"), int(h.get("weight", 1)))
+                        for h in e.get("nexthops", []) if h.get("fib")]
                 if len(hops) == 1:
                     hops = [(hops[0][0], 100)]
                 out[prefix] = sorted(hops)

@@ -1,0 +1,120 @@
+"""Continuous probe traffic for maintenance rehearsals: every packet sent is accounted for.
+
+A rehearsal (drain, take down, bring back, undrain) must show *zero* lost packets,
+which a round of probes before and after cannot: packets are lost in the moments
+between.  A stream keeps a steady trickle of real UDP packets flowing for each
+(source, destination prefix) pair, each pair on its own destination port with
+its own delivery counter (lab.probes.flows), several source ports per pair so
+multipath spreads them.  At the end it waits (with a deadline) until every
+packet sent has been delivered, and reports per pair what was not.
+"""
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from ..plan import Plan
+from ..runtime import nsutil
+from ..state import LabPaths
+from ..wait import poll
+from . import flows
+
+
+@dataclass
+class PairResult:
+    src: str
+    prefix: str
+    sent: int
+    delivered: int
+    unroutable: int        # sends the source's kernel refused: no route at that moment
+
+    @property
+    def lost(self) -> int:
+        return self.sent + self.unroutable - self.delivered
+
+
+class Stream:
+    def __init__(self, plan: Plan, paths: LabPaths, pairs: list[tuple[str, str]], flows_per_pair: int = 4,
+                 pps: int = 400, port_base: int = 0):
+        self.plan, self.paths, self.pairs = plan, paths, list(pairs)
+        self.flows_per_pair, self.interval = flows_per_pair, 1.0 / pps
+        self.port_base = port_base
+        self._sent = [0] * len(self.pairs)
+        self._unroutable = [0] * len(self.pairs)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._socks: list[list[tuple[socket.socket, tuple]]] = []
+        self._before: dict = {}
+
+    def port(self, k: int) -> int:
+        return flows.DPORT + self.port_base + k + 1
+
+    def _open(self) -> None:
+        for k, (src, prefix) in enumerate(self.pairs):
+            node = self.plan.node(src)
+            own = node.prefixes_v6 if ":" in prefix else node.prefixes_v4
+            fam = socket.AF_INET6 if ":" in prefix else socket.AF_INET
+            dst = (flows.target(prefix), self.port(k))
+
+            def make(own=own, fam=fam, k=k):
+                out = []
+                for i in range(self.flows_per_pair):
+                    s = socket.socket(fam, socket.SOCK_DGRAM)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    s.bind((flows.target(own[0]), 40000 + (self.port_base + k) * self.flows_per_pair + i))
+                    s.setblocking(False)
+                    out.append(s)
+                return out
+            self._socks.append([(s, dst) for s in nsutil.in_netns(self.paths.netns(src), make)])
+
+    def start(self) -> "Stream":
+        flows.install(self.plan, self.paths, reach_ports=self.port_base + len(self.pairs))
+        self._open()
+        self._before = flows.read(self.plan, self.paths)
+        self._thread = threading.Thread(target=self._run, daemon=True, name="probe-stream")
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        i = 0
+        nxt = time.monotonic()
+        while not self._stop.is_set():
+            k = i % len(self.pairs)
+            s, dst = self._socks[k][(i // len(self.pairs)) % self.flows_per_pair]
+            try:
+                s.sendto(b"baglab-stream", dst)
+                self._sent[k] += 1
+            except OSError as exc:
+                if exc.errno not in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EAGAIN):
+                    raise
+                self._unroutable[k] += 1
+            i += 1
+            nxt += self.interval
+            delay = nxt - time.monotonic()
+            if delay > 0:
+                self._stop.wait(delay)
+
+    @property
+    def sent(self) -> int:
+        return sum(self._sent)
+
+    def delivered(self) -> list[int]:
+        now = flows.read(self.plan, self.paths)
+        return [sum(now[n].by_port.get(self.port(k), 0) - self._before.get(n, flows.Counters()).by_port.get(self.port(k), 0)
+                    for n in now) for k in range(len(self.pairs))]
+
+    def stop(self, deadline_s: float = 5.0) -> list[PairResult]:
+        """Stop sending; wait until every packet sent has arrived (or the deadline); per-pair account."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+        poll(lambda: all(d >= s for d, s in zip(self.delivered(), self._sent)), deadline_s)
+        got = self.delivered()
+        for socks in self._socks:
+            for s, _ in socks:
+                s.close()
+        return [PairResult(src, prefix, self._sent[k], got[k], self._unroutable[k])
+                for k, (src, prefix) in enumerate(self.pairs)]
