@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,6 +177,29 @@ def faults(lab, observe) -> Faults:
         fi.restore_and_check()
     else:
         observe.steady()
+
+
+@contextmanager
+def extra_lab(topology: str | Path, request, tag: str):
+    """A second lab for a module whose topology differs from the session's (e.g. aggregation):
+    its own name, report directory (<report-dir>/<tag>), observer and fault injector."""
+    name = f"{tag[:4]}{os.getpid() % 100000}"
+    res = up(topology, name)
+    lab = Lab(res.plan, LabPaths(name), owned=True)
+    rep = Report(Path(request.config.getoption("--report-dir")) / tag, name, res.plan.topology)
+    obs = Observer(lab, rep)
+    fi = Faults(lab, obs)
+    try:
+        yield lab, obs, fi
+    finally:
+        try:
+            if fi.active():
+                fi.restore()
+        finally:
+            obs.close()
+            rep.write()
+            down = NetnsRuntime(LabPaths(name)).down()
+            assert not down.survivors and not down.leftover_ns, f"teardown left {down}"
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
