@@ -32,9 +32,11 @@ def _lab(name: str) -> LabPaths:
 
 
 @app.command()
-def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the whole plan as JSON")):
-    """Expand a topology into nodes, links, addresses and ASNs (no root needed)."""
-    p = build_plan(load(topology))
+def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the whole plan as JSON"),
+         strict: bool = typer.Option(False, "--strict", help="exit 1 when a design check fails")):
+    """Expand a topology into nodes, links, addresses and ASNs, and check the design (no root needed)."""
+    loaded = load(topology)
+    p = build_plan(loaded)
     if as_json:
         sys.stdout.write(p.to_json())
         return
@@ -61,13 +63,25 @@ def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the 
         t.add_row(b, ls[0].kind, str(len(ls)), f"{ls[0].speed_gbps}G", ", ".join(l.a.ifname for l in ls),
                   ", ".join(l.b.ifname for l in ls), ls[0].macsec)
     out.print(t)
-    t = Table(title="oversubscription")
-    for c in ("scope", "tier", "demand", "capacity", "ratio"):
+    if p.aggregates:
+        t = Table(title="conditional aggregates (advertised to other regions instead of the more-specifics)")
+        for c in ("region", "aggregate", "replaces", "needs"):
+            t.add_column(c)
+        for a in p.aggregates:
+            t.add_row(a.region, a.prefix, " ".join(a.covers), f"{a.min_fabrics} of {', '.join(a.fabrics)}")
+        out.print(t)
+    from .design import checks
+
+    t = Table(title=f"design checks (drain policy: {p.drain_method})")
+    for c in ("scope", "check", "need", "limit", "verdict", "note"):
         t.add_column(c)
-    for o in p.oversubscription:
-        t.add_row(o.scope, o.tier, f"{o.demand_gbps / 1000:g}T", f"{o.capacity_gbps / 1000:g}T",
-                  f"{o.ratio:.2f}:1" if o.ratio else "-")
+    results = checks(p, loaded.model.design)
+    for c in results:
+        t.add_row(c.scope, c.what, c.need, c.limit, "[green]ok[/]" if c.ok else "[red]exceeds[/]", c.note)
     out.print(t)
+    if strict and not all(c.ok for c in results):
+        err.print("[red]design checks failed[/]")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -409,6 +423,65 @@ def macsec_rotate(name: str = NameOpt):
     paths = _lab(name)
     kid = NetnsRuntime(paths).rotate_macsec(load_plan(paths))
     err.print(f"every protected port now transmits with key {kid} (AN {kid % 4})")
+
+
+@app.command()
+def domains(topology: str, confirm: Optional[str] = typer.Option(None, "--confirm", metavar="LAB",
+                                                                 help="fail each domain in this running lab and "
+                                                                      "read the capacities from its BGP tables"),
+            png: Optional[str] = typer.Option(None, "--png", help="also draw the table as a heatmap"),
+            only: Optional[str] = typer.Option(None, help="only domains whose label contains this")):
+    """Which prefixes lose which fraction of capacity when a data hall or power feed fails."""
+    from . import domains as dm
+
+    p = build_plan(load(topology))
+    impacts = [i for i in dm.report(p) if not only or only in i.label]
+    t = Table(title=f"capacity lost per failure domain ({p.topology}; Gbit/s of link-bandwidth the region's BAG "
+                    "routers use towards the prefix)")
+    for c in ("domain", "prefix", "seen from", "before", "after", "lost"):
+        t.add_column(c)
+    for i in impacts:
+        t.add_row(f"{i.kind} {i.label}", i.prefix, f"region {i.region}", f"{i.before_gbps:g}", f"{i.after_gbps:g}",
+                  f"[red]{i.lost:.0%}[/]" if i.lost >= 0.999 else f"{i.lost:.0%}")
+    out.print(t)
+    if png:
+        dm.heatmap(impacts, png)
+        err.print(f"heatmap: {png}")
+    if not confirm:
+        return
+    from bgp.oracle import expected_routes
+
+    from .faults import FaultInjector
+    from .measure import after_fault, after_restore
+    from .observers.timeline import Timeline
+
+    paths = _lab(confirm)
+    plan = load_plan(paths)
+    if plan.digest() != p.digest():
+        raise LabError(f"lab {confirm} runs another plan than {topology}")
+    fi = FaultInjector(plan, paths)
+    tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start()
+    bad = 0
+    try:
+        for kind, label in dm.labels(plan):
+            if only and only not in label:
+                continue
+            f = fi.domain(kind, label)
+            res = after_fault(plan, paths, tl, f, fi.failures(), "domains")
+            fails = fi.failures()
+            problems = dm.compare(dm.capacity(plan, expected_routes(plan, fails), fails),
+                                  dm.lab_capacity(plan, paths, fails))
+            if not res.ok:
+                problems.insert(0, "not converged to the oracle: " + res.report.splitlines()[0])
+            fi.restore(f)
+            after_restore(plan, paths, tl, f, fi.failures(), "domains")
+            bad += bool(problems)
+            err.print(f"{kind} {label}: " + ("[green]confirmed[/]" if not problems else
+                                             "[red]differs[/]\n  " + escape("\n  ".join(problems))))
+    finally:
+        tl.stop()
+    if bad:
+        raise typer.Exit(1)
 
 
 drain_app = typer.Typer(no_args_is_help=True, help="Move traffic off a plane, router or link with BGP policy "

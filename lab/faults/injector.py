@@ -241,9 +241,9 @@ class FaultInjector:
 
     def domain(self, kind: Literal["data_hall", "power_feed"], label: str) -> Fault:
         """Everything in a failure domain loses power; cables labelled with it are cut."""
-        names = [n.name for n in self.plan.nodes if getattr(n, kind) == label]
-        attr = "data_halls" if kind == "data_hall" else "power_feeds"
-        cut = [l for l in self.plan.links if label in getattr(l, attr)]
+        from ..domains import members
+
+        names, cut = members(self.plan, kind, label)
         if not names and not cut:
             raise LabError(f"no element carries {kind} {label!r}")
         return self.nodes(names, "power", kind=kind.replace("_", "-"), target=label, extra_links=cut)

@@ -1,0 +1,143 @@
+"""Failure domains (data halls, power feeds): what each one's loss costs, prefix by prefix.
+
+Capacity is read the way the design's routers read it: the link-bandwidth their
+multipaths carry.  For a prefix and a region, it is the sum over that region's
+BAG routers of the bandwidth of every path they use towards the prefix -- for
+the prefix's own region the uplink capacity towards its fabric, for another
+region the cumulative bandwidth the remote BAG routers advertise.  The oracle
+computes it for the whole plan before and after each domain fails; the lab
+confirms it by failing the domain for real and reading the same figure out of
+every BAG router's BGP table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bgp.oracle import NONE, Failures, expected_routes
+
+from .plan import Link, Plan
+
+Kind = Literal["data_hall", "power_feed"]
+
+
+def labels(plan: Plan) -> list[tuple[Kind, str]]:
+    out: set[tuple[Kind, str]] = set()
+    for n in plan.nodes:
+        if n.data_hall:
+            out.add(("data_hall", n.data_hall))
+        if n.power_feed:
+            out.add(("power_feed", n.power_feed))
+    for l in plan.links:
+        out |= {("data_hall", x) for x in l.data_halls} | {("power_feed", x) for x in l.power_feeds}
+    return sorted(out)
+
+
+def members(plan: Plan, kind: Kind, label: str) -> tuple[list[str], list[Link]]:
+    """Routers in the domain (they lose power) and cables labelled with it (they are cut)."""
+    names = [n.name for n in plan.nodes if getattr(n, kind) == label]
+    attr = "data_halls" if kind == "data_hall" else "power_feeds"
+    cut = [l for l in plan.links if label in getattr(l, attr) and l.a.node not in names and l.b.node not in names]
+    return names, cut
+
+
+def failures_of(plan: Plan, kind: Kind, label: str) -> Failures:
+    names, cut = members(plan, kind, label)
+    return Failures.of(links=[l.id for l in cut], nodes=names)
+
+
+@dataclass(frozen=True)
+class Impact:
+    kind: str
+    label: str
+    prefix: str
+    region: str            # whose BAG tier's view
+    before_gbps: float
+    after_gbps: float
+
+    @property
+    def lost(self) -> float:
+        return 1.0 - self.after_gbps / self.before_gbps if self.before_gbps else 0.0
+
+
+def capacity(plan: Plan, expected: dict, failures: Failures = NONE) -> dict[tuple[str, str], float]:
+    """(region, prefix) -> Gbit/s of link-bandwidth the region's live BAG routers use towards it."""
+    out: dict[tuple[str, str], float] = {}
+    agg = {a.prefix for a in plan.aggregates}
+    for n in plan.nodes:
+        if n.role != "bag" or n.name in failures.nodes:
+            continue
+        for prefix, hops in expected.get(n.name, {}).items():
+            if prefix in agg:
+                continue          # an aggregate's link-bandwidth is inherited, not a capacity
+            key = (n.region, prefix)
+            out[key] = out.get(key, 0.0) + sum(h.bandwidth for h in hops)
+    return out
+
+
+def report(plan: Plan) -> list[Impact]:
+    """Every domain, every (region, prefix) whose capacity it reduces."""
+    base = capacity(plan, expected_routes(plan))
+    out = []
+    for kind, label in labels(plan):
+        f = failures_of(plan, kind, label)
+        after = capacity(plan, expected_routes(plan, f), f)
+        for (region, prefix), before in sorted(base.items()):
+            got = after.get((region, prefix), 0.0)
+            if got < before - 1e-9:
+                out.append(Impact(kind, label, prefix, region, before, got))
+    return out
+
+
+def lab_capacity(plan: Plan, paths, failures: Failures) -> dict[tuple[str, str], float]:
+    """The same figure read from the live BGP tables (multipath and best paths' link-bandwidth)."""
+    from .observers.frr import bgp_paths, many
+
+    bags = [n for n in plan.nodes if n.role == "bag" and n.name not in failures.nodes and n.emulator == "frr"]
+    agg = {a.prefix for a in plan.aggregates}
+    prefixes = [p for p in plan.prefixes() if p not in agg]
+    out: dict[tuple[str, str], float] = {}
+    tables = many(lambda n: {p: bgp_paths(paths.netns(n.name), p) for p in prefixes}, bags)
+    for n in bags:
+        for p, ps in tables[n].items():
+            bw = sum(x["bandwidth"] or 0.0 for x in ps if x["multipath"] or x["best"])
+            if bw:
+                out[(n.region, p)] = out.get((n.region, p), 0.0) + bw
+    return out
+
+
+def compare(expected: dict[tuple[str, str], float], observed: dict[tuple[str, str], float],
+            tolerance: float = 0.01) -> list[str]:
+    out = []
+    for key in sorted(set(expected) | set(observed)):
+        e, o = expected.get(key, 0.0), observed.get(key, 0.0)
+        if abs(e - o) > tolerance * max(e, o, 1.0):
+            out.append(f"region {key[0]} towards {key[1]}: oracle {e:g} Gbit/s, BGP tables {o:g} Gbit/s")
+    return out
+
+
+def heatmap(impacts: list[Impact], path) -> None:
+    """Domains x (region, prefix): the fraction of capacity each domain takes away."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = sorted({f"{i.kind.replace('_', ' ')} {i.label}" for i in impacts})
+    cols = sorted({f"{i.prefix} from {i.region}" for i in impacts})
+    grid = [[0.0] * len(cols) for _ in rows]
+    for i in impacts:
+        grid[rows.index(f"{i.kind.replace('_', ' ')} {i.label}")][cols.index(f"{i.prefix} from {i.region}")] = i.lost
+    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(cols) + 3), max(3, 0.4 * len(rows) + 1.5)))
+    im = ax.imshow(grid, cmap="Reds", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    for r, row in enumerate(grid):
+        for c, v in enumerate(row):
+            if v:
+                ax.text(c, r, f"{v:.0%}", ha="center", va="center", fontsize=6, color="white" if v > 0.6 else "black")
+    fig.colorbar(im, ax=ax, label="capacity lost")
+    ax.set_title("capacity lost per failure domain (oracle)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
