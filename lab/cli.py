@@ -561,6 +561,47 @@ def drain_link(bundle: str, member: Optional[List[int]] = typer.Option(None, "--
     _drain(name, make, wait)
 
 
+@app.command()
+def rehearse(kind: str = typer.Argument(..., help="plane, node or link"),
+             what: str = typer.Argument(..., help="plane number, node name or bundle"),
+             region: Optional[str] = typer.Option(None, help="plane: only this region"),
+             member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="link: only these members"),
+             pps: int = typer.Option(300, help="probe packets per second"),
+             name: str = NameOpt):
+    """Maintenance rehearsal with packets flowing: drain, take down, bring back, undrain; lost packets counted."""
+    from .faults import FaultInjector
+    from .observers.timeline import Timeline
+    from .rehearsal import rehearse as run, settle_with
+
+    if kind not in ("plane", "node", "link"):
+        raise LabError(f"rehearse plane, node or link, not {kind!r}")
+    paths = _lab(name)
+    plan = load_plan(paths)
+    if kind == "plane" and not what.isdigit():
+        raise LabError(f"a plane is a number, not {what!r}")
+    if kind == "node":
+        try:
+            plan.node(what)
+        except KeyError:
+            raise LabError(f"unknown node {what!r}") from None
+    if kind == "link" and not any(l.bundle == what for l in plan.links):
+        raise LabError(f"no bundle {what!r}; see 'baglab plan'")
+    fi = FaultInjector(plan, paths)
+    if fi.active():
+        raise LabError("the lab has active faults or drains; 'baglab restore' / 'baglab undrain all' first")
+    tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start()
+    try:
+        fault, restore = settle_with(plan, paths, tl)
+        rep = run(plan, paths, fi, fault, restore, kind, plane=int(what) if kind == "plane" else None, region=region,
+                  node=what if kind == "node" else None, bundle=what if kind == "link" else None,
+                  members=member or None, pps=pps, progress=lambda m: err.print(escape(m)))
+    finally:
+        tl.stop()
+    out.print(escape(rep.summary()))
+    if not rep.ok:
+        raise typer.Exit(1)
+
+
 @undrain_app.command("plane")
 def undrain_plane(plane: int, region: Optional[str] = None, name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain a BAG plane."""

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from ..plan import Plan
-from ..runtime import nsutil
+from ..runtime import nft, nsutil
 from ..state import LabPaths
 from ..wait import poll
 from . import flows
@@ -34,6 +34,9 @@ class PairResult:
     @property
     def lost(self) -> int:
         return self.sent + self.unroutable - self.delivered
+
+
+TRANSIT_TABLE = "baglab_stream"
 
 
 class Stream:
@@ -70,8 +73,24 @@ class Stream:
                 return out
             self._socks.append([(s, dst) for s in nsutil.in_netns(self.paths.netns(src), make)])
 
+    def _install_transit(self) -> None:
+        """A counter of the stream's packets each router forwards: proof that a drained router
+        carries none of them."""
+        lo, hi = self.port(0), self.port(len(self.pairs) - 1)
+        body = (f"  chain c_fwd {{\n    type filter hook forward priority -290; policy accept;\n"
+                f"    udp dport {lo}-{hi} counter\n  }}\n")
+        for n in self.plan.nodes:
+            if n.emulator == "frr":
+                nft.apply(self.paths.netns(n.name), nft.replace_table("inet", TRANSIT_TABLE, body))
+
+    def transit(self) -> dict[str, int]:
+        """router -> stream packets it has forwarded so far."""
+        return {n.name: sum(nft.packets(r) for r in nft.rules(self.paths.netns(n.name), "inet", TRANSIT_TABLE))
+                for n in self.plan.nodes if n.emulator == "frr"}
+
     def start(self) -> "Stream":
         flows.install(self.plan, self.paths, reach_ports=self.port_base + len(self.pairs))
+        self._install_transit()
         self._open()
         self._before = flows.read(self.plan, self.paths)
         self._thread = threading.Thread(target=self._run, daemon=True, name="probe-stream")

@@ -174,6 +174,8 @@ def test_a_dead_shim_is_named(sec_lab):
     node = protected(plan)[0].a.node
     os.kill(rt.processes(plan)[node]["macsec"], signal.SIGKILL)
     try:
+        # SIGKILL is asynchronous: the ports vanish when the process has exited, not when kill returns
+        wait_for(lambda: rt.processes(plan)[node]["macsec"] is None, 10, f"the SecY of {node} to exit")
         conv = wait_converged(plan, paths, deadline_s=3)
         text = failure_report(plan, paths, conv, rt.processes(plan))
         assert not conv.ok and f"daemons not running: {node}/macsec" in text

@@ -150,3 +150,15 @@ def test_domain_capacity_report(mini):
     assert rows[("data_hall", "dh1a", "r2", f1)].lost == 1.0
     names, cut = domains.members(mini, "data_hall", "dh1b")
     assert "r1-f2-edge" in names and all(l.a.node not in names and l.b.node not in names for l in cut)
+
+
+def test_rehearsal_probes_only_pairs_that_can_avoid_the_drain(mini):
+    from lab.rehearsal import probe_pairs
+
+    f = _drain_node(mini, "r1-bag1")
+    stranded = paths_through_drains(mini, f)
+    pairs = probe_pairs(mini, stranded)
+    assert pairs and not set(pairs) & set(stranded)
+    assert all(src not in ("r1-f1-p1s1", "r1-f1-p2s1") for src, _ in pairs)
+    # every other fabric origin probes every prefix but its own
+    assert {s for s, _ in pairs} == {n.name for n in mini.nodes if n.originates and n.fabric} - {"r1-f1-p1s1", "r1-f1-p2s1"}

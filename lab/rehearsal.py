@@ -1,0 +1,193 @@
+"""A maintenance rehearsal: drain, take down, bring back, undrain -- with packets flowing.
+
+What an engineer runs before draining a BAG plane (or a router, or a bundle) in
+production.  A stream of real UDP packets (lab.probes.stream) runs between every
+fabric origin and every other fabric's prefixes from before the drain to after
+the undrain; pairs that cannot avoid the drained element (the oracle names them)
+are left out and reported, because their loss is by design.  Each step waits
+until every FIB equals the oracle's state for it, and the rehearsal checks:
+
+* after the drain, no stream packet crosses a drained router;
+* taking the drained element down changes no FIB entry of any router that had
+  another way (a hitless maintenance);
+* after it comes back (drained, because its config says so) it still carries nothing;
+* no packet of the stream is lost, from start to end.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+from bgp.oracle import Failures, expected_routes, paths_through_drains
+
+from .faults import Fault, FaultInjector
+from .measure import EventResult
+from .observers.fib import FibReader
+from .plan import Link, Plan
+from .probes.stream import PairResult, Stream
+from .state import LabPaths
+from .wait import poll
+
+Settle = Callable[[Fault, Failures], EventResult]
+Kind = Literal["plane", "node", "link"]
+
+
+@dataclass
+class Step:
+    name: str
+    converged_ms: float
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Rehearsal:
+    target: str
+    pairs: list[tuple[str, str]]
+    stranded: dict[tuple[str, str], set[str]]
+    steps: list[Step] = field(default_factory=list)
+    results: list[PairResult] = field(default_factory=list)
+
+    @property
+    def sent(self) -> int:
+        return sum(r.sent + r.unroutable for r in self.results)
+
+    @property
+    def lost(self) -> int:
+        return sum(r.lost for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.results) and not self.lost and all(s.ok for s in self.steps)
+
+    def summary(self) -> str:
+        lines = [f"rehearsal of {self.target}: {len(self.pairs)} probed pairs, {self.sent} packets, {self.lost} lost"]
+        for s in self.steps:
+            lines.append(f"  {s.name:<34} {s.converged_ms:>7.0f} ms  {'ok' if s.ok else 'FAILED'}"
+                         + "".join(f"\n      {p}" for p in s.problems[:10]))
+        for r in self.results:
+            if r.lost:
+                lines.append(f"  lost {r.src} -> {r.prefix}: {r.lost} of {r.sent + r.unroutable}"
+                             + (f" ({r.unroutable} unroutable at the source)" if r.unroutable else ""))
+        routers = sorted({r for r, _ in self.stranded})
+        if routers:
+            lines.append(f"  not probed (no other way; the drain cannot help them): {', '.join(routers)}")
+        return "\n".join(lines)
+
+
+def _drained_pairs(plan: Plan, kind: Kind, nodes: list[str], links: list[Link]) -> list[tuple[str, int]]:
+    if kind == "link":
+        return [(e.node, l.id) for l in links for e in (l.a, l.b) if plan.node(e.node).emulator == "frr"]
+    return [(n, l.id) for n in nodes for l in plan.links_of(n)]
+
+
+def probe_pairs(plan: Plan, avoid) -> list[tuple[str, str]]:
+    """Every FRR fabric origin to every other fabric's prefixes it has a route to, minus ``avoid``."""
+    exp = expected_routes(plan)
+    out = []
+    for n in plan.nodes:
+        if not n.originates or n.emulator != "frr" or not n.fabric:
+            continue
+        for p in plan.prefixes():
+            if p not in n.prefixes and p in exp.get(n.name, {}) and (n.name, p) not in avoid:
+                out.append((n.name, p))
+    return out
+
+
+def _fibs(plan: Plan, paths: LabPaths, skip_nodes: set[str], skip_pairs) -> dict:
+    live = [n.name for n in plan.nodes if n.emulator == "frr" and n.name not in skip_nodes]
+    with FibReader({n: paths.netns(n) for n in live}) as r:
+        return {(n, p): hops for n in live for p, hops in r.read(n, plan.address_families).items()
+                if (n, p) not in skip_pairs}
+
+
+def rehearse(plan: Plan, paths: LabPaths, faults: FaultInjector, after_fault: Settle, after_restore: Settle,
+             kind: Kind, *, plane: int | None = None, region: str | None = None, node: str | None = None,
+             bundle: str | None = None, members: list[int] | None = None, pps: int = 300, flows_per_pair: int = 4,
+             window: int = 600, checkpoint: Callable[[str], None] | None = None,
+             progress: Callable[[str], None] | None = None) -> Rehearsal:
+    say = progress or (lambda _m: None)
+    links: list[Link] = []
+    if kind == "plane":
+        nodes = [n.name for n in plan.nodes if n.role == "bag" and n.bag_plane == plane
+                 and (region is None or n.region == region)]
+        target = f"BAG plane {plane}" + (f" of {region}" if region else "")
+    elif kind == "node":
+        nodes, target = [node], node
+    else:
+        links = [l for l in plan.links if l.bundle == bundle and (not members or l.member in members)]
+        nodes, target = [], f"{bundle}" + (f" members {members}" if members else "")
+    prospective = Failures.of(drained=_drained_pairs(plan, kind, nodes, links))
+    stranded = paths_through_drains(plan, prospective)
+    rep = Rehearsal(target, probe_pairs(plan, stranded), stranded)
+    stream = Stream(plan, paths, rep.pairs, flows_per_pair=flows_per_pair, pps=pps).start()
+    made: list[Fault] = []
+
+    def step(name: str, res: EventResult, problems: list[str]) -> None:
+        rep.steps.append(Step(name, res.overall_ms, res.ok and not problems,
+                              ([res.report.splitlines()[0]] if not res.ok and res.report else []) + problems))
+        say(f"{name}: {'ok' if rep.steps[-1].ok else 'FAILED'}")
+        if checkpoint:
+            checkpoint(name)
+
+    def crossing() -> list[str]:
+        """Stream packets the drained routers forward during the next ``window`` packets."""
+        if not nodes:
+            return []
+        before, mark = stream.transit(), stream.sent
+        poll(lambda: stream.sent >= mark + window, 5 + 2 * window / pps)
+        after = stream.transit()
+        return [f"{n} forwarded {after[n] - before[n]} stream packets while drained" for n in nodes
+                if after.get(n, 0) - before.get(n, 0)]
+
+    try:
+        poll(lambda: stream.sent >= window // 2, 5)      # traffic flowing before anything changes
+        say(f"draining {target}")
+        if kind == "plane":
+            d = faults.drain_plane(plane, region)
+        elif kind == "node":
+            d = faults.drain_nodes(nodes)
+        else:
+            d = faults.drain_links(links, target)
+        made.append(d)
+        step("drain", after_fault(d, faults.failures()), crossing())
+
+        skip = set(nodes)
+        fib_before = _fibs(plan, paths, skip, stranded)
+        say(f"taking {target} down")
+        if kind == "plane":
+            down = faults.plane(plane, region)
+        elif kind == "node":
+            down = faults.node(node, "power")
+        else:
+            down = faults.links(links, target=target)
+        made.append(down)
+        res = after_fault(down, faults.failures())
+        fib_after = _fibs(plan, paths, skip, stranded)
+        changed = sorted(k for k in set(fib_before) | set(fib_after) if fib_before.get(k) != fib_after.get(k))
+        step("take down (drained)", res, [f"FIB changed: {n} {p}: {fib_before.get((n, p))} -> {fib_after.get((n, p))}"
+                                          for n, p in changed])
+
+        say(f"bringing {target} back (still drained)")
+        faults.restore(down)
+        made.remove(down)
+        step("bring back (drained)", after_restore(down, faults.failures()), crossing())
+
+        say(f"undraining {target}")
+        faults.restore(d)
+        made.remove(d)
+        step("undrain", after_restore(d, faults.failures()), [])
+    finally:
+        rep.results = stream.stop()
+        for f in reversed(made):          # an aborted rehearsal leaves the lab as it found it
+            faults.restore(f)
+    return rep
+
+
+def settle_with(plan: Plan, paths: LabPaths, timeline, scenario: str = "rehearsal") -> tuple[Settle, Settle]:
+    """after_fault / after_restore for callers without the pytest observer (the CLI, bench/)."""
+    from .measure import after_fault, after_restore
+
+    return (lambda f, fl: after_fault(plan, paths, timeline, f, fl, scenario),
+            lambda f, fl: after_restore(plan, paths, timeline, f, fl, scenario))
+
