@@ -163,17 +163,21 @@ def _status_tables(paths: LabPaths, bag_only: bool) -> bool:
                   f"{n['sessions']['established']}/{n['sessions']['planned']}",
                   f"{n['prefixes']['installed']}/{n['prefixes']['expected']}", "[green]yes" if ok else "[red]no")
     out.print(t)
+    if st["in_force"]:
+        out.print("[yellow]in force (the expectation includes them):[/] " + escape("; ".join(st["in_force"])))
     t = Table(title="UCMP next hops and weights (kernel FIB)" + (" on BAG routers" if bag_only else ""))
     for c in ("node", "prefix", "next hop", "weight", "share", "neighbour share", "expected"):
         t.add_column(c)
-    expected = expected_routes(plan)
+    from .status import active_changes
+
+    expected = expected_routes(plan, active_changes(plan, paths)[0])
     for n in st["nodes"]:
         if bag_only and n["role"] != "bag":
             continue
         for r in n["routes"]:
             hops = r["nexthops"]
             total = sum(h["weight"] for h in hops) or 1
-            shares = neighbour_shares(expected[n["name"]].get(r["prefix"], []))
+            shares = neighbour_shares(expected.get(n["name"], {}).get(r["prefix"], []))
             exp = {h["ifname"]: h["weight"] for h in r["expected"]}
             for i, h in enumerate(hops or [{"ifname": "-", "weight": 0, "peer": None}]):
                 t.add_row(n["name"] if i == 0 else "", r["prefix"] if i == 0 else "", h["ifname"], str(h["weight"]),

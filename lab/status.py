@@ -16,10 +16,19 @@ from .runtime.netns import NetnsRuntime
 from .state import LabPaths, read_state
 
 
+def active_changes(plan: Plan, paths: LabPaths):
+    """Faults and drains in force: the oracle's 'as designed' must include them."""
+    from .faults import FaultInjector
+
+    fi = FaultInjector(plan, paths)
+    return fi.failures(), fi.active()
+
+
 def gather(plan: Plan, paths: LabPaths) -> dict:
     rt = NetnsRuntime(paths)
     procs = rt.processes(plan)
-    expected = expected_routes(plan)
+    failures, active = active_changes(plan, paths)
+    expected = expected_routes(plan, failures)
     alive = [n.name for n in plan.nodes if procs[n.name].get("bgpd")]
 
     def sess(node: str):
@@ -45,9 +54,9 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
             except Exception:  # noqa: BLE001 - namespace gone: report empty
                 fib = {}
             routes = []
-            for prefix in sorted(set(fib) | set(expected[n.name]), key=prefix_key):
+            for prefix in sorted(set(fib) | set(expected.get(n.name, {})), key=prefix_key):
                 obs = fib.get(prefix, [])
-                exp = expected[n.name].get(prefix, [])
+                exp = expected.get(n.name, {}).get(prefix, [])
                 peer_of = {h.ifname: h.peer for h in exp}
                 routes.append({
                     "prefix": prefix,
@@ -63,11 +72,12 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
                              "established": sum(1 for s in planned if st.get(s.addr) == "Established"),
                              "down": [f"{s.peer} {s.ifname} {s.family}: {st.get(s.addr, 'not configured')}"
                                       for s in planned if st.get(s.addr) != "Established"]},
-                "prefixes": {"expected": len(expected[n.name]),
+                "prefixes": {"expected": len(expected.get(n.name, {})),
                              "installed": sum(1 for r in routes if r["nexthops"]),
                              "as_designed": sum(1 for r in routes if r["as_designed"])},
                 "routes": routes,
             })
     return {"lab": paths.name, "topology": plan.topology, "state": read_state(paths), "nodes": nodes,
+            "in_force": [f"{f.id}: {f.kind} {f.target}" for f in active],
             "converged": all(r["as_designed"] for nd in nodes for r in nd["routes"])
             and all(not nd["sessions"]["down"] for nd in nodes)}
