@@ -156,6 +156,23 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
             path = (node.asn,) * plan.drain_prepend + path
         return path, bw, r.gshut or (drained and gshut_drain)
 
+    def select(name: str, node, prefix: str) -> _Route | None:
+        """eBGP best path and multipaths among what the neighbours advertise."""
+        cands = []
+        for link, peer in adj[name]:
+            adv = advertised(peer, prefix, link)
+            if adv is None or node.asn in flat(adv[0]):
+                continue
+            cands.append((link, peer, adv[1], adv[0], adv[2]))
+        if not cands:
+            return None
+        # RFC 8326: every router sets local-preference 0 on GRACEFUL_SHUTDOWN routes
+        best_pref = max(GSHUT_PREF if c[4] else LOCAL_PREF for c in cands)
+        cands = [c for c in cands if (GSHUT_PREF if c[4] else LOCAL_PREF) == best_pref]
+        best_len = min(len(c[3]) for c in cands)
+        multi = sorted((c for c in cands if len(c[3]) == best_len), key=lambda c: (_pkey(c[3]), c[0].id))
+        return _Route(as_path=multi[0][3], paths=[c[:4] for c in multi[: plan.maximum_paths]], gshut=multi[0][4])
+
     for _ in range(4 * len(nodes) + 4):       # path vectors settle within the graph's diameter
         changed = False
         new: dict[str, dict[str, _Route]] = {n: {} for n in nodes}
@@ -165,21 +182,9 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
                 if cur is not None and cur.local:
                     new[name][p] = cur
                     continue
-                cands = []
-                for link, peer in adj[name]:
-                    adv = advertised(peer, p, link)
-                    if adv is None or node.asn in flat(adv[0]):
-                        continue
-                    cands.append((link, peer, adv[1], adv[0], adv[2]))
-                if not cands:
-                    continue
-                # RFC 8326: every router sets local-preference 0 on GRACEFUL_SHUTDOWN routes
-                best_pref = max(GSHUT_PREF if c[4] else LOCAL_PREF for c in cands)
-                cands = [c for c in cands if (GSHUT_PREF if c[4] else LOCAL_PREF) == best_pref]
-                best_len = min(len(c[3]) for c in cands)
-                multi = sorted((c for c in cands if len(c[3]) == best_len), key=lambda c: (_pkey(c[3]), c[0].id))
-                new[name][p] = _Route(as_path=multi[0][3], paths=[c[:4] for c in multi[: plan.maximum_paths]],
-                                      gshut=multi[0][4])
+                route = select(name, node, p)
+                if route:
+                    new[name][p] = route
             for a in aggs.get(name, ()):
                 contributing = [c for q, r in new[name].items() if not r.local and a.covers_prefix(q) for c in r.paths]
                 if contributing:
@@ -203,21 +208,7 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
                     cur = rib[name].get(p)
                     if cur is not None and cur.local:
                         continue
-                    cands = []
-                    for link, peer in adj[name]:
-                        adv = advertised(peer, p, link)
-                        if adv is None or node.asn in flat(adv[0]):
-                            continue
-                        cands.append((link, peer, adv[1], adv[0], adv[2]))
-                    if not cands:
-                        route = None
-                    else:
-                        best_pref = max(GSHUT_PREF if c[4] else LOCAL_PREF for c in cands)
-                        cands = [c for c in cands if (GSHUT_PREF if c[4] else LOCAL_PREF) == best_pref]
-                        best_len = min(len(c[3]) for c in cands)
-                        multi = sorted((c for c in cands if len(c[3]) == best_len), key=lambda c: (_pkey(c[3]), c[0].id))
-                        route = _Route(as_path=multi[0][3], paths=[c[:4] for c in multi[: plan.maximum_paths]],
-                                       gshut=multi[0][4])
+                    route = select(name, node, p)
                     if _sig({p: route} if route else {}) != _sig({p: cur} if cur else {}):
                         changed = True
                         if route:
