@@ -571,6 +571,7 @@ def rehearse(kind: str = typer.Argument(..., help="plane, node or link"),
              region: Optional[str] = typer.Option(None, help="plane: only this region"),
              member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="link: only these members"),
              pps: int = typer.Option(300, help="probe packets per second"),
+             reports: str = typer.Option("reports", help="where the JSON report and PNG timelines go"),
              name: str = NameOpt):
     """Maintenance rehearsal with packets flowing: drain, take down, bring back, undrain; lost packets counted."""
     from .faults import FaultInjector
@@ -593,15 +594,36 @@ def rehearse(kind: str = typer.Argument(..., help="plane, node or link"),
     fi = FaultInjector(plan, paths)
     if fi.active():
         raise LabError("the lab has active faults or drains; 'baglab restore' / 'baglab undrain all' first")
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from .report import Report
+
+    report = Report(Path(reports) / "rehearsal", paths.name, plan.topology)
     tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start()
     try:
         fault, restore = settle_with(plan, paths, tl)
-        rep = run(plan, paths, fi, fault, restore, kind, plane=int(what) if kind == "plane" else None, region=region,
+
+        def recorded(fn):
+            def go(f, failures):
+                res = fn(f, failures)
+                report.add(res, tl, [n.name for n in plan.nodes])
+                return res
+            return go
+
+        rep = run(plan, paths, fi, recorded(fault), recorded(restore), kind,
+                  plane=int(what) if kind == "plane" else None, region=region,
                   node=what if kind == "node" else None, bundle=what if kind == "link" else None,
                   members=member or None, pps=pps, progress=lambda m: err.print(escape(m)))
     finally:
         tl.stop()
+    report.write()
+    doc = {"target": rep.target, "ok": rep.ok, "sent": rep.sent, "lost": rep.lost,
+           "steps": [asdict(s) for s in rep.steps], "pairs": [asdict(r) for r in rep.results],
+           "not_probed": sorted({r for r, _ in rep.stranded})}
+    (Path(reports) / "rehearsal" / "rehearsal.json").write_text(json.dumps(doc, indent=1))
     out.print(escape(rep.summary()))
+    err.print(f"report: {reports}/rehearsal/rehearsal.json, timelines in {reports}/rehearsal/timelines/")
     if not rep.ok:
         raise typer.Exit(1)
 
