@@ -288,3 +288,38 @@ def paths_through_drains(plan: Plan, failures: Failures,
             if hit:
                 out[(node, prefix)] = hit
     return out
+
+
+def longest_match(table: dict, address: str):
+    """The entry of a prefix-keyed table a packet to ``address`` uses (longest prefix), or None."""
+    import ipaddress
+
+    addr = ipaddress.ip_address(address.split("/")[0])
+    best, got = -1, None
+    for p, v in table.items():
+        net = ipaddress.ip_network(p)
+        if net.version == addr.version and addr in net and net.prefixlen > best:
+            best, got = net.prefixlen, v
+    return got
+
+
+def delivers(plan: Plan, expected: dict[str, dict[str, list[NextHop]]], src: str, address: str,
+             failures: Failures = NONE) -> bool:
+    """Whether every packet from ``src`` to ``address`` reaches a live origin of it, following the
+    expected FIBs hop by hop with longest-prefix match: an aggregate's discard route, a missing
+    route or a loop on any multipath branch means loss."""
+    import ipaddress
+
+    addr = ipaddress.ip_address(address)
+    owners = {n.name for n in plan.nodes if n.name not in failures.nodes and n.name not in failures.withdrawn
+              and any(addr in ipaddress.ip_network(p) for p in n.prefixes)}
+
+    def walk(node: str, seen: frozenset) -> bool:
+        if node in owners:
+            return True
+        hops = longest_match(expected.get(node, {}), address)
+        if not hops:
+            return False
+        return all(h.link >= 0 and h.peer not in seen and walk(h.peer, seen | {h.peer}) for h in hops)
+
+    return walk(src, frozenset({src}))

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bgp.oracle import Failures, expected_routes
+from bgp.oracle import Failures, delivers, expected_routes, longest_match
 
 from .faults import FaultInjector
 from .measure import after_fault, after_restore
@@ -86,8 +86,9 @@ def probe_pairs(plan: Plan) -> list[tuple[str, str]]:
     return [(fabrics[src], prefix) for src, prefix in pairs]
 
 
-def _reachable(exp: dict, src: str, prefix: str) -> bool:
-    return prefix in exp.get(src, {})
+def _reachable(plan: Plan, exp: dict, src: str, prefix: str, failures: Failures) -> bool:
+    """Hop by hop with longest-prefix match, so aggregates (and their discard routes) count."""
+    return delivers(plan, exp, src, flows.target(prefix), failures)
 
 
 @dataclass
@@ -120,7 +121,7 @@ def reachability(plan: Plan, paths: LabPaths, failures: Failures, pairs, flows_p
             continue
         left = flows.send(paths.netns(src.name), flows.target(own[0]), flows.target(prefix), flows_per_pair,
                           dport=flows.DPORT + k)     # 0: no route at the source (counted as lost below)
-        sent.append((k, src.name, prefix, _reachable(exp, src.name, prefix), left))
+        sent.append((k, src.name, prefix, _reachable(plan, exp, src.name, prefix, failures), left))
     want = {k for k, _, _, ok, _ in sent if ok}
 
     def got():
@@ -154,8 +155,11 @@ def weight_check(plan: Plan, paths: LabPaths, pairs, flows_per_pair: int = 256,
         installed_all = {n.name: fib.read(n.name) for n in plan.nodes if n.emulator == "frr"}
     for srcs, prefix in pairs:
         r = flows.probe(plan, paths, srcs[0].name, prefix, flows=flows_per_pair)
-        installed = {n: {h.ifname: h.weight for h in installed_all.get(n, {}).get(prefix, [])} for n in r.split}
-        expected = {n: {h.ifname: h.weight for h in exp.get(n, {}).get(prefix, [])} for n in r.split}
+        # longest match: behind an aggregate, routers forward by the aggregate's entry
+        dst = flows.target(prefix)
+        installed = {n: {h.ifname: h.weight for h in longest_match(installed_all.get(n, {}), dst) or []}
+                     for n in r.split}
+        expected = {n: {h.ifname: h.weight for h in longest_match(exp.get(n, {}), dst) or []} for n in r.split}
         problems += flows.split_problems(r, installed, expected)
         if rows is not None:
             for router, counts in sorted(r.split.items()):

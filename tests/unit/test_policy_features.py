@@ -162,3 +162,21 @@ def test_rehearsal_probes_only_pairs_that_can_avoid_the_drain(mini):
     assert all(src not in ("r1-f1-p1s1", "r1-f1-p2s1") for src, _ in pairs)
     # every other fabric origin probes every prefix but its own
     assert {s for s, _ in pairs} == {n.name for n in mini.nodes if n.originates and n.fabric} - {"r1-f1-p1s1", "r1-f1-p2s1"}
+
+
+def test_delivery_walk_follows_aggregates_and_sees_discard_routes(mini, agg):
+    from bgp.oracle import delivers
+    from lab.probes.flows import target
+
+    f1 = target(agg.node("r1-f1-p1s1").prefixes_v4[0])
+    assert delivers(agg, expected_routes(agg), "r2-f3-p1s1", f1)         # via the aggregate
+    # an unconditional aggregate keeps attracting f1's traffic to r1-bag1, which discards it
+    cut = Failures.of(nodes=["r1-f1-p1s1", "r1-f1-p2s1"])
+    loose = agg.model_copy(update={"aggregates": tuple(x.model_copy(update={"min_fabrics": 1}) for x in agg.aggregates)})
+    assert not delivers(loose, expected_routes(loose, cut), "r2-f3-p1s1", f1, cut)
+    assert delivers(agg, expected_routes(agg, cut), "r2-f3-p1s1", f1, cut)
+    # plain topologies: same answer as 'has a route'
+    far = target(mini.node("r2-f3-p1s1").prefixes_v4[0])
+    assert delivers(mini, expected_routes(mini), "r1-f2-edge", far)
+    dead = Failures.of(nodes=["r2-f3-p1s1", "r2-f3-p1s2", "r2-f3-p2s1", "r2-f3-p2s2"])
+    assert not delivers(mini, expected_routes(mini, dead), "r1-f2-edge", far, dead)
