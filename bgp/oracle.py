@@ -128,6 +128,11 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
         for p in n.prefixes:
             rib[n.name][p] = _Route(as_path=(), local=True)
 
+    def full(sender: str, a: Aggregate) -> bool:
+        """The sender's aggregate exists with enough fabrics (FRR's non-exist-map condition)."""
+        r = rib[sender].get(a.prefix)
+        return r is not None and r.aggregate is not None and set_size(r.as_path) >= a.min_fabrics
+
     def advertised(sender: str, prefix: str, link: Link):
         r = rib[sender].get(prefix)
         if r is None:
@@ -144,7 +149,8 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
             # link-bandwidth values the smallest sorts first and is the one receivers read
             bw = float(link.speed_gbps) if plan.transit_bandwidth == "link" else r.agg_bw
         else:
-            if abroad and any(a.covers_prefix(prefix) for a in aggs.get(sender, ())):
+            if abroad and any(a.covers_prefix(prefix) and (a.when_thin == "withdraw" or full(sender, a))
+                              for a in aggs.get(sender, ())):
                 return None                   # replaced by the aggregate towards other regions
             if r.local or plan.transit_bandwidth == "link":
                 bw = float(link.speed_gbps)

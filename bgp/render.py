@@ -93,6 +93,16 @@ def policy_lines(plan: Plan, node: Node, sess: list[Session]) -> list[str]:
         k = next(a.min_fabrics for a in aggs if a.id == aid)
         lines += [f"bgp as-path access-list AGG-THIN-{aid} deny {_thin_regex(k)}",
                   f"bgp as-path access-list AGG-THIN-{aid} permit .*"]
+    for a in aggs:
+        if a.when_thin == "specifics":
+            # FRR conditional advertisement: the more-specifics go abroad only while no full aggregate exists
+            kw, af = ("ip", "4") if a.family == "ipv4" else ("ipv6", "6")
+            full = f"bgp as-path access-list AGG-FULL-{a.id} permit {_thin_regex(a.min_fabrics)}"
+            lines += ([full] if full not in lines else []) + [
+                      f"route-map AGG-FULL{af}-{a.id} permit 10", f" match {kw} address prefix-list AGG{af}-{a.id}",
+                      f" match as-path AGG-FULL-{a.id}", "exit",
+                      f"route-map AGG-MORE{af}-{a.id} permit 10",
+                      f" match {kw} address prefix-list AGG{af}-{a.id}-MORE", "exit"]
     if plan.drain_method == "graceful-shutdown":
         lines += ["! RFC 8326: routes a drained peer marks GRACEFUL_SHUTDOWN lose to every other path",
                   "bgp community-list standard GSHUT seq 5 permit graceful-shutdown",
@@ -108,9 +118,10 @@ def policy_lines(plan: Plan, node: Node, sess: list[Session]) -> list[str]:
                 for a in aggs:
                     kw, af = ("ip", "4") if a.family == "ipv4" else ("ipv6", "6")
                     if abroad:
-                        lines += [f"route-map {variant} deny {seq}", f" match {kw} address prefix-list AGG{af}-{a.id}-MORE",
-                                  "exit"]
-                        seq += 1
+                        if a.when_thin == "withdraw":     # else the conditional advertisement decides
+                            lines += [f"route-map {variant} deny {seq}",
+                                      f" match {kw} address prefix-list AGG{af}-{a.id}-MORE", "exit"]
+                            seq += 1
                         if a.min_fabrics > 1:
                             lines += [f"route-map {variant} deny {seq}", f" match {kw} address prefix-list AGG{af}-{a.id}",
                                       f" match as-path AGG-THIN-{a.id}", "exit"]
@@ -138,11 +149,15 @@ def render_node(plan: Plan, node: Node, log_file: str, drained: frozenset[int] |
     sess = sessions(plan, node, drained)
     afs = []
     for fam in plan.address_families:
+        cond = next((a for a in plan.aggregates_of(node.name) if a.family == fam and a.when_thin == "specifics"), None)
         afs.append(dict(name=fam, sessions=[s for s in sess if s.family == fam],
                         prefixes=node.prefixes_v4 if fam == "ipv4" else node.prefixes_v6,
-                        aggregates=[a.prefix for a in plan.aggregates_of(node.name) if a.family == fam]))
+                        aggregates=[a.prefix for a in plan.aggregates_of(node.name) if a.family == fam],
+                        conditional=(f"advertise-map AGG-MORE{fam[-1]}-{cond.id} non-exist-map AGG-FULL{fam[-1]}-{cond.id}"
+                                     if cond else None)))
     return _env().get_template("frr.conf.j2").render(
         plan=plan, node=node, sessions=sess, afs=afs, policy=policy_lines(plan, node, sess), log_file=log_file,
+        conditional=any(a["conditional"] for a in afs),
         digest=plan.digest(), drained=sorted(drained))
 
 

@@ -215,6 +215,10 @@ class AggregateSpec(Strict):
     fabrics: list[Name] | None = None
     #: fabrics that must contribute (default: all of them)
     min_fabrics: int | None = Field(default=None, ge=1)
+    #: what a router whose aggregate has too few fabrics advertises abroad: nothing of them
+    #: ('withdraw'), or the more-specifics it still has ('specifics', FRR's conditional
+    #: advertisement: up to 5 s later, but a fabric's loss no longer hides its neighbours)
+    when_thin: Literal["withdraw", "specifics"] = "withdraw"
 
 
 class DesignSpec(Strict):

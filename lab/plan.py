@@ -127,6 +127,7 @@ class Aggregate(Frozen):
     contributor_asns: tuple[int, ...]
     covers: tuple[str, ...]             # the more-specifics it replaces towards other regions
     min_fabrics: int
+    when_thin: Literal["withdraw", "specifics"] = "withdraw"
     source: str
 
     def covers_prefix(self, prefix: str) -> bool:
@@ -509,7 +510,7 @@ class _Builder:
                 yield Aggregate(id=ai + 1, region=spec.region, family=fam, prefix=str(agg),
                                 fabrics=tuple(f"{spec.region}-{f}" for f in names),
                                 contributor_asns=tuple(contributing), covers=tuple(sorted(own, key=prefix_key)),
-                                min_fabrics=need, source=_fmt(ap))
+                                min_fabrics=need, when_thin=spec.when_thin, source=_fmt(ap))
 
     def _check_multipath(self, nodes, links):
         for n in nodes:

@@ -20,9 +20,18 @@ from ..conftest import TOPOLOGIES
 pytestmark = pytest.mark.lab
 
 
-@pytest.fixture(scope="module")
-def agg(request):
-    with extra_lab(TOPOLOGIES / "bag-agg.yaml", request, "bag-agg") as got:
+@pytest.fixture(scope="module", params=["withdraw", "specifics"])
+def agg(request, tmp_path_factory):
+    """bag-agg as written (a thin aggregate is withdrawn) and with ``when_thin: specifics`` (the
+    thin router advertises the more-specifics it still has, by FRR conditional advertisement)."""
+    topo = TOPOLOGIES / "bag-agg.yaml"
+    if request.param == "specifics":
+        text = topo.read_text().replace("    min_fabrics: 2\n", "    min_fabrics: 2\n    when_thin: specifics\n")
+        assert "when_thin: specifics" in text
+        topo = tmp_path_factory.mktemp("agg") / "bag-agg-specifics.yaml"
+        topo.write_text(text)
+    with extra_lab(topo, request, f"agg-{request.param}") as got:
+        assert all(a.when_thin == request.param for a in got[0].plan.aggregates)
         yield got
 
 
@@ -71,6 +80,11 @@ def test_partial_fabric_loss_withdraws_the_aggregate_and_restores_it(agg):
         for a in (a4, a6):
             assert set(observe.shares(node, a.prefix)) == {"r1-bag2"}, \
                 f"{node}: r1-bag1 still advertises {a.prefix} with one fabric of two"
+            f2 = a.covers[1]
+            if a4.when_thin == "specifics":   # r1-bag1 still serves f2, now by its more-specific
+                assert set(observe.shares(node, f2)) == {"r1-bag1"}, observe.fib(node).get(f2)
+            else:
+                assert f2 not in observe.fib(node)
     # no packet for f1 (or f2) reaches r1-bag1's discard route
     assert not _probe_all(lab, a4.covers + a6.covers)
     faults.restore_and_check(f)
@@ -93,6 +107,25 @@ def test_the_lab_refutes_an_unconditional_aggregate(agg):
     assert {h.peer for h in exp["r2-bag1"][_aggregate(loose).prefix]} == {"r1-bag1", "r1-bag2"}
     conv = wait_converged(loose, lab.paths, faults.failures(), deadline_s=2, check_sessions=False)
     assert not conv.ok and any(m.node == "r2-bag1" for m in conv.mismatches)
+    faults.restore_and_check(f)
+
+
+def test_whole_fabric_loss(agg):
+    """Data hall dh1a holds all of f1: every hub BAG router's aggregate is thin.  Withdrawing it
+    hides the surviving f2 from the spoke too (the price of min_fabrics: 2, explained by the
+    oracle); advertising the specifics instead keeps f2 reachable."""
+    lab, observe, faults = agg
+    observe.scenario = f"aggregate whole fabric loss ({lab.plan.aggregates[0].when_thin})"
+    a4, a6 = _aggregate(lab.plan), _aggregate(lab.plan, "ipv6")
+    f = faults.domain("data_hall", "dh1a")
+    observe.after_fault(f, faults.failures())
+    spoke = observe.fib("r2-bag1")
+    assert a4.prefix not in spoke and a6.prefix not in spoke
+    if a4.when_thin == "specifics":
+        assert a4.covers[1] in spoke and a6.covers[1] in spoke
+        assert not _probe_all(lab, [a4.covers[1], a6.covers[1]])
+    else:
+        assert a4.covers[1] not in spoke and a6.covers[1] not in spoke
     faults.restore_and_check(f)
 
 

@@ -180,3 +180,18 @@ def test_delivery_walk_follows_aggregates_and_sees_discard_routes(mini, agg):
     assert delivers(mini, expected_routes(mini), "r1-f2-edge", far)
     dead = Failures.of(nodes=["r2-f3-p1s1", "r2-f3-p1s2", "r2-f3-p2s1", "r2-f3-p2s2"])
     assert not delivers(mini, expected_routes(mini, dead), "r1-f2-edge", far, dead)
+
+
+def test_thin_aggregate_can_fall_back_to_specifics(agg):
+    spec = agg.model_copy(update={"aggregates": tuple(x.model_copy(update={"when_thin": "specifics"})
+                                                      for x in agg.aggregates)})
+    a = next(x for x in spec.aggregates if x.family == "ipv4")
+    f2 = a.covers[1]
+    assert f2 not in expected_routes(spec)["r2-bag1"]            # full: the aggregate replaces them
+    hall = domains.failures_of(spec, "data_hall", "dh1a")        # all of f1: every hub aggregate thin
+    exp = expected_routes(spec, hall)
+    assert a.prefix not in exp["r2-bag1"] and f2 in exp["r2-bag1"]
+    assert f2 not in expected_routes(agg, hall)["r2-bag1"]        # 'withdraw' hides f2 as well
+    c = render_node(spec, spec.node("r1-bag1"), "/x")
+    assert "advertise-map AGG-MORE4-1 non-exist-map AGG-FULL4-1" in c and "bgp conditional-advertisement timer 5" in c
+    assert "prefix-list AGG4-1-MORE\n" not in c.split("route-map TRANSIT-X deny")[1] if "route-map TRANSIT-X deny" in c else True
