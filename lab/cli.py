@@ -464,6 +464,18 @@ def labs():
         out.print(f"{n}\t{s.get('phase', 'remnant')}\t{s.get('topology', '?')}")
 
 
+@app.command()
+def export(topology: str, fmt: str = typer.Option("containerlab", "--format", help="containerlab (.clab.yml)"),
+           out_dir: Optional[str] = typer.Option(None, "--out", "-o", help="default: exports/<topology>"),
+           image: Optional[str] = typer.Option(None, help="node image (default: the tag 'make docker-image' builds)")):
+    """Write the topology for another runner: containerlab / clabernetes, node configs as binds."""
+    from .export import export_cli
+
+    exp = export_cli(topology, fmt, out_dir, image)
+    err.print(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "
+              f"run: containerlab deploy -t {exp.topology_file}")
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     try:
         app(args=argv)
