@@ -19,7 +19,9 @@ DOCKER=/usr/bin/docker; [ -x "$DOCKER" ] || DOCKER=$(command -v docker)
 if "$DOCKER" info >/dev/null 2>&1; then exit 0; fi
 # no engine answers: start one (there is no systemd here).  Its own session, so it outlives this
 # script; its log beside the lab state.
-flags=(--bridge=none --iptables=false)
+# no default bridge, no iptables rules, no masquerading or port proxies, and the host's own
+# ip_forward left as it is
+flags=(--bridge=none --iptables=false --ip-forward=false --ip-masq=false --userland-proxy=false)
 if dockerd --help 2>&1 | grep -q -- '--ip6tables'; then flags+=(--ip6tables=false); fi
 mkdir -p /var/log/baglab
 echo "starting dockerd ${flags[*]} (log: /var/log/baglab/dockerd.log)"
