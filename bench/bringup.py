@@ -90,6 +90,7 @@ def main() -> None:
     ap.add_argument("--runtime", nargs="+", default=["netns"], choices=[r for r in RUNTIMES],
                     help="one or more runtimes, measured one after the other in this run")
     ap.add_argument("--only", choices=["mini", "generated"], help="one topology only")
+    ap.add_argument("--lab-prefix", default="bench", help="lab names are <prefix>-mini / <prefix>-gen")
     ap.add_argument("--regions", type=int, default=4)
     ap.add_argument("--planes", type=int, default=4)
     ap.add_argument("--nsf", type=int, default=3, help="NSF fabrics per region")
@@ -98,12 +99,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         gen = Path(tmp) / "bag-gen.yaml"
         gen.write_text(generate("bag-gen", regions=args.regions, planes=args.planes, nsf_per_region=args.nsf))
-        topos = [("bag-mini", ROOT / "topologies/bag-mini.yaml", "bench-mini"), ("generated", gen, "bench-gen")]
+        topos = [("bag-mini", ROOT / "topologies/bag-mini.yaml", f"{args.lab_prefix}-mini"),
+                 ("generated", gen, f"{args.lab_prefix}-gen")]
         for label, path, lab in topos:
             if args.only and not label.startswith(args.only[:3]):
                 continue
             for rt in args.runtime:
-                results.append(run(label, path, lab, rt))
+                try:
+                    results.append(run(label, path, lab, rt))
+                except BaseException:
+                    down_lab(LabPaths(lab))      # leave nothing behind when a bring-up fails
+                    raise
     if args.json:
         print(json.dumps(results, indent=1))
         return

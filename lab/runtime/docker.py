@@ -44,6 +44,7 @@ BGP_SRC = Path(bgp.__file__).resolve().parent
 # zebra programs routes (NET_ADMIN), FRR's privilege code asks for SYS_ADMIN and NET_RAW too
 CAPS = ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"]
 WORKERS = 4
+EXEC_SLOTS = threading.BoundedSemaphore(6)
 # Docker disables IPv6 in a container without an IPv6 network; the lab's links and loopbacks need it
 # (set before the veths arrive, so they inherit 'default')
 IPV6_ON = {"net.ipv6.conf.all.disable_ipv6": "0", "net.ipv6.conf.default.disable_ipv6": "0",
@@ -90,7 +91,8 @@ def remove_lab_containers(lab: str, client=None) -> int:
 
 
 class _Exec:
-    """A ``docker exec`` that runs in a thread and looks like the Popen start_daemons expects."""
+    """A ``docker exec`` that runs in a thread and looks like the Popen start_daemons expects.
+    At most EXEC_SLOTS run at once: 116 simultaneous execs starve dockerd on two cores."""
 
     def __init__(self, container, argv: list[str], env: dict | None = None):
         self.returncode: int | None = None
@@ -100,7 +102,8 @@ class _Exec:
 
     def _run(self, container, argv, env):
         try:
-            res = container.exec_run(argv, environment=env, demux=True)
+            with EXEC_SLOTS:
+                res = container.exec_run(argv, environment=env, demux=True)
             self.returncode = res.exit_code
             self._out, self._err = res.output[0] or b"", res.output[1] or b""
         except Exception as exc:  # noqa: BLE001 - reported like a failed start
