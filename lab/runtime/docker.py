@@ -80,14 +80,14 @@ def remove_lab_containers(lab: str, client=None) -> int:
     client = client or engine_or_none()
     if client is None:
         return 0
-    gone = 0
-    for c in client.containers.list(all=True, filters={"label": f"{LABEL_LAB}={lab}"}):
+    def rm(c) -> int:
         try:
             c.remove(force=True)
-            gone += 1
+            return 1
         except Exception:  # noqa: BLE001 - already being removed by a concurrent down
-            pass
-    return gone
+            return 0
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return sum(pool.map(rm, client.containers.list(all=True, filters={"label": f"{LABEL_LAB}={lab}"})))
 
 
 class _Exec:
