@@ -133,6 +133,13 @@ def build(force: bool = False, log=print) -> str:
         shutil.rmtree(work, ignore_errors=True)
     if not present(client):
         raise LabError(f"docker import did not produce {tag}")
+    for img in client.images.list(name=REPO):      # images of older recipes: unused from now on
+        for t in img.tags:
+            if t != tag:
+                try:
+                    client.images.remove(t)
+                except Exception:  # noqa: BLE001 - still used by a running lab's containers: keep it
+                    pass
     return tag
 
 
