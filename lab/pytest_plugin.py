@@ -24,6 +24,7 @@ from .observers.timeline import Timeline
 from .plan import Plan
 from .report import Report
 from .runtime import check_runtime, down_lab
+from .runtime.netns import NetnsRuntime  # noqa: F401 - kept for helpers that name it directly
 from .state import LabPaths, load_plan, read_state
 
 
