@@ -5,7 +5,7 @@ VENV   := .venv
 BAGLAB := $(VENV)/bin/baglab
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: deps lab-up lab-down lab-status plan test test-unit bench clean
+.PHONY: deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker
 
 deps:
 	@scripts/install-deps.sh
@@ -27,6 +27,17 @@ test: deps
 
 test-unit: deps
 	$(PYTEST) -m "not lab" tests
+
+# docker runtime: Debian's docker.io + a dockerd (no bridge, no iptables), the node image (cached by
+# recipe hash), then the convergence suite on containers
+docker-setup: deps
+	@scripts/docker-setup.sh
+
+docker-image: docker-setup
+	$(VENV)/bin/python -m lab.runtime.image
+
+test-docker: docker-image
+	$(PYTEST) tests/convergence --runtime docker --report-dir reports/docker
 
 bench: deps
 	$(VENV)/bin/python bench/bringup.py

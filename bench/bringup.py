@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""Bring-up cost per phase: wall time and memory, for bag-mini and a generated 100+ router lab.
+"""Bring-up cost per phase: wall time and memory, for bag-mini and a generated 100+ router lab,
+on one or more runtimes side by side in one run.
 
-Run as root: ``sudo .venv/bin/python bench/bringup.py [--json]``.  Memory is the
-proportional set size (PSS) of every process in the lab's namespaces, so shared
-FRR libraries are counted once, plus the peak RSS of this harness.
+Run as root: ``sudo .venv/bin/python bench/bringup.py [--runtime netns docker] [--json]``.
+
+Memory ("lab PSS") is the proportional set size of every process in the lab's namespaces, so
+shared FRR libraries are counted once: FRR daemons, ExaBGP and its helpers, the bulk speakers and
+MACsec SecYs (host processes in the namespaces), and on the docker runtime also each container's
+init (docker-init + sleep).  For docker, "shim PSS" adds each container's containerd-shim (a host
+process outside the namespace, one per container); the engine (dockerd + containerd) is shared by
+all labs and shown separately.  Harness peak is this process's RSS.
 """
 from __future__ import annotations
 
@@ -18,53 +24,115 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab.build import lab_memory_mb, up  # noqa: E402
 from lab.generate import generate  # noqa: E402
-from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.runtime import RUNTIMES, down_lab, runtime_for  # noqa: E402
+from lab.runtime.nsutil import cmdline  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(label: str, topology: Path, lab: str) -> dict:
-    NetnsRuntime(LabPaths(lab)).down()
+def pss_mb(pids) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _procs(marker: bytes) -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and marker in cmdline(int(p.name))]
+
+
+def docker_extra(lab: str, plan) -> dict:
+    """containerd-shim PSS of the lab's containers, and the engine's (shared) PSS."""
+    rt = runtime_for(LabPaths(lab))
+    ids = []
+    for n in plan.nodes:
+        try:
+            ids.append(rt.container(n.name).id)
+        except Exception:  # noqa: BLE001 - a missing container has no shim
+            pass
+    shims = [p for p in _procs(b"containerd-shim") if any(i.encode() in cmdline(p) for i in ids)]
+    engine = [p for p in _procs(b"dockerd") + _procs(b"containerd") if p not in shims
+              and b"containerd-shim" not in cmdline(p)]
+    return {"shim_pss_mb": round(pss_mb(shims), 1), "shims": len(shims), "engine_pss_mb": round(pss_mb(engine), 1)}
+
+
+def run(label: str, topology: Path, lab: str, runtime: str) -> dict:
+    down_lab(LabPaths(lab))
     t0 = time.monotonic()
-    res = up(topology, lab)
+    res = up(topology, lab, runtime=runtime)
     total = time.monotonic() - t0
     mem = lab_memory_mb(LabPaths(lab), res.plan)
-    t1 = time.monotonic()
-    NetnsRuntime(LabPaths(lab)).down()
     n = len(res.plan.nodes)
-    return {"topology": label, "routers": n, "links": len(res.plan.links),
-            "sessions": len(res.plan.links) * len(res.plan.address_families),
-            "phases": [{"phase": p.name, "seconds": round(p.seconds, 3), "lab_pss_mb": round(p.lab_rss_mb, 1),
-                        "harness_peak_mb": round(p.harness_peak_mb, 1)} for p in res.phases],
-            "up_seconds": round(total, 2), "lab_pss_mb": round(mem, 1), "pss_per_router_mb": round(mem / n, 1),
-            "down_seconds": round(time.monotonic() - t1, 2)}
+    extra = docker_extra(lab, res.plan) if runtime == "docker" else {}
+    t1 = time.monotonic()
+    down_lab(LabPaths(lab))
+    out = {"topology": label, "runtime": runtime, "routers": n, "links": len(res.plan.links),
+           "sessions": len(res.plan.links) * len(res.plan.address_families),
+           "phases": [{"phase": p.name, "seconds": round(p.seconds, 3), "lab_pss_mb": round(p.lab_rss_mb, 1),
+                       "harness_peak_mb": round(p.harness_peak_mb, 1)} for p in res.phases],
+           "up_seconds": round(total, 2), "lab_pss_mb": round(mem, 1), "pss_per_router_mb": round(mem / n, 1),
+           "down_seconds": round(time.monotonic() - t1, 2), **extra}
+    if extra:
+        out["pss_per_router_with_shim_mb"] = round((mem + extra["shim_pss_mb"]) / n, 1)
+    return out
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--runtime", default="netns", choices=["netns"], help="only the netns runtime exists so far")
+    ap.add_argument("--runtime", nargs="+", default=["netns"], choices=[r for r in RUNTIMES],
+                    help="one or more runtimes, measured one after the other in this run")
+    ap.add_argument("--only", choices=["mini", "generated"], help="one topology only")
+    ap.add_argument("--lab-prefix", default="bench", help="lab names are <prefix>-mini / <prefix>-gen")
     ap.add_argument("--regions", type=int, default=4)
     ap.add_argument("--planes", type=int, default=4)
     ap.add_argument("--nsf", type=int, default=3, help="NSF fabrics per region")
     args = ap.parse_args()
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         gen = Path(tmp) / "bag-gen.yaml"
         gen.write_text(generate("bag-gen", regions=args.regions, planes=args.planes, nsf_per_region=args.nsf))
-        results = [run("bag-mini", ROOT / "topologies/bag-mini.yaml", "bench-mini"),
-                   run("generated", gen, "bench-gen")]
+        topos = [("bag-mini", ROOT / "topologies/bag-mini.yaml", f"{args.lab_prefix}-mini"),
+                 ("generated", gen, f"{args.lab_prefix}-gen")]
+        for label, path, lab in topos:
+            if args.only and not label.startswith(args.only[:3]):
+                continue
+            for rt in args.runtime:
+                try:
+                    results.append(run(label, path, lab, rt))
+                except BaseException:
+                    down_lab(LabPaths(lab))      # leave nothing behind when a bring-up fails
+                    raise
     if args.json:
         print(json.dumps(results, indent=1))
         return
     for r in results:
         print(f"\n{r['topology']}: {r['routers']} routers, {r['links']} links, {r['sessions']} BGP sessions "
-              f"[runtime {args.runtime}]")
+              f"[runtime {r['runtime']}]")
         print(f"  {'phase':<12} {'wall s':>8} {'lab PSS MB':>11} {'harness peak MB':>16}")
         for p in r["phases"]:
             print(f"  {p['phase']:<12} {p['seconds']:>8.2f} {p['lab_pss_mb']:>11.1f} {p['harness_peak_mb']:>16.1f}")
         print(f"  up (total)   {r['up_seconds']:>8.2f}   memory per router {r['pss_per_router_mb']} MB (PSS)"
               f"   down {r['down_seconds']:.2f}s")
+        if "shim_pss_mb" in r:
+            print(f"  containerd-shims {r['shims']}: {r['shim_pss_mb']} MB PSS -> per router incl. shim "
+                  f"{r['pss_per_router_with_shim_mb']} MB; engine (dockerd+containerd, shared) {r['engine_pss_mb']} MB")
+    print("\n| topology | runtime | routers | namespaces/containers+links | daemons | convergence | up total "
+          "| PSS/router | PSS/router incl. shim | down |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        ph = {p["phase"]: p["seconds"] for p in r["phases"]}
+        print(f"| {r['topology']} | {r['runtime']} | {r['routers']} | {ph.get('namespaces', 0):.2f} s | "
+              f"{ph.get('daemons', 0):.2f} s | {ph.get('convergence', 0):.2f} s | {r['up_seconds']:.1f} s | "
+              f"{r['pss_per_router_mb']} MB | {r.get('pss_per_router_with_shim_mb', '-')}"
+              f"{' MB' if 'shim_pss_mb' in r else ''} | {r['down_seconds']:.2f} s |")
 
 
 if __name__ == "__main__":

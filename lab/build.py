@@ -20,8 +20,8 @@ from bgp.render import render_all
 from .converge import Convergence, require_converged, wait_converged
 from .errors import LabError
 from .plan import Plan, build_plan
-from .runtime import nsutil
-from .runtime.netns import NetnsRuntime, Progress
+from .runtime import down_lab, make_runtime, nsutil
+from .runtime.netns import Progress
 from .state import LabPaths, read_state, write_state
 from .topology import load
 
@@ -75,19 +75,20 @@ class _Timer:
 
 
 def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
-       deadline_s: float | None = None, on_poll: Callable[[int, int], None] | None = None) -> UpResult:
+       deadline_s: float | None = None, on_poll: Callable[[int, int], None] | None = None,
+       runtime: str = "netns") -> UpResult:
     progress = progress or (lambda *a: None)
     paths = LabPaths(lab_name)
     t0 = time.monotonic()
     plan = build_plan(load(topology))
     result = UpResult(plan=plan, reused=False)
     result.phases.append(Phase("plan", time.monotonic() - t0, 0.0, _harness_peak_mb()))
-    NetnsRuntime.check_host()
-    rt = NetnsRuntime(paths)
+    rt = make_runtime(runtime, paths)
+    rt.check_host()
     deadline = deadline_s if deadline_s is not None else 30.0 + 0.5 * len(plan.nodes)
 
     state = read_state(paths)
-    if state.get("phase") == "up" and state.get("plan") == plan.digest():
+    if state.get("phase") == "up" and state.get("plan") == plan.digest() and state.get("runtime", "netns") == rt.name:
         procs = rt.processes(plan)
         if all(all(pid for pid in ds.values()) for ds in procs.values()):
             result.reused = True
@@ -98,7 +99,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     elif state.get("plan") and state.get("plan") != plan.digest() and state.get("topology") != plan.topology:
         raise LabError(f"lab {lab_name!r} already runs topology {state.get('topology')!r} "
                        f"(from {state.get('source')}); run 'baglab down --name {lab_name}' first or pick another --name")
-    rt.down()   # remnants of a crashed or changed lab of this name
+    down_lab(paths)   # remnants of a crashed or changed lab of this name (whichever runtime built it)
 
     timer = _Timer(paths, result)
     paths.root.mkdir(parents=True, exist_ok=True)
@@ -110,7 +111,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
             rt.create_namespaces(plan, progress)
             rt.create_links(plan, progress)
         with timer.phase("daemons"):
-            rt.write_configs(plan, render_all(plan, str(paths.root / "nodes"), sys.executable, paths.netns))
+            rt.write_configs(plan, render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns))
             rt.start_daemons(plan, progress)
         with timer.phase("convergence"):
             conv = wait_converged(plan, paths, deadline_s=deadline, on_poll=on_poll)

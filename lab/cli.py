@@ -87,7 +87,9 @@ def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the 
 @app.command()
 def up(topology: str, name: str = NameOpt,
        deadline: Optional[float] = typer.Option(None, help="seconds to wait for convergence (default scales with size)"),
-       quiet: bool = typer.Option(False, "--quiet", "-q", help="no status table at the end")):
+       quiet: bool = typer.Option(False, "--quiet", "-q", help="no status table at the end"),
+       runtime: str = typer.Option("netns", "--runtime", help="netns (default), docker (a container per node) "
+                                   "or containerlab (drives the containerlab binary)")):
     """Build the lab and return once every session is up and every FIB is as designed."""
     from .build import up as build_up
 
@@ -102,7 +104,7 @@ def up(topology: str, name: str = NameOpt,
             prog.update(tasks[what], completed=done, total=total)
 
         res = build_up(topology, paths.name, progress=step, deadline_s=deadline,
-                       on_poll=lambda ok, total: step("converged", ok, total))
+                       on_poll=lambda ok, total: step("converged", ok, total), runtime=runtime)
     verb = "already up" if res.reused else "up"
     conv = res.convergence
     err.print(f"lab [bold]{paths.name}[/] ({res.plan.topology}) {verb}: {len(res.plan.nodes)} routers, "
@@ -114,12 +116,13 @@ def up(topology: str, name: str = NameOpt,
 @app.command()
 def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help="every baglab lab on this host")):
     """Remove every namespace, link and process of the lab, even after a crash."""
-    from .runtime.netns import NetnsRuntime, all_labs as _all
+    from .runtime import down_lab
+    from .runtime.netns import all_labs as _all
 
     names = _all() if all_labs else [_lab(name).name]
     failed = False
     for n in names:
-        rep = NetnsRuntime(LabPaths(n)).down()
+        rep = down_lab(LabPaths(n))
         err.print(f"lab {n}: removed {rep.namespaces} namespaces, stopped {rep.processes} processes")
         if rep.survivors or rep.leftover_ns:
             failed = True
@@ -194,7 +197,7 @@ def _status_tables(paths: LabPaths, bag_only: bool) -> bool:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def exec(ctx: typer.Context, node: str, name: str = NameOpt):
     """Run a command inside a node: baglab exec r1-bag1 -- ip route (vtysh gets -N added)."""
-    from .runtime.netns import NetnsRuntime
+    from .runtime import runtime_for
 
     paths = _lab(name)
     plan = load_plan(paths)
@@ -203,7 +206,7 @@ def exec(ctx: typer.Context, node: str, name: str = NameOpt):
     except KeyError:
         raise LabError(f"unknown node {node!r}; nodes: {', '.join(n.name for n in plan.nodes)}") from None
     argv = list(ctx.args) or ["bash"]
-    full = NetnsRuntime(paths).exec_argv(node, argv)
+    full = runtime_for(paths).exec_argv(node, argv)
     os.execvp(full[0], full)
 
 
@@ -702,6 +705,18 @@ def labs():
     for n in all_labs():
         s = read_state(LabPaths(n))
         out.print(f"{n}\t{s.get('phase', 'remnant')}\t{s.get('topology', '?')}")
+
+
+@app.command()
+def export(topology: str, fmt: str = typer.Option("containerlab", "--format", help="containerlab (.clab.yml)"),
+           out_dir: Optional[str] = typer.Option(None, "--out", "-o", help="default: exports/<topology>"),
+           image: Optional[str] = typer.Option(None, help="node image (default: the tag 'make docker-image' builds)")):
+    """Write the topology for another runner: containerlab / clabernetes, node configs as binds."""
+    from .export import export_cli
+
+    exp = export_cli(topology, fmt, out_dir, image)
+    err.print(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "
+              f"run: containerlab deploy -t {exp.topology_file}")
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -24,7 +24,8 @@ from .observers.fib import FibReader
 from .observers.timeline import Timeline
 from .plan import Plan
 from .report import Report
-from .runtime.netns import NetnsRuntime
+from .runtime import check_runtime, down_lab
+from .runtime.netns import NetnsRuntime  # noqa: F401 - kept for helpers that name it directly
 from .state import LabPaths, load_plan, read_state
 
 
@@ -34,6 +35,9 @@ def pytest_addoption(parser):
                 help="attach to this running lab instead of starting one")
     g.addoption("--topology", default=os.environ.get("BAGLAB_TEST_TOPOLOGY", "topologies/bag-mini.yaml"),
                 help="topology for the lab the suite starts itself")
+    g.addoption("--runtime", default=os.environ.get("BAGLAB_RUNTIME", "netns"),
+                help="runtime of the labs the suite starts: netns (default), docker or containerlab "
+                     "(or set BAGLAB_RUNTIME)")
     g.addoption("--report-dir", default=os.environ.get("BAGLAB_REPORT_DIR", "reports"),
                 help="where the JSON report and PNG timelines go")
 
@@ -57,15 +61,21 @@ class Lab:
 
 
 @pytest.fixture(scope="session")
-def lab(request) -> Lab:
+def runtime_name(request) -> str:
+    """The runtime labs started by tests use (--runtime / BAGLAB_RUNTIME)."""
+    return check_runtime(request.config.getoption("--runtime"))
+
+
+@pytest.fixture(scope="session")
+def lab(request, runtime_name) -> Lab:
     name = request.config.getoption("--lab-name")
     if name and read_state(LabPaths(name)).get("phase") == "up":
         yield Lab(load_plan(LabPaths(name)), LabPaths(name), owned=False)
         return
     name = name or f"cv{os.getpid() % 100000}"
-    res = up(request.config.getoption("--topology"), name)
+    res = up(request.config.getoption("--topology"), name, runtime=runtime_name)
     yield Lab(res.plan, LabPaths(name), owned=True)
-    rep = NetnsRuntime(LabPaths(name)).down()
+    rep = down_lab(LabPaths(name))
     assert not rep.survivors and not rep.leftover_ns, f"teardown left {rep}"
 
 

@@ -23,8 +23,7 @@ from bgp.render import render_node, sessions
 from ..errors import LabError
 from ..macsec import keys as macsec_keys
 from ..plan import Link, Plan
-from ..runtime import nft, nsutil
-from ..runtime.netns import NetnsRuntime
+from ..runtime import nft, nsutil, runtime_for
 from ..state import LabPaths
 
 LinkMode = Literal["admin", "carrier", "silent"]
@@ -57,7 +56,7 @@ class Fault:
 class FaultInjector:
     def __init__(self, plan: Plan, paths: LabPaths):
         self.plan, self.paths = plan, paths
-        self.runtime = NetnsRuntime(paths)
+        self.runtime = runtime_for(paths)      # the runtime that built the lab restarts its daemons
         self._journal = paths.root / "faults.json"
 
     # -- journal ------------------------------------------------------------------------
@@ -128,8 +127,10 @@ class FaultInjector:
             nft.apply(ns, f"delete chain netdev {NFT_TABLE} {args[0]}\n", tolerate=True)
         elif op == "kill":
             # the MACsec shim is the box's port hardware, not a routing daemon: it stays
+            # nor is a container's init (the namespace's holder in the docker runtime)
+            keep = self.runtime.infrastructure_pids(node)
             pids = [p for ps in nsutil.pids_by_netns([ns]).values() for p in ps
-                    if b"lab.macsec.shim" not in nsutil.cmdline(p)]
+                    if b"lab.macsec.shim" not in nsutil.cmdline(p) and p not in keep]
             left = nsutil.kill_all(pids, deadline_s=5.0, crash=args[0] == "KILL")
             if left:
                 raise LabError(f"could not stop processes {left} on {node}")

@@ -1,0 +1,42 @@
+"""Runtimes: ``netns`` (default, embedded), ``docker`` (a container per node) and ``containerlab``.
+
+The lab's state records which runtime built it; everything that acts on a running lab gets its
+runtime from :func:`runtime_for`, so faults restart daemons the way the lab started them.
+"""
+from __future__ import annotations
+
+RUNTIMES = ("netns", "docker", "containerlab")
+
+
+def check_runtime(name: str) -> str:
+    from ..errors import LabError
+    if name not in RUNTIMES:
+        raise LabError(f"unknown runtime {name!r} (known: {', '.join(RUNTIMES)})")
+    return name
+
+
+def make_runtime(name: str, paths):
+    check_runtime(name)
+    if name == "docker":
+        from .docker import DockerRuntime
+        return DockerRuntime(paths)
+    if name == "containerlab":
+        from .clab import ContainerlabRuntime
+        return ContainerlabRuntime(paths)
+    from .netns import NetnsRuntime
+    return NetnsRuntime(paths)
+
+
+def runtime_for(paths):
+    """The runtime that built this lab (from its state; netns when none is recorded)."""
+    from ..state import read_state
+    return make_runtime(read_state(paths).get("runtime", "netns"), paths)
+
+
+def down_lab(paths):
+    """Remove everything of the lab, whichever runtime built it and whether or not its state
+    survived: the recorded runtime's teardown, then any container still labelled with the lab."""
+    from .docker import remove_lab_containers
+    rep = runtime_for(paths).down()
+    remove_lab_containers(paths.name)
+    return rep

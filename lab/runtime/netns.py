@@ -73,6 +73,7 @@ class DownReport:
 
 class NetnsRuntime:
     name = "netns"
+    python = sys.executable      # what ExaBGP's helper processes run with
 
     def __init__(self, paths: LabPaths):
         self.paths = paths
@@ -363,6 +364,10 @@ class NetnsRuntime:
                 else:     # an ExaBGP fabric: ExaBGP itself and the feed that gives it routes
                     out[n.name] = {"exabgp": find(b"exabgp"), "feed": find(b"bgp.exabgp_feed")}
         return out
+
+    def infrastructure_pids(self, node: str) -> set[int]:
+        """Processes of the node a node fault must leave alone (none here; a container's init)."""
+        return set()
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
         ns = self.paths.netns(node)

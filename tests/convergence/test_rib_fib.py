@@ -16,7 +16,7 @@ from pyroute2 import IPRoute
 
 from lab.build import up
 from lab.converge import failure_report, wait_converged, wait_rib_fib
-from lab.runtime.netns import NetnsRuntime
+from lab.runtime import down_lab
 from lab.state import LabPaths
 
 pytestmark = pytest.mark.lab
@@ -37,7 +37,7 @@ def test_default_config_heals_after_a_short_flap(lab, observe):
     assert res.ok and not res.rib_fib
 
 
-def test_nexthop_group_divergence_is_caught(tmp_path):
+def test_nexthop_group_divergence_is_caught(tmp_path, runtime_name):
     topo = tmp_path / "nhg.yaml"
     # bare veths on the BAG-to-BAG links (no MACsec SecY between router and cable): the flap then
     # reaches both routers' interfaces at kernel speed, which is what reproduces FRR's bug reliably
@@ -45,7 +45,7 @@ def test_nexthop_group_divergence_is_caught(tmp_path):
                     .replace("macsec: required", "macsec: off") + "policy:\n  kernel_nexthop_groups: true\n")
     paths = LabPaths(f"nhg{os.getpid() % 10000}")
     try:
-        res = up(topo, paths.name)
+        res = up(topo, paths.name, runtime=runtime_name)
         plan = res.plan
         link = next(l for l in plan.links if l.bundle == "r1-bag1~r2-bag1" and l.member == 1)
         flap(paths, "r1-bag1", link.a.ifname)
@@ -60,4 +60,4 @@ def test_nexthop_group_divergence_is_caught(tmp_path):
         text = failure_report(plan, paths, conv)
         assert "expected [r1-bag1-1 w25" in text and "observed [r1-bag1-2 w25" in text
     finally:
-        NetnsRuntime(paths).down()
+        down_lab(paths)

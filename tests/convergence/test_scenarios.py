@@ -169,9 +169,9 @@ def test_a_dead_daemon_is_named_with_its_log(lab, observe):
     import os
     import signal as sig
 
-    from lab.runtime.netns import NetnsRuntime
+    from lab.runtime import runtime_for
 
-    rt = NetnsRuntime(lab.paths)
+    rt = runtime_for(lab.paths)
     pid = rt.processes(lab.plan)["r2-bag2"]["bgpd"]
     os.kill(pid, sig.SIGKILL)
     try:

@@ -1,0 +1,163 @@
+"""Plan -> a containerlab topology (``.clab.yml``) with every node's configuration as binds.
+
+``containerlab deploy -t <dir>/<name>.clab.yml`` (or clabernetes on Kubernetes, for labs larger
+than one machine) runs it with the project's node image.  Each node is of kind ``linux`` with
+``network-mode: none`` (no management network: lab traffic never leaves the lab), its links are
+the plan's veths (``node:ifname``), and ``exec`` gives it what the netns runtime configures from
+outside: loopback and link addresses, then its daemons (FRR through the image's frrinit.sh with the
+bound ``daemons`` file; ExaBGP or the bulk speaker from a bound directory).
+
+What the export does not carry (it is a plain topology; the harness is not part of it):
+- MACsec: protected links are plain veths named as the router's interface (no SecY, no
+  wire filter, no keys).  TCP-MD5 passwords *are* in frr.conf.
+- the oracle, convergence checks, observers and the fault journal.
+"""
+from __future__ import annotations
+
+import ipaddress
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+import bgp
+from bgp.render import render_all, render_node
+
+from .plan import Link, Node, Plan
+from .runtime.netns import NODE_SYSCTLS, hash_seed
+
+IN_NODE_DIR = "/var/lib/baglab"       # where exabgp / bulk nodes find their bound directory
+IMAGE_PYTHON = "/opt/exabgp/bin/python"
+IMAGE_EXABGP = "/opt/exabgp/bin/exabgp"
+FRR_DAEMONS = """# written by baglab export: the daemons frrinit.sh starts (zebra and watchfrr always)
+bgpd=yes
+vtysh_enable=yes
+zebra_options=" -A 127.0.0.1 -s 67108864"
+bgpd_options=" -A 127.0.0.1"
+"""
+SYSCTLS = {"net.ipv6.conf.all.disable_ipv6": "0", "net.ipv6.conf.default.disable_ipv6": "0", **NODE_SYSCTLS}
+NAME_OK = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._"
+
+
+@dataclass
+class Export:
+    topology_file: Path
+    files: list[Path]
+
+
+def clab_name(text: str) -> str:
+    out = "".join(c if c in NAME_OK else "-" for c in text)
+    return out if out[:1].isalnum() else f"b{out}"
+
+
+def _addr_cmds(plan: Plan, node: Node) -> list[str]:
+    cmds = []
+    lo = [f"{node.router_id}/32", f"{node.loopback_v6}/128"]
+    for p in node.prefixes_v4 + node.prefixes_v6:
+        net = ipaddress.ip_network(p)
+        lo.append(f"{net[1] if net.num_addresses > 1 else net[0]}/{net.max_prefixlen}")
+    cmds += [f"ip addr add {a} dev lo" for a in lo]
+    for l in plan.links_of(node.name):
+        e = l.end(node.name)
+        cmds += [f"ip addr add {e.ipv4} dev {e.ifname}", f"ip addr add {e.ipv6} dev {e.ifname}",
+                 f"ip link set {e.ifname} up"]
+    return cmds
+
+
+def _background(cmd: str, log: str) -> str:
+    # exec entries run through docker exec; a shell puts the daemon in the background
+    return f"sh -c '{cmd} >>{log} 2>&1 </dev/null &'"
+
+
+def node_entry(plan: Plan, node: Node, image: str, cfg_rel: str, extra_binds: list[str] | None = None) -> dict:
+    """One node of the clab topology: ``cfg_rel`` is the node's config directory relative to the
+    topology file."""
+    sysctls = dict(SYSCTLS, **{"net.ipv4.fib_multipath_hash_seed": str(hash_seed(node.name))})
+    entry: dict = {"kind": "linux", "image": image, "network-mode": "none",
+                   "labels": {"org.baglab.role": node.role, "org.baglab.emulator": node.emulator,
+                              "org.baglab.region": node.region},
+                   "sysctls": sysctls, "cap-add": ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"]}
+    d = f"{IN_NODE_DIR}/{node.name}"
+    if node.emulator == "frr":
+        binds = [f"{cfg_rel}/frr.conf:/etc/frr/frr.conf", f"{cfg_rel}/daemons:/etc/frr/daemons"]
+        start = ["/usr/lib/frr/frrinit.sh start"]
+    elif node.emulator == "bulk":
+        binds = [f"{cfg_rel}:{d}", "configs/bgp:/opt/baglab/bgp:ro"]
+        start = [_background(f"{IMAGE_PYTHON} -m bgp.speaker {d}/speaker.json {node.name}", f"{d}/speaker.log")]
+    else:
+        binds = [f"{cfg_rel}:{d}", "configs/bgp:/opt/baglab/bgp:ro"]
+        env = "exabgp_api_cli=false exabgp_daemon_user=root exabgp_log_processes=false exabgp_daemon_daemonize=false"
+        start = [_background(f"env {env} {IMAGE_EXABGP} {d}/exabgp.conf", f"{d}/exabgp.log")]
+    entry["binds"] = binds + list(extra_binds or [])
+    entry["exec"] = _addr_cmds(plan, node) + start
+    return entry
+
+
+def link_entry(l: Link) -> dict:
+    return {"endpoints": [f"{l.a.node}:{l.a.ifname}", f"{l.b.node}:{l.b.ifname}"]}
+
+
+def node_files(plan: Plan) -> dict[str, dict[str, str]]:
+    """node -> file name -> content, as the containers read them."""
+    rendered = render_all(plan, IN_NODE_DIR, IMAGE_PYTHON, lambda n: n)
+    out: dict[str, dict[str, str]] = {}
+    for n in plan.nodes:
+        if n.emulator == "frr":
+            out[n.name] = {"frr.conf": render_node(plan, n, "/var/log/frr/frr.log"), "daemons": FRR_DAEMONS}
+        else:
+            out[n.name] = rendered[n.name]
+    return out
+
+
+def topology(plan: Plan, image: str, name: str | None = None, node_binds=None) -> dict:
+    """The clab document (a dict); ``node_binds(node) -> [bind]`` adds binds per node."""
+    doc = {"name": clab_name(name or plan.topology),
+           "topology": {"nodes": {n.name: node_entry(plan, n, image, f"configs/{n.name}",
+                                                     node_binds(n.name) if node_binds else None)
+                                  for n in plan.nodes},
+                        "links": [link_entry(l) for l in plan.links]}}
+    return doc
+
+
+def write(plan: Plan, out_dir: Path, image: str, name: str | None = None, node_binds=None) -> Export:
+    """Write ``<out_dir>/<name>.clab.yml`` and ``<out_dir>/configs/<node>/*`` (plus the ``bgp``
+    package the emulated nodes run)."""
+    out_dir = Path(out_dir)
+    doc = topology(plan, image, name, node_binds)
+    files = []
+    cfg = out_dir / "configs"
+    for node, fs in node_files(plan).items():
+        d = cfg / node
+        d.mkdir(parents=True, exist_ok=True)
+        for fname, text in fs.items():
+            (d / fname).write_text(text)
+            files.append(d / fname)
+    if any(n.emulator != "frr" for n in plan.nodes):
+        src = Path(bgp.__file__).resolve().parent
+        dst = cfg / "bgp"
+        shutil.rmtree(dst, ignore_errors=True)
+        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        files.append(dst)
+    topo = out_dir / f"{doc['name']}.clab.yml"
+    header = ("# containerlab topology written by 'baglab export' from plan " + plan.digest() + "\n"
+              "# not carried: MACsec on protected links (plain veths here), the oracle and fault harness\n")
+    topo.write_text(header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=200))
+    return Export(topo, [topo] + files)
+
+
+FORMATS = ("containerlab",)
+
+
+def export_cli(topology_path: str, fmt: str, out_dir: str | None, image: str | None) -> Export:
+    from .errors import LabError
+    from .plan import build_plan
+    from .topology import load
+
+    if fmt not in FORMATS:
+        raise LabError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
+    plan = build_plan(load(topology_path))
+    if image is None:
+        from .runtime.image import image_tag
+        image = image_tag()
+    return write(plan, Path(out_dir or f"exports/{plan.topology}"), image)

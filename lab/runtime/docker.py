@@ -1,0 +1,275 @@
+"""The docker runtime: every FRR / ExaBGP node is a container, wired as containerlab wires them.
+
+Each node's container (image from lab/runtime/image.py) runs only an init (docker-init/tini
+holding ``sleep infinity``) with ``network_mode=none``: its network namespace has nothing but
+``lo``.  The namespace is attached as ``/run/netns/bl_<lab>_<node>`` (``ip netns attach``, as
+containerlab does), so veths, addresses, sysctls, nftables, the MACsec SecY, observers and faults
+reach the node exactly as in the netns runtime.  The routing daemons run *inside* the container
+(``docker exec``): FRR from the image, with the host's ``/var/run/frr/<netns>/`` bind-mounted at
+the same path (host ``vtysh -N <netns>`` talks to them) and the node's state directory likewise;
+ExaBGP (fabric emulator or collector) from the image's /opt/exabgp with the project's ``bgp``
+package bound read-only for its helper processes.
+
+Deliberately on the host, inside the node's namespace: the MACsec SecY (the box's port hardware)
+and baglab's bulk BGP speaker (``emulator: bulk``), both project Python code.
+
+A container is never restarted: a restart gives it a new, empty network namespace.  Node faults
+kill the daemons (the host sees their pids in the namespace) and start them again with exec;
+the container's init is left alone.  Containers are labelled with the lab's name, so ``down``
+finds them even when the lab's state is gone.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import bgp
+
+from ..errors import LabError
+from ..plan import Plan
+from ..state import LabPaths
+from . import nsutil
+from .netns import DAEMONS, FRR_BIN, HASH_SEED, NODE_SYSCTLS, DownReport, NetnsRuntime, Progress, _noop, hash_seed
+
+LABEL_LAB = "org.baglab.lab"
+LABEL_NODE = "org.baglab.node"
+IMAGE_FRR_BIN = "/usr/lib/frr"
+IMAGE_PYTHON = "/opt/exabgp/bin/python"
+IMAGE_EXABGP = "/opt/exabgp/bin/exabgp"
+BGP_SRC = Path(bgp.__file__).resolve().parent
+# zebra programs routes (NET_ADMIN), FRR's privilege code asks for SYS_ADMIN and NET_RAW too
+CAPS = ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"]
+WORKERS = 4
+EXEC_SLOTS = threading.BoundedSemaphore(6)
+# Docker disables IPv6 in a container without an IPv6 network; the lab's links and loopbacks need it
+# (set before the veths arrive, so they inherit 'default')
+IPV6_ON = {"net.ipv6.conf.all.disable_ipv6": "0", "net.ipv6.conf.default.disable_ipv6": "0",
+           "net.ipv6.conf.lo.disable_ipv6": "0"}
+
+
+def engine():
+    """A Docker SDK client for a running engine, or one clear error."""
+    try:
+        import docker
+    except ImportError:
+        raise LabError("the Docker SDK for Python is missing: run 'make deps'") from None
+    try:
+        c = docker.from_env(timeout=120)
+        c.ping()
+        return c
+    except Exception as exc:   # noqa: BLE001 - every way of not reaching the engine gets the same advice
+        raise LabError(f"no Docker engine answers ({type(exc).__name__}: {exc}); run 'make docker-setup' "
+                       "(installs docker.io, starts dockerd with --bridge=none --iptables=false)") from None
+
+
+def engine_or_none():
+    if not Path("/var/run/docker.sock").exists() and not os.environ.get("DOCKER_HOST"):
+        return None
+    try:
+        return engine()
+    except LabError:
+        return None
+
+
+def remove_lab_containers(lab: str, client=None) -> int:
+    """Every container labelled with this lab, whatever state it is in; returns how many."""
+    client = client or engine_or_none()
+    if client is None:
+        return 0
+    def rm(c) -> int:
+        try:
+            c.remove(force=True)
+            return 1
+        except Exception:  # noqa: BLE001 - already being removed by a concurrent down
+            return 0
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return sum(pool.map(rm, client.containers.list(all=True, filters={"label": f"{LABEL_LAB}={lab}"})))
+
+
+class _Exec:
+    """A ``docker exec`` that runs in a thread and looks like the Popen start_daemons expects.
+    At most EXEC_SLOTS run at once: 116 simultaneous execs starve dockerd on two cores."""
+
+    def __init__(self, container, argv: list[str], env: dict | None = None):
+        self.returncode: int | None = None
+        self._out = self._err = b""
+        self._t = threading.Thread(target=self._run, args=(container, argv, env), daemon=True)
+        self._t.start()
+
+    def _run(self, container, argv, env):
+        try:
+            with EXEC_SLOTS:
+                res = container.exec_run(argv, environment=env, demux=True)
+            self.returncode = res.exit_code
+            self._out, self._err = res.output[0] or b"", res.output[1] or b""
+        except Exception as exc:  # noqa: BLE001 - reported like a failed start
+            self.returncode, self._err = 125, f"docker exec: {exc}".encode()
+
+    def communicate(self, timeout: float | None = None):
+        self._t.join(timeout)
+        if self._t.is_alive():
+            raise subprocess.TimeoutExpired("docker exec", timeout)
+        return self._out, self._err
+
+    def poll(self):
+        return self.returncode
+
+
+class DockerRuntime(NetnsRuntime):
+    name = "docker"
+    python = IMAGE_PYTHON     # ExaBGP's helper processes run with the image's Python
+
+    def __init__(self, paths: LabPaths, image: str | None = None):
+        super().__init__(paths)
+        self._image = image
+        self._client = None
+        self._containers: dict[str, object] = {}
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = engine()
+        return self._client
+
+    def container_name(self, node: str) -> str:
+        return self.paths.netns(node)      # bl_<lab>_<node>: unique per lab, as the namespace
+
+    def container(self, node: str):
+        if node not in self._containers:
+            import docker
+            try:
+                self._containers[node] = self.client.containers.get(self.container_name(node))
+            except docker.errors.NotFound:
+                raise LabError(f"the container of {node} ({self.container_name(node)}) is gone; "
+                               f"run 'baglab up' again") from None
+        return self._containers[node]
+
+    # -- prerequisites ------------------------------------------------------------------
+    @staticmethod
+    def check_host() -> None:
+        NetnsRuntime.check_host()     # host FRR's vtysh talks to the containers' daemons
+        engine()
+
+    def image(self) -> str:
+        if self._image is None:
+            from . import image
+            self._image = image.ensure(log=lambda m: print(f"baglab: {m}", file=sys.stderr, flush=True))
+        return self._image
+
+    # -- bring-up -----------------------------------------------------------------------
+    def _run_container(self, plan: Plan, node: str):
+        import docker
+        ns = self.paths.netns(node)
+        nd, run = self.paths.node_dir(node), self.paths.frr_dir(node)
+        for d in (nd, run):
+            d.mkdir(parents=True, exist_ok=True)
+        volumes = {str(nd): {"bind": str(nd), "mode": "rw"},
+                   str(run): {"bind": f"/run/frr/{ns}", "mode": "rw"}}
+        if plan.node(node).emulator == "exabgp":
+            volumes[str(BGP_SRC)] = {"bind": "/opt/baglab/bgp", "mode": "ro"}
+        try:
+            return self.client.containers.run(
+                self.image(), ["/bin/sleep", "infinity"], name=self.container_name(node), hostname=node,
+                detach=True, init=True, network_mode="none", cap_add=CAPS, volumes=volumes,
+                labels={LABEL_LAB: self.paths.name, LABEL_NODE: node}, stdin_open=False, tty=False)
+        except docker.errors.APIError as exc:
+            raise LabError(f"starting the container of {node}: {exc.explanation or exc}") from None
+
+    def create_namespaces(self, plan: Plan, progress: Progress = _noop) -> None:
+        """One container per node (bulk speakers too: their process stays on the host, but the
+        namespace is the container's), its namespace attached under the lab's netns name."""
+        self.image()
+        self.write_owner_dirs(plan)
+        names = [n.name for n in plan.nodes]
+        done = 0
+        seeded = HASH_SEED.exists()
+        with ThreadPoolExecutor(WORKERS) as pool:
+            for node, c in zip(names, pool.map(lambda n: self._run_container(plan, n), names)):
+                self._containers[node] = c
+        for node in names:
+            c = self._containers[node]
+            c.reload()
+            pid = c.attrs["State"]["Pid"]
+            if not pid:
+                raise LabError(f"the container of {node} is not running: {c.attrs['State'].get('Error') or c.status}")
+            r = subprocess.run(["ip", "netns", "attach", self.paths.netns(node), str(pid)], capture_output=True,
+                               text=True)
+            if r.returncode != 0:
+                raise LabError(f"ip netns attach {self.paths.netns(node)} {pid}: {r.stderr.strip()}")
+            extra = {"net.ipv4.fib_multipath_hash_seed": str(hash_seed(node))} if seeded else {}
+            nsutil.write_sysctls(self.paths.netns(node), {**IPV6_ON, **NODE_SYSCTLS, **extra})
+            done += 1
+            progress("containers", done, len(names))
+
+    def write_owner_dirs(self, plan: Plan) -> None:
+        """The bind-mount sources exist (owned by frr) before the containers start."""
+        import grp
+        import pwd
+        uid, gid = pwd.getpwnam("frr").pw_uid, grp.getgrnam("frr").gr_gid
+        for n in plan.nodes:
+            for d in (self.paths.node_dir(n.name), self.paths.frr_dir(n.name)):
+                d.mkdir(parents=True, exist_ok=True)
+                os.chown(d, uid, gid)
+
+    def _spawn(self, node: str, daemon: str):
+        ns = self.paths.netns(node)
+        argv = [f"{IMAGE_FRR_BIN}/{daemon}", "-d", "-N", ns, "-P", "0", "-i", f"/run/frr/{ns}/{daemon}.pid",
+                "-f", str(self.paths.node_dir(node) / "frr.conf")]
+        if daemon == "zebra":
+            argv += ["-s", str(64 * 1024 * 1024)]
+        return _Exec(self.container(node), argv)
+
+    def _spawn_exabgp(self, node: str):
+        # underscore spellings: the shell that redirects ExaBGP's output drops names with dots
+        env = {"exabgp_api_cli": "false", "exabgp_daemon_user": "root", "exabgp_log_processes": "false",
+               "exabgp_daemon_daemonize": "false"}
+        conf, log = self.paths.node_dir(node) / "exabgp.conf", self.paths.log_file(node)
+        self.container(node).exec_run(["/bin/sh", "-c", f"exec {IMAGE_EXABGP} {conf} >>{log} 2>&1 </dev/null"],
+                                      environment=env, detach=True)
+        return None
+
+    def exec_argv(self, node: str, argv: list[str]) -> list[str]:
+        ns = self.paths.netns(node)
+        if argv and argv[0] == "vtysh" and "-N" not in argv:
+            argv = ["vtysh", "-N", ns] + argv[1:]
+        tty = ["-t"] if sys.stdin.isatty() and sys.stdout.isatty() else []
+        return ["docker", "exec", "-i", *tty, self.container_name(node)] + argv
+
+    def infrastructure_pids(self, node: str) -> set[int]:
+        """The container's init and its child: a node fault must not stop them (the namespace
+        would lose its container)."""
+        try:
+            c = self.container(node)
+            c.reload()
+            init = c.attrs["State"]["Pid"]
+        except LabError:
+            return set()
+        keep = {init}
+        try:   # tini's own child; daemons reparented to tini after daemonising are not kept
+            for t in Path(f"/proc/{init}/task").iterdir():
+                keep |= {int(p) for p in (t / "children").read_text().split()
+                         if nsutil.cmdline(int(p)) == b"/bin/sleep\0infinity\0"}
+        except OSError:
+            pass
+        return keep
+
+    def container_pids(self, plan: Plan) -> dict[str, list[int]]:
+        """node -> host pids of every process in its container (the init and the daemons)."""
+        out = {}
+        for n in plan.nodes:
+            try:
+                c = self.container(n.name)
+                top = c.top(ps_args="-o pid")
+                out[n.name] = [int(p[0]) for p in top.get("Processes") or []]
+            except Exception:  # noqa: BLE001 - a vanished container has no processes
+                out[n.name] = []
+        return out
+
+    # -- teardown -----------------------------------------------------------------------
+    def down(self) -> DownReport:
+        remove_lab_containers(self.paths.name)
+        return super().down()

@@ -1,0 +1,169 @@
+"""The node image of the docker runtime, built here (no registry is reachable).
+
+Recipe: a Debian bookworm root filesystem from debootstrap (deb.debian.org), FRR and iproute2
+from Debian, ExaBGP 5 in a venv at /opt/exabgp (the version this project runs, installed from a
+wheel downloaded on the host; /opt/baglab on its path, where the runtime binds the project's
+``bgp`` package for ExaBGP's helper processes), the ``frr`` user with the host's uid/gid (node directories are
+shared by bind mount), imported with ``docker import``.  The image is tagged and labelled with the
+recipe's hash: it is built once and rebuilt only when the recipe changes.
+
+    python -m lab.runtime.image [--force]     # build if missing, print the tag
+"""
+from __future__ import annotations
+
+import argparse
+import grp
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from ..errors import LabError
+
+REPO = "baglab/node"
+LABEL = "org.baglab.recipe"
+CACHE = Path(os.environ.get("BAGLAB_IMAGE_CACHE", "/var/cache/baglab"))
+MIRROR = os.environ.get("BAGLAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+SUITE = "bookworm"
+PACKAGES = ["frr", "iproute2", "python3", "python3-venv", "procps", "ca-certificates"]
+# bump when the build steps below change in a way the recipe does not show
+RECIPE_VERSION = 2
+
+
+def recipe() -> dict:
+    """Everything the image depends on; its hash names the image."""
+    try:
+        exabgp = metadata.version("exabgp")
+    except metadata.PackageNotFoundError:
+        raise LabError("ExaBGP is not installed beside this Python: run 'make deps'") from None
+    return {"version": RECIPE_VERSION, "suite": SUITE, "mirror": MIRROR, "packages": PACKAGES,
+            "exabgp": exabgp, "frr_uid": pwd.getpwnam("frr").pw_uid, "frr_gid": grp.getgrnam("frr").gr_gid,
+            "frrvty_gid": grp.getgrnam("frrvty").gr_gid}
+
+
+def recipe_hash(r: dict | None = None) -> str:
+    return hashlib.sha256(json.dumps(r or recipe(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def image_tag(r: dict | None = None) -> str:
+    return f"{REPO}:{recipe_hash(r)}"
+
+
+def _client():
+    import docker
+    try:
+        c = docker.from_env(timeout=300)
+        c.ping()
+        return c
+    except Exception as exc:   # noqa: BLE001 - any failure to reach the engine is the same advice
+        raise LabError(f"no Docker engine answers ({exc}); run 'make docker-setup' "
+                       "(installs docker.io and starts dockerd)") from None
+
+
+def present(client=None) -> str | None:
+    client = client or _client()
+    import docker
+    try:
+        client.images.get(image_tag())
+        return image_tag()
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def _run(argv: list[str], what: str, **kw) -> None:
+    r = subprocess.run(argv, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise LabError(f"image build: {what} failed ({r.returncode}):\n{(r.stdout + r.stderr)[-3000:]}")
+
+
+def _chroot(root: Path, script: str, what: str) -> None:
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C",
+           "HOME": "/root"}
+    _run(["chroot", str(root), "/bin/sh", "-ec", script], what, env=env)
+
+
+def build(force: bool = False, log=print) -> str:
+    """Build the image unless one with this recipe exists; returns its tag."""
+    client = _client()
+    r = recipe()
+    tag = image_tag(r)
+    if not force and present(client):
+        return tag
+    if not shutil.which("debootstrap"):
+        raise LabError("debootstrap is not installed: run 'make docker-setup'")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="rootfs-", dir=CACHE))
+    root = work / "rootfs"
+    try:
+        log(f"building {tag}: debootstrap {SUITE} from {MIRROR}")
+        _run(["debootstrap", "--variant=minbase", SUITE, str(root), MIRROR], "debootstrap")
+        # the frr user first, with the host's ids: the node's directories are shared by bind mount
+        _chroot(root, f"groupadd -g {r['frrvty_gid']} frrvty; groupadd -g {r['frr_gid']} frr; "
+                      f"useradd -r -u {r['frr_uid']} -g frr -G frrvty -d /nonexistent -s /usr/sbin/nologin frr",
+                "frr user")
+        # no service may start inside the chroot
+        (root / "usr/sbin/policy-rc.d").write_text("#!/bin/sh\nexit 101\n")
+        os.chmod(root / "usr/sbin/policy-rc.d", 0o755)
+        shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
+        log(f"installing {' '.join(PACKAGES)}")
+        _chroot(root, "apt-get update -qq && apt-get install -y -qq --no-install-recommends "
+                      + " ".join(PACKAGES), "apt-get install")
+        wheels = root / "tmp/wheels"
+        wheels.mkdir(parents=True)
+        _run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(wheels),
+              f"exabgp=={r['exabgp']}"], "pip download exabgp")
+        log(f"installing ExaBGP {r['exabgp']} in /opt/exabgp")
+        _chroot(root, "python3 -m venv /opt/exabgp && /opt/exabgp/bin/pip install -q --no-index --no-deps "
+                      "/tmp/wheels/*.whl && echo /opt/baglab > $(echo /opt/exabgp/lib/python3*/site-packages)"
+                      "/baglab.pth", "ExaBGP venv")
+        _chroot(root, "apt-get clean; rm -rf /var/lib/apt/lists/* /tmp/wheels /usr/sbin/policy-rc.d "
+                      "/etc/resolv.conf /etc/frr/frr.conf; mkdir -p /run/netns", "clean-up")
+        tar = work / "rootfs.tar"
+        _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(tar), "."], "tar")
+        log(f"docker import -> {tag}")
+        client.api.import_image(src=str(tar), repository=REPO, tag=recipe_hash(r),
+                                changes=[f"LABEL {LABEL}={recipe_hash(r)}", 'CMD ["/bin/sleep", "infinity"]'])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if not present(client):
+        raise LabError(f"docker import did not produce {tag}")
+    for img in client.images.list(name=REPO):      # images of older recipes: unused from now on
+        for t in img.tags:
+            if t != tag:
+                try:
+                    client.images.remove(t)
+                except Exception:  # noqa: BLE001 - still used by a running lab's containers: keep it
+                    pass
+    return tag
+
+
+def ensure(log=print) -> str:
+    """The tag of a current image, building it when missing (cached otherwise)."""
+    return present() or build(log=log)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lab.runtime.image", description=__doc__.splitlines()[0])
+    ap.add_argument("--force", action="store_true", help="rebuild even when an image of this recipe exists")
+    ap.add_argument("--tag", action="store_true", help="only print the tag the current recipe gives")
+    a = ap.parse_args(argv)
+    try:
+        if a.tag:
+            print(image_tag())
+            return 0
+        tag = build(force=a.force, log=lambda m: print(m, file=sys.stderr, flush=True))
+    except LabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(tag)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
