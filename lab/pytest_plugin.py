@@ -194,7 +194,7 @@ def extra_lab(topology: str | Path, request, tag: str):
     """A second lab for a module whose topology differs from the session's (e.g. aggregation):
     its own name, report directory (<report-dir>/<tag>), observer and fault injector."""
     name = f"{tag[:4]}{os.getpid() % 100000}"
-    res = up(topology, name)
+    res = up(topology, name, runtime=check_runtime(request.config.getoption("--runtime")))
     lab = Lab(res.plan, LabPaths(name), owned=True)
     rep = Report(Path(request.config.getoption("--report-dir")) / tag, name, res.plan.topology)
     obs = Observer(lab, rep)
@@ -208,7 +208,7 @@ def extra_lab(topology: str | Path, request, tag: str):
         finally:
             obs.close()
             rep.write()
-            down = NetnsRuntime(LabPaths(name)).down()
+            down = down_lab(LabPaths(name))
             assert not down.survivors and not down.leftover_ns, f"teardown left {down}"
 
 
