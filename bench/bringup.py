@@ -22,26 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.build import lab_memory_mb, up  # noqa: E402
+from lab.build import lab_memory_mb, pss_mb, up  # noqa: E402
 from lab.generate import generate  # noqa: E402
 from lab.runtime import RUNTIMES, down_lab, runtime_for  # noqa: E402
 from lab.runtime.nsutil import cmdline  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def pss_mb(pids) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-                    break
-        except OSError:
-            pass
-    return total / 1024
 
 
 def _procs(marker: bytes) -> list[int]:

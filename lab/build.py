@@ -42,20 +42,24 @@ class UpResult:
     convergence: Convergence | None = None
 
 
+def pss_mb(pids) -> float:
+    """Sum of the proportional set size of these processes (shared libraries counted once)."""
+    total_kb = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kb += int(line.split()[1])
+                    break
+        except OSError:
+            pass
+    return total_kb / 1024
+
+
 def lab_memory_mb(paths: LabPaths, plan: Plan) -> float:
     """Sum of the proportional set size of every process in the lab's namespaces."""
-    total_kb = 0
     by_ns = nsutil.pids_by_netns([paths.netns(n.name) for n in plan.nodes])
-    for pids in by_ns.values():
-        for pid in pids:
-            try:
-                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                    if line.startswith("Pss:"):
-                        total_kb += int(line.split()[1])
-                        break
-            except OSError:
-                pass
-    return total_kb / 1024
+    return pss_mb(p for pids in by_ns.values() for p in pids)
 
 
 def _harness_peak_mb() -> float:
