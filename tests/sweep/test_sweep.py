@@ -93,7 +93,7 @@ def test_sweep_catches_a_spine_switch_withholding_link_bandwidth(mini):
         assert found, "a spine switch without link-bandwidth must not pass the sweep"
         assert any("r2" in f or "198.19.2." in f or "2001:db8:1000:200" in f for f in found), found
     finally:
-        speeds = {m: m.split("-")[-1] for m in origin_maps}
+        speeds = {m: m.split("-")[1] for m in origin_maps}
         vty(*[c for m in origin_maps for c in (f"route-map {m} permit 10", f"set extcommunity bandwidth {speeds[m]}")])
     conv = wait_converged(plan, paths, deadline_s=30)
     assert conv.ok, failure_report(plan, paths, conv)
