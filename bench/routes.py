@@ -23,7 +23,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.build import up  # noqa: E402
+from lab.build import pss_mb, up  # noqa: E402
 from lab.faults import FaultInjector  # noqa: E402
 from lab.observers.frr import vtysh_json  # noqa: E402
 from lab.runtime import nsutil  # noqa: E402
@@ -55,18 +55,6 @@ def wait_all(nss: list[str], pred, deadline_s: float) -> float:
         if pending:
             time.sleep(0.1)
     return time.monotonic() - t0
-
-
-def pss_mb(pids: list[int]) -> float:
-    kb = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    kb += int(line.split()[1])
-        except OSError:
-            pass
-    return kb / 1024
 
 
 def run(base: Path, n: int, lab: str, emulator: str = "bulk") -> dict:
