@@ -278,7 +278,13 @@ def paths_through_drains(plan: Plan, failures: Failures,
     drained = failures.drained
     out: dict[tuple[str, str], set[str]] = {}
 
-    def walk(node: str, prefix: str, seen: frozenset) -> set[str]:
+    memo: dict[tuple[str, str], frozenset[str]] = {}
+
+    def walk(node: str, prefix: str, seen: frozenset) -> frozenset[str]:
+        """Drained routers on any multipath branch from node (expected FIBs are loop-free, so the
+        answer per (node, prefix) does not depend on the way there: computed once)."""
+        if (node, prefix) in memo:
+            return memo[(node, prefix)]
         hit: set[str] = set()
         for h in exp.get(node, {}).get(prefix, []):
             if h.link < 0 or h.peer in seen:
@@ -286,11 +292,12 @@ def paths_through_drains(plan: Plan, failures: Failures,
             if (h.peer, h.link) in drained:
                 hit.add(h.peer)
             hit |= walk(h.peer, prefix, seen | {h.peer})
-        return hit
+        memo[(node, prefix)] = frozenset(hit)
+        return memo[(node, prefix)]
 
     for node, table in exp.items():
         for prefix in table:
-            hit = walk(node, prefix, frozenset({node}))
+            hit = set(walk(node, prefix, frozenset({node})))
             if hit:
                 out[(node, prefix)] = hit
     return out
