@@ -21,6 +21,7 @@ from typing import Callable, Literal
 from bgp.oracle import Failures, expected_routes, paths_through_drains
 
 from .faults import Fault, FaultInjector
+from .faults.injector import link_drain_pairs, node_drain_pairs, plane_nodes
 from .measure import EventResult
 from .observers.fib import FibReader
 from .plan import Link, Plan
@@ -75,12 +76,6 @@ class Rehearsal:
         return "\n".join(lines)
 
 
-def _drained_pairs(plan: Plan, kind: Kind, nodes: list[str], links: list[Link]) -> list[tuple[str, int]]:
-    if kind == "link":
-        return [(e.node, l.id) for l in links for e in (l.a, l.b) if plan.node(e.node).emulator == "frr"]
-    return [(n, l.id) for n in nodes for l in plan.links_of(n)]
-
-
 def probe_pairs(plan: Plan, avoid) -> list[tuple[str, str]]:
     """Every FRR fabric origin to every other fabric's prefixes it has a route to, minus ``avoid``."""
     exp = expected_routes(plan)
@@ -109,15 +104,14 @@ def rehearse(plan: Plan, paths: LabPaths, faults: FaultInjector, after_fault: Se
     say = progress or (lambda _m: None)
     links: list[Link] = []
     if kind == "plane":
-        nodes = [n.name for n in plan.nodes if n.role == "bag" and n.bag_plane == plane
-                 and (region is None or n.region == region)]
-        target = f"BAG plane {plane}" + (f" of {region}" if region else "")
+        nodes, target = plane_nodes(plan, plane, region)
     elif kind == "node":
         nodes, target = [node], node
     else:
         links = [l for l in plan.links if l.bundle == bundle and (not members or l.member in members)]
         nodes, target = [], f"{bundle}" + (f" members {members}" if members else "")
-    prospective = Failures.of(drained=_drained_pairs(plan, kind, nodes, links))
+    # the same marking the injector will apply, so the pairs left out are exactly the stranded ones
+    prospective = Failures.of(drained=link_drain_pairs(plan, links) if kind == "link" else node_drain_pairs(plan, nodes))
     stranded = paths_through_drains(plan, prospective)
     rep = Rehearsal(target, probe_pairs(plan, stranded), stranded)
     stream = Stream(plan, paths, rep.pairs, flows_per_pair=flows_per_pair, pps=pps).start()

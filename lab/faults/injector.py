@@ -53,6 +53,25 @@ class Fault:
         return self.kind.startswith("drain")
 
 
+def plane_nodes(plan: Plan, plane: int, region: str | None = None) -> tuple[list[str], str]:
+    """The BAG routers of a plane (in one region, or everywhere) and how to call them."""
+    names = [n.name for n in plan.nodes if n.role == "bag" and n.bag_plane == plane
+             and (region is None or n.region == region)]
+    if not names:
+        raise LabError(f"no BAG plane {plane}" + (f" in region {region}" if region else ""))
+    return names, f"BAG plane {plane}" + (f" of {region}" if region else "")
+
+
+def node_drain_pairs(plan: Plan, names: Iterable[str]) -> list[tuple[str, int]]:
+    """Draining routers marks everything they advertise, on every link."""
+    return [(n, l.id) for n in names for l in plan.links_of(n)]
+
+
+def link_drain_pairs(plan: Plan, links: Iterable[Link]) -> list[tuple[str, int]]:
+    """Draining links marks what both (FRR) ends advertise over them."""
+    return [(e.node, l.id) for l in links for e in (l.a, l.b) if plan.node(e.node).emulator == "frr"]
+
+
 class FaultInjector:
     def __init__(self, plan: Plan, paths: LabPaths):
         self.plan, self.paths = plan, paths
@@ -234,11 +253,8 @@ class FaultInjector:
         return self._record(kind, target or ", ".join(names), actions, undo, links=link_ids, nodes=names)
 
     def plane(self, plane: int, region: str | None = None, mode: NodeMode = "power") -> Fault:
-        names = [n.name for n in self.plan.nodes if n.role == "bag" and n.bag_plane == plane
-                 and (region is None or n.region == region)]
-        if not names:
-            raise LabError(f"no BAG plane {plane}" + (f" in region {region}" if region else ""))
-        return self.nodes(names, mode, kind="plane", target=f"BAG plane {plane}" + (f" of {region}" if region else ""))
+        names, target = plane_nodes(self.plan, plane, region)
+        return self.nodes(names, mode, kind="plane", target=target)
 
     def domain(self, kind: Literal["data_hall", "power_feed"], label: str) -> Fault:
         """Everything in a failure domain loses power; cables labelled with it are cut."""
@@ -337,20 +353,16 @@ class FaultInjector:
         names = list(names)
         for n in names:
             self.plan.node(n)   # KeyError -> unknown node
-        return self.drain([(n, l.id) for n in names for l in self.plan.links_of(n)], kind, target or ", ".join(names))
+        return self.drain(node_drain_pairs(self.plan, names), kind, target or ", ".join(names))
 
     def drain_plane(self, plane: int, region: str | None = None) -> Fault:
-        names = [n.name for n in self.plan.nodes if n.role == "bag" and n.bag_plane == plane
-                 and (region is None or n.region == region)]
-        if not names:
-            raise LabError(f"no BAG plane {plane}" + (f" in region {region}" if region else ""))
-        return self.drain_nodes(names, "drain-plane", f"BAG plane {plane}" + (f" of {region}" if region else ""))
+        names, target = plane_nodes(self.plan, plane, region)
+        return self.drain_nodes(names, "drain-plane", target)
 
     def drain_links(self, links: Iterable[Link | int], target: str | None = None) -> Fault:
         ls = [self.plan.links[l] if isinstance(l, int) else l for l in links]
-        pairs = [(e.node, l.id) for l in ls for e in (l.a, l.b) if self.plan.node(e.node).emulator == "frr"]
         label = target or (f"{ls[0].bundle} member {ls[0].member}" if len(ls) == 1 else f"{len(ls)} links")
-        return self.drain(pairs, "drain-link", label)
+        return self.drain(link_drain_pairs(self.plan, ls), "drain-link", label)
 
     def drains(self) -> list[Fault]:
         return [f for f in self.active() if f.is_drain]
