@@ -10,6 +10,8 @@ import subprocess
 import sys
 
 import pytest
+
+from lab.wait import wait_for
 from pyroute2 import IPRoute
 
 from lab.build import up
@@ -131,7 +133,9 @@ def test_second_lab_coexists_and_down_without_state_leaves_nothing(dlab):
         assert up(MINI, other, runtime="docker").convergence.ok
         assert wait_converged(plan, paths, deadline_s=10).ok, "the first lab must be unaffected"
         # a crashed harness whose state directory is gone: down finds everything by name and label
-        shutil.rmtree(LabPaths(other).root)
+        # (its daemons still write logs into it: remove until it stays gone)
+        root = LabPaths(other).root
+        wait_for(lambda: (shutil.rmtree(root, ignore_errors=True), not root.exists())[1], 10, f"{root} to be removed")
         r = subprocess.run([sys.executable, "-m", "lab.cli", "down", "--name", other], capture_output=True,
                            text=True, timeout=120)
         assert r.returncode == 0, r.stderr
