@@ -22,11 +22,12 @@ from .faults import Fault, FaultInjector
 from .measure import EventResult, after_fault, after_restore, settle
 from .observers.fib import FibReader
 from .observers.timeline import Timeline
+from .errors import LabError
 from .plan import Plan
 from .report import Report
 from .runtime import check_runtime, down_lab
 from .runtime.netns import NetnsRuntime  # noqa: F401 - kept for helpers that name it directly
-from .state import LabPaths, load_plan, read_state
+from .state import LabPaths, check_lab_name, load_plan, read_state
 
 
 def pytest_addoption(parser):
@@ -40,6 +41,16 @@ def pytest_addoption(parser):
                      "(or set BAGLAB_RUNTIME)")
     g.addoption("--report-dir", default=os.environ.get("BAGLAB_REPORT_DIR", "reports"),
                 help="where the JSON report and PNG timelines go")
+
+
+def pytest_configure(config):
+    """A bad --lab-name / BAGLAB_TEST_LAB stops the run before any test, not inside a fixture."""
+    name = config.getoption("--lab-name", default=None)
+    if name is not None:
+        try:
+            check_lab_name(name)
+        except LabError as exc:
+            raise pytest.UsageError(f"--lab-name / BAGLAB_TEST_LAB: {exc}") from None
 
 
 @dataclass

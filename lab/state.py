@@ -17,19 +17,47 @@ from .plan import Plan
 
 STATE_ROOT = Path(os.environ.get("BAGLAB_STATE", "/run/baglab"))
 FRR_RUN = Path("/var/run/frr")
-LAB_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+LAB_NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,15}")
+# names baglab itself uses in the bl_ namespace space: the kernel-MACsec probe makes bl_probe_<hex>
+RESERVED_LAB_NAMES = frozenset({"probe"})
 DEFAULT_LAB = os.environ.get("BAGLAB_NAME", "default")
 
 
 def check_lab_name(name: str) -> str:
-    if not LAB_NAME_RE.match(name):
+    """A lab name becomes a path under STATE_ROOT, a namespace prefix and part of ``ip -batch`` lines,
+    so it must be one plain word: fullmatch (a trailing newline must not pass), no '/', '.', '_' or glob
+    characters, and not a name baglab reserves for itself."""
+    if not isinstance(name, str) or not LAB_NAME_RE.fullmatch(name):
         raise LabError(f"lab name {name!r}: use 1-16 lower-case letters, digits or '-', starting with a letter")
+    if name in RESERVED_LAB_NAMES:
+        raise LabError(f"lab name {name!r} is reserved by baglab (its own probe namespaces use it)")
     return name
+
+
+def is_lab_name(name: str) -> bool:
+    try:
+        check_lab_name(name)
+    except LabError:
+        return False
+    return True
+
+
+def lab_name_of_netns(ns: str) -> str | None:
+    """The lab a ``bl_<lab>_<node>`` namespace belongs to, or None when the name is not one baglab
+    could have made (another tool's namespace, or a hostile name such as ``bl_.._x``)."""
+    parts = ns.split("_")
+    ok = len(parts) >= 3 and parts[0] == "bl" and is_lab_name(parts[1])
+    return parts[1] if ok else None
 
 
 @dataclass(frozen=True)
 class LabPaths:
+    """Every path and name of one lab.  The name is checked here, where paths are made, so no caller
+    (CLI, build, pytest option, bench) can point a lab outside STATE_ROOT."""
     name: str
+
+    def __post_init__(self):
+        check_lab_name(self.name)
 
     @property
     def root(self) -> Path:

@@ -29,3 +29,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     from lab.pytest_plugin import pytest_terminal_summary as summary
 
     summary(terminalreporter, exitstatus, config)
+
+
+def pytest_configure(config):
+    from lab.pytest_plugin import pytest_configure as configure
+
+    configure(config)

@@ -10,7 +10,7 @@ import uuid
 
 def available() -> bool:
     """Try to create a macsec device in a throwaway namespace (never in the host's)."""
-    ns = f"bl_probe_{uuid.uuid4().hex[:8]}"
+    ns = f"bl_probe_{uuid.uuid4().hex[:8]}"   # "probe" is a reserved lab name (lab.state)
     try:
         if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
             return False

@@ -25,7 +25,7 @@ from pyroute2 import IPRoute
 from ..errors import LabError
 from ..macsec import enforce, kernel as macsec_kernel, keys as macsec_keys
 from ..plan import Plan
-from ..state import FRR_RUN, STATE_ROOT, LabPaths, read_state, write_state
+from ..state import FRR_RUN, STATE_ROOT, LabPaths, is_lab_name, lab_name_of_netns, read_state, write_state
 from ..wait import poll
 from . import nsutil
 
@@ -391,17 +391,20 @@ class NetnsRuntime:
                            text=True, capture_output=True)
         rep.namespaces = len(names)
         rep.leftover_ns = nsutil.list_netns(prefix)
-        for d in FRR_RUN.glob(f"{prefix}*"):
+        for d in nsutil.own_dirs(FRR_RUN, prefix):
             shutil.rmtree(d, ignore_errors=True)
-        shutil.rmtree(self.paths.root, ignore_errors=True)
+        if self.paths.root.is_dir() and not self.paths.root.is_symlink():
+            shutil.rmtree(self.paths.root, ignore_errors=True)
         return rep
 
 
 def all_labs() -> list[str]:
-    """Lab names that have either a state directory or namespaces on this host."""
-    names = {p.name for p in STATE_ROOT.glob("*") if p.is_dir()} if STATE_ROOT.exists() else set()
-    for ns in nsutil.list_netns("bl_"):
-        parts = ns.split("_")
-        if len(parts) >= 3:
-            names.add(parts[1])
+    """Lab names that have either a state directory or namespaces on this host.  Only names baglab
+    could have made count: a foreign ``bl_.._x`` namespace or a stray directory must never turn into
+    a path that ``down --all`` removes."""
+    names = {lab_name_of_netns(ns) for ns in nsutil.list_netns("bl_")}
+    if STATE_ROOT.is_dir():
+        names |= {p.name for p in STATE_ROOT.iterdir() if p.is_dir() and not p.is_symlink()
+                  and is_lab_name(p.name)}
+    names.discard(None)
     return sorted(names)

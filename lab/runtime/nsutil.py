@@ -42,6 +42,16 @@ def list_netns(prefix: str = "") -> list[str]:
         return []
 
 
+def own_dirs(parent: Path, prefix: str) -> list[Path]:
+    """Real directories (not symlinks) in ``parent`` whose name starts with ``prefix``: a plain prefix
+    test, not a glob, so a name can never match another lab's directories by pattern."""
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return []
+    return [Path(e.path) for e in entries if e.name.startswith(prefix) and e.is_dir(follow_symlinks=False)]
+
+
 def pids_by_netns(names: list[str]) -> dict[str, list[int]]:
     """ns name -> pids of processes inside it, in one pass over /proc."""
     inodes = {}
