@@ -8,12 +8,20 @@ Run by ExaBGP: ``python -m bgp.collector OUT.jsonl NETNS``.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
 
+def append_nofollow(path: str):
+    """The node directory is the frr user's: never append through a link planted there.  (This runs
+    inside containers too, where only the bgp package exists, hence not lab.safe_io.)"""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640)
+    return os.fdopen(fd, "a", buffering=1)
+
+
 def main() -> None:
-    out = open(sys.argv[1], "a", buffering=1)
+    out = append_nofollow(sys.argv[1])
     for line in sys.stdin:
         line = line.strip()
         if not line.startswith("{"):

@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Iterator
 
+from bgp.collector import append_nofollow
 from bgp.speaker import link_bandwidth_community
 
 BATCH = 1000
@@ -96,7 +97,7 @@ class Feed:
 def main() -> None:
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
-    with open(sys.argv[2], "a") as log:
+    with append_nofollow(sys.argv[2]) as log:
         Feed(cfg, log).run()
 
 

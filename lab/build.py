@@ -18,6 +18,7 @@ from typing import Callable
 from bgp.render import render_all
 
 from .converge import Convergence, require_converged, wait_converged
+from . import safe_io
 from .errors import LabError
 from .plan import Plan, build_plan
 from .runtime import down_lab, make_runtime, nsutil
@@ -107,7 +108,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
 
     timer = _Timer(paths, result)
     paths.root.mkdir(parents=True, exist_ok=True)
-    paths.plan_file.write_text(plan.to_json())
+    safe_io.write_file(paths.plan_file, plan.to_json(), mode=0o600)     # holds TCP-MD5 passwords
     write_state(paths, phase="building", plan=plan.digest(), topology=plan.topology, source=str(topology),
                 runtime=rt.name, pid=os.getpid(), started=time.time())
     try:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import safe_io
 from .errors import LabError
 from .plan import Plan
 
@@ -92,9 +93,7 @@ def write_state(paths: LabPaths, **fields) -> None:
     paths.root.mkdir(parents=True, exist_ok=True)
     cur = read_state(paths)
     cur.update(fields)
-    tmp = paths.state_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(cur, indent=1, sort_keys=True))
-    tmp.replace(paths.state_file)
+    safe_io.write_file(paths.state_file, json.dumps(cur, indent=1, sort_keys=True))
 
 
 def read_state(paths: LabPaths) -> dict:

@@ -20,6 +20,7 @@ from pyroute2 import IPRoute
 from bgp.oracle import Failures
 from bgp.render import render_node, sessions
 
+from .. import safe_io
 from ..errors import LabError
 from ..macsec import keys as macsec_keys
 from ..plan import Link, Plan
@@ -86,9 +87,8 @@ class FaultInjector:
             return []
 
     def _save(self, faults: list[Fault]) -> None:
-        tmp = self._journal.with_suffix(".tmp")
-        tmp.write_text(json.dumps([asdict(f) for f in faults], indent=1))
-        tmp.replace(self._journal)
+        # 0600: the undo of a TCP-MD5 fault names the link's password
+        safe_io.write_file(self._journal, json.dumps([asdict(f) for f in faults], indent=1), mode=0o600)
 
     def active(self) -> list[Fault]:
         return [f for f in self.faults() if f.restored is None]
@@ -172,13 +172,12 @@ class FaultInjector:
             self.runtime.reload_macsec(self.plan)
         elif op == "md5":
             asn = self.plan.node(node).asn
-            cmds = ["configure terminal", f"router bgp {asn}"]
+            cmds = [f"router bgp {asn}"]
             for addr in args[0]:
                 cmds.append(f"neighbor {addr} password {args[1]}" if args[1] else f"no neighbor {addr} password")
-            argv = ["vtysh", "-N", ns] + [x for c in cmds for x in ("-c", c)]
-            r = subprocess.run(argv, capture_output=True, text=True)
-            if r.returncode != 0 or "%" in r.stdout:
-                raise LabError(f"setting the TCP-MD5 password on {node}: {(r.stderr + r.stdout).strip()}")
+            problems = self._configure(node, cmds)
+            if problems:
+                raise LabError(f"setting the TCP-MD5 password on {node}: {problems}")
         elif op == "drain-sync":
             self._sync_drain(node, exclude=args[0])
         elif op == "clear":
@@ -317,23 +316,29 @@ class FaultInjector:
         n = self.plan.node(node)
         conf = self.paths.node_dir(node) / "frr.conf"
         text = render_node(self.plan, n, str(self.paths.log_file(node)), drained)
-        tmp = conf.with_suffix(".tmp")
-        tmp.write_text(text)
-        st = conf.stat()
-        os.chown(tmp, st.st_uid, st.st_gid)
-        tmp.replace(conf)
-        cmds = ["configure terminal", f"router bgp {n.asn}"]
+        safe_io.write_file(conf, text, mode=0o640, owner=safe_io.frr_owner())
+        cmds = [f"router bgp {n.asn}"]
         for fam in self.plan.address_families:
             cmds.append(f"address-family {fam} unicast")
             cmds += [f"neighbor {s.addr} route-map {s.route_map} out"
                      for s in sessions(self.plan, n, drained) if s.family == fam]
             cmds.append("exit-address-family")
-        argv = ["vtysh", "-N", self.paths.netns(node)] + [x for c in cmds for x in ("-c", c)]
-        r = subprocess.run(argv, capture_output=True, text=True)
-        if r.returncode != 0 or "%" in r.stdout:
+        problems = self._configure(node, cmds)
+        if problems:
             if self.runtime.processes(self.plan).get(node, {}).get("bgpd") is None:
                 return      # powered off: the config file is what counts; it starts drained
-            raise LabError(f"changing the drain policy on {node}: {(r.stderr + r.stdout).strip()}")
+            raise LabError(f"changing the drain policy on {node}: {problems}")
+
+    def _configure(self, node: str, cmds: list[str]) -> str:
+        """Apply configuration lines live; returns FRR's complaints ('' when none).  The lines go on
+        vtysh's stdin, never its command line (/proc/*/cmdline is world-readable and TCP-MD5
+        passwords travel here), and only FRR's '%' lines come back (the echo repeats the input)."""
+        script = "configure terminal\n" + "\n".join(cmds) + "\nend\n"
+        r = subprocess.run(["vtysh", "-N", self.paths.netns(node)], input=script, capture_output=True, text=True)
+        problems = [l.strip() for l in r.stdout.splitlines() if l.lstrip().startswith("%")]
+        if r.returncode != 0:
+            problems.append(f"vtysh exit {r.returncode}: {r.stderr.strip()[-300:]}")
+        return "; ".join(problems)
 
     def drain(self, pairs: Iterable[tuple[str, int]], kind: str, target: str) -> Fault:
         """Mark what ``pairs`` (advertising node, link id) advertise with the plan's drain policy."""

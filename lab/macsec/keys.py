@@ -17,6 +17,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 
+from .. import safe_io
 from ..plan import Link, Plan
 from ..state import LabPaths
 from .frame import CIPHERS
@@ -60,11 +61,7 @@ def save(paths: LabPaths, chain: KeyChain) -> None:
 def write_secret(p, doc: dict) -> None:
     """Key material goes to disk readable by root only, and atomically (readers never see half)."""
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(doc, f, indent=1)
-    tmp.replace(p)
+    safe_io.write_file(p, json.dumps(doc, indent=1), mode=0o600)
 
 
 def new_key(chain: KeyChain) -> dict:

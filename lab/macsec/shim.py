@@ -33,6 +33,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from .. import safe_io
+from ..errors import LabError
 from .frame import ETH_P_MACSEC, Drop, RxState, encrypt, sci_of
 
 TUNSETIFF, TUNSETCARRIER = 0x400454CA, 0x400454E2
@@ -91,7 +93,7 @@ def _mac(ifname: str) -> bytes:
 class Shim:
     def __init__(self, cfg_path: str, stats_path: str, log_path: str):
         self.cfg_path, self.stats_path = cfg_path, stats_path
-        self.log = open(log_path, "a", buffering=1)
+        self.log = safe_io.append_text(log_path)
         self.ports: dict[str, Port] = {}
         self.by_fd: dict[int, tuple[str, str]] = {}
         self.reload_wanted = False
@@ -99,9 +101,8 @@ class Shim:
         self.dirty = True
         self.generation = 0
         try:
-            with open(stats_path) as f:
-                self.previous = json.load(f).get("ports", {})
-        except (OSError, ValueError):
+            self.previous = json.loads(safe_io.read_text(stats_path)).get("ports", {})
+        except (OSError, ValueError, LabError):
             self.previous = {}
         self.nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
         self.nl.bind((0, RTMGRP_LINK))
@@ -111,8 +112,7 @@ class Shim:
 
     # -- configuration ----------------------------------------------------------------------
     def load(self) -> None:
-        with open(self.cfg_path) as f:
-            cfg = json.load(f)
+        cfg = json.loads(safe_io.read_text(self.cfg_path))
         window = cfg["replay_window"]
         for pc in cfg["ports"]:
             keys = {int(an): bytes.fromhex(k) for an, k in pc["keys"].items()}
@@ -240,10 +240,7 @@ class Shim:
                                  pn_by_key={_kid(k): v for k, v in {**p.used_pn, p.tx_key: p.tx_pn}.items()},
                                  carrier=p.carrier, rx_sas=sorted(p.rx.keys), sci=p.sci.hex())
                          for n, p in self.ports.items()}}
-        tmp = self.stats_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(doc, f)
-        os.replace(tmp, self.stats_path)
+        safe_io.write_file(self.stats_path, json.dumps(doc))
         self.dirty = False
 
     # -- main loop --------------------------------------------------------------------------
@@ -269,7 +266,7 @@ class Shim:
                 self.reload_wanted = False
                 try:
                     self.load()
-                except (OSError, ValueError, KeyError) as exc:
+                except (OSError, ValueError, KeyError, LabError) as exc:
                     self.say(f"reload failed, keeping the old keys: {exc}")
             now = time.monotonic()
             if self.dirty and now - last_write >= 0.05:

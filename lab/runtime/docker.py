@@ -32,6 +32,7 @@ import bgp
 from ..errors import LabError
 from ..plan import Plan
 from ..state import LabPaths
+from .. import safe_io
 from . import nsutil
 from .netns import DAEMONS, FRR_BIN, HASH_SEED, NODE_SYSCTLS, DownReport, NetnsRuntime, Progress, _noop, hash_seed
 
@@ -166,7 +167,7 @@ class DockerRuntime(NetnsRuntime):
         ns = self.paths.netns(node)
         nd, run = self.paths.node_dir(node), self.paths.frr_dir(node)
         for d in (nd, run):
-            d.mkdir(parents=True, exist_ok=True)
+            safe_io.make_dir(d, owner=safe_io.frr_owner())
         volumes = {str(nd): {"bind": str(nd), "mode": "rw"},
                    str(run): {"bind": f"/run/frr/{ns}", "mode": "rw"}}
         if plan.node(node).emulator == "exabgp":
@@ -207,13 +208,9 @@ class DockerRuntime(NetnsRuntime):
 
     def write_owner_dirs(self, plan: Plan) -> None:
         """The bind-mount sources exist (owned by frr) before the containers start."""
-        import grp
-        import pwd
-        uid, gid = pwd.getpwnam("frr").pw_uid, grp.getgrnam("frr").gr_gid
         for n in plan.nodes:
             for d in (self.paths.node_dir(n.name), self.paths.frr_dir(n.name)):
-                d.mkdir(parents=True, exist_ok=True)
-                os.chown(d, uid, gid)
+                safe_io.make_dir(d, owner=safe_io.frr_owner())
 
     def _spawn(self, node: str, daemon: str):
         ns = self.paths.netns(node)

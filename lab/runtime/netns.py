@@ -6,11 +6,9 @@ even for a moment, and no lab namespace gets a route or link to the host.
 """
 from __future__ import annotations
 
-import grp
 import ipaddress
 import json
 import os
-import pwd
 import shutil
 import signal
 import subprocess
@@ -22,6 +20,7 @@ from typing import Callable
 
 from pyroute2 import IPRoute
 
+from .. import safe_io
 from ..errors import LabError
 from ..macsec import enforce, kernel as macsec_kernel, keys as macsec_keys
 from ..plan import Plan
@@ -221,12 +220,12 @@ class NetnsRuntime:
         """A non-FRR process of the node (SecY, speaker, ExaBGP): in its namespace, in its own
         session, output appended to the node's log."""
         ns = self.paths.netns(node)
-        log = open(self.paths.log_file(node), "ab")
+        log = safe_io.open_append(self.paths.log_file(node))
         try:
             return subprocess.Popen(argv, env=env, preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         finally:
-            log.close()
+            os.close(log)
 
     def _spawn_shim(self, node: str) -> subprocess.Popen:
         d = self.paths.node_dir(node)
@@ -260,22 +259,17 @@ class NetnsRuntime:
             raise LabError(f"MACsec shims did not attach their ports within {deadline_s:.0f}s: {pending()}")
 
     def write_configs(self, plan: Plan, configs: dict[str, dict[str, str]]) -> None:
-        uid, gid = pwd.getpwnam("frr").pw_uid, grp.getgrnam("frr").gr_gid
+        """Configs are 0640 frr:frr (frr.conf holds TCP-MD5 passwords), written without following links
+        (the directories are frr's: lab.safe_io)."""
+        owner = safe_io.frr_owner()
         for node in plan.nodes:
-            d = self.paths.node_dir(node.name)
-            d.mkdir(parents=True, exist_ok=True)
-            os.chown(d, uid, gid)
+            d = safe_io.make_dir(self.paths.node_dir(node.name), owner=owner)
             for fname, text in configs[node.name].items():
-                (d / fname).write_text(text)
-                os.chown(d / fname, uid, gid)
+                safe_io.write_file(d / fname, text, mode=0o640, owner=owner)
             # FRR (user frr) and root-run helpers (the MACsec SecY, emulators) share the node's
             # log: it must exist, owned by frr, before either opens it
-            log = self.paths.log_file(node.name)
-            log.touch()
-            os.chown(log, uid, gid)
-            run = self.paths.frr_dir(node.name)
-            run.mkdir(parents=True, exist_ok=True)
-            os.chown(run, uid, gid)
+            os.close(safe_io.open_append(self.paths.log_file(node.name), owner=owner))
+            safe_io.make_dir(self.paths.frr_dir(node.name), owner=owner)
 
     def _spawn(self, node: str, daemon: str) -> subprocess.Popen:
         ns = self.paths.netns(node)
