@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import Enum
 from typing import List, Optional
 
 import typer
@@ -27,8 +28,109 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 150, emoji=Fal
 NameOpt = typer.Option(DEFAULT_LAB, "--name", "-n", help="lab name; labs with different names coexist")
 
 
+class Side(str, Enum):
+    """Which end(s) of a link a fault acts on; a typo is a usage error listing these."""
+    a = "a"
+    b = "b"
+    both = "both"
+
+
+class OneSide(str, Enum):
+    a = "a"
+    b = "b"
+
+
+class LinkMode(str, Enum):
+    admin = "admin"
+    carrier = "carrier"
+    silent = "silent"
+
+
+class NodeMode(str, Enum):
+    stop = "stop"
+    crash = "crash"
+    power = "power"
+
+
+class DomainKind(str, Enum):
+    data_hall = "data_hall"
+    power_feed = "power_feed"
+
+
+class RehearseKind(str, Enum):
+    plane = "plane"
+    node = "node"
+    link = "link"
+
+
+class Runtime(str, Enum):
+    netns = "netns"
+    docker = "docker"
+    containerlab = "containerlab"
+
+
+class ExportFormat(str, Enum):
+    containerlab = "containerlab"
+
+
+class SweepKind(str, Enum):
+    link = "link"
+    bundle = "bundle"
+    node = "node"
+    plane = "plane"
+    data_hall = "data_hall"
+    power_feed = "power_feed"
+
+
 def _lab(name: str) -> LabPaths:
     return LabPaths(check_lab_name(name))
+
+
+def _listing(names, limit: int = 12) -> str:
+    """A bounded list for an error message: a big plan must not turn one error into a screenful."""
+    names = list(names)
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _check_node(plan, node: str) -> None:
+    """Unknown names are a user error, not a KeyError traceback from deep inside the injector."""
+    if node not in {n.name for n in plan.nodes}:
+        raise LabError(f"unknown node {node!r}; nodes: {_listing(n.name for n in plan.nodes)}")
+
+
+def _bundle_links(plan, bundle: str, members: Optional[List[int]] = None) -> list:
+    """The bundle's links (only ``members`` when given), or a LabError naming what exists."""
+    links_ = [l for l in plan.links if l.bundle == bundle]
+    if not links_:
+        raise LabError(f"no bundle {bundle!r}; bundles: {_listing(sorted({l.bundle for l in plan.links}))} "
+                       "(see 'baglab plan')")
+    chosen = [l for l in links_ if not members or l.member in members]
+    missing = sorted(set(members or ()) - {l.member for l in links_})
+    if missing:
+        raise LabError(f"bundle {bundle!r} has no member {', '.join(map(str, missing))}; "
+                       f"members: {', '.join(str(l.member) for l in links_)}")
+    return chosen
+
+
+def _check_plane(plan, plane: int, region: Optional[str]) -> None:
+    from .faults.injector import plane_nodes
+
+    planes = sorted({n.bag_plane for n in plan.nodes if n.role == "bag" and n.bag_plane is not None})
+    regions = sorted({n.region for n in plan.nodes if n.role == "bag"})
+    if region is not None and region not in regions:
+        raise LabError(f"unknown region {region!r}; regions: {', '.join(regions)}")
+    if plane not in planes:
+        raise LabError(f"no BAG plane {plane}; planes: {', '.join(map(str, planes))}")
+    plane_nodes(plan, plane, region)
+
+
+def _check_domain(plan, kind: str, label: str) -> None:
+    from . import domains as dm
+
+    known = [l for k, l in dm.labels(plan) if k == kind]
+    if label not in known:
+        raise LabError(f"no element carries {kind} {label!r}; {kind} labels: {_listing(known) or 'none'}")
 
 
 @app.command()
@@ -88,8 +190,8 @@ def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the 
 def up(topology: str, name: str = NameOpt,
        deadline: Optional[float] = typer.Option(None, help="seconds to wait for convergence (default scales with size)"),
        quiet: bool = typer.Option(False, "--quiet", "-q", help="no status table at the end"),
-       runtime: str = typer.Option("netns", "--runtime", help="netns (default), docker (a container per node) "
-                                   "or containerlab (drives the containerlab binary)")):
+       runtime: Runtime = typer.Option(Runtime.netns, "--runtime", help="namespaces (default), a container per "
+                                       "node, or the containerlab binary")):
     """Build the lab and return once every session is up and every FIB is as designed."""
     from .build import up as build_up
 
@@ -104,7 +206,7 @@ def up(topology: str, name: str = NameOpt,
             prog.update(tasks[what], completed=done, total=total)
 
         res = build_up(topology, paths.name, progress=step, deadline_s=deadline,
-                       on_poll=lambda ok, total: step("converged", ok, total), runtime=runtime)
+                       on_poll=lambda ok, total: step("converged", ok, total), runtime=runtime.value)
     verb = "already up" if res.reused else "up"
     conv = res.convergence
     err.print(f"lab [bold]{paths.name}[/] ({res.plan.topology}) {verb}: {len(res.plan.nodes)} routers, "
@@ -214,14 +316,19 @@ fault_app = typer.Typer(no_args_is_help=True, help="Inject a recorded, reversibl
 app.add_typer(fault_app, name="fault")
 
 
-def _inject(name: str, make, wait: bool) -> None:
-    """Apply a fault, then (unless --no-wait) wait for the oracle's state and report convergence."""
+def _inject(name: str, make, wait: bool, check=None) -> None:
+    """Apply a fault, then (unless --no-wait) wait for the oracle's state and report convergence.
+
+    ``check(plan)`` validates the user's names first, so a typo fails before any timeline or
+    runtime is touched and without a traceback."""
     from .faults import FaultInjector
     from .measure import after_fault
     from .observers.timeline import Timeline
 
     paths = _lab(name)
     plan = load_plan(paths)
+    if check:
+        check(plan)
     fi = FaultInjector(plan, paths)
     tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start() if wait else None
     try:
@@ -250,54 +357,66 @@ WaitOpt = typer.Option(True, "--wait/--no-wait", help="wait for convergence and 
 @fault_app.command("link")
 def fault_link(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab plan')"),
                member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="members; default: all"),
-               side: str = typer.Option("both", help="a, b or both"),
-               mode: str = typer.Option("admin", help="admin, carrier or silent"),
+               side: Side = typer.Option(Side.both, help="which end(s) fail"),
+               mode: LinkMode = typer.Option(LinkMode.admin, help="admin down, carrier loss (one side) or "
+                                             "silent drop"),
                name: str = NameOpt, wait: bool = WaitOpt):
     """Fail a bundle, or some of its member links."""
-    _inject(name, lambda fi, plan: fi.bundle(bundle, member or None, side=side, mode=mode), wait)
+    def check(plan):
+        _bundle_links(plan, bundle, member)
+        if mode is LinkMode.carrier and side is Side.both:
+            raise LabError("carrier loss is seen at one end: pick --side a or --side b")
+    _inject(name, lambda fi, plan: fi.bundle(bundle, member or None, side=side.value, mode=mode.value), wait,
+            check)
 
 
 @fault_app.command("node")
-def fault_node(node: str, mode: str = typer.Option("crash", help="stop, crash or power"),
+def fault_node(node: str = typer.Argument(..., help="router name (see 'baglab plan')"),
+               mode: NodeMode = typer.Option(NodeMode.crash, help="SIGTERM, SIGKILL, or ports dark then SIGKILL"),
                name: str = NameOpt, wait: bool = WaitOpt):
     """Stop, crash or power off a router."""
-    _inject(name, lambda fi, plan: fi.node(node, mode), wait)
+    _inject(name, lambda fi, plan: fi.node(node, mode.value), wait, lambda plan: _check_node(plan, node))
 
 
 @fault_app.command("plane")
-def fault_plane(plane: int, region: Optional[str] = None, name: str = NameOpt, wait: bool = WaitOpt):
+def fault_plane(plane: int = typer.Argument(..., help="BAG plane number"),
+                region: Optional[str] = typer.Option(None, help="only this region (default: every region)"),
+                name: str = NameOpt, wait: bool = WaitOpt):
     """Power off a BAG plane (in one region, or everywhere)."""
-    _inject(name, lambda fi, plan: fi.plane(plane, region), wait)
+    _inject(name, lambda fi, plan: fi.plane(plane, region), wait, lambda plan: _check_plane(plan, plane, region))
 
 
 @fault_app.command("domain")
-def fault_domain(kind: str = typer.Argument(..., help="data_hall or power_feed"), label: str = typer.Argument(...),
+def fault_domain(kind: DomainKind = typer.Argument(..., help="failure-domain kind"),
+                 label: str = typer.Argument(..., help="the label in the topology YAML, e.g. dh1a"),
                  name: str = NameOpt, wait: bool = WaitOpt):
     """Fail everything labelled with a data hall or power feed."""
-    _inject(name, lambda fi, plan: fi.domain(kind, label), wait)
+    _inject(name, lambda fi, plan: fi.domain(kind.value, label), wait,
+            lambda plan: _check_domain(plan, kind.value, label))
 
 
 @fault_app.command("macsec-mismatch")
-def fault_macsec(bundle: str, member: int = typer.Option(1, "--member", "-m"),
-                 side: str = typer.Option("a", help="the end that gets the wrong key"),
+def fault_macsec(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab links')"),
+                 member: int = typer.Option(1, "--member", "-m", help="the member link"),
+                 side: OneSide = typer.Option(OneSide.a, help="the end that gets the wrong key"),
                  name: str = NameOpt, wait: bool = WaitOpt):
     """Give one end of a protected link a key its peer does not hold."""
-    _inject(name, lambda fi, plan: fi.macsec_mismatch(_link(plan, bundle, member), side), wait)
+    _inject(name, lambda fi, plan: fi.macsec_mismatch(_link(plan, bundle, member), side.value), wait,
+            lambda plan: _link(plan, bundle, member))
 
 
 @fault_app.command("md5-mismatch")
-def fault_md5(bundle: str, member: int = typer.Option(1, "--member", "-m"),
-              side: str = typer.Option("a", help="the end that gets the wrong password"),
+def fault_md5(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab links')"),
+              member: int = typer.Option(1, "--member", "-m", help="the member link"),
+              side: OneSide = typer.Option(OneSide.a, help="the end that gets the wrong password"),
               name: str = NameOpt, wait: bool = WaitOpt):
     """Give one end's BGP sessions on a link a TCP-MD5 password its peer does not use."""
-    _inject(name, lambda fi, plan: fi.md5_mismatch(_link(plan, bundle, member), side), wait)
+    _inject(name, lambda fi, plan: fi.md5_mismatch(_link(plan, bundle, member), side.value), wait,
+            lambda plan: _link(plan, bundle, member))
 
 
 def _link(plan, bundle: str, member: int):
-    for l in plan.links:
-        if l.bundle == bundle and l.member == member:
-            return l
-    raise LabError(f"no member {member} in bundle {bundle!r} (see 'baglab links')")
+    return _bundle_links(plan, bundle, [member])[0]
 
 
 @app.command()
@@ -369,8 +488,7 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, help="frames of eac
 
 @app.command()
 def sweep(topology: str, name: str = NameOpt,
-          only: Optional[List[str]] = typer.Option(None, "--only", help="failure kinds: link, bundle, node, plane, "
-                                                   "data_hall, power_feed (default: all)"),
+          only: Optional[List[SweepKind]] = typer.Option(None, "--only", help="failure kinds (default: all)"),
           candidate: Optional[str] = typer.Option(None, help="a second topology (candidate policy): sweep it too "
                                                   "and report what changes"),
           report_dir: str = typer.Option("reports", help="where sweep.json / sweep.html go"),
@@ -383,6 +501,8 @@ def sweep(topology: str, name: str = NameOpt,
     from .runtime.netns import NetnsRuntime
     from . import sweep as sw
 
+    kinds = {k.value for k in only or ()}
+
     def one(topo: str, lab: str, tag: str):
         paths = _lab(lab)
         plan_ = build_up(Path(topo), lab).plan
@@ -394,7 +514,7 @@ def sweep(topology: str, name: str = NameOpt,
                 prog.update(task, completed=i, total=n,
                             description=f"{item.kind} {item.target}: " + ("ok" if item.ok else "VIOLATION"))
             try:
-                rep = sw.run(plan_, paths, only=(lambda c: c.kind in only) if only else None, progress=step)
+                rep = sw.run(plan_, paths, only=(lambda c: c.kind in kinds) if kinds else None, progress=step)
             finally:
                 if not keep:
                     NetnsRuntime(paths).down()
@@ -498,11 +618,11 @@ app.add_typer(drain_app, name="drain")
 app.add_typer(undrain_app, name="undrain")
 
 
-def _drain(name: str, make, wait: bool) -> None:
+def _drain(name: str, make, wait: bool, check=None) -> None:
     """Apply a drain, wait for the oracle's drained state, and say what still crosses the drain."""
     from bgp.oracle import paths_through_drains
 
-    _inject(name, make, wait)
+    _inject(name, make, wait, check)
     paths = _lab(name)
     plan = load_plan(paths)
     from .faults import FaultInjector
@@ -544,32 +664,36 @@ def _undrain(name: str, pick, wait: bool) -> None:
             tl.stop()
 
 
+PlaneArg = typer.Argument(..., help="BAG plane number")
+RegionOpt = typer.Option(None, help="only this region (default: every region)")
+
+
 @drain_app.command("plane")
-def drain_plane(plane: int, region: Optional[str] = None, name: str = NameOpt, wait: bool = WaitOpt):
+def drain_plane(plane: int = PlaneArg, region: Optional[str] = RegionOpt, name: str = NameOpt, wait: bool = WaitOpt):
     """Drain a BAG plane (in one region, or everywhere)."""
-    _drain(name, lambda fi, plan: fi.drain_plane(plane, region), wait)
+    _drain(name, lambda fi, plan: fi.drain_plane(plane, region), wait, lambda plan: _check_plane(plan, plane, region))
 
 
 @drain_app.command("node")
-def drain_node(node: str, name: str = NameOpt, wait: bool = WaitOpt):
+def drain_node(node: str = typer.Argument(..., help="router name (see 'baglab plan')"),
+               name: str = NameOpt, wait: bool = WaitOpt):
     """Drain one router: everything it advertises is marked."""
-    _drain(name, lambda fi, plan: fi.drain_nodes([node]), wait)
+    _drain(name, lambda fi, plan: fi.drain_nodes([node]), wait, lambda plan: _check_node(plan, node))
 
 
 @drain_app.command("link")
-def drain_link(bundle: str, member: Optional[List[int]] = typer.Option(None, "--member", "-m"),
+def drain_link(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab plan')"),
+               member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="members; default: all"),
                name: str = NameOpt, wait: bool = WaitOpt):
     """Drain a bundle, or some of its members (both ends' advertisements are marked)."""
     def make(fi, plan):
-        ls = [l for l in plan.links if l.bundle == bundle and (not member or l.member in member)]
-        if not ls:
-            raise LabError(f"no bundle {bundle!r} (or no such members); see 'baglab plan'")
+        ls = _bundle_links(plan, bundle, member)
         return fi.drain_links(ls, bundle + (f" members {sorted(member)}" if member else ""))
-    _drain(name, make, wait)
+    _drain(name, make, wait, lambda plan: _bundle_links(plan, bundle, member))
 
 
 @app.command()
-def rehearse(kind: str = typer.Argument(..., help="plane, node or link"),
+def rehearse(kind: RehearseKind = typer.Argument(..., help="what to take down"),
              what: str = typer.Argument(..., help="plane number, node name or bundle"),
              region: Optional[str] = typer.Option(None, help="plane: only this region"),
              member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="link: only these members"),
@@ -581,19 +705,10 @@ def rehearse(kind: str = typer.Argument(..., help="plane, node or link"),
     from .observers.timeline import Timeline
     from .rehearsal import rehearse as run, settle_with
 
-    if kind not in ("plane", "node", "link"):
-        raise LabError(f"rehearse plane, node or link, not {kind!r}")
+    kind = kind.value
     paths = _lab(name)
     plan = load_plan(paths)
-    if kind == "plane" and not what.isdigit():
-        raise LabError(f"a plane is a number, not {what!r}")
-    if kind == "node":
-        try:
-            plan.node(what)
-        except KeyError:
-            raise LabError(f"unknown node {what!r}") from None
-    if kind == "link" and not any(l.bundle == what for l in plan.links):
-        raise LabError(f"no bundle {what!r}; see 'baglab plan'")
+    _check_rehearsal(plan, kind, what, region, member)
     fi = FaultInjector(plan, paths)
     if fi.active():
         raise LabError("the lab has active faults or drains; 'baglab restore' / 'baglab undrain all' first")
@@ -629,6 +744,18 @@ def rehearse(kind: str = typer.Argument(..., help="plane, node or link"),
     err.print(f"report: {reports}/rehearsal/rehearsal.json, timelines in {reports}/rehearsal/timelines/")
     if not rep.ok:
         raise typer.Exit(1)
+
+
+def _check_rehearsal(plan, kind: str, what: str, region: Optional[str], member: Optional[List[int]]) -> None:
+    """The rehearsal runs for minutes with packets flowing: refuse a bad target before it starts."""
+    if kind == "plane":
+        if not what.isdigit():
+            raise LabError(f"a plane is a number, not {what!r}")
+        _check_plane(plan, int(what), region)
+    elif kind == "node":
+        _check_node(plan, what)
+    else:
+        _bundle_links(plan, what, member)
 
 
 @undrain_app.command("plane")
@@ -708,13 +835,14 @@ def labs():
 
 
 @app.command()
-def export(topology: str, fmt: str = typer.Option("containerlab", "--format", help="containerlab (.clab.yml)"),
+def export(topology: str, fmt: ExportFormat = typer.Option(ExportFormat.containerlab, "--format",
+                                                         help="containerlab (.clab.yml)"),
            out_dir: Optional[str] = typer.Option(None, "--out", "-o", help="default: exports/<topology>"),
            image: Optional[str] = typer.Option(None, help="node image (default: the tag 'make docker-image' builds)")):
     """Write the topology for another runner: containerlab / clabernetes, node configs as binds."""
     from .export import export_cli
 
-    exp = export_cli(topology, fmt, out_dir, image)
+    exp = export_cli(topology, fmt.value, out_dir, image)
     err.print(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "
               f"run: containerlab deploy -t {exp.topology_file}")
 

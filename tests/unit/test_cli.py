@@ -1,0 +1,87 @@
+"""The CLI's handling of user input without a running lab: a plan.json under a temporary
+BAGLAB_STATE stands in for the lab, so validation is exercised before anything is touched."""
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from lab import cli, state
+from lab.plan import build_plan
+from lab.topology import load
+from tests.conftest import TOPOLOGIES
+
+LAB = "clitest"
+
+
+@pytest.fixture(scope="module")
+def mini_plan():
+    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+
+
+@pytest.fixture
+def lab_dir(tmp_path, monkeypatch, mini_plan):
+    """A fake lab: only its plan.json, which is all the CLI reads before acting."""
+    monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
+    (tmp_path / LAB).mkdir()
+    (tmp_path / LAB / "plan.json").write_text(mini_plan.to_json())
+    return tmp_path / LAB
+
+
+def invoke(*args: str):
+    runner = CliRunner()
+    return runner.invoke(cli.app, list(args))
+
+
+def _main_exit(capsys, *args: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(list(args))
+    cap = capsys.readouterr()
+    return exc.value.code, cap.out + cap.err
+
+
+@pytest.mark.parametrize("cmd", [["fault", "node"], ["drain", "node"]])
+def test_unknown_node_is_a_lab_error_listing_nodes(lab_dir, capsys, cmd):
+    code, text = _main_exit(capsys, *cmd, "nope", "--name", LAB, "--no-wait")
+    assert code == 2
+    assert "unknown node 'nope'" in text and "r1-bag1" in text
+    assert "Traceback" not in text and "KeyError" not in text
+
+
+def test_unknown_bundle_member_names_the_members(lab_dir, capsys):
+    code, text = _main_exit(capsys, "fault", "link", "r1-bag1~r2-bag1", "-m", "9", "--name", LAB, "--no-wait")
+    assert code == 2 and "has no member 9" in text
+
+
+def test_unknown_plane_and_region(lab_dir, capsys):
+    code, text = _main_exit(capsys, "fault", "plane", "7", "--name", LAB, "--no-wait")
+    assert code == 2 and "no BAG plane 7; planes: 1, 2" in text
+    code, text = _main_exit(capsys, "drain", "plane", "1", "--region", "r9", "--name", LAB, "--no-wait")
+    assert code == 2 and "unknown region 'r9'" in text
+
+
+def test_unknown_domain_label(lab_dir, capsys):
+    code, text = _main_exit(capsys, "fault", "domain", "data_hall", "dh9", "--name", LAB, "--no-wait")
+    assert code == 2 and "dh1a" in text
+
+
+def test_carrier_on_both_sides_refused_before_acting(lab_dir, capsys):
+    code, text = _main_exit(capsys, "fault", "link", "r1-bag1~r2-bag1", "--mode", "carrier", "--name", LAB,
+                            "--no-wait")
+    assert code == 2 and "pick --side a or --side b" in text
+
+
+@pytest.mark.parametrize("args,bad", [
+    (["fault", "link", "r1-bag1~r2-bag1", "--side", "x"], "'x'"),
+    (["fault", "link", "r1-bag1~r2-bag1", "--mode", "carier"], "'carier'"),
+    (["fault", "node", "r1-bag1", "--mode", "crashh"], "'crashh'"),
+    (["fault", "domain", "datahall", "dh1a"], "'datahall'"),
+    (["fault", "md5-mismatch", "r1-bag1~r2-bag1", "--side", "both"], "'both'"),
+    (["rehearse", "planes", "1"], "'planes'"),
+    (["up", "t.yaml", "--runtime", "dokcer"], "'dokcer'"),
+])
+def test_enumerations_are_choices(lab_dir, args, bad):
+    """A typo in a choice is a usage error (exit 2) that lists the choices, before anything runs."""
+    res = invoke(*args, "--name", LAB)
+    assert res.exit_code == 2, res.output
+    assert bad in res.output and "is not one of" in res.output
+    assert "Traceback" not in res.output
