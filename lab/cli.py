@@ -25,6 +25,49 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 out = Console(width=None if sys.stdout.isatty() else 150, emoji=False, highlight=False)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 150, emoji=False, highlight=False)
 
+
+
+def _plain_flags() -> None:
+    """Show boolean flags as ``--json``, not ``--json <bool>``.
+
+    Recent typer prints a type for every option, which makes a flag look as if it took a value
+    (``--json true``).  Older typer has no such hook; then there is nothing to do."""
+    option = getattr(typer.core, "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if shown is None or getattr(shown, "plain_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.plain_flags = True
+    option.display_type_rich = display_type_rich
+
+
+_plain_flags()
+
+
+def _version(show: bool) -> None:
+    """The installed distribution's version, so a bug report names what was actually run."""
+    if not show:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("baglab")
+    except PackageNotFoundError:
+        v = "unknown (not installed; run scripts/install-deps.sh)"
+    out.print(f"baglab {v}", markup=False)
+    raise typer.Exit()
+
+
+@app.callback()
+def _root(show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                            help="print the installed baglab version and exit")):
+    """Emulate a BAG super-spine design with real FRR routers in network namespaces."""
+
+
+TopoArg = typer.Argument(..., help="topology YAML, e.g. topologies/bag-mini.yaml")
 NameOpt = typer.Option(DEFAULT_LAB, "--name", "-n", help="lab name; labs with different names coexist")
 
 
@@ -134,7 +177,7 @@ def _check_domain(plan, kind: str, label: str) -> None:
 
 
 @app.command()
-def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the whole plan as JSON"),
+def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", help="the whole plan as JSON"),
          strict: bool = typer.Option(False, "--strict", help="exit 1 when a design check fails")):
     """Expand a topology into nodes, links, addresses and ASNs, and check the design (no root needed)."""
     loaded = load(topology)
@@ -187,7 +230,7 @@ def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the 
 
 
 @app.command()
-def up(topology: str, name: str = NameOpt,
+def up(topology: str = TopoArg, name: str = NameOpt,
        deadline: Optional[float] = typer.Option(None, help="seconds to wait for convergence (default scales with size)"),
        quiet: bool = typer.Option(False, "--quiet", "-q", help="no status table at the end"),
        runtime: Runtime = typer.Option(Runtime.netns, "--runtime", help="namespaces (default), a container per "
@@ -234,7 +277,7 @@ def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help
 
 
 @app.command()
-def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json"),
+def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", help="everything as JSON"),
            all_nodes: bool = typer.Option(False, "--all", help="routes of every node, not only BAG routers")):
     """Nodes, sessions, prefixes, and per-prefix next hops and weights read from the kernel."""
     paths = _lab(name)
@@ -296,18 +339,18 @@ def _status_tables(paths: LabPaths, bag_only: bool) -> bool:
     return st["converged"]
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def exec(ctx: typer.Context, node: str, name: str = NameOpt):
+@app.command(context_settings={"ignore_unknown_options": True})
+def exec(node: str = typer.Argument(..., help="router name (see 'baglab plan')"),
+         cmd: Optional[List[str]] = typer.Argument(None, metavar="-- CMD", show_default=False,
+                                                    help="command and its arguments after '--' (default: bash)"),
+         name: str = NameOpt):
     """Run a command inside a node: baglab exec r1-bag1 -- ip route (vtysh gets -N added)."""
     from .runtime import runtime_for
 
     paths = _lab(name)
     plan = load_plan(paths)
-    try:
-        plan.node(node)
-    except KeyError:
-        raise LabError(f"unknown node {node!r}; nodes: {', '.join(n.name for n in plan.nodes)}") from None
-    argv = list(ctx.args) or ["bash"]
+    _check_node(plan, node)
+    argv = list(cmd or ()) or ["bash"]
     full = runtime_for(paths).exec_argv(node, argv)
     os.execvp(full[0], full)
 
@@ -420,7 +463,7 @@ def _link(plan, bundle: str, member: int):
 
 
 @app.command()
-def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json"),
+def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", help="the rows as JSON"),
           protected: bool = typer.Option(False, "--protected", help="only MACsec-protected links")):
     """Each link's protection policy (MACsec, TCP-MD5) and its ports' counters."""
     from .observers.links import link_report
@@ -487,7 +530,7 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, help="frames of eac
 
 
 @app.command()
-def sweep(topology: str, name: str = NameOpt,
+def sweep(topology: str = TopoArg, name: str = NameOpt,
           only: Optional[List[SweepKind]] = typer.Option(None, "--only", help="failure kinds (default: all)"),
           candidate: Optional[str] = typer.Option(None, help="a second topology (candidate policy): sweep it too "
                                                   "and report what changes"),
@@ -553,7 +596,7 @@ def macsec_rotate(name: str = NameOpt):
 
 
 @app.command()
-def domains(topology: str, confirm: Optional[str] = typer.Option(None, "--confirm", metavar="LAB",
+def domains(topology: str = TopoArg, confirm: Optional[str] = typer.Option(None, "--confirm", metavar="LAB",
                                                                  help="fail each domain in this running lab and "
                                                                       "read the capacities from its BGP tables"),
             png: Optional[str] = typer.Option(None, "--png", help="also draw the table as a heatmap"),
@@ -759,20 +802,20 @@ def _check_rehearsal(plan, kind: str, what: str, region: Optional[str], member: 
 
 
 @undrain_app.command("plane")
-def undrain_plane(plane: int, region: Optional[str] = None, name: str = NameOpt, wait: bool = WaitOpt):
+def undrain_plane(plane: int = PlaneArg, region: Optional[str] = RegionOpt, name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain a BAG plane."""
     want = f"BAG plane {plane}" + (f" of {region}" if region else "")
     _undrain(name, lambda f: f.target == want, wait)
 
 
 @undrain_app.command("node")
-def undrain_node(node: str, name: str = NameOpt, wait: bool = WaitOpt):
+def undrain_node(node: str = typer.Argument(..., help="a drained router (see 'baglab faults')"), name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain a router."""
     _undrain(name, lambda f: f.kind == "drain-node" and f.target == node, wait)
 
 
 @undrain_app.command("link")
-def undrain_link(bundle: str, name: str = NameOpt, wait: bool = WaitOpt):
+def undrain_link(bundle: str = typer.Argument(..., help="a drained bundle (see 'baglab faults')"), name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain a bundle (every drain of its members)."""
     _undrain(name, lambda f: f.kind == "drain-link" and f.target.split(" ")[0] == bundle, wait)
 
@@ -835,7 +878,7 @@ def labs():
 
 
 @app.command()
-def export(topology: str, fmt: ExportFormat = typer.Option(ExportFormat.containerlab, "--format",
+def export(topology: str = TopoArg, fmt: ExportFormat = typer.Option(ExportFormat.containerlab, "--format",
                                                          help="containerlab (.clab.yml)"),
            out_dir: Optional[str] = typer.Option(None, "--out", "-o", help="default: exports/<topology>"),
            image: Optional[str] = typer.Option(None, help="node image (default: the tag 'make docker-image' builds)")):

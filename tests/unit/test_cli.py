@@ -85,3 +85,56 @@ def test_enumerations_are_choices(lab_dir, args, bad):
     assert res.exit_code == 2, res.output
     assert bad in res.output and "is not one of" in res.output
     assert "Traceback" not in res.output
+
+
+def _leaf_commands(cmd, path=()):
+    subs = getattr(cmd, "commands", None)
+    if not subs:
+        yield " ".join(path), cmd
+        return
+    for n, c in subs.items():
+        yield from _leaf_commands(c, (*path, n))
+
+
+def _commands():
+    import typer
+
+    return list(_leaf_commands(typer.main.get_command(cli.app)))
+
+
+def test_every_parameter_has_help():
+    """A positional argument without help shows only its type: the user cannot tell what goes there."""
+    missing = [f"{path} {p.name}" for path, cmd in _commands() for p in cmd.params if not getattr(p, "help", None)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("path", ["status", "links", "plan", "down", "fault link", "restore"])
+def test_flags_show_no_value_type(path):
+    res = invoke(*path.split(), "--help")
+    assert res.exit_code == 0
+    assert "--json" in res.output or "--help" in res.output
+    assert "<bool>" not in res.output
+
+
+def test_exec_usage_shows_the_command_after_double_dash():
+    res = invoke("exec", "--help")
+    usage = next(l for l in res.output.splitlines() if "Usage:" in l)
+    assert "-- CMD" in usage
+
+
+def test_exec_passes_the_command_through(lab_dir, monkeypatch):
+    """Everything after '--' reaches the node, options included (they are the command's, not ours)."""
+    seen = []
+    monkeypatch.setattr(cli.os, "execvp", lambda prog, argv: seen.append(argv))
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["exec", "r1-bag1", "--name", LAB, "--", "vtysh", "-c", "show bgp summary", "--name", "x"])
+    assert exc.value.code == 0
+    assert seen[0][-6:] == ["-N", f"bl_{LAB}_r1-bag1", "-c", "show bgp summary", "--name", "x"]
+
+
+def test_version_from_package_metadata():
+    from importlib.metadata import version
+
+    res = invoke("--version")
+    assert res.exit_code == 0
+    assert res.output.strip() == f"baglab {version('baglab')}"
