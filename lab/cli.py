@@ -890,11 +890,17 @@ def export(topology: str = TopoArg, fmt: ExportFormat = typer.Option(ExportForma
               f"run: containerlab deploy -t {exp.topology_file}")
 
 
+def _error(message: str) -> None:
+    """One error, one line: never wrapped at the console width (a path split over lines cannot be
+    copied), and the message is literal text, not rich markup."""
+    err.print("[red]error:[/] " + escape(message), highlight=False, soft_wrap=True)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     try:
         app(args=argv)
     except LabError as exc:
-        err.print("[red]error:[/] " + escape(str(exc)), highlight=False)
+        _error(str(exc))
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted; 'baglab down' removes whatever was built")

@@ -138,3 +138,17 @@ def test_version_from_package_metadata():
     res = invoke("--version")
     assert res.exit_code == 0
     assert res.output.strip() == f"baglab {version('baglab')}"
+
+
+def test_long_error_stays_one_line(tmp_path, capsys):
+    """Rich wrapped errors at 150 columns when not on a terminal; a wrapped path cannot be copied."""
+    long_path = tmp_path / ("d" * 150) / ("t" * 150 + ".yaml")
+    code, text = _main_exit(capsys, "plan", str(long_path))
+    assert code == 2
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 and str(long_path) in lines[0] and len(lines[0]) > 300
+
+
+def test_error_text_is_not_markup(lab_dir, capsys):
+    code, text = _main_exit(capsys, "fault", "node", "[red]x[/red]", "--name", LAB, "--no-wait")
+    assert code == 2 and "unknown node '[red]x[/red]'" in text
