@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from bgp.oracle import neighbour_shares, expected_routes
 
@@ -125,6 +126,17 @@ class SweepKind(str, Enum):
     power_feed = "power_feed"
 
 
+def _row(table: Table, *cells) -> None:
+    """Add a row whose plain strings are literal text: names, labels and paths come from the user's
+    YAML and must never be read as rich markup (``'[/bold]'`` would crash, ``'[red]x'`` show as ``x``).
+    Styled cells are passed as :class:`Text` (see :func:`_styled`)."""
+    table.add_row(*(c if isinstance(c, Text) else Text(str(c)) for c in cells))
+
+
+def _styled(text: str, style: str) -> Text:
+    return Text(text, style=style)
+
+
 def _lab(name: str) -> LabPaths:
     return LabPaths(check_lab_name(name))
 
@@ -188,14 +200,14 @@ def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", 
     roles: dict[str, int] = {}
     for n in p.nodes:
         roles[n.role] = roles.get(n.role, 0) + 1
-    out.print(f"[bold]{p.topology}[/] from {topology}: {len(p.nodes)} routers "
+    out.print(f"[bold]{escape(p.topology)}[/] from {escape(topology)}: {len(p.nodes)} routers "
               f"({', '.join(f'{v} {k}' for k, v in sorted(roles.items()))}), {len(p.links)} links, "
               f"{len(p.prefixes())} prefixes, {len(p.links) * len(p.address_families)} BGP sessions, plan {p.digest()}")
     t = Table(title="nodes", show_lines=False)
     for c in ("node", "role", "ASN", "router-id", "plane", "prefixes", "data hall", "power feed"):
         t.add_column(c)
     for n in p.nodes:
-        t.add_row(n.name, n.role, str(n.asn), n.router_id, str(n.bag_plane or ""), " ".join(n.prefixes),
+        _row(t, n.name, n.role, str(n.asn), n.router_id, str(n.bag_plane or ""), " ".join(n.prefixes),
                   n.data_hall or "", n.power_feed or "")
     out.print(t)
     t = Table(title="bundles (port striping)")
@@ -205,7 +217,7 @@ def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", 
     for l in p.links:
         bundles.setdefault(l.bundle, []).append(l)
     for b, ls in bundles.items():
-        t.add_row(b, ls[0].kind, str(len(ls)), f"{ls[0].speed_gbps}G", ", ".join(l.a.ifname for l in ls),
+        _row(t, b, ls[0].kind, str(len(ls)), f"{ls[0].speed_gbps}G", ", ".join(l.a.ifname for l in ls),
                   ", ".join(l.b.ifname for l in ls), ls[0].macsec)
     out.print(t)
     if p.aggregates:
@@ -213,16 +225,16 @@ def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", 
         for c in ("region", "aggregate", "replaces", "needs"):
             t.add_column(c)
         for a in p.aggregates:
-            t.add_row(a.region, a.prefix, " ".join(a.covers), f"{a.min_fabrics} of {', '.join(a.fabrics)}")
+            _row(t, a.region, a.prefix, " ".join(a.covers), f"{a.min_fabrics} of {', '.join(a.fabrics)}")
         out.print(t)
     from .design import checks
 
-    t = Table(title=f"design checks (drain policy: {p.drain_method})")
+    t = Table(title=f"design checks (drain policy: {escape(p.drain_method)})")
     for c in ("scope", "check", "need", "limit", "verdict", "note"):
         t.add_column(c)
     results = checks(p, loaded.model.design)
     for c in results:
-        t.add_row(c.scope, c.what, c.need, c.limit, "[green]ok[/]" if c.ok else "[red]exceeds[/]", c.note)
+        _row(t, c.scope, c.what, c.need, c.limit, _styled("ok", "green") if c.ok else _styled("exceeds", "red"), c.note)
     out.print(t)
     if strict and not all(c.ok for c in results):
         err.print("[red]design checks failed[/]")
@@ -252,7 +264,7 @@ def up(topology: str = TopoArg, name: str = NameOpt,
                        on_poll=lambda ok, total: step("converged", ok, total), runtime=runtime.value)
     verb = "already up" if res.reused else "up"
     conv = res.convergence
-    err.print(f"lab [bold]{paths.name}[/] ({res.plan.topology}) {verb}: {len(res.plan.nodes)} routers, "
+    err.print(f"lab [bold]{paths.name}[/] ({escape(res.plan.topology)}) {verb}: {len(res.plan.nodes)} routers, "
               f"converged in {conv.seconds:.2f}s" + "".join(f"; {p.name} {p.seconds:.2f}s" for p in res.phases))
     if not quiet:
         _status_tables(paths, bag_only=True)
@@ -268,10 +280,10 @@ def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help
     failed = False
     for n in names:
         rep = down_lab(LabPaths(n))
-        err.print(f"lab {n}: removed {rep.namespaces} namespaces, stopped {rep.processes} processes")
+        err.print(f"lab {escape(n)}: removed {rep.namespaces} namespaces, stopped {rep.processes} processes")
         if rep.survivors or rep.leftover_ns:
             failed = True
-            err.print(f"[red]could not remove: pids {rep.survivors} namespaces {rep.leftover_ns}[/]")
+            err.print(f"[red]could not remove: pids {rep.survivors} namespaces {escape(str(rep.leftover_ns))}[/]")
     if failed:
         raise typer.Exit(1)
 
@@ -290,26 +302,30 @@ def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", he
         raise typer.Exit(1)
 
 
+def _updown(running) -> Text:
+    return _styled("up", "") if running else _styled("down", "red")
+
+
 def _status_tables(paths: LabPaths, bag_only: bool) -> bool:
     from .status import gather
 
     plan = load_plan(paths)
     st = gather(plan, paths)
-    t = Table(title=f"lab {st['lab']} ({st['topology']})")
+    t = Table(title=escape(f"lab {st['lab']} ({st['topology']})"))
     for c in ("node", "role", "ASN", "zebra", "bgpd", "sessions", "prefixes (FIB/expected)", "as designed"):
         t.add_column(c)
     for n in st["nodes"]:
         d = n["daemons"]
         if n.get("emulator"):
-            state = "up" if all(d.values()) else "[red]down"
-            t.add_row(n["name"], f"{n['role']} ({n['emulator']})", str(n["asn"]), "-", f"{'/'.join(d)} {state}",
+            state = _styled("up", "") if all(d.values()) else _styled("down", "red")
+            _row(t, n["name"], f"{n['role']} ({n['emulator']})", str(n["asn"]), "-", Text(f"{'/'.join(d)} ") + state,
                       f"-/{n['sessions']['planned']}", "records" if n["role"] == "collector" else "announces", "-")
             continue
         ok = n["prefixes"]["as_designed"] == len(n["routes"]) and not n["sessions"]["down"]
-        t.add_row(n["name"], n["role"], str(n["asn"]), "up" if d.get("zebra") else "[red]down",
-                  "up" if d.get("bgpd") else "[red]down",
+        _row(t, n["name"], n["role"], str(n["asn"]), _updown(d.get("zebra")), _updown(d.get("bgpd")),
                   f"{n['sessions']['established']}/{n['sessions']['planned']}",
-                  f"{n['prefixes']['installed']}/{n['prefixes']['expected']}", "[green]yes" if ok else "[red]no")
+                  f"{n['prefixes']['installed']}/{n['prefixes']['expected']}",
+             _styled("yes", "green") if ok else _styled("no", "red"))
     out.print(t)
     if st["in_force"]:
         out.print("[yellow]in force (the expectation includes them):[/] " + escape("; ".join(st["in_force"])))
@@ -328,10 +344,10 @@ def _status_tables(paths: LabPaths, bag_only: bool) -> bool:
             shares = neighbour_shares(expected.get(n["name"], {}).get(r["prefix"], []))
             exp = {h["ifname"]: h["weight"] for h in r["expected"]}
             for i, h in enumerate(hops or [{"ifname": "-", "weight": 0, "peer": None}]):
-                t.add_row(n["name"] if i == 0 else "", r["prefix"] if i == 0 else "", h["ifname"], str(h["weight"]),
+                _row(t, n["name"] if i == 0 else "", r["prefix"] if i == 0 else "", h["ifname"], str(h["weight"]),
                           f"{100 * h['weight'] / total:.0f}%",
                           (" ".join(f"{k} {100 * v:.0f}%" for k, v in shares.items())) if i == 0 else "",
-                          ("[green]" if r["as_designed"] else "[red]") + str(exp.get(h["ifname"], "-")))
+                     _styled(str(exp.get(h["ifname"], "-")), "green" if r["as_designed"] else "red"))
             t.add_section()
     out.print(t)
     if not st["converged"]:
@@ -376,7 +392,7 @@ def _inject(name: str, make, wait: bool, check=None) -> None:
     tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start() if wait else None
     try:
         f = make(fi, plan)
-        err.print(f"fault {f.id}: {f.kind} {f.target}")
+        err.print(f"fault {f.id}: {escape(f.kind)} {escape(f.target)}")
         if tl:
             _verdict(after_fault(plan, paths, tl, f, fi.failures(), "cli"))
     finally:
@@ -388,7 +404,7 @@ def _verdict(res) -> None:
     if res.ok:
         slow = sorted(res.per_node_ms.items(), key=lambda kv: -kv[1])[:3]
         err.print(f"[green]as the oracle predicts[/]; converged in {res.overall_ms:.0f} ms"
-                  + (" (slowest: " + ", ".join(f"{n} {ms:.0f} ms" for n, ms in slow) + ")" if slow else ""))
+                  + (" (slowest: " + escape(", ".join(f"{n} {ms:.0f} ms" for n, ms in slow)) + ")" if slow else ""))
     else:
         err.print("[red]not as the oracle predicts[/]\n" + escape(res.report))
         raise typer.Exit(1)
@@ -479,9 +495,9 @@ def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", hel
     for c in ("link", "macsec", "md5", "end", "tx AN", "protected tx", "rx ok", "plaintext dropped", "other drops"):
         t.add_column(c)
     for r in rows:
-        pol = r["macsec"] + (f" ({r['backend']}, {r['cipher']}, key {r['tx_key']})" if r["macsec"] != "off" else "")
+        pol = Text(r["macsec"] + (f" ({r['backend']}, {r['cipher']}, key {r['tx_key']})" if r["macsec"] != "off" else ""))
         if r.get("mismatched"):
-            pol += f" [red]mismatch at {', '.join(r['mismatched'])}[/]"
+            pol += _styled(f" mismatch at {', '.join(r['mismatched'])}", "red")
         for i, e in enumerate(r["ends"]):
             first = i == 0
             if "macsec_in" in e:
@@ -489,8 +505,8 @@ def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", hel
                 cells = [str(e["tx_an"]), str(e["tx_protected"]), str(e["rx_ok"]), str(e["plaintext_dropped"]), drops]
             else:
                 cells = ["-"] * 5
-            t.add_row(f"{r['id']} {r['bundle']}#{r['member']}" if first else "", pol if first else "",
-                      ("yes" if r["tcp_md5"] else "no") if first else "", f"{e['node']} {e['ifname']}", *cells)
+            _row(t, f"{r['id']} {r['bundle']}#{r['member']}" if first else "", pol if first else "",
+                 ("yes" if r["tcp_md5"] else "no") if first else "", f"{e['node']} {e['ifname']}", *cells)
     out.print(t)
 
 
@@ -516,15 +532,15 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, help="frames of eac
         for sender in (l.a.node, l.b.node):
             r = probe_link(plan, paths, l, sender, count=count)
             results.append(r)
-            t.add_row(f"{l.id} {l.bundle}#{l.member}", f"{r.sender} -> {r.receiver}",
-                      *[f"{r.delivered[k]}/{r.sent[k]}" for k in KINDS],
-                      "[green]ok[/]" if r.ok else "[red]" + "; ".join(r.problems) + "[/]")
+            _row(t, f"{l.id} {l.bundle}#{l.member}", f"{r.sender} -> {r.receiver}",
+                 *[f"{r.delivered[k]}/{r.sent[k]}" for k in KINDS],
+                 _styled("ok", "green") if r.ok else _styled("; ".join(r.problems), "red"))
     out.print(t)
     Path(report).parent.mkdir(parents=True, exist_ok=True)
     Path(report).write_text(json.dumps([r.__dict__ for r in results], indent=1))
     plain = sum(r.delivered["plaintext"] for r in results)
     err.print(f"{len(results)} link directions; plaintext frames delivered across protected links: {plain}; "
-              f"report: {report}")
+              f"report: {escape(report)}")
     if not all(r.ok for r in results):
         raise typer.Exit(1)
 
@@ -551,11 +567,11 @@ def sweep(topology: str = TopoArg, name: str = NameOpt,
         plan_ = build_up(Path(topo), lab).plan
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=err) as prog:
-            task = prog.add_task(f"sweep {plan_.topology}", total=len(sw.cases(plan_)))
+            task = prog.add_task(f"sweep {escape(plan_.topology)}", total=len(sw.cases(plan_)))
 
             def step(i, n, item):
                 prog.update(task, completed=i, total=n,
-                            description=f"{item.kind} {item.target}: " + ("ok" if item.ok else "VIOLATION"))
+                            description=escape(f"{item.kind} {item.target}: ") + ("ok" if item.ok else "VIOLATION"))
             try:
                 rep = sw.run(plan_, paths, only=(lambda c: c.kind in kinds) if kinds else None, progress=step)
             finally:
@@ -563,12 +579,12 @@ def sweep(topology: str = TopoArg, name: str = NameOpt,
                     NetnsRuntime(paths).down()
         j, h = sw.write(rep, Path(report_dir), tag)
         bad = [i for i in rep.items if not i.ok]
-        err.print(f"{plan_.topology}: {len(rep.items)} failures in {rep.seconds:.0f}s, "
-                  f"{rep.violations} violations; {j}, {h}")
+        err.print(escape(f"{plan_.topology}: {len(rep.items)} failures in {rep.seconds:.0f}s, "
+                         f"{rep.violations} violations; {j}, {h}"))
         for i in bad:
-            err.print(f"[red]{i.kind} {i.target}[/]: " + "\n  ".join(i.violations))
+            err.print(f"[red]{escape(i.kind)} {escape(i.target)}[/]: " + escape("\n  ".join(i.violations)))
         for s_ in rep.steady:
-            err.print(f"[red]steady state[/]: {s_}")
+            err.print(f"[red]steady state[/]: {escape(str(s_))}")
         return rep
 
     rep = one(topology, name, "sweep")
@@ -576,7 +592,7 @@ def sweep(topology: str = TopoArg, name: str = NameOpt,
         cand = one(candidate, name + "c", "sweep-candidate")
         changes = sw.diff(rep, cand)
         Path(report_dir, "sweep-diff.txt").write_text("\n".join(changes) + "\n")
-        err.print(f"candidate vs current: {len(changes)} changes" + "".join(f"\n  {c}" for c in changes[:40]))
+        err.print(f"candidate vs current: {len(changes)} changes" + escape("".join(f"\n  {c}" for c in changes[:40])))
     if rep.violations:
         raise typer.Exit(1)
 
@@ -606,17 +622,17 @@ def domains(topology: str = TopoArg, confirm: Optional[str] = typer.Option(None,
 
     p = build_plan(load(topology))
     impacts = [i for i in dm.report(p) if not only or only in i.label]
-    t = Table(title=f"capacity lost per failure domain ({p.topology}; Gbit/s of link-bandwidth the region's BAG "
+    t = Table(title=f"capacity lost per failure domain ({escape(p.topology)}; Gbit/s of link-bandwidth the region's BAG "
                     "routers use towards the prefix)")
     for c in ("domain", "prefix", "seen from", "before", "after", "lost"):
         t.add_column(c)
     for i in impacts:
-        t.add_row(f"{i.kind} {i.label}", i.prefix, f"region {i.region}", f"{i.before_gbps:g}", f"{i.after_gbps:g}",
-                  f"[red]{i.lost:.0%}[/]" if i.lost >= 0.999 else f"{i.lost:.0%}")
+        _row(t, f"{i.kind} {i.label}", i.prefix, f"region {i.region}", f"{i.before_gbps:g}", f"{i.after_gbps:g}",
+             _styled(f"{i.lost:.0%}", "red" if i.lost >= 0.999 else ""))
     out.print(t)
     if png:
         dm.heatmap(impacts, png)
-        err.print(f"heatmap: {png}")
+        err.print(f"heatmap: {escape(png)}")
     if not confirm:
         return
     from bgp.oracle import expected_routes
@@ -646,7 +662,7 @@ def domains(topology: str = TopoArg, confirm: Optional[str] = typer.Option(None,
             fi.restore(f)
             after_restore(plan, paths, tl, f, fi.failures(), "domains")
             bad += bool(problems)
-            err.print(f"{kind} {label}: " + ("[green]confirmed[/]" if not problems else
+            err.print(escape(f"{kind} {label}: ") + ("[green]confirmed[/]" if not problems else
                                              "[red]differs[/]\n  " + escape("\n  ".join(problems))))
     finally:
         tl.stop()
@@ -681,7 +697,7 @@ def _drain(name: str, make, wait: bool, check=None) -> None:
               "(taking it down cuts them; their fabric must steer around them):")
     for router, via in sorted(by_router.items()):
         n = sum(1 for (r, _p) in left if r == router)
-        err.print(f"  {router}: {n} prefixes via {', '.join(sorted(via))}")
+        err.print(escape(f"  {router}: {n} prefixes via {', '.join(sorted(via))}"))
 
 
 def _undrain(name: str, pick, wait: bool) -> None:
@@ -699,7 +715,7 @@ def _undrain(name: str, pick, wait: bool) -> None:
     try:
         for f in targets:
             fi.restore(f)
-            err.print(f"undrained {f.target}")
+            err.print(f"undrained {escape(f.target)}")
         if tl:
             _verdict(after_restore(plan, paths, tl, targets[-1], fi.failures(), "cli"))
     finally:
@@ -784,7 +800,7 @@ def rehearse(kind: RehearseKind = typer.Argument(..., help="what to take down"),
            "not_probed": sorted({r for r, _ in rep.stranded})}
     (Path(reports) / "rehearsal" / "rehearsal.json").write_text(json.dumps(doc, indent=1))
     out.print(escape(rep.summary()))
-    err.print(f"report: {reports}/rehearsal/rehearsal.json, timelines in {reports}/rehearsal/timelines/")
+    err.print(escape(f"report: {reports}/rehearsal/rehearsal.json, timelines in {reports}/rehearsal/timelines/"))
     if not rep.ok:
         raise typer.Exit(1)
 
@@ -837,7 +853,7 @@ def faults(name: str = NameOpt):
     for c in ("id", "kind", "target", "state"):
         t.add_column(c)
     for f in sorted(fs, key=lambda f: (f.restored is not None, f.id)):
-        t.add_row(str(f.id), f.kind, f.target, "[red]active" if f.restored is None else "restored")
+        _row(t, str(f.id), f.kind, f.target, _styled("active", "red") if f.restored is None else "restored")
     out.print(t)
 
 
@@ -874,7 +890,7 @@ def labs():
 
     for n in all_labs():
         s = read_state(LabPaths(n))
-        out.print(f"{n}\t{s.get('phase', 'remnant')}\t{s.get('topology', '?')}")
+        out.print(f"{n}\t{s.get('phase', 'remnant')}\t{s.get('topology', '?')}", markup=False)
 
 
 @app.command()
@@ -886,8 +902,8 @@ def export(topology: str = TopoArg, fmt: ExportFormat = typer.Option(ExportForma
     from .export import export_cli
 
     exp = export_cli(topology, fmt.value, out_dir, image)
-    err.print(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "
-              f"run: containerlab deploy -t {exp.topology_file}")
+    err.print(escape(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "
+                     f"run: containerlab deploy -t {exp.topology_file}"), soft_wrap=True)
 
 
 def _error(message: str) -> None:

@@ -152,3 +152,43 @@ def test_long_error_stays_one_line(tmp_path, capsys):
 def test_error_text_is_not_markup(lab_dir, capsys):
     code, text = _main_exit(capsys, "fault", "node", "[red]x[/red]", "--name", LAB, "--no-wait")
     assert code == 2 and "unknown node '[red]x[/red]'" in text
+
+
+MARKUP_LABELS = {"dh1a": "'[/bold]'", "dh1b": "'[red]x'", "pf2a": "'[bold]pf'"}
+
+
+@pytest.fixture
+def markup_topology(tmp_path):
+    """bag-mini with failure-domain labels that look like rich markup, in a directory that does too."""
+    text = (TOPOLOGIES / "bag-mini.yaml").read_text()
+    for old, new in MARKUP_LABELS.items():
+        text = text.replace(old, new)
+    d = tmp_path / "[red]topos"
+    d.mkdir()
+    (d / "mini.yaml").write_text(text)
+    return d / "mini.yaml"
+
+
+@pytest.mark.parametrize("command", ["plan", "domains"])
+def test_user_strings_print_literally(markup_topology, capsys, command):
+    """A label '[/bold]' crashed rich (MarkupError); '[red]x' was shown as 'x'."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main([command, str(markup_topology)])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for label in ("[/bold]", "[red]x", "[bold]pf"):
+        assert label in text
+    if command == "plan":
+        assert str(markup_topology) in text.replace("\n", "")
+
+
+def test_fault_journal_prints_literally(lab_dir, capsys):
+    """Fault targets carry user labels (a domain fault's target is its label)."""
+    journal = [{"id": 1, "kind": "data-hall", "target": "[/bold]", "started": 1.0, "restored": None},
+               {"id": 2, "kind": "data-hall", "target": "[red]x", "started": 2.0, "restored": 3.0}]
+    (lab_dir / "faults.json").write_text(__import__("json").dumps(journal))
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["faults", "--name", LAB])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "[/bold]" in text and "[red]x" in text
