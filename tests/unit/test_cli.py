@@ -192,3 +192,25 @@ def test_fault_journal_prints_literally(lab_dir, capsys):
     assert exc.value.code == 0
     text = capsys.readouterr().out
     assert "[/bold]" in text and "[red]x" in text
+
+
+def test_status_tables_print_literally(lab_dir, capsys, monkeypatch):
+    """The status tables show what the lab reports (topology name, routes); none of it is markup."""
+    from bgp.oracle import Failures
+    from lab import status as st_mod
+
+    node = {"name": "r1-bag1", "role": "bag", "asn": 1, "daemons": {"zebra": True, "bgpd": False},
+            "sessions": {"planned": 2, "established": 1, "down": ["x"]},
+            "prefixes": {"installed": 1, "expected": 1, "as_designed": 0},
+            "routes": [{"prefix": "[red]p", "as_designed": False, "expected": [],
+                        "nexthops": [{"ifname": "[/bold]", "weight": 1, "peer": None}]}]}
+    fake = {"lab": LAB, "topology": "[/bold]topo", "nodes": [node], "in_force": ["[red]drain"],
+            "converged": False}
+    monkeypatch.setattr(st_mod, "gather", lambda plan, paths: fake)
+    monkeypatch.setattr(st_mod, "active_changes", lambda plan, paths: (Failures.of([], [], [], []), []))
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["status", "--name", LAB])
+    assert exc.value.code == 1
+    text = capsys.readouterr().out
+    for s in ("[/bold]topo", "[red]p", "[/bold]", "[red]drain"):
+        assert s in text
