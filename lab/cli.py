@@ -21,7 +21,22 @@ from .plan import build_plan
 from .state import DEFAULT_LAB, LabPaths, check_lab_name, load_plan
 from .topology import load
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+class _Interrupted(Exception):
+    """Ctrl-C seen inside a command.  Typer turns KeyboardInterrupt into a silent exit 130 (click into
+    "Aborted!"), so main() would never print its hint; this carries it past them."""
+
+
+class _Group(typer.core.TyperGroup):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted() from None
+
+
+# A bug's traceback stays (it is what a bug report needs) but without every frame's locals: a plan
+# object's repr fills screens.  Input errors never get here: they are validated into LabError.
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Emulate a BAG super-spine design with real FRR routers in network namespaces.")
 out = Console(width=None if sys.stdout.isatty() else 150, emoji=False, highlight=False)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 150, emoji=False, highlight=False)
@@ -243,7 +258,7 @@ def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", 
 
 @app.command()
 def up(topology: str = TopoArg, name: str = NameOpt,
-       deadline: Optional[float] = typer.Option(None, help="seconds to wait for convergence (default scales with size)"),
+       deadline: Optional[float] = typer.Option(None, min=0, help="seconds to wait for convergence (default scales with size)"),
        quiet: bool = typer.Option(False, "--quiet", "-q", help="no status table at the end"),
        runtime: Runtime = typer.Option(Runtime.netns, "--runtime", help="namespaces (default), a container per "
                                        "node, or the containerlab binary")):
@@ -456,7 +471,7 @@ def fault_domain(kind: DomainKind = typer.Argument(..., help="failure-domain kin
 
 @fault_app.command("macsec-mismatch")
 def fault_macsec(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab links')"),
-                 member: int = typer.Option(1, "--member", "-m", help="the member link"),
+                 member: int = typer.Option(1, "--member", "-m", min=1, help="the member link"),
                  side: OneSide = typer.Option(OneSide.a, help="the end that gets the wrong key"),
                  name: str = NameOpt, wait: bool = WaitOpt):
     """Give one end of a protected link a key its peer does not hold."""
@@ -466,7 +481,7 @@ def fault_macsec(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (s
 
 @fault_app.command("md5-mismatch")
 def fault_md5(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab links')"),
-              member: int = typer.Option(1, "--member", "-m", help="the member link"),
+              member: int = typer.Option(1, "--member", "-m", min=1, help="the member link"),
               side: OneSide = typer.Option(OneSide.a, help="the end that gets the wrong password"),
               name: str = NameOpt, wait: bool = WaitOpt):
     """Give one end's BGP sessions on a link a TCP-MD5 password its peer does not use."""
@@ -511,7 +526,7 @@ def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", hel
 
 
 @app.command()
-def probe(name: str = NameOpt, count: int = typer.Option(10, help="frames of each kind per link and direction"),
+def probe(name: str = NameOpt, count: int = typer.Option(10, min=1, help="frames of each kind per link and direction"),
           report: str = typer.Option("reports/macsec-probes.json", help="where the JSON report goes")):
     """Put plaintext, keyed, wrong-key, tampered and replayed frames on every MACsec-only link
     (both directions) and account for each: delivered, or dropped by the right counter."""
@@ -756,7 +771,7 @@ def rehearse(kind: RehearseKind = typer.Argument(..., help="what to take down"),
              what: str = typer.Argument(..., help="plane number, node name or bundle"),
              region: Optional[str] = typer.Option(None, help="plane: only this region"),
              member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="link: only these members"),
-             pps: int = typer.Option(300, help="probe packets per second"),
+             pps: int = typer.Option(300, min=1, help="probe packets per second"),
              reports: str = typer.Option("reports", help="where the JSON report and PNG timelines go"),
              name: str = NameOpt):
     """Maintenance rehearsal with packets flowing: drain, take down, bring back, undrain; lost packets counted."""
@@ -918,7 +933,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     except LabError as exc:
         _error(str(exc))
         sys.exit(2)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted):
         err.print("interrupted; 'baglab down' removes whatever was built")
         sys.exit(130)
 

@@ -214,3 +214,16 @@ def test_status_tables_print_literally(lab_dir, capsys, monkeypatch):
     text = capsys.readouterr().out
     for s in ("[/bold]topo", "[red]p", "[/bold]", "[red]drain"):
         assert s in text
+
+
+def test_ctrl_c_exits_130_with_a_hint(monkeypatch, capsys):
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "load", interrupted)
+    code, text = _main_exit(capsys, "plan", "any.yaml")
+    assert code == 130 and "baglab down" in text
+
+
+def test_counts_must_be_positive():
+    res = invoke("probe", "--count", "0")
+    assert res.exit_code == 2 and "--count" in res.output
