@@ -933,6 +933,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     except LabError as exc:
         _error(str(exc))
         sys.exit(2)
+    except OSError as exc:
+        if exc.filename is None:      # not about a path the user gave or lacks access to: a bug
+            raise
+        _error(f"{exc.strerror}: {exc.filename}")
+        sys.exit(2)
     except (KeyboardInterrupt, _Interrupted):
         err.print("interrupted; 'baglab down' removes whatever was built")
         sys.exit(130)

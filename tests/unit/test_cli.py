@@ -227,3 +227,13 @@ def test_ctrl_c_exits_130_with_a_hint(monkeypatch, capsys):
 def test_counts_must_be_positive():
     res = invoke("probe", "--count", "0")
     assert res.exit_code == 2 and "--count" in res.output
+
+
+def test_unwritable_output_path_is_one_error_line(tmp_path, capsys):
+    """A path the user gave that cannot be written is their error to fix, not a traceback."""
+    png = tmp_path / "missing-dir" / "heat.png"
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["domains", str(TOPOLOGIES / "bag-mini.yaml"), "--png", str(png)])
+    assert exc.value.code == 2
+    err_lines = capsys.readouterr().err.strip().splitlines()
+    assert err_lines == [f"error: No such file or directory: {png}"]
