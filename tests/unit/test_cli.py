@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from lab import cli, state
 from lab.plan import build_plan
 from lab.topology import load
-from tests.conftest import TOPOLOGIES
+from ..conftest import TOPOLOGIES
 
 LAB = "clitest"
 
@@ -28,11 +28,13 @@ def lab_dir(tmp_path, monkeypatch, mini_plan):
 
 
 def invoke(*args: str):
+    """The typer app alone: usage errors and help, as click reports them (exit code 2 for usage)."""
     runner = CliRunner()
     return runner.invoke(cli.app, list(args))
 
 
 def _main_exit(capsys, *args: str) -> tuple[int, str]:
+    """The console-script entry point, which maps LabError to one line and exit 2."""
     with pytest.raises(SystemExit) as exc:
         cli.main(list(args))
     cap = capsys.readouterr()
