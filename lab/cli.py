@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import Enum
 from typing import List, Optional
 
 import typer
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from bgp.oracle import neighbour_shares, expected_routes
 
@@ -19,20 +21,190 @@ from .plan import build_plan
 from .state import DEFAULT_LAB, LabPaths, check_lab_name, load_plan
 from .topology import load
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+class _Interrupted(Exception):
+    """Ctrl-C seen inside a command.  Typer turns KeyboardInterrupt into a silent exit 130 (click into
+    "Aborted!"), so main() would never print its hint; this carries it past them."""
+
+
+class _Group(typer.core.TyperGroup):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted() from None
+
+
+# A bug's traceback stays (it is what a bug report needs) but without every frame's locals: a plan
+# object's repr fills screens.  Input errors never get here: they are validated into LabError.
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Emulate a BAG super-spine design with real FRR routers in network namespaces.")
 out = Console(width=None if sys.stdout.isatty() else 150, emoji=False, highlight=False)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 150, emoji=False, highlight=False)
 
+
+
+def _plain_flags() -> None:
+    """Show boolean flags as ``--json``, not ``--json <bool>``.
+
+    Recent typer prints a type for every option, which makes a flag look as if it took a value
+    (``--json true``).  Older typer has no such hook; then there is nothing to do."""
+    option = getattr(typer.core, "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if shown is None or getattr(shown, "plain_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.plain_flags = True
+    option.display_type_rich = display_type_rich
+
+
+_plain_flags()
+
+
+def _version(show: bool) -> None:
+    """The installed distribution's version, so a bug report names what was actually run."""
+    if not show:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("baglab")
+    except PackageNotFoundError:
+        v = "unknown (not installed; run scripts/install-deps.sh)"
+    out.print(f"baglab {v}", markup=False)
+    raise typer.Exit()
+
+
+@app.callback()
+def _root(show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                            help="print the installed baglab version and exit")):
+    """Emulate a BAG super-spine design with real FRR routers in network namespaces."""
+
+
+TopoArg = typer.Argument(..., help="topology YAML, e.g. topologies/bag-mini.yaml")
 NameOpt = typer.Option(DEFAULT_LAB, "--name", "-n", help="lab name; labs with different names coexist")
+
+
+class Side(str, Enum):
+    """Which end(s) of a link a fault acts on; a typo is a usage error listing these."""
+    a = "a"
+    b = "b"
+    both = "both"
+
+
+class OneSide(str, Enum):
+    a = "a"
+    b = "b"
+
+
+class LinkMode(str, Enum):
+    admin = "admin"
+    carrier = "carrier"
+    silent = "silent"
+
+
+class NodeMode(str, Enum):
+    stop = "stop"
+    crash = "crash"
+    power = "power"
+
+
+class DomainKind(str, Enum):
+    data_hall = "data_hall"
+    power_feed = "power_feed"
+
+
+class RehearseKind(str, Enum):
+    plane = "plane"
+    node = "node"
+    link = "link"
+
+
+class Runtime(str, Enum):
+    netns = "netns"
+    docker = "docker"
+    containerlab = "containerlab"
+
+
+class ExportFormat(str, Enum):
+    containerlab = "containerlab"
+
+
+class SweepKind(str, Enum):
+    link = "link"
+    bundle = "bundle"
+    node = "node"
+    plane = "plane"
+    data_hall = "data_hall"
+    power_feed = "power_feed"
+
+
+def _row(table: Table, *cells) -> None:
+    """Add a row whose plain strings are literal text: names, labels and paths come from the user's
+    YAML and must never be read as rich markup (``'[/bold]'`` would crash, ``'[red]x'`` show as ``x``).
+    Styled cells are passed as :class:`Text` (see :func:`_styled`)."""
+    table.add_row(*(c if isinstance(c, Text) else Text(str(c)) for c in cells))
+
+
+def _styled(text: str, style: str) -> Text:
+    return Text(text, style=style)
 
 
 def _lab(name: str) -> LabPaths:
     return LabPaths(check_lab_name(name))
 
 
+def _listing(names, limit: int = 12) -> str:
+    """A bounded list for an error message: a big plan must not turn one error into a screenful."""
+    names = list(names)
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _check_node(plan, node: str) -> None:
+    """Unknown names are a user error, not a KeyError traceback from deep inside the injector."""
+    if node not in {n.name for n in plan.nodes}:
+        raise LabError(f"unknown node {node!r}; nodes: {_listing(n.name for n in plan.nodes)}")
+
+
+def _bundle_links(plan, bundle: str, members: Optional[List[int]] = None) -> list:
+    """The bundle's links (only ``members`` when given), or a LabError naming what exists."""
+    links_ = [l for l in plan.links if l.bundle == bundle]
+    if not links_:
+        raise LabError(f"no bundle {bundle!r}; bundles: {_listing(sorted({l.bundle for l in plan.links}))} "
+                       "(see 'baglab plan')")
+    chosen = [l for l in links_ if not members or l.member in members]
+    missing = sorted(set(members or ()) - {l.member for l in links_})
+    if missing:
+        raise LabError(f"bundle {bundle!r} has no member {', '.join(map(str, missing))}; "
+                       f"members: {', '.join(str(l.member) for l in links_)}")
+    return chosen
+
+
+def _check_plane(plan, plane: int, region: Optional[str]) -> None:
+    from .faults.injector import plane_nodes
+
+    planes = sorted({n.bag_plane for n in plan.nodes if n.role == "bag" and n.bag_plane is not None})
+    regions = sorted({n.region for n in plan.nodes if n.role == "bag"})
+    if region is not None and region not in regions:
+        raise LabError(f"unknown region {region!r}; regions: {', '.join(regions)}")
+    if plane not in planes:
+        raise LabError(f"no BAG plane {plane}; planes: {', '.join(map(str, planes))}")
+    plane_nodes(plan, plane, region)
+
+
+def _check_domain(plan, kind: str, label: str) -> None:
+    from . import domains as dm
+
+    known = [l for k, l in dm.labels(plan) if k == kind]
+    if label not in known:
+        raise LabError(f"no element carries {kind} {label!r}; {kind} labels: {_listing(known) or 'none'}")
+
+
 @app.command()
-def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the whole plan as JSON"),
+def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", help="the whole plan as JSON"),
          strict: bool = typer.Option(False, "--strict", help="exit 1 when a design check fails")):
     """Expand a topology into nodes, links, addresses and ASNs, and check the design (no root needed)."""
     loaded = load(topology)
@@ -43,14 +215,14 @@ def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the 
     roles: dict[str, int] = {}
     for n in p.nodes:
         roles[n.role] = roles.get(n.role, 0) + 1
-    out.print(f"[bold]{p.topology}[/] from {topology}: {len(p.nodes)} routers "
+    out.print(f"[bold]{escape(p.topology)}[/] from {escape(topology)}: {len(p.nodes)} routers "
               f"({', '.join(f'{v} {k}' for k, v in sorted(roles.items()))}), {len(p.links)} links, "
               f"{len(p.prefixes())} prefixes, {len(p.links) * len(p.address_families)} BGP sessions, plan {p.digest()}")
     t = Table(title="nodes", show_lines=False)
     for c in ("node", "role", "ASN", "router-id", "plane", "prefixes", "data hall", "power feed"):
         t.add_column(c)
     for n in p.nodes:
-        t.add_row(n.name, n.role, str(n.asn), n.router_id, str(n.bag_plane or ""), " ".join(n.prefixes),
+        _row(t, n.name, n.role, str(n.asn), n.router_id, str(n.bag_plane or ""), " ".join(n.prefixes),
                   n.data_hall or "", n.power_feed or "")
     out.print(t)
     t = Table(title="bundles (port striping)")
@@ -60,7 +232,7 @@ def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the 
     for l in p.links:
         bundles.setdefault(l.bundle, []).append(l)
     for b, ls in bundles.items():
-        t.add_row(b, ls[0].kind, str(len(ls)), f"{ls[0].speed_gbps}G", ", ".join(l.a.ifname for l in ls),
+        _row(t, b, ls[0].kind, str(len(ls)), f"{ls[0].speed_gbps}G", ", ".join(l.a.ifname for l in ls),
                   ", ".join(l.b.ifname for l in ls), ls[0].macsec)
     out.print(t)
     if p.aggregates:
@@ -68,16 +240,16 @@ def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the 
         for c in ("region", "aggregate", "replaces", "needs"):
             t.add_column(c)
         for a in p.aggregates:
-            t.add_row(a.region, a.prefix, " ".join(a.covers), f"{a.min_fabrics} of {', '.join(a.fabrics)}")
+            _row(t, a.region, a.prefix, " ".join(a.covers), f"{a.min_fabrics} of {', '.join(a.fabrics)}")
         out.print(t)
     from .design import checks
 
-    t = Table(title=f"design checks (drain policy: {p.drain_method})")
+    t = Table(title=f"design checks (drain policy: {escape(p.drain_method)})")
     for c in ("scope", "check", "need", "limit", "verdict", "note"):
         t.add_column(c)
     results = checks(p, loaded.model.design)
     for c in results:
-        t.add_row(c.scope, c.what, c.need, c.limit, "[green]ok[/]" if c.ok else "[red]exceeds[/]", c.note)
+        _row(t, c.scope, c.what, c.need, c.limit, _styled("ok", "green") if c.ok else _styled("exceeds", "red"), c.note)
     out.print(t)
     if strict and not all(c.ok for c in results):
         err.print("[red]design checks failed[/]")
@@ -85,11 +257,11 @@ def plan(topology: str, as_json: bool = typer.Option(False, "--json", help="the 
 
 
 @app.command()
-def up(topology: str, name: str = NameOpt,
-       deadline: Optional[float] = typer.Option(None, help="seconds to wait for convergence (default scales with size)"),
+def up(topology: str = TopoArg, name: str = NameOpt,
+       deadline: Optional[float] = typer.Option(None, min=0, help="seconds to wait for convergence (default scales with size)"),
        quiet: bool = typer.Option(False, "--quiet", "-q", help="no status table at the end"),
-       runtime: str = typer.Option("netns", "--runtime", help="netns (default), docker (a container per node) "
-                                   "or containerlab (drives the containerlab binary)")):
+       runtime: Runtime = typer.Option(Runtime.netns, "--runtime", help="namespaces (default), a container per "
+                                       "node, or the containerlab binary")):
     """Build the lab and return once every session is up and every FIB is as designed."""
     from .build import up as build_up
 
@@ -104,10 +276,10 @@ def up(topology: str, name: str = NameOpt,
             prog.update(tasks[what], completed=done, total=total)
 
         res = build_up(topology, paths.name, progress=step, deadline_s=deadline,
-                       on_poll=lambda ok, total: step("converged", ok, total), runtime=runtime)
+                       on_poll=lambda ok, total: step("converged", ok, total), runtime=runtime.value)
     verb = "already up" if res.reused else "up"
     conv = res.convergence
-    err.print(f"lab [bold]{paths.name}[/] ({res.plan.topology}) {verb}: {len(res.plan.nodes)} routers, "
+    err.print(f"lab [bold]{paths.name}[/] ({escape(res.plan.topology)}) {verb}: {len(res.plan.nodes)} routers, "
               f"converged in {conv.seconds:.2f}s" + "".join(f"; {p.name} {p.seconds:.2f}s" for p in res.phases))
     if not quiet:
         _status_tables(paths, bag_only=True)
@@ -123,16 +295,16 @@ def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help
     failed = False
     for n in names:
         rep = down_lab(LabPaths(n))
-        err.print(f"lab {n}: removed {rep.namespaces} namespaces, stopped {rep.processes} processes")
+        err.print(f"lab {escape(n)}: removed {rep.namespaces} namespaces, stopped {rep.processes} processes")
         if rep.survivors or rep.leftover_ns:
             failed = True
-            err.print(f"[red]could not remove: pids {rep.survivors} namespaces {rep.leftover_ns}[/]")
+            err.print(f"[red]could not remove: pids {rep.survivors} namespaces {escape(str(rep.leftover_ns))}[/]")
     if failed:
         raise typer.Exit(1)
 
 
 @app.command()
-def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json"),
+def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", help="everything as JSON"),
            all_nodes: bool = typer.Option(False, "--all", help="routes of every node, not only BAG routers")):
     """Nodes, sessions, prefixes, and per-prefix next hops and weights read from the kernel."""
     paths = _lab(name)
@@ -145,26 +317,30 @@ def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json"),
         raise typer.Exit(1)
 
 
+def _updown(running) -> Text:
+    return _styled("up", "") if running else _styled("down", "red")
+
+
 def _status_tables(paths: LabPaths, bag_only: bool) -> bool:
     from .status import gather
 
     plan = load_plan(paths)
     st = gather(plan, paths)
-    t = Table(title=f"lab {st['lab']} ({st['topology']})")
+    t = Table(title=escape(f"lab {st['lab']} ({st['topology']})"))
     for c in ("node", "role", "ASN", "zebra", "bgpd", "sessions", "prefixes (FIB/expected)", "as designed"):
         t.add_column(c)
     for n in st["nodes"]:
         d = n["daemons"]
         if n.get("emulator"):
-            state = "up" if all(d.values()) else "[red]down"
-            t.add_row(n["name"], f"{n['role']} ({n['emulator']})", str(n["asn"]), "-", f"{'/'.join(d)} {state}",
+            state = _styled("up", "") if all(d.values()) else _styled("down", "red")
+            _row(t, n["name"], f"{n['role']} ({n['emulator']})", str(n["asn"]), "-", Text(f"{'/'.join(d)} ") + state,
                       f"-/{n['sessions']['planned']}", "records" if n["role"] == "collector" else "announces", "-")
             continue
         ok = n["prefixes"]["as_designed"] == len(n["routes"]) and not n["sessions"]["down"]
-        t.add_row(n["name"], n["role"], str(n["asn"]), "up" if d.get("zebra") else "[red]down",
-                  "up" if d.get("bgpd") else "[red]down",
+        _row(t, n["name"], n["role"], str(n["asn"]), _updown(d.get("zebra")), _updown(d.get("bgpd")),
                   f"{n['sessions']['established']}/{n['sessions']['planned']}",
-                  f"{n['prefixes']['installed']}/{n['prefixes']['expected']}", "[green]yes" if ok else "[red]no")
+                  f"{n['prefixes']['installed']}/{n['prefixes']['expected']}",
+             _styled("yes", "green") if ok else _styled("no", "red"))
     out.print(t)
     if st["in_force"]:
         out.print("[yellow]in force (the expectation includes them):[/] " + escape("; ".join(st["in_force"])))
@@ -183,10 +359,10 @@ def _status_tables(paths: LabPaths, bag_only: bool) -> bool:
             shares = neighbour_shares(expected.get(n["name"], {}).get(r["prefix"], []))
             exp = {h["ifname"]: h["weight"] for h in r["expected"]}
             for i, h in enumerate(hops or [{"ifname": "-", "weight": 0, "peer": None}]):
-                t.add_row(n["name"] if i == 0 else "", r["prefix"] if i == 0 else "", h["ifname"], str(h["weight"]),
+                _row(t, n["name"] if i == 0 else "", r["prefix"] if i == 0 else "", h["ifname"], str(h["weight"]),
                           f"{100 * h['weight'] / total:.0f}%",
                           (" ".join(f"{k} {100 * v:.0f}%" for k, v in shares.items())) if i == 0 else "",
-                          ("[green]" if r["as_designed"] else "[red]") + str(exp.get(h["ifname"], "-")))
+                     _styled(str(exp.get(h["ifname"], "-")), "green" if r["as_designed"] else "red"))
             t.add_section()
     out.print(t)
     if not st["converged"]:
@@ -194,18 +370,18 @@ def _status_tables(paths: LabPaths, bag_only: bool) -> bool:
     return st["converged"]
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def exec(ctx: typer.Context, node: str, name: str = NameOpt):
+@app.command(context_settings={"ignore_unknown_options": True})
+def exec(node: str = typer.Argument(..., help="router name (see 'baglab plan')"),
+         cmd: Optional[List[str]] = typer.Argument(None, metavar="-- CMD", show_default=False,
+                                                    help="command and its arguments after '--' (default: bash)"),
+         name: str = NameOpt):
     """Run a command inside a node: baglab exec r1-bag1 -- ip route (vtysh gets -N added)."""
     from .runtime import runtime_for
 
     paths = _lab(name)
     plan = load_plan(paths)
-    try:
-        plan.node(node)
-    except KeyError:
-        raise LabError(f"unknown node {node!r}; nodes: {', '.join(n.name for n in plan.nodes)}") from None
-    argv = list(ctx.args) or ["bash"]
+    _check_node(plan, node)
+    argv = list(cmd or ()) or ["bash"]
     full = runtime_for(paths).exec_argv(node, argv)
     os.execvp(full[0], full)
 
@@ -214,19 +390,24 @@ fault_app = typer.Typer(no_args_is_help=True, help="Inject a recorded, reversibl
 app.add_typer(fault_app, name="fault")
 
 
-def _inject(name: str, make, wait: bool) -> None:
-    """Apply a fault, then (unless --no-wait) wait for the oracle's state and report convergence."""
+def _inject(name: str, make, wait: bool, check=None) -> None:
+    """Apply a fault, then (unless --no-wait) wait for the oracle's state and report convergence.
+
+    ``check(plan)`` validates the user's names first, so a typo fails before any timeline or
+    runtime is touched and without a traceback."""
     from .faults import FaultInjector
     from .measure import after_fault
     from .observers.timeline import Timeline
 
     paths = _lab(name)
     plan = load_plan(paths)
+    if check:
+        check(plan)
     fi = FaultInjector(plan, paths)
     tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start() if wait else None
     try:
         f = make(fi, plan)
-        err.print(f"fault {f.id}: {f.kind} {f.target}")
+        err.print(f"fault {f.id}: {escape(f.kind)} {escape(f.target)}")
         if tl:
             _verdict(after_fault(plan, paths, tl, f, fi.failures(), "cli"))
     finally:
@@ -238,7 +419,7 @@ def _verdict(res) -> None:
     if res.ok:
         slow = sorted(res.per_node_ms.items(), key=lambda kv: -kv[1])[:3]
         err.print(f"[green]as the oracle predicts[/]; converged in {res.overall_ms:.0f} ms"
-                  + (" (slowest: " + ", ".join(f"{n} {ms:.0f} ms" for n, ms in slow) + ")" if slow else ""))
+                  + (" (slowest: " + escape(", ".join(f"{n} {ms:.0f} ms" for n, ms in slow)) + ")" if slow else ""))
     else:
         err.print("[red]not as the oracle predicts[/]\n" + escape(res.report))
         raise typer.Exit(1)
@@ -250,58 +431,70 @@ WaitOpt = typer.Option(True, "--wait/--no-wait", help="wait for convergence and 
 @fault_app.command("link")
 def fault_link(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab plan')"),
                member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="members; default: all"),
-               side: str = typer.Option("both", help="a, b or both"),
-               mode: str = typer.Option("admin", help="admin, carrier or silent"),
+               side: Side = typer.Option(Side.both, help="which end(s) fail"),
+               mode: LinkMode = typer.Option(LinkMode.admin, help="admin down, carrier loss (one side) or "
+                                             "silent drop"),
                name: str = NameOpt, wait: bool = WaitOpt):
     """Fail a bundle, or some of its member links."""
-    _inject(name, lambda fi, plan: fi.bundle(bundle, member or None, side=side, mode=mode), wait)
+    def check(plan):
+        _bundle_links(plan, bundle, member)
+        if mode is LinkMode.carrier and side is Side.both:
+            raise LabError("carrier loss is seen at one end: pick --side a or --side b")
+    _inject(name, lambda fi, plan: fi.bundle(bundle, member or None, side=side.value, mode=mode.value), wait,
+            check)
 
 
 @fault_app.command("node")
-def fault_node(node: str, mode: str = typer.Option("crash", help="stop, crash or power"),
+def fault_node(node: str = typer.Argument(..., help="router name (see 'baglab plan')"),
+               mode: NodeMode = typer.Option(NodeMode.crash, help="SIGTERM, SIGKILL, or ports dark then SIGKILL"),
                name: str = NameOpt, wait: bool = WaitOpt):
     """Stop, crash or power off a router."""
-    _inject(name, lambda fi, plan: fi.node(node, mode), wait)
+    _inject(name, lambda fi, plan: fi.node(node, mode.value), wait, lambda plan: _check_node(plan, node))
 
 
 @fault_app.command("plane")
-def fault_plane(plane: int, region: Optional[str] = None, name: str = NameOpt, wait: bool = WaitOpt):
+def fault_plane(plane: int = typer.Argument(..., help="BAG plane number"),
+                region: Optional[str] = typer.Option(None, help="only this region (default: every region)"),
+                name: str = NameOpt, wait: bool = WaitOpt):
     """Power off a BAG plane (in one region, or everywhere)."""
-    _inject(name, lambda fi, plan: fi.plane(plane, region), wait)
+    _inject(name, lambda fi, plan: fi.plane(plane, region), wait, lambda plan: _check_plane(plan, plane, region))
 
 
 @fault_app.command("domain")
-def fault_domain(kind: str = typer.Argument(..., help="data_hall or power_feed"), label: str = typer.Argument(...),
+def fault_domain(kind: DomainKind = typer.Argument(..., help="failure-domain kind"),
+                 label: str = typer.Argument(..., help="the label in the topology YAML, e.g. dh1a"),
                  name: str = NameOpt, wait: bool = WaitOpt):
     """Fail everything labelled with a data hall or power feed."""
-    _inject(name, lambda fi, plan: fi.domain(kind, label), wait)
+    _inject(name, lambda fi, plan: fi.domain(kind.value, label), wait,
+            lambda plan: _check_domain(plan, kind.value, label))
 
 
 @fault_app.command("macsec-mismatch")
-def fault_macsec(bundle: str, member: int = typer.Option(1, "--member", "-m"),
-                 side: str = typer.Option("a", help="the end that gets the wrong key"),
+def fault_macsec(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab links')"),
+                 member: int = typer.Option(1, "--member", "-m", min=1, help="the member link"),
+                 side: OneSide = typer.Option(OneSide.a, help="the end that gets the wrong key"),
                  name: str = NameOpt, wait: bool = WaitOpt):
     """Give one end of a protected link a key its peer does not hold."""
-    _inject(name, lambda fi, plan: fi.macsec_mismatch(_link(plan, bundle, member), side), wait)
+    _inject(name, lambda fi, plan: fi.macsec_mismatch(_link(plan, bundle, member), side.value), wait,
+            lambda plan: _link(plan, bundle, member))
 
 
 @fault_app.command("md5-mismatch")
-def fault_md5(bundle: str, member: int = typer.Option(1, "--member", "-m"),
-              side: str = typer.Option("a", help="the end that gets the wrong password"),
+def fault_md5(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab links')"),
+              member: int = typer.Option(1, "--member", "-m", min=1, help="the member link"),
+              side: OneSide = typer.Option(OneSide.a, help="the end that gets the wrong password"),
               name: str = NameOpt, wait: bool = WaitOpt):
     """Give one end's BGP sessions on a link a TCP-MD5 password its peer does not use."""
-    _inject(name, lambda fi, plan: fi.md5_mismatch(_link(plan, bundle, member), side), wait)
+    _inject(name, lambda fi, plan: fi.md5_mismatch(_link(plan, bundle, member), side.value), wait,
+            lambda plan: _link(plan, bundle, member))
 
 
 def _link(plan, bundle: str, member: int):
-    for l in plan.links:
-        if l.bundle == bundle and l.member == member:
-            return l
-    raise LabError(f"no member {member} in bundle {bundle!r} (see 'baglab links')")
+    return _bundle_links(plan, bundle, [member])[0]
 
 
 @app.command()
-def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json"),
+def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", help="the rows as JSON"),
           protected: bool = typer.Option(False, "--protected", help="only MACsec-protected links")):
     """Each link's protection policy (MACsec, TCP-MD5) and its ports' counters."""
     from .observers.links import link_report
@@ -317,9 +510,9 @@ def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json"),
     for c in ("link", "macsec", "md5", "end", "tx AN", "protected tx", "rx ok", "plaintext dropped", "other drops"):
         t.add_column(c)
     for r in rows:
-        pol = r["macsec"] + (f" ({r['backend']}, {r['cipher']}, key {r['tx_key']})" if r["macsec"] != "off" else "")
+        pol = Text(r["macsec"] + (f" ({r['backend']}, {r['cipher']}, key {r['tx_key']})" if r["macsec"] != "off" else ""))
         if r.get("mismatched"):
-            pol += f" [red]mismatch at {', '.join(r['mismatched'])}[/]"
+            pol += _styled(f" mismatch at {', '.join(r['mismatched'])}", "red")
         for i, e in enumerate(r["ends"]):
             first = i == 0
             if "macsec_in" in e:
@@ -327,13 +520,13 @@ def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json"),
                 cells = [str(e["tx_an"]), str(e["tx_protected"]), str(e["rx_ok"]), str(e["plaintext_dropped"]), drops]
             else:
                 cells = ["-"] * 5
-            t.add_row(f"{r['id']} {r['bundle']}#{r['member']}" if first else "", pol if first else "",
-                      ("yes" if r["tcp_md5"] else "no") if first else "", f"{e['node']} {e['ifname']}", *cells)
+            _row(t, f"{r['id']} {r['bundle']}#{r['member']}" if first else "", pol if first else "",
+                 ("yes" if r["tcp_md5"] else "no") if first else "", f"{e['node']} {e['ifname']}", *cells)
     out.print(t)
 
 
 @app.command()
-def probe(name: str = NameOpt, count: int = typer.Option(10, help="frames of each kind per link and direction"),
+def probe(name: str = NameOpt, count: int = typer.Option(10, min=1, help="frames of each kind per link and direction"),
           report: str = typer.Option("reports/macsec-probes.json", help="where the JSON report goes")):
     """Put plaintext, keyed, wrong-key, tampered and replayed frames on every MACsec-only link
     (both directions) and account for each: delivered, or dropped by the right counter."""
@@ -354,23 +547,22 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, help="frames of eac
         for sender in (l.a.node, l.b.node):
             r = probe_link(plan, paths, l, sender, count=count)
             results.append(r)
-            t.add_row(f"{l.id} {l.bundle}#{l.member}", f"{r.sender} -> {r.receiver}",
-                      *[f"{r.delivered[k]}/{r.sent[k]}" for k in KINDS],
-                      "[green]ok[/]" if r.ok else "[red]" + "; ".join(r.problems) + "[/]")
+            _row(t, f"{l.id} {l.bundle}#{l.member}", f"{r.sender} -> {r.receiver}",
+                 *[f"{r.delivered[k]}/{r.sent[k]}" for k in KINDS],
+                 _styled("ok", "green") if r.ok else _styled("; ".join(r.problems), "red"))
     out.print(t)
     Path(report).parent.mkdir(parents=True, exist_ok=True)
     Path(report).write_text(json.dumps([r.__dict__ for r in results], indent=1))
     plain = sum(r.delivered["plaintext"] for r in results)
     err.print(f"{len(results)} link directions; plaintext frames delivered across protected links: {plain}; "
-              f"report: {report}")
+              f"report: {escape(report)}")
     if not all(r.ok for r in results):
         raise typer.Exit(1)
 
 
 @app.command()
-def sweep(topology: str, name: str = NameOpt,
-          only: Optional[List[str]] = typer.Option(None, "--only", help="failure kinds: link, bundle, node, plane, "
-                                                   "data_hall, power_feed (default: all)"),
+def sweep(topology: str = TopoArg, name: str = NameOpt,
+          only: Optional[List[SweepKind]] = typer.Option(None, "--only", help="failure kinds (default: all)"),
           candidate: Optional[str] = typer.Option(None, help="a second topology (candidate policy): sweep it too "
                                                   "and report what changes"),
           report_dir: str = typer.Option("reports", help="where sweep.json / sweep.html go"),
@@ -383,29 +575,31 @@ def sweep(topology: str, name: str = NameOpt,
     from .runtime.netns import NetnsRuntime
     from . import sweep as sw
 
+    kinds = {k.value for k in only or ()}
+
     def one(topo: str, lab: str, tag: str):
         paths = _lab(lab)
         plan_ = build_up(Path(topo), lab).plan
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=err) as prog:
-            task = prog.add_task(f"sweep {plan_.topology}", total=len(sw.cases(plan_)))
+            task = prog.add_task(f"sweep {escape(plan_.topology)}", total=len(sw.cases(plan_)))
 
             def step(i, n, item):
                 prog.update(task, completed=i, total=n,
-                            description=f"{item.kind} {item.target}: " + ("ok" if item.ok else "VIOLATION"))
+                            description=escape(f"{item.kind} {item.target}: ") + ("ok" if item.ok else "VIOLATION"))
             try:
-                rep = sw.run(plan_, paths, only=(lambda c: c.kind in only) if only else None, progress=step)
+                rep = sw.run(plan_, paths, only=(lambda c: c.kind in kinds) if kinds else None, progress=step)
             finally:
                 if not keep:
                     NetnsRuntime(paths).down()
         j, h = sw.write(rep, Path(report_dir), tag)
         bad = [i for i in rep.items if not i.ok]
-        err.print(f"{plan_.topology}: {len(rep.items)} failures in {rep.seconds:.0f}s, "
-                  f"{rep.violations} violations; {j}, {h}")
+        err.print(escape(f"{plan_.topology}: {len(rep.items)} failures in {rep.seconds:.0f}s, "
+                         f"{rep.violations} violations; {j}, {h}"))
         for i in bad:
-            err.print(f"[red]{i.kind} {i.target}[/]: " + "\n  ".join(i.violations))
+            err.print(f"[red]{escape(i.kind)} {escape(i.target)}[/]: " + escape("\n  ".join(i.violations)))
         for s_ in rep.steady:
-            err.print(f"[red]steady state[/]: {s_}")
+            err.print(f"[red]steady state[/]: {escape(str(s_))}")
         return rep
 
     rep = one(topology, name, "sweep")
@@ -413,7 +607,7 @@ def sweep(topology: str, name: str = NameOpt,
         cand = one(candidate, name + "c", "sweep-candidate")
         changes = sw.diff(rep, cand)
         Path(report_dir, "sweep-diff.txt").write_text("\n".join(changes) + "\n")
-        err.print(f"candidate vs current: {len(changes)} changes" + "".join(f"\n  {c}" for c in changes[:40]))
+        err.print(f"candidate vs current: {len(changes)} changes" + escape("".join(f"\n  {c}" for c in changes[:40])))
     if rep.violations:
         raise typer.Exit(1)
 
@@ -433,7 +627,7 @@ def macsec_rotate(name: str = NameOpt):
 
 
 @app.command()
-def domains(topology: str, confirm: Optional[str] = typer.Option(None, "--confirm", metavar="LAB",
+def domains(topology: str = TopoArg, confirm: Optional[str] = typer.Option(None, "--confirm", metavar="LAB",
                                                                  help="fail each domain in this running lab and "
                                                                       "read the capacities from its BGP tables"),
             png: Optional[str] = typer.Option(None, "--png", help="also draw the table as a heatmap"),
@@ -443,17 +637,17 @@ def domains(topology: str, confirm: Optional[str] = typer.Option(None, "--confir
 
     p = build_plan(load(topology))
     impacts = [i for i in dm.report(p) if not only or only in i.label]
-    t = Table(title=f"capacity lost per failure domain ({p.topology}; Gbit/s of link-bandwidth the region's BAG "
+    t = Table(title=f"capacity lost per failure domain ({escape(p.topology)}; Gbit/s of link-bandwidth the region's BAG "
                     "routers use towards the prefix)")
     for c in ("domain", "prefix", "seen from", "before", "after", "lost"):
         t.add_column(c)
     for i in impacts:
-        t.add_row(f"{i.kind} {i.label}", i.prefix, f"region {i.region}", f"{i.before_gbps:g}", f"{i.after_gbps:g}",
-                  f"[red]{i.lost:.0%}[/]" if i.lost >= 0.999 else f"{i.lost:.0%}")
+        _row(t, f"{i.kind} {i.label}", i.prefix, f"region {i.region}", f"{i.before_gbps:g}", f"{i.after_gbps:g}",
+             _styled(f"{i.lost:.0%}", "red" if i.lost >= 0.999 else ""))
     out.print(t)
     if png:
         dm.heatmap(impacts, png)
-        err.print(f"heatmap: {png}")
+        err.print(f"heatmap: {escape(png)}")
     if not confirm:
         return
     from bgp.oracle import expected_routes
@@ -483,7 +677,7 @@ def domains(topology: str, confirm: Optional[str] = typer.Option(None, "--confir
             fi.restore(f)
             after_restore(plan, paths, tl, f, fi.failures(), "domains")
             bad += bool(problems)
-            err.print(f"{kind} {label}: " + ("[green]confirmed[/]" if not problems else
+            err.print(escape(f"{kind} {label}: ") + ("[green]confirmed[/]" if not problems else
                                              "[red]differs[/]\n  " + escape("\n  ".join(problems))))
     finally:
         tl.stop()
@@ -498,11 +692,11 @@ app.add_typer(drain_app, name="drain")
 app.add_typer(undrain_app, name="undrain")
 
 
-def _drain(name: str, make, wait: bool) -> None:
+def _drain(name: str, make, wait: bool, check=None) -> None:
     """Apply a drain, wait for the oracle's drained state, and say what still crosses the drain."""
     from bgp.oracle import paths_through_drains
 
-    _inject(name, make, wait)
+    _inject(name, make, wait, check)
     paths = _lab(name)
     plan = load_plan(paths)
     from .faults import FaultInjector
@@ -518,7 +712,7 @@ def _drain(name: str, make, wait: bool) -> None:
               "(taking it down cuts them; their fabric must steer around them):")
     for router, via in sorted(by_router.items()):
         n = sum(1 for (r, _p) in left if r == router)
-        err.print(f"  {router}: {n} prefixes via {', '.join(sorted(via))}")
+        err.print(escape(f"  {router}: {n} prefixes via {', '.join(sorted(via))}"))
 
 
 def _undrain(name: str, pick, wait: bool) -> None:
@@ -536,7 +730,7 @@ def _undrain(name: str, pick, wait: bool) -> None:
     try:
         for f in targets:
             fi.restore(f)
-            err.print(f"undrained {f.target}")
+            err.print(f"undrained {escape(f.target)}")
         if tl:
             _verdict(after_restore(plan, paths, tl, targets[-1], fi.failures(), "cli"))
     finally:
@@ -544,36 +738,40 @@ def _undrain(name: str, pick, wait: bool) -> None:
             tl.stop()
 
 
+PlaneArg = typer.Argument(..., help="BAG plane number")
+RegionOpt = typer.Option(None, help="only this region (default: every region)")
+
+
 @drain_app.command("plane")
-def drain_plane(plane: int, region: Optional[str] = None, name: str = NameOpt, wait: bool = WaitOpt):
+def drain_plane(plane: int = PlaneArg, region: Optional[str] = RegionOpt, name: str = NameOpt, wait: bool = WaitOpt):
     """Drain a BAG plane (in one region, or everywhere)."""
-    _drain(name, lambda fi, plan: fi.drain_plane(plane, region), wait)
+    _drain(name, lambda fi, plan: fi.drain_plane(plane, region), wait, lambda plan: _check_plane(plan, plane, region))
 
 
 @drain_app.command("node")
-def drain_node(node: str, name: str = NameOpt, wait: bool = WaitOpt):
+def drain_node(node: str = typer.Argument(..., help="router name (see 'baglab plan')"),
+               name: str = NameOpt, wait: bool = WaitOpt):
     """Drain one router: everything it advertises is marked."""
-    _drain(name, lambda fi, plan: fi.drain_nodes([node]), wait)
+    _drain(name, lambda fi, plan: fi.drain_nodes([node]), wait, lambda plan: _check_node(plan, node))
 
 
 @drain_app.command("link")
-def drain_link(bundle: str, member: Optional[List[int]] = typer.Option(None, "--member", "-m"),
+def drain_link(bundle: str = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab plan')"),
+               member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="members; default: all"),
                name: str = NameOpt, wait: bool = WaitOpt):
     """Drain a bundle, or some of its members (both ends' advertisements are marked)."""
     def make(fi, plan):
-        ls = [l for l in plan.links if l.bundle == bundle and (not member or l.member in member)]
-        if not ls:
-            raise LabError(f"no bundle {bundle!r} (or no such members); see 'baglab plan'")
+        ls = _bundle_links(plan, bundle, member)
         return fi.drain_links(ls, bundle + (f" members {sorted(member)}" if member else ""))
-    _drain(name, make, wait)
+    _drain(name, make, wait, lambda plan: _bundle_links(plan, bundle, member))
 
 
 @app.command()
-def rehearse(kind: str = typer.Argument(..., help="plane, node or link"),
+def rehearse(kind: RehearseKind = typer.Argument(..., help="what to take down"),
              what: str = typer.Argument(..., help="plane number, node name or bundle"),
              region: Optional[str] = typer.Option(None, help="plane: only this region"),
              member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="link: only these members"),
-             pps: int = typer.Option(300, help="probe packets per second"),
+             pps: int = typer.Option(300, min=1, help="probe packets per second"),
              reports: str = typer.Option("reports", help="where the JSON report and PNG timelines go"),
              name: str = NameOpt):
     """Maintenance rehearsal with packets flowing: drain, take down, bring back, undrain; lost packets counted."""
@@ -581,19 +779,10 @@ def rehearse(kind: str = typer.Argument(..., help="plane, node or link"),
     from .observers.timeline import Timeline
     from .rehearsal import rehearse as run, settle_with
 
-    if kind not in ("plane", "node", "link"):
-        raise LabError(f"rehearse plane, node or link, not {kind!r}")
+    kind = kind.value
     paths = _lab(name)
     plan = load_plan(paths)
-    if kind == "plane" and not what.isdigit():
-        raise LabError(f"a plane is a number, not {what!r}")
-    if kind == "node":
-        try:
-            plan.node(what)
-        except KeyError:
-            raise LabError(f"unknown node {what!r}") from None
-    if kind == "link" and not any(l.bundle == what for l in plan.links):
-        raise LabError(f"no bundle {what!r}; see 'baglab plan'")
+    _check_rehearsal(plan, kind, what, region, member)
     fi = FaultInjector(plan, paths)
     if fi.active():
         raise LabError("the lab has active faults or drains; 'baglab restore' / 'baglab undrain all' first")
@@ -626,26 +815,38 @@ def rehearse(kind: str = typer.Argument(..., help="plane, node or link"),
            "not_probed": sorted({r for r, _ in rep.stranded})}
     (Path(reports) / "rehearsal" / "rehearsal.json").write_text(json.dumps(doc, indent=1))
     out.print(escape(rep.summary()))
-    err.print(f"report: {reports}/rehearsal/rehearsal.json, timelines in {reports}/rehearsal/timelines/")
+    err.print(escape(f"report: {reports}/rehearsal/rehearsal.json, timelines in {reports}/rehearsal/timelines/"))
     if not rep.ok:
         raise typer.Exit(1)
 
 
+def _check_rehearsal(plan, kind: str, what: str, region: Optional[str], member: Optional[List[int]]) -> None:
+    """The rehearsal runs for minutes with packets flowing: refuse a bad target before it starts."""
+    if kind == "plane":
+        if not what.isdigit():
+            raise LabError(f"a plane is a number, not {what!r}")
+        _check_plane(plan, int(what), region)
+    elif kind == "node":
+        _check_node(plan, what)
+    else:
+        _bundle_links(plan, what, member)
+
+
 @undrain_app.command("plane")
-def undrain_plane(plane: int, region: Optional[str] = None, name: str = NameOpt, wait: bool = WaitOpt):
+def undrain_plane(plane: int = PlaneArg, region: Optional[str] = RegionOpt, name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain a BAG plane."""
     want = f"BAG plane {plane}" + (f" of {region}" if region else "")
     _undrain(name, lambda f: f.target == want, wait)
 
 
 @undrain_app.command("node")
-def undrain_node(node: str, name: str = NameOpt, wait: bool = WaitOpt):
+def undrain_node(node: str = typer.Argument(..., help="a drained router (see 'baglab faults')"), name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain a router."""
     _undrain(name, lambda f: f.kind == "drain-node" and f.target == node, wait)
 
 
 @undrain_app.command("link")
-def undrain_link(bundle: str, name: str = NameOpt, wait: bool = WaitOpt):
+def undrain_link(bundle: str = typer.Argument(..., help="a drained bundle (see 'baglab faults')"), name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain a bundle (every drain of its members)."""
     _undrain(name, lambda f: f.kind == "drain-link" and f.target.split(" ")[0] == bundle, wait)
 
@@ -667,7 +868,7 @@ def faults(name: str = NameOpt):
     for c in ("id", "kind", "target", "state"):
         t.add_column(c)
     for f in sorted(fs, key=lambda f: (f.restored is not None, f.id)):
-        t.add_row(str(f.id), f.kind, f.target, "[red]active" if f.restored is None else "restored")
+        _row(t, str(f.id), f.kind, f.target, _styled("active", "red") if f.restored is None else "restored")
     out.print(t)
 
 
@@ -704,28 +905,40 @@ def labs():
 
     for n in all_labs():
         s = read_state(LabPaths(n))
-        out.print(f"{n}\t{s.get('phase', 'remnant')}\t{s.get('topology', '?')}")
+        out.print(f"{n}\t{s.get('phase', 'remnant')}\t{s.get('topology', '?')}", markup=False)
 
 
 @app.command()
-def export(topology: str, fmt: str = typer.Option("containerlab", "--format", help="containerlab (.clab.yml)"),
+def export(topology: str = TopoArg, fmt: ExportFormat = typer.Option(ExportFormat.containerlab, "--format",
+                                                         help="containerlab (.clab.yml)"),
            out_dir: Optional[str] = typer.Option(None, "--out", "-o", help="default: exports/<topology>"),
            image: Optional[str] = typer.Option(None, help="node image (default: the tag 'make docker-image' builds)")):
     """Write the topology for another runner: containerlab / clabernetes, node configs as binds."""
     from .export import export_cli
 
-    exp = export_cli(topology, fmt, out_dir, image)
-    err.print(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "
-              f"run: containerlab deploy -t {exp.topology_file}")
+    exp = export_cli(topology, fmt.value, out_dir, image)
+    err.print(escape(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "
+                     f"run: containerlab deploy -t {exp.topology_file}"), soft_wrap=True)
+
+
+def _error(message: str) -> None:
+    """One error, one line: never wrapped at the console width (a path split over lines cannot be
+    copied), and the message is literal text, not rich markup."""
+    err.print("[red]error:[/] " + escape(message), highlight=False, soft_wrap=True)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     try:
         app(args=argv)
     except LabError as exc:
-        err.print("[red]error:[/] " + escape(str(exc)), highlight=False)
+        _error(str(exc))
         sys.exit(2)
-    except KeyboardInterrupt:
+    except OSError as exc:
+        if exc.filename is None:      # not about a path the user gave or lacks access to: a bug
+            raise
+        _error(f"{exc.strerror}: {exc.filename}")
+        sys.exit(2)
+    except (KeyboardInterrupt, _Interrupted):
         err.print("interrupted; 'baglab down' removes whatever was built")
         sys.exit(130)
 
