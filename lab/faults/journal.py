@@ -62,6 +62,7 @@ class Journal:
 
 
 def parse(doc, where: Path | str = "fault journal") -> Entries:
+    """The journal's JSON as typed faults; the counter never goes below an id already given."""
     if isinstance(doc, list):
         faults = [legacy_fault(f) for f in doc]
         return Entries(max((f.id for f in faults), default=0) + 1, faults)
@@ -77,7 +78,7 @@ def parse(doc, where: Path | str = "fault journal") -> Entries:
 def legacy_fault(doc) -> Fault:
     """A fault as journalled before typed faults: only its undo steps were kept, as lists, and its
     scope lived in the display text (recovered here for the kinds undrain matches on)."""
-    if not isinstance(doc, dict) or "undo" not in doc or "kind" not in doc:
+    if not isinstance(doc, dict) or not {"id", "kind", "target", "undo"} <= set(doc):
         raise LabError(f"fault journal (old format): not a fault: {doc!r}")
     kind = FaultKind.parse(doc["kind"])
     cls = FAULT_TYPES[_LEGACY_TYPES.get(kind, "nodes" if doc.get("nodes") else "links")]

@@ -240,3 +240,14 @@ def test_an_unknown_kind_from_a_caller_is_refused_before_anything_runs(lab, ran)
     with pytest.raises(LabError, match="unknown fault kind 'meteor'"):
         fi.nodes(["r1-bag1"], kind="meteor")
     assert ran == [] and fi.faults() == []
+
+
+def test_cli_prints_faults_as_before(lab, ran):
+    from lab.cli import app
+    plan, paths, fi = lab
+    r = CliRunner().invoke(app, ["fault", "node", "r1-bag1", "--mode", "power", "--name", paths.name, "--no-wait"])
+    assert r.exit_code == 0 and "fault 1: node-power r1-bag1" in r.output, r.output
+    r = CliRunner().invoke(app, ["faults", "--name", paths.name])
+    assert "node-power" in r.output and "FaultKind" not in r.output, r.output
+    r = CliRunner().invoke(app, ["restore", "1", "--name", paths.name, "--no-wait"])
+    assert r.exit_code == 0 and "restored 1 fault(s)" in r.output, r.output
