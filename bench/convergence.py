@@ -54,8 +54,7 @@ def bench(label: str, topology: Path, lab: str, samples: int) -> dict:
         for kind, make in cases:
             f = make()
             r = after_fault(plan, paths, tl, f, fi.failures(), kind, check_rib=False, deadline_s=60)
-            fi.restore(f)
-            back = after_restore(plan, paths, tl, fi.faults()[f.id - 1], fi.failures(), kind, check_rib=False,
+            back = after_restore(plan, paths, tl, fi.restore(f)[0], fi.failures(), kind, check_rib=False,
                                  deadline_s=90)
             if not r.converged or not back.converged:
                 raise SystemExit(f"{label}: {kind} {f.target} did not converge as the oracle says:\n"

@@ -835,20 +835,19 @@ def _check_rehearsal(plan, kind: str, what: str, region: Optional[str], member: 
 @undrain_app.command("plane")
 def undrain_plane(plane: int = PlaneArg, region: Optional[str] = RegionOpt, name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain a BAG plane."""
-    want = f"BAG plane {plane}" + (f" of {region}" if region else "")
-    _undrain(name, lambda f: f.target == want, wait)
+    _undrain(name, lambda f: f.kind == "drain-plane" and f.matches(plane=plane, region=region), wait)
 
 
 @undrain_app.command("node")
 def undrain_node(node: str = typer.Argument(..., help="a drained router (see 'baglab faults')"), name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain a router."""
-    _undrain(name, lambda f: f.kind == "drain-node" and f.target == node, wait)
+    _undrain(name, lambda f: f.kind == "drain-node" and f.matches(nodes=[node]), wait)
 
 
 @undrain_app.command("link")
 def undrain_link(bundle: str = typer.Argument(..., help="a drained bundle (see 'baglab faults')"), name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain a bundle (every drain of its members)."""
-    _undrain(name, lambda f: f.kind == "drain-link" and f.target.split(" ")[0] == bundle, wait)
+    _undrain(name, lambda f: f.kind == "drain-link" and f.matches(bundle=bundle), wait)
 
 
 @undrain_app.command("all")

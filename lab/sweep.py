@@ -212,8 +212,8 @@ def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable
                 item.violations.append("after the failure: " + (r.report or "not as the oracle predicts"))
             v, item.cut_off = reachability(plan, paths, fi.failures(), pairs, flows_per_pair)
             item.violations += v
-            fi.restore(f)
-            back = after_restore(plan, paths, tl, fi.faults()[f.id - 1], fi.failures(), "sweep", check_rib=True,
+            done = fi.restore(f)[0]          # the record with its restore time
+            back = after_restore(plan, paths, tl, done, fi.failures(), "sweep", check_rib=True,
                                  deadline_s=2 * deadline_s)
             item.restore_ms = round(back.overall_ms, 1)
             if not back.ok:

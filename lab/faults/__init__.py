@@ -1,4 +1,9 @@
-"""Failure injection: links, bundles, nodes, planes, failure domains, BGP sessions."""
-from .injector import Fault, FaultInjector
+"""Failure injection: links, bundles, nodes, planes, failure domains, BGP sessions, drains.
 
-__all__ = ["Fault", "FaultInjector"]
+actions: the typed primitive actions (and their JSON form); kinds: the fault kinds and the
+classes that build faults from the plan; journal: where they are recorded; injector: the facade.
+"""
+from .injector import Fault, FaultInjector
+from .kinds import FaultKind
+
+__all__ = ["Fault", "FaultInjector", "FaultKind"]
