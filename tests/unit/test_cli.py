@@ -186,9 +186,12 @@ def test_user_strings_print_literally(markup_topology, capsys, command):
 
 def test_fault_journal_prints_literally(lab_dir, capsys):
     """Fault targets carry user labels (a domain fault's target is its label)."""
-    journal = [{"id": 1, "kind": "data-hall", "target": "[/bold]", "started": 1.0, "restored": None},
-               {"id": 2, "kind": "data-hall", "target": "[red]x", "started": 2.0, "restored": 3.0}]
-    (lab_dir / "faults.json").write_text(__import__("json").dumps(journal))
+    from lab.faults.journal import Entries, Journal
+    from lab.faults.kinds import FaultKind, NodeFault
+
+    faults = [NodeFault(id=1, kind=FaultKind.parse("data-hall"), target="[/bold]", started=1.0),
+              NodeFault(id=2, kind=FaultKind.parse("data-hall"), target="[red]x", started=2.0, restored=3.0)]
+    Journal(lab_dir / "faults.json").write(Entries(3, faults))
     with pytest.raises(SystemExit) as exc:
         cli.main(["faults", "--name", LAB])
     assert exc.value.code == 0
