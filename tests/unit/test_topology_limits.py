@@ -1,0 +1,170 @@
+"""Issue 13: topologies that crashed, hung or were wrongly accepted.  Each gets one located
+TopologyError, quickly, before anything is built."""
+from __future__ import annotations
+
+import os
+import time
+import tracemalloc
+
+import pytest
+
+from lab.errors import TopologyError
+from lab.plan import build_plan
+from lab.topology import MAX_BYTES, load, load_bytes, load_text
+
+from .test_topology import BASE
+
+
+def error_of(text: str) -> TopologyError:
+    with pytest.raises(TopologyError) as exc:
+        build_plan(load_text(text, "t.yaml"))
+    return exc.value
+
+
+def laughs(levels: int = 8) -> str:
+    """A 'billion laughs': each anchor is a list of ten aliases of the previous one."""
+    out = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+    for i in range(1, levels):
+        out += f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n"
+    return out
+
+
+def merge_bomb(levels: int = 12) -> str:
+    """Merge keys: each mapping merges the previous one eight times (PyYAML copies the pairs)."""
+    out = "m0: &m0 {a: 1, b: 2}\n"
+    for i in range(1, levels):
+        out += f"m{i}: &m{i} {{<<: [{', '.join([f'*m{i - 1}'] * 8)}], k{i}: 1}}\n"
+    return out
+
+
+@pytest.mark.parametrize("text, path, words, line", [
+    # duplicate keys: PyYAML kept the last silently
+    (BASE + "name: u\n", "name", "duplicate key 'name' (first at line 1)", 13),
+    (BASE.replace("{planes: 2}", "{planes: 2, planes: 3}", 1), "regions[0].bag.planes", "duplicate key", 4),
+    # booleans are not counts
+    (BASE.replace("mode: planar}", "mode: planar, links_per_bundle: true}"),
+     "interconnects[0].links_per_bundle", "valid integer", 12),
+    (BASE.replace("{planes: 2}", "{planes: true}", 1), "regions[0].bag.planes", "valid integer", 4),
+    # infinite and huge numbers
+    (BASE.replace("mode: planar}", "mode: planar, length_m: .inf}"), "interconnects[0].length_m", "valid integer", 12),
+    (BASE.replace("mode: planar}", "mode: planar, length_m: 1000000000000000000000}"),
+     "interconnects[0].length_m", "less than or equal to 1000000", 12),
+    (BASE.replace("kind: dsf}", "kind: dsf, port_speed: .inf}"), "regions[1].fabrics[0].port_speed", "speed is between", 10),
+    (BASE.replace("kind: dsf}", "kind: dsf, capacity: 1" + "0" * 400 + "}"), "regions[1].fabrics[0].capacity",
+     "speed is between", 10),
+    (BASE.replace("kind: dsf}", "kind: dsf, capacity: 99999999999999999999T}"), "regions[1].fabrics[0].capacity",
+     "not a speed", 10),
+    (BASE + "design: {pfc_buffer_per_port_mb: .inf}\n", "design.pfc_buffer_per_port_mb", "finite", 13),
+    (BASE + "design: {pfc_buffer_per_port_mb: 1.0e+300}\n", "design.pfc_buffer_per_port_mb", "less than or equal", 13),
+    (BASE + "design: {fibre_ns_per_m: .nan}\n", "design.fibre_ns_per_m", "finite", 13),
+    (BASE + "design: {max_l2_bag_oversubscription: 1.0e+300}\n", "design.max_l2_bag_oversubscription", "less than", 13),
+    # address pools too small for what is cut from them
+    (BASE + "addressing: {p2p_v4: 198.18.0.0/32}\n", "addressing.p2p_v4", "needs a /31 or shorter", 13),
+    (BASE + "addressing: {p2p_v6: '2001:db8::/128'}\n", "addressing.p2p_v6", "needs a /127 or shorter", 13),
+    (BASE + "addressing: {bulk_v6: '2001:db8:8000::/100'}\n", "addressing.bulk_v6", "needs a /64 or shorter", 13),
+    (BASE + "addressing: {prefix_len_v4: 16}\n", "addressing.prefix_len_v4", "do not fit the 198.19.0.0/17 pool", 13),
+    (BASE + "addressing: {prefixes_v6: '2001:db8:1000::/56', prefix_len_v6: 48}\n", "addressing.prefix_len_v6",
+     "do not fit", 13),
+    # ASNs past 32 bits, and tiers sharing ASNs
+    (BASE + "asn: {fabric_base: 4294967294}\n", "asn.fabric_base", "past 4294967294", 13),
+    (BASE + "asn: {bag_base: 4294967294}\n", "asn.bag_base", "past 4294967294", 13),
+    (BASE + "collectors: [{name: c1, peers: [r1-bag1]}, {name: c2, peers: [r2-bag1]}]\n"
+            "asn: {collector_base: 4294967294}\n", "asn.collector_base", "past", 14),
+    (BASE + "asn: {fabric_base: 4200000001}\n", "asn.fabric_base", "overlap those from bag_base", 13),
+    # BGP timers
+    (BASE + "policy: {keepalive: 60, holdtime: 9}\n", "policy.holdtime", "keepalive 60 s must be shorter", 13),
+    (BASE + "policy: {keepalive: 1, holdtime: 2}\n", "policy.holdtime", "0 (none) or at least 3", 13),
+    (BASE + "policy: {keepalive: 3, holdtime: 65536}\n", "policy.holdtime", "less than or equal to 65535", 13),
+    # labels are shown in tables: no terminal markup, no control characters
+    (BASE.replace("kind: dsf}", "kind: dsf, data_hall: '[/bold]'}"), "regions[1].fabrics[0].data_hall", "a label is", 10),
+    (BASE.replace("kind: dsf}", "kind: dsf, power_feed: '[red]x'}"), "regions[1].fabrics[0].power_feed", "a label is", 10),
+    (BASE.replace("{planes: 2}", "{planes: 2, data_halls: ['a', 'b\\nc']}", 1), "regions[0].bag.data_halls[1]",
+     "a label is", 4),
+    (BASE + "description: 'see [link=http://x]here'\n", "description", "without '[' or ']'", 13),
+    (BASE + "links: [{a: '[b]r1-bag1', b: r2-bag1}]\n", "links[0].a", "a node name is", 13),
+    # a collector named like the export's code directory
+    (BASE + "collectors: [{name: bgp, peers: [r1-bag1]}]\n", "collectors[0].name", "reserved", 13),
+    # YAML tricks
+    ("name: " + "[" * 1000 + "]" * 1000 + "\n", "", "", 1),
+    ("name:\n" + "".join("  " * i + f"- k{i}:\n" for i in range(1, 200)), "", "nested more than", None),
+    (laughs(), "", "expands to more than 100,000 values", None),
+    (merge_bomb(), "", "expands to more than 100,000 values", None),
+    ("a: &a [1, *a]\n", "a[1]", "refers to a value that contains it", 1),
+    (BASE + "description: 2001-13-45\n", "", "cannot read this value", 13),
+])
+def test_refused_with_location(text, path, words, line):
+    err = error_of(text)
+    if path:
+        assert err.path == path, str(err)
+    assert words in str(err), str(err)
+    if line is not None:
+        assert err.line == line, str(err)
+    assert str(err).startswith("t.yaml:") and "\n" not in str(err), str(err)
+
+
+def test_deep_nesting_is_refused_by_our_limit():
+    # block style: libyaml has its own (1000-level) limit for flow style; this is ours at 32
+    text = "name:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 60)) + "  " * 60 + "x\n"
+    err = error_of(text)
+    assert "nested more than 32 levels" in err.reason and err.line is not None, str(err)
+
+
+def test_non_utf8_names_the_line():
+    with pytest.raises(TopologyError) as exc:
+        load_bytes(b"name: t\nregions:\n  - name: \xff\xfe\n", "t.yaml")
+    assert exc.value.line == 3 and "not UTF-8" in str(exc.value)
+
+
+def test_utf8_bom_is_fine():
+    assert load_bytes(b"\xef\xbb\xbf" + BASE.encode(), "t.yaml").model.name == "t"
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "dir"])
+def test_non_regular_files_are_refused(special, tmp_path):
+    path = {"/dev/zero": "/dev/zero", "dir": str(tmp_path)}.get(special)
+    if special == "fifo":
+        path = str(tmp_path / "t.yaml")
+        os.mkfifo(path)      # reading it would block until someone writes
+    with pytest.raises(TopologyError, match="not a regular file"):
+        load(path)
+
+
+def test_oversized_file_is_refused(tmp_path):
+    p = tmp_path / "big.yaml"
+    p.write_text(BASE + "# " + "x" * MAX_BYTES + "\n")
+    with pytest.raises(TopologyError, match="a topology is at most 512 KiB"):
+        load(p)
+
+
+def test_yaml_bombs_fail_fast_and_small():
+    for text in (laughs(9), merge_bomb(14)):
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        with pytest.raises(TopologyError):
+            load_text(text, "t.yaml")
+        elapsed, peak = time.perf_counter() - t0, tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert elapsed < 2 and peak < 50e6, (elapsed, peak)
+
+
+def test_merge_keys_and_aliases_still_work():
+    text = BASE.replace("- {name: f1, kind: nsf, spine_planes: 2}", "- &f1 {name: f1, kind: nsf, spine_planes: 2}") \
+               .replace("- {name: f2, kind: dsf}", "- {name: f2, kind: dsf}\n      - {<<: *f1, name: f9}")
+    fabrics = load_text(text, "t.yaml").model.regions[1].fabrics
+    assert [(f.name, f.kind, f.spine_planes) for f in fabrics] == [("f2", "dsf", 1), ("f9", "nsf", 2)]
+
+
+@pytest.mark.parametrize("text, words", [
+    (BASE.replace("{planes: 2}", "{planes: 16}").replace("spine_planes: 2}", "spine_planes: 16, stsws_per_plane: 64}"),
+     "1,057 routers; one machine runs at most 1,000"),
+    (BASE.replace("mode: planar}", "mode: spread, links_per_bundle: 32}").replace("{planes: 2}", "{planes: 16}"),
+     "links; the lab builds at most 4,096"),
+    (BASE.replace("kind: dsf}", "kind: dsf, emulator: bulk, routes: {ipv6: 4000000}}")
+         .replace("spine_planes: 2}", "spine_planes: 2, emulator: bulk, routes: {ipv6: 4000000}}"),
+     "8,000,000 bulk routes in all; at most 4,000,000"),
+])
+def test_size_limits_before_expansion(text, words):
+    t0 = time.perf_counter()
+    err = error_of(text)
+    assert words in str(err) and err.line is not None, str(err)
+    assert time.perf_counter() - t0 < 0.5
