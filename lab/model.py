@@ -138,7 +138,7 @@ class FabricSpec(Strict):
     #: GPU-facing capacity of the fabric, for the L2->BAG oversubscription figure
     capacity: Speed | None = None
     #: how many prefixes to allocate per address family, or an explicit list
-    prefixes: Count | Annotated[list[LabPrefix], Field(max_length=4096)] = 1
+    prefixes: Count | Annotated[list[LabPrefix], Field(max_length=8192)] = 1
     data_hall: Label | None = None
     #: one label, or one per spine plane (NSF)
     power_feed: Label | list[Label] | None = None

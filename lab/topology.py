@@ -209,8 +209,9 @@ def _clean_parts(loc) -> list:
 
 def _validation_error(exc: ValidationError, root, source: str) -> TopologyError:
     errs = [(e, _clean_parts(e["loc"])) for e in exc.errors()]
-    # a union ('3' or a list) fails in every branch; the deepest location is the one that explains it
-    first, parts = max(errs, key=lambda ep: len(ep[1]))
+    # a union ('3' or a list) fails in every branch; the deepest location is the one that explains it,
+    # and of equally deep ones the branch whose type matched (a list too long, not "not an integer")
+    first, parts = max(errs, key=lambda ep: (len(ep[1]), not ep[0]["type"].endswith("_type")))
     others = {tuple(p) for _, p in errs if p != parts[: len(p)]}
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":

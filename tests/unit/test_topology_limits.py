@@ -168,3 +168,47 @@ def test_size_limits_before_expansion(text, words):
     err = error_of(text)
     assert words in str(err) and err.line is not None, str(err)
     assert time.perf_counter() - t0 < 0.5
+
+
+# -- explicit prefixes ------------------------------------------------------------------------
+def _explicit(prefixes: list[str]) -> str:
+    return BASE.replace("kind: dsf}", f"kind: dsf, prefixes: [{', '.join(prefixes)}]}}")
+
+
+def test_explicit_prefix_among_long_allocations_does_not_hang():
+    # allocating /64s walked every /64 of an explicit /40 one by one: 2^24 steps (2^28 for a /36)
+    text = _explicit(["'2001:db8:1000::/40'"]).replace("kind: nsf,", "kind: nsf, prefixes: 3,") + \
+        "addressing: {prefix_len_v6: 64}\n"
+    t0 = time.perf_counter()
+    p = build_plan(load_text(text, "t.yaml"))
+    assert time.perf_counter() - t0 < 2
+    assert p.node("r1-f1-p1s1").prefixes_v6 == ("2001:db8:1100::/64", "2001:db8:1100:1::/64", "2001:db8:1100:2::/64")
+
+
+def test_allocation_steps_over_explicit_prefixes_in_place():
+    text = _explicit(["198.19.1.0/24", "198.19.2.128/25"]).replace("kind: nsf,", "kind: nsf, prefixes: 4,")
+    p = build_plan(load_text(text, "t.yaml"))
+    assert p.node("r1-f1-p1s1").prefixes_v4 == ("198.19.0.0/24", "198.19.3.0/24", "198.19.4.0/24", "198.19.5.0/24")
+
+
+def test_many_explicit_prefixes_are_checked_in_n_log_n():
+    many = [f"198.19.{i // 256}.{i % 256}/32" for i in range(8000)]
+    t0 = time.perf_counter()
+    p = build_plan(load_text(_explicit(many), "t.yaml"))
+    assert len(p.node("r2-f2-edge").prefixes_v4) == 8000
+    assert time.perf_counter() - t0 < 5        # comparing every pair took about 100 s
+    err = error_of(_explicit(many + ["198.19.10.0/23"]))
+    assert err.path == "regions[1].fabrics[0].prefixes[8000]" and "overlaps 198.19.10.0/32 at" in err.reason, str(err)
+
+
+@pytest.mark.parametrize("prefix, pool", [("198.19.128.0/24", "198.19.128.0/17"),
+                                          ("'2001:db8:8000::/48'", "2001:db8:8000::/33")])
+def test_explicit_prefix_inside_a_bulk_pool_is_refused(prefix, pool):
+    err = error_of(_explicit([prefix]))
+    assert err.path == "regions[1].fabrics[0].prefixes[0]" and f"overlaps the address pool {pool}" in err.reason
+
+
+def test_duplicate_explicit_prefix_names_both():
+    err = error_of(_explicit(["198.19.7.0/24", "198.19.7.0/24"]))
+    assert err.path == "regions[1].fabrics[0].prefixes[1]"
+    assert "overlaps 198.19.7.0/24 at regions[1].fabrics[0].prefixes[0]" in err.reason
