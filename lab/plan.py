@@ -10,6 +10,7 @@ import bisect
 import hashlib
 import ipaddress
 import json
+from functools import cached_property
 from typing import Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -195,7 +196,18 @@ class Plan(Frozen):
         return cls.model_validate_json(text)
 
     def digest(self) -> str:
+        return self._digest
+
+    @cached_property
+    def _digest(self) -> str:
+        """Computed once per plan: every node's config carries it, and serialising a 116-router
+        plan again for each node made rendering and exporting it quadratic (3 s)."""
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+    def model_copy(self, *, update=None, deep: bool = False) -> "Plan":
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("_digest", None)       # a changed copy has its own digest
+        return copy
 
 
 def prefix_key(p: str):
