@@ -355,7 +355,7 @@ class AsnPlan(Strict):
 class Topology(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
     #: free text, printed by 'baglab plan': one line, no terminal markup brackets
-    description: Annotated[str, Field(max_length=400), _matching(re.compile(r"[^\[\]\x00-\x1f\x7f]*"),
+    description: Annotated[str, Field(max_length=400), _matching(re.compile(r"[^\[\]\x00-\x1f\x7f-\x9f\ud800-\udfff]*"),
                                                                 "a description is one line without '[' or ']'")] = ""
     regions: list[RegionSpec] = Field(min_length=1)
     interconnects: list[InterconnectSpec] = Field(default_factory=list)

@@ -13,6 +13,7 @@ duplicate keys as it goes) and constructs the data from that one node tree.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -37,6 +38,8 @@ MAX_DEPTH = 32
 MAX_VALUES = 100_000
 _EVENTS = yaml.CBaseLoader if getattr(yaml, "__with_libyaml__", False) else yaml.BaseLoader
 _MERGE = "tag:yaml.org,2002:merge"
+#: what YAML 1.1 refuses in a stream (PyYAML's reader says so without a line)
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class _Refused(Exception):
@@ -224,9 +227,14 @@ def _validation_error(exc: ValidationError, root, source: str) -> TopologyError:
 def load_text(text: str, source: str = "<string>") -> LoadedTopology:
     if len(text) > MAX_BYTES:
         raise TopologyError("", f"{len(text):,} characters; a topology is at most {MAX_BYTES // 1024} KiB", source=source)
+    bad = _NOT_PRINTABLE.search(text)
+    if bad:
+        raise TopologyError("", f"character U+{ord(bad.group()):04X} is not allowed in YAML (a control character?)",
+                            source=source, line=text.count("\n", 0, bad.start()) + 1)
     data, root = _parse(text, source)
     if not isinstance(data, dict):
-        raise TopologyError("", "a topology is a mapping with at least 'name' and 'regions'", source=source)
+        raise TopologyError("", "a topology is a mapping with at least 'name' and 'regions'", source=source,
+                            line=root.start_mark.line + 1 if root is not None else None)
     try:
         model = Topology.model_validate(data)
     except ValidationError as exc:

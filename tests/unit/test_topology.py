@@ -65,7 +65,7 @@ def test_base_is_valid():
      "overlaps the address pool 198.18.0.0/17", 10),
     (BASE + "addressing: {loopback_v4: 198.18.0.0/20}\n", "addressing", "overlap", 13),
     ("name: t\nregions: [\n", "", "not valid YAML", 3),
-    ("- just a list\n", "", "a mapping", None),
+    ("- just a list\n", "", "a mapping", 1),
 ])
 def test_error_names_path_and_reason(text, path, words, line):
     err = error_of(text)
