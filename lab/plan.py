@@ -165,15 +165,26 @@ class Plan(Frozen):
     oversubscription: tuple[Oversubscription, ...]
     aggregates: tuple[Aggregate, ...] = ()
 
-    # -- lookups (cheap; plans are small) -------------------------------------------------
+    # -- lookups: indexed once per plan, because rendering asks per node and per session
+    # (scanning the links for every node was most of a 6 s render at a thousand routers) -----
     def node(self, name: str) -> Node:
-        for n in self.nodes:
-            if n.name == name:
-                return n
-        raise KeyError(name)
+        return self._node_index[name]
 
     def links_of(self, node: str) -> list[Link]:
-        return [l for l in self.links if node in (l.a.node, l.b.node)]
+        return list(self._links_index.get(node, ()))
+
+    @cached_property
+    def _node_index(self) -> dict[str, Node]:
+        return {n.name: n for n in self.nodes}
+
+    @cached_property
+    def _links_index(self) -> dict[str, list[Link]]:
+        out: dict[str, list[Link]] = {}
+        for l in self.links:
+            out.setdefault(l.a.node, []).append(l)
+            if l.b.node != l.a.node:
+                out.setdefault(l.b.node, []).append(l)
+        return out
 
     def prefixes(self, family: str | None = None) -> list[str]:
         """Every prefix the lab routes: the fabrics' own and the BAG tier's aggregates."""
@@ -206,7 +217,8 @@ class Plan(Frozen):
 
     def model_copy(self, *, update=None, deep: bool = False) -> "Plan":
         copy = super().model_copy(update=update, deep=deep)
-        copy.__dict__.pop("_digest", None)       # a changed copy has its own digest
+        for cached in ("_digest", "_node_index", "_links_index"):    # a changed copy has its own
+            copy.__dict__.pop(cached, None)
         return copy
 
 
@@ -519,18 +531,7 @@ class _Builder:
                     agg = agg.supernet()
                 if len(nets) == 1 and agg == nets[0]:
                     agg = agg.supernet()     # an aggregate of one prefix still has to be a shorter one
-                for other in nodes:
-                    if other.fabric in names and other.region == spec.region:
-                        continue
-                    for p in other.prefixes_v4 + other.prefixes_v6:
-                        if ipaddress.ip_network(p).version == agg.version and ipaddress.ip_network(p).overlaps(agg):
-                            raise self.err(ap + ["fabrics"], f"the {fam} aggregate {agg} of {', '.join(names)} would also "
-                                           f"cover {p} of {other.name}: aggregate fabrics with adjacent prefixes")
-                for l in links:
-                    for e in (l.a, l.b):
-                        for a in (e.ipv4, e.ipv6):
-                            if ipaddress.ip_interface(a).version == agg.version and ipaddress.ip_interface(a).ip in agg:
-                                raise self.err(ap, f"the aggregate {agg} covers link address {a}")
+                self._check_aggregate_covers_only(ap, fam, agg, spec.region, names, nodes, links)
                 contributing = sorted({members[f].asn for f in names
                                        if (members[f].prefixes_v6 if fam == "ipv6" else members[f].prefixes_v4)})
                 if need > len(contributing):
@@ -540,6 +541,30 @@ class _Builder:
                                 fabrics=tuple(f"{spec.region}-{f}" for f in names),
                                 contributor_asns=tuple(contributing), covers=tuple(sorted(own, key=prefix_key)),
                                 min_fabrics=need, when_thin=spec.when_thin, source=_fmt(ap))
+
+    def _check_aggregate_covers_only(self, ap, fam, agg, region, names, nodes, links):
+        """An aggregate must cover no other fabric's prefix and no link address.  Each prefix is
+        parsed once (STSWs of a fabric share theirs), and links are looked at only when the
+        aggregate reaches the point-to-point pool they are numbered from: parsing every prefix
+        of every node per aggregate took seconds at a thousand routers."""
+        owner: dict[str, str] = {}
+        for other in nodes:
+            if not (other.fabric in names and other.region == region):
+                for p in other.prefixes_v4 + other.prefixes_v6:
+                    owner.setdefault(p, other.name)
+        for p, name in owner.items():
+            net = ipaddress.ip_network(p)
+            if net.version == agg.version and net.overlaps(agg):
+                raise self.err(ap + ["fabrics"], f"the {fam} aggregate {agg} of {', '.join(names)} would also "
+                               f"cover {p} of {name}: aggregate fabrics with adjacent prefixes")
+        p2p = ipaddress.ip_network(self.t.addressing.p2p_v6 if agg.version == 6 else self.t.addressing.p2p_v4)
+        if not p2p.overlaps(agg):
+            return
+        for l in links:
+            for e in (l.a, l.b):
+                a = e.ipv6 if agg.version == 6 else e.ipv4
+                if ipaddress.ip_interface(a).ip in agg:
+                    raise self.err(ap, f"the aggregate {agg} covers link address {a}")
 
     def _check_multipath(self, nodes, links):
         widths: dict[str, int] = {}

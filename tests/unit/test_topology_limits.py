@@ -212,3 +212,32 @@ def test_duplicate_explicit_prefix_names_both():
     err = error_of(_explicit(["198.19.7.0/24", "198.19.7.0/24"]))
     assert err.path == "regions[1].fabrics[0].prefixes[1]"
     assert "overlaps 198.19.7.0/24 at regions[1].fabrics[0].prefixes[0]" in err.reason
+
+
+# -- the largest accepted topologies still answer quickly --------------------------------------
+LARGEST = """\
+name: big
+regions:
+  - name: r1
+    bag: {planes: 16}
+    fabrics:
+      - {name: f1, kind: nsf, spine_planes: 15, stsws_per_plane: 64, uplinks_per_bag_plane: 4, prefixes: 16}
+"""
+
+
+def test_an_error_found_last_in_a_thousand_router_plan_comes_within_two_seconds():
+    # a guard: the aggregate checks run last, after every address is assigned
+    t0 = time.perf_counter()
+    err = error_of(LARGEST + "aggregates: [{region: r1, min_fabrics: 2}]\n")
+    assert "2 fabrics required but only 1" in err.reason
+    assert time.perf_counter() - t0 < 2
+
+
+def test_a_thousand_router_plan_with_an_aggregate_builds_and_indexes():
+    t0 = time.perf_counter()
+    p = build_plan(load_text(LARGEST + "aggregates: [{region: r1}]\n", "t.yaml"))
+    assert len(p.nodes) == 976 and len(p.links) == 3840 and p.aggregates
+    assert time.perf_counter() - t0 < 2
+    assert p.node("r1-f1-p15s64").name == "r1-f1-p15s64" and len(p.links_of("r1-bag1")) == 240
+    with pytest.raises(KeyError):
+        p.node("nope")
