@@ -241,3 +241,27 @@ def test_a_thousand_router_plan_with_an_aggregate_builds_and_indexes():
     assert p.node("r1-f1-p15s64").name == "r1-f1-p15s64" and len(p.links_of("r1-bag1")) == 240
     with pytest.raises(KeyError):
         p.node("nope")
+
+
+def test_the_yaml_is_parsed_once(monkeypatch):
+    # it was composed once for line numbers and parsed again by safe_load, both in pure Python
+    import yaml
+
+    def refuse(*a, **k):
+        raise AssertionError("parsed a second time")
+
+    for name in ("safe_load", "load", "compose", "compose_all", "load_all"):
+        monkeypatch.setattr(yaml, name, refuse)
+    assert load_text(BASE, "t.yaml").model.name == "t"
+
+
+def test_control_characters_are_refused_at_their_line():
+    with pytest.raises(TopologyError) as exc:
+        load_text(BASE + "description: a\x07b\n", "t.yaml")
+    assert exc.value.line == 13 and "U+0007" in exc.value.reason
+
+
+def test_a_document_that_is_not_a_mapping_names_its_line():
+    with pytest.raises(TopologyError) as exc:
+        load_text("# comment\n\n- a\n", "t.yaml")
+    assert exc.value.line == 3 and "a mapping" in exc.value.reason
