@@ -229,6 +229,14 @@ class Policy(Strict):
     #: 'cumulative' (sum of its multipaths' bandwidth: capacity-aware) or 'link' (the egress port speed)
     transit_bandwidth: Literal["cumulative", "link"] = "cumulative"
     address_families: list[Literal["ipv4", "ipv6"]] = Field(default_factory=lambda: ["ipv4", "ipv6"], min_length=1)
+
+    @field_validator("address_families")
+    @classmethod
+    def _once_each(cls, v: list[str]) -> list[str]:
+        # a family listed twice doubled every session in the plan and configs
+        if len(set(v)) != len(v):
+            raise ValueError("each address family at most once")
+        return v
     maximum_paths: Count = Field(default=64, ge=1, le=64)
     #: FRR 8.4's kernel nexthop groups lose a member after a short link flap (see README); off by default
     kernel_nexthop_groups: StrictBool = False

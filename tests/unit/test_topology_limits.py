@@ -12,6 +12,7 @@ from lab.errors import TopologyError
 from lab.plan import build_plan
 from lab.topology import MAX_BYTES, load, load_bytes, load_text
 
+from ..conftest import TOPOLOGIES
 from .test_topology import BASE
 
 
@@ -265,3 +266,25 @@ def test_a_document_that_is_not_a_mapping_names_its_line():
     with pytest.raises(TopologyError) as exc:
         load_text("# comment\n\n- a\n", "t.yaml")
     assert exc.value.line == 3 and "a mapping" in exc.value.reason
+
+
+def test_an_address_family_listed_twice_is_refused():
+    err = error_of(BASE + "policy: {address_families: [ipv4, ipv4]}\n")
+    assert err.path == "policy.address_families" and "at most once" in err.reason
+
+
+def test_the_million_route_bench_topology_is_accepted():
+    # bench/routes.py sets routes.ipv6 of the bulk fabric of bag-routes to 1,000,000
+    import yaml
+
+    doc = yaml.safe_load((TOPOLOGIES / "bag-routes.yaml").read_text())
+    doc["regions"][0]["fabrics"][0]["routes"] = {"ipv4": 0, "ipv6": 1_000_000}
+    p = build_plan(load_text(yaml.safe_dump(doc), "routes.yaml"))
+    assert sum(n.bulk_count("ipv6") for n in p.nodes) == 1_000_000 * 4    # four STSWs share the fabric's block
+
+
+def test_the_generated_116_router_lab_is_accepted():
+    from lab.generate import generate
+
+    p = build_plan(load_text(generate(), "gen.yaml"))
+    assert len(p.nodes) == 116
