@@ -113,8 +113,8 @@ def _text_mutation(text: str, draw) -> bytes:
         text = "".join(lines)
     elif op == "nest":
         n = draw(st.sampled_from([5, 31, 33, 200, 999, 1001, 5000]))
-        text += "description: " + "[" * n + "]" * n + "\n" if draw(st.booleans()) else \
-            "description:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, min(n, 300)))
+        text += "deep: " + "[" * n + "]" * n + "\n" if draw(st.booleans()) else \
+            "deep:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, min(n, 300)))
     elif op == "bomb":
         text += _bomb(draw)
     elif op == "truncate":

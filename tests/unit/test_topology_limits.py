@@ -23,11 +23,21 @@ def error_of(text: str) -> TopologyError:
 
 
 def laughs(levels: int = 8) -> str:
-    """A 'billion laughs': each anchor is a list of ten aliases of the previous one."""
-    out = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+    """A 'billion laughs' as the regions: each anchor is a list of ten aliases of the previous
+    one, and validating the last walks 10**levels values."""
+    out = "name: t\nregions:\n- &a0 [x, x, x, x, x, x, x, x, x, x]\n"
     for i in range(1, levels):
-        out += f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n"
+        out += f"- &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n"
     return out
+
+
+def merge_topology(fabrics: int = 30, regions: int = 8) -> str:
+    """A few KB: one big fabric and one region, repeated with merge keys and aliases.  It means
+    millions of links, which the plan used to expand before any size check (2 GB, MemoryError)."""
+    fabs = ["&f {name: f1, kind: nsf, spine_planes: 16, stsws_per_plane: 64, uplinks_per_bag_plane: 32}"]
+    fabs += [f"{{<<: *f, name: f{i}}}" for i in range(2, fabrics + 1)]
+    out = "name: t\nregions:\n  - &r {name: r1, bag: {planes: 16}, fabrics: [" + ", ".join(fabs) + "]}\n"
+    return out + "".join(f"  - {{<<: *r, name: r{i}}}\n" for i in range(2, regions + 1))
 
 
 def merge_bomb(levels: int = 12) -> str:
@@ -88,7 +98,7 @@ def merge_bomb(levels: int = 12) -> str:
     # YAML tricks
     ("name: " + "[" * 1000 + "]" * 1000 + "\n", "", "", 1),
     ("name:\n" + "".join("  " * i + f"- k{i}:\n" for i in range(1, 200)), "", "nested more than", None),
-    (laughs(), "", "expands to more than 100,000 values", None),
+    (laughs(), "regions[4][7]", "expands to more than 100,000 values", 7),
     (merge_bomb(), "", "expands to more than 100,000 values", None),
     ("a: &a [1, *a]\n", "a[1]", "refers to a value that contains it", 1),
     (BASE + "description: 2001-13-45\n", "", "cannot read this value", 13),
@@ -138,7 +148,7 @@ def test_oversized_file_is_refused(tmp_path):
 
 
 def test_yaml_bombs_fail_fast_and_small():
-    for text in (laughs(9), merge_bomb(14)):
+    for text in (laughs(9), merge_bomb(14), merge_topology()):
         tracemalloc.start()
         t0 = time.perf_counter()
         with pytest.raises(TopologyError):
@@ -156,6 +166,7 @@ def test_merge_keys_and_aliases_still_work():
 
 
 @pytest.mark.parametrize("text, words", [
+    (merge_topology(), "regions[0]: the topology has 245,888 routers"),
     (BASE.replace("{planes: 2}", "{planes: 16}").replace("spine_planes: 2}", "spine_planes: 16, stsws_per_plane: 64}"),
      "1,057 routers; one machine runs at most 1,000"),
     (BASE.replace("mode: planar}", "mode: spread, links_per_bundle: 32}").replace("{planes: 2}", "{planes: 16}"),
