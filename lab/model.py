@@ -68,6 +68,12 @@ Label = Annotated[str, _matching(_LABEL_RE, "a label is 1-32 letters, digits and
 NodeRef = Annotated[str, _matching(_NODE_REF_RE, "a node name is lower-case letters, digits and '-' (like r1-bag1)")]
 #: counts are integers; YAML's true/false are not 1/0 (pydantic would take them so)
 Count = StrictInt
+#: one label per plane (at most 16 BAG or spine planes)
+PerPlane = Annotated[list[Label], Field(max_length=16)]
+#: a cap on every list of the schema (regions, fabrics, links...): far above a thousand routers'
+#: worth of them, and it stops validation at the first item too many instead of reporting each
+#: of 100,000 bad items (seconds)
+MAX_ITEMS = 256
 
 
 def _lab_network(value: str, *, v6: bool | None = None) -> str:
@@ -98,8 +104,8 @@ class Labels(Strict):
 class BagSpec(Strict):
     planes: Count = Field(ge=1, le=16)
     #: one label for all planes, or one per plane
-    data_halls: Label | list[Label] | None = None
-    power_feeds: Label | list[Label] | None = None
+    data_halls: Label | PerPlane | None = None
+    power_feeds: Label | PerPlane | None = None
 
     @model_validator(mode="after")
     def _per_plane(self) -> "BagSpec":
@@ -141,7 +147,7 @@ class FabricSpec(Strict):
     prefixes: Count | Annotated[list[LabPrefix], Field(max_length=8192)] = 1
     data_hall: Label | None = None
     #: one label, or one per spine plane (NSF)
-    power_feed: Label | list[Label] | None = None
+    power_feed: Label | PerPlane | None = None
 
     @field_validator("prefixes")
     @classmethod
@@ -165,7 +171,7 @@ class RegionSpec(Strict):
     name: Name
     role: Literal["hub", "spoke"] = "spoke"
     bag: BagSpec
-    fabrics: list[FabricSpec] = Field(default_factory=list)
+    fabrics: list[FabricSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class BundleOverride(Strict):
@@ -189,7 +195,7 @@ class InterconnectSpec(Strict):
     macsec: MacsecMode = "required"
     #: TCP-MD5 (RFC 2385) password on every BGP session of these links
     tcp_md5: Password | None = None
-    bundles: list[BundleOverride] = Field(default_factory=list)
+    bundles: list[BundleOverride] = Field(default_factory=list, max_length=MAX_ITEMS)
     data_hall: Label | None = None
     power_feed: Label | None = None
 
@@ -228,7 +234,8 @@ class Policy(Strict):
     #: what a BAG router puts in the link-bandwidth community of routes it passes on:
     #: 'cumulative' (sum of its multipaths' bandwidth: capacity-aware) or 'link' (the egress port speed)
     transit_bandwidth: Literal["cumulative", "link"] = "cumulative"
-    address_families: list[Literal["ipv4", "ipv6"]] = Field(default_factory=lambda: ["ipv4", "ipv6"], min_length=1)
+    address_families: list[Literal["ipv4", "ipv6"]] = Field(default_factory=lambda: ["ipv4", "ipv6"], min_length=1,
+                                                            max_length=2)
 
     @field_validator("address_families")
     @classmethod
@@ -273,7 +280,7 @@ class AggregateSpec(Strict):
 
     region: Name
     #: contributing fabrics (default: every fabric of the region)
-    fabrics: list[Name] | None = None
+    fabrics: Annotated[list[Name], Field(max_length=MAX_ITEMS)] | None = None
     #: fabrics that must contribute (default: all of them)
     min_fabrics: Count | None = Field(default=None, ge=1)
     #: what a router whose aggregate has too few fabrics advertises abroad: nothing of them
@@ -365,11 +372,11 @@ class Topology(Strict):
     #: free text, printed by 'baglab plan': one line, no terminal markup brackets
     description: Annotated[str, Field(max_length=400), _matching(re.compile(r"[^\[\]\x00-\x1f\x7f-\x9f\ud800-\udfff]*"),
                                                                 "a description is one line without '[' or ']'")] = ""
-    regions: list[RegionSpec] = Field(min_length=1)
-    interconnects: list[InterconnectSpec] = Field(default_factory=list)
-    links: list[ExtraLink] = Field(default_factory=list)
-    collectors: list[CollectorSpec] = Field(default_factory=list)
-    aggregates: list[AggregateSpec] = Field(default_factory=list)
+    regions: list[RegionSpec] = Field(min_length=1, max_length=MAX_ITEMS)
+    interconnects: list[InterconnectSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
+    links: list[ExtraLink] = Field(default_factory=list, max_length=MAX_ITEMS)
+    collectors: list[CollectorSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
+    aggregates: list[AggregateSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
     design: DesignSpec = Field(default_factory=DesignSpec)
     policy: Policy = Field(default_factory=Policy)
     addressing: Addressing = Field(default_factory=Addressing)

@@ -28,14 +28,14 @@ from yaml.resolver import Resolver
 from .errors import TopologyError, format_path
 from .model import IntentError, Topology, check_intent
 
-#: 512 KiB: the largest shipped topology is 6 KB and an 8,000-prefix explicit list about 200 KB;
-#: parsing this much takes about a second, so every refusal stays well under two seconds
-MAX_BYTES = 512 * 1024
+#: 256 KiB: the largest shipped topology is 6 KB and an 8,000-prefix explicit list about 200 KB;
+#: libyaml reads this much in well under a second, so every refusal stays under two
+MAX_BYTES = 256 * 1024
 #: the shipped topologies nest six levels deep; Python's own stack ends near a thousand
 MAX_DEPTH = 32
 #: values after expanding aliases and merge keys: an 8,000-prefix list is 8,000; a few lines of
 #: nested aliases (a "billion laughs") would otherwise expand to millions before any other check
-MAX_VALUES = 100_000
+MAX_VALUES = 50_000
 _EVENTS = yaml.CBaseLoader if getattr(yaml, "__with_libyaml__", False) else yaml.BaseLoader
 _MERGE = "tag:yaml.org,2002:merge"
 #: what YAML 1.1 refuses in a stream (PyYAML's reader says so without a line)
