@@ -20,9 +20,12 @@ import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+
+pytest.importorskip("hypothesis", reason="pip install -e '.[test]' (scripts/install-deps.sh) brings Hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from bgp.render import render_all
 from lab.design import checks
