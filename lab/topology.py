@@ -42,6 +42,12 @@ _MERGE = "tag:yaml.org,2002:merge"
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+def _shown(key: str) -> str:
+    """A mapping key as error messages show it: the YAML's keys are ordinary words, and anything
+    else (terminal markup like '[red]', control characters) is shown with '?' in its place."""
+    return re.sub(r"[^A-Za-z0-9_<>.-]", "?", key[:40])
+
+
 class _Refused(Exception):
     """Raised while composing: a located reason the file is not read any further."""
 
@@ -124,7 +130,7 @@ class _Loader(Composer, SafeConstructor, Resolver):
         while not self.check_event(MappingEndEvent):
             self._path.append("?")
             key = self.compose_node(node, None)
-            self._path[-1] = key.value if isinstance(key, ScalarNode) else "?"
+            self._path[-1] = _shown(key.value) if isinstance(key, ScalarNode) else "?"
             self._check_duplicate(key, seen)
             value = self.compose_node(node, key)
             self._path.pop()
@@ -139,7 +145,7 @@ class _Loader(Composer, SafeConstructor, Resolver):
             return
         line = key.start_mark.line + 1
         if key.value in seen:
-            raise _Refused(list(self._path), line, f"duplicate key {key.value[:40]!r} (first at line {seen[key.value]})")
+            raise _Refused(list(self._path), line, f"duplicate key '{_shown(key.value)}' (first at line {seen[key.value]})")
         seen[key.value] = line
 
     def construct_object(self, node, deep=False):
@@ -204,9 +210,11 @@ def _clean_parts(loc) -> list:
         if isinstance(p, int) and not isinstance(p, bool):
             out.append(p)
         elif not isinstance(p, str):
-            out.append(str(p))
+            out.append(_shown(str(p)))
         elif "[" not in p and p not in {"int", "str", "function-after", "function-before"}:
             out.append(p)
+        elif p.startswith("[") or "]" in p and not p.endswith("]"):
+            out.append(_shown(p))    # a user's key that looks like markup, not a union branch name
     return out
 
 

@@ -325,3 +325,13 @@ def test_pure_python_event_parser_gives_the_same_answer(text, monkeypatch):
     fast = answer()
     monkeypatch.setattr(topology, "_EVENTS", yaml.BaseLoader)
     assert answer() == fast
+
+
+@pytest.mark.parametrize("text, path", [
+    (BASE + "'[red]x': 1\n", "?red?x"),
+    (BASE.replace("{planes: 2}", "{planes: 2, '[/bold]': 1}", 1), "regions[0].bag.??bold?"),
+    (BASE + "'[/b]': 1\n'[/b]': 2\n", "??b?"),
+])
+def test_keys_that_look_like_markup_are_not_echoed(text, path):
+    err = error_of(text)
+    assert err.path == path and "[/" not in str(err) and "[red]" not in str(err), str(err)
