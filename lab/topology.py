@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent
+from yaml.events import AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
