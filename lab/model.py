@@ -10,7 +10,8 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt,
+                      ValidationInfo, field_validator, model_validator)
 
 NAME_RE = r"^[a-z][a-z0-9]{0,7}$"
 LAB_V4 = ipaddress.ip_network("198.18.0.0/15")
@@ -18,20 +19,25 @@ LAB_V6 = ipaddress.ip_network("2001:db8::/32")
 _SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([GT])(?:bps|b)?\s*$", re.I)
 
 
+#: 100 Pbit/s: far above any fabric's GPU-facing capacity, low enough that every ratio and sum of
+#: speeds stays an ordinary float (a number like 1e400 would overflow the oversubscription figures)
+SPEED_MAX_GBPS = 100_000_000
+
+
 def parse_speed(value: object) -> int:
     """Speeds in Gbit/s.  '800G', '1.6T' and plain integers (Gbit/s) are accepted."""
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError("a speed is like '800G' or '1.6T'")
-    if isinstance(value, (int, float)):
-        gbps = float(value)
-    else:
-        m = _SPEED_RE.match(str(value))
-        if not m:
-            raise ValueError(f"{value!r} is not a speed; write it like '800G' or '1.6T'")
-        gbps = float(m.group(1)) * (1000 if m.group(2).upper() == "T" else 1)
-    if gbps <= 0 or gbps != int(gbps):
-        raise ValueError(f"{value!r} must be a positive whole number of Gbit/s")
-    return int(gbps)
+    if isinstance(value, str):
+        m = _SPEED_RE.match(value)
+        if not m or len(m.group(1)) > 12:
+            raise ValueError(f"{value[:40]!r} is not a speed; write it like '800G' or '1.6T'")
+        value = float(m.group(1)) * (1000 if m.group(2).upper() == "T" else 1)
+    if not 0 < value <= SPEED_MAX_GBPS:   # also false for NaN; inf is above the maximum
+        raise ValueError(f"a speed is between 1G and {SPEED_MAX_GBPS // 1_000_000}P (Gbit/s)")
+    if value != int(value):
+        raise ValueError(f"{value} must be a whole number of Gbit/s")
+    return int(value)
 
 
 Speed = Annotated[int, BeforeValidator(parse_speed)]
@@ -40,6 +46,34 @@ Name = Annotated[str, Field(pattern=NAME_RE, description="lower-case letters and
 MacsecMode = Annotated[Literal["required", "optional", "off"],
                        BeforeValidator(lambda v: {False: "off", True: "required"}.get(v, v) if isinstance(v, bool) else v)]
 Password = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[!-~]+$")]
+#: failure-domain labels are free text an engineer chooses, printed in tables and error messages:
+#: a safe character set keeps them from being read as terminal markup ('[/bold]', '[red]x')
+#: or breaking a line
+_LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/+-]{0,31}")
+_NODE_REF_RE = re.compile(r"[a-z][a-z0-9-]{0,31}")
+
+
+def _matching(regex: re.Pattern, what: str):
+    """A validator with a message that says what is allowed without echoing the offending text
+    (which may itself be markup or control characters)."""
+    def check(v: str) -> str:
+        if not regex.fullmatch(v):
+            raise ValueError(what)
+        return v
+    return AfterValidator(check)
+
+
+Label = Annotated[str, _matching(_LABEL_RE, "a label is 1-32 letters, digits and ' _.:/+-', starting with a letter or digit")]
+#: names of planned nodes in links/collectors (the plan checks they exist); same reason as Label
+NodeRef = Annotated[str, _matching(_NODE_REF_RE, "a node name is lower-case letters, digits and '-' (like r1-bag1)")]
+#: counts are integers; YAML's true/false are not 1/0 (pydantic would take them so)
+Count = StrictInt
+#: one label per plane (at most 16 BAG or spine planes)
+PerPlane = Annotated[list[Label], Field(max_length=16)]
+#: a cap on every list of the schema (regions, fabrics, links...): far above a thousand routers'
+#: worth of them, and it stops validation at the first item too many instead of reporting each
+#: of 100,000 bad items (seconds)
+MAX_ITEMS = 256
 
 
 def _lab_network(value: str, *, v6: bool | None = None) -> str:
@@ -53,24 +87,25 @@ def _lab_network(value: str, *, v6: bool | None = None) -> str:
 
 
 LabPrefix = Annotated[str, AfterValidator(_lab_network)]
+RESERVED_NODE_NAMES = frozenset({"bgp"})
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Labels(Strict):
     """Failure-domain labels; the same name on several elements puts them in one domain."""
 
-    data_hall: str | None = None
-    power_feed: str | None = None
+    data_hall: Label | None = None
+    power_feed: Label | None = None
 
 
 class BagSpec(Strict):
-    planes: int = Field(ge=1, le=16)
+    planes: Count = Field(ge=1, le=16)
     #: one label for all planes, or one per plane
-    data_halls: str | list[str] | None = None
-    power_feeds: str | list[str] | None = None
+    data_halls: Label | PerPlane | None = None
+    power_feeds: Label | PerPlane | None = None
 
     @model_validator(mode="after")
     def _per_plane(self) -> "BagSpec":
@@ -89,8 +124,8 @@ class BulkRoutes(Strict):
     """Extra prefixes an emulated fabric announces, for scale.  IPv4 is capped by the lab range
     (/32s from addressing.bulk_v4); IPv6 /64s come from addressing.bulk_v6."""
 
-    ipv4: int = Field(default=0, ge=0, le=32768)
-    ipv6: int = Field(default=0, ge=0, le=4_000_000)
+    ipv4: Count = Field(default=0, ge=0, le=32768)
+    ipv6: Count = Field(default=0, ge=0, le=4_000_000)
 
 
 class FabricSpec(Strict):
@@ -101,18 +136,18 @@ class FabricSpec(Strict):
     emulator: Literal["frr", "bulk", "exabgp"] = "frr"
     routes: BulkRoutes = Field(default_factory=BulkRoutes)
     #: NSF only: spine planes, and STSWs in each (default: one per BAG plane)
-    spine_planes: int = Field(default=1, ge=1, le=16)
-    stsws_per_plane: int | None = Field(default=None, ge=1, le=64)
+    spine_planes: Count = Field(default=1, ge=1, le=16)
+    stsws_per_plane: Count | None = Field(default=None, ge=1, le=64)
     #: member links from each STSW (NSF) or from the edge pod (DSF) to each BAG plane it meets
-    uplinks_per_bag_plane: int = Field(default=1, ge=1, le=32)
+    uplinks_per_bag_plane: Count = Field(default=1, ge=1, le=32)
     port_speed: Speed = 800
     #: GPU-facing capacity of the fabric, for the L2->BAG oversubscription figure
     capacity: Speed | None = None
     #: how many prefixes to allocate per address family, or an explicit list
-    prefixes: int | list[LabPrefix] = 1
-    data_hall: str | None = None
+    prefixes: Count | Annotated[list[LabPrefix], Field(max_length=8192)] = 1
+    data_hall: Label | None = None
     #: one label, or one per spine plane (NSF)
-    power_feed: str | list[str] | None = None
+    power_feed: Label | PerPlane | None = None
 
     @field_validator("prefixes")
     @classmethod
@@ -136,44 +171,46 @@ class RegionSpec(Strict):
     name: Name
     role: Literal["hub", "spoke"] = "spoke"
     bag: BagSpec
-    fabrics: list[FabricSpec] = Field(default_factory=list)
+    fabrics: list[FabricSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class BundleOverride(Strict):
     """A different member count for one plane pair (fibre is rarely uniform)."""
 
-    a_plane: int = Field(ge=1)
-    b_plane: int = Field(ge=1)
-    links: int = Field(ge=0, le=32)
+    a_plane: Count = Field(ge=1, le=16)
+    b_plane: Count = Field(ge=1, le=16)
+    links: Count = Field(ge=0, le=32)
 
 
 class InterconnectSpec(Strict):
     between: tuple[Name, Name]
     mode: Literal["planar", "spread"]
-    links_per_bundle: int = Field(default=1, ge=1, le=32)
+    links_per_bundle: Count = Field(default=1, ge=1, le=32)
     port_speed: Speed = 800
-    length_m: int = Field(default=1000, ge=1, description="cable length, for design checks")
+    #: cable length, for the design checks; 1,000 km is beyond any data-centre interconnect
+    #: (and keeps the headroom arithmetic finite)
+    length_m: Count = Field(default=1000, ge=1, le=1_000_000)
     #: BAG-to-BAG links must be MACsec-protected: 'required' drops every frame that is not MACsec,
     #: 'optional' protects but still accepts plaintext (should-secure), 'off' sends plaintext
     macsec: MacsecMode = "required"
     #: TCP-MD5 (RFC 2385) password on every BGP session of these links
     tcp_md5: Password | None = None
-    bundles: list[BundleOverride] = Field(default_factory=list)
-    data_hall: str | None = None
-    power_feed: str | None = None
+    bundles: list[BundleOverride] = Field(default_factory=list, max_length=MAX_ITEMS)
+    data_hall: Label | None = None
+    power_feed: Label | None = None
 
 
 class ExtraLink(Strict):
     """Escape hatch: a link between two planned nodes that no rule generates."""
 
-    a: str
-    b: str
-    links: int = Field(default=1, ge=1, le=32)
+    a: NodeRef
+    b: NodeRef
+    links: Count = Field(default=1, ge=1, le=32)
     port_speed: Speed = 800
     macsec: MacsecMode = "off"
     tcp_md5: Password | None = None
-    data_hall: str | None = None
-    power_feed: str | None = None
+    data_hall: Label | None = None
+    power_feed: Label | None = None
 
 
 class CollectorSpec(Strict):
@@ -181,27 +218,58 @@ class CollectorSpec(Strict):
     and announces nothing, so it never changes forwarding."""
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,7}$")]
-    peers: list[str] = Field(min_length=1)
+    peers: list[NodeRef] = Field(min_length=1, max_length=256)
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        # 'baglab export' writes each node's files to configs/<node>/ next to configs/bgp/, the
+        # package the emulated nodes run: a collector of that name would have its config replaced
+        if v in RESERVED_NODE_NAMES:
+            raise ValueError(f"{v!r} is reserved (the export's configs/{v}/ holds baglab's BGP code); pick another name")
+        return v
 
 
 class Policy(Strict):
     #: what a BAG router puts in the link-bandwidth community of routes it passes on:
     #: 'cumulative' (sum of its multipaths' bandwidth: capacity-aware) or 'link' (the egress port speed)
     transit_bandwidth: Literal["cumulative", "link"] = "cumulative"
-    address_families: list[Literal["ipv4", "ipv6"]] = Field(default_factory=lambda: ["ipv4", "ipv6"], min_length=1)
-    maximum_paths: int = Field(default=64, ge=1, le=64)
+    address_families: list[Literal["ipv4", "ipv6"]] = Field(default_factory=lambda: ["ipv4", "ipv6"], min_length=1,
+                                                            max_length=2)
+
+    @field_validator("address_families")
+    @classmethod
+    def _once_each(cls, v: list[str]) -> list[str]:
+        # a family listed twice doubled every session in the plan and configs
+        if len(set(v)) != len(v):
+            raise ValueError("each address family at most once")
+        return v
+    maximum_paths: Count = Field(default=64, ge=1, le=64)
     #: FRR 8.4's kernel nexthop groups lose a member after a short link flap (see README); off by default
-    kernel_nexthop_groups: bool = False
-    keepalive: int = Field(default=3, ge=1)
-    holdtime: int = Field(default=9, ge=3)
+    kernel_nexthop_groups: StrictBool = False
+    #: BGP timers (RFC 4271 4.2, 10): the hold time is 0 (no keepalives, no hold timer) or 3 to
+    #: 65535 s, and keepalives must come more often than the hold time or every session flaps
+    keepalive: Count = Field(default=3, ge=1, le=21845)
+    holdtime: Count = Field(default=9, ge=0, le=65535)
     #: MACsec cipher suite of protected links, and the replay window (0: strictly increasing PNs)
     macsec_cipher: Literal["gcm-aes-128", "gcm-aes-256"] = "gcm-aes-128"
-    macsec_replay_window: int = Field(default=0, ge=0, le=1 << 16)
+    macsec_replay_window: Count = Field(default=0, ge=0, le=1 << 16)
     #: how a drained router or link repels traffic: RFC 8326 graceful shutdown (the GRACEFUL_SHUTDOWN
     #: community on what it advertises; every router sets local-preference 0 on routes carrying it),
     #: or a longer AS path (its own ASN prepended ``drain_prepend`` times)
     drain: Literal["graceful-shutdown", "as-path-prepend"] = "graceful-shutdown"
-    drain_prepend: int = Field(default=3, ge=1, le=10)
+    drain_prepend: Count = Field(default=3, ge=1, le=10)
+
+    @field_validator("holdtime")
+    @classmethod
+    def _timers(cls, v: int, info: ValidationInfo) -> int:
+        if 0 < v < 3:
+            raise ValueError("a BGP hold time is 0 (none) or at least 3 seconds")
+        keepalive = info.data.get("keepalive")
+        if v and keepalive is not None and keepalive >= v:
+            raise ValueError(f"keepalive {keepalive} s must be shorter than the hold time {v} s "
+                             "(usually a third of it), or sessions expire between keepalives")
+        return v
 
 
 class AggregateSpec(Strict):
@@ -212,9 +280,9 @@ class AggregateSpec(Strict):
 
     region: Name
     #: contributing fabrics (default: every fabric of the region)
-    fabrics: list[Name] | None = None
+    fabrics: Annotated[list[Name], Field(max_length=MAX_ITEMS)] | None = None
     #: fabrics that must contribute (default: all of them)
-    min_fabrics: int | None = Field(default=None, ge=1)
+    min_fabrics: Count | None = Field(default=None, ge=1)
     #: what a router whose aggregate has too few fabrics advertises abroad: nothing of them
     #: ('withdraw'), or the more-specifics it still has ('specifics', FRR's conditional
     #: advertisement: up to 5 s later, but a fabric's loss no longer hides its neighbours)
@@ -225,15 +293,28 @@ class DesignSpec(Strict):
     """Budgets for the design checks ``baglab plan`` prints (the lab itself has no buffers)."""
 
     #: buffer a BAG-to-BAG port may spend on PFC headroom, all lossless classes together
-    pfc_buffer_per_port_mb: float = Field(default=64.0, gt=0)
-    lossless_classes: int = Field(default=1, ge=0, le=8)
-    mtu: int = Field(default=9216, ge=1500, le=16384)
+    #: at most 64 GB: more than the whole deep buffer of any switch, per port
+    pfc_buffer_per_port_mb: StrictFloat = Field(default=64.0, gt=0, le=65536)
+    lossless_classes: Count = Field(default=1, ge=0, le=8)
+    mtu: Count = Field(default=9216, ge=1500, le=16384)
     #: time both ends need to react to PFC (PHY, MAC, pause processing), in nanoseconds
-    pfc_response_ns: int = Field(default=1500, ge=0)
-    #: light in fibre: about 4.9 ns per metre
-    fibre_ns_per_m: float = Field(default=4.9, gt=0)
-    max_l2_bag_oversubscription: float | None = Field(default=5.0, gt=0)
-    max_bag_bag_oversubscription: float | None = Field(default=None, gt=0)
+    pfc_response_ns: Count = Field(default=1500, ge=0, le=1_000_000)
+    #: light in fibre: about 4.9 ns per metre (3.34 in vacuum, so nothing is faster)
+    fibre_ns_per_m: StrictFloat = Field(default=4.9, ge=3.3, le=20)
+    max_l2_bag_oversubscription: StrictFloat | None = Field(default=5.0, gt=0, le=1000)
+    max_bag_bag_oversubscription: StrictFloat | None = Field(default=None, gt=0, le=1000)
+
+
+#: the longest pool prefix each pool can still serve from: a /31 (v4) or /127 (v6) per link, one
+#: loopback address, a /32 or /64 per bulk route
+_POOL_MAX_LEN = {"p2p_v4": 31, "p2p_v6": 127, "bulk_v6": 64}
+
+
+def _pool(value: str, field: str) -> str:
+    longest = _POOL_MAX_LEN.get(field)
+    if longest is not None and ipaddress.ip_network(value).prefixlen > longest:
+        raise ValueError(f"{value} is too small for {field}: it needs a /{longest} or shorter")
+    return value
 
 
 class Addressing(Strict):
@@ -241,22 +322,30 @@ class Addressing(Strict):
     loopback_v4: str = "198.18.128.0/20"
     prefixes_v4: str = "198.19.0.0/17"
     bulk_v4: str = "198.19.128.0/17"
-    prefix_len_v4: int = Field(default=24, ge=16, le=32)
+    prefix_len_v4: Count = Field(default=24, ge=16, le=32)
     p2p_v6: str = "2001:db8::/64"
     loopback_v6: str = "2001:db8:0:1::/64"
     prefixes_v6: str = "2001:db8:1000::/36"
     bulk_v6: str = "2001:db8:8000::/33"
-    prefix_len_v6: int = Field(default=56, ge=40, le=128)
+    prefix_len_v6: Count = Field(default=56, ge=40, le=128)
 
     @field_validator("p2p_v4", "loopback_v4", "prefixes_v4", "bulk_v4")
     @classmethod
-    def _v4(cls, v: str) -> str:
-        return _lab_network(v, v6=False)
+    def _v4(cls, v: str, info: ValidationInfo) -> str:
+        return _pool(_lab_network(v, v6=False), info.field_name)
 
     @field_validator("p2p_v6", "loopback_v6", "prefixes_v6", "bulk_v6")
     @classmethod
-    def _v6(cls, v: str) -> str:
-        return _lab_network(v, v6=True)
+    def _v6(cls, v: str, info: ValidationInfo) -> str:
+        return _pool(_lab_network(v, v6=True), info.field_name)
+
+    @field_validator("prefix_len_v4", "prefix_len_v6")
+    @classmethod
+    def _fits_pool(cls, v: int, info: ValidationInfo) -> int:
+        pool = info.data.get(info.field_name.replace("prefix_len", "prefixes"))
+        if pool is not None and v < ipaddress.ip_network(pool).prefixlen:
+            raise ValueError(f"/{v} prefixes do not fit the {pool} pool; use /{ipaddress.ip_network(pool).prefixlen} or longer")
+        return v
 
     @model_validator(mode="after")
     def _disjoint(self) -> "Addressing":
@@ -273,21 +362,133 @@ class Addressing(Strict):
 class AsnPlan(Strict):
     """Private 4-byte ASNs: one per region's BAG tier, one per fabric."""
 
-    bag_base: int = Field(default=4_200_000_000, ge=4_200_000_000, le=4_294_967_294)
-    fabric_base: int = Field(default=4_200_100_000, ge=4_200_000_000, le=4_294_967_294)
-    collector_base: int = Field(default=4_200_200_000, ge=4_200_000_000, le=4_294_967_294)
+    bag_base: Count = Field(default=4_200_000_000, ge=4_200_000_000, le=4_294_967_294)
+    fabric_base: Count = Field(default=4_200_100_000, ge=4_200_000_000, le=4_294_967_294)
+    collector_base: Count = Field(default=4_200_200_000, ge=4_200_000_000, le=4_294_967_294)
 
 
 class Topology(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
-    description: str = ""
-    regions: list[RegionSpec] = Field(min_length=1)
-    interconnects: list[InterconnectSpec] = Field(default_factory=list)
-    links: list[ExtraLink] = Field(default_factory=list)
-    collectors: list[CollectorSpec] = Field(default_factory=list)
-    aggregates: list[AggregateSpec] = Field(default_factory=list)
+    #: free text, printed by 'baglab plan': one line, no terminal markup brackets
+    description: Annotated[str, Field(max_length=400), _matching(re.compile(r"[^\[\]\x00-\x1f\x7f-\x9f\ud800-\udfff]*"),
+                                                                "a description is one line without '[' or ']'")] = ""
+    regions: list[RegionSpec] = Field(min_length=1, max_length=MAX_ITEMS)
+    interconnects: list[InterconnectSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
+    links: list[ExtraLink] = Field(default_factory=list, max_length=MAX_ITEMS)
+    collectors: list[CollectorSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
+    aggregates: list[AggregateSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
     design: DesignSpec = Field(default_factory=DesignSpec)
     policy: Policy = Field(default_factory=Policy)
     addressing: Addressing = Field(default_factory=Addressing)
     asn: AsnPlan = Field(default_factory=AsnPlan)
 
+
+
+# -- checks on the whole intent, before anything is expanded ------------------------------------
+ASN_MAX = 4_294_967_294          # 4294967295 is reserved (RFC 7300)
+#: what one machine runs.  A router (FRR's zebra + bgpd in a namespace) costs about 25 MB (README:
+#: 22.7 MB each in the generated 116-router lab, 26.9 MB in bag-mini), so a 24 GiB machine holds
+#: about a thousand, and a design description with more is a typo or belongs on clabernetes.
+MAX_ROUTERS = 1000
+#: every link is a veth pair (two with MACsec) and one BGP session per address family; the
+#: generated 116-router lab has 152.  4,096 keeps every BAG router under the kernel's 256 next
+#: hops at the router limit and the plan, configs and oracle at a few seconds.
+#: (BGP sessions are one per link and address family, so at most 8,192: bgpd holds them easily)
+MAX_LINKS = 4096
+#: prefixes FRR originates from 'network' statements; scale belongs to the bulk emulators
+MAX_PREFIXES = 65_536
+#: bulk routes over all fabrics: README's 1M-route lab fits four times over, and bgpd needs about
+#: 2 GB per router at 1M, so more would not fit the machine anyway
+MAX_BULK_ROUTES = 4_000_000
+
+
+class IntentError(ValueError):
+    """A problem of the whole topology, located at ``parts`` (a YAML path as a list)."""
+
+    def __init__(self, parts: list, reason: str):
+        super().__init__(reason)
+        self.parts = parts
+
+
+def fabric_routers(region: RegionSpec, fab: FabricSpec) -> int:
+    return 1 if fab.kind == "dsf" else fab.spine_planes * (fab.stsws_per_plane or region.bag.planes)
+
+
+def region_routers(region: RegionSpec) -> int:
+    return region.bag.planes + sum(fabric_routers(region, f) for f in region.fabrics)
+
+
+def fabric_links(region: RegionSpec, fab: FabricSpec) -> int:
+    """An STSW meets one BAG plane, an edge pod every plane, each with uplinks_per_bag_plane members."""
+    per_router = fab.uplinks_per_bag_plane * (region.bag.planes if fab.kind == "dsf" else 1)
+    return fabric_routers(region, fab) * per_router
+
+
+def interconnect_links(t: "Topology", ic: InterconnectSpec) -> int:
+    planes = {r.name: r.bag.planes for r in t.regions}
+    pa, pb = planes.get(ic.between[0], 0), planes.get(ic.between[1], 0)
+    pairs = min(pa, pb) if ic.mode == "planar" else pa * pb
+    overrides = {(b.a_plane, b.b_plane): b.links for b in ic.bundles}
+    return pairs * ic.links_per_bundle + sum(n - ic.links_per_bundle for n in overrides.values())
+
+
+def _largest(items: list[tuple[list, int]]) -> list:
+    """The path of the biggest contributor, so that a size error points where to cut."""
+    return max(items, key=lambda pc: pc[1])[0] if items else []
+
+
+def _check_size(t: "Topology") -> None:
+    routers = [(["regions", i], region_routers(r)) for i, r in enumerate(t.regions)]
+    routers += [(["collectors", i], 1) for i in range(len(t.collectors))]
+    total = sum(n for _, n in routers)
+    if total > MAX_ROUTERS:
+        raise IntentError(_largest(routers), f"the topology has {total:,} routers; one machine runs at most "
+                          f"{MAX_ROUTERS:,} (about 25 MB each, 24 GiB): fewer planes, spine planes or STSWs")
+    links = [(["regions", ri, "fabrics", fi], fabric_links(r, f))
+             for ri, r in enumerate(t.regions) for fi, f in enumerate(r.fabrics)]
+    links += [(["interconnects", i], interconnect_links(t, ic)) for i, ic in enumerate(t.interconnects)]
+    links += [(["links", i], el.links) for i, el in enumerate(t.links)]
+    links += [(["collectors", i], len(c.peers)) for i, c in enumerate(t.collectors)]
+    total = sum(n for _, n in links)
+    if total > MAX_LINKS:
+        raise IntentError(_largest(links), f"the topology has {total:,} links; the lab builds at most {MAX_LINKS:,} "
+                          "(a veth pair and a BGP session per family each): fewer members per bundle")
+
+
+def _check_routes(t: "Topology") -> None:
+    own = [(["regions", ri, "fabrics", fi, "prefixes"],
+            f.prefixes * len(t.policy.address_families) if isinstance(f.prefixes, int) else len(f.prefixes))
+           for ri, r in enumerate(t.regions) for fi, f in enumerate(r.fabrics)]
+    if sum(n for _, n in own) > MAX_PREFIXES:
+        raise IntentError(_largest(own), f"{sum(n for _, n in own):,} fabric prefixes; FRR originates at most "
+                          f"{MAX_PREFIXES:,} here: use 'emulator: bulk' with 'routes:' for scale")
+    bulk = [(["regions", ri, "fabrics", fi, "routes"], f.routes.ipv4 + f.routes.ipv6)
+            for ri, r in enumerate(t.regions) for fi, f in enumerate(r.fabrics)]
+    if sum(n for _, n in bulk) > MAX_BULK_ROUTES:
+        raise IntentError(_largest(bulk), f"{sum(n for _, n in bulk):,} bulk routes in all; at most "
+                          f"{MAX_BULK_ROUTES:,} (each FRR router holds them all, ~2 GB per million)")
+
+
+def _check_asns(t: "Topology") -> None:
+    """Each tier numbers from its base (one ASN per region, fabric, collector): the last one must
+    still be a 4-byte private ASN, and the tiers must not share one (eBGP would drop the routes)."""
+    ranges = {"bag_base": (t.asn.bag_base, len(t.regions)),
+              "fabric_base": (t.asn.fabric_base, sum(len(r.fabrics) for r in t.regions)),
+              "collector_base": (t.asn.collector_base, len(t.collectors))}
+    for key, (base, n) in ranges.items():
+        if n and base + n - 1 > ASN_MAX:
+            raise IntentError(["asn", key], f"{n} ASNs from {base} end at {base + n - 1}, past {ASN_MAX} "
+                              "(the last 4-byte private ASN): lower the base")
+    used = [(k, b, b + n - 1) for k, (b, n) in ranges.items() if n]
+    for i, (ka, a0, a1) in enumerate(used):
+        for kb, b0, b1 in used[i + 1:]:
+            if a0 <= b1 and b0 <= a1:
+                raise IntentError(["asn", kb], f"the ASNs from {kb} ({b0}-{b1}) overlap those from {ka} ({a0}-{a1})")
+
+
+def check_intent(t: "Topology") -> None:
+    """Checks that need the whole topology but not the plan: the plan, configs and lab are built
+    only for a topology one machine can hold, so these run before anything is expanded."""
+    _check_size(t)
+    _check_routes(t)
+    _check_asns(t)

@@ -6,9 +6,11 @@ steps in a fixed order, netlab-style: nodes, links, addresses, checks.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import ipaddress
 import json
+from functools import cached_property
 from typing import Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -163,15 +165,26 @@ class Plan(Frozen):
     oversubscription: tuple[Oversubscription, ...]
     aggregates: tuple[Aggregate, ...] = ()
 
-    # -- lookups (cheap; plans are small) -------------------------------------------------
+    # -- lookups: indexed once per plan, because rendering asks per node and per session
+    # (scanning the links for every node was most of a 6 s render at a thousand routers) -----
     def node(self, name: str) -> Node:
-        for n in self.nodes:
-            if n.name == name:
-                return n
-        raise KeyError(name)
+        return self._node_index[name]
 
     def links_of(self, node: str) -> list[Link]:
-        return [l for l in self.links if node in (l.a.node, l.b.node)]
+        return list(self._links_index.get(node, ()))
+
+    @cached_property
+    def _node_index(self) -> dict[str, Node]:
+        return {n.name: n for n in self.nodes}
+
+    @cached_property
+    def _links_index(self) -> dict[str, list[Link]]:
+        out: dict[str, list[Link]] = {}
+        for l in self.links:
+            out.setdefault(l.a.node, []).append(l)
+            if l.b.node != l.a.node:
+                out.setdefault(l.b.node, []).append(l)
+        return out
 
     def prefixes(self, family: str | None = None) -> list[str]:
         """Every prefix the lab routes: the fabrics' own and the BAG tier's aggregates."""
@@ -194,7 +207,19 @@ class Plan(Frozen):
         return cls.model_validate_json(text)
 
     def digest(self) -> str:
+        return self._digest
+
+    @cached_property
+    def _digest(self) -> str:
+        """Computed once per plan: every node's config carries it, and serialising a 116-router
+        plan again for each node made rendering and exporting it quadratic (3 s)."""
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+    def model_copy(self, *, update=None, deep: bool = False) -> "Plan":
+        copy = super().model_copy(update=update, deep=deep)
+        for cached in ("_digest", "_node_index", "_links_index"):    # a changed copy has its own
+            copy.__dict__.pop(cached, None)
+        return copy
 
 
 def prefix_key(p: str):
@@ -346,6 +371,34 @@ class _Builder:
                             data_halls=(el.data_hall,), power_feeds=(el.power_feed,))
 
     # step 3: addresses, ASNs, interface names -----------------------------------------
+    def _explicit_prefixes(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The fabrics' explicit prefixes, checked: outside the pools the lab allocates links,
+        loopbacks and bulk routes from, and not overlapping each other.  CIDR blocks either nest
+        or are disjoint, so after sorting by first address (shorter first) a block overlaps an
+        earlier one exactly when it starts before the furthest end seen: n log n, where comparing
+        every pair took 100 s for 8,000 prefixes."""
+        a = self.t.addressing
+        reserved = [(pool, ipaddress.ip_network(pool)) for pool in
+                    (a.p2p_v4, a.loopback_v4, a.bulk_v4, a.p2p_v6, a.loopback_v6, a.bulk_v6)]
+        found = []
+        for ri, region in enumerate(self.t.regions):
+            for fi, fab in enumerate(region.fabrics):
+                for pi, p in enumerate(fab.prefixes if isinstance(fab.prefixes, list) else ()):
+                    net, path = ipaddress.ip_network(p), ["regions", ri, "fabrics", fi, "prefixes", pi]
+                    for pool, pnet in reserved:
+                        if pnet.version == net.version and net.overlaps(pnet):
+                            raise self.err(path, f"prefix {net} overlaps the address pool {pool}")
+                    found.append((net, path))
+        found.sort(key=lambda np: (np[0].version, int(np[0].network_address), np[0].prefixlen))
+        reach = None          # (version, last address, net, path) of the furthest-reaching block so far
+        for net, path in found:
+            if reach and reach[0] == net.version and int(net.network_address) <= reach[1]:
+                later, earlier = sorted([(path, net), (reach[3], reach[2])], reverse=True)
+                raise self.err(later[0], f"prefix {later[1]} overlaps {earlier[1]} at {_fmt(earlier[0])}")
+            if not reach or reach[0] != net.version or int(net.broadcast_address) > reach[1]:
+                reach = (net.version, int(net.broadcast_address), net, path)
+        return [net for net, _ in found]
+
     def assign(self) -> Plan:
         t = self.t
         a = t.addressing
@@ -353,27 +406,15 @@ class _Builder:
         p2p6 = ipaddress.ip_network(a.p2p_v6).subnets(new_prefix=127)
         lo4 = ipaddress.ip_network(a.loopback_v4).hosts()
         lo6 = ipaddress.ip_network(a.loopback_v6).hosts()
-        pfx4 = ipaddress.ip_network(a.prefixes_v4).subnets(new_prefix=a.prefix_len_v4)
-        pfx6 = ipaddress.ip_network(a.prefixes_v6).subnets(new_prefix=a.prefix_len_v6)
-        explicit: dict[ipaddress._BaseNetwork, str] = {}
-        for ri, region in enumerate(t.regions):
-            for fi, fab in enumerate(region.fabrics):
-                if isinstance(fab.prefixes, list):
-                    for pi, p in enumerate(fab.prefixes):
-                        net, path = ipaddress.ip_network(p), ["regions", ri, "fabrics", fi, "prefixes", pi]
-                        for other, opath in explicit.items():
-                            if other.version == net.version and other.overlaps(net):
-                                raise self.err(path, f"prefix {net} overlaps {other} at {opath}")
-                        for pool in (a.p2p_v4, a.loopback_v4, a.p2p_v6, a.loopback_v6):
-                            if ipaddress.ip_network(pool).version == net.version and net.overlaps(ipaddress.ip_network(pool)):
-                                raise self.err(path, f"prefix {net} overlaps the address pool {pool}")
-                        explicit[net] = _fmt(path)
+        explicit = self._explicit_prefixes()
+        pfx4 = _Allocator(a.prefixes_v4, a.prefix_len_v4, explicit)
+        pfx6 = _Allocator(a.prefixes_v6, a.prefix_len_v6, explicit)
 
-        def take(gen, what, parts):
-            for net in gen:
-                if not any(net.version == e.version and net.overlaps(e) for e in explicit):
-                    return net
-            raise self.err(parts, f"the {what} pool is exhausted; widen it under addressing")
+        def take(pool: "_Allocator", what, parts):
+            net = pool.take()
+            if net is None:
+                raise self.err(parts, f"the {what} pool is exhausted; widen it under addressing")
+            return net
 
         nodes: list[Node] = []
         for name, n in self.nodes.items():
@@ -490,18 +531,7 @@ class _Builder:
                     agg = agg.supernet()
                 if len(nets) == 1 and agg == nets[0]:
                     agg = agg.supernet()     # an aggregate of one prefix still has to be a shorter one
-                for other in nodes:
-                    if other.fabric in names and other.region == spec.region:
-                        continue
-                    for p in other.prefixes_v4 + other.prefixes_v6:
-                        if ipaddress.ip_network(p).version == agg.version and ipaddress.ip_network(p).overlaps(agg):
-                            raise self.err(ap + ["fabrics"], f"the {fam} aggregate {agg} of {', '.join(names)} would also "
-                                           f"cover {p} of {other.name}: aggregate fabrics with adjacent prefixes")
-                for l in links:
-                    for e in (l.a, l.b):
-                        for a in (e.ipv4, e.ipv6):
-                            if ipaddress.ip_interface(a).version == agg.version and ipaddress.ip_interface(a).ip in agg:
-                                raise self.err(ap, f"the aggregate {agg} covers link address {a}")
+                self._check_aggregate_covers_only(ap, fam, agg, spec.region, names, nodes, links)
                 contributing = sorted({members[f].asn for f in names
                                        if (members[f].prefixes_v6 if fam == "ipv6" else members[f].prefixes_v4)})
                 if need > len(contributing):
@@ -512,11 +542,65 @@ class _Builder:
                                 contributor_asns=tuple(contributing), covers=tuple(sorted(own, key=prefix_key)),
                                 min_fabrics=need, when_thin=spec.when_thin, source=_fmt(ap))
 
+    def _check_aggregate_covers_only(self, ap, fam, agg, region, names, nodes, links):
+        """An aggregate must cover no other fabric's prefix and no link address.  Each prefix is
+        parsed once (STSWs of a fabric share theirs), and links are looked at only when the
+        aggregate reaches the point-to-point pool they are numbered from: parsing every prefix
+        of every node per aggregate took seconds at a thousand routers."""
+        owner: dict[str, str] = {}
+        for other in nodes:
+            if not (other.fabric in names and other.region == region):
+                for p in other.prefixes_v4 + other.prefixes_v6:
+                    owner.setdefault(p, other.name)
+        for p, name in owner.items():
+            net = ipaddress.ip_network(p)
+            if net.version == agg.version and net.overlaps(agg):
+                raise self.err(ap + ["fabrics"], f"the {fam} aggregate {agg} of {', '.join(names)} would also "
+                               f"cover {p} of {name}: aggregate fabrics with adjacent prefixes")
+        p2p = ipaddress.ip_network(self.t.addressing.p2p_v6 if agg.version == 6 else self.t.addressing.p2p_v4)
+        if not p2p.overlaps(agg):
+            return
+        for l in links:
+            for e in (l.a, l.b):
+                a = e.ipv6 if agg.version == 6 else e.ipv4
+                if ipaddress.ip_interface(a).ip in agg:
+                    raise self.err(ap, f"the aggregate {agg} covers link address {a}")
+
     def _check_multipath(self, nodes, links):
+        widths: dict[str, int] = {}
+        for l in links:           # one pass: counting per node over all links was nodes x links
+            for e in (l.a.node, l.b.node):
+                widths[e] = widths.get(e, 0) + 1
         for n in nodes:
-            width = sum(1 for l in links if n.name in (l.a.node, l.b.node))
+            width = widths.get(n.name, 0)
             if n.role == "bag" and width > 255:
                 raise self.err(_path(n.source), f"{n.name} has {width} links; more than the kernel's 256 next hops")
+
+
+class _Allocator:
+    """Consecutive prefixes of one length from a pool, stepping over the explicit prefixes by
+    arithmetic: walking the pool's subnets one by one took 2^28 steps when an explicit /36 sat
+    among /64s."""
+
+    def __init__(self, pool: str, prefixlen: int, taken: list):
+        net = ipaddress.ip_network(pool)
+        self.cls, self.prefixlen = type(net.network_address), prefixlen
+        self.size = 1 << (net.max_prefixlen - prefixlen)
+        self.next, self.end = int(net.network_address), int(net.broadcast_address) + 1
+        spans = sorted((int(t.network_address), int(t.broadcast_address) + 1) for t in taken if t.version == net.version)
+        self.starts, self.ends = [s for s, _ in spans], [e for _, e in spans]    # disjoint, so ends sorted too
+
+    def take(self):
+        """The next free prefix, or None when the pool is exhausted."""
+        while self.next + self.size <= self.end:
+            lo, hi = self.next, self.next + self.size
+            i = bisect.bisect_left(self.starts, hi) - 1       # the last explicit block starting below hi
+            if i >= 0 and self.ends[i] > lo:
+                self.next = -(-self.ends[i] // self.size) * self.size    # past it, aligned
+                continue
+            self.next = hi
+            return ipaddress.ip_network((self.cls(lo), self.prefixlen))
+        return None
 
 
 def _oversub(t: Topology, nodes: list[Node], links: list[Link]) -> Iterator[Oversubscription]:

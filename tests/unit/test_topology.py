@@ -59,13 +59,13 @@ def test_base_is_valid():
     (BASE.replace("name: f1", "name: fabric01").replace("name: r1", "name: region01").replace("[r1, r2]", "[region01, r2]"),
      "regions[0].fabrics[0]", "Linux allows 15", 6),
     (BASE.replace("kind: dsf}", "kind: dsf, prefixes: [198.19.0.0/24]}").replace(
-        "spine_planes: 2}", "spine_planes: 2, prefixes: [198.19.0.0/16]}"),
-     "regions[1].fabrics[0].prefixes[0]", "overlaps 198.19.0.0/16", 10),
+        "spine_planes: 2}", "spine_planes: 2, prefixes: [198.19.0.0/17]}"),
+     "regions[1].fabrics[0].prefixes[0]", "overlaps 198.19.0.0/17", 10),
     (BASE.replace("kind: dsf}", "kind: dsf, prefixes: [198.18.0.0/24]}"), "regions[1].fabrics[0].prefixes[0]",
      "overlaps the address pool 198.18.0.0/17", 10),
     (BASE + "addressing: {loopback_v4: 198.18.0.0/20}\n", "addressing", "overlap", 13),
     ("name: t\nregions: [\n", "", "not valid YAML", 3),
-    ("- just a list\n", "", "a mapping", None),
+    ("- just a list\n", "", "a mapping", 1),
 ])
 def test_error_names_path_and_reason(text, path, words, line):
     err = error_of(text)
