@@ -54,11 +54,12 @@ _NODE_REF_RE = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
 
 def _matching(regex: re.Pattern, what: str):
-    """A validator with a message that says what is allowed without echoing the offending text
-    (which may itself be markup or control characters)."""
+    """A validator with a message that says what is allowed and what was found, the latter as an
+    escaped, shortened literal (it may itself be markup or control characters; the CLI prints
+    errors without interpreting markup)."""
     def check(v: str) -> str:
         if not regex.fullmatch(v):
-            raise ValueError(what)
+            raise ValueError(f"{what}, not {ascii(v[:40])}")
         return v
     return AfterValidator(check)
 

@@ -159,11 +159,10 @@ def test_error_text_is_not_markup(lab_dir, capsys):
 MARKUP_LABELS = {"dh1a": "'[/bold]'", "dh1b": "'[red]x'", "pf2a": "'[bold]pf'"}
 
 
-@pytest.fixture
-def markup_topology(tmp_path):
-    """bag-mini with failure-domain labels that look like rich markup, in a directory that does too."""
+def _mini_in_markup_dir(tmp_path, replace: dict[str, str]):
+    """bag-mini, optionally with labels changed, in a directory whose name looks like rich markup."""
     text = (TOPOLOGIES / "bag-mini.yaml").read_text()
-    for old, new in MARKUP_LABELS.items():
+    for old, new in replace.items():
         text = text.replace(old, new)
     d = tmp_path / "[red]topos"
     d.mkdir()
@@ -172,16 +171,27 @@ def markup_topology(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["plan", "domains"])
-def test_user_strings_print_literally(markup_topology, capsys, command):
-    """A label '[/bold]' crashed rich (MarkupError); '[red]x' was shown as 'x'."""
+def test_user_strings_print_literally(tmp_path, capsys, command):
+    """A path '[red]topos' was shown as 'topos'; labels print as written."""
+    topo = _mini_in_markup_dir(tmp_path, {})
     with pytest.raises(SystemExit) as exc:
-        cli.main([command, str(markup_topology)])
+        cli.main([command, str(topo)])
     assert exc.value.code == 0
     text = capsys.readouterr().out
-    for label in ("[/bold]", "[red]x", "[bold]pf"):
-        assert label in text
+    assert "dh1a" in text and "pf2a" in text
     if command == "plan":
-        assert str(markup_topology) in text.replace("\n", "")
+        assert str(topo) in text.replace("\n", "")
+
+
+@pytest.mark.parametrize("label", list(MARKUP_LABELS))
+def test_markup_labels_are_refused_and_echoed_literally(tmp_path, capsys, label):
+    """A label '[/bold]' crashed rich (MarkupError); '[red]x' was shown as 'x'.  The schema now refuses
+    such labels; the one-line error shows the file's path and the label exactly as written."""
+    topo = _mini_in_markup_dir(tmp_path, {label: MARKUP_LABELS[label]})
+    code, text = _main_exit(capsys, "plan", str(topo))
+    lines = text.strip().splitlines()
+    assert code == 2 and len(lines) == 1, text
+    assert str(topo) in lines[0] and MARKUP_LABELS[label].strip("'") in lines[0]
 
 
 def test_fault_journal_prints_literally(lab_dir, capsys):
