@@ -33,7 +33,7 @@ from ..errors import LabError
 from ..plan import Plan
 from ..state import LabPaths
 from . import nsutil
-from .netns import DAEMONS, FRR_BIN, HASH_SEED, NODE_SYSCTLS, DownReport, NetnsRuntime, Progress, _noop, hash_seed
+from .netns import DAEMONS, FRR_BIN, HASH_SEED, NODE_SYSCTLS, NetnsRuntime, Progress, _noop, hash_seed
 
 LABEL_LAB = "org.baglab.lab"
 LABEL_NODE = "org.baglab.node"
@@ -270,6 +270,5 @@ class DockerRuntime(NetnsRuntime):
         return out
 
     # -- teardown -----------------------------------------------------------------------
-    def down(self) -> DownReport:
-        remove_lab_containers(self.paths.name)
-        return super().down()
+    # down() is the netns runtime's: every pass removes the lab's containers (by label) before it
+    # kills what is left in the attached namespaces, until a pass finds nothing.
