@@ -4,10 +4,20 @@ Attach to a running lab (``--lab-name``) or let the suite start its own from
 ``--topology`` and remove it afterwards.  Every fault a test makes is restored
 at teardown and the lab is checked back to its steady state, so one failing
 test cannot poison the next.
+
+Interruption: SIGTERM (a CI timeout) is handled like Ctrl-C, so the session's
+teardown removes the labs it started, also one still being built; a lab's
+removal is not cut short by a second signal.  A lab the suite starts records its
+harness (pid and start time) in its state; a lab whose pytest harness died
+(``kill -9``) is stale: the next session of the same checkout removes it before
+it starts, and a session given its name (``--lab-name``) rebuilds it instead of
+attaching to it.
 """
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,9 +34,9 @@ from .observers.fib import FibReader
 from .observers.timeline import Timeline
 from .plan import Plan
 from .report import Report
-from .runtime import check_runtime, down_lab
+from .runtime import check_runtime, down_lab, nsutil
 from .runtime.netns import NetnsRuntime  # noqa: F401 - kept for helpers that name it directly
-from .state import LabPaths, load_plan, read_state
+from .state import STATE_ROOT, LabPaths, load_plan, read_state
 
 
 def pytest_addoption(parser):
@@ -40,6 +50,117 @@ def pytest_addoption(parser):
                      "(or set BAGLAB_RUNTIME)")
     g.addoption("--report-dir", default=os.environ.get("BAGLAB_REPORT_DIR", "reports"),
                 help="where the JSON report and PNG timelines go")
+
+
+# -- interruption: SIGTERM like Ctrl-C, teardown shielded, stale labs of dead harnesses ----------
+class _Signals:
+    """SIGTERM raises KeyboardInterrupt in the main thread (pytest then tears the session down, as
+    for Ctrl-C), except while a lab is being removed: then it is held until the removal is done."""
+
+    def __init__(self):
+        self.previous = None
+        self.shielded = 0
+        self.pending = False
+        self.terminating = False
+
+    def handler(self, signum, frame):
+        if self.terminating:
+            return             # a second SIGTERM: the teardown the first one started goes on
+        if self.shielded:
+            self.pending = True
+            return
+        self.terminating = True
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    @contextmanager
+    def shield(self):
+        self.shielded += 1
+        try:
+            yield
+        finally:
+            self.shielded -= 1
+        if not self.shielded and self.pending and not self.terminating:
+            self.pending = False
+            self.terminating = True
+            raise KeyboardInterrupt("signal SIGTERM (held while a lab was removed)")
+
+
+_SIGNALS = _Signals()
+
+
+def pytest_configure(config):
+    if threading.current_thread() is threading.main_thread():
+        _SIGNALS.previous = signal.signal(signal.SIGTERM, _SIGNALS.handler)
+
+
+def pytest_unconfigure(config):
+    if _SIGNALS.previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _SIGNALS.previous)
+        _SIGNALS.previous = None
+
+
+def _start_ticks(pid: int) -> int | None:
+    try:
+        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def harness(config) -> dict:
+    """This session, as recorded in the state of the labs it starts."""
+    return {"kind": "pytest", "pid": os.getpid(), "start": _start_ticks(os.getpid()),
+            "rootdir": str(config.rootpath)}
+
+
+def harness_alive(h: dict) -> bool:
+    pid = h.get("pid")
+    return isinstance(pid, int) and _start_ticks(pid) == h.get("start") and nsutil._alive(pid)
+
+
+def stale(paths: LabPaths) -> bool:
+    """The lab was started by a pytest session that is gone (killed before its teardown)."""
+    h = read_state(paths).get("harness")
+    return isinstance(h, dict) and h.get("kind") == "pytest" and not harness_alive(h)
+
+
+def remove_lab(paths: LabPaths):
+    """down_lab that a SIGTERM does not cut short; fails the caller if anything survived."""
+    with _SIGNALS.shield():
+        rep = down_lab(paths)
+    assert not rep.survivors and not rep.leftover_ns, f"teardown of {paths.name} left {rep}"
+    return rep
+
+
+def remove_stale_labs(config) -> list[str]:
+    """Labs of this checkout whose pytest harness died: removed before the session starts."""
+    if os.geteuid() != 0 or not STATE_ROOT.is_dir():
+        return []
+    removed = []
+    for d in sorted(STATE_ROOT.iterdir()):
+        paths = LabPaths(d.name)
+        h = read_state(paths).get("harness")
+        if isinstance(h, dict) and h.get("rootdir") == str(config.rootpath) and stale(paths):
+            remove_lab(paths)
+            removed.append(d.name)
+    return removed
+
+
+def pytest_sessionstart(session):
+    removed = remove_stale_labs(session.config)
+    if removed:
+        tr = session.config.pluginmanager.get_plugin("terminalreporter")
+        if tr:
+            tr.write_line(f"baglab: removed stale lab(s) of a killed earlier run: {', '.join(removed)}")
+
+
+def start_lab(request, topology, name: str, runtime: str):
+    """up() for the suite: records the harness; a lab interrupted (Ctrl-C, SIGTERM) while it is
+    being built is removed before the interruption goes on."""
+    try:
+        return up(topology, name, runtime=runtime, harness=harness(request.config))
+    except KeyboardInterrupt:
+        remove_lab(LabPaths(name))
+        raise
 
 
 @dataclass
@@ -69,14 +190,15 @@ def runtime_name(request) -> str:
 @pytest.fixture(scope="session")
 def lab(request, runtime_name) -> Lab:
     name = request.config.getoption("--lab-name")
+    if name and stale(LabPaths(name)):
+        remove_lab(LabPaths(name))        # left by a killed session: rebuilt, not attached to
     if name and read_state(LabPaths(name)).get("phase") == "up":
         yield Lab(load_plan(LabPaths(name)), LabPaths(name), owned=False)
         return
     name = name or f"cv{os.getpid() % 100000}"
-    res = up(request.config.getoption("--topology"), name, runtime=runtime_name)
+    res = start_lab(request, request.config.getoption("--topology"), name, runtime_name)
     yield Lab(res.plan, LabPaths(name), owned=True)
-    rep = down_lab(LabPaths(name))
-    assert not rep.survivors and not rep.leftover_ns, f"teardown left {rep}"
+    remove_lab(LabPaths(name))
 
 
 class Oracle:
@@ -194,7 +316,7 @@ def extra_lab(topology: str | Path, request, tag: str):
     """A second lab for a module whose topology differs from the session's (e.g. aggregation):
     its own name, report directory (<report-dir>/<tag>), observer and fault injector."""
     name = f"{tag[:4]}{os.getpid() % 100000}"
-    res = up(topology, name, runtime=check_runtime(request.config.getoption("--runtime")))
+    res = start_lab(request, topology, name, check_runtime(request.config.getoption("--runtime")))
     lab = Lab(res.plan, LabPaths(name), owned=True)
     rep = Report(Path(request.config.getoption("--report-dir")) / tag, name, res.plan.topology)
     obs = Observer(lab, rep)
@@ -208,8 +330,7 @@ def extra_lab(topology: str | Path, request, tag: str):
         finally:
             obs.close()
             rep.write()
-            down = down_lab(LabPaths(name))
-            assert not down.survivors and not down.leftover_ns, f"teardown left {down}"
+            remove_lab(LabPaths(name))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -29,3 +29,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     from lab.pytest_plugin import pytest_terminal_summary as summary
 
     summary(terminalreporter, exitstatus, config)
+
+
+# the plugin's interruption handling: SIGTERM like Ctrl-C, stale labs of killed runs removed
+def pytest_configure(config):
+    from lab.pytest_plugin import pytest_configure as configure
+
+    configure(config)
+
+
+def pytest_unconfigure(config):
+    from lab.pytest_plugin import pytest_unconfigure as unconfigure
+
+    unconfigure(config)
+
+
+def pytest_sessionstart(session):
+    from lab.pytest_plugin import pytest_sessionstart as start
+
+    start(session)
