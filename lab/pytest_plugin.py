@@ -59,11 +59,17 @@ class _Signals:
 
     def __init__(self):
         self.previous = None
+        self.pid = None          # the session's process: a forked child (pyroute2 forks to enter a
+                                 # namespace) must not run the session's teardown on SIGTERM
         self.shielded = 0
         self.pending = False
         self.terminating = False
 
     def handler(self, signum, frame):
+        if os.getpid() != self.pid:
+            signal.signal(signum, signal.SIG_DFL)     # a fork of the session: die as it would have
+            os.kill(os.getpid(), signum)
+            return
         if self.terminating:
             return             # a second SIGTERM: the teardown the first one started goes on
         if self.shielded:
@@ -90,6 +96,7 @@ _SIGNALS = _Signals()
 
 def pytest_configure(config):
     if threading.current_thread() is threading.main_thread():
+        _SIGNALS.pid = os.getpid()
         _SIGNALS.previous = signal.signal(signal.SIGTERM, _SIGNALS.handler)
 
 
@@ -159,7 +166,8 @@ def start_lab(request, topology, name: str, runtime: str):
     try:
         return up(topology, name, runtime=runtime, harness=harness(request.config))
     except KeyboardInterrupt:
-        remove_lab(LabPaths(name))
+        if _SIGNALS.pid in (None, os.getpid()):      # not in a fork of the session (see _Signals)
+            remove_lab(LabPaths(name))
         raise
 
 
