@@ -111,7 +111,8 @@ def containers(name: str) -> list[str]:
     client = engine_or_none()
     if client is None:
         return []
-    return sorted(c.name for c in client.containers.list(all=True, filters={"label": f"{LABEL_LAB}={name}"}))
+    return sorted(n.lstrip("/") for c in client.api.containers(all=True, filters={"label": f"{LABEL_LAB}={name}"})
+                  for n in c.get("Names", [])[:1])
 
 
 def remnants(name: str, inodes: set[int] | frozenset[int] = frozenset(), docker: bool = True) -> dict:
