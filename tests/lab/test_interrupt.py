@@ -24,6 +24,7 @@ import pytest
 
 from lab.plan import build_plan
 from lab.runtime import nsutil
+from lab.runtime.netns import NetnsRuntime
 from lab.runtime.remnants import describe, netns_inodes, remnants
 from lab.state import LabPaths, read_state
 from lab.topology import load
@@ -140,6 +141,63 @@ def test_kill9_of_up_then_down_leaves_nothing_and_up_again_works(runtime, point)
             proc.wait()
         baglab("down", "--name", name, check=False)
     assert_nothing_left(name, set(inodes), runtime)
+
+
+# -- down waits for every process, also ones that appear while it works -------------------------
+# A lab process that, told to stop, forks a successor (as a daemon's launcher or a supervisor does)
+# and is slow to exit itself.  Started in the lab's namespace, its successor stays there after the
+# namespace's name is deleted; started on the host with the lab's state directory on its command
+# line, its successor is found only by that.
+FORKER = textwrap.dedent('''
+    import os, signal, sys, time
+    me = sys.argv[1]
+
+    def term(*_):
+        if os.fork() == 0:
+            os.setsid()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            open(me + ".successor", "w").write(str(os.getpid()))
+            signal.pause()
+            os._exit(0)
+        time.sleep(0.5)      # a slow exit: down must wait for it, not return
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, term)
+    open(me, "w").write(str(os.getpid()))
+    signal.pause()
+''')
+
+
+def test_down_returns_only_when_every_process_is_gone_including_late_successors(tmp_path):
+    name = f"lfw{os.getpid() % 10000}"
+    paths = LabPaths(name)
+    ns = paths.netns("n1")
+    baglab("down", "--name", name)
+    nsutil.ip_batch([f"netns add {ns}"])
+    inodes = lab_inodes(name)
+    in_ns, on_host = str(tmp_path / "in_ns.pid"), str(tmp_path / "on_host.pid")
+    marker = str(paths.node_dir("n1") / "speaker.json")      # names the lab on its command line
+    procs = [subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", FORKER, in_ns], start_new_session=True),
+             subprocess.Popen([sys.executable, "-c", FORKER, on_host, marker], start_new_session=True)]
+    try:
+        wait_until("both lab processes running", lambda: Path(in_ns).exists() and Path(on_host).exists(), None, 30,
+                   lambda: sorted(p.name for p in tmp_path.iterdir()))
+        pidfiles = [in_ns, on_host]
+        rep = NetnsRuntime(paths).down()
+        alive = {}
+        for f in pidfiles + [f + ".successor" for f in pidfiles]:
+            if Path(f).exists():
+                alive[f] = nsutil._alive(int(Path(f).read_text()))
+        assert not rep.survivors and not rep.leftover_ns, rep
+        assert not any(alive.values()), f"down returned while these were alive: {alive}"
+        assert rep.passes >= 2, rep
+        assert_nothing_left(name, inodes, "netns")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        baglab("down", "--name", name, check=False)
 
 
 # -- pytest sessions killed: SIGTERM (CI timeout) and kill -9 (stale lab) -------------------------
