@@ -55,7 +55,14 @@ def pytest_addoption(parser):
 # -- interruption: SIGTERM like Ctrl-C, teardown shielded, stale labs of dead harnesses ----------
 class _Signals:
     """SIGTERM raises KeyboardInterrupt in the main thread (pytest then tears the session down, as
-    for Ctrl-C), except while a lab is being removed: then it is held until the removal is done."""
+    for Ctrl-C), except while a lab is being removed: then it is held until the removal is done.
+
+    Python drops an exception raised in some places: a signal that lands in an at-fork hook
+    (logging's, run in the parent by every ``subprocess.Popen``) raises there and is only printed
+    as "Exception ignored".  So until the interruption is seen arriving (the lab being built
+    catches it, or pytest reports it), a watchdog sends SIGTERM again every RETRY_S."""
+
+    RETRY_S = 2.0
 
     def __init__(self):
         self.previous = None
@@ -63,20 +70,44 @@ class _Signals:
                                  # namespace) must not run the session's teardown on SIGTERM
         self.shielded = 0
         self.pending = False
-        self.terminating = False
+        self.terminating = False     # an interruption was raised
+        self.delivered = False       # ... and seen arriving: teardown is under way
+        self._stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
 
     def handler(self, signum, frame):
         if os.getpid() != self.pid:
             signal.signal(signum, signal.SIG_DFL)     # a fork of the session: die as it would have
             os.kill(os.getpid(), signum)
             return
-        if self.terminating:
-            return             # a second SIGTERM: the teardown the first one started goes on
+        if self.delivered:
+            return             # a further SIGTERM: the teardown the first one started goes on
         if self.shielded:
             self.pending = True
             return
+        self.interrupt(f"signal {signal.Signals(signum).name}")
+
+    def interrupt(self, why: str):
         self.terminating = True
-        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+        if self._watchdog is None:
+            self._watchdog = threading.Thread(target=self._watch, name="baglab-sigterm", daemon=True)
+            self._watchdog.start()
+        raise KeyboardInterrupt(why)
+
+    def _watch(self):
+        while not self._stop.wait(self.RETRY_S):
+            if self.delivered:
+                return
+            if not self.shielded:
+                os.kill(self.pid, signal.SIGTERM)
+
+    def arrived(self):
+        """The interruption reached someone who acts on it (lab removal, pytest's session)."""
+        if self.terminating:
+            self.delivered = True
+
+    def stop(self):
+        self._stop.set()
 
     @contextmanager
     def shield(self):
@@ -85,10 +116,9 @@ class _Signals:
             yield
         finally:
             self.shielded -= 1
-        if not self.shielded and self.pending and not self.terminating:
+        if not self.shielded and self.pending and not self.delivered:
             self.pending = False
-            self.terminating = True
-            raise KeyboardInterrupt("signal SIGTERM (held while a lab was removed)")
+            self.interrupt("signal SIGTERM (held while a lab was removed)")
 
 
 _SIGNALS = _Signals()
@@ -100,7 +130,12 @@ def pytest_configure(config):
         _SIGNALS.previous = signal.signal(signal.SIGTERM, _SIGNALS.handler)
 
 
+def pytest_keyboard_interrupt(excinfo):
+    _SIGNALS.arrived()
+
+
 def pytest_unconfigure(config):
+    _SIGNALS.stop()
     if _SIGNALS.previous is not None and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _SIGNALS.previous)
         _SIGNALS.previous = None
@@ -165,9 +200,15 @@ def start_lab(request, topology, name: str, runtime: str):
     being built is removed before the interruption goes on."""
     try:
         return up(topology, name, runtime=runtime, harness=harness(request.config))
-    except KeyboardInterrupt:
-        if _SIGNALS.pid in (None, os.getpid()):      # not in a fork of the session (see _Signals)
+    except BaseException as exc:
+        # interrupted: by Ctrl-C, or by SIGTERM, whose KeyboardInterrupt a library's cleanup on the
+        # way out may have replaced (pyroute2's event loop raises RuntimeError when stopped by it)
+        interrupted = isinstance(exc, KeyboardInterrupt) or _SIGNALS.terminating
+        if interrupted and _SIGNALS.pid in (None, os.getpid()):     # not in a fork of the session
+            _SIGNALS.arrived()
             remove_lab(LabPaths(name))
+            if not isinstance(exc, KeyboardInterrupt):
+                raise KeyboardInterrupt(f"interrupted while building lab {name}") from exc
         raise
 
 

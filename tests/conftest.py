@@ -48,3 +48,9 @@ def pytest_sessionstart(session):
     from lab.pytest_plugin import pytest_sessionstart as start
 
     start(session)
+
+
+def pytest_keyboard_interrupt(excinfo):
+    from lab.pytest_plugin import pytest_keyboard_interrupt as interrupted
+
+    interrupted(excinfo)

@@ -38,19 +38,53 @@ def test_the_caller_and_its_ancestors_are_never_lab_processes():
     assert os.getpid() in anc and os.getppid() in anc
 
 
-def test_sigterm_raises_keyboard_interrupt_once_and_waits_for_a_shielded_removal():
-    s2 = plug._Signals()
-    s2.pid = os.getpid()
-    with pytest.raises(KeyboardInterrupt, match="held"):
-        with s2.shield():
-            s2.handler(signal.SIGTERM, None)      # held during a removal ...
-            assert s2.pending and not s2.terminating
-    assert s2.terminating                         # ... and delivered when it is done
-    s2.handler(signal.SIGTERM, None)          # a second SIGTERM does not cut the teardown short
-    s3 = plug._Signals()
-    s3.pid = os.getpid()
-    with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
-        s3.handler(signal.SIGTERM, None)
+def _signals() -> plug._Signals:
+    s = plug._Signals()
+    s.pid = os.getpid()
+    s.RETRY_S = 3600.0     # no re-sent SIGTERM into this test session
+    return s
+
+
+def test_sigterm_raises_keyboard_interrupt_and_waits_for_a_shielded_removal():
+    s = _signals()
+    try:
+        with pytest.raises(KeyboardInterrupt, match="held"):
+            with s.shield():
+                s.handler(signal.SIGTERM, None)      # held during a removal ...
+                assert s.pending and not s.terminating
+        assert s.terminating                         # ... and raised when it is done
+        s.arrived()
+        s.handler(signal.SIGTERM, None)              # once under way, a further SIGTERM does not cut it short
+    finally:
+        s.stop()
+    s = _signals()
+    try:
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            s.handler(signal.SIGTERM, None)
+    finally:
+        s.stop()
+
+
+def test_a_swallowed_interruption_is_raised_again():
+    """Python only prints an exception raised in an at-fork hook: the first KeyboardInterrupt is
+    lost there.  The watchdog sends SIGTERM again until the interruption is seen arriving."""
+    code = ("import os, signal, threading\n"
+            "from lab import pytest_plugin as p\n"
+            "p._SIGNALS.pid = os.getpid()\n"
+            "p._SIGNALS.RETRY_S = 0.2\n"
+            "signal.signal(signal.SIGTERM, p._SIGNALS.handler)\n"
+            "try:\n"
+            "    os.kill(os.getpid(), signal.SIGTERM)\n"
+            "    threading.Event().wait(5)\n"
+            "except KeyboardInterrupt:\n"
+            "    pass\n"                                   # swallowed, as in an at-fork hook
+            "try:\n"
+            "    threading.Event().wait(10)\n"
+            "    print('not raised again')\n"
+            "except KeyboardInterrupt as exc:\n"
+            "    print('raised again:', exc)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert r.stdout.strip() == "raised again: signal SIGTERM", r.stdout + r.stderr
 
 
 def test_sigterm_in_a_fork_of_the_session_just_ends_that_fork():
@@ -60,13 +94,16 @@ def test_sigterm_in_a_fork_of_the_session_just_ends_that_fork():
             "from lab import pytest_plugin as p\n"
             "p._SIGNALS.pid = os.getpid()\n"
             "signal.signal(signal.SIGTERM, p._SIGNALS.handler)\n"
+            "r, w = os.pipe()\n"
             "pid = os.fork()\n"
             "if pid == 0:\n"
             "    try:\n"
+            "        os.write(w, b'1')\n"       # ready: Python's own handlers are set up after the fork
             "        signal.pause()\n"
             "    except KeyboardInterrupt:\n"
             "        os._exit(7)\n"
             "    os._exit(0)\n"
+            "os.read(r, 1)\n"
             "os.kill(pid, signal.SIGTERM)\n"
             "_, status = os.waitpid(pid, 0)\n"
             "print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)\n")
