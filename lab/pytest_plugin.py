@@ -72,6 +72,7 @@ class _Signals:
         self.pending = False
         self.terminating = False     # an interruption was raised
         self.delivered = False       # ... and seen arriving: teardown is under way
+        self.reason = ""
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
 
@@ -89,6 +90,7 @@ class _Signals:
 
     def interrupt(self, why: str):
         self.terminating = True
+        self.reason = why
         if self._watchdog is None:
             self._watchdog = threading.Thread(target=self._watch, name="baglab-sigterm", daemon=True)
             self._watchdog.start()
@@ -208,7 +210,7 @@ def start_lab(request, topology, name: str, runtime: str):
             _SIGNALS.arrived()
             remove_lab(LabPaths(name))
             if not isinstance(exc, KeyboardInterrupt):
-                raise KeyboardInterrupt(f"interrupted while building lab {name}") from exc
+                raise KeyboardInterrupt(f"{_SIGNALS.reason} while building lab {name}") from exc
         raise
 
 

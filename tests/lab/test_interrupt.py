@@ -236,7 +236,17 @@ def lab_inodes(name: str) -> set[int]:
     return set(netns_inodes(nsutil.list_netns(LabPaths(name).ns_prefix)))
 
 
-@pytest.mark.parametrize("moment", ["lab-up", "lab-building"])
+SESSION_MOMENTS = {
+    # the lab is up and a test runs
+    "lab-up": lambda tmp_path, name: (tmp_path / "out.json").exists(),
+    # up() is starting daemons (Popen after Popen: a signal can land in an at-fork hook)
+    "building-daemons": lambda tmp_path, name: snapshot(name, "netns")["zebra"] >= 1,
+    # up() waits for convergence (pyroute2 FIB readers: their cleanup can replace the interrupt)
+    "building-convergence": lambda tmp_path, name: snapshot(name, "netns")["bgpd"] >= FRR_NODES,
+}
+
+
+@pytest.mark.parametrize("moment", list(SESSION_MOMENTS))
 def test_sigterm_of_pytest_removes_its_lab(tmp_path, moment):
     name = f"lft{os.getpid() % 10000}"
     baglab("down", "--name", name)
@@ -245,9 +255,7 @@ def test_sigterm_of_pytest_removes_its_lab(tmp_path, moment):
 
     def reached():
         inodes.update(lab_inodes(name))
-        if moment == "lab-up":
-            return (tmp_path / "out.json").exists()
-        return snapshot(name, "netns")["zebra"] >= 1
+        return SESSION_MOMENTS[moment](tmp_path, name)
     try:
         wait_until(f"the inner session's {moment}", reached, proc, 120, lambda: snapshot(name, "netns"))
         if moment == "lab-up":
