@@ -102,8 +102,19 @@ def wait_until(what: str, cond, proc: subprocess.Popen | None, deadline_s: float
     pytest.fail(f"{what} not reached within {deadline_s:.0f}s; last seen: {state()}")
 
 
+LAB_IFNAMES = {x for l in PLAN.links for e in (l.a, l.b) for x in (e.port, e.ifname, e.wire) if x}
+
+
+def host_lab_links() -> list[str]:
+    """Interfaces in the host namespace with a lab port's name (veths are made inside the nodes'
+    namespaces and go with them)."""
+    r = subprocess.run(["ip", "-j", "link", "show"], capture_output=True, text=True, check=True)
+    return sorted(l["ifname"] for l in json.loads(r.stdout) if l["ifname"] in LAB_IFNAMES)
+
+
 def assert_nothing_left(name: str, inodes: set[int], runtime: str):
     left = remnants(name, inodes, docker=runtime == "docker")
+    left["host_links"] = host_lab_links()
     assert not any(left.values()), f"lab {name} left: {describe(left)}"
 
 
