@@ -229,11 +229,12 @@ INNER = textwrap.dedent('''
 ''')
 
 
-def inner_session(tmp_path: Path, *args: str, hold: bool, out: str = "out.json") -> subprocess.Popen:
+def inner_session(tmp_path: Path, *args: str, hold: bool, out: str = "out.json",
+                  runtime: str = "netns") -> subprocess.Popen:
     """A pytest session on a small lab test in its own checkout (tmp_path), with the plugin."""
     (tmp_path / "test_inner.py").write_text(INNER)
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    lab: live\n")
-    env = dict(os.environ, LF_OUT=str(tmp_path / out), BAGLAB_RUNTIME="netns")
+    env = dict(os.environ, LF_OUT=str(tmp_path / out), BAGLAB_RUNTIME=runtime)
     env.pop("LF_HOLD", None)
     if hold:
         env["LF_HOLD"] = "1"
@@ -257,25 +258,30 @@ SESSION_MOMENTS = {
 }
 
 
-@pytest.mark.parametrize("moment", list(SESSION_MOMENTS))
-def test_sigterm_of_pytest_removes_its_lab(tmp_path, moment):
+SESSION_CASES = [("netns", m) for m in SESSION_MOMENTS] + [("docker", "lab-up"), ("docker", "building-daemons")]
+
+
+@pytest.mark.parametrize("runtime,moment", SESSION_CASES, ids=[f"{r}-{m}" for r, m in SESSION_CASES])
+def test_sigterm_of_pytest_removes_its_lab(tmp_path, runtime, moment):
+    if runtime == "docker":
+        docker_client()
     name = f"lft{os.getpid() % 10000}"
     baglab("down", "--name", name)
-    proc = inner_session(tmp_path, "--lab-name", name, "-k", "test_hold", hold=True)
+    proc = inner_session(tmp_path, "--lab-name", name, "-k", "test_hold", hold=True, runtime=runtime)
     inodes: set[int] = set()
 
     def reached():
         inodes.update(lab_inodes(name))
         return SESSION_MOMENTS[moment](tmp_path, name)
     try:
-        wait_until(f"the inner session's {moment}", reached, proc, 120, lambda: snapshot(name, "netns"))
+        wait_until(f"the inner session's {moment}", reached, proc, 120, lambda: snapshot(name, runtime))
         if moment == "lab-up":
             assert json.loads((tmp_path / "out.json").read_text())["owned"] is True
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=120)
         assert proc.returncode == 2, out            # pytest's "interrupted"
         assert "KeyboardInterrupt" in out and "SIGTERM" in out, out
-        assert_nothing_left(name, inodes, "netns")
+        assert_nothing_left(name, inodes, runtime)
     finally:
         if proc.poll() is None:
             proc.kill()
