@@ -81,7 +81,9 @@ class _Timer:
 
 def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
        deadline_s: float | None = None, on_poll: Callable[[int, int], None] | None = None,
-       runtime: str = "netns") -> UpResult:
+       runtime: str = "netns", harness: dict | None = None) -> UpResult:
+    """``harness``: who builds the lab (e.g. a pytest session: its pid and start time), recorded
+    in the state before anything is built, so a later run can tell a lab whose harness died."""
     progress = progress or (lambda *a: None)
     paths = LabPaths(lab_name)
     t0 = time.monotonic()
@@ -110,7 +112,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     paths.root.mkdir(parents=True, exist_ok=True)
     safe_io.write_file(paths.plan_file, plan.to_json(), mode=0o600)     # holds TCP-MD5 passwords
     write_state(paths, phase="building", plan=plan.digest(), topology=plan.topology, source=str(topology),
-                runtime=rt.name, pid=os.getpid(), started=time.time())
+                runtime=rt.name, pid=os.getpid(), started=time.time(), **({"harness": harness} if harness else {}))
     try:
         with timer.phase("namespaces"):
             rt.create_namespaces(plan, progress)

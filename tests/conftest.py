@@ -31,7 +31,26 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     summary(terminalreporter, exitstatus, config)
 
 
+# the plugin's interruption handling: SIGTERM like Ctrl-C, stale labs of killed runs removed
 def pytest_configure(config):
     from lab.pytest_plugin import pytest_configure as configure
 
     configure(config)
+
+
+def pytest_unconfigure(config):
+    from lab.pytest_plugin import pytest_unconfigure as unconfigure
+
+    unconfigure(config)
+
+
+def pytest_sessionstart(session):
+    from lab.pytest_plugin import pytest_sessionstart as start
+
+    start(session)
+
+
+def pytest_keyboard_interrupt(excinfo):
+    from lab.pytest_plugin import pytest_keyboard_interrupt as interrupted
+
+    interrupted(excinfo)

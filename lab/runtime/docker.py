@@ -34,7 +34,7 @@ from ..plan import Plan
 from ..state import LabPaths
 from .. import safe_io
 from . import nsutil
-from .netns import DAEMONS, FRR_BIN, HASH_SEED, NODE_SYSCTLS, DownReport, NetnsRuntime, Progress, _noop, hash_seed
+from .netns import DAEMONS, FRR_BIN, HASH_SEED, NODE_SYSCTLS, NetnsRuntime, Progress, _noop, hash_seed
 
 LABEL_LAB = "org.baglab.lab"
 LABEL_NODE = "org.baglab.node"
@@ -81,14 +81,20 @@ def remove_lab_containers(lab: str, client=None) -> int:
     client = client or engine_or_none()
     if client is None:
         return 0
-    def rm(c) -> int:
+    def rm(cid: str) -> int:
         try:
-            c.remove(force=True)
+            client.api.remove_container(cid, force=True)
             return 1
         except Exception:  # noqa: BLE001 - already being removed by a concurrent down
             return 0
     with ThreadPoolExecutor(WORKERS) as pool:
-        return sum(pool.map(rm, client.containers.list(all=True, filters={"label": f"{LABEL_LAB}={lab}"})))
+        return sum(pool.map(rm, lab_container_ids(lab, client)))
+
+
+def lab_container_ids(lab: str, client) -> list[str]:
+    """Ids of the lab's containers in one listing (the high-level list inspects each container
+    afterwards, and fails when one disappears in between, as during a concurrent down or up)."""
+    return [c["Id"] for c in client.api.containers(all=True, filters={"label": f"{LABEL_LAB}={lab}"})]
 
 
 class _Exec:
@@ -267,6 +273,5 @@ class DockerRuntime(NetnsRuntime):
         return out
 
     # -- teardown -----------------------------------------------------------------------
-    def down(self) -> DownReport:
-        remove_lab_containers(self.paths.name)
-        return super().down()
+    # down() is the netns runtime's: every pass removes the lab's containers (by label) before it
+    # kills what is left in the attached namespaces, until a pass finds nothing.

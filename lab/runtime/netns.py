@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,11 @@ def hash_seed(node: str) -> int:
     return zlib.crc32(node.encode()) or 1
 
 
+# 'down': how long it keeps removing before it reports survivors, and how long a process gets
+# between SIGTERM and SIGKILL
+DOWN_DEADLINE_S = 30.0
+KILL_GRACE_S = 3.0
+
 Progress = Callable[[str, int, int], None]   # step, done, total
 
 
@@ -68,6 +74,8 @@ class DownReport:
     processes: int = 0
     survivors: list[int] = field(default_factory=list)
     leftover_ns: list[str] = field(default_factory=list)
+    passes: int = 0
+    seconds: float = 0.0
 
 
 class NetnsRuntime:
@@ -76,6 +84,7 @@ class NetnsRuntime:
 
     def __init__(self, paths: LabPaths):
         self.paths = paths
+        self._engine = None      # the Docker client down() uses, False when no engine answers
 
     # -- prerequisites ------------------------------------------------------------------
     @staticmethod
@@ -370,26 +379,62 @@ class NetnsRuntime:
         return ["ip", "netns", "exec", ns] + argv
 
     # -- teardown -----------------------------------------------------------------------
-    def down(self) -> DownReport:
-        """Remove everything named after this lab, whether or not its state survived."""
+    def down(self, deadline_s: float = DOWN_DEADLINE_S) -> DownReport:
+        """Remove everything named after this lab, whether or not its state survived, and return
+        only once none of its processes is alive (zombies count as gone).
+
+        ``up`` may have been killed at any moment, leaving work in flight: a daemon that forks
+        into the background, a ``baglab up`` child that has not yet entered its namespace, an
+        ``ip`` adding namespaces, the engine starting a container.  So ``down`` works in passes:
+        remove the lab's containers, kill every process of the lab (by namespace, including
+        namespaces whose name an earlier pass deleted, and by command line: see
+        ``remnants.lab_pids``), delete its namespaces; until a pass finds nothing.  At the
+        deadline it stops and reports what survived."""
+        from . import remnants
+
         prefix = self.paths.ns_prefix
         rep = DownReport()
-        names = nsutil.list_netns(prefix)
-        pids = {p for ps in nsutil.pids_by_netns(names).values() for p in ps}
-        pids |= set(nsutil.pids_by_cmdline(prefix))
-        rep.processes = len(pids)
-        rep.survivors = nsutil.kill_all(sorted(pids))
-        if names:
-            # deleting a namespace removes its veths, and with them the peer ends
-            subprocess.run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in names),
-                           text=True, capture_output=True)
-        rep.namespaces = len(names)
+        inodes: dict[int, str] = {}
+        killed: set[int] = set()
+        deleted: set[str] = set()
+        t0 = time.monotonic()
+        end = t0 + deadline_s
+        while True:
+            rep.passes += 1
+            gone_containers = self._remove_containers()
+            names = nsutil.list_netns(prefix)
+            inodes.update(remnants.netns_inodes(names))
+            pids = remnants.lab_pids(self.paths.name, set(inodes))
+            killed |= set(pids)
+            if pids:
+                nsutil.kill_all(pids, deadline_s=max(0.5, min(KILL_GRACE_S, end - time.monotonic())))
+            if names:
+                # deleting a namespace removes its veths, and with them the peer ends
+                subprocess.run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in names),
+                               text=True, capture_output=True)
+                deleted |= set(names)
+            if not (pids or names or gone_containers):
+                break
+            if time.monotonic() >= end:
+                rep.survivors = remnants.lab_pids(self.paths.name, set(inodes))
+                break
+        rep.processes = len(killed)
+        rep.namespaces = len(deleted)
         rep.leftover_ns = nsutil.list_netns(prefix)
         for d in nsutil.own_dirs(FRR_RUN, prefix):
             shutil.rmtree(d, ignore_errors=True)
         if self.paths.root.is_dir() and not self.paths.root.is_symlink():
             shutil.rmtree(self.paths.root, ignore_errors=True)
+        rep.seconds = time.monotonic() - t0
         return rep
+
+    def _remove_containers(self) -> int:
+        """Containers labelled with this lab, whichever runtime this object is (a docker lab whose
+        state is gone is torn down by the netns runtime): how many were removed."""
+        from .docker import engine_or_none, remove_lab_containers
+        if self._engine is None:
+            self._engine = engine_or_none() or False
+        return remove_lab_containers(self.paths.name, self._engine) if self._engine else 0
 
 
 def all_labs() -> list[str]:
