@@ -36,10 +36,6 @@ class Session:
     password: str | None = None     # TCP-MD5
     normal_map: str = ""            # the undrained route-map
 
-    @property
-    def drain_map(self) -> str:
-        return self.normal_map + "-DRAIN"
-
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:

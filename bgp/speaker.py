@@ -114,7 +114,7 @@ class Neighbor:
     bandwidth_gbps: float
 
 
-class Session:
+class PeerSession:
     def __init__(self, cfg: dict, nb: Neighbor):
         self.cfg, self.nb = cfg, nb
         self.sock: socket.socket | None = None
@@ -186,7 +186,7 @@ def run(cfg: dict) -> None:
         every += list(BulkBlock(**b).prefixes())
     cfg["prefixes"] = every
     prefixes = {"ipv4": [p for p in every if ":" not in p], "ipv6": [p for p in every if ":" in p]}
-    sessions: list[Session] = []
+    sessions: list[PeerSession] = []
     packed: dict[tuple[int, bool], list[bytes]] = {}
 
     def updates(i: int, withdraw: bool) -> list[bytes]:
@@ -196,10 +196,10 @@ def run(cfg: dict) -> None:
             packed[(i, withdraw)] = update_messages(prefixes[fam], cfg["asn"], nb.local, nb.bandwidth_gbps, withdraw)
         return packed[(i, withdraw)]
 
-    sessions = [Session(cfg, nb) for nb in nbs]
+    sessions = [PeerSession(cfg, nb) for nb in nbs]
     retry_at = [0.0] * len(sessions)
 
-    def drop(i: int, s: Session, exc: BaseException) -> None:
+    def drop(i: int, s: PeerSession, exc: BaseException) -> None:
         print(f"{time.time():.3f} session {s.nb.peer} down: {exc}", flush=True)
         if s.sock is not None:
             s.sock.close()

@@ -21,9 +21,6 @@ class TopologyError(LabError):
             where += f":{self.line}"
         return f"{where}: {self.path or '<top>'}: {self.reason}"
 
-    def located(self, source: str | None, line: int | None) -> "TopologyError":
-        return TopologyError(self.path, self.reason, source=source, line=self.line if self.line is not None else line)
-
 
 def format_path(parts) -> str:
     out = ""

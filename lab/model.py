@@ -95,13 +95,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class Labels(Strict):
-    """Failure-domain labels; the same name on several elements puts them in one domain."""
-
-    data_hall: Label | None = None
-    power_feed: Label | None = None
-
-
 class BagSpec(Strict):
     planes: Count = Field(ge=1, le=16)
     #: one label for all planes, or one per plane

@@ -76,7 +76,7 @@ class Rehearsal:
         return "\n".join(lines)
 
 
-def probe_pairs(plan: Plan, avoid) -> list[tuple[str, str]]:
+def stream_pairs(plan: Plan, avoid) -> list[tuple[str, str]]:
     """Every FRR fabric origin to every other fabric's prefixes it has a route to, minus ``avoid``."""
     exp = expected_routes(plan)
     out = []
@@ -113,7 +113,7 @@ def rehearse(plan: Plan, paths: LabPaths, faults: FaultInjector, after_fault: Se
     # the same marking the injector will apply, so the pairs left out are exactly the stranded ones
     prospective = Failures.of(drained=link_drain_pairs(plan, links) if kind == "link" else node_drain_pairs(plan, nodes))
     stranded = paths_through_drains(plan, prospective)
-    rep = Rehearsal(target, probe_pairs(plan, stranded), stranded)
+    rep = Rehearsal(target, stream_pairs(plan, stranded), stranded)
     stream = Stream(plan, paths, rep.pairs, flows_per_pair=flows_per_pair, pps=pps).start()
     made: list[Fault] = []
 

@@ -66,7 +66,7 @@ def cases(plan: Plan) -> list[Case]:
     return out
 
 
-def probe_pairs(plan: Plan) -> list[tuple[str, str]]:
+def sample_pairs(plan: Plan) -> list[tuple[str, str]]:
     """(source origin, destination prefix): one source per fabric, the first prefix of every other
     fabric.  IPv4 and IPv6 alternate so both families are exercised."""
     fabrics: dict[tuple[str, str], list] = {}
@@ -196,7 +196,7 @@ def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable
     """``deadline_s``: how long a failure may take to converge (restoration gets twice that)."""
     t0 = time.time()
     rep = SweepReport(plan.topology, t0)
-    pairs = probe_pairs(plan)
+    pairs = sample_pairs(plan)
     flows.install(plan, paths, reach_ports=len(pairs))
     rep.steady = weight_check(plan, paths, pairs, rows=rep.splits)
     todo = [c for c in cases(plan) if only is None or only(c)]

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from pyroute2 import IPRoute
 
+from bgp.oracle import BLACKHOLE     # an aggregate's discard route, named as the oracle names it
+
 RTPROT_BGP = 186
 RTN_BLACKHOLE = 6
-BLACKHOLE = "blackhole"     # an aggregate's discard route (bgp.oracle.BLACKHOLE)
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 
 

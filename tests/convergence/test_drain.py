@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from bgp.oracle import Failures, paths_through_drains
-from lab.rehearsal import probe_pairs, rehearse
+from lab.rehearsal import stream_pairs, rehearse
 from lab.probes.stream import Stream
 from lab.wait import wait_for
 
@@ -54,7 +54,7 @@ def test_the_stream_sees_loss_and_transit_when_a_plane_goes_down_undrained(lab, 
     plan = lab.plan
     bag = plan.node("r1-bag1")
     would_strand = paths_through_drains(plan, Failures.of(drained=[(bag.name, l.id) for l in plan.links_of(bag.name)]))
-    stream = Stream(plan, lab.paths, probe_pairs(plan, would_strand), flows_per_pair=4, pps=300).start()
+    stream = Stream(plan, lab.paths, stream_pairs(plan, would_strand), flows_per_pair=4, pps=300).start()
     try:
         wait_for(lambda: stream.sent >= 300, 10, "the stream to get going")
         assert stream.transit()["r1-bag1"] > 0, "an undrained r1-bag1 carries stream packets"

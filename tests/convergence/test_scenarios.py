@@ -13,6 +13,8 @@ import time
 import pytest
 
 from bgp.oracle import Failures
+from bgp.render import sessions
+from lab.observers.frr import vtysh_json
 
 pytestmark = pytest.mark.lab
 
@@ -96,10 +98,22 @@ def test_failure_domain_loss(lab, oracle, faults, observe, kind, label):
     faults.restore_and_check(f)
 
 
+def _drops(lab, node: str, addr: str) -> int:
+    doc = vtysh_json(lab.paths.netns(node), f"show bgp neighbors {addr} json")
+    return doc[addr]["connectionsDropped"]
+
+
 def test_session_reset_recovers(lab, faults, observe):
-    f = faults.session_reset("r2-bag1", lab.link("r1-bag1~r2-bag1", 2))
+    """The reset really happened (the session dropped once) and the lab came back to the oracle."""
+    link = lab.link("r1-bag1~r2-bag1", 2)
+    addr = next(s.addr for s in sessions(lab.plan, lab.plan.node("r2-bag1"))
+                if s.family == "ipv4" and s.ifname == link.end("r2-bag1").ifname)
+    before = _drops(lab, "r2-bag1", addr)
+    f = faults.session_reset("r2-bag1", link)
     res = observe.after_fault(f, faults.failures())
     assert res.converged
+    after = _drops(lab, "r2-bag1", addr)
+    assert after == before + 1, f"r2-bag1 -> {addr}: connectionsDropped {before} -> {after}, want one reset"
 
 
 def test_silent_link_failure_is_caught_by_hold_timer(lab, faults, observe):

@@ -18,7 +18,7 @@ def baglab(*args, timeout=120) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def lab_name(lab):
+def lab_name(lab):  # noqa: F811 - the fixture imported above
     """The suite's lab, with every fault the CLI made restored afterwards."""
     yield lab.paths.name
     baglab("restore", "--name", lab.paths.name)

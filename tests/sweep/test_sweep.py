@@ -29,7 +29,7 @@ def mini():
     paths = LabPaths(f"sw{os.getpid() % 10000}")
     try:
         plan = up(TOPOLOGIES / "bag-mini.yaml", paths.name).plan
-        flows.install(plan, paths, reach_ports=len(sweep.probe_pairs(plan)))
+        flows.install(plan, paths, reach_ports=len(sweep.sample_pairs(plan)))
         yield plan, paths
     finally:
         NetnsRuntime(paths).down()
@@ -63,7 +63,7 @@ def test_sweep_finds_no_violation_on_the_designed_policy(mini):
     bad = [f"{i.kind} {i.target}: {v}" for i in rep.items for v in i.violations] + rep.steady
     assert not bad, "\n".join(bad)
     # the steady-state split is reported per router, prefix and next hop, beside both weights
-    pairs = sweep.probe_pairs(plan)
+    pairs = sweep.sample_pairs(plan)
     assert {r["prefix"] for r in rep.splits} == {prefix for _, prefix in pairs}
     assert all(r["installed_weight"] and r["expected_weight"] for r in rep.splits if r["flows"]), rep.splits
     # losing the DSF edge pod cuts its prefixes off: the sweep must call that explained, not a blackhole

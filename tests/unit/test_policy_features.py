@@ -153,11 +153,11 @@ def test_domain_capacity_report(mini):
 
 
 def test_rehearsal_probes_only_pairs_that_can_avoid_the_drain(mini):
-    from lab.rehearsal import probe_pairs
+    from lab.rehearsal import stream_pairs
 
     f = _drain_node(mini, "r1-bag1")
     stranded = paths_through_drains(mini, f)
-    pairs = probe_pairs(mini, stranded)
+    pairs = stream_pairs(mini, stranded)
     assert pairs and not set(pairs) & set(stranded)
     assert all(src not in ("r1-f1-p1s1", "r1-f1-p2s1") for src, _ in pairs)
     # every other fabric origin probes every prefix but its own
