@@ -24,6 +24,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab.build import pss_mb, up  # noqa: E402
+from lab.node_kinds import kind_of  # noqa: E402
 from lab.faults import FaultInjector  # noqa: E402
 from lab.observers.frr import vtysh_json  # noqa: E402
 from lab.runtime import nsutil  # noqa: E402
@@ -80,13 +81,13 @@ def run(base: Path, n: int, lab: str, emulator: str = "bulk") -> dict:
 
 def measure(plan, paths: LabPaths, n: int, emulator: str, up_s: float) -> dict:
     bags = [nd.name for nd in plan.nodes if nd.role == "bag"]
-    frr_nodes = [nd.name for nd in plan.nodes if nd.emulator == "frr"]
+    frr_nodes = [nd.name for nd in plan.nodes if kind_of(nd).has_fib]
     nss = [paths.netns(b) for b in bags]
     expected_bgp = n + len([p for p in plan.prefixes("ipv6") if not any(p == b.first for nd in plan.nodes for b in nd.bulk)])
     by_ns = nsutil.pids_by_netns([paths.netns(x) for x in frr_nodes])
     mem = {x: round(pss_mb(by_ns[paths.netns(x)]), 1) for x in frr_nodes}
     fi = FaultInjector(plan, paths)
-    emu = next(nd for nd in plan.nodes if nd.emulator == emulator and nd.role != "collector")
+    emu = next(nd for nd in plan.nodes if kind_of(nd).name == emulator)
     fabric = f"{emu.region}-{emu.fabric}"
     emu_nodes = [nd.name for nd in plan.nodes if nd.fabric == emu.fabric and nd.region == emu.region]
     emu_by_ns = nsutil.pids_by_netns([paths.netns(x) for x in emu_nodes])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from lab.plan import Aggregate, Link, Plan
+from lab.node_kinds import kind_of
 
 BLACKHOLE = "blackhole"     # the FIB entry FRR installs for an aggregate it originates
 LOCAL_PREF, GSHUT_PREF = 100, 0
@@ -226,7 +227,7 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
 
     out: dict[str, dict[str, list[NextHop]]] = {}
     for name in nodes:
-        if nodes[name].emulator != "frr":
+        if not kind_of(nodes[name]).has_fib:
             continue                          # an emulated fabric announces; it keeps no FIB to check
         out[name] = {}
         for p, r in rib[name].items():

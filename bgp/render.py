@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import jinja2
 
+from lab.node_kinds import BULK, COLLECTOR, EXABGP, FRR, KINDS, kind_of
 from lab.plan import Node, Plan
 
 
@@ -204,23 +205,18 @@ def exabgp_fabric_config(plan: Plan, node: Node, python: str, node_dir: str, net
     return "\n".join(lines + _exabgp_neighbors(plan, node, "api { processes [ feed ]; }"))
 
 
-#: the file each kind of node reads its configuration from
-CONFIG_FILE = {"frr": "frr.conf", "bulk": "speaker.json", "exabgp": "exabgp.conf"}
+#: the file each kind of node reads its configuration from (the first of its kind's config files)
+CONFIG_FILE = {k.name: k.config_files[0] for k in KINDS.values()}
 
 
 def render_all(plan: Plan, node_dir: str, python: str = "python3", netns=lambda n: n) -> dict[str, dict[str, str]]:
     """node -> {file name: content}: frr.conf, the bulk speaker's JSON, or ExaBGP's config (plus,
     for an ExaBGP fabric, the routes its feed announces).  ``node_dir`` is where the node's files live."""
-    out: dict[str, dict[str, str]] = {}
-    for n in plan.nodes:
-        d = f"{node_dir}/{n.name}"
-        if n.emulator == "frr":
-            out[n.name] = {"frr.conf": render_node(plan, n, f"{d}/frr.log")}
-        elif n.emulator == "bulk":
-            out[n.name] = {"speaker.json": speaker_config(plan, n)}
-        elif n.role == "collector":
-            out[n.name] = {"exabgp.conf": collector_config(plan, n, python, f"{d}/updates.jsonl", netns(n.name))}
-        else:
-            out[n.name] = {"exabgp.conf": exabgp_fabric_config(plan, n, python, d, netns(n.name)),
-                           "speaker.json": speaker_config(plan, n)}
-    return out
+    renderers = {
+        FRR: lambda n, d: {"frr.conf": render_node(plan, n, f"{d}/frr.log")},
+        BULK: lambda n, d: {"speaker.json": speaker_config(plan, n)},
+        COLLECTOR: lambda n, d: {"exabgp.conf": collector_config(plan, n, python, f"{d}/updates.jsonl", netns(n.name))},
+        EXABGP: lambda n, d: {"exabgp.conf": exabgp_fabric_config(plan, n, python, d, netns(n.name)),
+                              "speaker.json": speaker_config(plan, n)},
+    }
+    return {n.name: renderers[kind_of(n)](n, f"{node_dir}/{n.name}") for n in plan.nodes}

@@ -18,6 +18,7 @@ from .errors import LabError
 from .observers.fib import CountingFibReader, FibHop, FibReader
 from .observers.frr import bgp_sessions, log_tail, many, rib
 from .plan import Plan, prefix_key
+from .node_kinds import kind_of
 from .state import LabPaths
 
 WEIGHT_TOLERANCE = 1   # FRR truncates bw*100/sum; allow one unit either way
@@ -86,7 +87,7 @@ def fib_reader(plan: Plan, netns_of: dict[str, str]):
 def session_problems(plan: Plan, paths: LabPaths, nodes: list[str] | None = None,
                      failures: Failures = NONE) -> list[str]:
     """Planned sessions (over links the failures leave up) not Established."""
-    names = [n for n in (nodes or [n.name for n in plan.nodes]) if plan.node(n).emulator == "frr"]
+    names = [n for n in (nodes or [n.name for n in plan.nodes]) if kind_of(plan.node(n)).has_fib]
     states = many(lambda n: _safe_sessions(paths.netns(n)), names)
     problems = []
     for n in names:
@@ -127,7 +128,7 @@ def wait_converged(plan: Plan, paths: LabPaths, failures: Failures = NONE, deadl
                    poll_s: float = 0.05) -> Convergence:
     """Poll every FIB until it equals the oracle, then confirm sessions; never raises on timeout."""
     expected = expected_routes(plan, failures)
-    live = [n.name for n in plan.nodes if n.name not in failures.nodes and n.emulator == "frr"]
+    live = [n.name for n in plan.nodes if n.name not in failures.nodes and kind_of(n).has_fib]
     start = time.monotonic()
     end = start + deadline_s
     polls = 0
@@ -165,7 +166,7 @@ def wait_sessions(plan: Plan, paths: LabPaths, nodes: list[str], failures: Failu
 
 def rib_fib_mismatches(plan: Plan, paths: LabPaths, nodes: list[str]) -> list[str]:
     """Where zebra's RIB (selected BGP routes, FIB-flagged next hops) and the kernel disagree."""
-    nodes = [n for n in nodes if plan.node(n).emulator == "frr"]
+    nodes = [n for n in nodes if kind_of(plan.node(n)).has_fib]
     ribs = many(lambda n: rib(paths.netns(n), plan.address_families), nodes)
     out = []
     with fib_reader(plan, {n: paths.netns(n) for n in nodes}) as reader:

@@ -17,6 +17,7 @@ from typing import Literal
 from bgp.oracle import NONE, Failures, expected_routes
 
 from .plan import Link, Plan
+from .node_kinds import kind_of
 
 Kind = Literal["data_hall", "power_feed"]
 
@@ -93,7 +94,7 @@ def lab_capacity(plan: Plan, paths, failures: Failures) -> dict[tuple[str, str],
     """The same figure read from the live BGP tables (multipath and best paths' link-bandwidth)."""
     from .observers.frr import bgp_paths, many
 
-    bags = [n for n in plan.nodes if n.role == "bag" and n.name not in failures.nodes and n.emulator == "frr"]
+    bags = [n for n in plan.nodes if n.role == "bag" and n.name not in failures.nodes and kind_of(n).has_fib]
     agg = {a.prefix for a in plan.aggregates}
     prefixes = [p for p in plan.prefixes() if p not in agg]
     out: dict[tuple[str, str], float] = {}

@@ -28,6 +28,7 @@ from .plan import Link, Plan
 from .probes.stream import PairResult, Stream
 from .state import LabPaths
 from .wait import poll
+from .node_kinds import kind_of
 
 Settle = Callable[[Fault, Failures], EventResult]
 Kind = Literal["plane", "node", "link"]
@@ -81,7 +82,7 @@ def stream_pairs(plan: Plan, avoid) -> list[tuple[str, str]]:
     exp = expected_routes(plan)
     out = []
     for n in plan.nodes:
-        if not n.originates or n.emulator != "frr" or not n.fabric:
+        if not n.originates or not kind_of(n).has_fib or not n.fabric:
             continue
         for p in plan.prefixes():
             if p not in n.prefixes and p in exp.get(n.name, {}) and (n.name, p) not in avoid:
@@ -90,7 +91,7 @@ def stream_pairs(plan: Plan, avoid) -> list[tuple[str, str]]:
 
 
 def _fibs(plan: Plan, paths: LabPaths, skip_nodes: set[str], skip_pairs) -> dict:
-    live = [n.name for n in plan.nodes if n.emulator == "frr" and n.name not in skip_nodes]
+    live = [n.name for n in plan.nodes if kind_of(n).has_fib and n.name not in skip_nodes]
     with FibReader({n: paths.netns(n) for n in live}) as r:
         return {(n, p): hops for n in live for p, hops in r.read(n, plan.address_families).items()
                 if (n, p) not in skip_pairs}

@@ -14,6 +14,7 @@ from .observers.frr import bgp_sessions, many
 from .plan import Plan, prefix_key
 from .runtime.netns import NetnsRuntime
 from .state import LabPaths, read_state
+from .node_kinds import kind_of
 
 
 def active_changes(plan: Plan, paths: LabPaths):
@@ -41,7 +42,7 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
     nodes = []
     with fib_reader(plan, {n.name: paths.netns(n.name) for n in plan.nodes}) as reader:
         for n in plan.nodes:
-            if n.emulator != "frr":
+            if not kind_of(n).has_fib:
                 nodes.append({"name": n.name, "role": n.role, "region": n.region, "asn": n.asn,
                               "router_id": n.router_id, "daemons": procs[n.name], "emulator": n.emulator,
                               "sessions": {"planned": len(sessions(plan, n)), "established": None, "down": []},

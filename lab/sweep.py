@@ -31,6 +31,7 @@ from .plan import Plan
 from .probes import flows
 from .state import LabPaths
 from .wait import poll
+from .node_kinds import COLLECTOR, kind_of
 
 
 @dataclass
@@ -50,7 +51,7 @@ def cases(plan: Plan) -> list[Case]:
         if sum(1 for l in net_links if l.bundle == b) > 1:
             out.append(Case("bundle", b, lambda fi, b=b: fi.bundle(b)))
     for n in plan.nodes:
-        if n.role != "collector":
+        if kind_of(n) is not COLLECTOR:
             out.append(Case("node", n.name, lambda fi, n=n.name: fi.node(n, "power")))
     bags = [n for n in plan.nodes if n.role == "bag"]
     for region in sorted({n.region for n in bags}):
@@ -71,7 +72,7 @@ def sample_pairs(plan: Plan) -> list[tuple[str, str]]:
     fabric.  IPv4 and IPv6 alternate so both families are exercised."""
     fabrics: dict[tuple[str, str], list] = {}
     for n in plan.nodes:
-        if n.originates and n.emulator == "frr" and n.fabric:
+        if n.originates and kind_of(n).has_fib and n.fabric:
             fabrics.setdefault((n.region, n.fabric), []).append(n)
     pairs = []
     keys = sorted(fabrics)
@@ -151,8 +152,8 @@ def weight_check(plan: Plan, paths: LabPaths, pairs, flows_per_pair: int = 256,
     ``rows`` (if given) receives one line per router, prefix and next hop for the report."""
     exp = expected_routes(plan)
     problems = []
-    with FibReader({n.name: paths.netns(n.name) for n in plan.nodes if n.emulator == "frr"}) as fib:
-        installed_all = {n.name: fib.read(n.name) for n in plan.nodes if n.emulator == "frr"}
+    with FibReader({n.name: paths.netns(n.name) for n in plan.nodes if kind_of(n).has_fib}) as fib:
+        installed_all = {n.name: fib.read(n.name) for n in plan.nodes if kind_of(n).has_fib}
     for srcs, prefix in pairs:
         r = flows.probe(plan, paths, srcs[0].name, prefix, flows=flows_per_pair)
         # longest match: behind an aggregate, routers forward by the aggregate's entry

@@ -18,6 +18,7 @@ from bgp.oracle import Failures
 from bgp.render import sessions
 
 from ..errors import LabError
+from ..node_kinds import kind_of
 from ..plan import Link, Plan
 from .actions import (Action, ClearSession, Context, DrainSync, Kill, LinkState, MacsecKey, Md5, NftDrop,
                       Signal, Start, action_from_json)
@@ -234,7 +235,7 @@ class Withdrawal(Fault):
     @classmethod
     def build(cls, plan: Plan, fabric: str) -> "Withdrawal":
         names = [n.name for n in plan.nodes if n.name == fabric or f"{n.region}-{n.fabric}" == fabric]
-        if not names or any(plan.node(n).emulator == "frr" for n in names):
+        if not names or not all(kind_of(plan.node(n)).emulates_fabric for n in names):
             raise LabError(f"{fabric!r} is not an emulated fabric ('emulator: bulk' or 'emulator: exabgp')")
         return cls(0, FaultKind.WITHDRAW, fabric, withdrawn=sorted(names), scope={"fabric": fabric},
                    actions=[Signal(n, "withdraw") for n in names], inverse=[Signal(n, "announce") for n in names])
@@ -272,7 +273,7 @@ class Md5Mismatch(Fault):
     @classmethod
     def build(cls, plan: Plan, link: Link, side: Literal["a", "b"]) -> "Md5Mismatch":
         end = link.a if side == "a" else link.b
-        if plan.node(end.node).emulator != "frr":
+        if not kind_of(plan.node(end.node)).has_policy:
             raise LabError(f"{end.node} is not an FRR router: pick the other side")
         peer = link.peer(end.node)
         addrs = [a.split("/")[0] for a in ((peer.ipv4 if f == "ipv4" else peer.ipv6) for f in plan.address_families)]
@@ -310,7 +311,7 @@ class Drain(Fault):
         pairs = sorted(set(pairs))
         nodes = sorted({n for n, _ in pairs})
         for n in nodes:
-            if plan.node(n).emulator != "frr":
+            if not kind_of(plan.node(n)).has_policy:
                 raise LabError(f"{n} is an emulated fabric ({plan.node(n).emulator}): it has no policy to drain")
         return cls(0, kind, target, drained=[list(p) for p in pairs], scope=scope,
                    actions=[DrainSync(n) for n in nodes], inverse=[DrainSync(n) for n in nodes])
@@ -341,7 +342,7 @@ def node_drain_pairs(plan: Plan, names: Iterable[str]) -> list[tuple[str, int]]:
 
 def link_drain_pairs(plan: Plan, links: Iterable[Link]) -> list[tuple[str, int]]:
     """Draining links marks what both (FRR) ends advertise over them."""
-    return [(e.node, l.id) for l in links for e in (l.a, l.b) if plan.node(e.node).emulator == "frr"]
+    return [(e.node, l.id) for l in links for e in (l.a, l.b) if kind_of(plan.node(e.node)).has_policy]
 
 
 def links_scope(links: list[Link]) -> dict:

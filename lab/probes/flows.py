@@ -24,6 +24,7 @@ from ..plan import Plan
 from ..runtime import nft, nsutil
 from ..state import LabPaths
 from ..wait import poll
+from ..node_kinds import kind_of
 
 TABLE = "baglab_flow"
 DPORT = 33434          # the traceroute port: a probe is never mistaken for lab traffic
@@ -34,7 +35,7 @@ def install(plan: Plan, paths: LabPaths, reach_ports: int = 0) -> None:
     destination ports (DPORT+1 ...) get their own delivery counters, so many (source,
     destination) pairs can be probed at once and told apart."""
     for n in plan.nodes:
-        if n.emulator != "frr":
+        if not kind_of(n).has_fib:
             continue
         ifnames = sorted({l.end(n.name).ifname for l in plan.links_of(n.name)})
         rules = "\n".join(f"    oifname \"{i}\" udp dport {DPORT} counter" for i in ifnames)
@@ -58,7 +59,7 @@ class Counters:
 def read(plan: Plan, paths: LabPaths) -> dict[str, Counters]:
     out = {}
     for n in plan.nodes:
-        if n.emulator != "frr":
+        if not kind_of(n).has_fib:
             continue
         c = Counters()
         for rule in nft.rules(paths.netns(n.name), "inet", TABLE):

@@ -20,6 +20,7 @@ from ..plan import Plan
 from ..runtime import nft, nsutil
 from ..state import LabPaths
 from ..wait import poll
+from ..node_kinds import kind_of
 from . import flows
 
 
@@ -80,13 +81,13 @@ class Stream:
         body = (f"  chain c_fwd {{\n    type filter hook forward priority -290; policy accept;\n"
                 f"    udp dport {lo}-{hi} counter\n  }}\n")
         for n in self.plan.nodes:
-            if n.emulator == "frr":
+            if kind_of(n).has_fib:
                 nft.apply(self.paths.netns(n.name), nft.replace_table("inet", TRANSIT_TABLE, body))
 
     def transit(self) -> dict[str, int]:
         """router -> stream packets it has forwarded so far."""
         return {n.name: sum(nft.packets(r) for r in nft.rules(self.paths.netns(n.name), "inet", TRANSIT_TABLE))
-                for n in self.plan.nodes if n.emulator == "frr"}
+                for n in self.plan.nodes if kind_of(n).has_fib}
 
     def start(self) -> "Stream":
         flows.install(self.plan, self.paths, reach_ports=self.port_base + len(self.pairs))
