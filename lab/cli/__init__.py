@@ -14,7 +14,7 @@ from typing import List, Optional
 from ..errors import LabError
 from . import lifecycle, faults, drains, macsec, analysis  # noqa: F401 - registers the verbs
 from .app import Interrupted, app
-from .views import err, error, out  # noqa: F401 - re-exported: callers printed through them
+from .views import err, error
 
 __all__ = ["app", "main"]
 
