@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab.build import lab_memory_mb, pss_mb, up  # noqa: E402
 from lab.generate import generate  # noqa: E402
-from lab.runtime import RUNTIMES, down_lab, runtime_for  # noqa: E402
+from lab.runtime import RUNTIMES, down_lab  # noqa: E402
 from lab.runtime.nsutil import cmdline  # noqa: E402
+from lab.session import lab_session  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,13 +38,13 @@ def _procs(marker: bytes) -> list[int]:
 
 def docker_extra(lab: str, plan) -> dict:
     """containerd-shim PSS of the lab's containers, and the engine's (shared) PSS."""
-    rt = runtime_for(LabPaths(lab))
     ids = []
-    for n in plan.nodes:
-        try:
-            ids.append(rt.container(n.name).id)
-        except Exception:  # noqa: BLE001 - a missing container has no shim
-            pass
+    with lab_session(lab, plan) as session:
+        for n in plan.nodes:
+            try:
+                ids.append(session.runtime.container(n.name).id)
+            except Exception:  # noqa: BLE001 - a missing container has no shim
+                pass
     shims = [p for p in _procs(b"containerd-shim") if any(i.encode() in cmdline(p) for i in ids)]
     engine = [p for p in _procs(b"dockerd") + _procs(b"containerd") if p not in shims
               and b"containerd-shim" not in cmdline(p)]

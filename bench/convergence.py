@@ -18,11 +18,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab.build import up  # noqa: E402
-from lab.faults import FaultInjector  # noqa: E402
 from lab.generate import generate  # noqa: E402
 from lab.measure import after_fault, after_restore  # noqa: E402
-from lab.observers.timeline import Timeline  # noqa: E402
 from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.session import lab_session  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +38,20 @@ def bench(label: str, topology: Path, lab: str, samples: int) -> dict:
     paths = LabPaths(lab)
     NetnsRuntime(paths).down()
     plan = up(topology, lab).plan
-    fi = FaultInjector(plan, paths)
-    tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start()
+    try:
+        with lab_session(paths, plan) as session:
+            out = _measure(label, session, samples)
+    finally:
+        NetnsRuntime(paths).down()
+    return {"topology": label, "routers": len(plan.nodes),
+            "results": {k: {m: {"median": round(statistics.median(v), 1), "max": round(max(v), 1), "n": len(v)}
+                            for m, v in d.items()} for k, d in out.items()}}
+
+
+def _measure(label: str, session, samples: int) -> dict[str, dict[str, list]]:
+    """Fault then restore each sampled link, BAG router and plane; every sample checked by the oracle."""
+    plan, paths = session.plan, session.paths
+    fi, tl = session.injector, session.timeline      # the timeline runs before the first fault
     cases = []
     for l in spread([l for l in plan.links if l.kind == "interbag"], samples):
         cases.append(("link", lambda l=l: fi.link(l)))
@@ -50,26 +61,20 @@ def bench(label: str, topology: Path, lab: str, samples: int) -> dict:
     for p in spread(planes, samples):
         cases.append(("plane", lambda p=p: fi.plane(p)))
     out: dict[str, dict[str, list]] = {}
-    try:
-        for kind, make in cases:
-            f = make()
-            r = after_fault(plan, paths, tl, f, fi.failures(), kind, check_rib=False, deadline_s=60)
-            back = after_restore(plan, paths, tl, fi.restore(f)[0], fi.failures(), kind, check_rib=False,
-                                 deadline_s=90)
-            if not r.converged or not back.converged:
-                raise SystemExit(f"{label}: {kind} {f.target} did not converge as the oracle says:\n"
-                                 f"{r.report or back.report}")
-            slot = out.setdefault(kind, {"fault_ms": [], "restore_ms": []})
-            slot["fault_ms"].append(r.overall_ms)
-            slot["restore_ms"].append(back.overall_ms)
-            print(f"  {label:<10} {kind:<6} {f.target:<40} fault {r.overall_ms:7.0f} ms   restore {back.overall_ms:7.0f} ms",
-                  file=sys.stderr)
-    finally:
-        tl.stop()
-        NetnsRuntime(paths).down()
-    return {"topology": label, "routers": len(plan.nodes),
-            "results": {k: {m: {"median": round(statistics.median(v), 1), "max": round(max(v), 1), "n": len(v)}
-                            for m, v in d.items()} for k, d in out.items()}}
+    for kind, make in cases:
+        f = make()
+        r = after_fault(plan, paths, tl, f, fi.failures(), kind, check_rib=False, deadline_s=60)
+        back = after_restore(plan, paths, tl, fi.restore(f)[0], fi.failures(), kind, check_rib=False,
+                             deadline_s=90)
+        if not r.converged or not back.converged:
+            raise SystemExit(f"{label}: {kind} {f.target} did not converge as the oracle says:\n"
+                             f"{r.report or back.report}")
+        slot = out.setdefault(kind, {"fault_ms": [], "restore_ms": []})
+        slot["fault_ms"].append(r.overall_ms)
+        slot["restore_ms"].append(back.overall_ms)
+        print(f"  {label:<10} {kind:<6} {f.target:<40} fault {r.overall_ms:7.0f} ms   restore {back.overall_ms:7.0f} ms",
+              file=sys.stderr)
+    return out
 
 
 def main() -> None:

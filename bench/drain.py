@@ -22,11 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab.build import lab_memory_mb, up  # noqa: E402
-from lab.faults import FaultInjector  # noqa: E402
 from lab.generate import generate  # noqa: E402
-from lab.observers.timeline import Timeline  # noqa: E402
 from lab.rehearsal import rehearse, settle_with  # noqa: E402
 from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.session import lab_session  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,35 +35,10 @@ def bench(label: str, topology: Path, lab: str, repeats: int) -> dict:
     paths = LabPaths(lab)
     NetnsRuntime(paths).down()
     plan = up(topology, lab).plan
-    fi = FaultInjector(plan, paths)
-    tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start()
-    fault, restore = settle_with(plan, paths, tl, "bench")
-    first_region = plan.nodes[0].region
-    bag = next(n.name for n in plan.nodes if n.role == "bag" and n.region != first_region)
-    member = next(l for l in plan.links if l.kind == "interbag")
-    cases = [("plane", dict(plane=1, region=first_region)), ("node", dict(node=bag)),
-             ("link", dict(bundle=member.bundle, members=[member.member]))]
-    out: dict = {}
-    peak_lab = 0.0
     try:
-        for kind, kw in cases:
-            for _ in range(repeats):
-                t0 = time.monotonic()
-                rep = rehearse(plan, paths, fi, fault, restore, kind, window=300, **kw)
-                wall = time.monotonic() - t0
-                peak_lab = max(peak_lab, lab_memory_mb(paths, plan))
-                slot = out.setdefault(kind, {"target": rep.target, "steps": {}, "wall_s": [], "sent": 0, "lost": 0,
-                                             "stranded_routers": len({r for r, _ in rep.stranded}), "ok": True})
-                for s in rep.steps:
-                    slot["steps"].setdefault(s.name, []).append(s.converged_ms)
-                slot["wall_s"].append(wall)
-                slot["sent"] += rep.sent
-                slot["lost"] += rep.lost
-                slot["ok"] &= rep.ok
-                print(f"  {label:<10} {kind:<6} {rep.target:<28} {wall:5.1f} s  sent {rep.sent:>6}  lost {rep.lost}"
-                      + ("" if rep.ok else "  FAILED\n" + rep.summary()), file=sys.stderr)
+        with lab_session(paths, plan) as session:
+            out, peak_lab = _rehearse_each(label, session, repeats)
     finally:
-        tl.stop()
         NetnsRuntime(paths).down()
     for slot in out.values():
         slot["steps"] = {k: {"median_ms": round(statistics.median(v)), "max_ms": round(max(v))}
@@ -72,6 +46,36 @@ def bench(label: str, topology: Path, lab: str, repeats: int) -> dict:
         slot["wall_s"] = round(statistics.median(slot["wall_s"]), 1)
     return {"topology": label, "routers": len(plan.nodes), "lab_mb": round(peak_lab, 1),
             "harness_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "cases": out}
+
+
+def _rehearse_each(label: str, session, repeats: int) -> tuple[dict, float]:
+    """``repeats`` rehearsals of a plane, a BAG router and an inter-BAG link; the lab's peak memory."""
+    plan, paths, fi = session.plan, session.paths, session.injector
+    fault, restore = settle_with(plan, paths, session.timeline, "bench")
+    first_region = plan.nodes[0].region
+    bag = next(n.name for n in plan.nodes if n.role == "bag" and n.region != first_region)
+    member = next(l for l in plan.links if l.kind == "interbag")
+    cases = [("plane", dict(plane=1, region=first_region)), ("node", dict(node=bag)),
+             ("link", dict(bundle=member.bundle, members=[member.member]))]
+    out: dict = {}
+    peak_lab = 0.0
+    for kind, kw in cases:
+        for _ in range(repeats):
+            t0 = time.monotonic()
+            rep = rehearse(plan, paths, fi, fault, restore, kind, window=300, **kw)
+            wall = time.monotonic() - t0
+            peak_lab = max(peak_lab, lab_memory_mb(paths, plan))
+            slot = out.setdefault(kind, {"target": rep.target, "steps": {}, "wall_s": [], "sent": 0, "lost": 0,
+                                         "stranded_routers": len({r for r, _ in rep.stranded}), "ok": True})
+            for s in rep.steps:
+                slot["steps"].setdefault(s.name, []).append(s.converged_ms)
+            slot["wall_s"].append(wall)
+            slot["sent"] += rep.sent
+            slot["lost"] += rep.lost
+            slot["ok"] &= rep.ok
+            print(f"  {label:<10} {kind:<6} {rep.target:<28} {wall:5.1f} s  sent {rep.sent:>6}  lost {rep.lost}"
+                  + ("" if rep.ok else "  FAILED\n" + rep.summary()), file=sys.stderr)
+    return out, peak_lab
 
 
 def main() -> None:

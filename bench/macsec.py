@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from lab.build import up  # noqa: E402
 from lab.converge import wait_converged  # noqa: E402
-from lab.faults import FaultInjector  # noqa: E402
 from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.session import lab_session  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_convergence", ROOT / "bench" / "convergence.py")
@@ -62,21 +62,29 @@ def bringup_and_mismatch(topo: Path, lab: str, mode: str) -> dict:
         if mode != "off":
             procs = rt.processes(plan)
             out["secy_pss_mb"] = round(max(pss_mb(procs[n]["macsec"]) for n in rt.macsec_nodes(plan)), 1)
-            fi = FaultInjector(plan, paths)
-            l = next(l for l in plan.links if l.a.wire)
-            t0 = time.monotonic()
-            f = fi.macsec_mismatch(l, "a")
-            conv = wait_converged(plan, paths, fi.failures(), deadline_s=60)
-            out["key_mismatch_to_fib_s"] = round(time.monotonic() - t0, 2) if conv.ok else None
-            fi.restore(f)
-            t0 = time.monotonic()
-            conv = wait_converged(plan, paths, fi.failures(), deadline_s=60)
-            out["key_repair_to_fib_s"] = round(time.monotonic() - t0, 2) if conv.ok else None
+            with lab_session(paths, plan) as session:
+                out.update(_key_mismatch(session))
             t0 = time.monotonic()
             rt.rotate_macsec(plan)
             out["key_rotation_s"] = round(time.monotonic() - t0, 3)
     finally:
         rt.down()
+    return out
+
+
+def _key_mismatch(session) -> dict:
+    """Seconds from a wrong MACsec key on one end of a protected link to the oracle's FIBs, and back."""
+    plan, paths, fi = session.plan, session.paths, session.injector
+    out = {}
+    l = next(l for l in plan.links if l.a.wire)
+    t0 = time.monotonic()
+    f = fi.macsec_mismatch(l, "a")
+    conv = wait_converged(plan, paths, fi.failures(), deadline_s=60)
+    out["key_mismatch_to_fib_s"] = round(time.monotonic() - t0, 2) if conv.ok else None
+    fi.restore(f)
+    t0 = time.monotonic()
+    conv = wait_converged(plan, paths, fi.failures(), deadline_s=60)
+    out["key_repair_to_fib_s"] = round(time.monotonic() - t0, 2) if conv.ok else None
     return out
 
 

@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab.build import pss_mb, up  # noqa: E402
 from lab.node_kinds import kind_of  # noqa: E402
-from lab.faults import FaultInjector  # noqa: E402
 from lab.observers.frr import vtysh_json  # noqa: E402
 from lab.runtime import nsutil  # noqa: E402
 from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.session import lab_session  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,19 +74,21 @@ def run(base: Path, n: int, lab: str, emulator: str = "bulk") -> dict:
         res = up(topo, lab, deadline_s=120 + n / 500)
         up_s = time.monotonic() - t0
     try:
-        return measure(res.plan, paths, n, emulator, up_s)
+        with lab_session(paths, res.plan) as session:
+            return measure(session, n, emulator, up_s)
     finally:
         NetnsRuntime(paths).down()        # also when a step fails: leave nothing behind
 
 
-def measure(plan, paths: LabPaths, n: int, emulator: str, up_s: float) -> dict:
+def measure(session, n: int, emulator: str, up_s: float) -> dict:
+    plan, paths = session.plan, session.paths
     bags = [nd.name for nd in plan.nodes if nd.role == "bag"]
     frr_nodes = [nd.name for nd in plan.nodes if kind_of(nd).has_fib]
     nss = [paths.netns(b) for b in bags]
     expected_bgp = n + len([p for p in plan.prefixes("ipv6") if not any(p == b.first for nd in plan.nodes for b in nd.bulk)])
     by_ns = nsutil.pids_by_netns([paths.netns(x) for x in frr_nodes])
     mem = {x: round(pss_mb(by_ns[paths.netns(x)]), 1) for x in frr_nodes}
-    fi = FaultInjector(plan, paths)
+    fi = session.injector
     emu = next(nd for nd in plan.nodes if kind_of(nd).name == emulator)
     fabric = f"{emu.region}-{emu.fabric}"
     emu_nodes = [nd.name for nd in plan.nodes if nd.fabric == emu.fabric and nd.region == emu.region]

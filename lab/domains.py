@@ -11,11 +11,12 @@ every BAG router's BGP table.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Iterator, Literal, Optional
 
 from bgp.oracle import NONE, Failures, expected_routes
 
+from .errors import LabError
 from .plan import Link, Plan
 from .node_kinds import kind_of
 
@@ -115,6 +116,42 @@ def compare(expected: dict[tuple[str, str], float], observed: dict[tuple[str, st
         if abs(e - o) > tolerance * max(e, o, 1.0):
             out.append(f"region {key[0]} towards {key[1]}: oracle {e:g} Gbit/s, BGP tables {o:g} Gbit/s")
     return out
+
+
+@dataclass
+class Confirmation:
+    """One domain failed for real: what differs between the oracle and the lab (nothing: confirmed)."""
+    kind: str
+    label: str
+    problems: list[str] = field(default_factory=list)
+
+
+def confirm(session, designed: Plan, only: Optional[str] = None,
+            source: Optional[str] = None) -> Iterator[Confirmation]:
+    """Fail each domain (labels containing ``only``) in the running lab of ``session``, one at a time,
+    and compare the capacities its BGP tables show with the oracle's; each domain is restored before
+    the next.  A generator, so a caller can report each domain while the next one runs.
+
+    ``designed`` is the plan the table was computed from: confirming it on a lab that runs another
+    plan would compare unrelated figures; ``source`` (its topology file) names it in that error."""
+    from .measure import after_fault, after_restore
+
+    plan, paths = session.plan, session.paths
+    if plan.digest() != designed.digest():
+        raise LabError(f"lab {paths.name} runs another plan than {source or designed.topology}")
+    fi, tl = session.injector, session.timeline
+    for kind, label in labels(plan):
+        if only and only not in label:
+            continue
+        f = fi.domain(kind, label)
+        res = after_fault(plan, paths, tl, f, fi.failures(), "domains")
+        fails = fi.failures()
+        problems = compare(capacity(plan, expected_routes(plan, fails), fails), lab_capacity(plan, paths, fails))
+        if not res.ok:
+            problems.insert(0, "not converged to the oracle: " + res.report.splitlines()[0])
+        fi.restore(f)
+        after_restore(plan, paths, tl, f, fi.failures(), "domains")
+        yield Confirmation(kind, label, problems)
 
 
 def heatmap(impacts: list[Impact], path) -> None:

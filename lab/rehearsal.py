@@ -186,3 +186,42 @@ def settle_with(plan: Plan, paths: LabPaths, timeline, scenario: str = "rehearsa
     return (lambda f, fl: after_fault(plan, paths, timeline, f, fl, scenario),
             lambda f, fl: after_restore(plan, paths, timeline, f, fl, scenario))
 
+
+
+def document(rep: Rehearsal) -> dict:
+    """The rehearsal as the JSON report people and tools read: steps, per-pair packet counts, and the
+    routers left out of the probing because the drain cannot help them."""
+    from dataclasses import asdict
+
+    return {"target": rep.target, "ok": rep.ok, "sent": rep.sent, "lost": rep.lost,
+            "steps": [asdict(s) for s in rep.steps], "pairs": [asdict(r) for r in rep.results],
+            "not_probed": sorted({r for r, _ in rep.stranded})}
+
+
+def rehearse_recorded(session, reports, kind: Kind, **target) -> Rehearsal:
+    """:func:`rehearse` on a lab session, every step's convergence recorded with its FIB timeline.
+
+    Writes ``<reports>/rehearsal/convergence-report.json`` (with PNG timelines) and
+    ``<reports>/rehearsal/rehearsal.json``; ``target`` is passed on to :func:`rehearse`."""
+    import json
+    from pathlib import Path
+
+    from .report import Report
+
+    directory = Path(reports) / "rehearsal"
+    plan, paths, timeline = session.plan, session.paths, session.timeline
+    report = Report(directory, paths.name, plan.topology)
+    nodes = [n.name for n in plan.nodes]
+
+    def recorded(settle: Settle) -> Settle:
+        def go(f: Fault, failures: Failures) -> EventResult:
+            res = settle(f, failures)
+            report.add(res, timeline, nodes)
+            return res
+        return go
+
+    fault, restore = settle_with(plan, paths, timeline)
+    rep = rehearse(plan, paths, session.injector, recorded(fault), recorded(restore), kind, **target)
+    report.write()
+    (directory / "rehearsal.json").write_text(json.dumps(document(rep), indent=1))
+    return rep

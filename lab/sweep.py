@@ -26,9 +26,9 @@ from bgp.oracle import Failures, delivers, expected_routes, longest_match
 from .faults import FaultInjector
 from .measure import after_fault, after_restore
 from .observers.fib import FibReader
-from .observers.timeline import Timeline
 from .plan import Plan
 from .probes import flows
+from .session import lab_session
 from .state import LabPaths
 from .wait import poll
 from .node_kinds import COLLECTOR, kind_of
@@ -201,9 +201,8 @@ def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable
     flows.install(plan, paths, reach_ports=len(pairs))
     rep.steady = weight_check(plan, paths, pairs, rows=rep.splits)
     todo = [c for c in cases(plan) if only is None or only(c)]
-    fi = FaultInjector(plan, paths)
-    tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start()
-    try:
+    with lab_session(paths, plan) as session:
+        fi, tl = session.injector, session.timeline
         for i, case in enumerate(todo, 1):
             item = Item(case.kind, case.target)
             f = case.make(fi)
@@ -222,8 +221,6 @@ def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable
             rep.items.append(item)
             if progress:
                 progress(i, len(todo), item)
-    finally:
-        tl.stop()
     rep.seconds = round(time.time() - t0, 1)
     return rep
 

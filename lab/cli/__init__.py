@@ -1,0 +1,36 @@
+"""``baglab``: one obvious command per lab verb, one module per verb group.
+
+``lifecycle`` (plan, up, down, status, exec, labs, export), ``faults`` (fault, faults, restore),
+``drains`` (drain, undrain, rehearse), ``macsec`` (macsec, links, probe) and ``analysis`` (sweep,
+domains) register their verbs on :data:`app`; ``views`` prints, ``common`` holds the arguments and
+input checks they share, and :func:`lab.session.lab_session` attaches them to a running lab.
+Importing this package registers every verb (the order here is the order ``--help`` lists them).
+"""
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+from ..errors import LabError
+from . import lifecycle, faults, drains, macsec, analysis  # noqa: F401 - registers the verbs
+from .app import Interrupted, app
+from .views import err, error
+
+__all__ = ["app", "main"]
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """The console script: a user's error is one line and exit 2, Ctrl-C a hint and exit 130."""
+    try:
+        app(args=argv)
+    except LabError as exc:
+        error(str(exc))
+        sys.exit(2)
+    except OSError as exc:
+        if exc.filename is None:      # not about a path the user gave or lacks access to: a bug
+            raise
+        error(f"{exc.strerror}: {exc.filename}")
+        sys.exit(2)
+    except (KeyboardInterrupt, Interrupted):
+        err.print("interrupted; 'baglab down' removes whatever was built")
+        sys.exit(130)

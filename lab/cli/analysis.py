@@ -1,0 +1,96 @@
+"""Analysis verbs: ``sweep`` (every single failure, checked) and ``domains`` (capacity lost per
+failure domain, optionally confirmed on a running lab)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..plan import build_plan
+from ..session import lab_session
+from ..topology import load
+from . import views
+from .app import app
+from .common import NameOpt, SweepKind, TopoArg, lab_paths
+from .views import err
+
+
+@app.command()
+def sweep(topology: str = TopoArg, name: str = NameOpt,
+          only: Optional[List[SweepKind]] = typer.Option(None, "--only", help="failure kinds (default: all)"),
+          candidate: Optional[str] = typer.Option(None, help="a second topology (candidate policy): sweep it too "
+                                                  "and report what changes"),
+          report_dir: str = typer.Option("reports", help="where sweep.json / sweep.html go"),
+          keep: bool = typer.Option(False, help="leave the lab(s) running afterwards")):
+    """Every single failure the plan allows: inject, converge, check oracle weights, RIB/FIB and
+    packet reachability, restore, check the steady state; JSON + HTML report."""
+    from .. import sweep as sw
+
+    kinds = {k.value for k in only or ()}
+    rep = _sweep_one(topology, name, "sweep", kinds, Path(report_dir), keep)
+    if candidate:
+        cand = _sweep_one(candidate, name + "c", "sweep-candidate", kinds, Path(report_dir), keep)
+        changes = sw.diff(rep, cand)
+        Path(report_dir, "sweep-diff.txt").write_text("\n".join(changes) + "\n")
+        err.print(f"candidate vs current: {len(changes)} changes" + escape("".join(f"\n  {c}" for c in changes[:40])))
+    if rep.violations:
+        raise typer.Exit(1)
+
+
+def _sweep_one(topology: str, lab: str, tag: str, kinds: set, report_dir: Path, keep: bool):
+    """Build the lab, sweep it with a progress bar, take it down (unless ``keep``), write the report."""
+    from .. import sweep as sw
+    from ..build import up as build_up
+
+    paths = lab_paths(lab)
+    plan = build_up(Path(topology), lab).plan
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err) as prog:
+        task = prog.add_task(f"sweep {escape(plan.topology)}", total=len(sw.cases(plan)))
+
+        def step(i, n, item):
+            prog.update(task, completed=i, total=n,
+                        description=escape(f"{item.kind} {item.target}: ") + ("ok" if item.ok else "VIOLATION"))
+        try:
+            rep = sw.run(plan, paths, only=(lambda c: c.kind in kinds) if kinds else None, progress=step)
+        finally:
+            if not keep:
+                _take_down(paths)
+    j, h = sw.write(rep, report_dir, tag)
+    views.sweep_summary(rep, j, h)
+    return rep
+
+
+def _take_down(paths) -> None:
+    from ..runtime.netns import NetnsRuntime
+
+    NetnsRuntime(paths).down()
+
+
+@app.command()
+def domains(topology: str = TopoArg, confirm: Optional[str] = typer.Option(None, "--confirm", metavar="LAB",
+                                                                 help="fail each domain in this running lab and "
+                                                                      "read the capacities from its BGP tables"),
+            png: Optional[str] = typer.Option(None, "--png", help="also draw the table as a heatmap"),
+            only: Optional[str] = typer.Option(None, help="only domains whose label contains this")):
+    """Which prefixes lose which fraction of capacity when a data hall or power feed fails."""
+    from .. import domains as dm
+
+    p = build_plan(load(topology))
+    impacts = [i for i in dm.report(p) if not only or only in i.label]
+    views.domains_table(p.topology, impacts)
+    if png:
+        dm.heatmap(impacts, png)
+        err.print(f"heatmap: {escape(png)}")
+    if not confirm:
+        return
+    bad = 0
+    with lab_session(lab_paths(confirm)) as s:
+        for c in dm.confirm(s, p, only, source=topology):
+            views.domain_confirmed(c)
+            bad += bool(c.problems)
+    if bad:
+        raise typer.Exit(1)

@@ -1,0 +1,144 @@
+"""What several verbs share: argument declarations, choice enumerations and input checks.
+
+The checks turn a user's typo (an unknown node, bundle, plane or label) into a LabError naming what
+exists, before any runtime, timeline or fault is touched."""
+from __future__ import annotations
+
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from ..errors import LabError
+from ..state import DEFAULT_LAB, LabPaths, check_lab_name
+
+TopoArg = typer.Argument(..., help="topology YAML, e.g. topologies/bag-mini.yaml")
+NameOpt = typer.Option(DEFAULT_LAB, "--name", "-n", help="lab name; labs with different names coexist")
+WaitOpt = typer.Option(True, "--wait/--no-wait", help="wait for convergence and compare with the oracle")
+PlaneArg = typer.Argument(..., help="BAG plane number")
+RegionOpt = typer.Option(None, help="only this region (default: every region)")
+MembersOpt = typer.Option(None, "--member", "-m", help="members; default: all")
+BundleArg = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab plan')")
+NodeArg = typer.Argument(..., help="router name (see 'baglab plan')")
+
+
+class Side(str, Enum):
+    """Which end(s) of a link a fault acts on; a typo is a usage error listing these."""
+    a = "a"
+    b = "b"
+    both = "both"
+
+
+class OneSide(str, Enum):
+    a = "a"
+    b = "b"
+
+
+class LinkMode(str, Enum):
+    admin = "admin"
+    carrier = "carrier"
+    silent = "silent"
+
+
+class NodeMode(str, Enum):
+    stop = "stop"
+    crash = "crash"
+    power = "power"
+
+
+class DomainKind(str, Enum):
+    data_hall = "data_hall"
+    power_feed = "power_feed"
+
+
+class RehearseKind(str, Enum):
+    plane = "plane"
+    node = "node"
+    link = "link"
+
+
+class Runtime(str, Enum):
+    netns = "netns"
+    docker = "docker"
+    containerlab = "containerlab"
+
+
+class ExportFormat(str, Enum):
+    containerlab = "containerlab"
+
+
+class SweepKind(str, Enum):
+    link = "link"
+    bundle = "bundle"
+    node = "node"
+    plane = "plane"
+    data_hall = "data_hall"
+    power_feed = "power_feed"
+
+
+def lab_paths(name: str) -> LabPaths:
+    return LabPaths(check_lab_name(name))
+
+
+def listing(names, limit: int = 12) -> str:
+    """A bounded list for an error message: a big plan must not turn one error into a screenful."""
+    names = list(names)
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def check_node(plan, node: str) -> None:
+    """Unknown names are a user error, not a KeyError traceback from deep inside the injector."""
+    if node not in {n.name for n in plan.nodes}:
+        raise LabError(f"unknown node {node!r}; nodes: {listing(n.name for n in plan.nodes)}")
+
+
+def bundle_links(plan, bundle: str, members: Optional[List[int]] = None) -> list:
+    """The bundle's links (only ``members`` when given), or a LabError naming what exists."""
+    links_ = [l for l in plan.links if l.bundle == bundle]
+    if not links_:
+        raise LabError(f"no bundle {bundle!r}; bundles: {listing(sorted({l.bundle for l in plan.links}))} "
+                       "(see 'baglab plan')")
+    chosen = [l for l in links_ if not members or l.member in members]
+    missing = sorted(set(members or ()) - {l.member for l in links_})
+    if missing:
+        raise LabError(f"bundle {bundle!r} has no member {', '.join(map(str, missing))}; "
+                       f"members: {', '.join(str(l.member) for l in links_)}")
+    return chosen
+
+
+def one_link(plan, bundle: str, member: int):
+    """One member of a bundle, for faults that act on a single link."""
+    return bundle_links(plan, bundle, [member])[0]
+
+
+def check_plane(plan, plane: int, region: Optional[str]) -> None:
+    from ..faults.injector import plane_nodes
+
+    planes = sorted({n.bag_plane for n in plan.nodes if n.role == "bag" and n.bag_plane is not None})
+    regions = sorted({n.region for n in plan.nodes if n.role == "bag"})
+    if region is not None and region not in regions:
+        raise LabError(f"unknown region {region!r}; regions: {', '.join(regions)}")
+    if plane not in planes:
+        raise LabError(f"no BAG plane {plane}; planes: {', '.join(map(str, planes))}")
+    plane_nodes(plan, plane, region)
+
+
+def check_domain(plan, kind: str, label: str) -> None:
+    from .. import domains as dm
+
+    known = [l for k, l in dm.labels(plan) if k == kind]
+    if label not in known:
+        raise LabError(f"no element carries {kind} {label!r}; {kind} labels: {listing(known) or 'none'}")
+
+
+def check_rehearsal(plan, kind: str, what: str, region: Optional[str], member: Optional[List[int]]) -> None:
+    """The rehearsal runs for minutes with packets flowing: refuse a bad target before it starts."""
+    if kind == "plane":
+        if not what.isdigit():
+            raise LabError(f"a plane is a number, not {what!r}")
+        check_plane(plan, int(what), region)
+    elif kind == "node":
+        check_node(plan, what)
+    else:
+        bundle_links(plan, what, member)

@@ -1,0 +1,120 @@
+"""Drain verbs: ``drain``/``undrain`` move traffic off (and back onto) a plane, router or link with
+BGP policy; ``rehearse`` runs a whole maintenance with packets flowing."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+from rich.markup import escape
+
+from ..errors import LabError
+from ..session import lab_session
+from . import views
+from .app import app, sub_app
+from .common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, RehearseKind, WaitOpt,
+                     bundle_links, check_node, check_plane, check_rehearsal)
+from .faults import inject
+from .views import err, out
+
+drain_app = sub_app("drain", "Move traffic off a plane, router or link with BGP policy "
+                    "(policy.drain: graceful-shutdown or as-path-prepend) before maintenance.")
+undrain_app = sub_app("undrain", "Take a drain back (traffic returns).")
+
+
+def _drain(name: str, make, wait: bool, check=None) -> None:
+    """Apply a drain, wait for the oracle's drained state, and say what still crosses the drain."""
+    from bgp.oracle import paths_through_drains
+
+    inject(name, make, wait, check)
+    with lab_session(name) as s:
+        views.through_drains(paths_through_drains(s.plan, s.injector.failures()))
+
+
+def _undrain(name: str, pick, wait: bool) -> None:
+    """Take back every active drain ``pick`` selects; with ``wait``, check the oracle's state after."""
+    from ..measure import after_restore
+
+    with lab_session(name) as s:
+        fi = s.injector
+        targets = [f for f in fi.drains() if pick(f)]
+        if not targets:
+            raise LabError("no such active drain; active: " + (", ".join(f.target for f in fi.drains()) or "none"))
+        tl = s.timeline if wait else None
+        for f in targets:
+            fi.restore(f)
+            err.print(f"undrained {escape(f.target)}")
+        if tl:
+            views.verdict(after_restore(s.plan, s.paths, tl, targets[-1], fi.failures(), "cli"))
+
+
+@drain_app.command("plane")
+def drain_plane(plane: int = PlaneArg, region: Optional[str] = RegionOpt, name: str = NameOpt, wait: bool = WaitOpt):
+    """Drain a BAG plane (in one region, or everywhere)."""
+    _drain(name, lambda fi, plan: fi.drain_plane(plane, region), wait, lambda plan: check_plane(plan, plane, region))
+
+
+@drain_app.command("node")
+def drain_node(node: str = NodeArg, name: str = NameOpt, wait: bool = WaitOpt):
+    """Drain one router: everything it advertises is marked."""
+    _drain(name, lambda fi, plan: fi.drain_nodes([node]), wait, lambda plan: check_node(plan, node))
+
+
+@drain_app.command("link")
+def drain_link(bundle: str = BundleArg, member: Optional[List[int]] = MembersOpt,
+               name: str = NameOpt, wait: bool = WaitOpt):
+    """Drain a bundle, or some of its members (both ends' advertisements are marked)."""
+    def make(fi, plan):
+        ls = bundle_links(plan, bundle, member)
+        return fi.drain_links(ls, bundle + (f" members {sorted(member)}" if member else ""))
+    _drain(name, make, wait, lambda plan: bundle_links(plan, bundle, member))
+
+
+@undrain_app.command("plane")
+def undrain_plane(plane: int = PlaneArg, region: Optional[str] = RegionOpt, name: str = NameOpt, wait: bool = WaitOpt):
+    """Undrain a BAG plane."""
+    _undrain(name, lambda f: f.kind == "drain-plane" and f.matches(plane=plane, region=region), wait)
+
+
+@undrain_app.command("node")
+def undrain_node(node: str = typer.Argument(..., help="a drained router (see 'baglab faults')"), name: str = NameOpt,
+                 wait: bool = WaitOpt):
+    """Undrain a router."""
+    _undrain(name, lambda f: f.kind == "drain-node" and f.matches(nodes=[node]), wait)
+
+
+@undrain_app.command("link")
+def undrain_link(bundle: str = typer.Argument(..., help="a drained bundle (see 'baglab faults')"), name: str = NameOpt,
+                 wait: bool = WaitOpt):
+    """Undrain a bundle (every drain of its members)."""
+    _undrain(name, lambda f: f.kind == "drain-link" and f.matches(bundle=bundle), wait)
+
+
+@undrain_app.command("all")
+def undrain_all(name: str = NameOpt, wait: bool = WaitOpt):
+    """Undrain everything."""
+    _undrain(name, lambda f: True, wait)
+
+
+@app.command()
+def rehearse(kind: RehearseKind = typer.Argument(..., help="what to take down"),
+             what: str = typer.Argument(..., help="plane number, node name or bundle"),
+             region: Optional[str] = typer.Option(None, help="plane: only this region"),
+             member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="link: only these members"),
+             pps: int = typer.Option(300, min=1, help="probe packets per second"),
+             reports: str = typer.Option("reports", help="where the JSON report and PNG timelines go"),
+             name: str = NameOpt):
+    """Maintenance rehearsal with packets flowing: drain, take down, bring back, undrain; lost packets counted."""
+    from ..rehearsal import rehearse_recorded
+
+    kind = kind.value
+    with lab_session(name) as s:
+        check_rehearsal(s.plan, kind, what, region, member)
+        if s.injector.active():
+            raise LabError("the lab has active faults or drains; 'baglab restore' / 'baglab undrain all' first")
+        rep = rehearse_recorded(s, reports, kind, plane=int(what) if kind == "plane" else None, region=region,
+                                node=what if kind == "node" else None, bundle=what if kind == "link" else None,
+                                members=member or None, pps=pps, progress=lambda m: err.print(escape(m)))
+    out.print(escape(rep.summary()))
+    err.print(escape(f"report: {reports}/rehearsal/rehearsal.json, timelines in {reports}/rehearsal/timelines/"))
+    if not rep.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,154 @@
+"""Lab lifecycle verbs: plan, up, down, status, exec, labs, export."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import List, Optional
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..plan import build_plan
+from ..session import lab_session
+from ..state import LabPaths
+from ..topology import load
+from . import views
+from .app import app
+from .common import ExportFormat, NameOpt, NodeArg, Runtime, TopoArg, check_node, lab_paths
+from .views import err
+
+
+@app.command()
+def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", help="the whole plan as JSON"),
+         strict: bool = typer.Option(False, "--strict", help="exit 1 when a design check fails")):
+    """Expand a topology into nodes, links, addresses and ASNs, and check the design (no root needed)."""
+    from ..design import checks
+
+    loaded = load(topology)
+    p = build_plan(loaded)
+    if as_json:
+        sys.stdout.write(p.to_json())
+        return
+    views.plan_summary(p, topology)
+    results = checks(p, loaded.model.design)
+    views.plan_tables(p, results)
+    if strict and not all(c.ok for c in results):
+        err.print("[red]design checks failed[/]")
+        raise typer.Exit(1)
+
+
+def _progress() -> Progress:
+    """Bars on stderr, only on a terminal: a log file gets the one summary line instead."""
+    return Progress(TextColumn("[bold]{task.description:<12}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(), console=err, transient=False, disable=not err.is_terminal)
+
+
+@app.command()
+def up(topology: str = TopoArg, name: str = NameOpt,
+       deadline: Optional[float] = typer.Option(None, min=0, help="seconds to wait for convergence (default scales with size)"),
+       quiet: bool = typer.Option(False, "--quiet", "-q", help="no status table at the end"),
+       runtime: Runtime = typer.Option(Runtime.netns, "--runtime", help="namespaces (default), a container per "
+                                       "node, or the containerlab binary")):
+    """Build the lab and return once every session is up and every FIB is as designed."""
+    from ..build import up as build_up
+
+    paths = lab_paths(name)
+    with _progress() as prog:
+        tasks: dict[str, int] = {}
+
+        def step(what: str, done: int, total: int):
+            if what not in tasks:
+                tasks[what] = prog.add_task(what, total=total)
+            prog.update(tasks[what], completed=done, total=total)
+
+        res = build_up(topology, paths.name, progress=step, deadline_s=deadline,
+                       on_poll=lambda ok, total: step("converged", ok, total), runtime=runtime.value)
+    verb = "already up" if res.reused else "up"
+    conv = res.convergence
+    err.print(f"lab [bold]{paths.name}[/] ({escape(res.plan.topology)}) {verb}: {len(res.plan.nodes)} routers, "
+              f"converged in {conv.seconds:.2f}s" + "".join(f"; {p.name} {p.seconds:.2f}s" for p in res.phases))
+    if not quiet:
+        _show_status(paths.name, bag_only=True)
+
+
+@app.command()
+def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help="every baglab lab on this host")):
+    """Remove every namespace, link and process of the lab, even after a crash."""
+    from ..runtime import down_lab
+    from ..runtime.netns import all_labs as _all
+
+    names = _all() if all_labs else [lab_paths(name).name]
+    failed = False
+    for n in names:
+        rep = down_lab(LabPaths(n))
+        err.print(f"lab {escape(n)}: removed {rep.namespaces} namespaces, stopped {rep.processes} processes")
+        if rep.survivors or rep.leftover_ns:
+            failed = True
+            err.print(f"[red]could not remove: pids {rep.survivors} namespaces {escape(str(rep.leftover_ns))}[/]")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", help="everything as JSON"),
+           all_nodes: bool = typer.Option(False, "--all", help="routes of every node, not only BAG routers")):
+    """Nodes, sessions, prefixes, and per-prefix next hops and weights read from the kernel."""
+    if as_json:
+        from ..status import gather
+
+        with lab_session(name) as s:
+            sys.stdout.write(json.dumps(gather(s.plan, s.paths), indent=1) + "\n")
+        return
+    if not _show_status(name, bag_only=not all_nodes):
+        raise typer.Exit(1)
+
+
+def _show_status(name: str, bag_only: bool) -> bool:
+    """Print the status tables; True when the lab is as designed."""
+    from bgp.oracle import expected_routes
+
+    from ..status import active_changes, gather
+
+    with lab_session(name) as s:
+        st = gather(s.plan, s.paths)
+        expected = expected_routes(s.plan, active_changes(s.plan, s.paths)[0])
+    views.status_tables(st, expected, bag_only)
+    return st["converged"]
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def exec(node: str = NodeArg,
+         cmd: Optional[List[str]] = typer.Argument(None, metavar="-- CMD", show_default=False,
+                                                    help="command and its arguments after '--' (default: bash)"),
+         name: str = NameOpt):
+    """Run a command inside a node: baglab exec r1-bag1 -- ip route (vtysh gets -N added)."""
+    with lab_session(name) as s:
+        check_node(s.plan, node)
+        full = s.runtime.exec_argv(node, list(cmd or ()) or ["bash"])
+    os.execvp(full[0], full)
+
+
+@app.command()
+def labs():
+    """Labs present on this host (state directories or namespaces)."""
+    from ..runtime.netns import all_labs
+    from ..state import read_state
+
+    for n in all_labs():
+        s = read_state(LabPaths(n))
+        views.out.print(f"{n}\t{s.get('phase', 'remnant')}\t{s.get('topology', '?')}", markup=False)
+
+
+@app.command()
+def export(topology: str = TopoArg, fmt: ExportFormat = typer.Option(ExportFormat.containerlab, "--format",
+                                                         help="containerlab (.clab.yml)"),
+           out_dir: Optional[str] = typer.Option(None, "--out", "-o", help="default: exports/<topology>"),
+           image: Optional[str] = typer.Option(None, help="node image (default: the tag 'make docker-image' builds)")):
+    """Write the topology for another runner: containerlab / clabernetes, node configs as binds."""
+    from ..export import export_cli
+
+    exp = export_cli(topology, fmt.value, out_dir, image)
+    err.print(escape(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "
+                     f"run: containerlab deploy -t {exp.topology_file}"), soft_wrap=True)

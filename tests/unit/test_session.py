@@ -1,0 +1,105 @@
+"""lab_session without a running lab: a plan.json under a temporary STATE_ROOT stands in for it,
+so what the session builds (and what it does not) can be checked without root."""
+from __future__ import annotations
+
+import pytest
+
+from lab import state
+from lab.errors import LabError
+from lab.plan import build_plan
+from lab.session import lab_session
+from lab.topology import load
+from ..conftest import TOPOLOGIES
+
+LAB = "sessiontest"
+
+
+@pytest.fixture(scope="module")
+def mini_plan():
+    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+
+
+@pytest.fixture
+def lab_dir(tmp_path, monkeypatch, mini_plan):
+    monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
+    (tmp_path / LAB).mkdir()
+    (tmp_path / LAB / "plan.json").write_text(mini_plan.to_json())
+    return tmp_path / LAB
+
+
+def test_plan_read_from_the_lab_and_nothing_started(lab_dir, mini_plan):
+    with lab_session(LAB) as s:
+        assert s.name == LAB and s.paths.root == lab_dir
+        assert s.plan.digest() == mini_plan.digest()
+        assert not s.timeline_open
+        assert s.injector is s.injector           # one injector per session
+        assert s.injector.faults() == []
+    assert not s.timeline_open
+
+
+def test_given_plan_is_not_reread(tmp_path, monkeypatch, mini_plan):
+    monkeypatch.setattr(state, "STATE_ROOT", tmp_path)       # no plan.json anywhere
+    with lab_session(LAB, mini_plan) as s:
+        assert s.plan is mini_plan
+
+
+def test_no_such_lab_is_a_lab_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
+    with pytest.raises(LabError, match="no lab named 'nolab'"):
+        with lab_session("nolab"):
+            pass
+
+
+def test_bad_name_is_refused():
+    with pytest.raises(LabError, match="lab name"):
+        with lab_session("../etc"):
+            pass
+
+
+def test_opened_timeline_is_stopped_even_after_an_error(lab_dir, monkeypatch):
+    from lab.observers import timeline as tl_mod
+
+    events = []
+
+    class FakeTimeline:
+        def __init__(self, netns_of):
+            events.append(("made", len(netns_of)))
+
+        def start(self):
+            events.append("start")
+            return self
+
+        def stop(self):
+            events.append("stop")
+
+    monkeypatch.setattr(tl_mod, "Timeline", FakeTimeline)
+    with pytest.raises(RuntimeError):
+        with lab_session(LAB) as s:
+            assert s.timeline is s.timeline
+            raise RuntimeError("boom")
+    assert events == [("made", len(s.plan.nodes)), "start", "stop"]
+
+
+def test_domains_confirm_refuses_another_plan(lab_dir):
+    from lab import domains
+
+    other = build_plan(load(TOPOLOGIES / "bag-agg.yaml"))
+    with lab_session(LAB) as s:
+        with pytest.raises(LabError, match=f"lab {LAB} runs another plan than agg.yaml"):
+            next(domains.confirm(s, other, source="agg.yaml"))
+        assert not s.timeline_open            # refused before any watcher started
+
+
+def test_rehearsal_document_fields():
+    from lab.probes.stream import PairResult
+    from lab.rehearsal import Rehearsal, Step, document
+
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(PairResult)}
+    pr = PairResult(**{f: ("a" if f in ("src", "prefix") else 0) for f in fields})
+    rep = Rehearsal("BAG plane 1", [("a", "p")], {("r1", "p"): {"x"}}, [Step("drain", 12.0, True)], [pr])
+    doc = document(rep)
+    assert list(doc) == ["target", "ok", "sent", "lost", "steps", "pairs", "not_probed"]
+    assert doc["steps"] == [{"name": "drain", "converged_ms": 12.0, "ok": True, "problems": []}]
+    assert doc["not_probed"] == ["r1"] and doc["ok"] is True
