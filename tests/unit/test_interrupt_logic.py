@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from lab import pytest_plugin as plug
+from lab import harness as plug
 from lab.runtime import remnants
 from lab.state import LabPaths
 
