@@ -26,7 +26,8 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from .errors import TopologyError, format_path
-from .model import IntentError, Topology, check_intent
+from .intent import IntentError, check_intent
+from .model import Topology
 
 #: 256 KiB: the largest shipped topology is 6 KB and an 8,000-prefix explicit list about 200 KB;
 #: libyaml reads this much in well under a second, so every refusal stays under two
