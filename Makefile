@@ -5,7 +5,7 @@ VENV   := .venv
 BAGLAB := $(VENV)/bin/baglab
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker
+.PHONY: lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker
 
 deps:
 	@scripts/install-deps.sh
@@ -24,6 +24,9 @@ lab-status: deps
 
 test: deps
 	$(PYTEST) tests
+
+lint: deps
+	$(VENV)/bin/ruff check lab bgp tests bench
 
 test-unit: deps
 	$(PYTEST) -m "not lab" tests

@@ -4,9 +4,9 @@ until they are gone after the fabric disconnects.  Peak memory per router too.
 
 The fabric is baglab's bulk speaker (bgp/speaker.py) by default, so FRR, not the
 emulator, is measured; ``--emulators bulk exabgp`` runs the same sizes with ExaBGP 5 as
-the fabric too (bgp/exabgp_feed.py), to show what ExaBGP's own speed costs.  Progress is polled from zebra (``show ipv6 route summary json``: routes
-zebra has confirmed in the kernel), cheap even at 1M; the final state is checked
-by counting the kernel FIB itself.  Run as root:
+the fabric too (bgp/exabgp_feed.py), to show what ExaBGP's own speed costs.  Progress is
+polled from zebra (``show ipv6 route summary json``: routes zebra has confirmed in the
+kernel), cheap even at 1M; the final state is checked by counting the kernel FIB itself.  Run as root:
 ``sudo .venv/bin/python bench/routes.py [--sizes 10000 100000 1000000] [--emulators bulk exabgp] [--mini]``.
 """
 from __future__ import annotations

@@ -64,7 +64,7 @@ def sessions(plan: Plan, node: Node, drained: frozenset[int] | set[int] = frozen
                 rm = f"TRANSIT-{link.speed_gbps}"
             if aggregated and region[peer.node] != node.region:
                 rm += "-X"
-            addr = (peer.ipv4 if fam == "ipv4" else peer.ipv6).split("/")[0]
+            addr = end_address(peer, fam)
             use = rm + "-DRAIN" if link.id in drained else rm
             out.append(Session(addr, peer.node, asn[peer.node], mine.ifname, fam, use, link.id, link.tcp_md5,
                                normal_map=rm))
@@ -158,18 +158,21 @@ def render_node(plan: Plan, node: Node, log_file: str, drained: frozenset[int] |
         digest=plan.digest(), drained=sorted(drained))
 
 
+def end_address(end, family: str) -> str:
+    """A link end's address in one family, without its prefix length."""
+    return (end.ipv4 if family == "ipv4" else end.ipv6).split("/")[0]
+
+
 def speaker_config(plan: Plan, node: Node) -> str:
     """JSON for bgp/speaker.py: one session per member link and family, link speed as bandwidth."""
     import json
 
-    asn = {n.name: n.asn for n in plan.nodes}
     neighbors = []
     for link in plan.links_of(node.name):
         peer, mine = link.peer(node.name), link.end(node.name)
         for fam in plan.address_families:
-            addr = (lambda e: (e.ipv4 if fam == "ipv4" else e.ipv6).split("/")[0])
-            neighbors.append({"peer": addr(peer), "local": addr(mine), "peer_as": asn[peer.node],
-                              "bandwidth_gbps": link.speed_gbps})
+            neighbors.append({"peer": end_address(peer, fam), "local": end_address(mine, fam),
+                              "peer_as": plan.node(peer.node).asn, "bandwidth_gbps": link.speed_gbps})
     return json.dumps({"asn": node.asn, "router_id": node.router_id, "hold": plan.holdtime,
                        "prefixes": list(node.prefixes_v4 + node.prefixes_v6),
                        "bulk": [b.model_dump() for b in node.bulk], "neighbors": neighbors}, indent=1)
@@ -177,15 +180,14 @@ def speaker_config(plan: Plan, node: Node) -> str:
 
 def _exabgp_neighbors(plan: Plan, node: Node, api: str) -> list[str]:
     """One ExaBGP neighbor per member link and family, as FRR's side expects it."""
-    asn = {n.name: n.asn for n in plan.nodes}
     lines = []
     for link in plan.links_of(node.name):
         peer, mine = link.peer(node.name), link.end(node.name)
         for fam in plan.address_families:
-            pick = (lambda e: (e.ipv4 if fam == "ipv4" else e.ipv6).split("/")[0])
-            lines += [f"neighbor {pick(peer)} {{", f"    description \"{peer.node} {mine.ifname}\";",
-                      f"    router-id {node.router_id};", f"    local-address {pick(mine)};",
-                      f"    local-as {node.asn};", f"    peer-as {asn[peer.node]};", f"    hold-time {plan.holdtime};",
+            lines += [f"neighbor {end_address(peer, fam)} {{", f"    description \"{peer.node} {mine.ifname}\";",
+                      f"    router-id {node.router_id};", f"    local-address {end_address(mine, fam)};",
+                      f"    local-as {node.asn};", f"    peer-as {plan.node(peer.node).asn};",
+                      f"    hold-time {plan.holdtime};",
                       f"    family {{ {fam} unicast; }}", f"    {api}", "}", ""]
     return lines
 

@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any, ClassVar, Iterable, Literal
 
 from bgp.oracle import Failures
-from bgp.render import sessions
+from bgp.render import end_address, sessions
 
 from ..errors import LabError
 from ..node_kinds import kind_of
@@ -276,7 +276,7 @@ class Md5Mismatch(Fault):
         if not kind_of(plan.node(end.node)).has_policy:
             raise LabError(f"{end.node} is not an FRR router: pick the other side")
         peer = link.peer(end.node)
-        addrs = [a.split("/")[0] for a in ((peer.ipv4 if f == "ipv4" else peer.ipv6) for f in plan.address_families)]
+        addrs = [end_address(peer, f) for f in plan.address_families]
         wrong = "mismatch-" + os.urandom(6).hex()
         return cls(0, FaultKind.MD5_MISMATCH, f"{link.bundle} member {link.member} ({end.node})",
                    links=[link.id], scope=_end_scope(link, end.node),

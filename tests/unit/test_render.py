@@ -55,7 +55,9 @@ def test_every_address_in_configs_is_a_lab_address(mini):
                 ip = ipaddress.ip_network(tok, strict=False)
             except ValueError:
                 continue
-            if ip.prefixlen == 0 or (ip.version == 4 and tok.count(".") != 3) or (ip.version == 6 and "::" not in tok and tok.count(":") < 2):
+            not_v4 = ip.version == 4 and tok.count(".") != 3
+            not_v6 = ip.version == 6 and "::" not in tok and tok.count(":") < 2
+            if ip.prefixlen == 0 or not_v4 or not_v6:
                 continue
             assert ip.subnet_of(LAB_V4 if ip.version == 4 else LAB_V6), (name, tok)
 
