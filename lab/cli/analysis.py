@@ -65,9 +65,9 @@ def _sweep_one(topology: str, lab: str, tag: str, kinds: set, report_dir: Path, 
 
 
 def _take_down(paths) -> None:
-    from ..runtime.netns import NetnsRuntime
+    from ..runtime import down_lab
 
-    NetnsRuntime(paths).down()
+    down_lab(paths)
 
 
 @app.command()
