@@ -1,0 +1,38 @@
+"""The plan's expansion as named steps: same plan as before the split, byte for byte.
+
+tests/data/plan-digests.json holds the digests the single-module planner (before issue 14
+split it into steps) produced for every shipped topology and a few generated labs; any
+drift in the plan of any of them fails here."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lab.generate import generate
+from lab.plan import build_plan
+from lab.topology import load, load_text
+
+from ..conftest import ROOT, TOPOLOGIES
+
+DIGESTS = json.loads((ROOT / "tests" / "data" / "plan-digests.json").read_text())
+GENERATED = {"generate-default": {},
+             "generate-small": dict(regions=2, planes=2, nsf_per_region=1, spine_planes=1, dsf=True,
+                                    links_per_bundle=1, prefixes=2),
+             "generate-nodsf": dict(regions=3, planes=3, nsf_per_region=2, dsf=False)}
+
+
+def test_every_shipped_topology_has_a_recorded_digest():
+    assert {p.name for p in TOPOLOGIES.glob("*.yaml")} <= set(DIGESTS)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in TOPOLOGIES.glob("*.yaml")))
+def test_shipped_topology_plans_as_before(name):
+    plan = build_plan(load(TOPOLOGIES / name))
+    assert plan.digest() == DIGESTS[name]
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_generated_lab_plans_as_before(name):
+    plan = build_plan(load_text(generate(**GENERATED[name]), name))
+    assert plan.digest() == DIGESTS[name]
