@@ -36,3 +36,32 @@ def test_shipped_topology_plans_as_before(name):
 def test_generated_lab_plans_as_before(name):
     plan = build_plan(load_text(generate(**GENERATED[name]), name))
     assert plan.digest() == DIGESTS[name]
+
+
+def test_build_plan_is_the_named_steps_in_order():
+    from lab.plan import STEPS
+    assert [name for name, _ in STEPS] == [
+        "nodes", "fabric_uplinks", "interconnects", "extra_links", "collectors",
+        "explicit_prefixes", "node_addresses", "links", "multipath", "oversubscription", "aggregates"]
+
+
+def test_each_step_fills_its_own_part_of_the_draft():
+    from lab.plan import run_steps
+    loaded = load(TOPOLOGIES / "bag-agg.yaml")
+    after_nodes = run_steps(loaded, until="nodes")
+    assert after_nodes.nodes and not after_nodes.wires
+    assert {w["kind"] for w in run_steps(loaded, until="fabric_uplinks").wires} == {"uplink"}
+    addressed = run_steps(loaded, until="node_addresses")
+    assert len(addressed.planned_nodes) == len(addressed.nodes) and not addressed.planned_links
+    linked = run_steps(loaded, until="links")
+    assert len(linked.planned_links) == len(linked.wires) and not linked.aggregates
+    assert run_steps(loaded).aggregates
+
+
+def test_no_function_in_the_planner_is_long():
+    import ast
+    for path in sorted((ROOT / "lab" / "plan").rglob("*.py")):
+        assert len(path.read_text().splitlines()) <= 400, path
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert fn.end_lineno - fn.lineno + 1 <= 50, f"{path.name}:{fn.name}"
