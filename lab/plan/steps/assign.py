@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from ...node_kinds import kind_of
 from .. import addresses
 from ..draft import Draft, fmt, path_of
 from ..model import FRR_BANDWIDTH_MAX, IFNAME_MAX, Endpoint, Link, Node
@@ -73,7 +74,7 @@ def links(d: Draft) -> Draft:
         except StopIteration:
             raise d.err(["addressing"], "the point-to-point pool is exhausted; widen p2p_v4/p2p_v6") from None
         if (w.get("tcp_md5") or w.get("macsec", "off") != "off") and \
-                any(by_name[x].emulator != "frr" for x in (w["a"], w["b"])):
+                not all(kind_of(by_name[x]).has_policy for x in (w["a"], w["b"])):
             raise d.err(parts, "tcp_md5 and macsec need FRR on both ends of the link")
         ends = _endpoints(d, i, w, list(s4), list(s6), by_name, ifnames)
         d.planned_links.append(Link(
