@@ -22,7 +22,7 @@ from lab.faults import FaultInjector  # noqa: E402
 from lab.generate import generate  # noqa: E402
 from lab.measure import after_fault, after_restore  # noqa: E402
 from lab.observers.timeline import Timeline  # noqa: E402
-from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.runtime import down_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ def spread(items: list, k: int) -> list:
 
 def bench(label: str, topology: Path, lab: str, samples: int) -> dict:
     paths = LabPaths(lab)
-    NetnsRuntime(paths).down()
+    down_lab(paths)
     plan = up(topology, lab).plan
     fi = FaultInjector(plan, paths)
     tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start()
@@ -66,7 +66,7 @@ def bench(label: str, topology: Path, lab: str, samples: int) -> dict:
                   file=sys.stderr)
     finally:
         tl.stop()
-        NetnsRuntime(paths).down()
+        down_lab(paths)
     return {"topology": label, "routers": len(plan.nodes),
             "results": {k: {m: {"median": round(statistics.median(v), 1), "max": round(max(v), 1), "n": len(v)}
                             for m, v in d.items()} for k, d in out.items()}}

@@ -26,7 +26,7 @@ from lab.faults import FaultInjector  # noqa: E402
 from lab.generate import generate  # noqa: E402
 from lab.observers.timeline import Timeline  # noqa: E402
 from lab.rehearsal import rehearse, settle_with  # noqa: E402
-from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.runtime import down_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def bench(label: str, topology: Path, lab: str, repeats: int) -> dict:
     paths = LabPaths(lab)
-    NetnsRuntime(paths).down()
+    down_lab(paths)
     plan = up(topology, lab).plan
     fi = FaultInjector(plan, paths)
     tl = Timeline({n.name: paths.netns(n.name) for n in plan.nodes}).start()
@@ -65,7 +65,7 @@ def bench(label: str, topology: Path, lab: str, repeats: int) -> dict:
                       + ("" if rep.ok else "  FAILED\n" + rep.summary()), file=sys.stderr)
     finally:
         tl.stop()
-        NetnsRuntime(paths).down()
+        down_lab(paths)
     for slot in out.values():
         slot["steps"] = {k: {"median_ms": round(statistics.median(v)), "max_ms": round(max(v))}
                          for k, v in slot["steps"].items()}

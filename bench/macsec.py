@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 from lab.build import up  # noqa: E402
 from lab.converge import wait_converged  # noqa: E402
 from lab.faults import FaultInjector  # noqa: E402
-from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.macsec import ports, secy  # noqa: E402
+from lab.runtime import down_lab, runtime_for  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_convergence", ROOT / "bench" / "convergence.py")
@@ -53,15 +54,14 @@ def pss_mb(pid: int) -> float:
 
 def bringup_and_mismatch(topo: Path, lab: str, mode: str) -> dict:
     paths = LabPaths(lab)
-    rt = NetnsRuntime(paths)
-    rt.down()
+    down_lab(paths)
     t0 = time.monotonic()
     plan = up(topo, lab).plan
     out = {"up_s": round(time.monotonic() - t0, 2)}
     try:
         if mode != "off":
-            procs = rt.processes(plan)
-            out["secy_pss_mb"] = round(max(pss_mb(procs[n]["macsec"]) for n in rt.macsec_nodes(plan)), 1)
+            procs = runtime_for(paths).processes(plan)
+            out["secy_pss_mb"] = round(max(pss_mb(procs[n]["macsec"]) for n in ports.protected_nodes(plan)), 1)
             fi = FaultInjector(plan, paths)
             l = next(l for l in plan.links if l.a.wire)
             t0 = time.monotonic()
@@ -73,10 +73,10 @@ def bringup_and_mismatch(topo: Path, lab: str, mode: str) -> dict:
             conv = wait_converged(plan, paths, fi.failures(), deadline_s=60)
             out["key_repair_to_fib_s"] = round(time.monotonic() - t0, 2) if conv.ok else None
             t0 = time.monotonic()
-            rt.rotate_macsec(plan)
+            secy.rotate(paths, plan)
             out["key_rotation_s"] = round(time.monotonic() - t0, 3)
     finally:
-        rt.down()
+        down_lab(paths)
     return out
 
 

@@ -27,7 +27,7 @@ from bgp.render import render_all, render_node
 from .errors import LabError
 from .model import RESERVED_NODE_NAMES
 from .plan import Link, Node, Plan
-from .runtime.netns import NODE_SYSCTLS, hash_seed
+from .host.sysctls import NODE_SYSCTLS, hash_seed
 
 IN_NODE_DIR = "/var/lib/baglab"       # where exabgp / bulk nodes find their bound directory
 IMAGE_PYTHON = "/opt/exabgp/bin/python"

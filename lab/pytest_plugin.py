@@ -35,8 +35,8 @@ from .observers.timeline import Timeline
 from .errors import LabError
 from .plan import Plan
 from .report import Report
-from .runtime import check_runtime, down_lab, nsutil
-from .runtime.netns import NetnsRuntime  # noqa: F401 - kept for helpers that name it directly
+from .host import nsutil
+from .runtime import check_runtime, down_lab
 from .state import STATE_ROOT, LabPaths, check_lab_name, is_lab_name, load_plan, read_state
 
 

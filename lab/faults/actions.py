@@ -18,7 +18,7 @@ from pyroute2 import IPRoute
 from ..errors import LabError
 from ..macsec import keys as macsec_keys
 from ..plan import Plan
-from ..runtime import nft, nsutil
+from ..host import nft, nsutil
 from ..state import LabPaths
 
 NFT_TABLE = "baglab_fault"
