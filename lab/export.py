@@ -164,6 +164,6 @@ def export_cli(topology_path: str, fmt: str, out_dir: str | None, image: str | N
         raise LabError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
     plan = build_plan(load(topology_path))
     if image is None:
-        from .runtime.image import image_tag
+        from .image import image_tag
         image = image_tag()
     return write(plan, Path(out_dir or f"exports/{plan.topology}"), image)

@@ -121,7 +121,7 @@ class ContainerlabRuntime:
 
     def deploy(self, plan: Plan) -> dict[str, dict]:
         from ..export import write
-        from .image import ensure
+        from ..image import ensure
 
         def binds(node: str) -> list[str]:
             return [f"{self.paths.frr_dir(node)}:/var/run/frr", f"{self.paths.node_dir(node)}:/var/log/frr"]

@@ -1,6 +1,6 @@
 """The docker runtime: every FRR / ExaBGP node is a container, wired as containerlab wires them.
 
-Each node's container (image from lab/runtime/image.py) runs only an init (docker-init/tini
+Each node's container (image from lab/image.py) runs only an init (docker-init/tini
 holding ``sleep infinity``) with ``network_mode=none``: its network namespace has nothing but
 ``lo``.  The namespace is attached as ``/run/netns/bl_<lab>_<node>`` (``ip netns attach``, as
 containerlab does), so veths, addresses, sysctls, nftables, the MACsec SecY, observers and faults
@@ -172,7 +172,7 @@ class DockerRuntime:
 
     def image(self) -> str:
         if self._image is None:
-            from . import image
+            from .. import image
             self._image = image.ensure(log=lambda m: print(f"baglab: {m}", file=sys.stderr, flush=True))
         return self._image
 

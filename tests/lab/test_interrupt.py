@@ -47,7 +47,7 @@ def baglab(*args, check=True, timeout=180) -> subprocess.CompletedProcess:
 
 
 def docker_client():
-    from lab.runtime import image
+    from lab import image
     from lab.runtime.docker import engine_or_none
     client = engine_or_none()
     if client is None:

@@ -29,7 +29,7 @@ def _available(name: str) -> None:
         return
     if name == "containerlab" and shutil.which("containerlab") is None:
         pytest.skip("no containerlab binary on PATH")
-    from lab.runtime import image
+    from lab import image
     from lab.runtime.docker import engine_or_none
     client = engine_or_none()
     if client is None:
