@@ -37,7 +37,7 @@ docker-setup: deps
 	@scripts/docker-setup.sh
 
 docker-image: docker-setup
-	$(VENV)/bin/python -m lab.runtime.image
+	$(VENV)/bin/python -m lab.image
 
 test-docker: docker-image
 	$(PYTEST) tests/convergence --runtime docker --report-dir reports/docker

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lab.build import lab_memory_mb, pss_mb, up  # noqa: E402
 from lab.generate import generate  # noqa: E402
 from lab.runtime import RUNTIMES, down_lab  # noqa: E402
-from lab.runtime.nsutil import cmdline  # noqa: E402
+from lab.host.nsutil import cmdline  # noqa: E402
 from lab.session import lab_session  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lab.build import up  # noqa: E402
 from lab.generate import generate  # noqa: E402
 from lab.measure import after_fault, after_restore  # noqa: E402
-from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.runtime import down_lab  # noqa: E402
 from lab.session import lab_session  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
@@ -36,13 +36,13 @@ def spread(items: list, k: int) -> list:
 
 def bench(label: str, topology: Path, lab: str, samples: int) -> dict:
     paths = LabPaths(lab)
-    NetnsRuntime(paths).down()
+    down_lab(paths)
     plan = up(topology, lab).plan
     try:
         with lab_session(paths, plan) as session:
             out = _measure(label, session, samples)
     finally:
-        NetnsRuntime(paths).down()
+        down_lab(paths)
     return {"topology": label, "routers": len(plan.nodes),
             "results": {k: {m: {"median": round(statistics.median(v), 1), "max": round(max(v), 1), "n": len(v)}
                             for m, v in d.items()} for k, d in out.items()}}

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lab.build import lab_memory_mb, up  # noqa: E402
 from lab.generate import generate  # noqa: E402
 from lab.rehearsal import rehearse, settle_with  # noqa: E402
-from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.runtime import down_lab  # noqa: E402
 from lab.session import lab_session  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def bench(label: str, topology: Path, lab: str, repeats: int) -> dict:
     paths = LabPaths(lab)
-    NetnsRuntime(paths).down()
+    down_lab(paths)
     plan = up(topology, lab).plan
     try:
         with lab_session(paths, plan) as session:
             out, peak_lab = _rehearse_each(label, session, repeats)
     finally:
-        NetnsRuntime(paths).down()
+        down_lab(paths)
     for slot in out.values():
         slot["steps"] = {k: {"median_ms": round(statistics.median(v)), "max_ms": round(max(v))}
                          for k, v in slot["steps"].items()}

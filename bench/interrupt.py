@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.runtime import nsutil  # noqa: E402
+from lab.host import nsutil  # noqa: E402
 from lab.runtime.remnants import describe, netns_inodes, remnants  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 

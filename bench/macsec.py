@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from lab.build import up  # noqa: E402
 from lab.converge import wait_converged  # noqa: E402
-from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.macsec import ports, secy  # noqa: E402
+from lab.runtime import down_lab, runtime_for  # noqa: E402
 from lab.session import lab_session  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
@@ -53,22 +54,21 @@ def pss_mb(pid: int) -> float:
 
 def bringup_and_mismatch(topo: Path, lab: str, mode: str) -> dict:
     paths = LabPaths(lab)
-    rt = NetnsRuntime(paths)
-    rt.down()
+    down_lab(paths)
     t0 = time.monotonic()
     plan = up(topo, lab).plan
     out = {"up_s": round(time.monotonic() - t0, 2)}
     try:
         if mode != "off":
-            procs = rt.processes(plan)
-            out["secy_pss_mb"] = round(max(pss_mb(procs[n]["macsec"]) for n in rt.macsec_nodes(plan)), 1)
+            procs = runtime_for(paths).processes(plan)
+            out["secy_pss_mb"] = round(max(pss_mb(procs[n]["macsec"]) for n in ports.protected_nodes(plan)), 1)
             with lab_session(paths, plan) as session:
                 out.update(_key_mismatch(session))
             t0 = time.monotonic()
-            rt.rotate_macsec(plan)
+            secy.rotate(paths, plan)
             out["key_rotation_s"] = round(time.monotonic() - t0, 3)
     finally:
-        rt.down()
+        down_lab(paths)
     return out
 
 

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lab.build import pss_mb, up  # noqa: E402
 from lab.node_kinds import kind_of  # noqa: E402
 from lab.observers.frr import vtysh_json  # noqa: E402
-from lab.runtime import nsutil  # noqa: E402
-from lab.runtime.netns import NetnsRuntime  # noqa: E402
+from lab.host import nsutil  # noqa: E402
+from lab.runtime import down_lab  # noqa: E402
 from lab.session import lab_session  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
@@ -66,7 +66,7 @@ def run(base: Path, n: int, lab: str, emulator: str = "bulk") -> dict:
                 fab["routes"] = {"ipv4": 0, "ipv6": n}
                 fab["emulator"] = emulator
     paths = LabPaths(lab)
-    NetnsRuntime(paths).down()
+    down_lab(paths)
     with tempfile.TemporaryDirectory() as tmp:
         topo = Path(tmp) / "routes.yaml"
         topo.write_text(yaml.safe_dump(doc))
@@ -77,7 +77,7 @@ def run(base: Path, n: int, lab: str, emulator: str = "bulk") -> dict:
         with lab_session(paths, res.plan) as session:
             return measure(session, n, emulator, up_s)
     finally:
-        NetnsRuntime(paths).down()        # also when a step fails: leave nothing behind
+        down_lab(paths)        # also when a step fails: leave nothing behind
 
 
 def measure(session, n: int, emulator: str, up_s: float) -> dict:

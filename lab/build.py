@@ -20,8 +20,10 @@ from .converge import Convergence, require_converged, wait_converged
 from . import safe_io
 from .errors import LabError
 from .plan import Plan, build_plan
-from .runtime import down_lab, make_runtime, nsutil
-from .runtime.netns import Progress
+from .host import nsutil
+from .runtime import down_lab, make_runtime
+from .macsec import ports as macsec_ports
+from .runtime.base import Progress, Runtime
 from .state import LabPaths, read_state, write_state
 from .topology import load
 
@@ -78,6 +80,17 @@ class _Timer:
         self.result.phases.append(Phase(name, time.monotonic() - t0, mem, _harness_peak_mb()))
 
 
+def wire(rt: Runtime, plan: Plan, paths: LabPaths, progress: Progress) -> None:
+    """Veths, then the MACsec ports on them (the routers' interfaces on protected links are the
+    ports' TAP or macsec devices), then addresses.  A runtime that wires its nodes itself
+    (containerlab) does all of it at deploy."""
+    if not rt.makes_links:
+        return
+    rt.create_links(plan, progress)
+    macsec_ports.create(paths, plan)
+    rt.configure_interfaces(plan, progress)
+
+
 def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
        deadline_s: float | None = None, on_poll: Callable[[int, int], None] | None = None,
        runtime: str = "netns", harness: dict | None = None) -> UpResult:
@@ -115,7 +128,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     try:
         with timer.phase("namespaces"):
             rt.create_namespaces(plan, progress)
-            rt.create_links(plan, progress)
+            wire(rt, plan, paths, progress)
         with timer.phase("daemons"):
             rt.write_configs(plan, render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns))
             rt.start_daemons(plan, progress)

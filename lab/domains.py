@@ -37,10 +37,7 @@ def labels(plan: Plan) -> list[tuple[Kind, str]]:
 
 def members(plan: Plan, kind: Kind, label: str) -> tuple[list[str], list[Link]]:
     """Routers in the domain (they lose power) and cables labelled with it (they are cut)."""
-    names = [n.name for n in plan.nodes if getattr(n, kind) == label]
-    attr = "data_halls" if kind == "data_hall" else "power_feeds"
-    cut = [l for l in plan.links if label in getattr(l, attr) and l.a.node not in names and l.b.node not in names]
-    return names, cut
+    return plan.domain_members(kind, label)
 
 
 def failures_of(plan: Plan, kind: Kind, label: str) -> Failures:

@@ -27,7 +27,7 @@ from bgp.render import render_all, render_node
 from .errors import LabError
 from .model import RESERVED_NODE_NAMES
 from .plan import Link, Node, Plan
-from .runtime.netns import NODE_SYSCTLS, hash_seed
+from .host.sysctls import NODE_SYSCTLS, hash_seed
 
 IN_NODE_DIR = "/var/lib/baglab"       # where exabgp / bulk nodes find their bound directory
 IMAGE_PYTHON = "/opt/exabgp/bin/python"
@@ -164,6 +164,6 @@ def export_cli(topology_path: str, fmt: str, out_dir: str | None, image: str | N
         raise LabError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
     plan = build_plan(load(topology_path))
     if image is None:
-        from .runtime.image import image_tag
+        from .image import image_tag
         image = image_tag()
     return write(plan, Path(out_dir or f"exports/{plan.topology}"), image)

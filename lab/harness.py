@@ -14,7 +14,8 @@ import threading
 from contextlib import contextmanager
 
 from .build import up
-from .runtime import down_lab, nsutil
+from .host import nsutil
+from .runtime import down_lab
 from .state import STATE_ROOT, LabPaths, is_lab_name, read_state
 
 

@@ -76,9 +76,9 @@ def settle(plan: Plan, paths: LabPaths, timeline: Timeline, failures: Failures, 
     if res.timeline_gaps:
         res.report = "route-event record has gaps (convergence times unreliable):\n  " + "\n  ".join(res.timeline_gaps)
     if not conv.ok:
-        from .runtime.netns import NetnsRuntime
+        from .runtime import runtime_for
 
-        procs = NetnsRuntime(paths).processes(plan)
+        procs = runtime_for(paths).processes(plan)
         live_procs = {n: d for n, d in procs.items() if n not in failures.nodes}
         res.report = failure_report(plan, paths, conv, live_procs)
     elif rib_fib:

@@ -12,7 +12,7 @@ from .converge import _hops_match, _key_expected, _key_observed
 from .converge import fib_reader
 from .observers.frr import bgp_sessions, many
 from .plan import Plan, prefix_key
-from .runtime.netns import NetnsRuntime
+from .runtime import runtime_for
 from .state import LabPaths, read_state
 from .node_kinds import kind_of
 
@@ -26,7 +26,7 @@ def active_changes(plan: Plan, paths: LabPaths):
 
 
 def gather(plan: Plan, paths: LabPaths) -> dict:
-    rt = NetnsRuntime(paths)
+    rt = runtime_for(paths)
     procs = rt.processes(plan)
     failures, active = active_changes(plan, paths)
     expected = expected_routes(plan, failures)

@@ -77,7 +77,7 @@ def up(topology: str = TopoArg, name: str = NameOpt,
 def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help="every baglab lab on this host")):
     """Remove every namespace, link and process of the lab, even after a crash."""
     from ..runtime import down_lab
-    from ..runtime.netns import all_labs as _all
+    from ..runtime.teardown import all_labs as _all
 
     names = _all() if all_labs else [lab_paths(name).name]
     failed = False
@@ -133,7 +133,7 @@ def exec(node: str = NodeArg,
 @app.command()
 def labs():
     """Labs present on this host (state directories or namespaces)."""
-    from ..runtime.netns import all_labs
+    from ..runtime.teardown import all_labs
     from ..state import read_state
 
     for n in all_labs():

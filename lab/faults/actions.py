@@ -16,9 +16,9 @@ from typing import Any, ClassVar, Protocol
 from pyroute2 import IPRoute
 
 from ..errors import LabError
-from ..macsec import keys as macsec_keys
+from ..host import nft, nsutil
+from ..macsec import keys as macsec_keys, secy
 from ..plan import Plan
-from ..runtime import nft, nsutil
 from ..state import LabPaths
 
 NFT_TABLE = "baglab_fault"
@@ -166,7 +166,7 @@ class MacsecKey(Action):
         else:
             chain.overrides.pop(name, None)
         macsec_keys.save(ctx.paths, chain)
-        ctx.runtime.reload_macsec(ctx.plan)
+        secy.reload(ctx.paths, ctx.plan)     # the SecY is MACsec's, whichever runtime runs the routers
 
 
 @register

@@ -110,9 +110,7 @@ class FaultInjector:
 
     def domain(self, kind: Literal["data_hall", "power_feed"], label: str) -> Fault:
         """Everything in a failure domain loses power; cables labelled with it are cut."""
-        from ..domains import members
-
-        names, cut = members(self.plan, kind, label)
+        names, cut = self.plan.domain_members(kind, label)
         if not names and not cut:
             raise LabError(f"no element carries {kind} {label!r}")
         return self.nodes(names, "power", kind=kind.replace("_", "-"), target=label, extra_links=cut,

@@ -3,18 +3,16 @@ and the probe reports.  Counters come from the wire's nftables chain (plaintext 
 anything else sees it) and from the MACsec shim (per-reason drops of 802.1AE frames)."""
 from __future__ import annotations
 
-from ..macsec import enforce, keys as macsec_keys
+from ..macsec import enforce, keys as macsec_keys, ports
 from ..plan import Plan
-from ..runtime.netns import NetnsRuntime
 from ..state import LabPaths
 
 
 def link_report(plan: Plan, paths: LabPaths) -> list[dict]:
-    rt = NetnsRuntime(paths)
-    backend = rt.macsec_backend()
+    backend = ports.backend(paths)
     chain = macsec_keys.load(paths)
-    nft = {n: enforce.counters(paths.netns(n)) for n in rt.macsec_nodes(plan)}
-    shim = {n: rt.macsec_stats(n).get("ports", {}) for n in rt.macsec_nodes(plan)}
+    nft = {n: enforce.counters(paths.netns(n)) for n in ports.protected_nodes(plan)}
+    shim = {n: ports.stats(paths, n).get("ports", {}) for n in ports.protected_nodes(plan)}
     rows = []
     for l in plan.links:
         row = {"id": l.id, "bundle": l.bundle, "member": l.member, "kind": l.kind, "macsec": l.macsec,

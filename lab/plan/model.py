@@ -168,6 +168,14 @@ class Plan(Frozen):
     def links_of(self, node: str) -> list[Link]:
         return list(self._links_index.get(node, ()))
 
+    def domain_members(self, kind: str, label: str) -> tuple[list[str], list[Link]]:
+        """Routers in a failure domain (``data_hall`` or ``power_feed``: they lose power) and the
+        cables labelled with it (they are cut)."""
+        names = [n.name for n in self.nodes if getattr(n, kind) == label]
+        attr = "data_halls" if kind == "data_hall" else "power_feeds"
+        cut = [l for l in self.links if label in getattr(l, attr) and l.a.node not in names and l.b.node not in names]
+        return names, cut
+
     @cached_property
     def _node_index(self) -> dict[str, Node]:
         return {n.name: n for n in self.nodes}

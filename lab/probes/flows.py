@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..errors import LabError
 from ..plan import Plan
-from ..runtime import nft, nsutil
+from ..host import nft, nsutil
 from ..state import LabPaths
 from ..wait import poll
 from ..node_kinds import kind_of

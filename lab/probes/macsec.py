@@ -26,10 +26,9 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
 from ..errors import LabError
-from ..macsec import enforce, keys as macsec_keys
+from ..host import nft, nsutil
+from ..macsec import enforce, keys as macsec_keys, ports
 from ..plan import Link, Plan
-from ..runtime import nft, nsutil
-from ..runtime.netns import NetnsRuntime
 from ..state import LabPaths
 from ..wait import poll
 
@@ -83,13 +82,12 @@ def delivered_counts(ns: str) -> dict[str, int]:
 
 def craft(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int) -> dict[str, list[bytes]]:
     """The frames of each kind, as bytes; only scapy builds and encrypts them."""
-    rt = NetnsRuntime(paths)
     chain = macsec_keys.load(paths)
     tx_key = next(k for k in chain.keys if k["id"] == chain.tx)
     sak = macsec_keys.sak(tx_key["cak"], link, chain.cipher)
     s_end, r_end = link.end(sender), link.peer(sender)
     s_side, r_side = ("a", "b") if link.a.node == sender else ("b", "a")
-    smac, rmac = rt.wire_mac(link.id, s_side), rt.wire_mac(link.id, r_side)
+    smac, rmac = ports.wire_mac(link.id, s_side), ports.wire_mac(link.id, r_side)
     dst = r_end.ipv4.split("/")[0]
     src = s_end.ipv4.split("/")[0]
 
@@ -130,10 +128,9 @@ def craft(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int) -> d
 def probe_link(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int = 20,
                deadline_s: float = 5.0) -> ProbeResult:
     """Send every kind of probe across one protected link and account for each frame."""
-    rt = NetnsRuntime(paths)
     if not link.a.wire:
         raise LabError(f"link {link.id} ({link.bundle}) is not MACsec-protected")
-    if rt.macsec_backend() != "shim":
+    if ports.backend(paths) != "shim":
         raise LabError("the probes read the user-space SecY's counters; this lab uses the kernel's macsec")
     s_end, r_end = link.end(sender), link.peer(sender)
     s_ns, r_ns = paths.netns(s_end.node), paths.netns(r_end.node)
@@ -142,12 +139,12 @@ def probe_link(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int 
     frames = craft(plan, paths, link, sender, count)
 
     def drops() -> dict[str, int]:
-        d = dict(rt.macsec_stats(r_end.node).get("ports", {}).get(r_end.ifname, {}).get("drops", {}))
+        d = dict(ports.stats(paths, r_end.node).get("ports", {}).get(r_end.ifname, {}).get("drops", {}))
         d["nft"] = enforce.counters(r_ns).get(r_end.wire, {}).get("plaintext", 0)
         return d
 
     def rx_ok() -> int:
-        return rt.macsec_stats(r_end.node).get("ports", {}).get(r_end.ifname, {}).get("rx_ok", 0)
+        return ports.stats(paths, r_end.node).get("ports", {}).get(r_end.ifname, {}).get("rx_ok", 0)
 
     for kind in KINDS:
         before_drop, before_dlv, before_ok = drops(), delivered_counts(r_ns), rx_ok()

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from ..plan import Plan
-from ..runtime import nft, nsutil
+from ..host import nft, nsutil
 from ..state import LabPaths
 from ..wait import poll
 from ..node_kinds import kind_of

@@ -2,6 +2,8 @@
 
 The lab's state records which runtime built it; everything that acts on a running lab gets its
 runtime from :func:`runtime_for`, so faults restart daemons the way the lab started them.
+What a runtime offers is the protocol in ``base.py``; the runtimes share helpers (plumbing.py,
+frr.py, teardown.py), never each other.
 """
 from __future__ import annotations
 

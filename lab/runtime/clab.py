@@ -20,9 +20,12 @@ from pathlib import Path
 
 from ..errors import LabError
 from ..plan import Plan
-from ..state import write_state
+from ..state import LabPaths, write_state
+from . import frr
+from .base import DownReport, Progress, _noop
 from .docker import LABEL_LAB, LABEL_NODE, engine, remove_lab_containers
-from .netns import DownReport, NetnsRuntime, Progress, _noop
+from .plumbing import HostPlumbing
+from .teardown import teardown
 
 BINARY = "containerlab"
 PREFIX = "bl"
@@ -73,9 +76,16 @@ def parse_inspect(text: str, lab: str) -> dict[str, dict]:
     return out
 
 
-class ContainerlabRuntime(NetnsRuntime):
+class ContainerlabRuntime:
+    """containerlab makes the containers, links and addresses at deploy (start_daemons): this
+    runtime has no link step and no MACsec ports (makes_links False)."""
     name = "containerlab"
     python = "/opt/exabgp/bin/python"
+    makes_links = False
+
+    def __init__(self, paths: LabPaths):
+        self.paths = paths
+        self.host = HostPlumbing(paths)
 
     @property
     def topo_file(self) -> Path:
@@ -83,7 +93,7 @@ class ContainerlabRuntime(NetnsRuntime):
 
     @staticmethod
     def check_host() -> None:
-        NetnsRuntime.check_host()
+        frr.check_frr_host()
         if not shutil.which(BINARY):
             raise LabError("the containerlab runtime needs the 'containerlab' binary on PATH "
                            "(https://containerlab.dev/install/); the docker runtime needs only Docker")
@@ -97,14 +107,21 @@ class ContainerlabRuntime(NetnsRuntime):
 
     # bring-up: containerlab makes namespaces and links itself, at deploy (start_daemons)
     def create_namespaces(self, plan: Plan, progress: Progress = _noop) -> None:
+        """Only records that the lab has no MACsec ports: the namespaces come at deploy."""
         write_state(self.paths, macsec_backend="none")
 
     def create_links(self, plan: Plan, progress: Progress = _noop) -> None:
-        pass
+        raise LabError("containerlab wires the links itself at deploy (makes_links is False)")
+
+    def configure_interfaces(self, plan: Plan, progress: Progress = _noop) -> None:
+        raise LabError("containerlab addresses the interfaces itself at deploy (makes_links is False)")
+
+    def write_configs(self, plan: Plan, configs: dict[str, dict[str, str]]) -> None:
+        frr.write_configs(self.paths, plan, configs)
 
     def deploy(self, plan: Plan) -> dict[str, dict]:
         from ..export import write
-        from .image import ensure
+        from ..image import ensure
 
         def binds(node: str) -> list[str]:
             return [f"{self.paths.frr_dir(node)}:/var/run/frr", f"{self.paths.node_dir(node)}:/var/log/frr"]
@@ -123,10 +140,7 @@ class ContainerlabRuntime(NetnsRuntime):
         client = engine()
         for n in plan.nodes:
             c = client.containers.get(container_prefix(self.paths.name) + n.name)
-            r = subprocess.run(["ip", "netns", "attach", self.paths.netns(n.name), str(c.attrs["State"]["Pid"])],
-                               capture_output=True, text=True)
-            if r.returncode != 0:
-                raise LabError(f"ip netns attach for {n.name}: {r.stderr.strip()}")
+            self.host.attach(n.name, c.attrs["State"]["Pid"])
         return found
 
     def start_daemons(self, plan: Plan, progress: Progress = _noop, nodes: list[str] | None = None) -> None:
@@ -142,6 +156,9 @@ class ContainerlabRuntime(NetnsRuntime):
             if res.exit_code != 0:
                 raise LabError(f"restarting {n} in containerlab: {res.output.decode(errors='replace')[-500:]}")
 
+    def processes(self, plan: Plan) -> dict[str, dict[str, int | None]]:
+        return self.host.processes(plan)
+
     def infrastructure_pids(self, node: str) -> set[int]:
         try:
             c = engine().containers.get(container_prefix(self.paths.name) + node)
@@ -156,4 +173,4 @@ class ContainerlabRuntime(NetnsRuntime):
         if self.topo_file.exists() and shutil.which(BINARY):
             subprocess.run(destroy_argv(self.topo_file), capture_output=True, text=True, timeout=600)
         remove_lab_containers(self.paths.name)
-        return super().down()
+        return teardown(self.paths)

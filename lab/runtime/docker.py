@@ -1,6 +1,6 @@
 """The docker runtime: every FRR / ExaBGP node is a container, wired as containerlab wires them.
 
-Each node's container (image from lab/runtime/image.py) runs only an init (docker-init/tini
+Each node's container (image from lab/image.py) runs only an init (docker-init/tini
 holding ``sleep infinity``) with ``network_mode=none``: its network namespace has nothing but
 ``lo``.  The namespace is attached as ``/run/netns/bl_<lab>_<node>`` (``ip netns attach``, as
 containerlab does), so veths, addresses, sysctls, nftables, the MACsec SecY, observers and faults
@@ -33,8 +33,12 @@ from ..errors import LabError
 from ..plan import Plan
 from ..state import LabPaths
 from .. import safe_io
-from . import nsutil
-from .netns import DAEMONS, FRR_BIN, HASH_SEED, NODE_SYSCTLS, NetnsRuntime, Progress, _noop, hash_seed
+from ..host import nsutil
+from . import frr
+from .base import DownReport, Progress, _noop
+from .frr import DaemonLauncher
+from .plumbing import HostPlumbing
+from .teardown import DOWN_DEADLINE_S, teardown
 
 LABEL_LAB = "org.baglab.lab"
 LABEL_NODE = "org.baglab.node"
@@ -126,12 +130,17 @@ class _Exec:
         return self.returncode
 
 
-class DockerRuntime(NetnsRuntime):
+class DockerRuntime:
+    """Containers for the namespaces, docker exec for the daemons; links, addresses, processes
+    and down are the host's (HostPlumbing, teardown), as for the netns runtime."""
     name = "docker"
     python = IMAGE_PYTHON     # ExaBGP's helper processes run with the image's Python
+    makes_links = True
 
     def __init__(self, paths: LabPaths, image: str | None = None):
-        super().__init__(paths)
+        self.paths = paths
+        self.host = HostPlumbing(paths)
+        self.launcher = DaemonLauncher(paths, self._spawn_frr, self._spawn_exabgp)
         self._image = image
         self._client = None
         self._containers: dict[str, object] = {}
@@ -158,12 +167,12 @@ class DockerRuntime(NetnsRuntime):
     # -- prerequisites ------------------------------------------------------------------
     @staticmethod
     def check_host() -> None:
-        NetnsRuntime.check_host()     # host FRR's vtysh talks to the containers' daemons
+        frr.check_frr_host()     # host FRR's vtysh talks to the containers' daemons
         engine()
 
     def image(self) -> str:
         if self._image is None:
-            from . import image
+            from .. import image
             self._image = image.ensure(log=lambda m: print(f"baglab: {m}", file=sys.stderr, flush=True))
         return self._image
 
@@ -193,7 +202,6 @@ class DockerRuntime(NetnsRuntime):
         self.write_owner_dirs(plan)
         names = [n.name for n in plan.nodes]
         done = 0
-        seeded = HASH_SEED.exists()
         with ThreadPoolExecutor(WORKERS) as pool:
             for node, c in zip(names, pool.map(lambda n: self._run_container(plan, n), names)):
                 self._containers[node] = c
@@ -203,12 +211,8 @@ class DockerRuntime(NetnsRuntime):
             pid = c.attrs["State"]["Pid"]
             if not pid:
                 raise LabError(f"the container of {node} is not running: {c.attrs['State'].get('Error') or c.status}")
-            r = subprocess.run(["ip", "netns", "attach", self.paths.netns(node), str(pid)], capture_output=True,
-                               text=True)
-            if r.returncode != 0:
-                raise LabError(f"ip netns attach {self.paths.netns(node)} {pid}: {r.stderr.strip()}")
-            extra = {"net.ipv4.fib_multipath_hash_seed": str(hash_seed(node))} if seeded else {}
-            nsutil.write_sysctls(self.paths.netns(node), {**IPV6_ON, **NODE_SYSCTLS, **extra})
+            self.host.attach(node, pid)
+            self.host.set_sysctls(node, IPV6_ON)
             done += 1
             progress("containers", done, len(names))
 
@@ -218,22 +222,34 @@ class DockerRuntime(NetnsRuntime):
             for d in (self.paths.node_dir(n.name), self.paths.frr_dir(n.name)):
                 safe_io.make_dir(d, owner=safe_io.frr_owner())
 
-    def _spawn(self, node: str, daemon: str):
-        ns = self.paths.netns(node)
-        argv = [f"{IMAGE_FRR_BIN}/{daemon}", "-d", "-N", ns, "-P", "0", "-i", f"/run/frr/{ns}/{daemon}.pid",
-                "-f", str(self.paths.node_dir(node) / "frr.conf")]
-        if daemon == "zebra":
-            argv += ["-s", str(64 * 1024 * 1024)]
-        return _Exec(self.container(node), argv)
+    def create_links(self, plan: Plan, progress: Progress = _noop) -> None:
+        self.host.create_links(plan)
 
-    def _spawn_exabgp(self, node: str):
+    def configure_interfaces(self, plan: Plan, progress: Progress = _noop) -> None:
+        self.host.configure_interfaces(plan, progress)
+
+    def write_configs(self, plan: Plan, configs: dict[str, dict[str, str]]) -> None:
+        frr.write_configs(self.paths, plan, configs)
+
+    def start_daemons(self, plan: Plan, progress: Progress = _noop, nodes: list[str] | None = None) -> None:
+        self.launcher.start(plan, progress, nodes)
+
+    def _spawn_frr(self, node: str, daemon: str) -> _Exec:
+        ns = self.paths.netns(node)
+        return _Exec(self.container(node), frr.frr_argv(IMAGE_FRR_BIN, ns, f"/run/frr/{ns}",
+                                                        self.paths.node_dir(node) / "frr.conf", daemon))
+
+    def _spawn_exabgp(self, node: str) -> None:
+        """Detached inside the container: the engine keeps no handle, processes() finds it."""
         # underscore spellings: the shell that redirects ExaBGP's output drops names with dots
         env = {"exabgp_api_cli": "false", "exabgp_daemon_user": "root", "exabgp_log_processes": "false",
                "exabgp_daemon_daemonize": "false"}
         conf, log = self.paths.node_dir(node) / "exabgp.conf", self.paths.log_file(node)
         self.container(node).exec_run(["/bin/sh", "-c", f"exec {IMAGE_EXABGP} {conf} >>{log} 2>&1 </dev/null"],
                                       environment=env, detach=True)
-        return None
+
+    def processes(self, plan: Plan) -> dict[str, dict[str, int | None]]:
+        return self.host.processes(plan)
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
         ns = self.paths.netns(node)
@@ -273,5 +289,7 @@ class DockerRuntime(NetnsRuntime):
         return out
 
     # -- teardown -----------------------------------------------------------------------
-    # down() is the netns runtime's: every pass removes the lab's containers (by label) before it
-    # kills what is left in the attached namespaces, until a pass finds nothing.
+    def down(self, deadline_s: float = DOWN_DEADLINE_S) -> DownReport:
+        """Every pass removes the lab's containers (by label) before it kills what is left in
+        the attached namespaces, until a pass finds nothing."""
+        return teardown(self.paths, deadline_s)

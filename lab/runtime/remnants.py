@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 from ..state import FRR_RUN, STATE_ROOT, LabPaths
-from . import nsutil
+from ..host import nsutil
 
 
 def markers(name: str) -> tuple[bytes, ...]:

@@ -11,7 +11,7 @@ import pytest
 from lab.build import up
 from lab.converge import failure_report, wait_converged
 from lab.faults import FaultInjector
-from lab.runtime.netns import NetnsRuntime
+from lab.runtime import down_lab, runtime_for
 from lab.state import LabPaths
 
 from ..conftest import TOPOLOGIES
@@ -28,7 +28,7 @@ def bulk_lab(request, tmp_path_factory):
         res = up(topo, paths.name)
         yield res.plan, paths
     finally:
-        NetnsRuntime(paths).down()
+        down_lab(paths)
 
 
 def test_bulk_routes_reach_every_bag_fib(bulk_lab):
@@ -54,7 +54,7 @@ def test_withdraw_and_reannounce(bulk_lab):
 
 def test_a_dead_speaker_is_named(bulk_lab):
     plan, paths = bulk_lab
-    rt = NetnsRuntime(paths)
+    rt = runtime_for(paths)
     proc = "speaker" if plan.node("r1-f1-p1s1").emulator == "bulk" else "exabgp"
     os.kill(rt.processes(plan)["r1-f1-p1s1"][proc], signal.SIGKILL)
     try:

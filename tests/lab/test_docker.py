@@ -17,7 +17,8 @@ from pyroute2 import IPRoute
 from lab.build import up
 from lab.converge import failure_report, wait_converged
 from lab.model import LAB_V4, LAB_V6
-from lab.runtime import down_lab, nsutil
+from lab.host import nsutil
+from lab.runtime import down_lab
 from lab.runtime.docker import LABEL_LAB, engine_or_none
 from lab.state import FRR_RUN, LabPaths, read_state
 

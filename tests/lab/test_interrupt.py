@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from lab.plan import build_plan
-from lab.runtime import nsutil
-from lab.runtime.netns import NetnsRuntime
+from lab.host import nsutil
+from lab.runtime import down_lab
 from lab.runtime.remnants import describe, netns_inodes, remnants
 from lab.state import LabPaths, read_state
 from lab.topology import load
@@ -47,7 +47,7 @@ def baglab(*args, check=True, timeout=180) -> subprocess.CompletedProcess:
 
 
 def docker_client():
-    from lab.runtime import image
+    from lab import image
     from lab.runtime.docker import engine_or_none
     client = engine_or_none()
     if client is None:
@@ -194,7 +194,7 @@ def test_down_returns_only_when_every_process_is_gone_including_late_successors(
         wait_until("both lab processes running", lambda: Path(in_ns).exists() and Path(on_host).exists(), None, 30,
                    lambda: sorted(p.name for p in tmp_path.iterdir()))
         pidfiles = [in_ns, on_host]
-        rep = NetnsRuntime(paths).down()
+        rep = down_lab(paths)
         alive = {}
         for f in pidfiles + [f + ".successor" for f in pidfiles]:
             if Path(f).exists():

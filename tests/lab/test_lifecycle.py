@@ -17,8 +17,8 @@ from bgp.oracle import Failures, neighbour_shares
 from lab.build import up
 from lab.converge import session_problems, wait_converged, failure_report
 from lab.model import LAB_V4, LAB_V6
-from lab.runtime import nsutil
-from lab.runtime.netns import NetnsRuntime
+from lab.host import nsutil
+from lab.runtime import down_lab, runtime_for
 from lab.state import FRR_RUN, LabPaths
 from lab.wait import poll
 
@@ -50,10 +50,10 @@ NOTHING = {"namespaces": [], "processes": [], "frr_dirs": [], "state": False}
 @pytest.fixture(scope="module")
 def lab():
     name = f"t{os.getpid() % 100000}"
-    NetnsRuntime(LabPaths(name)).down()
+    down_lab(LabPaths(name))
     res = up(MINI, name)
     yield res.plan, LabPaths(name)
-    rep = NetnsRuntime(LabPaths(name)).down()
+    rep = down_lab(LabPaths(name))
     assert not rep.survivors and not rep.leftover_ns
     assert leftovers(name) == NOTHING
 
@@ -89,10 +89,10 @@ def test_status_table_is_readable(lab):
 
 def test_up_is_idempotent(lab):
     plan, paths = lab
-    before = NetnsRuntime(paths).processes(plan)
+    before = runtime_for(paths).processes(plan)
     res = up(MINI, paths.name)
     assert res.reused and res.convergence.ok
-    assert NetnsRuntime(paths).processes(plan) == before, "a second up must not restart daemons"
+    assert runtime_for(paths).processes(plan) == before, "a second up must not restart daemons"
 
 
 def test_lab_is_sealed_from_the_host(lab):
@@ -167,7 +167,7 @@ def test_two_labs_coexist(lab):
         assert res.convergence.ok
         assert wait_converged(plan, paths, deadline_s=10).ok, "the first lab must be unaffected"
     finally:
-        NetnsRuntime(LabPaths(other)).down()
+        down_lab(LabPaths(other))
     assert leftovers(other) == NOTHING
     assert len(nsutil.list_netns(paths.ns_prefix)) == len(plan.nodes)
 

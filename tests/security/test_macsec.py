@@ -21,7 +21,8 @@ from lab.faults import FaultInjector
 from lab.macsec import enforce
 from lab.observers.links import link_report
 from lab.probes.macsec import KINDS, probe_link
-from lab.runtime.netns import NetnsRuntime
+from lab.macsec import secy
+from lab.runtime import down_lab, runtime_for
 from lab.state import LabPaths
 from lab.wait import wait_for
 
@@ -38,7 +39,7 @@ def sec_lab():
         res = up(TOPOLOGIES / "bag-mini.yaml", paths.name)
         yield res.plan, paths
     finally:
-        NetnsRuntime(paths).down()
+        down_lab(paths)
 
 
 def protected(plan):
@@ -51,7 +52,7 @@ def ports(plan, paths) -> dict[tuple[int, str], dict]:
 
 def converged(plan, paths, fi, deadline_s=30):
     conv = wait_converged(plan, paths, fi.failures(), deadline_s=deadline_s)
-    assert conv.ok, failure_report(plan, paths, conv, NetnsRuntime(paths).processes(plan))
+    assert conv.ok, failure_report(plan, paths, conv, runtime_for(paths).processes(plan))
 
 
 def test_bag_to_bag_links_carry_bgp_only_as_macsec(sec_lab):
@@ -137,9 +138,8 @@ def test_md5_mismatch_keeps_the_session_down(sec_lab):
 
 def test_key_rotation_is_hitless(sec_lab):
     plan, paths = sec_lab
-    rt = NetnsRuntime(paths)
     before = ports(plan, paths)
-    kid = rt.rotate_macsec(plan)
+    kid = secy.rotate(paths, plan)
     # every port moves to the new association number, and keeps receiving without a single drop
     wait_for(lambda: all(e["tx_an"] == kid % 4 and e["rx_ok"] > before[k]["rx_ok"]
                          for k, e in ports(plan, paths).items()), 10, f"every port transmitting with key {kid}")
@@ -152,7 +152,7 @@ def test_key_rotation_is_hitless(sec_lab):
 def test_shutting_a_routers_protected_port_leaves_the_secy_running(sec_lab):
     """An operator's 'shutdown' on the router side (the SecY's TAP) drops that link, and only that."""
     plan, paths = sec_lab
-    rt = NetnsRuntime(paths)
+    rt = runtime_for(paths)
     l = protected(plan)[2]
     pid = rt.processes(plan)[l.b.node]["macsec"]
     fi = FaultInjector(plan, paths)
@@ -170,7 +170,7 @@ def test_shutting_a_routers_protected_port_leaves_the_secy_running(sec_lab):
 
 def test_a_dead_shim_is_named(sec_lab):
     plan, paths = sec_lab
-    rt = NetnsRuntime(paths)
+    rt = runtime_for(paths)
     node = protected(plan)[0].a.node
     os.kill(rt.processes(plan)[node]["macsec"], signal.SIGKILL)
     try:
@@ -180,7 +180,7 @@ def test_a_dead_shim_is_named(sec_lab):
         text = failure_report(plan, paths, conv, rt.processes(plan))
         assert not conv.ok and f"daemons not running: {node}/macsec" in text
     finally:
-        rt.start_shims(plan, [node])     # the routers kept running; only the ports come back
+        secy.start(paths, plan, [node])     # the routers kept running; only the ports come back
     converged(plan, paths, FaultInjector(plan, paths))
 
 
@@ -197,4 +197,4 @@ def test_gcm_aes_256_with_a_replay_window_end_to_end():
         res = probe_link(plan, paths, l, l.b.node, count=PROBES)
         assert res.ok, res.problems
     finally:
-        NetnsRuntime(paths).down()
+        down_lab(paths)

@@ -16,7 +16,7 @@ from lab.build import up
 from lab.converge import failure_report, wait_converged
 from lab.observers.fib import FibReader
 from lab.probes import flows
-from lab.runtime.netns import NetnsRuntime
+from lab.runtime import down_lab
 from lab.state import LabPaths
 
 from ..conftest import ROOT, TOPOLOGIES
@@ -32,7 +32,7 @@ def mini():
         flows.install(plan, paths, reach_ports=len(sweep.sample_pairs(plan)))
         yield plan, paths
     finally:
-        NetnsRuntime(paths).down()
+        down_lab(paths)
 
 
 def test_flow_split_follows_the_weights(mini):

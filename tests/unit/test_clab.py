@@ -49,7 +49,7 @@ def test_parse_inspect_rejects_non_json():
 
 def test_missing_binary_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(clab.shutil, "which", lambda name: None if name == "containerlab" else f"/usr/bin/{name}")
-    monkeypatch.setattr(clab.NetnsRuntime, "check_host", staticmethod(lambda: None))
+    monkeypatch.setattr(clab.frr, "check_frr_host", lambda: None)
     with pytest.raises(LabError, match="needs the 'containerlab' binary on PATH"):
         clab.ContainerlabRuntime.check_host()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.runtime import image
+from lab import image
 
 
 def test_tag_is_the_recipe_hash():

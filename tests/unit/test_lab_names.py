@@ -7,7 +7,8 @@ import pytest
 
 from lab import state
 from lab.errors import LabError
-from lab.runtime import netns, nsutil
+from lab.host import nsutil
+from lab.runtime import netns, teardown
 from lab.state import LabPaths, check_lab_name, lab_name_of_netns
 
 BAD = ["../..", "/", "..", "a/b", "ab\n", "a\nnetns del x", "A", "1a", "a_b", "a*", "a?", "a[b]", "",
@@ -54,7 +55,7 @@ def test_down_all_only_sees_labs_baglab_could_have_made(tmp_path, monkeypatch):
     (root / "Bad_dir").mkdir()
     os.symlink(tmp_path, root / "linked")
     monkeypatch.setattr(nsutil, "NETNS_DIR", nsdir)
-    monkeypatch.setattr(netns, "STATE_ROOT", root)
+    monkeypatch.setattr(teardown, "STATE_ROOT", root)
     assert netns.all_labs() == ["good", "good2"]
 
 
@@ -74,6 +75,6 @@ def test_down_never_follows_a_symlinked_state_dir(tmp_path, monkeypatch):
     os.symlink(victim, root / "zz")
     os.symlink(victim, frr / "bl_zz_r1")
     monkeypatch.setattr(state, "STATE_ROOT", root)
-    monkeypatch.setattr(netns, "FRR_RUN", frr)
+    monkeypatch.setattr(teardown, "FRR_RUN", frr)
     netns.NetnsRuntime(LabPaths("zz")).down()
     assert (victim / "keep").exists()

@@ -1,12 +1,18 @@
 """Runtime selection and the docker runtime's naming, without root or an engine."""
 from __future__ import annotations
 
+import inspect
+from pathlib import Path
+
 import pytest
 
 from lab.runtime import make_runtime, runtime_for
 from lab.runtime.docker import DockerRuntime
+from lab.runtime.base import Runtime
 from lab.runtime.netns import NetnsRuntime
 from lab.state import LabPaths, write_state
+
+TOPO = Path(__file__).resolve().parents[2] / "topologies" / "bag-mini.yaml"
 
 
 def test_runtime_recorded_in_state_is_the_one_used(tmp_path, monkeypatch):
@@ -26,9 +32,34 @@ def test_docker_names_follow_the_lab():
                                                                   "show bgp summary"]
 
 
+PROTOCOL_METHODS = [n for n, v in vars(Runtime).items() if callable(v) and not n.startswith("_")]
+
+
 @pytest.mark.parametrize("name", ["netns", "docker", "containerlab"])
-def test_every_runtime_has_the_interface_build_uses(name):
+def test_every_runtime_implements_the_protocol_by_itself(name):
+    """Each protocol method is defined on the runtime's own class (composition, not a parent's
+    method inherited and hollowed out) with the protocol's parameters."""
     rt = make_runtime(name, LabPaths("x1"))
-    for attr in ("check_host", "create_namespaces", "create_links", "write_configs", "start_daemons",
-                 "processes", "exec_argv", "infrastructure_pids", "down", "python"):
-        assert hasattr(rt, attr), (name, attr)
+    assert isinstance(rt, Runtime)
+    cls = type(rt)
+    assert cls.__mro__[1:] == (object,), f"{cls.__name__} subclasses {cls.__mro__[1].__name__}"
+    for meth in PROTOCOL_METHODS:
+        assert meth in vars(cls), (name, meth)
+        want = list(inspect.signature(getattr(Runtime, meth)).parameters)
+        got = list(inspect.signature(getattr(cls, meth)).parameters)
+        assert got[:len(want)] == want or (got == want[1:] and isinstance(vars(cls)[meth], staticmethod)), \
+            (name, meth, got, want)
+    assert isinstance(rt.makes_links, bool) and rt.python and rt.name == name
+
+
+def test_only_containerlab_wires_its_own_links():
+    """A runtime without the link step says so (makes_links) and refuses the step outright."""
+    from lab.errors import LabError
+    from lab.plan import build_plan
+    from lab.topology import load
+    assert make_runtime("netns", LabPaths("x1")).makes_links and make_runtime("docker", LabPaths("x1")).makes_links
+    rt = make_runtime("containerlab", LabPaths("x1"))
+    assert not rt.makes_links
+    plan = build_plan(load(TOPO))
+    with pytest.raises(LabError, match="deploy"):
+        rt.create_links(plan)

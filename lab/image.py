@@ -7,7 +7,7 @@ wheel downloaded on the host; /opt/baglab on its path, where the runtime binds t
 shared by bind mount), imported with ``docker import``.  The image is tagged and labelled with the
 recipe's hash: it is built once and rebuilt only when the recipe changes.
 
-    python -m lab.runtime.image [--force]     # build if missing, print the tag
+    python -m lab.image [--force]     # build if missing, print the tag
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from ..errors import LabError
+from .errors import LabError
 
 REPO = "baglab/node"
 LABEL = "org.baglab.recipe"
@@ -149,7 +149,7 @@ def ensure(log=print) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lab.runtime.image", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m lab.image", description=__doc__.splitlines()[0])
     ap.add_argument("--force", action="store_true", help="rebuild even when an image of this recipe exists")
     ap.add_argument("--tag", action="store_true", help="only print the tag the current recipe gives")
     a = ap.parse_args(argv)

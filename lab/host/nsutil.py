@@ -154,3 +154,10 @@ def write_sysctls(ns_name: str, values: dict[str, str]) -> None:
         for key, val in values.items():
             Path("/proc/sys", *key.split(".")).write_text(val)
     in_netns(ns_name, work)
+
+
+def spawn_in(ns_name: str, argv: list[str], log_fd: int, env: dict | None = None) -> subprocess.Popen:
+    """A process in the namespace, in its own session (a lab's 'down' kills it, not the caller's
+    Ctrl-C), its output appended to log_fd."""
+    return subprocess.Popen(argv, env=env, preexec_fn=lambda: setns(ns_name), stdin=subprocess.DEVNULL,
+                            stdout=log_fd, stderr=subprocess.STDOUT, start_new_session=True)

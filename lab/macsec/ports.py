@@ -1,0 +1,85 @@
+"""MACsec ports of a lab: on every protected port the wire (veth) carries only 802.1AE; the
+router's interface on top of it is a kernel macsec device or a TAP served by the shim.
+
+A build step (lab/build.py) after the runtime has made the links: the ports are the box's port
+hardware, the same under every runtime that has veths in node namespaces."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+from ..errors import LabError
+from ..host import nsutil
+from ..plan import Link, Plan
+from ..state import LabPaths, read_state, write_state
+from . import enforce, kernel, keys
+
+
+def backend(paths: LabPaths) -> str:
+    """'shim', 'kernel' or 'none' (a runtime without the ports), as recorded at bring-up."""
+    return read_state(paths).get("macsec_backend", "shim")
+
+
+def protected_nodes(plan: Plan) -> list[str]:
+    return sorted({e.node for l in plan.links if l.a.wire for e in (l.a, l.b)})
+
+
+def wire_mac(link_id: int, side: str) -> str:
+    """Deterministic, locally administered: the SCI of each end is known from the plan."""
+    return f"02:ba:{link_id >> 16 & 255:02x}:{link_id >> 8 & 255:02x}:{link_id & 255:02x}:0{side}"
+
+
+def stats(paths: LabPaths, node: str) -> dict:
+    """The shim's last counters of the node ({} before it wrote any)."""
+    try:
+        return json.loads((paths.node_dir(node) / "macsec-stats.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def create(paths: LabPaths, plan: Plan) -> None:
+    """Make every protected port: wire MACs, the router's TAP or macsec device, no IPv6 on the
+    wire, and the nftables filter that lets only 802.1AE in."""
+    protected = [l for l in plan.links if l.a.wire]
+    if not protected:
+        return
+    chosen = kernel.backend()
+    write_state(paths, macsec_backend=chosen)
+    chain = keys.create(paths, plan)
+    per_node = _wire_commands(protected, chosen)
+    configs = {node: keys.port_configs(plan, chain, node) for node in per_node}
+    if chosen == "kernel":
+        for node, pcs in configs.items():
+            per_node[node] += _kernel_commands(plan, node, pcs, chain)
+    for node, lines in per_node.items():
+        ns = paths.netns(node)
+        # no IPv6 (not even MLD) on the wire: nothing but the SecY may speak there
+        nsutil.write_sysctls(ns, {f"net.ipv6.conf.{e.wire}.disable_ipv6": "1"
+                                  for l in protected for e in (l.a, l.b) if e.node == node})
+        r = subprocess.run(["ip", "-n", ns, "-batch", "-"], input="\n".join(lines) + "\n",
+                           text=True, capture_output=True)
+        if r.returncode != 0:
+            raise LabError(f"MACsec ports on {node} ({chosen}): {r.stderr.strip()}")
+        enforce.install(ns, configs[node])
+
+
+def _wire_commands(protected: list[Link], chosen: str) -> dict[str, list[str]]:
+    """node -> ip commands giving each wire its MAC (and, for the shim, the router's TAP)."""
+    per_node: dict[str, list[str]] = {}
+    for l in protected:
+        for side, e in (("a", l.a), ("b", l.b)):
+            mac = wire_mac(l.id, side)
+            lines = per_node.setdefault(e.node, [])
+            lines += [f"link set dev {e.wire} address {mac} mtu 1600 up"]
+            if chosen == "shim":
+                lines += [f"tuntap add dev {e.ifname} mode tap", f"link set dev {e.ifname} address {mac}"]
+    return per_node
+
+
+def _kernel_commands(plan: Plan, node: str, pcs: list[dict], chain) -> list[str]:
+    out = []
+    for port in pcs:
+        link = plan.links[port["link"]]
+        peer_mac = wire_mac(link.id, "b" if link.a.node == node else "a")
+        out += kernel.commands(port, chain.cipher, chain.replay_window, peer_mac)
+    return out

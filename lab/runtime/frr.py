@@ -1,0 +1,111 @@
+"""Starting a lab's daemons: the order and the waiting, shared by the netns and docker runtimes.
+How one daemon is started (a host process in the namespace, or a ``docker exec``) is the
+runtime's; the launcher only needs something with ``communicate()`` and ``returncode``."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable
+
+from .. import safe_io
+from ..errors import LabError
+from ..host import nsutil
+from ..macsec import secy
+from ..plan import Plan
+from ..state import LabPaths
+from ..wait import poll
+from .base import Progress, _noop
+from .plumbing import FRR_DAEMONS
+
+FRR_BIN = Path(os.environ.get("BAGLAB_FRR_BIN", "/usr/lib/frr"))
+ZEBRA_NETLINK_BUF = 64 * 1024 * 1024     # room for large route bursts
+
+
+def check_frr_host() -> None:
+    """Root, FRR and iproute2 on the host (host vtysh talks to every runtime's daemons)."""
+    if os.geteuid() != 0:
+        raise LabError("the netns runtime needs root: run with sudo")
+    missing = [d for d in FRR_DAEMONS if not (FRR_BIN / d).exists()]
+    if missing or not shutil.which("vtysh"):
+        raise LabError(f"FRR is not installed ({FRR_BIN}/{missing[0] if missing else 'vtysh'} missing): "
+                       "run 'make deps' or 'apt-get install frr'")
+    if not shutil.which("ip"):
+        raise LabError("iproute2 ('ip') is not installed: run 'make deps'")
+
+
+def frr_argv(frr_bin: str, ns: str, pid_dir: str, conf: Path, daemon: str) -> list[str]:
+    argv = [f"{frr_bin}/{daemon}", "-d", "-N", ns, "-P", "0", "-i", f"{pid_dir}/{daemon}.pid", "-f", str(conf)]
+    return argv + (["-s", str(ZEBRA_NETLINK_BUF)] if daemon == "zebra" else [])
+
+
+def spawn_host_helper(paths: LabPaths, node: str, argv: list[str], env: dict | None = None):
+    """A non-FRR process of the node (speaker, ExaBGP) on the host, in the node's namespace,
+    its output appended to the node's log."""
+    log = safe_io.open_append(paths.log_file(node))
+    try:
+        return nsutil.spawn_in(paths.netns(node), argv, log, env)
+    finally:
+        os.close(log)
+
+
+def spawn_speaker(paths: LabPaths, node: str):
+    # the namespace name rides on the command line so 'down' finds it even without the netns
+    return spawn_host_helper(paths, node, [sys.executable, "-m", "bgp.speaker",
+                                           str(paths.node_dir(node) / "speaker.json"), paths.netns(node)])
+
+
+class DaemonLauncher:
+    """Ports first (MACsec shims), then emulators, then zebra everywhere, then bgpd."""
+
+    def __init__(self, paths: LabPaths, spawn_frr: Callable[[str, str], object],
+                 spawn_exabgp: Callable[[str], None]):
+        self.paths, self.spawn_frr, self.spawn_exabgp = paths, spawn_frr, spawn_exabgp
+
+    def start(self, plan: Plan, progress: Progress = _noop, nodes: list[str] | None = None) -> None:
+        wanted = nodes or [n.name for n in plan.nodes]
+        secy.start(self.paths, plan, wanted)      # the ports first: routers find their links with carrier
+        for n in wanted:
+            if plan.node(n).emulator == "bulk":
+                spawn_speaker(self.paths, n)
+            elif plan.node(n).emulator == "exabgp":
+                self.spawn_exabgp(n)
+        names = [n for n in wanted if plan.node(n).emulator == "frr"]
+        if names:
+            self._start_frr(names, progress)
+
+    def _start_frr(self, names: list[str], progress: Progress) -> None:
+        for n in names:   # a restart after a crash finds the old sockets: they must not look ready
+            (self.paths.frr_dir(n) / "zserv.api").unlink(missing_ok=True)
+        total, done = len(names) * len(FRR_DAEMONS), 0
+        for daemon in FRR_DAEMONS:
+            for n, p in [(n, self.spawn_frr(n, daemon)) for n in names]:
+                _, err = p.communicate(timeout=30)
+                if p.returncode != 0:
+                    raise LabError(f"{daemon} on {n} failed to start (exit {p.returncode}): {err.decode().strip()}\n"
+                                   f"log: {self.paths.log_file(n)}")
+                done += 1
+                progress("daemons", done, total)
+            if daemon == "zebra":
+                self._wait_sockets(names, "zserv.api")
+
+    def _wait_sockets(self, nodes: list[str], sock: str, deadline_s: float = 20.0) -> None:
+        def pending() -> list[str]:
+            return sorted(n for n in nodes if not (self.paths.frr_dir(n) / sock).exists())
+        if not poll(lambda: not pending(), deadline_s):
+            raise LabError(f"zebra did not open its API socket within {deadline_s:.0f}s on: {', '.join(pending())}")
+
+
+def write_configs(paths: LabPaths, plan: Plan, configs: dict[str, dict[str, str]]) -> None:
+    """Configs are 0640 frr:frr (frr.conf holds TCP-MD5 passwords), written without following links
+    (the directories are frr's: lab.safe_io)."""
+    owner = safe_io.frr_owner()
+    for node in plan.nodes:
+        d = safe_io.make_dir(paths.node_dir(node.name), owner=owner)
+        for fname, text in configs[node.name].items():
+            safe_io.write_file(d / fname, text, mode=0o640, owner=owner)
+        # FRR (user frr) and root-run helpers (the MACsec SecY, emulators) share the node's
+        # log: it must exist, owned by frr, before either opens it
+        os.close(safe_io.open_append(paths.log_file(node.name), owner=owner))
+        safe_io.make_dir(paths.frr_dir(node.name), owner=owner)
