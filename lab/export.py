@@ -28,6 +28,7 @@ from .errors import LabError
 from .model import RESERVED_NODE_NAMES
 from .plan import Link, Node, Plan
 from .host.sysctls import NODE_SYSCTLS, hash_seed
+from .node_kinds import BULK, FRR, kind_of
 
 IN_NODE_DIR = "/var/lib/baglab"       # where exabgp / bulk nodes find their bound directory
 IMAGE_PYTHON = "/opt/exabgp/bin/python"
@@ -81,10 +82,11 @@ def node_entry(plan: Plan, node: Node, image: str, cfg_rel: str, extra_binds: li
                               "org.baglab.region": node.region},
                    "sysctls": sysctls, "cap-add": ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"]}
     d = f"{IN_NODE_DIR}/{node.name}"
-    if node.emulator == "frr":
+    kind = kind_of(node)
+    if kind is FRR:
         binds = [f"{cfg_rel}/frr.conf:/etc/frr/frr.conf", f"{cfg_rel}/daemons:/etc/frr/daemons"]
         start = ["/usr/lib/frr/frrinit.sh start"]
-    elif node.emulator == "bulk":
+    elif kind is BULK:
         binds = [f"{cfg_rel}:{d}", "configs/bgp:/opt/baglab/bgp:ro"]
         start = [_background(f"{IMAGE_PYTHON} -m bgp.speaker {d}/speaker.json {node.name}", f"{d}/speaker.log")]
     else:
@@ -105,7 +107,7 @@ def node_files(plan: Plan) -> dict[str, dict[str, str]]:
     rendered = render_all(plan, IN_NODE_DIR, IMAGE_PYTHON, lambda n: n)
     out: dict[str, dict[str, str]] = {}
     for n in plan.nodes:
-        if n.emulator == "frr":
+        if kind_of(n) is FRR:
             out[n.name] = {"frr.conf": render_node(plan, n, "/var/log/frr/frr.log"), "daemons": FRR_DAEMONS}
         else:
             out[n.name] = rendered[n.name]
@@ -138,7 +140,7 @@ def write(plan: Plan, out_dir: Path, image: str, name: str | None = None, node_b
         for fname, text in fs.items():
             (d / fname).write_text(text)
             files.append(d / fname)
-    if any(n.emulator != "frr" for n in plan.nodes):
+    if any(kind_of(n) is not FRR for n in plan.nodes):
         src = Path(bgp.__file__).resolve().parent
         dst = cfg / "bgp"
         shutil.rmtree(dst, ignore_errors=True)

@@ -60,6 +60,8 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, min=1, help="frames
 @macsec_app.command("rotate")
 def macsec_rotate(name: str = NameOpt):
     """Add a key to the chain and move every protected port to it without dropping a frame."""
+    from ..macsec import secy
+
     with lab_session(name) as s:
-        kid = s.runtime.rotate_macsec(s.plan)
+        kid = secy.rotate(s.paths, s.plan)
     err.print(f"every protected port now transmits with key {kid} (AN {kid % 4})")

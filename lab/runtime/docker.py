@@ -34,6 +34,7 @@ from ..plan import Plan
 from ..state import LabPaths
 from .. import safe_io
 from ..host import nsutil
+from ..node_kinds import COLLECTOR, EXABGP, kind_of
 from . import frr
 from .base import DownReport, Progress, _noop
 from .frr import DaemonLauncher
@@ -185,7 +186,7 @@ class DockerRuntime:
             safe_io.make_dir(d, owner=safe_io.frr_owner())
         volumes = {str(nd): {"bind": str(nd), "mode": "rw"},
                    str(run): {"bind": f"/run/frr/{ns}", "mode": "rw"}}
-        if plan.node(node).emulator == "exabgp":
+        if kind_of(plan.node(node)) in (EXABGP, COLLECTOR):     # ExaBGP runs our bgp package
             volumes[str(BGP_SRC)] = {"bind": "/opt/baglab/bgp", "mode": "ro"}
         try:
             return self.client.containers.run(

@@ -16,6 +16,7 @@ from ..macsec import secy
 from ..plan import Plan
 from ..state import LabPaths
 from ..wait import poll
+from ..node_kinds import BULK, COLLECTOR, EXABGP, FRR, kind_of
 from .base import Progress, _noop
 from .plumbing import FRR_DAEMONS
 
@@ -67,11 +68,12 @@ class DaemonLauncher:
         wanted = nodes or [n.name for n in plan.nodes]
         secy.start(self.paths, plan, wanted)      # the ports first: routers find their links with carrier
         for n in wanted:
-            if plan.node(n).emulator == "bulk":
+            kind = kind_of(plan.node(n))
+            if kind is BULK:
                 spawn_speaker(self.paths, n)
-            elif plan.node(n).emulator == "exabgp":
+            elif kind in (EXABGP, COLLECTOR):
                 self.spawn_exabgp(n)
-        names = [n for n in wanted if plan.node(n).emulator == "frr"]
+        names = [n for n in wanted if kind_of(plan.node(n)) is FRR]
         if names:
             self._start_frr(names, progress)
 

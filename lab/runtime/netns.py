@@ -12,7 +12,6 @@ from pathlib import Path
 
 from ..errors import LabError
 from ..host import nsutil
-from ..macsec import secy
 from ..plan import Plan
 from ..state import LabPaths
 from . import frr
@@ -86,10 +85,6 @@ class NetnsRuntime:
         if argv and argv[0] == "vtysh" and "-N" not in argv:
             argv = ["vtysh", "-N", ns] + argv[1:]
         return ["ip", "netns", "exec", ns] + argv
-
-    # -- key changes (lab/cli.py's 'keys rotate' reaches them through this runtime) -------
-    def rotate_macsec(self, plan: Plan) -> int:
-        return secy.rotate(self.paths, plan)
 
     # -- teardown -----------------------------------------------------------------------
     def down(self, deadline_s: float = DOWN_DEADLINE_S) -> DownReport:

@@ -14,6 +14,7 @@ from ..host.sysctls import node_sysctls
 from ..macsec import ports as macsec_ports, secy
 from ..plan import Node, Plan
 from ..state import LabPaths
+from ..node_kinds import BULK, COLLECTOR, FRR, kind_of
 from .base import Progress, _noop
 
 FRR_DAEMONS = ("zebra", "bgpd")
@@ -75,7 +76,7 @@ class HostPlumbing:
         out: dict[str, dict[str, int | None]] = {}
         for n in plan.nodes:
             pids = by_ns.get(self.paths.netns(n.name), [])
-            out[n.name] = _frr_processes(pids) if n.emulator == "frr" else _emulator_processes(n, pids)
+            out[n.name] = _frr_processes(pids) if kind_of(n) is FRR else _emulator_processes(n, pids)
             if n.name in shims:
                 out[n.name]["macsec"] = shims[n.name]
         return out
@@ -105,9 +106,10 @@ def _emulator_processes(n: Node, pids: list[int]) -> dict[str, int | None]:
     def find(tag: bytes) -> int | None:
         return next((p for p in pids if tag in nsutil.cmdline(p)
                      and not any(h in nsutil.cmdline(p) for h in HELPERS if h != tag)), None)
-    if n.emulator == "bulk":
+    kind = kind_of(n)
+    if kind is BULK:
         return {"speaker": find(b"bgp.speaker")}
-    if n.role == "collector":
+    if kind is COLLECTOR:
         return {"exabgp": find(b"exabgp")}
     # an ExaBGP fabric: ExaBGP itself and the feed that gives it routes
     return {"exabgp": find(b"exabgp"), "feed": find(b"bgp.exabgp_feed")}
