@@ -277,18 +277,6 @@ class DockerRuntime:
             pass
         return keep
 
-    def container_pids(self, plan: Plan) -> dict[str, list[int]]:
-        """node -> host pids of every process in its container (the init and the daemons)."""
-        out = {}
-        for n in plan.nodes:
-            try:
-                c = self.container(n.name)
-                top = c.top(ps_args="-o pid")
-                out[n.name] = [int(p[0]) for p in top.get("Processes") or []]
-            except Exception:  # noqa: BLE001 - a vanished container has no processes
-                out[n.name] = []
-        return out
-
     # -- teardown -----------------------------------------------------------------------
     def down(self, deadline_s: float = DOWN_DEADLINE_S) -> DownReport:
         """Every pass removes the lab's containers (by label) before it kills what is left in
