@@ -5,26 +5,15 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from lab import cli, state
-from lab.plan import build_plan
-from lab.topology import load
+from lab import cli
 from ..conftest import TOPOLOGIES
 
 LAB = "clitest"
 
 
-@pytest.fixture(scope="module")
-def mini_plan():
-    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
-
-
 @pytest.fixture
-def lab_dir(tmp_path, monkeypatch, mini_plan):
-    """A fake lab: only its plan.json, which is all the CLI reads before acting."""
-    monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
-    (tmp_path / LAB).mkdir()
-    (tmp_path / LAB / "plan.json").write_text(mini_plan.to_json())
-    return tmp_path / LAB
+def lab_dir(fake_lab):
+    return fake_lab(LAB)
 
 
 def invoke(*args: str):

@@ -14,17 +14,9 @@ from ..conftest import TOPOLOGIES
 LAB = "sessiontest"
 
 
-@pytest.fixture(scope="module")
-def mini_plan():
-    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
-
-
 @pytest.fixture
-def lab_dir(tmp_path, monkeypatch, mini_plan):
-    monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
-    (tmp_path / LAB).mkdir()
-    (tmp_path / LAB / "plan.json").write_text(mini_plan.to_json())
-    return tmp_path / LAB
+def lab_dir(fake_lab):
+    return fake_lab(LAB)
 
 
 def test_plan_read_from_the_lab_and_nothing_started(lab_dir, mini_plan):
