@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -25,14 +25,14 @@ from bgp.oracle import NONE, Failures, expected_routes, neighbour_shares
 from .faults import Fault, FaultInjector
 from .measure import EventResult, after_fault, after_restore, settle
 from .observers.fib import FibReader
-from .observers.timeline import Timeline
 from .errors import LabError
 from .plan import Plan
 from .report import Report
 from .harness import (_SIGNALS, _Signals, _start_ticks, harness, harness_alive,  # noqa: F401 - tests use them here
                       remove_lab, remove_stale_labs, stale, start_lab)
 from .runtime import check_runtime
-from .state import LabPaths, check_lab_name, load_plan, read_state
+from .session import LabSession, lab_session
+from .state import LabPaths, check_lab_name, read_state
 
 
 def pytest_addoption(parser):
@@ -83,9 +83,15 @@ def pytest_sessionstart(session):
 
 @dataclass
 class Lab:
+    """The lab a test acts on: its plan and paths, and the lab_session (runtime, timeline) the
+    fixtures share with the CLI, sweep and bench."""
     plan: Plan
     paths: LabPaths
     owned: bool
+    session: LabSession = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.session = LabSession(self.paths, self.plan)
 
     @property
     def nodes(self) -> list[str]:
@@ -111,7 +117,8 @@ def lab(request, runtime_name) -> Lab:
     if name and stale(LabPaths(name)):
         remove_lab(LabPaths(name))        # left by a killed session: rebuilt, not attached to
     if name and read_state(LabPaths(name)).get("phase") == "up":
-        yield Lab(load_plan(LabPaths(name)), LabPaths(name), owned=False)
+        with lab_session(name) as attached:
+            yield Lab(attached.plan, attached.paths, owned=False)
         return
     name = name or f"cv{os.getpid() % 100000}"
     res = start_lab(request, request.config.getoption("--topology"), name, runtime_name)
@@ -140,7 +147,7 @@ class Observer:
 
     def __init__(self, lab: Lab, report: Report):
         self.lab, self.report = lab, report
-        self.timeline = Timeline({n: lab.paths.netns(n) for n in lab.nodes}).start()
+        self.timeline = lab.session.timeline      # started here: before the first fault
         self.scenario = "?"
 
     def fib(self, node: str) -> dict:
@@ -178,7 +185,7 @@ class Observer:
         return self._record(res, check) if check else res
 
     def close(self):
-        self.timeline.stop()
+        self.lab.session.close()
 
 
 @pytest.fixture(scope="session")
