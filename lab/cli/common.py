@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import LabError
+from ..runtime import RUNTIMES
 from ..state import DEFAULT_LAB, LabPaths, check_lab_name
 
 TopoArg = typer.Argument(..., help="topology YAML, e.g. topologies/bag-mini.yaml")
@@ -57,10 +58,8 @@ class RehearseKind(str, Enum):
     link = "link"
 
 
-class Runtime(str, Enum):
-    netns = "netns"
-    docker = "docker"
-    containerlab = "containerlab"
+#: the runtimes lab.runtime knows, as a typed choice (one list: a new runtime appears here by itself)
+Runtime = Enum("Runtime", {r: r for r in RUNTIMES}, type=str)
 
 
 class ExportFormat(str, Enum):
