@@ -104,7 +104,7 @@ def _drops(lab, node: str, addr: str) -> int:
 
 
 def test_session_reset_recovers(lab, faults, observe):
-    """The reset really happened (the session dropped once) and the lab came back to the oracle."""
+    """The reset really happened (the session dropped) and the session and the lab came back to the oracle."""
     link = lab.link("r1-bag1~r2-bag1", 2)
     addr = next(s.addr for s in sessions(lab.plan, lab.plan.node("r2-bag1"))
                 if s.family == "ipv4" and s.ifname == link.end("r2-bag1").ifname)
@@ -113,7 +113,11 @@ def test_session_reset_recovers(lab, faults, observe):
     res = observe.after_fault(f, faults.failures())
     assert res.converged
     after = _drops(lab, "r2-bag1", addr)
-    assert after == before + 1, f"r2-bag1 -> {addr}: connectionsDropped {before} -> {after}, want one reset"
+    # FRR may count a second drop when both ends reconnect at once (collision); CI saw 6 -> 8 once.
+    assert before < after <= before + 2, \
+        f"r2-bag1 -> {addr}: connectionsDropped {before} -> {after}, want the reset (one drop, two on a collision)"
+    state = vtysh_json(lab.paths.netns("r2-bag1"), f"show bgp neighbors {addr} json")[addr]["bgpState"]
+    assert state == "Established", f"r2-bag1 -> {addr}: session {state} after the reset"
 
 
 def test_silent_link_failure_is_caught_by_hold_timer(lab, faults, observe):
