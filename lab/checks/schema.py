@@ -1,0 +1,124 @@
+"""The intent file: what must hold for a policy, in the user's words (fabrics, routers, planes).
+
+No check here needs an oracle of the *candidate* policy (baglab's oracle only
+knows its own built-in policy): reachability, shares against a stated figure or
+the plan's remaining capacity, behaviour under every single failure, loss-free
+drains and route attributes are all judged from the plan and what the routers
+did.  Names are checked against the plan later (:mod:`lab.checks.names`), where
+the plan is known; this module only fixes the shape, so a typo in a key is one
+located error before any lab is touched.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError
+
+from ..errors import TopologyError
+from ..model import Strict
+from .. import topology as _yaml
+
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.*?\[\]-]+$")]
+Family = Literal["ipv4", "ipv6"]
+Aspect = Literal["fib", "as_path", "local_pref", "communities", "link_bandwidth", "flows", "sweep"]
+
+
+class Pair(Strict):
+    """An ordered pair of fabrics (``from`` sends, ``to`` owns the prefix)."""
+    src: Name = Field(alias="from")
+    dst: Name = Field(alias="to")
+
+
+class Reachability(Strict):
+    """Every ordered pair of fabrics reaches the other by real packets, in every family, except
+    the listed pairs."""
+    families: list[Family] = ["ipv4", "ipv6"]
+    except_pairs: list[Pair] = Field(default=[], alias="except")
+    flows: int = Field(default=16, ge=1, le=4096)
+
+
+class Share(Strict):
+    """At router ``at``, the traffic towards fabric ``fabric`` splits over next hops grouped
+    ``by`` neighbour, plane or region, as ``expect`` says: a share per group in percent, or
+    ``proportional`` (to the remaining capacity: the plan's live links and port speeds)."""
+    at: list[Name] | Name
+    fabric: Name
+    by: Literal["neighbour", "plane", "region"] = "neighbour"
+    expect: Literal["proportional"] | dict[Name, float] = "proportional"
+    tolerance: float = Field(default=2.0, ge=0, le=100, description="percentage points")
+    flows: int | None = Field(default=None, ge=16, le=20000)
+    failures: list[Name] = []      # links (bundle#member), bundles, routers failed before the check
+
+
+class Sweep(Strict):
+    """Every single failure (N-1) and, optionally, every failure domain: no blackhole, no loop,
+    converged within the budget."""
+    budget_ms: int = Field(default=5000, ge=100, le=600_000)
+    domains: bool = True
+    kinds: list[Literal["link", "bundle", "node", "plane", "domain"]] | None = None
+
+
+class Drain(Strict):
+    """Draining exactly one of: a BAG plane (``plane`` with ``region``, or every region),
+    a router, or a link (``bundle#member``) loses no probe packet."""
+    plane: int | None = Field(default=None, ge=1)
+    region: Name | None = None
+    router: Name | None = None
+    link: Name | None = None
+
+
+class Attribute(Strict):
+    """Routes a router advertises out of its region (``leaving`` region) carry exactly
+    ``link_bandwidth_values`` link-bandwidth values (checked in the receiving routers' RIB)."""
+    leaving: Name
+    link_bandwidth_values: int = Field(default=1, ge=0, le=16)
+
+
+class IntendedChange(Strict):
+    """A difference the candidate means to make; ``baglab diff`` lists matching differences apart
+    from the unintended ones.  Names and prefixes are shell-style patterns."""
+    nodes: list[Name] = ["*"]
+    fabrics: list[Name] = ["*"]
+    aspects: list[Aspect]
+    why: str = ""
+
+
+class Intents(Strict):
+    description: str = ""
+    reachability: Reachability | None = None
+    shares: list[Share] = []
+    sweep: Sweep | None = None
+    drains: list[Drain] = []
+    attributes: list[Attribute] = []
+    intended_changes: list[IntendedChange] = []
+
+
+
+
+class LoadedIntents:
+    """The validated intents plus the YAML tree, so a name check later can point at a line."""
+
+    def __init__(self, model: Intents, source: str, root):
+        self.model, self.source, self._root = model, source, root
+
+    def error(self, parts, reason: str) -> TopologyError:
+        from ..errors import format_path
+        return TopologyError(format_path(parts), reason, source=self.source, line=_yaml._line_of(self._root, parts))
+
+
+def load_intents(path: str | Path) -> LoadedIntents:
+    """One located error (file:line: YAML path) for anything malformed, as for topologies."""
+    p = Path(path)
+    text = _yaml.read_limited(p).decode("utf-8-sig", errors="strict") if p.exists() else None
+    if text is None:
+        raise TopologyError("", "no such intent file", source=str(p))
+    data, root = _yaml._parse(text, str(p))
+    if not isinstance(data, dict):
+        raise TopologyError("", "an intent file is a mapping (reachability, shares, sweep, drains, attributes, "
+                            "intended_changes)", source=str(p))
+    try:
+        model = Intents.model_validate(data)
+    except ValidationError as exc:
+        raise _yaml._validation_error(exc, root, str(p)) from None
+    return LoadedIntents(model, str(p), root)
