@@ -38,7 +38,7 @@ from lab.errors import LabError
 
 from .template_lines import Origin, RenderedLike, origin
 
-__all__ = ["check_rendered", "check_file", "rejections", "parse_output", "Rejection"]
+__all__ = ["check_rendered", "check_texts", "check_file", "rejections", "parse_output", "Rejection"]
 
 WORKERS = 4                  # vtysh is CPU-bound for ~40 ms: 116 routers in about 2 s on 2 cores
 SHOWN = 10                   # problems listed in full before "and N more"
@@ -154,6 +154,18 @@ def check_rendered(rendered: dict[str, RenderedLike]) -> None:
         routers = len({p.node for p in problems})
         raise LabError(format_problems(problems, f"FRR rejects {len(problems)} config line(s) on {routers} "
                                                  f"router(s) (vtysh -C); nothing was built:"))
+
+
+@dataclass(frozen=True)
+class _Whole:
+    """A config baglab rendered all by itself (no fragment map): every line is baglab's."""
+    text: str
+    blocks: tuple = ()
+
+
+def check_texts(texts: dict[str, str]) -> None:
+    """check_rendered for node -> config text without a block map."""
+    check_rendered({n: _Whole(t) for n, t in texts.items()})
 
 
 def check_file(path: str | Path) -> None:

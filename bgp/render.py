@@ -1,4 +1,4 @@
-"""Plan -> one ``frr.conf`` per node (zebra and bgpd both read it).
+"""Plan -> one ``frr.conf`` per node, and from it each daemon's own file (bgp.daemon_split).
 
 Policy in one place: origins announce only their own prefixes with the egress
 port's capacity as link-bandwidth; BAG routers pass routes on with the
@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import jinja2
 
+from bgp.daemon_split import split_by_daemon
 from lab.node_kinds import BULK, COLLECTOR, EXABGP, FRR, KINDS, kind_of
 from lab.plan import Node, Plan
 
@@ -207,6 +208,11 @@ def exabgp_fabric_config(plan: Plan, node: Node, python: str, node_dir: str, net
     return "\n".join(lines + _exabgp_neighbors(plan, node, "api { processes [ feed ]; }"))
 
 
+def frr_files(text: str, node: str) -> dict[str, str]:
+    """frr.conf (people, vtysh) and zebra.conf/bgpd.conf, the files the daemons start from."""
+    return {"frr.conf": text, **{f"{d}.conf": t for d, t in split_by_daemon(text, f"{node}'s frr.conf").items()}}
+
+
 #: the file each kind of node reads its configuration from (the first of its kind's config files)
 CONFIG_FILE = {k.name: k.config_files[0] for k in KINDS.values()}
 
@@ -215,7 +221,7 @@ def render_all(plan: Plan, node_dir: str, python: str = "python3", netns=lambda 
     """node -> {file name: content}: frr.conf, the bulk speaker's JSON, or ExaBGP's config (plus,
     for an ExaBGP fabric, the routes its feed announces).  ``node_dir`` is where the node's files live."""
     renderers = {
-        FRR: lambda n, d: {"frr.conf": render_node(plan, n, f"{d}/frr.log")},
+        FRR: lambda n, d: frr_files(render_node(plan, n, f"{d}/frr.log"), n.name),
         BULK: lambda n, d: {"speaker.json": speaker_config(plan, n)},
         COLLECTOR: lambda n, d: {"exabgp.conf": collector_config(plan, n, python, f"{d}/updates.jsonl", netns(n.name))},
         EXABGP: lambda n, d: {"exabgp.conf": exabgp_fabric_config(plan, n, python, d, netns(n.name)),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from bgp import frrcheck
 from bgp.render import render_all
 
 from .converge import Convergence, require_converged, wait_converged
@@ -118,6 +119,8 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     elif state.get("plan") and state.get("plan") != plan.digest() and state.get("topology") != plan.topology:
         raise LabError(f"lab {lab_name!r} already runs topology {state.get('topology')!r} "
                        f"(from {state.get('source')}); run 'baglab down --name {lab_name}' first or pick another --name")
+    configs = render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns)
+    frrcheck.check_texts({n: f["frr.conf"] for n, f in configs.items() if "frr.conf" in f})   # before any change
     down_lab(paths)   # remnants of a crashed or changed lab of this name (whichever runtime built it)
 
     timer = _Timer(paths, result)
@@ -130,7 +133,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
             rt.create_namespaces(plan, progress)
             wire(rt, plan, paths, progress)
         with timer.phase("daemons"):
-            rt.write_configs(plan, render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns))
+            rt.write_configs(plan, configs)
             rt.start_daemons(plan, progress)
         with timer.phase("convergence"):
             conv = wait_converged(plan, paths, deadline_s=deadline, on_poll=on_poll)

@@ -13,7 +13,7 @@ import time
 from typing import Iterable, Literal
 
 from bgp.oracle import Failures
-from bgp.render import render_node, sessions
+from bgp.render import frr_files, render_node, sessions
 
 from .. import safe_io
 from ..errors import LabError
@@ -140,9 +140,9 @@ class FaultInjector:
         and, live, which route-map each session advertises through."""
         drained = self._drained_links(node, exclude)
         n = self.plan.node(node)
-        conf = self.paths.node_dir(node) / "frr.conf"
         text = render_node(self.plan, n, str(self.paths.log_file(node)), drained)
-        safe_io.write_file(conf, text, mode=0o640, owner=safe_io.frr_owner())
+        for fname, content in frr_files(text, node).items():     # a restart must come back drained
+            safe_io.write_file(self.paths.node_dir(node) / fname, content, mode=0o640, owner=safe_io.frr_owner())
         cmds = [f"router bgp {n.asn}"]
         for fam in self.plan.address_families:
             cmds.append(f"address-family {fam} unicast")
