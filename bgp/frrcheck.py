@@ -38,7 +38,7 @@ from lab.errors import LabError
 
 from .template_lines import Origin, RenderedLike, origin
 
-__all__ = ["check_rendered", "check_texts", "check_file", "rejections", "parse_output", "Rejection"]
+__all__ = ["check_rendered", "check_texts", "check_file", "check_files", "rejections", "parse_output", "Rejection"]
 
 WORKERS = 4                  # vtysh is CPU-bound for ~40 ms: 116 routers in about 2 s on 2 cores
 SHOWN = 10                   # problems listed in full before "and N more"
@@ -171,13 +171,33 @@ def check_texts(texts: dict[str, str]) -> None:
 def check_file(path: str | Path) -> None:
     """The same check for one config file (e.g. ``baglab plan --render`` output a user edited):
     each problem is ``<file>:<line>: FRR rejects '<text>' (<FRR's message>)``."""
-    path = Path(path)
-    if not path.is_file():
-        raise LabError(f"{path}: no such config file")
-    found = _run_check(_vtysh(), path)
-    if found:
-        entries = [f"{path}:{r.line}: {r.describe()}" if r.line is not None else f"{path}: {r.describe()}"
-                   for r in found]
+    check_files([path])
+
+
+def config_files(paths: list[str | Path]) -> list[Path]:
+    """Files as given; a directory stands for every ``*.conf`` under it."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(p.rglob("*.conf"))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise LabError(f"{p}: no such config file")
+    if not out:
+        raise LabError(f"no *.conf file under {', '.join(map(str, paths))}")
+    return out
+
+
+def check_files(paths: list[str | Path]) -> None:
+    """check_file for several files (directories: their ``*.conf``), one LabError for them all."""
+    files, exe = config_files(paths), _vtysh()
+    with ThreadPoolExecutor(min(WORKERS, len(files))) as pool:
+        found = list(pool.map(lambda f: _run_check(exe, f), files))
+    entries = [f"{f}:{r.line}: {r.describe()}" if r.line is not None else f"{f}: {r.describe()}"
+               for f, rejs in zip(files, found) for r in rejs]
+    if entries:
         more = [f"  and {len(entries) - SHOWN} more"] if len(entries) > SHOWN else []
-        raise LabError("\n".join([f"FRR rejects {len(found)} line(s) of {path} (vtysh -C):"]
+        bad = sum(1 for rejs in found if rejs)
+        raise LabError("\n".join([f"FRR rejects {len(entries)} line(s) in {bad} of {len(files)} file(s) (vtysh -C):"]
                                  + [f"  {e}" for e in entries[:SHOWN]] + more))

@@ -178,3 +178,21 @@ def test_missing_vtysh_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(LabError, match="vtysh is not installed"):
         frrcheck.check_rendered({"r1": Rendered("hostname r1\n", [])})
+
+
+@needs_vtysh
+def test_directory_of_rendered_configs_and_the_cli(tmp_path):
+    from typer.testing import CliRunner
+
+    from lab.cli import app
+
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "r2").mkdir()
+    (tmp_path / "r1" / "frr.conf").write_text(BASE)
+    (tmp_path / "r2" / "frr.conf").write_text(BASE + RENDERED_FRAGMENT)
+    with pytest.raises(LabError, match=r"in 1 of 2 file\(s\)[\s\S]*r2/frr\.conf:7: FRR rejects 'matchx"):
+        frrcheck.check_files([tmp_path])
+    runner = CliRunner()
+    assert runner.invoke(app, ["frrcheck", str(tmp_path / "r1")]).exit_code == 0
+    res = runner.invoke(app, ["frrcheck", str(tmp_path)])
+    assert res.exit_code != 0 and isinstance(res.exception, LabError) and "r2/frr.conf:7" in str(res.exception)
