@@ -15,8 +15,9 @@ The check is ``vtysh -C -f FILE`` (FRR 8.4.4; no daemon needed, about 40 ms a fi
   so the messages decide, and a non-zero exit without any message is reported as it is.
 * It does NOT catch: references to things never defined (a route-map naming an undefined
   prefix-list, ``neighbor X route-map NOPE``, ``peer-group NOPE``, ``activate`` of a neighbour
-  without ``remote-as``); a second ``router bgp`` with another ASN (bgpd refuses it only when it
-  loads the file); values its grammar takes as words (``set local-preference 99999999999``);
+  without ``remote-as``: FRR accepts those and the map simply matches nothing, which is what the
+  intent checks are for); a second ``router bgp`` with another ASN (bgpd refuses it only when it
+  loads the file: baglab checks that one itself, below); values its grammar takes as words (``set local-preference 99999999999``);
   semantic rules (``timers bgp 3 1``, a prefix-list ``le`` shorter than the prefix, a community
   ``1:2:3`` in a community-list).  Those show up only in a running router's log and behaviour.
 
@@ -44,6 +45,7 @@ WORKERS = 4                  # vtysh is CPU-bound for ~40 ms: 116 routers in abo
 SHOWN = 10                   # problems listed in full before "and N more"
 _LINE = re.compile(r"^line (\d+): % ([^\[\n]+?)\s*\[(\d+)\]: ?(.*)$")
 _LEFT_CONFIG_MODE = "3"      # FRR's ENABLE_NODE: an 'exit' too many left configuration mode
+_ROUTER_BGP = re.compile(r"^router bgp (\S+)\s*$")     # the default instance (not 'vrf X', not 'view X')
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,14 @@ def parse_output(output: str, returncode: int) -> list[Rejection]:
     return [Rejection(None, f"vtysh -C exit {returncode}" + (f": {rest[-300:]}" if rest else ""), "")]
 
 
+def second_asn(text: str) -> list[Rejection]:
+    """``router bgp`` blocks naming another ASN than the first: vtysh -C lets them pass, bgpd
+    refuses them at load time ("BGP is already running"), so a fragment's block would be lost."""
+    asns = [(n, m[1], line) for n, line in enumerate(text.splitlines(), 1) if (m := _ROUTER_BGP.match(line))]
+    return [Rejection(n, f"the router's BGP instance is AS {asns[0][1]}: bgpd refuses another; baglab's check", line)
+            for n, asn, line in asns[1:] if asn != asns[0][1]]
+
+
 def _vtysh() -> str:
     exe = shutil.which("vtysh")
     if exe is None:
@@ -93,7 +103,7 @@ def rejections(text: str, exe: str | None = None) -> list[Rejection]:
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        return _run_check(exe, Path(name))
+        return sorted(_run_check(exe, Path(name)) + second_asn(text), key=lambda r: r.line or 0)
     finally:
         os.unlink(name)
 
@@ -193,7 +203,7 @@ def check_files(paths: list[str | Path]) -> None:
     """check_file for several files (directories: their ``*.conf``), one LabError for them all."""
     files, exe = config_files(paths), _vtysh()
     with ThreadPoolExecutor(min(WORKERS, len(files))) as pool:
-        found = list(pool.map(lambda f: _run_check(exe, f), files))
+        found = list(pool.map(lambda f: _run_check(exe, f) + second_asn(f.read_text(errors="replace")), files))
     entries = [f"{f}:{r.line}: {r.describe()}" if r.line is not None else f"{f}: {r.describe()}"
                for f, rejs in zip(files, found) for r in rejs]
     if entries:
