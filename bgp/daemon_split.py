@@ -55,20 +55,20 @@ class _Unit:
     head: str = ""
 
 
-def _daemons_of(line: str, lineno: int, where: str) -> frozenset[str]:
+def _daemons_of(line: str) -> frozenset[str] | None:
+    """None: no rule covers the line."""
     match = max((p for p in _RULES if line.startswith(p)), key=len, default=None)
-    if match is None:
-        raise LabError(f"{where}:{lineno}: baglab does not know which FRR daemon ({', '.join(DAEMONS)}) "
-                       f"reads {line.strip()!r}: it starts only those, one config file each")
-    return _RULES[match]
+    return None if match is None else _RULES[match]
 
 
 def _is_comment(line: str) -> bool:
     return not line.strip() or line.lstrip().startswith("!")
 
 
-def _units(text: str, where: str) -> list[_Unit]:
+def _units(text: str) -> tuple[list[_Unit], list[tuple[int, str]]]:
+    """The units, and the top-level lines no rule places (line number, text)."""
     units: list[_Unit] = []
+    unplaced: list[tuple[int, str]] = []
     pending: list[str] = []          # comments waiting for the line they describe
     block: _Unit | None = None       # the open block, until its 'exit' or the next top-level line
     for n, line in enumerate(text.splitlines(), 1):
@@ -82,13 +82,22 @@ def _units(text: str, where: str) -> list[_Unit]:
             block.lines += pending + [line]
             pending, block = [], None
         else:
-            unit = _Unit(_daemons_of(line, n, where), pending + [line], line)
+            daemons = _daemons_of(line)
+            if daemons is None:
+                unplaced.append((n, line))
+            unit = _Unit(daemons or VTYSH, pending + [line], line)
             units.append(unit)
             pending = []
             block = unit if line.startswith(_BLOCKS) else None
     if pending:
         units.append(_Unit(BOTH, pending))
-    return units
+    return units, unplaced
+
+
+def unplaced_lines(text: str) -> list[tuple[int, str]]:
+    """Top-level lines (number, text) baglab cannot give to a daemon it starts (e.g. ``router
+    ospf``): bgp.frrcheck reports them with the fragment that wrote them, before anything is built."""
+    return _units(text)[1]
 
 
 def _share_zebra_maps(units: list[_Unit]) -> None:
@@ -108,7 +117,11 @@ def split_by_daemon(text: str, where: str = "frr.conf") -> dict[str, str]:
     """daemon -> its config: every line of ``text`` in the file of each daemon that reads it,
     in the original order, blocks whole; only the global lines appear in more than one, and
     vtysh's own lines in none."""
-    units = _units(text, where)
+    units, unplaced = _units(text)
+    if unplaced:
+        n, line = unplaced[0]
+        raise LabError(f"{where}:{n}: baglab does not know which FRR daemon ({', '.join(DAEMONS)}) reads "
+                       f"{line.strip()!r}: it starts only those, one config file each")
     _share_zebra_maps(units)
     end = "\n" if text.endswith("\n") else ""
     return {d: "\n".join(line for u in units if d in u.daemons for line in u.lines) + end for d in DAEMONS}

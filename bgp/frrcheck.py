@@ -37,6 +37,7 @@ from pathlib import Path
 
 from lab.errors import LabError
 
+from .daemon_split import unplaced_lines
 from .template_lines import Origin, RenderedLike, origin
 
 __all__ = ["check_rendered", "check_texts", "check_file", "check_files", "rejections", "parse_output", "Rejection"]
@@ -82,6 +83,20 @@ def second_asn(text: str) -> list[Rejection]:
             for n, asn, line in asns[1:] if asn != asns[0][1]]
 
 
+def baglab_checks(text: str) -> list[Rejection]:
+    """What vtysh -C lets pass but the lab cannot run: a second BGP instance's ASN, and lines for
+    a daemon baglab does not start (each daemon gets its own file: bgp.daemon_split)."""
+    return second_asn(text) + [
+        Rejection(n, "no daemon baglab starts reads it: only zebra and bgpd run; baglab's check", line)
+        for n, line in unplaced_lines(text)]
+
+
+def _merge(frr: list[Rejection], ours: list[Rejection]) -> list[Rejection]:
+    """FRR's word first: baglab's own finding on a line FRR already rejects is left out."""
+    seen = {r.line for r in frr}
+    return sorted(frr + [r for r in ours if r.line not in seen], key=lambda r: r.line or 0)
+
+
 def _vtysh() -> str:
     exe = shutil.which("vtysh")
     if exe is None:
@@ -103,7 +118,7 @@ def rejections(text: str, exe: str | None = None) -> list[Rejection]:
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        return sorted(_run_check(exe, Path(name)) + second_asn(text), key=lambda r: r.line or 0)
+        return _merge(_run_check(exe, Path(name)), baglab_checks(text))
     finally:
         os.unlink(name)
 
@@ -203,7 +218,7 @@ def check_files(paths: list[str | Path]) -> None:
     """check_file for several files (directories: their ``*.conf``), one LabError for them all."""
     files, exe = config_files(paths), _vtysh()
     with ThreadPoolExecutor(min(WORKERS, len(files))) as pool:
-        found = list(pool.map(lambda f: _run_check(exe, f) + second_asn(f.read_text(errors="replace")), files))
+        found = list(pool.map(lambda f: _merge(_run_check(exe, f), baglab_checks(f.read_text(errors="replace"))), files))
     entries = [f"{f}:{r.line}: {r.describe()}" if r.line is not None else f"{f}: {r.describe()}"
                for f, rejs in zip(files, found) for r in rejs]
     if entries:

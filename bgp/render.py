@@ -213,15 +213,22 @@ def frr_files(text: str, node: str) -> dict[str, str]:
     return {"frr.conf": text, **{f"{d}.conf": t for d, t in split_by_daemon(text, f"{node}'s frr.conf").items()}}
 
 
+def with_daemon_files(configs: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """render_all's output plus each FRR router's per-daemon files: called once FRR has checked
+    the frr.conf texts (bgp.frrcheck), so a typo is reported by FRR with its fragment and line."""
+    return {n: frr_files(f["frr.conf"], n) if "frr.conf" in f else f for n, f in configs.items()}
+
+
 #: the file each kind of node reads its configuration from (the first of its kind's config files)
 CONFIG_FILE = {k.name: k.config_files[0] for k in KINDS.values()}
 
 
 def render_all(plan: Plan, node_dir: str, python: str = "python3", netns=lambda n: n) -> dict[str, dict[str, str]]:
-    """node -> {file name: content}: frr.conf, the bulk speaker's JSON, or ExaBGP's config (plus,
-    for an ExaBGP fabric, the routes its feed announces).  ``node_dir`` is where the node's files live."""
+    """node -> {file name: content}: frr.conf (with_daemon_files adds the daemons' own), the bulk
+    speaker's JSON, or ExaBGP's config (plus, for an ExaBGP fabric, the routes its feed announces).
+    ``node_dir`` is where the node's files live."""
     renderers = {
-        FRR: lambda n, d: frr_files(render_node(plan, n, f"{d}/frr.log"), n.name),
+        FRR: lambda n, d: {"frr.conf": render_node(plan, n, f"{d}/frr.log")},
         BULK: lambda n, d: {"speaker.json": speaker_config(plan, n)},
         COLLECTOR: lambda n, d: {"exabgp.conf": collector_config(plan, n, python, f"{d}/updates.jsonl", netns(n.name))},
         EXABGP: lambda n, d: {"exabgp.conf": exabgp_fabric_config(plan, n, python, d, netns(n.name)),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from bgp import frrcheck
-from bgp.render import render_all
+from bgp.render import render_all, with_daemon_files
 
 from .converge import Convergence, require_converged, wait_converged
 from . import safe_io
@@ -121,6 +121,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
                        f"(from {state.get('source')}); run 'baglab down --name {lab_name}' first or pick another --name")
     configs = render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns)
     frrcheck.check_texts({n: f["frr.conf"] for n, f in configs.items() if "frr.conf" in f})   # before any change
+    configs = with_daemon_files(configs)
     down_lab(paths)   # remnants of a crashed or changed lab of this name (whichever runtime built it)
 
     timer = _Timer(paths, result)

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from bgp.daemon_split import split_by_daemon
-from bgp.render import render_all
+from bgp.render import render_all, with_daemon_files
 from lab.errors import LabError
 from lab.plan import build_plan
 from lab.topology import load
@@ -20,7 +20,7 @@ SHARED = ("frr version", "frr defaults", "hostname", "log ")
 def shipped_configs():
     for topo in sorted(TOPOLOGIES.glob("*.yaml")):
         plan = build_plan(load(topo))
-        for node, files in render_all(plan, "/run/x").items():
+        for node, files in with_daemon_files(render_all(plan, "/run/x")).items():
             if "frr.conf" in files:
                 yield f"{topo.stem}/{node}", files
 

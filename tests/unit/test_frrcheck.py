@@ -171,7 +171,7 @@ def test_temporary_config_is_private_and_removed(monkeypatch):
         seen["mode"], seen["path"] = stat.S_IMODE(path.stat().st_mode), path
         return []
     monkeypatch.setattr(frrcheck, "_run_check", spy)
-    assert frrcheck.rejections("neighbor 1.2.3.4 password s3cret\n") == []
+    assert frrcheck.rejections("router bgp 1\n neighbor 1.2.3.4 password s3cret\n") == []
     assert seen["mode"] == 0o600 and not seen["path"].exists()
 
 
@@ -209,3 +209,14 @@ def test_router_bgp_with_another_asn_is_caught_though_vtysh_passes_it(tmp_path):
     msg = error_of({"r1": Rendered(text, [Block(1, 7, None), Block(8, 10, frag), Block(11, 12, None)])})
     assert f"{frag}:1: r1: FRR rejects 'router bgp 65002' (the router's BGP instance is AS 65001" in msg
     assert msg.count("FRR rejects '") == 1           # the vrf instance is another instance: allowed
+
+
+@needs_vtysh
+def test_line_for_a_daemon_baglab_does_not_start_names_its_fragment(tmp_path):
+    frag = tmp_path / "igp.frr.j2"
+    frag.write_text("router ospf\n ospf router-id {{ node.router_id }}\nexit\nip prefix-lst P seq 5 permit 198.18.0.0/24\n")
+    text = BASE + "router ospf\n ospf router-id 198.18.128.1\nexit\nip prefix-lst P seq 5 permit 198.18.0.0/24\n"
+    msg = error_of({"r1": Rendered(text, [Block(1, 4, None), Block(5, 8, frag)])})
+    assert f"{frag}:1: r1: FRR rejects 'router ospf' (no daemon baglab starts reads it" in msg
+    assert f"{frag}:4: r1: FRR rejects 'ip prefix-lst P seq 5 permit 198.18.0.0/24' (Unknown command)" in msg
+    assert msg.count("FRR rejects '") == 2      # the typo is FRR's finding only, not also 'no daemon'
