@@ -17,9 +17,11 @@ The check is ``vtysh -C -f FILE`` (FRR 8.4.4; no daemon needed, about 40 ms a fi
   prefix-list, ``neighbor X route-map NOPE``, ``peer-group NOPE``, ``activate`` of a neighbour
   without ``remote-as``: FRR accepts those and the map simply matches nothing, which is what the
   intent checks are for); a second ``router bgp`` with another ASN (bgpd refuses it only when it
-  loads the file: baglab checks that one itself, below); values its grammar takes as words (``set local-preference 99999999999`` or ``zero``);
-  semantic rules (``timers bgp 3 1``, a prefix-list ``le`` shorter than the prefix, a community
-  ``1:2:3`` in a community-list).  Those show up only in a running router's log and behaviour.
+  loads the file: baglab checks that one itself, below, and also names lines for a daemon the lab
+  does not run, e.g. ``router ospf``); values its grammar takes as words (``set local-preference
+  99999999999`` or ``zero``); semantic rules (``timers bgp 3 1``, a prefix-list ``le`` shorter
+  than the prefix, a community ``1:2:3`` in a community-list).  Those show up only in a running
+  router's log and behaviour.
 
 Configs hold TCP-MD5 passwords: each is written to a private (0600) temporary file, removed after.
 """

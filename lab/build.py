@@ -119,9 +119,11 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     elif state.get("plan") and state.get("plan") != plan.digest() and state.get("topology") != plan.topology:
         raise LabError(f"lab {lab_name!r} already runs topology {state.get('topology')!r} "
                        f"(from {state.get('source')}); run 'baglab down --name {lab_name}' first or pick another --name")
+    t1 = time.monotonic()
     configs = render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns)
     frrcheck.check_texts({n: f["frr.conf"] for n, f in configs.items() if "frr.conf" in f})   # before any change
     configs = with_daemon_files(configs)
+    result.phases.append(Phase("render+frrcheck", time.monotonic() - t1, 0.0, _harness_peak_mb()))
     down_lab(paths)   # remnants of a crashed or changed lab of this name (whichever runtime built it)
 
     timer = _Timer(paths, result)
