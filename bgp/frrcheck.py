@@ -45,6 +45,7 @@ from .template_lines import Origin, RenderedLike, origin
 __all__ = ["check_rendered", "check_texts", "check_file", "check_files", "rejections", "parse_output", "Rejection"]
 
 WORKERS = 4                  # vtysh is CPU-bound for ~40 ms: 116 routers in about 2 s on 2 cores
+CHECK_TIMEOUT_S = 60
 SHOWN = 10                   # problems listed in full before "and N more"
 _LINE = re.compile(r"^line (\d+): % ([^\[\n]+?)\s*\[(\d+)\]: ?(.*)$")
 _LEFT_CONFIG_MODE = "3"      # FRR's ENABLE_NODE: an 'exit' too many left configuration mode
@@ -108,8 +109,11 @@ def _vtysh() -> str:
 
 
 def _run_check(exe: str, path: Path) -> list[Rejection]:
-    r = subprocess.run([exe, "-C", "-f", str(path)], capture_output=True, text=True, timeout=60,
-                       stdin=subprocess.DEVNULL)
+    try:
+        r = subprocess.run([exe, "-C", "-f", str(path)], capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return [Rejection(None, f"vtysh -C did not finish within {CHECK_TIMEOUT_S} s", "")]
     return parse_output(r.stderr + "\n" + r.stdout, r.returncode)
 
 
