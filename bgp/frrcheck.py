@@ -205,12 +205,19 @@ def check_file(path: str | Path) -> None:
     check_files([path])
 
 
+def _frr_configs_under(d: Path) -> list[Path]:
+    """A node directory tree holds frr.conf plus its per-daemon cuts (checked once, in frr.conf)
+    and ExaBGP's configs (not FRR's): its frr.conf files, or else every *.conf but ExaBGP's."""
+    whole = sorted(d.rglob("frr.conf"))
+    return whole or sorted(p for p in d.rglob("*.conf") if p.name != "exabgp.conf")
+
+
 def config_files(paths: list[str | Path]) -> list[Path]:
-    """Files as given; a directory stands for every ``*.conf`` under it."""
+    """Files as given; a directory stands for the FRR configs under it."""
     out = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(p.rglob("*.conf"))
+            out += _frr_configs_under(p)
         elif p.is_file():
             out.append(p)
         else:

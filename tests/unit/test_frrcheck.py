@@ -191,6 +191,8 @@ def test_directory_of_rendered_configs_and_the_cli(tmp_path):
     (tmp_path / "r2").mkdir()
     (tmp_path / "r1" / "frr.conf").write_text(BASE)
     (tmp_path / "r2" / "frr.conf").write_text(BASE + RENDERED_FRAGMENT)
+    (tmp_path / "r2" / "bgpd.conf").write_text(RENDERED_FRAGMENT)          # a cut of frr.conf: not again
+    (tmp_path / "r2" / "exabgp.conf").write_text("neighbor 198.18.0.1 {\n}\n")   # not FRR's
     with pytest.raises(LabError, match=r"in 1 of 2 file\(s\)[\s\S]*r2/frr\.conf:7: FRR rejects 'matchx"):
         frrcheck.check_files([tmp_path])
     runner = CliRunner()
