@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bgp.render import render_all
+from bgp.policy import Rendered, load_policy
+from bgp.render import render_all, render_frr
 
 from .converge import Convergence, require_converged, wait_converged
 from . import safe_io
@@ -91,15 +92,28 @@ def wire(rt: Runtime, plan: Plan, paths: LabPaths, progress: Progress) -> None:
     rt.configure_interfaces(plan, progress)
 
 
+def _check_configs(rendered: dict[str, Rendered]) -> None:
+    """INTEGRATION POINT (issue 15): FRR's own parser on every rendered config, before any namespace
+    exists.  The frrcheck branch provides bgp.frrcheck.check_rendered(rendered); wire it here.
+    Until then: no check."""
+    return None
+
+
 def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
        deadline_s: float | None = None, on_poll: Callable[[int, int], None] | None = None,
-       runtime: str = "netns", harness: dict | None = None) -> UpResult:
+       runtime: str = "netns", harness: dict | None = None, policy: str | Path | None = None) -> UpResult:
     """``harness``: who builds the lab (e.g. a pytest session: its pid and start time), recorded
-    in the state before anything is built, so a later run can tell a lab whose harness died."""
+    in the state before anything is built, so a later run can tell a lab whose harness died.
+    ``policy``: a policy directory (None: the built-in bgp/policies/default); every config is
+    rendered and checked before anything is built, and ``up`` reuses a running lab only when its
+    topology and policy both match."""
     progress = progress or (lambda *a: None)
     paths = LabPaths(lab_name)
     t0 = time.monotonic()
     plan = build_plan(load(topology))
+    pol = load_policy(policy, plan)
+    frr = render_frr(plan, str(paths.root / "nodes"), pol)
+    _check_configs(frr)
     result = UpResult(plan=plan, reused=False)
     result.phases.append(Phase("plan", time.monotonic() - t0, 0.0, _harness_peak_mb()))
     rt = make_runtime(runtime, paths)
@@ -107,7 +121,9 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     deadline = deadline_s if deadline_s is not None else 30.0 + 0.5 * len(plan.nodes)
 
     state = read_state(paths)
-    if state.get("phase") == "up" and state.get("plan") == plan.digest() and state.get("runtime", "netns") == rt.name:
+    same_policy = state.get("policy_digest", None) == pol.digest() and state.get("policy") == str(pol.root)
+    if (state.get("phase") == "up" and state.get("plan") == plan.digest() and same_policy
+            and state.get("runtime", "netns") == rt.name):
         procs = rt.processes(plan)
         if all(all(pid for pid in ds.values()) for ds in procs.values()):
             result.reused = True
@@ -124,13 +140,14 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     paths.root.mkdir(parents=True, exist_ok=True)
     safe_io.write_file(paths.plan_file, plan.to_json(), mode=0o600)     # holds TCP-MD5 passwords
     write_state(paths, phase="building", plan=plan.digest(), topology=plan.topology, source=str(topology),
-                runtime=rt.name, pid=os.getpid(), started=time.time(), **({"harness": harness} if harness else {}))
+                runtime=rt.name, policy=str(pol.root), policy_digest=pol.digest(),
+                pid=os.getpid(), started=time.time(), **({"harness": harness} if harness else {}))
     try:
         with timer.phase("namespaces"):
             rt.create_namespaces(plan, progress)
             wire(rt, plan, paths, progress)
         with timer.phase("daemons"):
-            rt.write_configs(plan, render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns))
+            rt.write_configs(plan, render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns, frr=frr))
             rt.start_daemons(plan, progress)
         with timer.phase("convergence"):
             conv = wait_converged(plan, paths, deadline_s=deadline, on_poll=on_poll)
