@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bgp.policy import Rendered, load_policy
+from bgp.policy import DEFAULT_DIR, Rendered, load_policy
 from bgp.render import render_all, render_frr
 
 from .converge import Convergence, require_converged, wait_converged
+from .settled import wait_settled
 from . import safe_io
 from .errors import LabError
 from .plan import Plan, build_plan
@@ -114,6 +115,8 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     pol = load_policy(policy, plan)
     frr = render_frr(plan, str(paths.root / "nodes"), pol)
     _check_configs(frr)
+    # the oracle knows only the built-in policy: another policy's lab is up once it is settled
+    wait = wait_converged if pol.root == DEFAULT_DIR else wait_settled
     result = UpResult(plan=plan, reused=False)
     result.phases.append(Phase("plan", time.monotonic() - t0, 0.0, _harness_peak_mb()))
     rt = make_runtime(runtime, paths)
@@ -127,7 +130,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
         procs = rt.processes(plan)
         if all(all(pid for pid in ds.values()) for ds in procs.values()):
             result.reused = True
-            conv = wait_converged(plan, paths, deadline_s=deadline, on_poll=on_poll)
+            conv = wait(plan, paths, deadline_s=deadline, on_poll=on_poll)
             result.convergence = conv
             require_converged(plan, paths, conv, procs)
             return result
@@ -150,7 +153,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
             rt.write_configs(plan, render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns, frr=frr))
             rt.start_daemons(plan, progress)
         with timer.phase("convergence"):
-            conv = wait_converged(plan, paths, deadline_s=deadline, on_poll=on_poll)
+            conv = wait(plan, paths, deadline_s=deadline, on_poll=on_poll)
         result.convergence = conv
         require_converged(plan, paths, conv, rt.processes(plan))
     except BaseException:

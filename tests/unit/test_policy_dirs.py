@@ -193,3 +193,19 @@ def test_plan_render_writes_private_files(tmp_path, mini):
     files = write_rendered(mini, EXAMPLES / "safe-tag", tmp_path / "out")
     assert len(files) == 13 and all(os.stat(f).st_mode & 0o777 == 0o600 for f in files)
     assert "64512:100" in (tmp_path / "out" / "r1-f2-edge" / "frr.conf").read_text()
+
+
+def test_cli_plan_render_and_a_bad_policy_is_one_error(tmp_path, pdir, capsys):
+    from lab import cli
+
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["plan", str(TOPOLOGIES / "bag-mini.yaml"), "--policy", str(EXAMPLES / "safe-tag"),
+                  "--render", str(out)])
+    assert exc.value.code in (0, None) and (out / "r1-bag1" / "frr.conf").is_file()
+    (pdir / "role" / "stsw.j2").unlink()
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["plan", str(TOPOLOGIES / "bag-mini.yaml"), "--policy", str(pdir), "--render", str(tmp_path / "b")])
+    text = capsys.readouterr().err
+    assert exc.value.code == 2 and "role/stsw.j2" in text and "Traceback" not in text
+    assert not (tmp_path / "b").exists()
