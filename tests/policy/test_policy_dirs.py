@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import pytest
 
+from bgp.policy import load_policy
+from lab.build import up
 from lab.converge import wait_converged
 from lab.observers.frr import bgp_paths, vtysh_json
 from lab.pytest_plugin import extra_lab
 from lab.rehearsal import rehearse
+from lab.state import read_state
 from lab.wait import wait_for
 
 from ..conftest import ROOT, TOPOLOGIES
@@ -46,6 +49,14 @@ def test_safe_tag_converges_to_the_oracle_and_tags_origins(safe):
     for prefix in (lab.prefix("r1-f2-edge"), lab.prefix("r2-f3-p1s1", v6=True)):
         comms = _communities(lab, "r1-bag1", prefix)
         assert comms and all("64512:100" in c for c in comms.values()), (prefix, comms)
+
+
+def test_up_again_reuses_the_lab_only_with_the_same_policy(safe):
+    lab, _, _ = safe
+    st = read_state(lab.paths)
+    assert st["policy"] == str((POLICIES / "safe-tag").resolve())
+    assert st["policy_digest"] == load_policy(POLICIES / "safe-tag").digest() != load_policy().digest()
+    assert up(MINI, lab.paths.name, policy=POLICIES / "safe-tag").reused
 
 
 def test_drain_works_on_safe_tag(safe):
