@@ -4,6 +4,7 @@ The result keeps a source map (``Rendered.blocks``) so that whatever later reads
 own parser in bgp.frrcheck) can name the fragment a bad line came from."""
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,28 @@ class Rendered:
 
     def source_of(self, line: int) -> Block | None:
         return next((b for b in self.blocks if b.first <= line <= b.last), None)
+
+    def locate(self, line: int) -> tuple[Path | None, int | None]:
+        """The fragment a rendered line came from and, when it can be told, the template's line:
+        Jinja2 keeps no output-to-source map, so the line is found by its text (a literal line, or
+        a line whose ``{{ ... }}`` parts match anything); (None, None) for baglab's own lines."""
+        block = self.source_of(line)
+        if block is None or block.path is None:
+            return None, None
+        return block.path, template_line_of(block.path, self.text.splitlines()[line - 1])
+
+
+def template_line_of(path: Path, rendered: str) -> int | None:
+    want = rendered.strip()
+    src = path.read_text().splitlines()
+    for i, t in enumerate(src, 1):
+        if t.strip() == want:
+            return i
+    for i, t in enumerate(src, 1):
+        parts = re.split(r"\{\{.*?\}\}", t.strip())
+        if len(parts) > 1 and re.fullmatch(".+?".join(re.escape(p) for p in parts), want):
+            return i
+    return None
 
 
 def _template_line(err: BaseException, path: Path) -> int | None:

@@ -209,3 +209,14 @@ def test_cli_plan_render_and_a_bad_policy_is_one_error(tmp_path, pdir, capsys):
     text = capsys.readouterr().err
     assert exc.value.code == 2 and "role/stsw.j2" in text and "Traceback" not in text
     assert not (tmp_path / "b").exists()
+
+
+def test_locate_finds_the_fragment_line_of_a_rendered_line(mini):
+    r = render_frr(mini, "/run/x", EXAMPLES / "frr-rejects")["r1-bag1"]
+    lines = r.text.splitlines()
+    bad = next(i for i, t in enumerate(lines, 1) if "prepand" in t)
+    assert r.locate(bad) == (EXAMPLES / "frr-rejects" / "common.j2", 4)
+    templated = next(i for i, t in enumerate(lines, 1) if t.startswith("route-map TRANSIT permit 10"))
+    path, line = r.locate(templated)
+    assert path.name == "bag.j2" and path.read_text().splitlines()[line - 1].startswith("route-map {{")
+    assert r.locate(1) == (None, None)
