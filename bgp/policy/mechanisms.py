@@ -75,7 +75,8 @@ def check_bindings(node: Node, plan: Plan, sess: list[Session], facts: ConfigFac
     for (fam, addr, way), m in sorted(facts.bindings.items()):
         who = f"{node.name}: neighbour {addr} ({peer.get((fam, addr), '?')}, {fam})"
         if m not in facts.maps:
-            raise LabError(f"{who} is bound to route-map {m} {way}, which the policy never defines")
+            raise LabError(f"{who} is bound to route-map {m} {way}, which the policy never defines"
+                           + (" (baglab's skeleton binds it: define it, or rebind the session)" if way == "out" else ""))
         if m.endswith("-DRAIN"):
             raise LabError(f"{who}: route-map {m} {way}: names ending in -DRAIN are baglab's drain twins")
         if way == "in" and plan.drain_method == "graceful-shutdown" and m != "FROM-PEER" and not _honours_gshut(facts, m):
@@ -85,8 +86,7 @@ def check_bindings(node: Node, plan: Plan, sess: list[Session], facts: ConfigFac
     for m in sorted(set(outbound_maps(facts, sess).values())):
         if plan.drain_method == "graceful-shutdown":
             for seq, body in sorted(facts.maps[m].items()):
-                if any(b.startswith("set community ") and "additive" not in b and b != "set community none"
-                       for b in body):
+                if any(b.startswith("set community ") and "additive" not in b for b in body):
                     raise LabError(f"{node.name}: outbound route-map {m} seq {seq} replaces communities: a drain "
                                    "adds GRACEFUL_SHUTDOWN before calling it, so use 'set community ... additive'")
 
