@@ -106,7 +106,9 @@ CONFIG_FILE = {k.name: k.config_files[0] for k in KINDS.values()}
 def render_all(plan: Plan, node_dir: str, python: str = "python3", netns=lambda n: n,
                policy: Policy | str | Path | None = None,
                frr: dict[str, Rendered] | None = None) -> dict[str, dict[str, str]]:
-    """node -> {file name: content}: frr.conf (with_daemon_files adds the daemons' own), X, the routes its feed announces).  ``node_dir`` is where the node's files live;
+    """node -> {file name: content}: frr.conf (with_daemon_files adds the daemons' own), the bulk
+    speaker's JSON, or ExaBGP's config (plus, for an ExaBGP fabric, the routes its feed announces).
+    ``node_dir`` is where the node's files live;
     ``frr``: the FRR configs already rendered (render_frr) with ``policy``."""
     frr = frr if frr is not None else render_frr(plan, node_dir, policy)
     renderers = {
