@@ -4,7 +4,6 @@ The result keeps a source map (``Rendered.blocks``) so that whatever later reads
 own parser in bgp.frrcheck) can name the fragment a bad line came from."""
 from __future__ import annotations
 
-import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import jinja2
 
 from bgp.skeleton import render_skeleton, sessions
+from bgp.template_lines import template_line
 from lab.errors import LabError
 from lab.plan import Node, Plan
 
@@ -42,20 +42,7 @@ class Rendered:
         block = self.source_of(line)
         if block is None or block.path is None:
             return None, None
-        return block.path, template_line_of(block.path, self.text.splitlines()[line - 1])
-
-
-def template_line_of(path: Path, rendered: str) -> int | None:
-    want = rendered.strip()
-    src = path.read_text().splitlines()
-    for i, t in enumerate(src, 1):
-        if t.strip() == want:
-            return i
-    for i, t in enumerate(src, 1):
-        parts = re.split(r"\{\{.*?\}\}", t.strip())
-        if len(parts) > 1 and re.fullmatch(".+?".join(re.escape(p) for p in parts), want):
-            return i
-    return None
+        return block.path, template_line(block.path, self.text.splitlines()[line - 1])
 
 
 def _template_line(err: BaseException, path: Path) -> int | None:
