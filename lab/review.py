@@ -7,6 +7,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import shutil
+
+from bgp import frrcheck
 from bgp.render import render_frr
 
 from .plan import Plan
@@ -17,9 +20,11 @@ REVIEW_LOG_DIR = str(LabPaths("review").root / "nodes")
 
 
 def write_rendered(plan: Plan, policy: str | Path | None, out: str | Path | None) -> list[Path]:
-    """Render every FRR router's config with the policy (errors raise before anything is written);
-    with ``out``, write ``out/<node>/frr.conf`` (0600)."""
+    """Render every FRR router's config with the policy and, where FRR is installed, let FRR's parser
+    judge them (errors raise before anything is written); with ``out``, write ``out/<node>/frr.conf`` (0600)."""
     rendered = render_frr(plan, REVIEW_LOG_DIR, policy)
+    if shutil.which("vtysh"):
+        frrcheck.check_rendered(rendered)
     if out is None:
         return []
     files = []

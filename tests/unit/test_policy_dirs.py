@@ -195,6 +195,13 @@ def test_plan_render_writes_private_files(tmp_path, mini):
     assert "64512:100" in (tmp_path / "out" / "r1-f2-edge" / "frr.conf").read_text()
 
 
+@pytest.mark.skipif(shutil.which("vtysh") is None, reason="FRR's vtysh judges the configs")
+def test_plan_render_writes_nothing_frr_rejects(tmp_path, mini):
+    with pytest.raises(LabError, match=r"frr-rejects/common\.j2:4: .*FRR rejects 'set as-path prepand 64512'"):
+        write_rendered(mini, EXAMPLES / "frr-rejects", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_plan_render_and_a_bad_policy_is_one_error(tmp_path, pdir, capsys):
     from lab import cli
 
