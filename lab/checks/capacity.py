@@ -7,7 +7,9 @@ only at its own routers.
 The ideal share rule ("proportional"), on the graph of live links:
 
 * the next hops of router R towards fabric F are its live member links to neighbours one hop
-  closer to F (hop count over routers that may carry transit; F's own routers are at 0);
+  closer to F (hop count over routers that may carry transit; F's own routers are at 0), on
+  paths BGP allows at all: no router accepts a path holding its own ASN (so a region's BAG
+  routers, sharing one ASN, never reach each other through another region);
 * the capacity of a next hop is ``min(link speed, capacity of the neighbour towards F)``,
   where the capacity of F's own routers is unbounded and that of any other router is the sum
   of its next hops' capacities;
@@ -21,7 +23,6 @@ neighbour are not capped together): the rule BAG designs state ("3 links to plan
 from __future__ import annotations
 
 import math
-from collections import deque
 
 from ..plan import Link, Plan
 from . import names
@@ -36,23 +37,42 @@ def _transit(plan: Plan, node: str, own: set[str]) -> bool:
     return node in own or not plan.node(node).originates
 
 
-def distances(plan: Plan, fabric: str, dead_nodes=frozenset(), dead_links=frozenset()) -> dict[str, int]:
-    """Hops from every router to the nearest live router of ``fabric`` (region-qualified)."""
+def _reach(plan: Plan, fabric: str, dead_nodes, dead_links) -> dict[str, tuple[int, set[frozenset]]]:
+    """How the fabric's routes spread, as BGP lets them: router -> (fewest hops, the sets of ASNs
+    on the AS paths that arrive over that many hops).  A router never accepts a path holding its
+    own ASN (so a region's BAG routers, sharing one ASN, never reach each other through another
+    region), and a fabric's routers never pass on another fabric's routes."""
     own = set(names.fabrics(plan)[fabric]) - set(dead_nodes)
-    links = _live(plan, set(dead_nodes), set(dead_links))
-    dist = {n: 0 for n in own}
-    todo = deque(own)
-    while todo:
-        cur = todo.popleft()
-        if not _transit(plan, cur, own):
-            continue
-        for l in links:
-            if cur in (l.a.node, l.b.node):
-                peer = l.peer(cur).node
-                if peer not in dist:
-                    dist[peer] = dist[cur] + 1
-                    todo.append(peer)
-    return dist
+    adj: dict[str, list[str]] = {}
+    for l in _live(plan, set(dead_nodes), set(dead_links)):
+        adj.setdefault(l.a.node, []).append(l.b.node)
+        adj.setdefault(l.b.node, []).append(l.a.node)
+    asn = {n.name: n.asn for n in plan.nodes}
+    best: dict[str, tuple[int, set[frozenset]]] = {n: (0, {frozenset()}) for n in own}
+    frontier = [(n, frozenset()) for n in own]
+    hops = 0
+    while frontier:
+        hops += 1
+        nxt = []
+        for cur, path in frontier:
+            if not _transit(plan, cur, own):
+                continue
+            sent = path | {asn[cur]}
+            for peer in adj.get(cur, ()):
+                if asn[peer] in sent or peer in own:
+                    continue
+                if peer not in best:
+                    best[peer] = (hops, set())
+                if best[peer][0] == hops and sent not in best[peer][1]:
+                    best[peer][1].add(sent)
+                    nxt.append((peer, sent))
+        frontier = nxt
+    return best
+
+
+def distances(plan: Plan, fabric: str, dead_nodes=frozenset(), dead_links=frozenset()) -> dict[str, int]:
+    """Fewest hops from every router that gets a route to ``fabric`` (region-qualified)."""
+    return {n: d for n, (d, _) in _reach(plan, fabric, dead_nodes, dead_links).items()}
 
 
 def connected(plan: Plan, src: str, fabric: str, dead_nodes=frozenset(), dead_links=frozenset()) -> bool:
@@ -65,9 +85,10 @@ def connected(plan: Plan, src: str, fabric: str, dead_nodes=frozenset(), dead_li
 def next_hops(plan: Plan, router: str, fabric: str, dead_nodes=frozenset(),
               dead_links=frozenset()) -> dict[int, float]:
     """link id -> ideal capacity (Gbit/s) of that next hop of ``router`` towards ``fabric``."""
-    dist = distances(plan, fabric, dead_nodes, dead_links)
+    reach = _reach(plan, fabric, dead_nodes, dead_links)
     links = _live(plan, set(dead_nodes), set(dead_links))
     own = set(names.fabrics(plan)[fabric])
+    asn = {n.name: n.asn for n in plan.nodes}
     memo: dict[str, float] = {}
 
     def cap(node: str) -> float:
@@ -77,16 +98,17 @@ def next_hops(plan: Plan, router: str, fabric: str, dead_nodes=frozenset(),
             memo[node] = sum(hops(node).values())
         return memo[node]
 
-    def hops(node: str) -> dict[int, float]:
-        out = {}
-        for l in links:
-            if node in (l.a.node, l.b.node):
-                peer = l.peer(node).node
-                if peer in dist and node in dist and dist[peer] == dist[node] - 1:
-                    out[l.id] = min(float(l.speed_gbps), cap(peer))
-        return out
+    def usable(node: str, peer: str) -> bool:
+        """``peer`` is one hop closer and passes on a path ``node`` accepts."""
+        if peer not in reach or node not in reach or reach[peer][0] != reach[node][0] - 1:
+            return False
+        return peer in own or (_transit(plan, peer, own) and any(asn[node] not in p for p in reach[peer][1]))
 
-    return hops(router) if router in dist else {}
+    def hops(node: str) -> dict[int, float]:
+        return {l.id: min(float(l.speed_gbps), cap(l.peer(node).node)) for l in links
+                if node in (l.a.node, l.b.node) and usable(node, l.peer(node).node)}
+
+    return hops(router) if router in reach else {}
 
 
 def group_of(plan: Plan, router: str, link: Link, by: str) -> str:

@@ -22,6 +22,8 @@ class Quiet:
     ok: bool
     waited_s: float
     changing: list[str] = field(default_factory=list)   # what changed last (when never quiet)
+    last_change_s: float = 0.0      # from the start of the wait to the last change seen: convergence
+    state: dict = field(default_factory=dict, repr=False)    # the last snapshot: the next wait's ``before``
 
 
 def _sessions(paths: LabPaths, nodes: list[str]) -> dict:
@@ -54,22 +56,36 @@ def _diff(a: dict, b: dict) -> list[str]:
     return out
 
 
+def baseline(plan: Plan, paths: LabPaths) -> dict:
+    """The lab's state now, to hand to :func:`wait_quiet` after acting on it."""
+    nodes = [n.name for n in plan.nodes if kind_of(n).has_fib]
+    with FibReader({n: paths.netns(n) for n in nodes}) as fib:
+        return snapshot(fib, paths, nodes)
+
+
 def wait_quiet(plan: Plan, paths: LabPaths, settle_s: float = 2.0, deadline_s: float = 30.0,
-               skip: frozenset = frozenset()) -> Quiet:
-    """Poll until nothing changed for ``settle_s``; ``skip``: routers that are down on purpose."""
+               skip: frozenset = frozenset(), expect_change: bool = False, before: dict | None = None) -> Quiet:
+    """Poll until nothing changed for ``settle_s``; ``skip``: routers that are down on purpose.
+    ``expect_change`` (after a fault or a restore): the settle window counts only from the first
+    change, because a failure the routers detect late (a hold timer) looks quiet at first;
+    ``before`` (a :func:`baseline` taken before acting) catches a change faster than the first poll."""
     nodes = [n.name for n in plan.nodes if kind_of(n).has_fib]
     t0 = time.monotonic()
     with FibReader({n: paths.netns(n) for n in nodes}) as fib:
         last = snapshot(fib, paths, nodes, skip)
-        since, changing = time.monotonic(), []
+        since, changing = t0, []
+        if before is not None and before != last:
+            changing, since = _diff(before, last), time.monotonic()
         while time.monotonic() - t0 < deadline_s:
-            if time.monotonic() - since >= settle_s:
-                return Quiet(True, round(time.monotonic() - t0, 2))
+            if time.monotonic() - since >= settle_s and (changing or not expect_change):
+                return Quiet(True, round(time.monotonic() - t0, 2), last_change_s=round(since - t0, 2), state=last)
             time.sleep(0.25)     # a poll interval, not a synchronisation: the loop's condition decides
             now = snapshot(fib, paths, nodes, skip)
             if now != last:
                 changing, last, since = _diff(last, now), now, time.monotonic()
-    return Quiet(False, round(time.monotonic() - t0, 2), changing or ["(kept changing)"])
+    if not changing:
+        changing = ["nothing changed at all"] if expect_change else ["(kept changing)"]
+    return Quiet(False, round(time.monotonic() - t0, 2), changing, round(since - t0, 2), last)
 
 
 def verdict(q: Quiet, settle_s: float, deadline_s: float) -> Verdict:

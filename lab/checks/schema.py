@@ -19,7 +19,7 @@ from ..errors import TopologyError
 from ..model import Strict
 from .. import topology as _yaml
 
-Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.*?\[\]-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.*?~#\[\]-]+$")]
 Family = Literal["ipv4", "ipv6"]
 Aspect = Literal["fib", "as_path", "local_pref", "communities", "link_bandwidth", "flows", "sweep"]
 
@@ -73,6 +73,7 @@ class Attribute(Strict):
     ``link_bandwidth_values`` link-bandwidth values (checked in the receiving routers' RIB)."""
     leaving: Name
     link_bandwidth_values: int = Field(default=1, ge=0, le=16)
+    routes: Literal["all", "specifics", "aggregates"] = "all"   # aggregates merge their contributors' values
 
 
 class IntendedChange(Strict):
