@@ -12,7 +12,7 @@ import sys
 from typing import List, Optional
 
 from ..errors import LabError
-from . import lifecycle, faults, drains, macsec, analysis  # noqa: F401 - registers the verbs
+from . import lifecycle, faults, drains, macsec, analysis, checks  # noqa: F401 - registers the verbs
 from .app import Interrupted, app
 from .views import err, error
 
