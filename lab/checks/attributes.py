@@ -24,7 +24,7 @@ def receivers(plan: Plan, region: str) -> dict[str, set[str]]:
 
 
 def prefixes(plan: Plan, region: str, which: str) -> list[str]:
-    specifics = [p for n in plan.nodes if n.region == region and n.originates for p in n.prefixes_v4 + n.prefixes_v6]
+    specifics = [p for n in plan.nodes if n.region == region and n.originates for p in n.prefixes]
     aggs = [a.prefix for a in plan.aggregates if a.region == region]
     return {"specifics": specifics, "aggregates": aggs}.get(which, specifics + aggs)
 

@@ -108,6 +108,18 @@ class LoadedIntents:
         return TopologyError(format_path(parts), reason, source=self.source, line=_yaml._line_of(self._root, parts))
 
 
+def _first_unknown_key(exc: ValidationError, root, source: str) -> TopologyError | None:
+    """A misspelt key also leaves the real one "missing"; the typo is what the user must see."""
+    from ..errors import format_path
+
+    for e in exc.errors():
+        if e["type"] == "extra_forbidden":
+            parts = _yaml._clean_parts(e["loc"])
+            return TopologyError(format_path(parts), "unknown key (check the spelling)", source=source,
+                                 line=_yaml._line_of(root, parts))
+    return None
+
+
 def load_intents(path: str | Path) -> LoadedIntents:
     """One located error (file:line: YAML path) for anything malformed, as for topologies."""
     p = Path(path)
@@ -121,5 +133,5 @@ def load_intents(path: str | Path) -> LoadedIntents:
     try:
         model = Intents.model_validate(data)
     except ValidationError as exc:
-        raise _yaml._validation_error(exc, root, str(p)) from None
+        raise _first_unknown_key(exc, root, str(p)) or _yaml._validation_error(exc, root, str(p)) from None
     return LoadedIntents(model, str(p), root)

@@ -80,7 +80,7 @@ def check_one(plan: Plan, paths: LabPaths, share, router: str, dead_nodes=frozen
               dead_links=frozenset()) -> Verdict:
     fabric = names.fabric(plan, share.fabric)
     own = names.fabrics(plan)[fabric]
-    prefix = next(p for n in own for p in plan.node(n).prefixes_v4 + plan.node(n).prefixes_v6)
+    prefix = next(p for n in own for p in plan.node(n).prefixes)
     cid = f"shares:{router}->{fabric}:by-{share.by}" + (f":after-{'+'.join(share.failures)}" if share.failures else "")
     if share.expect == "proportional":
         expected = capacity.ideal_shares(plan, router, fabric, share.by, dead_nodes, dead_links)
