@@ -12,11 +12,10 @@ import math
 
 from bgp.oracle import longest_match
 
-from ..observers.fib import FibReader
 from ..plan import Plan
 from ..probes import flows
 from ..state import LabPaths
-from . import capacity, names
+from . import capacity, names, quiet
 from .verdict import Verdict
 
 
@@ -63,7 +62,7 @@ def _source(plan: Plan, router: str, fabric_nodes: set[str]) -> tuple[str | None
 
 
 def kernel_split(plan: Plan, paths: LabPaths, router: str, prefix: str) -> dict[str, int]:
-    with FibReader({router: paths.netns(router)}) as fib:
+    with quiet.reader(plan, paths, [router]) as fib:
         hops = longest_match(fib.read(router), flows.target(prefix)) or []
     return {h.ifname: h.weight for h in hops}
 
