@@ -8,6 +8,8 @@ any ICMP time-exceeded a router sends meanwhile is a loop; the time from the fau
 FIB or session change is the convergence time."""
 from __future__ import annotations
 
+import time
+
 from .. import sweep as n1
 from ..plan import Plan
 from ..probes import flows
@@ -43,6 +45,13 @@ def run(plan: Plan, paths: LabPaths, spec, per_pair: int = 8, settle_s: float = 
 
 
 def _one(plan, paths, fi, case, budget_ms, per_pair, settle_s, deadline_s) -> Verdict:
+    t0 = time.time()
+    v = _judge(plan, paths, fi, case, budget_ms, per_pair, settle_s, deadline_s)
+    v.seconds = round(time.time() - t0, 2)
+    return v
+
+
+def _judge(plan, paths, fi, case, budget_ms, per_pair, settle_s, deadline_s) -> Verdict:
     cid = f"sweep:{case.kind}:{case.target}"
     base = baseline(plan, paths)
     f = case.make(fi)
