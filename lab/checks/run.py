@@ -99,6 +99,7 @@ def run_checks(plan: Plan, paths: LabPaths, intents: LoadedIntents | Intents, on
         task = bar.add_task("waiting for the lab to go quiet", total=len(todo) + 1) if bar else None
         q = wait_quiet(plan, paths, settle_s, quiet_deadline_s)
         rep.verdicts.append(quiet_verdict(q, settle_s, quiet_deadline_s))
+        rep.verdicts[-1].seconds = q.waited_s
         flows.install(plan, paths)
         for kind, label, spec in todo:
             if bar:
