@@ -40,6 +40,14 @@ def _check(loaded: LoadedIntents, parts, name: str, ok: bool, what: str, known) 
         raise loaded.error(parts, f"unknown {what} {name!r}; {_hint(name, known)}")
 
 
+def _fabric(plan: Plan, loaded: LoadedIntents, parts, name: str, known) -> None:
+    hits = [q for q in fabrics(plan) if q.split("-", 1)[1] == name]
+    if fabric(plan, name) is None and len(hits) > 1:
+        raise loaded.error(parts, f"fabric {name!r} is in several regions ({', '.join(sorted(hits))}): "
+                           "name it with its region")
+    _check(loaded, parts, name, fabric(plan, name) is not None, "fabric", known)
+
+
 def resolve(plan: Plan, loaded: LoadedIntents) -> None:
     """Raise the first unknown name, located in the intent file."""
     it = loaded.model
@@ -49,17 +57,16 @@ def resolve(plan: Plan, loaded: LoadedIntents) -> None:
     planes = sorted({n.bag_plane for n in plan.nodes if n.role == "bag" and n.bag_plane})
     links = [f"{l.bundle}#{l.member}" for l in plan.links]
     bundles = sorted({l.bundle for l in plan.links})
-    fab_ok = lambda n: fabric(plan, n) is not None          # noqa: E731
     if it.reachability:
         for i, p in enumerate(it.reachability.except_pairs):
-            _check(loaded, ["reachability", "except", i, "from"], p.src, fab_ok(p.src), "fabric", fab)
-            _check(loaded, ["reachability", "except", i, "to"], p.dst, fab_ok(p.dst), "fabric", fab)
+            _fabric(plan, loaded, ["reachability", "except", i, "from"], p.src, fab)
+            _fabric(plan, loaded, ["reachability", "except", i, "to"], p.dst, fab)
     for i, s in enumerate(it.shares):
         at = [s.at] if isinstance(s.at, str) else s.at
         for j, r in enumerate(at):
             where = ["shares", i, "at"] + ([j] if isinstance(s.at, list) else [])
             _check(loaded, where, r, r in routers, "router", routers)
-        _check(loaded, ["shares", i, "fabric"], s.fabric, fab_ok(s.fabric), "fabric", fab)
+        _fabric(plan, loaded, ["shares", i, "fabric"], s.fabric, fab)
         for j, f in enumerate(s.failures):
             _check(loaded, ["shares", i, "failures", j], f, f in links or f in bundles or f in routers,
                    "link, bundle or router", links + bundles + routers)

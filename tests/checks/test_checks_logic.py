@@ -130,3 +130,11 @@ def test_json_and_html(tmp_path):
     assert d["verdicts"][1]["evidence"] == {"expected": {"r1-bag1": 50}}
     text = write_html(_report(), tmp_path / "c.html").read_text()
     assert "&lt;&amp;&gt;" in text and "<&>" not in page(_report()).split("<table>")[1] and "exit code 1" in text
+
+
+def test_a_fabric_name_in_several_regions_must_be_qualified(tmp_path):
+    plan = build_plan(load_topology(TOPOLOGIES / "bag-2region.yaml"))
+    p = _intents(tmp_path, "reachability:\n  except:\n    - {from: f1, to: r2-d1}\n")
+    with pytest.raises(TopologyError, match=r":3: reachability.except\[0\].from: fabric 'f1' is in several regions "
+                                            r"\(r1-f1, r2-f1\)"):
+        load(plan, p)
