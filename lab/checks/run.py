@@ -71,9 +71,10 @@ def _shares(plan: Plan, paths: LabPaths, spec, router: str, settle_s: float, dea
                                f"never quiet after failing {', '.join(spec.failures)}: {'; '.join(q.changing[:4])}")
             return shares.check_one(plan, paths, spec, router, frozenset(fl.nodes), frozenset(fl.links))
         finally:
+            base = baseline(plan, paths)
             for f in reversed(made):
                 fi.restore(f)
-            wait_quiet(plan, paths, settle_s, 2 * deadline_s, expect_change=True)
+            wait_quiet(plan, paths, settle_s, 2 * deadline_s, expect_change=True, before=base)
 
 
 def _run_one(plan, paths, kind, spec, settle_s, deadline_s, step) -> list[Verdict]:

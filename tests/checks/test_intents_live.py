@@ -13,7 +13,7 @@ import pytest
 
 from lab.build import up
 from lab.checks import report
-from lab.checks.quiet import wait_quiet
+from lab.checks.quiet import baseline, wait_quiet
 from lab.checks.run import load, run_checks
 from lab.checks.schema import Intents
 from lab.faults import FaultInjector
@@ -95,8 +95,9 @@ def test_a_withdrawn_fabric_fails_reachability_listing_the_pairs(mini):
         rep = run_checks(plan, paths, Intents.model_validate({"reachability": {"families": ["ipv4"]}}),
                          settle_s=2.0)
     finally:
+        before = baseline(plan, paths)
         assert fi.configure(edge.name, bgp + [f"network {edge.prefixes_v4[0]}"]) == ""
-        assert wait_quiet(plan, paths, 2.0, 30.0, expect_change=True).ok
+        assert wait_quiet(plan, paths, 2.0, 30.0, expect_change=True, before=before).ok
     failed = sorted(v.check for v in rep.verdicts if v.status == "FAIL")
     assert failed == ["reach:r1-f1->r1-f2:ipv4", "reach:r2-f3->r1-f2:ipv4"], failed
     assert rep.exit_code == 1
