@@ -138,3 +138,29 @@ def test_a_fabric_name_in_several_regions_must_be_qualified(tmp_path):
     with pytest.raises(TopologyError, match=r":3: reachability.except\[0\].from: fabric 'f1' is in several regions "
                                             r"\(r1-f1, r2-f1\)"):
         load(plan, p)
+
+
+def test_probe_pairs_follow_the_plan_graph(mini):
+    from lab.checks.reach import plan_pairs
+
+    all_ = plan_pairs(mini, ["ipv4", "ipv6"], set())
+    assert len(all_) == 12 and all(p.expected for p in all_)
+    assert len({p.port for p in all_}) == 12
+    without_pod = plan_pairs(mini, ["ipv4", "ipv6"], set(), dead_nodes=frozenset({"r1-f2-edge"}))
+    assert sorted(p.pair for p in without_pod if not p.expected) == [
+        "r1-f1->r1-f2:ipv4", "r1-f1->r1-f2:ipv6", "r2-f3->r1-f2:ipv4", "r2-f3->r1-f2:ipv6"]
+    assert not any(p.src_fabric == "r1-f2" for p in without_pod)
+    skipped = plan_pairs(mini, ["ipv4"], {("r1-f1", "r2-f3")})
+    assert "r1-f1->r2-f3:ipv4" not in {p.pair for p in skipped} and len(skipped) == 5
+
+
+def test_flow_count_from_tolerance_and_comparison():
+    from lab.checks.shares import compare, flows_for, grouped
+
+    assert flows_for(5) == 1600 and flows_for(2) == 10000 and flows_for(0.1) == 20000
+    got = grouped({"a-1": 30, "a-2": 45, "b-1": 25}, {"a-1": "a", "a-2": "a", "b-1": "b"})
+    assert got == pytest.approx({"a": 75, "b": 25})
+    assert compare({"a": 75, "b": 25}, got, 2) == []
+    assert compare({"a": 50, "b": 50}, got, 5) == ["a: expected 50.0 %, observed 75.0 %",
+                                                   "b: expected 50.0 %, observed 25.0 %"]
+    assert compare({"a": 100}, got, 5)[1].startswith("b: expected 0.0 %")
