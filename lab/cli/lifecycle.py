@@ -4,15 +4,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 import typer
+from bgp.policy import DEFAULT_DIR
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..plan import build_plan
 from ..session import lab_session
-from ..state import LabPaths
+from ..state import LabPaths, read_state
 from ..topology import load
 from . import views
 from .app import app
@@ -129,7 +131,14 @@ def _show_status(name: str, bag_only: bool) -> bool:
     with lab_session(name) as s:
         st = gather(s.plan, s.paths)
         expected = expected_routes(s.plan, active_changes(s.plan, s.paths)[0])
-    views.status_tables(st, expected, bag_only)
+        policy = read_state(s.paths).get("policy")
+    candidate = bool(policy) and Path(policy) != DEFAULT_DIR
+    views.status_tables(st, expected, bag_only, judge=not candidate)
+    if candidate:
+        # the oracle models the built-in policy only: a candidate's differences are not faults
+        err.print(escape(f"this lab runs policy {policy}: 'expected' is baglab's built-in policy, not this one; "
+                         "judge it with 'baglab check INTENTS' or 'baglab diff'"))
+        return True
     return st["converged"]
 
 
