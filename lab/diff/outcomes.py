@@ -1,0 +1,112 @@
+"""The N-1 sweep as observed, for comparing two policies: per single failure, what packets did
+(delivered or lost per pair, loops), how long the FIBs moved, and the FIB once quiet.
+
+lab.sweep judges each failure against the oracle, which only knows baglab's own policy and
+would wait out its deadline on every case of a candidate; here a case ends when the lab is
+quiet, and two labs' outcomes are compared with each other, never with a prediction.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from .. import sweep
+from ..plan import Plan
+from ..probes import flows as probes
+from ..session import lab_session
+from ..state import LabPaths
+from ..wait import poll
+from .settle import wait_quiet
+from .snapshot import Snapshot, fib_view
+
+#: convergence times closer than this (ms), or than half the slower one, are the same
+CONVERGENCE_SLACK_MS = 1000.0
+
+
+def deliveries(plan: Plan, paths: LabPaths, pairs, failed: set[str], flows_per_pair: int,
+               deadline_s: float = 1.5) -> tuple[dict[str, dict], int]:
+    """Every pair at once, each on its own port: -> ("source>prefix" -> sent/delivered, looped packets)."""
+    before = probes.read(plan, paths)
+    sent = {}
+    for k, (srcs, prefix) in enumerate(pairs, 1):
+        src = next((s for s in srcs if s.name not in failed), None)
+        own = src and (src.prefixes_v6 if ":" in prefix else src.prefixes_v4)
+        if own:
+            probes.send(paths.netns(src.name), probes.target(own[0]), probes.target(prefix), flows_per_pair,
+                        dport=probes.DPORT + k)
+            sent[k] = f"{src.name}>{prefix}"
+
+    def counts():
+        now = probes.read(plan, paths)
+        got = {k: sum(now[n].by_port.get(probes.DPORT + k, 0) - before[n].by_port.get(probes.DPORT + k, 0)
+                      for n in now) for k in sent}
+        return got, sum(now[n].ttl_expired - before[n].ttl_expired for n in now)
+
+    got, looped = poll(lambda: (lambda c: c if all(v >= flows_per_pair for v in c[0].values()) else None)(counts()),
+                       deadline_s) or counts()
+    return {key: {"sent": flows_per_pair, "delivered": got[k]} for k, key in sent.items()}, looped
+
+
+def observe(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, window_s: float = 1.0,
+            deadline_s: float = 30.0, only: Callable | None = None,
+            progress: Callable[[int, int, str], None] | None = None) -> dict[str, dict]:
+    """Every single failure of lab.sweep.cases, one after the other; case name -> outcome."""
+    pairs = sweep.sample_pairs(plan)
+    probes.install(plan, paths, reach_ports=len(pairs))
+    todo = [c for c in sweep.cases(plan) if only is None or only(c)]
+    out = {}
+    with lab_session(paths, plan) as session:
+        fi, tl = session.injector, session.timeline
+        for i, case in enumerate(todo, 1):
+            out[f"{case.kind} {case.target}"] = _one(plan, paths, fi, tl, case, pairs, flows_per_pair, window_s,
+                                                     deadline_s)
+            if progress:
+                progress(i, len(todo), f"{case.kind} {case.target}")
+    return out
+
+
+def _one(plan, paths, fi, tl, case, pairs, flows_per_pair, window_s, deadline_s) -> dict:
+    t0 = time.time()
+    f = case.make(fi)
+    q = wait_quiet(plan, paths, window_s, deadline_s)
+    fault_ms = max(0.0, tl.last_change() - t0) * 1000
+    delivered, looped = deliveries(plan, paths, pairs, set(fi.failures().nodes), flows_per_pair)
+    fib = fib_view(plan, paths)
+    t1 = time.time()
+    fi.restore(f)
+    back = wait_quiet(plan, paths, window_s, 2 * deadline_s)
+    return {"quiet": q.ok and back.ok, "convergence_ms": round(fault_ms, 1),
+            "restore_ms": round(max(0.0, tl.last_change() - t1) * 1000, 1),
+            "delivered": delivered, "looped": looped, "fib": fib}
+
+
+def _slower(a: float, b: float) -> bool:
+    return abs(a - b) > max(CONVERGENCE_SLACK_MS, 0.5 * max(a, b))
+
+
+def sweep_differences(base: Snapshot, cand: Snapshot) -> list:
+    from .compare import Difference, _delivered, _same_shares, shares_text
+
+    out = []
+    for case in sorted(set(base.sweep) & set(cand.sweep)):
+        a, b = base.sweep[case], cand.sweep[case]
+        for key in sorted(set(a["delivered"]) | set(b["delivered"])):
+            da, db = a["delivered"].get(key), b["delivered"].get(key)
+            if (da and da["sent"] - da["delivered"]) != (db and db["sent"] - db["delivered"]):
+                src, prefix = key.split(">", 1)
+                out.append(Difference(src, prefix, "sweep", _delivered(da) if da else "not probed",
+                                      _delivered(db) if db else "not probed", f"during {case}", case))
+        if a["looped"] != b["looped"]:
+            out.append(Difference("", "", "sweep", f"{a['looped']} looped", f"{b['looped']} looped",
+                                  f"during {case}", case))
+        for what in ("convergence_ms", "restore_ms"):
+            if _slower(a[what], b[what]):
+                out.append(Difference("", "", "sweep", f"{a[what]:.0f} ms", f"{b[what]:.0f} ms",
+                                      f"{what.split('_')[0]} after {case}", case))
+        for router in sorted(set(a["fib"]) | set(b["fib"])):
+            fa, fb = a["fib"].get(router, {}), b["fib"].get(router, {})
+            for prefix in sorted(set(fa) | set(fb)):
+                if not _same_shares(fa.get(prefix), fb.get(prefix)):
+                    out.append(Difference(router, prefix, "sweep", shares_text(fa.get(prefix)),
+                                          shares_text(fb.get(prefix)), f"FIB during {case}", case))
+    return out
