@@ -1,8 +1,8 @@
 """``baglab``: one obvious command per lab verb, one module per verb group.
 
 ``lifecycle`` (plan, up, down, status, exec, labs, export), ``faults`` (fault, faults, restore),
-``drains`` (drain, undrain, rehearse), ``macsec`` (macsec, links, probe) and ``analysis`` (sweep,
-domains) register their verbs on :data:`app`; ``views`` prints, ``common`` holds the arguments and
+``drains`` (drain, undrain, rehearse), ``macsec`` (macsec, links, probe), ``analysis`` (sweep,
+domains) and ``diff`` (diff) register their verbs on :data:`app`; ``views`` prints, ``common`` holds the arguments and
 input checks they share, and :func:`lab.session.lab_session` attaches them to a running lab.
 Importing this package registers every verb (the order here is the order ``--help`` lists them).
 """
@@ -12,7 +12,7 @@ import sys
 from typing import List, Optional
 
 from ..errors import LabError
-from . import lifecycle, faults, drains, macsec, analysis  # noqa: F401 - registers the verbs
+from . import lifecycle, faults, drains, macsec, analysis, diff  # noqa: F401 - registers the verbs
 from .app import Interrupted, app
 from .views import err, error
 

@@ -15,36 +15,11 @@ from ..plan import Plan
 from ..probes import flows as probes
 from ..session import lab_session
 from ..state import LabPaths
-from ..wait import poll
 from .settle import wait_quiet
-from .snapshot import Snapshot, fib_view
+from .snapshot import Snapshot, deliveries, fib_view
 
 #: convergence times closer than this (ms), or than half the slower one, are the same
 CONVERGENCE_SLACK_MS = 1000.0
-
-
-def deliveries(plan: Plan, paths: LabPaths, pairs, failed: set[str], flows_per_pair: int,
-               deadline_s: float = 1.5) -> tuple[dict[str, dict], int]:
-    """Every pair at once, each on its own port: -> ("source>prefix" -> sent/delivered, looped packets)."""
-    before = probes.read(plan, paths)
-    sent = {}
-    for k, (srcs, prefix) in enumerate(pairs, 1):
-        src = next((s for s in srcs if s.name not in failed), None)
-        own = src and (src.prefixes_v6 if ":" in prefix else src.prefixes_v4)
-        if own:
-            probes.send(paths.netns(src.name), probes.target(own[0]), probes.target(prefix), flows_per_pair,
-                        dport=probes.DPORT + k)
-            sent[k] = f"{src.name}>{prefix}"
-
-    def counts():
-        now = probes.read(plan, paths)
-        got = {k: sum(now[n].by_port.get(probes.DPORT + k, 0) - before[n].by_port.get(probes.DPORT + k, 0)
-                      for n in now) for k in sent}
-        return got, sum(now[n].ttl_expired - before[n].ttl_expired for n in now)
-
-    got, looped = poll(lambda: (lambda c: c if all(v >= flows_per_pair for v in c[0].values()) else None)(counts()),
-                       deadline_s) or counts()
-    return {key: {"sent": flows_per_pair, "delivered": got[k]} for k, key in sent.items()}, looped
 
 
 def observe(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, window_s: float = 1.0,

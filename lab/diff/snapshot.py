@@ -18,6 +18,7 @@ from ..observers.frr import many
 from ..plan import Plan
 from ..probes import flows as probes
 from ..state import LabPaths
+from ..wait import poll
 from ..node_kinds import kind_of
 from .settle import routers
 
@@ -170,9 +171,15 @@ def flow_pairs(plan: Plan) -> list[tuple[str, str]]:
 
 
 def flow_view(plan: Plan, paths: LabPaths, flows: int = FLOWS) -> dict[str, dict]:
-    """Pairs one after the other: the per-interface counters cannot tell two pairs' packets apart."""
+    """Pairs one after the other: the per-interface counters cannot tell two pairs' packets apart.
+
+    A warm-up round first: a path's first packets wait for neighbour discovery (IPv6 queues only
+    a few per neighbour), and a measured round must not lose them or see them arrive in the next."""
+    pairs = flow_pairs(plan)
+    probes.install(plan, paths, reach_ports=len(pairs))
+    deliveries(plan, paths, [([plan.node(s)], p) for s, p in pairs], set(), 64)
     out = {}
-    for src, prefix in flow_pairs(plan):
+    for src, prefix in pairs:
         r = probes.probe(plan, paths, src, prefix, flows=flows)
         split = {}
         for router, counts in sorted(r.split.items()):
@@ -193,6 +200,29 @@ def snapshot(plan: Plan, paths: LabPaths, flows: bool = True, policy: str | None
     snap.fib = fib_view(plan, paths)
     snap.bgp = bgp_view(plan, paths)
     if flows:
-        probes.install(plan, paths)
         snap.flows = flow_view(plan, paths, flow_count)
     return snap
+
+
+def deliveries(plan: Plan, paths: LabPaths, pairs, failed: set[str], flows_per_pair: int,
+               deadline_s: float = 1.5) -> tuple[dict[str, dict], int]:
+    """Every pair at once, each on its own port: -> ("source>prefix" -> sent/delivered, looped packets)."""
+    before = probes.read(plan, paths)
+    sent = {}
+    for k, (srcs, prefix) in enumerate(pairs, 1):
+        src = next((s for s in srcs if s.name not in failed), None)
+        own = src and (src.prefixes_v6 if ":" in prefix else src.prefixes_v4)
+        if own:
+            probes.send(paths.netns(src.name), probes.target(own[0]), probes.target(prefix), flows_per_pair,
+                        dport=probes.DPORT + k)
+            sent[k] = f"{src.name}>{prefix}"
+
+    def counts():
+        now = probes.read(plan, paths)
+        got = {k: sum(now[n].by_port.get(probes.DPORT + k, 0) - before[n].by_port.get(probes.DPORT + k, 0)
+                      for n in now) for k in sent}
+        return got, sum(now[n].ttl_expired - before[n].ttl_expired for n in now)
+
+    got, looped = poll(lambda: (lambda c: c if all(v >= flows_per_pair for v in c[0].values()) else None)(counts()),
+                       deadline_s) or counts()
+    return {key: {"sent": flows_per_pair, "delivered": got[k]} for k, key in sent.items()}, looped
