@@ -33,7 +33,8 @@ class Side:
     policy: str | None
     snapshot: dict = field(default_factory=dict)
     steps: dict[str, float] = field(default_factory=dict)
-    peak_mb: float = 0.0
+    peak_mb: float = 0.0      # this side's process
+    lab_mb: float = 0.0       # the lab's daemons (proportional set size) once recorded
 
 
 @dataclass
@@ -75,6 +76,7 @@ def bring_up(topology: str | Path, lab: str, policy: str | Path | None):
 def side(name: str, topology: str, lab: str, policy: str | None, flows: bool, sweep: bool,
          window_s: float, deadline_s: float, flow_count: int = FLOWS) -> Side:
     """One side, start to end (run in a worker process)."""
+    from ..build import lab_memory_mb
     from .outcomes import observe
     from .settle import wait_quiet
 
@@ -93,6 +95,7 @@ def side(name: str, topology: str, lab: str, policy: str | None, flows: bool, sw
     step("quiet")
     snap = snapshot(plan, paths, flows=flows, policy=policy, quiet=q.__dict__, flow_count=flow_count)
     step("snapshot")
+    s.lab_mb = round(lab_memory_mb(paths, plan), 1)
     if sweep and q.ok:
         snap.sweep = observe(plan, paths, window_s=min(window_s, 1.0), deadline_s=deadline_s)
         step("sweep")
