@@ -6,6 +6,7 @@ purpose; :mod:`lab.checks.quiet` answers the same question for the intent checks
 """
 from __future__ import annotations
 
+import subprocess
 import time
 from dataclasses import dataclass
 
@@ -32,8 +33,16 @@ def state_of(plan: Plan, paths: LabPaths, fib: FibReader) -> tuple:
     """Everything that must stop moving: every router's FIB and every session's state."""
     names = routers(plan)
     fibs = tuple((n, tuple(sorted((p, tuple(h)) for p, h in fib.read(n).items()))) for n in names)
-    sessions = many(lambda n: tuple(sorted(bgp_sessions(paths.netns(n)).items())), names)
+    sessions = many(lambda n: _sessions(paths.netns(n)), names)
     return fibs, tuple(sorted(sessions.items()))
+
+
+def _sessions(netns: str) -> tuple:
+    """A router whose bgpd is down (a failure under test) has no sessions: that is a state too."""
+    try:
+        return tuple(sorted(bgp_sessions(netns).items()))
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
+        return (("bgpd unreachable", str(exc)[:80]),)
 
 
 def wait_quiet(plan: Plan, paths: LabPaths, window_s: float = 2.0, deadline_s: float = 60.0,
