@@ -22,7 +22,9 @@ def diff(topology: str = TopoArg,
          name_prefix: str = typer.Option("diff", "--name-prefix", help="labs <prefix>-b and <prefix>-c"),
          json_out: Optional[str] = typer.Option(None, "--json", help="write the report (with both snapshots) here"),
          html_out: Optional[str] = typer.Option(None, "--html", help="write an HTML page here"),
-         sequential: bool = typer.Option(False, "--sequential", help="one lab after the other (less CPU and memory)")):
+         sequential: bool = typer.Option(False, "--sequential", help="one lab after the other (less CPU and memory)"),
+         flows: bool = typer.Option(True, "--flows/--no-flows", help="probe flow splits (slow on 100+ routers: "
+                                    "every pair is probed alone)")):
     """Bring up two labs (baseline and candidate policy), wait until each is quiet, record FIBs by
     neighbour, BGP best paths and flow splits (and with --sweep every N-1 outcome), and report what
     differs: exit 0 nothing unintended, 1 unintended differences, 2 could not decide."""
@@ -33,7 +35,7 @@ def diff(topology: str = TopoArg,
         err.print(escape(f"{s.name} ({s.lab}): " + ", ".join(f"{k} {v:.1f} s" for k, v in s.steps.items())))
 
     r = run(topology, baseline, candidate, prefix=name_prefix, sweep=sweep, keep=keep, parallel=not sequential,
-            on_side=done)
+            flows=flows, on_side=done)
     show(r.report)
     if json_out:
         err.print(f"json: {escape(str(rp.write_json(r, json_out)))}")
