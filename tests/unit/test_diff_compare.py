@@ -149,3 +149,20 @@ def test_best_path_keeps_link_bandwidth_apart_from_other_extended_communities():
     b = best_path(docs[0])
     assert (b["as_path"], b["local_pref"], b["communities"], b["link_bandwidth"]) == ([1, 2], 200, ["65000:1"], [])
     assert best_path({"paths": [{"multipath": True}]}) is None
+
+
+def test_bad_input_fails_before_any_lab(tmp_path):
+    from lab.diff.run import intended_changes, run
+    from lab.errors import LabError
+
+    topo = "topologies/bag-mini.yaml"
+    with pytest.raises(LabError, match="no such file"):
+        run(tmp_path / "none.yaml", None, None, prefix="pdu")
+    with pytest.raises(LabError, match="no such directory"):
+        run(topo, None, tmp_path / "missing", prefix="pdu")
+    (tmp_path / "intents.yaml").write_text("intended_changes:\n  - nodes: ['r1-*']\n    aspects: [colour]\n")
+    with pytest.raises(LabError) as exc:
+        intended_changes(tmp_path)
+    assert "intents.yaml" in str(exc.value) and ":3" in str(exc.value)
+    (tmp_path / "intents.yaml").write_text("intended_changes:\n  - nodes: ['r1-*']\n    aspects: [communities]\n")
+    assert [c.aspects for c in intended_changes(tmp_path)] == [["communities"]]
