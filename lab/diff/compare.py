@@ -173,6 +173,8 @@ def compare(base: Snapshot, cand: Snapshot, intended: list[IntendedChange] = ())
     for s, side in ((base, "baseline"), (cand, "candidate")):
         if s.quiet and not s.quiet.get("ok", True):
             rep.undecided.append(f"{side} lab {s.lab} never went quiet: {s.quiet.get('why', '')}")
+        rep.undecided += [f"{side} lab {s.lab} never went quiet during or after {case}"
+                          for case, o in sorted(s.sweep.items()) if not o.get("quiet", True)]
     diffs = fib_differences(base, cand) + bgp_differences(base, cand) + flow_differences(base, cand) \
         + sweep_differences(base, cand)
     fabrics = {**base.fabrics, **cand.fabrics}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from typing import Callable
 from dataclasses import dataclass
 
 from ..node_kinds import kind_of
@@ -46,15 +47,18 @@ def _sessions(netns: str) -> tuple:
 
 
 def wait_quiet(plan: Plan, paths: LabPaths, window_s: float = 2.0, deadline_s: float = 60.0,
-               interval_s: float = 0.2) -> Quiet:
+               interval_s: float = 0.2, ready: Callable[[tuple], bool] | None = None) -> Quiet:
     """Poll until nothing changed for ``window_s``; a lab that keeps moving past ``deadline_s``
-    is not quiet (the caller cannot decide, it must not guess)."""
+    is not quiet (the caller cannot decide, it must not guess).
+
+    ``ready`` (given the state: FIBs, sessions) must hold too before the window counts: after a
+    repair, a BGP session takes seconds to come back while nothing at all changes meanwhile."""
     t0 = time.monotonic()
     with FibReader({n: paths.netns(n) for n in routers(plan)}) as fib:
         last, changed = state_of(plan, paths, fib), t0
         while True:
             now = time.monotonic()
-            if now - changed >= window_s:
+            if now - changed >= window_s and (ready is None or ready(last)):
                 return Quiet(True, round(now - t0, 2), round(changed - t0, 2) if changed > t0 else 0.0)
             if now - t0 > deadline_s:
                 return Quiet(False, round(now - t0, 2), round(changed - t0, 2),
