@@ -79,7 +79,7 @@ def _same_shares(a: dict | None, b: dict | None) -> bool:
 def _text(v) -> str:
     if v is None or v == []:
         return "none"
-    return " ".join(map(str, v)) if isinstance(v, list) else str(v)
+    return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
 
 
 def bgp_differences(base: Snapshot, cand: Snapshot) -> list[Difference]:

@@ -32,33 +32,36 @@ def observe(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, window_s: 
     todo = [c for c in sweep.cases(plan) if only is None or only(c)]
     out = {}
     with lab_session(paths, plan) as session, FibReader({n: paths.netns(n) for n in routers(plan)}) as fib:
-        steady = state_of(plan, paths, fib)[1]       # the sessions a repair must bring back
+        state = state_of(plan, paths, fib)
+        steady = state[1]                             # the sessions a repair must bring back
         fi, tl = session.injector, session.timeline
         for i, case in enumerate(todo, 1):
-            out[f"{case.kind} {case.target}"] = _one(plan, paths, fi, tl, case, pairs, flows_per_pair, window_s,
-                                                     deadline_s, lambda state: state[1] == steady)
+            out[f"{case.kind} {case.target}"], state = _one(plan, paths, fi, tl, case, pairs, flows_per_pair,
+                                                            window_s, deadline_s, state,
+                                                            lambda st: st[1] == steady)
             if progress:
                 progress(i, len(todo), f"{case.kind} {case.target}")
     return out
 
 
-def _one(plan, paths, fi, tl, case, pairs, flows_per_pair, window_s, deadline_s, repaired) -> dict:
+def _one(plan, paths, fi, tl, case, pairs, flows_per_pair, window_s, deadline_s, before, repaired) -> tuple:
     """One failure: its FIBs once quiet (the failed routers' own are not theirs to keep: a
-    killed zebra leaves whatever the kernel held), its packets, its times."""
+    killed zebra leaves whatever the kernel held), its packets, its times; and the state once
+    repaired, the next case's starting point."""
     t0 = time.time()
     f = case.make(fi)
-    q = wait_quiet(plan, paths, window_s, deadline_s)
+    q = wait_quiet(plan, paths, window_s, deadline_s, start=before)
     fault_ms = max(0.0, tl.last_change() - t0) * 1000
     delivered, looped = deliveries(plan, paths, pairs, set(fi.failures().nodes), flows_per_pair)
     failed = set(fi.failures().nodes)
     fib = {r: v for r, v in fib_view(plan, paths).items() if r not in failed}
     fi.restore(f)
-    back = wait_quiet(plan, paths, window_s, 2 * deadline_s, ready=repaired)
+    back = wait_quiet(plan, paths, window_s, 2 * deadline_s, ready=repaired, start=q.state)
     # restoration includes sessions coming back, which the FIB timeline cannot see: the settle
     # poll's last change (FIBs and sessions) measures it, to its poll interval
     return {"quiet": q.ok and back.ok, "convergence_ms": round(fault_ms or q.last_change_s * 1000, 1),
             "restore_ms": round(back.last_change_s * 1000, 1),
-            "delivered": delivered, "looped": looped, "fib": fib}
+            "delivered": delivered, "looped": looped, "fib": fib}, back.state
 
 
 def _slower(a: float, b: float) -> bool:

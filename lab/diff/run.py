@@ -93,7 +93,7 @@ def side(name: str, topology: str, lab: str, policy: str | None, flows: bool, sw
     step("up")
     q = wait_quiet(plan, paths, window_s, deadline_s)
     step("quiet")
-    snap = snapshot(plan, paths, flows=flows, policy=policy, quiet=q.__dict__, flow_count=flow_count)
+    snap = snapshot(plan, paths, flows=flows, policy=policy, quiet=q.as_dict(), flow_count=flow_count)
     step("snapshot")
     s.lab_mb = round(lab_memory_mb(paths, plan), 1)
     if sweep and q.ok:

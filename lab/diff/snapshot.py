@@ -92,17 +92,26 @@ def _split_lb(ext: str) -> tuple[list[str], list[float]]:
 
 
 def best_path(entry: dict) -> dict | None:
-    """The attributes of the best path in one prefix's ``show bgp ... PREFIX json``."""
-    for p in entry.get("paths", []):
-        if p.get("bestpath", {}).get("overall"):
-            ext, lb = _split_lb(p.get("extendedCommunity", {}).get("string", ""))
-            return {"as_path": [a for s in p.get("aspath", {}).get("segments", []) for a in s.get("list", [])],
-                    "local_pref": p.get("locPrf", p.get("localpref")),
-                    "communities": sorted(p.get("community", {}).get("string", "").split()),
-                    "large_communities": sorted(p.get("largeCommunity", {}).get("string", "").split()),
-                    "ext_communities": sorted(ext), "link_bandwidth": lb,
-                    "multipaths": sum(1 for q in entry["paths"] if q.get("multipath") or q is p)}
-    return None
+    """The attributes of the paths that carry traffic (the best path and its multipaths) in one
+    prefix's ``show bgp ... PREFIX json``.  Which of several equal paths FRR calls best depends
+    on which arrived first, so the best path alone would differ between two identical labs; the
+    multipath set does not."""
+    paths = entry.get("paths", [])
+    best = next((p for p in paths if p.get("bestpath", {}).get("overall")), None)
+    if best is None:
+        return None
+    used = [best] + [p for p in paths if p.get("multipath") and p is not best]
+    ext, lbs = set(), []
+    for p in used:
+        e, lb = _split_lb(p.get("extendedCommunity", {}).get("string", ""))
+        ext.update(e)
+        lbs += lb
+    union = lambda key: sorted({c for p in used for c in p.get(key, {}).get("string", "").split()})  # noqa: E731
+    return {"as_path": sorted({" ".join(str(a) for s in p.get("aspath", {}).get("segments", []) for a in s.get("list", []))
+                               for p in used}),
+            "local_pref": best.get("locPrf", best.get("localpref")),
+            "communities": union("community"), "large_communities": union("largeCommunity"),
+            "ext_communities": sorted(ext), "link_bandwidth": sorted(lbs), "multipaths": len(used)}
 
 
 def json_stream(text: str) -> list:
@@ -205,7 +214,7 @@ def snapshot(plan: Plan, paths: LabPaths, flows: bool = True, policy: str | None
 
 
 def deliveries(plan: Plan, paths: LabPaths, pairs, failed: set[str], flows_per_pair: int,
-               deadline_s: float = 1.5) -> tuple[dict[str, dict], int]:
+               deadline_s: float = 3.0) -> tuple[dict[str, dict], int]:
     """Every pair at once, each on its own port: -> ("source>prefix" -> sent/delivered, looped packets)."""
     before = probes.read(plan, paths)
     sent = {}

@@ -147,8 +147,17 @@ def test_best_path_keeps_link_bandwidth_apart_from_other_extended_communities():
                        ' "aspath": {"segments": [{"list": [1, 2]}]}}]}\n{}\n')
     assert len(docs) == 2
     b = best_path(docs[0])
-    assert (b["as_path"], b["local_pref"], b["communities"], b["link_bandwidth"]) == ([1, 2], 200, ["65000:1"], [])
+    assert (b["as_path"], b["local_pref"], b["communities"], b["link_bandwidth"]) == (["1 2"], 200, ["65000:1"], [])
     assert best_path({"paths": [{"multipath": True}]}) is None
+
+
+def test_equal_paths_give_the_same_record_whichever_frr_calls_best():
+    """Two identical labs pick different best paths among equal multipaths (arrival order)."""
+    a = {"aspath": {"segments": [{"list": [7, 9]}]}, "extendedCommunity": {"string": "LB:1:800000000 (6.4 Gbps)"}}
+    b = {"aspath": {"segments": [{"list": [8, 9]}]}, "extendedCommunity": {"string": "LB:1:400000000 (3.2 Gbps)"}}
+    one = best_path({"paths": [{**a, "bestpath": {"overall": True}}, {**b, "multipath": True}]})
+    two = best_path({"paths": [{**a, "multipath": True}, {**b, "bestpath": {"overall": True}}]})
+    assert one == two and one["link_bandwidth"] == [3200.0, 6400.0] and one["as_path"] == ["7 9", "8 9"]
 
 
 def test_bad_input_fails_before_any_lab(tmp_path):
