@@ -21,6 +21,9 @@ from .snapshot import Snapshot, deliveries, fib_view
 
 #: convergence times closer than this (ms), or than half the slower one, are the same
 CONVERGENCE_SLACK_MS = 2500.0
+#: restoration waits for BGP sessions to come back, on connect-retry timers: identical runs of one
+#: lab measured 0.4 s and 3.4 s for the same repair, so only a far slower repair counts
+RESTORE_SLACK_MS = 10000.0
 
 
 def observe(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, window_s: float = 1.0,
@@ -64,8 +67,8 @@ def _one(plan, paths, fi, tl, case, pairs, flows_per_pair, window_s, deadline_s,
             "delivered": delivered, "looped": looped, "fib": fib}, back.state
 
 
-def _slower(a: float, b: float) -> bool:
-    return abs(a - b) > CONVERGENCE_SLACK_MS and max(a, b) > 2 * min(a, b)
+def _slower(a: float, b: float, slack_ms: float) -> bool:
+    return abs(a - b) > slack_ms and max(a, b) > 2 * min(a, b)
 
 
 def sweep_differences(base: Snapshot, cand: Snapshot) -> list:
@@ -83,8 +86,8 @@ def sweep_differences(base: Snapshot, cand: Snapshot) -> list:
         if a["looped"] != b["looped"]:
             out.append(Difference("", "", "sweep", f"{a['looped']} looped", f"{b['looped']} looped",
                                   f"during {case}", case))
-        for what in ("convergence_ms", "restore_ms"):
-            if _slower(a[what], b[what]):
+        for what, slack in (("convergence_ms", CONVERGENCE_SLACK_MS), ("restore_ms", RESTORE_SLACK_MS)):
+            if _slower(a[what], b[what], slack):
                 out.append(Difference("", "", "sweep", f"{a[what]:.0f} ms", f"{b[what]:.0f} ms",
                                       f"{what.split('_')[0]} after {case}", case))
         for router in sorted(set(a["fib"]) | set(b["fib"])):

@@ -116,6 +116,33 @@ def test_a_plane_drain_shows_at_the_routers_the_oracle_names_and_nowhere_else(mi
     assert len(before.flows) == len(flow_pairs(plan))
 
 
+def test_the_observed_sweep_of_one_lab_twice_shows_no_difference(mini):
+    """Bundle failures: each case goes quiet, and two runs of the same lab agree case by case
+    (timing noise is not a difference; a pair a bundle cuts off is cut off both times)."""
+    from lab.diff.outcomes import observe
+
+    plan, paths = mini
+    runs = [observe(plan, paths, only=lambda c: c.kind == "bundle") for _ in range(2)]
+    assert set(runs[0]) == {"bundle r1-bag1~r2-bag1", "bundle r1-f2-edge~r1-bag1", "bundle r1-f2-edge~r1-bag2"}
+    for case, o in runs[0].items():
+        assert o["quiet"], case
+        assert len(o["delivered"]) == 6, o["delivered"]
+        assert "r1-f2-edge" in o["fib"] and o["convergence_ms"] > 0, (case, o["convergence_ms"])
+    # between the regions there is another BAG: losing r1-bag1~r2-bag1 loses no packet
+    assert all(d["delivered"] == d["sent"] for d in runs[0]["bundle r1-bag1~r2-bag1"]["delivered"].values())
+    # the failed bundle's FIB shows: r1-f2-edge sends nothing over r1-bag1 while its bundle is down
+    edge = runs[0]["bundle r1-f2-edge~r1-bag1"]["fib"]["r1-f2-edge"]
+    assert all("r1-bag1" not in shares for p, shares in edge.items() if not p.startswith("2001:db8:1000:100")), edge
+    rep = compare(*(snapshot_with(plan, paths, r) for r in runs))
+    assert rep.unintended == [] and rep.exit_code == 0, rep.unintended
+
+
+def snapshot_with(plan, paths, sweep_outcomes):
+    from lab.diff.snapshot import Snapshot
+
+    return Snapshot(plan.topology, paths.name, None, 0.0, {"ok": True}, sweep=sweep_outcomes)
+
+
 def _shares_of(t: dict, router: str) -> dict[str, float]:
     total = sum(t.get(router, {}).values()) or 1
     return {k: v / total for k, v in t.get(router, {}).items()}
