@@ -5,7 +5,9 @@ VENV   := .venv
 BAGLAB := $(VENV)/bin/baglab
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker
+CHECK_PREFIX ?= ck
+
+.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker
 
 deps:
 	@scripts/install-deps.sh
@@ -47,3 +49,11 @@ bench: deps
 
 clean:
 	rm -rf $(VENV) build *.egg-info reports
+
+# every shipped intent file on its own lab, bag-scale's included (116 routers: not in CI)
+check-all: deps
+	@set -e; for t in bag-mini bag-2region bag-agg bag-routes bag-scale; do \
+	  n=$(CHECK_PREFIX)-$$t; $(BAGLAB) up topologies/$$t.yaml --name $$n >/dev/null; \
+	  rc=0; $(BAGLAB) check topologies/intents/$$t.yaml --name $$n --json reports/check-$$t.json \
+	    --junit reports/check-$$t.xml --html reports/check-$$t.html || rc=$$?; \
+	  $(BAGLAB) down --name $$n >/dev/null; [ $$rc -eq 0 ] || exit $$rc; done

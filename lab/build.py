@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bgp.render import render_all
+from bgp import frrcheck
+from bgp.policy import DEFAULT_DIR, load_policy
+from bgp.render import render_all, render_frr, with_daemon_files
 
 from .converge import Convergence, require_converged, wait_converged
+from .settled import wait_settled
 from . import safe_io
 from .errors import LabError
 from .plan import Plan, build_plan
@@ -93,25 +96,39 @@ def wire(rt: Runtime, plan: Plan, paths: LabPaths, progress: Progress) -> None:
 
 def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
        deadline_s: float | None = None, on_poll: Callable[[int, int], None] | None = None,
-       runtime: str = "netns", harness: dict | None = None) -> UpResult:
+       runtime: str = "netns", harness: dict | None = None, policy: str | Path | None = None) -> UpResult:
     """``harness``: who builds the lab (e.g. a pytest session: its pid and start time), recorded
-    in the state before anything is built, so a later run can tell a lab whose harness died."""
+    in the state before anything is built, so a later run can tell a lab whose harness died.
+    ``policy``: a policy directory (None: the built-in bgp/policies/default); every config is
+    rendered and checked before anything is built, and ``up`` reuses a running lab only when its
+    topology and policy both match."""
     progress = progress or (lambda *a: None)
     paths = LabPaths(lab_name)
     t0 = time.monotonic()
     plan = build_plan(load(topology))
+    pol = load_policy(policy, plan)
+    # the oracle knows only the built-in policy: another policy's lab is up once it is settled
+    wait = wait_converged if pol.root == DEFAULT_DIR else wait_settled
     result = UpResult(plan=plan, reused=False)
     result.phases.append(Phase("plan", time.monotonic() - t0, 0.0, _harness_peak_mb()))
     rt = make_runtime(runtime, paths)
     rt.check_host()
     deadline = deadline_s if deadline_s is not None else 30.0 + 0.5 * len(plan.nodes)
+    t1 = time.monotonic()
+    frr = render_frr(plan, str(paths.root / "nodes"), pol)
+    frrcheck.check_rendered(frr)        # FRR's parser, naming fragment and line, before any change
+    # per-daemon files only once FRR has judged frr.conf: its error names the fragment's line
+    configs = with_daemon_files(render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns, frr=frr))
+    result.phases.append(Phase("render+frrcheck", time.monotonic() - t1, 0.0, _harness_peak_mb()))
 
     state = read_state(paths)
-    if state.get("phase") == "up" and state.get("plan") == plan.digest() and state.get("runtime", "netns") == rt.name:
+    same_policy = state.get("policy_digest", None) == pol.digest() and state.get("policy") == str(pol.root)
+    if (state.get("phase") == "up" and state.get("plan") == plan.digest() and same_policy
+            and state.get("runtime", "netns") == rt.name):
         procs = rt.processes(plan)
         if all(all(pid for pid in ds.values()) for ds in procs.values()):
             result.reused = True
-            conv = wait_converged(plan, paths, deadline_s=deadline, on_poll=on_poll)
+            conv = wait(plan, paths, deadline_s=deadline, on_poll=on_poll)
             result.convergence = conv
             require_converged(plan, paths, conv, procs)
             return result
@@ -124,16 +141,17 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     paths.root.mkdir(parents=True, exist_ok=True)
     safe_io.write_file(paths.plan_file, plan.to_json(), mode=0o600)     # holds TCP-MD5 passwords
     write_state(paths, phase="building", plan=plan.digest(), topology=plan.topology, source=str(topology),
-                runtime=rt.name, pid=os.getpid(), started=time.time(), **({"harness": harness} if harness else {}))
+                runtime=rt.name, policy=str(pol.root), policy_digest=pol.digest(),
+                pid=os.getpid(), started=time.time(), **({"harness": harness} if harness else {}))
     try:
         with timer.phase("namespaces"):
             rt.create_namespaces(plan, progress)
             wire(rt, plan, paths, progress)
         with timer.phase("daemons"):
-            rt.write_configs(plan, render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns))
+            rt.write_configs(plan, configs)
             rt.start_daemons(plan, progress)
         with timer.phase("convergence"):
-            conv = wait_converged(plan, paths, deadline_s=deadline, on_poll=on_poll)
+            conv = wait(plan, paths, deadline_s=deadline, on_poll=on_poll)
         result.convergence = conv
         require_converged(plan, paths, conv, rt.processes(plan))
     except BaseException:

@@ -22,7 +22,8 @@ from pathlib import Path
 import yaml
 
 import bgp
-from bgp.render import render_all, render_node
+from bgp.policy import load_policy, render_node
+from bgp.render import render_all
 
 from .errors import LabError
 from .model import RESERVED_NODE_NAMES
@@ -104,11 +105,13 @@ def link_entry(l: Link) -> dict:
 
 def node_files(plan: Plan) -> dict[str, dict[str, str]]:
     """node -> file name -> content, as the containers read them."""
-    rendered = render_all(plan, IN_NODE_DIR, IMAGE_PYTHON, lambda n: n)
+    pol = load_policy(None, plan)
+    frr = {n.name: render_node(plan, n, "/var/log/frr/frr.log", policy=pol) for n in plan.nodes if kind_of(n) is FRR}
+    rendered = render_all(plan, IN_NODE_DIR, IMAGE_PYTHON, lambda n: n, frr=frr)
     out: dict[str, dict[str, str]] = {}
     for n in plan.nodes:
         if kind_of(n) is FRR:
-            out[n.name] = {"frr.conf": render_node(plan, n, "/var/log/frr/frr.log"), "daemons": FRR_DAEMONS}
+            out[n.name] = {"frr.conf": frr[n.name].text, "daemons": FRR_DAEMONS}
         else:
             out[n.name] = rendered[n.name]
     return out

@@ -20,14 +20,15 @@ class NodeKind:
     has_policy: bool
     #: an emulated fabric: it announces (and can withdraw) a fabric's prefixes, but routes nothing
     emulates_fabric: bool
-    #: the files its configuration is rendered into (in the node's directory)
+    #: the files its configuration is rendered into (in the node's directory); an FRR router's
+    #: daemons each read their own (bgp.daemon_split), frr.conf is the whole for people and vtysh
     config_files: tuple[str, ...]
     #: the names under which the runtime reports its processes
     processes: tuple[str, ...]
 
 
 FRR = NodeKind("frr", has_fib=True, has_policy=True, emulates_fabric=False,
-               config_files=("frr.conf",), processes=("zebra", "bgpd"))
+               config_files=("frr.conf", "zebra.conf", "bgpd.conf"), processes=("zebra", "bgpd"))
 BULK = NodeKind("bulk", has_fib=False, has_policy=False, emulates_fabric=True,
                 config_files=("speaker.json",), processes=("speaker",))
 EXABGP = NodeKind("exabgp", has_fib=False, has_policy=False, emulates_fabric=True,

@@ -44,6 +44,9 @@ def pytest_addoption(parser):
     g.addoption("--runtime", default=os.environ.get("BAGLAB_RUNTIME", "netns"),
                 help="runtime of the labs the suite starts: netns (default), docker or containerlab "
                      "(or set BAGLAB_RUNTIME)")
+    g.addoption("--policy", default=os.environ.get("BAGLAB_TEST_POLICY"),
+                help="policy directory for the lab the suite starts (default: the built-in "
+                     "bgp/policies/default; or set BAGLAB_TEST_POLICY)")
     g.addoption("--report-dir", default=os.environ.get("BAGLAB_REPORT_DIR", "reports"),
                 help="where the JSON report and PNG timelines go")
 
@@ -116,14 +119,20 @@ def lab(request, runtime_name) -> Lab:
     name = request.config.getoption("--lab-name")
     if name and stale(LabPaths(name)):
         remove_lab(LabPaths(name))        # left by a killed session: rebuilt, not attached to
-    if name and read_state(LabPaths(name)).get("phase") == "up":
+    policy = request.config.getoption("--policy")
+    if name and read_state(LabPaths(name)).get("phase") == "up" and _same_policy(LabPaths(name), policy):
         with lab_session(name) as attached:
             yield Lab(attached.plan, attached.paths, owned=False)
         return
     name = name or f"cv{os.getpid() % 100000}"
-    res = start_lab(request, request.config.getoption("--topology"), name, runtime_name)
+    res = start_lab(request, request.config.getoption("--topology"), name, runtime_name, policy)
     yield Lab(res.plan, LabPaths(name), owned=True)
     remove_lab(LabPaths(name))
+
+
+def _same_policy(paths: LabPaths, policy: str | None) -> bool:
+    """Attach to a running lab only when it runs the policy asked for (none asked: any)."""
+    return policy is None or read_state(paths).get("policy") == str(Path(policy).resolve())
 
 
 class Oracle:
@@ -237,11 +246,14 @@ def faults(lab, observe) -> Faults:
 
 
 @contextmanager
-def extra_lab(topology: str | Path, request, tag: str):
+def extra_lab(topology: str | Path, request, tag: str, policy: str | Path | None = None):
     """A second lab for a module whose topology differs from the session's (e.g. aggregation):
-    its own name, report directory (<report-dir>/<tag>), observer and fault injector."""
-    name = f"{tag[:4]}{os.getpid() % 100000}"
-    res = start_lab(request, topology, name, check_runtime(request.config.getoption("--runtime")))
+    its own name (under --lab-name's, when given: '<lab-name>-<tag>'), report directory
+    (<report-dir>/<tag>), observer and fault injector; it runs ``policy`` (default: --policy)."""
+    base = request.config.getoption("--lab-name")
+    name = f"{base}-{tag[:4]}"[:16].rstrip("-") if base else f"{tag[:4]}{os.getpid() % 100000}"
+    res = start_lab(request, topology, name, check_runtime(request.config.getoption("--runtime")),
+                    policy if policy is not None else request.config.getoption("--policy"))
     lab = Lab(res.plan, LabPaths(name), owned=True)
     rep = Report(Path(request.config.getoption("--report-dir")) / tag, name, res.plan.topology)
     obs = Observer(lab, rep)

@@ -19,7 +19,7 @@ from ..errors import TopologyError
 from ..model import Strict
 from .. import topology as _yaml
 
-Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.*?\[\]-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.*?~#\[\]-]+$")]
 Family = Literal["ipv4", "ipv6"]
 Aspect = Literal["fib", "as_path", "local_pref", "communities", "link_bandwidth", "flows", "sweep"]
 
@@ -73,6 +73,7 @@ class Attribute(Strict):
     ``link_bandwidth_values`` link-bandwidth values (checked in the receiving routers' RIB)."""
     leaving: Name
     link_bandwidth_values: int = Field(default=1, ge=0, le=16)
+    routes: Literal["all", "specifics", "aggregates"] = "all"   # aggregates merge their contributors' values
 
 
 class IntendedChange(Strict):
@@ -107,6 +108,18 @@ class LoadedIntents:
         return TopologyError(format_path(parts), reason, source=self.source, line=_yaml._line_of(self._root, parts))
 
 
+def _first_unknown_key(exc: ValidationError, root, source: str) -> TopologyError | None:
+    """A misspelt key also leaves the real one "missing"; the typo is what the user must see."""
+    from ..errors import format_path
+
+    for e in exc.errors():
+        if e["type"] == "extra_forbidden":
+            parts = _yaml._clean_parts(e["loc"])
+            return TopologyError(format_path(parts), "unknown key (check the spelling)", source=source,
+                                 line=_yaml._line_of(root, parts))
+    return None
+
+
 def load_intents(path: str | Path) -> LoadedIntents:
     """One located error (file:line: YAML path) for anything malformed, as for topologies."""
     p = Path(path)
@@ -120,5 +133,5 @@ def load_intents(path: str | Path) -> LoadedIntents:
     try:
         model = Intents.model_validate(data)
     except ValidationError as exc:
-        raise _yaml._validation_error(exc, root, str(p)) from None
+        raise _first_unknown_key(exc, root, str(p)) or _yaml._validation_error(exc, root, str(p)) from None
     return LoadedIntents(model, str(p), root)

@@ -20,14 +20,27 @@ from .common import ExportFormat, NameOpt, NodeArg, Runtime, TopoArg, check_node
 from .views import err
 
 
+PolicyOpt = typer.Option(None, "--policy", help="policy directory of FRR fragments (default: the built-in "
+                         "bgp/policies/default); see README, 'Your own routing policy'")
+
+
 @app.command()
 def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", help="the whole plan as JSON"),
-         strict: bool = typer.Option(False, "--strict", help="exit 1 when a design check fails")):
+         strict: bool = typer.Option(False, "--strict", help="exit 1 when a design check fails"),
+         policy: Optional[str] = PolicyOpt,
+         render: Optional[str] = typer.Option(None, "--render", metavar="OUT",
+                                              help="write every FRR router's config to OUT/<node>/frr.conf for review")):
     """Expand a topology into nodes, links, addresses and ASNs, and check the design (no root needed)."""
     from ..design import checks
 
     loaded = load(topology)
     p = build_plan(loaded)
+    if render is not None or policy is not None:
+        from ..review import write_rendered
+
+        files = write_rendered(p, policy, render)
+        if render is not None:
+            err.print(escape(f"wrote {len(files)} FRR configs under {render}"))
     if as_json:
         sys.stdout.write(p.to_json())
         return
@@ -50,7 +63,8 @@ def up(topology: str = TopoArg, name: str = NameOpt,
        deadline: Optional[float] = typer.Option(None, min=0, help="seconds to wait for convergence (default scales with size)"),
        quiet: bool = typer.Option(False, "--quiet", "-q", help="no status table at the end"),
        runtime: Runtime = typer.Option(Runtime.netns, "--runtime", help="namespaces (default), a container per "
-                                       "node, or the containerlab binary")):
+                                       "node, or the containerlab binary"),
+       policy: Optional[str] = PolicyOpt):
     """Build the lab and return once every session is up and every FIB is as designed."""
     from ..build import up as build_up
 
@@ -64,7 +78,8 @@ def up(topology: str = TopoArg, name: str = NameOpt,
             prog.update(tasks[what], completed=done, total=total)
 
         res = build_up(topology, paths.name, progress=step, deadline_s=deadline,
-                       on_poll=lambda ok, total: step("converged", ok, total), runtime=runtime.value)
+                       on_poll=lambda ok, total: step("converged", ok, total), runtime=runtime.value,
+                       policy=policy)
     verb = "already up" if res.reused else "up"
     conv = res.convergence
     err.print(f"lab [bold]{paths.name}[/] ({escape(res.plan.topology)}) {verb}: {len(res.plan.nodes)} routers, "

@@ -13,13 +13,14 @@ import time
 from typing import Iterable, Literal
 
 from bgp.oracle import Failures
-from bgp.render import render_node, sessions
+from bgp.policy import Policy, live_bindings, load_policy, render_node
+from bgp.render import frr_files, sessions
 
 from .. import safe_io
 from ..errors import LabError
 from ..plan import Link, Plan
 from ..runtime import runtime_for
-from ..state import LabPaths
+from ..state import LabPaths, read_state
 from .actions import NFT_TABLE  # noqa: F401 - re-exported: callers knew it here
 from .journal import Journal
 from .kinds import (Drain, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch, Md5Mismatch, NodeFault,
@@ -34,6 +35,14 @@ class FaultInjector:
         self.plan, self.paths = plan, paths
         self.runtime = runtime_for(paths)      # the runtime that built the lab restarts its daemons
         self.journal = Journal(paths.root / "faults.json")
+        self._policy: Policy | None = None
+
+    @property
+    def policy(self) -> Policy:
+        """The policy directory the lab was built with (its state records it): a drain re-renders with it."""
+        if self._policy is None:
+            self._policy = load_policy(read_state(self.paths).get("policy"), self.plan)
+        return self._policy
 
     # -- journal ------------------------------------------------------------------------
     def faults(self) -> list[Fault]:
@@ -140,14 +149,13 @@ class FaultInjector:
         and, live, which route-map each session advertises through."""
         drained = self._drained_links(node, exclude)
         n = self.plan.node(node)
-        conf = self.paths.node_dir(node) / "frr.conf"
-        text = render_node(self.plan, n, str(self.paths.log_file(node)), drained)
-        safe_io.write_file(conf, text, mode=0o640, owner=safe_io.frr_owner())
+        text = render_node(self.plan, n, str(self.paths.log_file(node)), drained, self.policy).text
+        for fname, content in frr_files(text, node).items():     # a restart must come back drained
+            safe_io.write_file(self.paths.node_dir(node) / fname, content, mode=0o640, owner=safe_io.frr_owner())
         cmds = [f"router bgp {n.asn}"]
-        for fam in self.plan.address_families:
+        for fam, binds in live_bindings(text, sessions(self.plan, n)).items():
             cmds.append(f"address-family {fam} unicast")
-            cmds += [f"neighbor {s.addr} route-map {s.route_map} out"
-                     for s in sessions(self.plan, n, drained) if s.family == fam]
+            cmds += [f"neighbor {addr} route-map {rm} out" for addr, rm in binds]
             cmds.append("exit-address-family")
         problems = self.configure(node, cmds)
         if problems:

@@ -238,7 +238,7 @@ class DockerRuntime:
     def _spawn_frr(self, node: str, daemon: str) -> _Exec:
         ns = self.paths.netns(node)
         return _Exec(self.container(node), frr.frr_argv(IMAGE_FRR_BIN, ns, f"/run/frr/{ns}",
-                                                        self.paths.node_dir(node) / "frr.conf", daemon))
+                                                        self.paths.node_dir(node), daemon))
 
     def _spawn_exabgp(self, node: str) -> None:
         """Detached inside the container: the engine keeps no handle, processes() finds it."""

@@ -36,8 +36,14 @@ def check_frr_host() -> None:
         raise LabError("iproute2 ('ip') is not installed: run 'make deps'")
 
 
-def frr_argv(frr_bin: str, ns: str, pid_dir: str, conf: Path, daemon: str) -> list[str]:
-    argv = [f"{frr_bin}/{daemon}", "-d", "-N", ns, "-P", "0", "-i", f"{pid_dir}/{daemon}.pid", "-f", str(conf)]
+def daemon_config(node_dir: Path, daemon: str) -> Path:
+    """The file a daemon starts from: only its own lines, so it logs only real config errors."""
+    return node_dir / f"{daemon}.conf"
+
+
+def frr_argv(frr_bin: str, ns: str, pid_dir: str, node_dir: Path, daemon: str) -> list[str]:
+    argv = [f"{frr_bin}/{daemon}", "-d", "-N", ns, "-P", "0", "-i", f"{pid_dir}/{daemon}.pid",
+            "-f", str(daemon_config(node_dir, daemon))]
     return argv + (["-s", str(ZEBRA_NETLINK_BUF)] if daemon == "zebra" else [])
 
 
@@ -100,7 +106,7 @@ class DaemonLauncher:
 
 
 def write_configs(paths: LabPaths, plan: Plan, configs: dict[str, dict[str, str]]) -> None:
-    """Configs are 0640 frr:frr (frr.conf holds TCP-MD5 passwords), written without following links
+    """Configs are 0640 frr:frr (frr.conf and bgpd.conf hold TCP-MD5 passwords), written without following links
     (the directories are frr's: lab.safe_io)."""
     owner = safe_io.frr_owner()
     for node in plan.nodes:

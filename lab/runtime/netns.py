@@ -58,8 +58,7 @@ class NetnsRuntime:
 
     def _spawn_frr(self, node: str, daemon: str) -> subprocess.Popen:
         ns = self.paths.netns(node)
-        argv = frr.frr_argv(str(FRR_BIN), ns, str(self.paths.frr_dir(node)), self.paths.node_dir(node) / "frr.conf",
-                            daemon)
+        argv = frr.frr_argv(str(FRR_BIN), ns, str(self.paths.frr_dir(node)), self.paths.node_dir(node), daemon)
         return subprocess.Popen(argv, preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 

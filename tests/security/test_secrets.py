@@ -49,9 +49,10 @@ def test_files_holding_secrets_are_private(md5_lab):
     for p in (paths.plan_file, journal, paths.root / "macsec-keychain.json"):
         assert mode(p) == 0o600, f"{p}: mode {oct(mode(p))}, want 0600"
     for n in plan.nodes:
-        conf = paths.node_dir(n.name) / "frr.conf"
-        if conf.exists():
-            assert mode(conf) & 0o007 == 0, f"{conf}: world-readable ({oct(mode(conf))})"
+        for fname in ("frr.conf", "bgpd.conf", "zebra.conf"):     # bgpd.conf carries the passwords too
+            conf = paths.node_dir(n.name) / fname
+            if conf.exists():
+                assert mode(conf) & 0o007 == 0, f"{conf}: world-readable ({oct(mode(conf))})"
 
 
 def test_passwords_never_ride_on_a_command_line(md5_lab, tmp_path, monkeypatch):

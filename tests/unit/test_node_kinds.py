@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.render import render_all
+from bgp.render import render_all, with_daemon_files
 from lab.node_kinds import BULK, COLLECTOR, EXABGP, FRR, kind_of
 from lab.plan import build_plan
 from lab.topology import load, load_text
@@ -20,7 +20,7 @@ def plans():
 
 @pytest.mark.parametrize("plan", list(plans()), ids=lambda p: p.topology)
 def test_rendered_files_are_the_kinds_config_files(plan):
-    files = render_all(plan, "/run/x")
+    files = with_daemon_files(render_all(plan, "/run/x"))     # as up writes them
     for n in plan.nodes:
         assert set(files[n.name]) == set(kind_of(n).config_files), n.name
 

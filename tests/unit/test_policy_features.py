@@ -196,4 +196,8 @@ def test_thin_aggregate_can_fall_back_to_specifics(agg):
     assert "advertise-map AGG-MORE4-1 non-exist-map AGG-FULL4-1" in c and "bgp conditional-advertisement timer 5" in c
     # the more-specifics are matched only by the advertise-map, not denied by TRANSIT-X (and its twin)
     assert c.count("match ip address prefix-list AGG4-1-MORE") == 1
-    assert render_node(agg, agg.node("r1-bag1"), "/x").count("match ip address prefix-list AGG4-1-MORE") == 2
+    # 'withdraw': TRANSIT-X denies them; its drained twin calls TRANSIT-X instead of repeating the guard
+    withdraw = render_node(agg, agg.node("r1-bag1"), "/x")
+    assert withdraw.count("match ip address prefix-list AGG4-1-MORE") == 1
+    assert "route-map TRANSIT-X deny 1\n match ip address prefix-list AGG4-1-MORE" in withdraw
+    assert "route-map TRANSIT-X-DRAIN permit 10\n set as-path prepend" in withdraw and " call TRANSIT-X\n" in withdraw

@@ -1,0 +1,49 @@
+"""A check's verdict and the report of a whole run: what CI systems and ``baglab diff`` read.
+
+INCONCLUSIVE is kept apart from FAIL on purpose: a lab that never went quiet says nothing about
+the policy, and a CI job must be able to tell "the change is unsafe" from "we could not tell"."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Status = Literal["PASS", "FAIL", "INCONCLUSIVE"]
+
+
+@dataclass
+class Verdict:
+    check: str                  # stable id, e.g. "reach:f1->f3:ipv4"
+    kind: str                   # quiet | reachability | shares | sweep | drains | attributes
+    status: Status
+    summary: str
+    evidence: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def exit_code(verdicts: list[Verdict]) -> int:
+    """0: every check passed; 1: a check failed; 2: none failed but one could not decide (or none ran)."""
+    if any(v.status == "FAIL" for v in verdicts):
+        return 1
+    if verdicts and all(v.status == "PASS" for v in verdicts):
+        return 0
+    return 2
+
+
+@dataclass
+class CheckReport:
+    topology: str
+    lab: str
+    intents: str
+    verdicts: list[Verdict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.verdicts)
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(v.status == s for v in self.verdicts) for s in ("PASS", "FAIL", "INCONCLUSIVE")}
+
+    def as_dict(self) -> dict:
+        return {"topology": self.topology, "lab": self.lab, "intents": self.intents, "seconds": self.seconds,
+                "exit_code": self.exit_code, "counts": self.counts(), "verdicts": [asdict(v) for v in self.verdicts]}

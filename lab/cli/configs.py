@@ -1,0 +1,20 @@
+"""``baglab frrcheck``: FRR's own parser on config files a user edits (``baglab plan --render``
+output, a node's frr.conf), the same check ``up`` runs on every rendered config."""
+from __future__ import annotations
+
+from typing import List
+
+import typer
+
+from .app import app
+from .views import out
+
+
+@app.command()
+def frrcheck(files: List[str] = typer.Argument(..., help="FRR config files, or directories of *.conf files")):
+    """Check FRR configs with FRR's own parser (vtysh -C; no lab, no daemon needed): each line FRR
+    rejects is named with its file and line; exit 2 when any is rejected."""
+    from bgp.frrcheck import check_files, config_files
+
+    check_files(files)
+    out.print(f"FRR accepts {len(config_files(files))} config file(s)")
