@@ -169,14 +169,20 @@ needs_policies = pytest.mark.skipif(not policies_supported() or not CANDIDATES.i
 
 @needs_policies
 def test_a_safe_tag_shows_only_its_community_change_listed_as_intended(tmp_path):
-    """Written before the policy work landed: not yet run against real candidate directories."""
-    cand = CANDIDATES / "safe-tag"
-    r, d = _diff(tmp_path, f"pdy{os.getpid() % 1000}", "--baseline", str(DEFAULT_POLICY), "--candidate", str(cand))
-    rep = d["report"]
-    found = rep["intended"] + rep["unintended"]
+    """The candidate as shipped (no intent file): community differences only, unintended, exit 1;
+    the same candidate with an intent file declaring them: listed as intended, exit 0."""
+    import shutil
+
+    r, d = _diff(tmp_path, f"pdy{os.getpid() % 1000}", "--baseline", str(DEFAULT_POLICY),
+                 "--candidate", str(CANDIDATES / "safe-tag"))
+    found = d["report"]["intended"] + d["report"]["unintended"]
     assert found and {x["aspect"] for x in found} == {"communities"}, found
-    if (cand / "intents.yaml").is_file():
-        assert rep["unintended"] == [] and r.returncode == 0, r.stdout + r.stderr
+    declared = tmp_path / "safe-tag"
+    shutil.copytree(CANDIDATES / "safe-tag", declared)
+    (declared / "intents.yaml").write_text("intended_changes:\n  - aspects: [communities]\n    why: new tag\n")
+    r, d = _diff(tmp_path, f"pdy{os.getpid() % 1000}", "--baseline", str(DEFAULT_POLICY), "--candidate", str(declared))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert d["report"]["unintended"] == [] and {x["aspect"] for x in d["report"]["intended"]} == {"communities"}
 
 
 @needs_policies
