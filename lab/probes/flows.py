@@ -137,7 +137,10 @@ def probe(plan: Plan, paths: LabPaths, src: str, prefix: str, flows: int = 200, 
         expired = sum(now[n].ttl_expired - before[n].ttl_expired for n in now)
         return now if got + expired >= flows else None
 
-    now = poll(settled, deadline_s) or read(plan, paths)
+    # once every packet has arrived, read again: the poll's read went router by router while
+    # packets were still in flight, so a router read early may not have counted them yet
+    poll(settled, deadline_s)
+    now = read(plan, paths)
     split = {}
     for n, c in now.items():
         d = {i: c.egress.get(i, 0) - before[n].egress.get(i, 0) for i in c.egress}

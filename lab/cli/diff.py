@@ -1,0 +1,64 @@
+"""``baglab diff``: a candidate policy against the baseline, judged by what two labs' routers did."""
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from .app import app
+from .common import TopoArg
+from .views import err, out
+
+
+@app.command()
+def diff(topology: str = TopoArg,
+         baseline: Optional[str] = typer.Option(None, help="baseline policy directory (default: the built-in policy)"),
+         candidate: Optional[str] = typer.Option(None, help="candidate policy directory; its intents.yaml's "
+                                                 "intended_changes are listed apart"),
+         sweep: bool = typer.Option(False, "--sweep", help="also compare every single failure's outcome"),
+         keep: bool = typer.Option(False, "--keep", help="leave both labs running"),
+         name_prefix: str = typer.Option("diff", "--name-prefix", help="labs <prefix>-b and <prefix>-c"),
+         json_out: Optional[str] = typer.Option(None, "--json", help="write the report (with both snapshots) here"),
+         html_out: Optional[str] = typer.Option(None, "--html", help="write an HTML page here"),
+         sequential: bool = typer.Option(False, "--sequential", help="one lab after the other (less CPU and memory)"),
+         flows: bool = typer.Option(True, "--flows/--no-flows", help="probe flow splits (slow on 100+ routers: "
+                                    "every pair is probed alone)")):
+    """Bring up two labs (baseline and candidate policy), wait until each is quiet, record FIBs by
+    neighbour, BGP best paths and flow splits (and with --sweep every N-1 outcome), and report what
+    differs: exit 0 nothing unintended, 1 unintended differences, 2 could not decide."""
+    from ..diff import report as rp
+    from ..diff.run import run
+
+    def done(s):
+        err.print(escape(f"{s.name} ({s.lab}): " + ", ".join(f"{k} {v:.1f} s" for k, v in s.steps.items())))
+
+    r = run(topology, baseline, candidate, prefix=name_prefix, sweep=sweep, keep=keep, parallel=not sequential,
+            flows=flows, on_side=done)
+    show(r.report)
+    if json_out:
+        err.print(f"json: {escape(str(rp.write_json(r, json_out)))}")
+    if html_out:
+        err.print(f"html: {escape(str(rp.write_html(r, html_out)))}")
+    err.print(f"{r.seconds:.1f} s")
+    raise typer.Exit(r.report.exit_code)
+
+
+def show(rep) -> None:
+    for u in rep.undecided:
+        err.print(f"[bold red]could not decide:[/] {escape(u)}")
+    for title, diffs, style in (("unintended differences", rep.unintended, "red"),
+                                ("intended differences", rep.intended, "green")):
+        if not diffs:
+            out.print(f"no {title}")
+            continue
+        t = Table(title=f"{len(diffs)} {title}", title_style=style)
+        for col in ("aspect", "router", "prefix", "source / failure", "baseline", "candidate", "detail"):
+            t.add_column(col)
+        for d in diffs[:200]:
+            t.add_row(*(escape(x) for x in (d.aspect, d.router, d.prefix, d.source, d.before, d.after,
+                                            d.detail + (f" [{d.intended_by}]" if d.intended_by else ""))))
+        out.print(t)
+        if len(diffs) > 200:
+            out.print(f"... {len(diffs) - 200} more (see --json)")
