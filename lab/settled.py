@@ -7,6 +7,7 @@ so for a candidate policy; the intent checks (lab.checks) and ``diff`` wait so b
 and a lab that never settles makes their verdicts INCONCLUSIVE rather than wrong."""
 from __future__ import annotations
 
+import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -29,12 +30,24 @@ class Quiet:
     last_change_s: float = 0.0      # from the start of the wait to the last change seen: convergence
     state: dict = field(default_factory=dict, repr=False)    # the last snapshot: the next wait's ``before``
 
+    @property
+    def why(self) -> str:
+        return "" if self.ok else "still changing: " + "; ".join(self.changing[:5])
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "seconds": self.waited_s, "last_change_s": self.last_change_s, "why": self.why}
+
+
+def routers(plan: Plan) -> list[str]:
+    """The nodes with a kernel FIB: what must stop moving."""
+    return [n.name for n in plan.nodes if kind_of(n).has_fib]
+
 
 def _sessions(paths: LabPaths, nodes: list[str]) -> dict:
     def one(n):
         try:
             return frr.bgp_sessions(paths.netns(n))
-        except (RuntimeError, ValueError, OSError) as exc:   # a daemon down is a state too
+        except (RuntimeError, ValueError, OSError, subprocess.TimeoutExpired) as exc:   # a daemon down is a state too
             return {"error": str(exc)[:80]}
     return frr.many(one, nodes, workers=4)
 
@@ -74,18 +87,21 @@ def _diff(a: dict, b: dict) -> list[str]:
 
 def baseline(plan: Plan, paths: LabPaths) -> dict:
     """The lab's state now, to hand to :func:`wait_quiet` after acting on it."""
-    nodes = [n.name for n in plan.nodes if kind_of(n).has_fib]
+    nodes = routers(plan)
     with reader(plan, paths, nodes) as fib:
         return snapshot(fib, paths, nodes)
 
 
 def wait_quiet(plan: Plan, paths: LabPaths, settle_s: float = 2.0, deadline_s: float = 30.0,
-               skip: frozenset = frozenset(), expect_change: bool = False, before: dict | None = None) -> Quiet:
+               skip: frozenset = frozenset(), expect_change: bool = False, before: dict | None = None,
+               ready: Callable[[dict], bool] | None = None) -> Quiet:
     """Poll until nothing changed for ``settle_s``; ``skip``: routers that are down on purpose.
     ``expect_change`` (after a fault or a restore): the settle window counts only from the first
     change, because a failure the routers detect late (a hold timer) looks quiet at first;
-    ``before`` (a :func:`baseline` taken before acting) catches a change faster than the first poll."""
-    nodes = [n.name for n in plan.nodes if kind_of(n).has_fib]
+    ``before`` (a :func:`baseline` taken before acting) catches a change faster than the first poll;
+    ``ready`` (given the snapshot) must hold too before the window counts: after a repair a BGP
+    session takes seconds to come back while nothing at all changes meanwhile."""
+    nodes = routers(plan)
     t0 = time.monotonic()
     with reader(plan, paths, nodes) as fib:
         last = snapshot(fib, paths, nodes, skip)
@@ -97,7 +113,8 @@ def wait_quiet(plan: Plan, paths: LabPaths, settle_s: float = 2.0, deadline_s: f
             now = snapshot(fib, paths, nodes, skip)
             if now != last:
                 changing, last, since = _diff(last, now), now, time.monotonic()
-            elif time.monotonic() - since >= settle_s and (changing or not expect_change):
+            elif (time.monotonic() - since >= settle_s and (changing or not expect_change)
+                  and (ready is None or ready(now))):
                 return Quiet(True, round(time.monotonic() - t0, 2), last_change_s=round(since - t0, 2), state=last)
             if time.monotonic() - t0 >= deadline_s:
                 break

@@ -15,8 +15,7 @@ from ..plan import Plan
 from ..probes import flows as probes
 from ..session import lab_session
 from ..state import LabPaths
-from ..observers.fib import FibReader
-from .settle import routers, state_of, wait_quiet
+from ..settled import baseline, wait_quiet
 from .snapshot import Snapshot, deliveries, fib_view
 
 #: convergence times closer than this (ms), or than half the slower one, are the same
@@ -34,17 +33,21 @@ def observe(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, window_s: 
     probes.install(plan, paths, reach_ports=len(pairs))
     todo = [c for c in sweep.cases(plan) if only is None or only(c)]
     out = {}
-    with lab_session(paths, plan) as session, FibReader({n: paths.netns(n) for n in routers(plan)}) as fib:
-        state = state_of(plan, paths, fib)
-        steady = state[1]                             # the sessions a repair must bring back
+    with lab_session(paths, plan) as session:
+        state = baseline(plan, paths)
+        steady = _sessions(state)                     # the sessions a repair must bring back
         fi, tl = session.injector, session.timeline
         for i, case in enumerate(todo, 1):
             out[f"{case.kind} {case.target}"], state = _one(plan, paths, fi, tl, case, pairs, flows_per_pair,
                                                             window_s, deadline_s, state,
-                                                            lambda st: st[1] == steady)
+                                                            lambda st: _sessions(st) == steady)
             if progress:
                 progress(i, len(todo), f"{case.kind} {case.target}")
     return out
+
+
+def _sessions(state: dict) -> dict:
+    return {k: v for k, v in state.items() if k[0] == "bgp"}
 
 
 def _one(plan, paths, fi, tl, case, pairs, flows_per_pair, window_s, deadline_s, before, repaired) -> tuple:
@@ -53,13 +56,13 @@ def _one(plan, paths, fi, tl, case, pairs, flows_per_pair, window_s, deadline_s,
     repaired, the next case's starting point."""
     t0 = time.time()
     f = case.make(fi)
-    q = wait_quiet(plan, paths, window_s, deadline_s, start=before)
+    q = wait_quiet(plan, paths, window_s, deadline_s, before=before)
     fault_ms = max(0.0, tl.last_change() - t0) * 1000
     delivered, looped = deliveries(plan, paths, pairs, set(fi.failures().nodes), flows_per_pair)
     failed = set(fi.failures().nodes)
     fib = {r: v for r, v in fib_view(plan, paths).items() if r not in failed}
     fi.restore(f)
-    back = wait_quiet(plan, paths, window_s, 2 * deadline_s, ready=repaired, start=q.state)
+    back = wait_quiet(plan, paths, window_s, 2 * deadline_s, before=q.state, ready=repaired)
     # restoration includes sessions coming back, which the FIB timeline cannot see: the settle
     # poll's last change (FIBs and sessions) measures it, to its poll interval
     return {"quiet": q.ok and back.ok, "convergence_ms": round(fault_ms or q.last_change_s * 1000, 1),

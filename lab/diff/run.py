@@ -78,7 +78,7 @@ def side(name: str, topology: str, lab: str, policy: str | None, flows: bool, sw
     """One side, start to end (run in a worker process)."""
     from ..build import lab_memory_mb
     from .outcomes import observe
-    from .settle import wait_quiet
+    from ..settled import wait_quiet
 
     s = Side(name, lab, policy)
     t = time.monotonic()

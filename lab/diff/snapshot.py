@@ -19,8 +19,8 @@ from ..plan import Plan
 from ..probes import flows as probes
 from ..state import LabPaths
 from ..wait import poll
-from ..node_kinds import kind_of
-from .settle import routers
+from ..node_kinds import FRR, kind_of
+from ..settled import routers
 
 #: flows per (source, prefix): a share's standard error is at most 0.5/sqrt(N), ~3 points at 256,
 #: and the whole of bag-mini's probing stays within a few seconds
@@ -141,7 +141,7 @@ def bgp_view(plan: Plan, paths: LabPaths) -> dict[str, dict[str, dict]]:
                 out[p] = best
         return out
 
-    return many(one, [n for n in routers(plan) if plan.node(n).emulator == "frr"])
+    return many(one, [n for n in routers(plan) if kind_of(plan.node(n)) is FRR])
 
 
 def _vtysh_many(netns: str, args: list[str]) -> str:

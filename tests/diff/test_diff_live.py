@@ -16,7 +16,7 @@ import pytest
 from bgp.oracle import BLACKHOLE, expected_routes, longest_match, neighbour_shares
 from lab.build import up
 from lab.diff.compare import FIB_TOLERANCE, compare
-from lab.diff.settle import wait_quiet
+from lab.settled import wait_quiet
 from lab.diff.snapshot import flow_pairs, snapshot
 from lab.probes import flows as probes
 from lab.runtime import down_lab
