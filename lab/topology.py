@@ -255,16 +255,23 @@ def load_text(text: str, source: str = "<string>") -> LoadedTopology:
     return LoadedTopology(model, source, root)
 
 
-def load_bytes(data: bytes, source: str = "<bytes>") -> LoadedTopology:
-    """A topology file's bytes: UTF-8 (a byte-order mark is allowed), else an error at the line
-    of the first byte that is not."""
+def decode(data: bytes, source: str) -> str:
+    """UTF-8 (a byte-order mark is allowed), else an error at the line of the first byte that is not."""
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise TopologyError("", f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
                             source=source, line=line) from None
-    return load_text(text, source)
+
+
+def load_bytes(data: bytes, source: str = "<bytes>") -> LoadedTopology:
+    return load_text(decode(data, source), source)
+
+
+def load_text_of(p: Path) -> str:
+    """A small user file's text (an intent or phases file), with the topology reader's limits."""
+    return decode(read_limited(p), str(p))
 
 
 def read_limited(p: Path) -> bytes:

@@ -13,11 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from ..errors import TopologyError
 from ..model import Strict
-from .. import topology as _yaml
+from ..yaml_models import Located, load_model
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.*?~#\[\]-]+$")]
 Family = Literal["ipv4", "ipv6"]
@@ -97,41 +96,11 @@ class Intents(Strict):
 
 
 
-class LoadedIntents:
-    """The validated intents plus the YAML tree, so a name check later can point at a line."""
-
-    def __init__(self, model: Intents, source: str, root):
-        self.model, self.source, self._root = model, source, root
-
-    def error(self, parts, reason: str) -> TopologyError:
-        from ..errors import format_path
-        return TopologyError(format_path(parts), reason, source=self.source, line=_yaml._line_of(self._root, parts))
-
-
-def _first_unknown_key(exc: ValidationError, root, source: str) -> TopologyError | None:
-    """A misspelt key also leaves the real one "missing"; the typo is what the user must see."""
-    from ..errors import format_path
-
-    for e in exc.errors():
-        if e["type"] == "extra_forbidden":
-            parts = _yaml._clean_parts(e["loc"])
-            return TopologyError(format_path(parts), "unknown key (check the spelling)", source=source,
-                                 line=_yaml._line_of(root, parts))
-    return None
+#: the validated intents plus the YAML tree, so a name check later can point at a line
+LoadedIntents = Located[Intents]
 
 
 def load_intents(path: str | Path) -> LoadedIntents:
     """One located error (file:line: YAML path) for anything malformed, as for topologies."""
-    p = Path(path)
-    text = _yaml.read_limited(p).decode("utf-8-sig", errors="strict") if p.exists() else None
-    if text is None:
-        raise TopologyError("", "no such intent file", source=str(p))
-    data, root = _yaml._parse(text, str(p))
-    if not isinstance(data, dict):
-        raise TopologyError("", "an intent file is a mapping (reachability, shares, sweep, drains, attributes, "
-                            "intended_changes)", source=str(p))
-    try:
-        model = Intents.model_validate(data)
-    except ValidationError as exc:
-        raise _first_unknown_key(exc, root, str(p)) or _yaml._validation_error(exc, root, str(p)) from None
-    return LoadedIntents(model, str(p), root)
+    return load_model(path, Intents, "intent file", "a mapping (reachability, shares, sweep, drains, attributes, "
+                      "intended_changes)")

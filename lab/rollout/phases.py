@@ -1,0 +1,99 @@
+"""A rollout's phases: ordered selections of routers, in the words operators use (a router, a role,
+a region, a BAG plane, "the rest").
+
+Each phase changes the routers it selects that no earlier phase changed, so phases can be written
+the way change tickets are ("the spoke region", then "the hub") without listing what came before.
+A phase that would change nothing is a mistake in the plan (a typo, or a phase swallowed by an
+earlier one) and is refused; routers that no phase reaches are refused too, unless the file says
+``partial: true`` (a rehearsal of the first steps only).
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field
+
+from ..model import Strict
+from ..node_kinds import kind_of
+from ..plan import Node, Plan
+from ..yaml_models import Located, load_model
+
+
+class PlaneRef(Strict):
+    plane: int = Field(ge=1)
+    region: str | None = None      # None: that plane in every region
+
+
+class PhaseSpec(Strict):
+    name: str = Field(min_length=1, max_length=64)
+    nodes: list[str] = []          # shell patterns of router names
+    roles: list[str] = []
+    regions: list[str] = []
+    planes: list[PlaneRef] = []    # the BAG routers of a plane (not the STSWs striped to it)
+    rest: bool = False             # every router no earlier phase changed
+    drain: bool = False            # drain the phase's routers, change them, undrain
+
+
+class PhasesFile(Strict):
+    description: str = ""
+    partial: bool = False
+    phases: list[PhaseSpec] = Field(min_length=1, max_length=64)
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    routers: tuple[str, ...]
+    drain: bool
+
+
+def _policy_routers(plan: Plan) -> list[Node]:
+    return [n for n in plan.nodes if kind_of(n).has_policy]
+
+
+def _selects(spec: PhaseSpec, n: Node) -> bool:
+    return (spec.rest or any(fnmatch.fnmatchcase(n.name, p) for p in spec.nodes) or n.role in spec.roles
+            or n.region in spec.regions
+            or n.role == "bag" and any(n.bag_plane == p.plane and p.region in (None, n.region) for p in spec.planes))
+
+
+def _unknown_names(loaded: Located[PhasesFile], plan: Plan) -> None:
+    nodes = _policy_routers(plan)
+    known = {"roles": {n.role for n in nodes}, "regions": {n.region for n in nodes}}
+    for i, spec in enumerate(loaded.model.phases):
+        for field in ("roles", "regions"):
+            for j, v in enumerate(getattr(spec, field)):
+                if v not in known[field]:
+                    raise loaded.error(["phases", i, field, j], f"no {field[:-1]} {v!r}; known: "
+                                       f"{', '.join(sorted(known[field]))}")
+        for j, pat in enumerate(spec.nodes):
+            if not any(fnmatch.fnmatchcase(n.name, pat) for n in nodes):
+                raise loaded.error(["phases", i, "nodes", j], f"{pat!r} matches no router; see 'baglab plan'")
+        for j, p in enumerate(spec.planes):
+            if not any(n.bag_plane == p.plane and p.region in (None, n.region) for n in nodes if n.role == "bag"):
+                raise loaded.error(["phases", i, "planes", j], f"no BAG plane {p.plane}"
+                                   + (f" in region {p.region}" if p.region else ""))
+
+
+def resolve(loaded: Located[PhasesFile], plan: Plan) -> list[Phase]:
+    """The phases as router lists, in order; located errors for names, empty phases, leftovers."""
+    _unknown_names(loaded, plan)
+    done: set[str] = set()
+    out = []
+    for i, spec in enumerate(loaded.model.phases):
+        picked = tuple(n.name for n in _policy_routers(plan) if n.name not in done and _selects(spec, n))
+        if not picked:
+            raise loaded.error(["phases", i], f"phase {spec.name!r} changes no router (earlier phases took them all)")
+        done.update(picked)
+        out.append(Phase(spec.name, picked, spec.drain))
+    left = [n.name for n in _policy_routers(plan) if n.name not in done]
+    if left and not loaded.model.partial:
+        raise loaded.error(["phases"], f"{len(left)} router(s) no phase changes ({', '.join(left[:6])}"
+                           f"{', ...' if len(left) > 6 else ''}); add a phase with 'rest: true' or say 'partial: true'")
+    return out
+
+
+def load_phases(path: str | Path, plan: Plan) -> list[Phase]:
+    return resolve(load_model(path, PhasesFile, "phases file", "a mapping with 'phases'"), plan)
