@@ -97,7 +97,7 @@ class Intents(Strict):
 
 
 #: the validated intents plus the YAML tree, so a name check later can point at a line
-LoadedIntents = Located[Intents]
+LoadedIntents = Located      # (of Intents; unsubscripted so isinstance works)
 
 
 def load_intents(path: str | Path) -> LoadedIntents:
