@@ -54,3 +54,12 @@ def pytest_keyboard_interrupt(excinfo):
     from lab.pytest_plugin import pytest_keyboard_interrupt as interrupted
 
     interrupted(excinfo)
+
+
+@pytest.fixture(scope="session")
+def mini():
+    """bag-mini's plan (frozen, so one serves every pure-logic test)."""
+    from lab.plan import build_plan
+    from lab.topology import load
+
+    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))

@@ -19,11 +19,6 @@ from lab.topology import load as load_topology
 from ..conftest import TOPOLOGIES
 
 
-@pytest.fixture(scope="module")
-def mini():
-    return build_plan(load_topology(TOPOLOGIES / "bag-mini.yaml"))
-
-
 def _intents(tmp_path, text: str):
     p = tmp_path / "intents.yaml"
     p.write_text(text)

@@ -7,14 +7,9 @@ from bgp.render import render_all
 from lab.errors import TopologyError
 from lab.macsec import enforce, kernel, keys
 from lab.plan import build_plan
-from lab.topology import load, load_text
+from lab.topology import load_text
 
 from ..conftest import TOPOLOGIES
-
-
-@pytest.fixture(scope="module")
-def mini():
-    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
 
 
 def test_bag_to_bag_links_are_protected_by_default_and_others_are_not(mini):

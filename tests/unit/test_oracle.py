@@ -4,15 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bgp.oracle import Failures, expected_routes, neighbour_shares, ucmp_weights
-from lab.plan import build_plan
-from lab.topology import load
 
-from ..conftest import TOPOLOGIES
-
-
-@pytest.fixture(scope="module")
-def mini():
-    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
 
 
 @pytest.mark.parametrize("bws, weights", [

@@ -21,11 +21,6 @@ from ..conftest import ROOT, TOPOLOGIES
 EXAMPLES = ROOT / "topologies" / "policies" / "bag-mini"
 
 
-@pytest.fixture(scope="module")
-def mini():
-    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
-
-
 @pytest.fixture
 def pdir(tmp_path):
     d = tmp_path / "pol"

@@ -17,11 +17,6 @@ from ..conftest import TOPOLOGIES
 
 
 @pytest.fixture(scope="module")
-def mini():
-    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
-
-
-@pytest.fixture(scope="module")
 def agg():
     return build_plan(load(TOPOLOGIES / "bag-agg.yaml"))
 

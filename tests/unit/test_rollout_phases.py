@@ -4,16 +4,9 @@ from __future__ import annotations
 import pytest
 
 from lab.errors import TopologyError
-from lab.plan import build_plan
 from lab.rollout.phases import load_phases
-from lab.topology import load
 
 from ..conftest import TOPOLOGIES
-
-
-@pytest.fixture(scope="module")
-def mini():
-    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
 
 
 def _write(tmp_path, text: str):
