@@ -103,6 +103,30 @@ def read_state(paths: LabPaths) -> dict:
         return {}
 
 
+def node_policies(paths: LabPaths) -> dict[str, str]:
+    """router -> policy directory, for the routers that do not run the lab's own policy."""
+    return dict(read_state(paths).get("node_policies") or {})
+
+
+def policy_dir_of(paths: LabPaths, node: str) -> str | None:
+    """The policy directory ``node`` runs (None: the built-in policy)."""
+    state = read_state(paths)
+    return (state.get("node_policies") or {}).get(node, state.get("policy"))
+
+
+def set_node_policy(paths: LabPaths, nodes: list[str], policy: str | None) -> None:
+    """Record that ``nodes`` now run ``policy``; routers back on the lab's own policy leave the map."""
+    state = read_state(paths)
+    own = state.get("policy")
+    cur = dict(state.get("node_policies") or {})
+    for n in nodes:
+        if policy == own:
+            cur.pop(n, None)
+        else:
+            cur[n] = policy
+    write_state(paths, node_policies=cur)
+
+
 def load_plan(paths: LabPaths) -> Plan:
     try:
         return Plan.from_json(paths.plan_file.read_text())

@@ -16,8 +16,8 @@ they apply to whatever maps the policy binds.
 Call ``load_policy(dir, plan)`` once, then ``render_node`` per router; ``bgp.render.render_all``
 does both for a whole plan."""
 from .directory import DEFAULT_DIR, Policy, load_policy
-from .mechanisms import live_bindings, read_config
+from .mechanisms import live_bindings, read_config, without_superseded
 from .rendering import Block, Rendered, render_node
 
-__all__ = ["DEFAULT_DIR", "Block", "Policy", "Rendered", "live_bindings", "load_policy", "read_config",
+__all__ = ["DEFAULT_DIR", "Block", "Policy", "Rendered", "live_bindings", "load_policy", "read_config", "without_superseded",
            "render_node"]

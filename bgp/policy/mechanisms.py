@@ -170,3 +170,30 @@ def live_bindings(text: str, sess: list[Session]) -> dict[str, list[tuple[str, s
     for s in sess:
         out.setdefault(s.family, []).append((s.addr, final[(s.family, s.addr)]))
     return out
+
+
+def without_superseded(text: str) -> str:
+    """The config minus the ``neighbor X route-map M in|out`` lines a later line replaces.
+
+    FRR reads a config top to bottom, so at start-up the last binding wins (a fragment's rebinding,
+    a drain's twin).  ``frr-reload.py`` compares *sets* of lines per context instead, and would
+    re-apply the earlier binding the running router no longer shows (undraining a drained router):
+    what it is handed must hold only the bindings in force."""
+    lines = text.splitlines()
+    seen: dict[tuple[str, str, str], list[int]] = {}
+    ctx, af = "top", "ipv4"
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        if line.startswith("router bgp"):
+            ctx, af = "bgp", "ipv4"
+        elif ctx in ("bgp", "af"):
+            if m := _AF.match(line):
+                ctx, af = "af", m[1]
+            elif line == "exit-address-family" or (line == "exit" and ctx == "af"):
+                ctx, af = "bgp", "ipv4"
+            elif line == "exit" or line.startswith(_TOP) or _RM.match(line):
+                ctx = "top"
+            elif m := _BIND.match(line):
+                seen.setdefault((af, m[1], m[3]), []).append(i)
+    drop = {i for where in seen.values() for i in where[:-1]}
+    return "\n".join(l for i, l in enumerate(lines) if i not in drop) + ("\n" if text.endswith("\n") else "")

@@ -2,7 +2,7 @@
 
 ``lifecycle`` (plan, up, down, status, exec, labs, export), ``faults`` (fault, faults, restore),
 ``drains`` (drain, undrain, rehearse), ``macsec`` (macsec, links, probe), ``analysis`` (sweep,
-domains), ``configs`` (frrcheck), ``checks`` (check) and ``diff`` (diff) register their verbs on
+domains), ``configs`` (frrcheck), ``checks`` (check), ``diff`` (diff) and ``rollout`` (rollout, rollback) register their verbs on
 :data:`app`;
 ``views`` prints, ``common`` holds the arguments and input checks they share, and
 :func:`lab.session.lab_session` attaches them to a running lab.
@@ -14,7 +14,7 @@ import sys
 from typing import List, Optional
 
 from ..errors import LabError
-from . import lifecycle, faults, drains, macsec, analysis, configs, checks, diff  # noqa: F401 - registers the verbs
+from . import lifecycle, faults, drains, macsec, analysis, configs, checks, diff, rollout  # noqa: F401 - registers the verbs
 from .app import Interrupted, app
 from .views import err, error
 

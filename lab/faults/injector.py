@@ -20,7 +20,7 @@ from .. import safe_io
 from ..errors import LabError
 from ..plan import Link, Plan
 from ..runtime import runtime_for
-from ..state import LabPaths, read_state
+from ..state import LabPaths, policy_dir_of, read_state
 from .actions import NFT_TABLE  # noqa: F401 - re-exported: callers knew it here
 from .journal import Journal
 from .kinds import (Drain, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch, Md5Mismatch, NodeFault,
@@ -35,14 +35,21 @@ class FaultInjector:
         self.plan, self.paths = plan, paths
         self.runtime = runtime_for(paths)      # the runtime that built the lab restarts its daemons
         self.journal = Journal(paths.root / "faults.json")
-        self._policy: Policy | None = None
+        self._policies: dict[str | None, Policy] = {}
 
     @property
     def policy(self) -> Policy:
-        """The policy directory the lab was built with (its state records it): a drain re-renders with it."""
-        if self._policy is None:
-            self._policy = load_policy(read_state(self.paths).get("policy"), self.plan)
-        return self._policy
+        """The policy directory the lab was built with (its state records it)."""
+        return self._load(read_state(self.paths).get("policy"))
+
+    def policy_of(self, node: str) -> Policy:
+        """The policy ``node`` runs: the lab's, or what a rollout gave it (a drain re-renders with it)."""
+        return self._load(policy_dir_of(self.paths, node))
+
+    def _load(self, directory: str | None) -> Policy:
+        if directory not in self._policies:
+            self._policies[directory] = load_policy(directory, self.plan)
+        return self._policies[directory]
 
     # -- journal ------------------------------------------------------------------------
     def faults(self) -> list[Fault]:
@@ -141,15 +148,16 @@ class FaultInjector:
         return self._record(SessionReset.build(self.plan, node, link, family))
 
     # -- drains (operator actions, journalled like faults so that 'restore' and crashes undo them) --
-    def _drained_links(self, node: str, exclude: int | None = None) -> set[int]:
+    def drained_links(self, node: str, exclude: int | None = None) -> set[int]:
+        """The links of ``node`` whose advertisements an active drain marks (its config must say so)."""
         return {int(l) for f in self.active() if f.id != exclude for n, l in f.drained if n == node}
 
     def sync_drain(self, node: str, exclude: int | None) -> None:
         """Make the node's policy match the journal: its config (so a restart comes back drained)
         and, live, which route-map each session advertises through."""
-        drained = self._drained_links(node, exclude)
+        drained = self.drained_links(node, exclude)
         n = self.plan.node(node)
-        text = render_node(self.plan, n, str(self.paths.log_file(node)), drained, self.policy).text
+        text = render_node(self.plan, n, str(self.paths.log_file(node)), drained, self.policy_of(node)).text
         for fname, content in frr_files(text, node).items():     # a restart must come back drained
             safe_io.write_file(self.paths.node_dir(node) / fname, content, mode=0o640, owner=safe_io.frr_owner())
         cmds = [f"router bgp {n.asn}"]

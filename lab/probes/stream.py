@@ -121,6 +121,11 @@ class Stream:
     def sent(self) -> int:
         return sum(self._sent)
 
+    @property
+    def attempted(self) -> int:
+        """Packets sent plus sends the source's kernel refused (no route): every one must arrive."""
+        return sum(self._sent) + sum(self._unroutable)
+
     def delivered(self) -> list[int]:
         now = flows.read(self.plan, self.paths)
         return [sum(now[n].by_port.get(self.port(k), 0) - self._before.get(n, flows.Counters()).by_port.get(self.port(k), 0)

@@ -1,0 +1,92 @@
+"""``baglab rollout`` and ``baglab rollback``: a candidate policy pushed live, phase by phase."""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.markup import escape
+
+from .app import app
+from .common import NameOpt, lab_paths
+from .views import err, out
+
+
+class Kind(str, Enum):
+    reachability = "reachability"
+    shares = "shares"
+    attributes = "attributes"
+    drains = "drains"
+    sweep = "sweep"
+
+
+KindsOpt = typer.Option(None, "--checks", help="intent check kinds run after every phase (repeatable; default: "
+                        "reachability, shares, attributes)")
+REPORTS = Path("reports/rollout")
+
+
+def _report(rep, reports: Path) -> None:
+    from ..rollout import report
+
+    out.print(report.table(rep))
+    for line in report.problems(rep):
+        err.print(escape(line))
+    stem = reports / rep.action
+    written = [report.write_json(rep, stem.with_suffix(".json")), report.write_junit(rep, stem.with_suffix(".xml")),
+               report.write_html(rep, stem.with_suffix(".html"))]
+    err.print("reports: " + ", ".join(escape(str(p)) for p in written))
+
+
+def _say(msg: str) -> None:
+    err.print(escape(msg))
+
+
+@app.command()
+def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (brings the lab up on the baseline "
+                                                      "if it is not running); not needed with --resume"),
+            baseline: Optional[str] = typer.Option(None, help="baseline policy directory (default: built-in)"),
+            candidate: Optional[str] = typer.Option(None, help="candidate policy directory"),
+            phases: Optional[Path] = typer.Option(None, help="phases file, e.g. topologies/rollouts/bag-mini-4phase.yaml"),
+            intents: Optional[Path] = typer.Option(None, help="intent file judged after every phase (default: the "
+                                                   "candidate's intents.yaml)"),
+            drain: bool = typer.Option(False, "--drain", help="drain every phase's routers while they change"),
+            keep_going: bool = typer.Option(False, "--continue", help="run every phase even after one failed"),
+            resume: bool = typer.Option(False, "--resume", help="continue the lab's interrupted rollout"),
+            checks: Optional[List[Kind]] = KindsOpt, name: str = NameOpt,
+            reports: Path = typer.Option(REPORTS, help="directory for rollout.json/.xml/.html")):
+    """Apply a candidate policy live (frr-reload.py), phase by phase, with probe packets flowing and
+    the intent checks run on every mixed state.  Stops at the first failing phase (exit 1; 2: could
+    not decide); the lab is left as it is: 'baglab rollback' returns it to the baseline."""
+    from ..build import up
+    from ..errors import LabError
+    from ..rollout.phase import DEFAULT_KINDS
+    from ..rollout.run import rollout as run
+
+    paths = lab_paths(name)
+    if not resume:
+        if topology is None or candidate is None or phases is None:
+            raise LabError("rollout needs TOPOLOGY, --candidate and --phases (or --resume)")
+        res = up(topology, paths.name, policy=baseline)
+        _say(f"lab {paths.name} {'already up' if res.reused else 'up'} on the baseline")
+    kinds = [k.value for k in checks] if checks else list(DEFAULT_KINDS)
+    rep = run(paths, candidate, phases, intents, drain=drain, keep_going=keep_going, resume=resume, kinds=kinds,
+              say=_say)
+    _report(rep, reports)
+    if rep.status != "PASS":
+        _say(f"the lab is left as the rollout left it: 'baglab rollback --name {paths.name}' returns it to the baseline")
+    raise typer.Exit(rep.exit_code)
+
+
+@app.command()
+def rollback(name: str = NameOpt, checks: Optional[List[Kind]] = KindsOpt,
+             reports: Path = typer.Option(REPORTS, help="directory for rollback.json/.xml/.html")):
+    """Return every router a rollout changed to the lab's own (baseline) policy, phase by phase in
+    reverse, the same way it went out, and check the steady state."""
+    from ..rollout.phase import DEFAULT_KINDS
+    from ..rollout.run import rollback as run
+
+    kinds = [k.value for k in checks] if checks else list(DEFAULT_KINDS)
+    rep = run(lab_paths(name), kinds=kinds, say=_say)
+    _report(rep, reports)
+    raise typer.Exit(rep.exit_code)

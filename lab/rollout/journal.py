@@ -1,0 +1,67 @@
+"""Which router runs which policy, and how far a rollout got: what survives a Ctrl-C or a crash.
+
+Two records, both in the lab's state directory.  The lab's state (``state.json``) keeps
+``node_policies`` (router -> policy directory, for routers not on the lab's own policy), because
+everything that re-renders a router's config (a drain, an undrain, a restart) must render *that*
+router's policy, rollout or not.  ``rollout.json`` keeps the rollout itself: its inputs, its
+phases as resolved router lists, which phases are done, and the phase in progress, so
+``baglab rollout --resume`` continues and ``baglab rollback`` knows what to undo.  Each is written
+before the action it describes, so an interruption leaves a record that is at most one step ahead.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .. import safe_io
+from ..errors import LabError
+from ..state import LabPaths, node_policies
+from .phases import Phase
+
+
+@dataclass
+class RolloutRecord:
+    baseline: str | None
+    candidate: str
+    phases_file: str
+    intents: str | None
+    drain: bool
+    phases: list[dict]                  # Phase as dicts: name, routers, drain
+    done: list[int] = field(default_factory=list)      # indexes of phases finished (pass or fail)
+    current: int | None = None          # the phase being applied
+    drain_fault: int | None = None      # the current phase's drain (a fault id in the fault journal)
+    status: str = "running"             # running | passed | failed | interrupted | rolled-back
+
+    def phase_list(self) -> list[Phase]:
+        return [Phase(p["name"], tuple(p["routers"]), p["drain"]) for p in self.phases]
+
+
+def path(paths: LabPaths) -> Path:
+    return paths.root / "rollout.json"
+
+
+def write(paths: LabPaths, rec: RolloutRecord) -> None:
+    safe_io.write_file(path(paths), json.dumps(asdict(rec), indent=1), mode=0o600)
+
+
+def read(paths: LabPaths) -> RolloutRecord | None:
+    try:
+        return RolloutRecord(**json.loads(path(paths).read_text()))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError) as exc:
+        raise LabError(f"rollout journal {path(paths)} is unreadable ({exc}); 'baglab rollback' needs it") from None
+
+
+def new(paths: LabPaths, baseline, candidate, phases_file, intents, drain: bool, phases: list[Phase]) -> RolloutRecord:
+    """Start a record; refuses while another rollout on the lab is unfinished."""
+    old = read(paths)
+    if old is not None and old.status in ("running", "interrupted", "failed") and set(node_policies(paths)):
+        raise LabError(f"lab {paths.name} is half rolled out ({old.candidate}, phases done: {len(old.done)}); "
+                       f"continue with 'baglab rollout ... --resume' or undo with 'baglab rollback --name {paths.name}'")
+    rec = RolloutRecord(None if baseline is None else str(baseline), str(candidate), str(phases_file),
+                        None if intents is None else str(intents), drain,
+                        [{"name": p.name, "routers": list(p.routers), "drain": p.drain} for p in phases])
+    write(paths, rec)
+    return rec

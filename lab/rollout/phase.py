@@ -1,0 +1,251 @@
+"""One phase of a rollout: (drain,) apply the policy live, wait until quiet, (undrain,) judge.
+
+A probe stream (lab.probes.stream) runs from before the first action to after the last, and a
+sampler records sent and delivered packets about twice a second, so a loss is reported with
+*when* it happened relative to the phase's events (drain, reload, undrain).  The phase is judged
+by three things: every reload applied, no probed packet lost, and every intent check passing on
+the mixed state the phase leaves behind (old and new policies side by side).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+
+from bgp.oracle import Failures, paths_through_drains
+from bgp.policy import load_policy, render_node, without_superseded
+
+from ..checks.quiet import baseline, wait_quiet
+from ..checks.run import run_checks
+from ..faults import FaultInjector
+from ..faults.injector import node_drain_pairs
+from ..plan import Plan
+from ..probes.stream import Stream
+from ..rehearsal import stream_pairs
+from ..state import LabPaths, set_node_policy
+from ..wait import poll
+from . import sessions
+from .reload import reload_node
+
+DEFAULT_KINDS = ("reachability", "shares", "attributes")
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    routers: list[str]
+    drain: bool
+    policy: str | None
+    status: str = "PASS"                    # PASS | FAIL | INCONCLUSIVE
+    problems: list[str] = field(default_factory=list)
+    reloads: list[dict] = field(default_factory=list)
+    sessions_reset: list[str] = field(default_factory=list)
+    pairs: int = 0
+    sent: int = 0
+    lost: int = 0
+    lost_pairs: list[dict] = field(default_factory=list)
+    loss_window_s: list[float] | None = None    # [first, last] second of the phase a loss was seen in
+    not_probed: list[str] = field(default_factory=list)
+    after_undrain: dict = field(default_factory=dict)   # the pairs not probed while drained, probed after
+    notes: list[str] = field(default_factory=list)      # what the phase decided that is not a problem
+    converged_s: float | None = None        # from the last reload to the last FIB/session change
+    seconds: float = 0.0
+    checks: list[dict] = field(default_factory=list)
+    events: list[list] = field(default_factory=list)     # [second, what]
+    samples: list[list] = field(default_factory=list)    # [second, sent, delivered]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Setup:
+    """What every phase of one rollout shares."""
+    plan: Plan
+    paths: LabPaths
+    injector: FaultInjector
+    intents: object | None = None           # a loaded intent file, or None (loss and quiet only)
+    kinds: tuple = DEFAULT_KINDS
+    pps: int = 300
+    settle_s: float = 2.0
+    deadline_s: float = 45.0
+    on_drain: object = None                 # callback(fault id | None): the caller journals it
+    loss_fails: bool = True                 # False for a rollback: its losses are a cost it reports
+
+
+class Sampler:
+    """Sent vs delivered every ``every`` seconds while a stream runs: when a loss happened."""
+
+    def __init__(self, stream: Stream, t0: float, every: float = 0.5):
+        self.stream, self.t0, self.every = stream, t0, every
+        self.samples: list[list] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="rollout-sampler")
+
+    def start(self) -> "Sampler":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sent = self.stream.attempted
+            got = sum(self.stream.delivered())
+            self.samples.append([round(time.monotonic() - self.t0, 2), sent, got])
+            self._stop.wait(self.every)
+
+    def stop(self) -> list[list]:
+        self._stop.set()
+        self._thread.join()
+        return self.samples
+
+
+def loss_window(samples: list[list], pps: int) -> list[float] | None:
+    """First and last sample at which the deficit (sent - delivered) grew beyond packets in flight."""
+    slack = 3 + pps // 20            # ~50 ms of traffic may be in flight at a reading
+    grew = [t for (t, s, d), (_, s0, d0) in zip(samples[1:], samples) if (s - d) - (s0 - d0) > slack]
+    return [grew[0], grew[-1]] if grew else None
+
+
+def changing(setup: Setup, routers: list[str], policy_dir) -> list[str]:
+    """The routers whose config ``policy_dir`` changes (rendered undrained, as FRR would apply it)."""
+    new, fi, plan = load_policy(policy_dir, setup.plan), setup.injector, setup.plan
+
+    def text(name: str, pol) -> str:
+        return without_superseded(render_node(plan, plan.node(name), str(setup.paths.log_file(name)), frozenset(),
+                                              pol).text)
+    return [r for r in routers if text(r, fi.policy_of(r)) != text(r, new)]
+
+
+def _reload_all(setup: Setup, routers: list[str], policy_dir) -> list:
+    pol = load_policy(policy_dir, setup.plan)
+    fi, plan, paths = setup.injector, setup.plan, setup.paths
+
+    def one(name: str):
+        text = render_node(plan, plan.node(name), str(paths.log_file(name)), fi.drained_links(name), pol).text
+        return reload_node(plan, paths, name, without_superseded(text))
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        return list(ex.map(one, routers))
+
+
+def _quiet(setup: Setup, held: dict, res: PhaseResult, what: str):
+    q = wait_quiet(setup.plan, setup.paths, setup.settle_s, setup.deadline_s, before=held.get("state"))
+    held["state"] = q.state
+    if not q.ok:
+        res.problems.append(f"never quiet after {what}: {q.why}")
+    return q
+
+
+def _act(setup: Setup, res: PhaseResult, policy_dir, t0: float, drain_id: int | None) -> None:
+    """The phase's actions; ``drain_id``: a drain still in force from an interrupted run of it."""
+    fi, held = setup.injector, {"state": baseline(setup.plan, setup.paths)}
+    mark = lambda what: res.events.append([round(time.monotonic() - t0, 2), what])   # noqa: E731
+    d = next((f for f in fi.drains() if f.id == drain_id), None)
+    if res.drain and d is None:
+        mark("drain")
+        d = fi.drain_nodes(res.routers, target=f"rollout phase {res.name!r}")
+        setup.on_drain and setup.on_drain(d.id)
+        _quiet(setup, held, res, "the drain")
+    mark("reload")
+    set_node_policy(setup.paths, res.routers, policy_dir)      # first: a re-render from now on uses it
+    for r in _reload_all(setup, res.routers, policy_dir):
+        res.reloads.append({"node": r.node, "method": r.method, "added": r.added, "removed": r.removed,
+                            "seconds": round(r.seconds, 2), "error": r.error})
+        if r.error:
+            res.problems.append(f"{r.node}: reload failed: {r.error}")
+    mark("reloaded")
+    q = _quiet(setup, held, res, "the reload")
+    res.converged_s = round(q.last_change_s, 2) if q.ok else None
+    if d is not None:
+        mark("undrain")
+        fi.restore(d)
+        setup.on_drain and setup.on_drain(None)
+        _quiet(setup, held, res, "the undrain")
+
+
+def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_dir, drain_id: int | None = None,
+              say=lambda _m: None) -> PhaseResult:
+    res = PhaseResult(name, list(routers), drain, None if policy_dir is None else str(policy_dir))
+    plan, paths = setup.plan, setup.paths
+    t0 = time.monotonic()
+    if drain and drain_id is None and not changing(setup, routers, policy_dir):
+        res.drain = drain = False
+        res.notes.append("no router's config changes: not drained")
+    stranded = (paths_through_drains(plan, Failures.of(drained=node_drain_pairs(plan, routers))) if drain else {})
+    res.not_probed = sorted({r for r, _ in stranded})
+    pairs = stream_pairs(plan, stranded)
+    res.pairs = len(pairs)
+    before = sessions.counters(plan, paths)
+    say(f"{name}: {'draining, ' if drain else ''}applying to {len(routers)} router(s)")
+    results = _with_stream(setup, pairs, res, t0, lambda: _act(setup, res, policy_dir, t0, drain_id))
+    res.sessions_reset = sessions.reset(plan, before, sessions.counters(plan, paths))
+    res.sent = sum(r.sent + r.unroutable for r in results)
+    res.lost = sum(r.lost for r in results)
+    res.lost_pairs = [{"src": r.src, "prefix": r.prefix, "lost": r.lost, "sent": r.sent + r.unroutable}
+                      for r in results if r.lost]
+    res.loss_window_s = loss_window(res.samples, setup.pps) if res.lost else None
+    if stranded:
+        res.after_undrain = _probe_rest(setup, [p for p in stream_pairs(plan, {}) if p not in set(pairs)])
+    say(f"{name}: checking the mixed state")
+    _judge(setup, res)
+    res.seconds = round(time.monotonic() - t0, 2)
+    return res
+
+
+def _with_stream(setup: Setup, pairs, res: PhaseResult, t0: float, act) -> list:
+    """``act()`` with the probe stream running around it (nothing to probe: just ``act()``)."""
+    if not pairs:
+        act()
+        return []
+    stream = Stream(setup.plan, setup.paths, pairs, flows_per_pair=4, pps=setup.pps).start()
+    sampler = Sampler(stream, t0).start()
+    try:
+        poll(lambda: stream.sent >= setup.pps // 2, 5)       # traffic flowing before anything changes
+        act()
+    finally:
+        results = stream.stop()
+        res.samples = sampler.stop()
+    return results
+
+
+def _probe_rest(setup: Setup, pairs: list[tuple[str, str]], packets_per_pair: int = 40) -> dict:
+    """The pairs a drain kept out of the stream, probed once the phase is over: a drained router
+    may be hitless while drained and still strand them once undrained on the new policy."""
+    if not pairs:
+        return {}
+    stream = Stream(setup.plan, setup.paths, pairs, flows_per_pair=4, pps=setup.pps, port_base=len(pairs) + 16).start()
+    try:
+        poll(lambda: stream.attempted >= packets_per_pair * len(pairs), 5 + packets_per_pair *
+             len(pairs) / setup.pps)
+    finally:
+        results = stream.stop()
+    return {"pairs": len(pairs), "sent": sum(r.sent + r.unroutable for r in results),
+            "lost": sum(r.lost for r in results),
+            "lost_pairs": [{"src": r.src, "prefix": r.prefix, "lost": r.lost, "sent": r.sent + r.unroutable}
+                           for r in results if r.lost]}
+
+
+def _judge(setup: Setup, res: PhaseResult) -> None:
+    verdicts = []
+    if setup.intents is not None:
+        rep = run_checks(setup.plan, setup.paths, setup.intents, list(setup.kinds), settle_s=setup.settle_s,
+                         quiet_deadline_s=setup.deadline_s)
+        verdicts = rep.verdicts
+    res.checks = [asdict(v) for v in verdicts]
+    if res.lost:
+        worst = sorted(res.lost_pairs, key=lambda p: -p["lost"])[:4]
+        res.problems.append(f"{res.lost} of {res.sent} probe packets lost ("
+                            + ", ".join(f"{p['src']} -> {p['prefix']}: {p['lost']}" for p in worst) + ")")
+    after = res.after_undrain
+    if after.get("lost"):
+        worst = sorted(after["lost_pairs"], key=lambda p: -p["lost"])[:4]
+        res.problems.append(f"after the undrain, {after['lost']} of {after['sent']} packets lost from the pairs not "
+                            "probed while drained (" + ", ".join(f"{p['src']} -> {p['prefix']}: {p['lost']}"
+                                                                for p in worst) + ")")
+    failed = [v for v in verdicts if v.status == "FAIL"]
+    res.problems += [f"{v.check}: {v.summary}" for v in failed]
+    lossy = setup.loss_fails and (res.lost or after.get("lost"))
+    if failed or lossy or any("reload failed" in p for p in res.problems):
+        res.status = "FAIL"
+    elif res.problems or any(v.status == "INCONCLUSIVE" for v in verdicts):
+        res.status = "INCONCLUSIVE"

@@ -1,0 +1,44 @@
+"""Sessions a phase reset: FRR's per-peer connection counters before and after.
+
+A reload that re-creates a neighbour, or a password change, resets sessions; the counters say so
+even when the session is back before anyone looked (a reset that took 300 ms is still a reset,
+and it is what operators need to know before they push).  Counted once per session: both ends
+count the same reset, so the report names the session by its two routers."""
+from __future__ import annotations
+
+import subprocess
+
+from bgp.render import sessions as planned_sessions
+
+from ..node_kinds import kind_of
+from ..observers import frr
+from ..plan import Plan
+from ..state import LabPaths
+
+
+def counters(plan: Plan, paths: LabPaths) -> dict[tuple[str, str], tuple[int, int]]:
+    """(router, neighbour address) -> (connections established, dropped) so far, as FRR counts them."""
+    def one(n: str) -> dict:
+        try:
+            data = frr.vtysh_json(paths.netns(n), "show bgp summary json")
+        except (RuntimeError, ValueError, OSError, subprocess.TimeoutExpired):
+            return {}       # a router down right now: its peers' counters tell the story
+        return {addr: (p.get("connectionsEstablished", 0), p.get("connectionsDropped", 0))
+                for af in data.values() if isinstance(af, dict) for addr, p in af.get("peers", {}).items()}
+    names = [n.name for n in plan.nodes if kind_of(n).has_policy]
+    return {(n, addr): c for n, got in frr.many(one, names, workers=4).items() for addr, c in got.items()}
+
+
+def reset(plan: Plan, before: dict, after: dict) -> list[str]:
+    """Sessions established again (or lost) between two readings, as 'a ~ b (family)'."""
+    names = {}
+    for n in plan.nodes:
+        if kind_of(n).has_policy:
+            for s in planned_sessions(plan, n):
+                names[(n.name, s.addr)] = (tuple(sorted((n.name, s.peer))), s.family, s.link)
+    out = set()
+    for key in set(before) | set(after):
+        if before.get(key) != after.get(key) and key in names:
+            ends, fam, link = names[key]
+            out.add(f"{ends[0]} ~ {ends[1]} ({fam}, link {link})")
+    return sorted(out)
