@@ -72,6 +72,7 @@ class Setup:
     deadline_s: float = 45.0
     on_drain: object = None                 # callback(fault id | None): the caller journals it
     loss_fails: bool = True                 # False for a rollback: its losses are a cost it reports
+    say: object = lambda _m: None           # progress lines (the CLI prints them)
 
 
 class Sampler:
@@ -89,9 +90,10 @@ class Sampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            sent = self.stream.attempted
-            got = sum(self.stream.delivered())
-            self.samples.append([round(time.monotonic() - self.t0, 2), sent, got])
+            t, before = time.monotonic(), self.stream.attempted
+            got = sum(self.stream.delivered())      # reading every router's counters takes a while:
+            sent = (before + self.stream.attempted) // 2     # the sends of its middle are what it saw
+            self.samples.append([round((t + time.monotonic()) / 2 - self.t0, 2), sent, got])
             self._stop.wait(self.every)
 
     def stop(self) -> list[list]:
@@ -154,6 +156,7 @@ def _act(setup: Setup, res: PhaseResult, policy_dir, t0: float, drain_id: int | 
         if r.error:
             res.problems.append(f"{r.node}: reload failed: {r.error}")
     mark("reloaded")
+    setup.say(f"{res.name}: reloaded {len(res.routers)} router(s)")
     q = _quiet(setup, held, res, "the reload")
     res.converged_s = round(q.last_change_s, 2) if q.ok else None
     if d is not None:
@@ -163,8 +166,8 @@ def _act(setup: Setup, res: PhaseResult, policy_dir, t0: float, drain_id: int | 
         _quiet(setup, held, res, "the undrain")
 
 
-def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_dir, drain_id: int | None = None,
-              say=lambda _m: None) -> PhaseResult:
+def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_dir,
+              drain_id: int | None = None) -> PhaseResult:
     res = PhaseResult(name, list(routers), drain, None if policy_dir is None else str(policy_dir))
     plan, paths = setup.plan, setup.paths
     t0 = time.monotonic()
@@ -176,7 +179,7 @@ def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_d
     pairs = stream_pairs(plan, stranded)
     res.pairs = len(pairs)
     before = sessions.counters(plan, paths)
-    say(f"{name}: {'draining, ' if drain else ''}applying to {len(routers)} router(s)")
+    setup.say(f"{name}: {'draining, ' if drain else ''}applying to {len(routers)} router(s)")
     results = _with_stream(setup, pairs, res, t0, lambda: _act(setup, res, policy_dir, t0, drain_id))
     res.sessions_reset = sessions.reset(plan, before, sessions.counters(plan, paths))
     res.sent = sum(r.sent + r.unroutable for r in results)
@@ -186,7 +189,7 @@ def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_d
     res.loss_window_s = loss_window(res.samples, setup.pps) if res.lost else None
     if stranded:
         res.after_undrain = _probe_rest(setup, [p for p in stream_pairs(plan, {}) if p not in set(pairs)])
-    say(f"{name}: checking the mixed state")
+    setup.say(f"{name}: checking the mixed state")
     _judge(setup, res)
     res.seconds = round(time.monotonic() - t0, 2)
     return res

@@ -108,14 +108,19 @@ def timeline_png(p: PhaseResult) -> bytes:
     if p.samples:
         t = [s[0] for s in p.samples]
         base = p.samples[0][1] - p.samples[0][2]
-        ax.plot(t, [s[1] - s[2] - base for s in p.samples], color="tab:red", label="packets sent, not delivered")
+        ax.plot(t, [s[1] - s[2] - base for s in p.samples], color="tab:red", marker=".",
+                label="packets lost so far (sent - delivered)")
     for sec, what in p.events:
         ax.axvline(sec, color="grey", linestyle=":")
-        ax.annotate(what, (sec, 1), xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right", fontsize=8)
+        ax.annotate(what, (sec, 0.97), xycoords=("data", "axes fraction"), va="top", ha="left", fontsize=8,
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="grey", alpha=0.8))
     ax.set_xlabel("seconds into the phase")
     ax.set_ylabel("packets")
     ax.set_title(f"{p.name}: {p.status}, {p.lost} of {p.sent} lost", fontsize=10, loc="left")
-    ax.legend(loc="upper left", fontsize=8, framealpha=0.6)
+    if p.samples:
+        ax.legend(loc="lower right", fontsize=8, framealpha=0.8)
+    else:
+        ax.text(0.5, 0.5, "nothing probed in this phase", transform=ax.transAxes, ha="center")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

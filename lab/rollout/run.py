@@ -72,11 +72,11 @@ def _intents(plan: Plan, intents, candidate: str):
     return (None, None) if intents is None else (str(intents), load_intents(plan, intents))
 
 
-def _setup(s, loaded, kinds, rec: journal.RolloutRecord, loss_fails: bool = True) -> Setup:
+def _setup(s, loaded, kinds, rec: journal.RolloutRecord, say, loss_fails: bool = True) -> Setup:
     def on_drain(fid):
         rec.drain_fault = fid
         journal.write(s.paths, rec)
-    return Setup(s.plan, s.paths, s.injector, loaded, tuple(kinds), on_drain=on_drain, loss_fails=loss_fails)
+    return Setup(s.plan, s.paths, s.injector, loaded, tuple(kinds), on_drain=on_drain, loss_fails=loss_fails, say=say)
 
 
 def rollout(paths: LabPaths, candidate, phases_file, intents=None, drain: bool = False, keep_going: bool = False,
@@ -97,13 +97,13 @@ def rollout(paths: LabPaths, candidate, phases_file, intents=None, drain: bool =
             rec = journal.new(paths, read_state(paths).get("policy"), cand, phases_file, src, drain,
                               load_phases(phases_file, plan))
         rep = RolloutReport("rollout", plan.topology, paths.name, rec.baseline, cand, str(phases_file), src)
-        _run(_setup(s, loaded, kinds, rec), rec, rep, cand, keep_going, say, drain_all=rec.drain)
+        _run(_setup(s, loaded, kinds, rec, say), rec, rep, cand, keep_going, drain_all=rec.drain)
     rep.seconds = round(time.monotonic() - t0, 2)
     return rep
 
 
-def _run(setup: Setup, rec: journal.RolloutRecord, rep: RolloutReport, policy, keep_going: bool, say,
-         drain_all: bool, order=None, rename=lambda n: n, only=None) -> None:
+def _run(setup: Setup, rec: journal.RolloutRecord, rep: RolloutReport, policy, keep_going: bool, drain_all: bool,
+         order=None, rename=lambda n: n, only=None) -> None:
     phases = rec.phase_list()
     order = list(range(len(phases))) if order is None else order
     try:
@@ -114,14 +114,13 @@ def _run(setup: Setup, rec: journal.RolloutRecord, rep: RolloutReport, policy, k
                 continue
             rec.current = i
             journal.write(setup.paths, rec)
-            res = run_phase(setup, rename(ph.name), routers, ph.drain or drain_all, policy,
-                            drain_id=rec.drain_fault, say=say)
+            res = run_phase(setup, rename(ph.name), routers, ph.drain or drain_all, policy, drain_id=rec.drain_fault)
             rec.drain_fault, rec.current = None, None
             if rep.action == "rollout":
                 rec.done.append(i)
             journal.write(setup.paths, rec)
             rep.phases.append(res)
-            say(f"{res.name}: {res.status}")
+            setup.say(f"{res.name}: {res.status}")
             if res.status != "PASS" and not keep_going:
                 rep.not_run = [rename(phases[j].name) for j in order[k + 1:]]
                 break
@@ -149,7 +148,7 @@ def rollback(paths: LabPaths, kinds=DEFAULT_KINDS, say=lambda _m: None) -> Rollo
         src, loaded = _intents(s.plan, rec.intents, rec.candidate)
         rep = RolloutReport("rollback", s.plan.topology, paths.name, base, rec.candidate, rec.phases_file, src)
         order = [i for i in reversed(range(len(rec.phases))) if i in rec.done or i == rec.current]
-        _run(_setup(s, loaded, kinds, rec, loss_fails=False), rec, rep, base, True, say, rec.drain, order=order,
+        _run(_setup(s, loaded, kinds, rec, say, loss_fails=False), rec, rep, base, True, rec.drain, order=order,
              rename=lambda n: f"rollback {n}", only=set(moved))
     rep.seconds = round(time.monotonic() - t0, 2)
     return rep

@@ -1,0 +1,141 @@
+"""The rollout rehearsal on bag-mini, live: candidates pushed phase by phase with frr-reload.py,
+packets counted throughout, the intent checks judging every mixed state.
+
+One module lab runs the built-in policy; every test rolls a candidate out and the fixture rolls it
+back (and checks that the rollback restored the baseline), so each test starts from the baseline."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from bgp.policy import load_policy, render_node, without_superseded
+from lab.faults import FaultInjector
+from lab.observers.frr import vtysh
+from lab.pytest_plugin import extra_lab
+from lab.rollout import journal, report
+from lab.rollout.run import rollback, rollout
+from lab.state import node_policies, read_state
+
+from ..conftest import ROOT, TOPOLOGIES
+
+pytestmark = pytest.mark.lab
+POLICIES = ROOT / "topologies" / "policies" / "bag-mini"
+PHASES = ROOT / "topologies" / "rollouts"
+MINI_INTENTS = ROOT / "topologies" / "intents" / "bag-mini.yaml"
+
+
+@pytest.fixture(scope="module")
+def roll(request):
+    with extra_lab(TOPOLOGIES / "bag-mini.yaml", request, "roll") as (lab, _obs, _fi):
+        yield lab
+
+
+@pytest.fixture
+def lab(roll):
+    """The module lab, rolled back to the baseline after the test, whatever it did."""
+    yield roll
+    if node_policies(roll.paths):
+        rep = rollback(roll.paths)
+        assert rep.status == "PASS", report.problems(rep)
+    assert not node_policies(roll.paths)
+
+
+def _summary(rep) -> str:
+    return "\n".join([f"{p.name}: {p.status} lost {p.lost}/{p.sent}" for p in rep.phases] + report.problems(rep))
+
+
+def _phase(rep, name: str):
+    return next(p for p in rep.phases if p.name == name)
+
+
+def test_safe_candidate_every_phase_passes_without_loss_and_rollback_restores(lab, tmp_path):
+    rep = rollout(lab.paths, POLICIES / "safe-tag", PHASES / "bag-mini-4phase.yaml")
+    assert [p.status for p in rep.phases] == ["PASS"] * 4, _summary(rep)
+    assert all(p.lost == 0 and p.sent > 500 for p in rep.phases), _summary(rep)
+    assert all(p.checks and all(c["status"] == "PASS" for c in p.checks) for p in rep.phases), _summary(rep)
+    assert _phase(rep, "hub").routers and "r1-bag1" in _phase(rep, "hub").routers
+    # the reports people and CI read
+    files = [report.write_json(rep, tmp_path / "r.json"), report.write_junit(rep, tmp_path / "r.xml"),
+             report.write_html(rep, tmp_path / "r.html")]
+    assert json.loads(files[0].read_text())["status"] == "PASS"
+    assert len(ET.fromstring(files[1].read_text().split("?>", 1)[1]).iter("testcase").__next__().attrib) >= 2
+    assert files[2].read_text().count("data:image/png;base64,") == 4
+    # a router restarts on the policy it was given: its config on disk is the candidate's
+    cand = load_policy(POLICIES / "safe-tag", lab.plan)
+    edge = lab.plan.node("r1-f2-edge")
+    assert "64512:100" in (lab.paths.node_dir("r1-f2-edge") / "frr.conf").read_text()
+    assert "64512:100" in vtysh(lab.paths.netns("r1-f2-edge"), "show running-config")
+    assert node_policies(lab.paths)["r1-f2-edge"] == str(cand.root)
+
+    back = rollback(lab.paths)
+    assert back.status == "PASS", _summary(back)
+    assert [p.name for p in back.phases] == [f"rollback {n}" for n in ("hub", "spoke region", "spoke BAG plane 2",
+                                                                       "canary STSW")]
+    assert not node_policies(lab.paths) and journal.read(lab.paths).status == "rolled-back"
+    base = load_policy(read_state(lab.paths).get("policy"), lab.plan)
+    want = without_superseded(render_node(lab.plan, edge, str(lab.paths.log_file(edge.name)), frozenset(), base).text)
+    assert (lab.paths.node_dir("r1-f2-edge") / "frr.conf").read_text() == want
+    assert "64512:100" not in vtysh(lab.paths.netns("r1-f2-edge"), "show running-config")
+
+
+def test_stripping_link_bandwidth_fails_at_the_first_phase_with_plane_2(lab):
+    rep = rollout(lab.paths, POLICIES / "strip-lb-plane2", PHASES / "bag-mini-4phase.yaml")
+    assert rep.exit_code == 1
+    assert [p.status for p in rep.phases] == ["PASS", "FAIL"], _summary(rep)
+    assert rep.phases[1].routers == ["r2-bag2"] and rep.not_run == ["spoke region", "hub"]
+    assert any(c["kind"] == "shares" and c["status"] == "FAIL" for c in rep.phases[1].checks), _summary(rep)
+
+
+def test_safe_when_finished_unsafe_half_way(lab, tmp_path):
+    """region-tag: every BAG router at once passes (the final state: check and diff see nothing wrong);
+    the same change phase by phase breaks the spoke's plane 2 at the phase that moves r2-bag2 alone."""
+    at_once = tmp_path / "at-once.yaml"
+    at_once.write_text("phases:\n  - name: every BAG router\n    roles: [bag]\n  - name: the rest\n    rest: true\n")
+    final = rollout(lab.paths, POLICIES / "region-tag", at_once)
+    assert final.status == "PASS", _summary(final)
+    assert rollback(lab.paths).status == "PASS"
+
+    rep = rollout(lab.paths, POLICIES / "region-tag", PHASES / "bag-mini-4phase.yaml")
+    assert [p.status for p in rep.phases] == ["PASS", "FAIL"], _summary(rep)
+    bad = rep.phases[1]
+    assert bad.name == "spoke BAG plane 2" and bad.routers == ["r2-bag2"]
+    assert bad.after_undrain.get("lost", 0) > 0, _summary(rep)
+    assert {p["src"] for p in bad.after_undrain["lost_pairs"]} == {"r2-f3-p1s2", "r2-f3-p2s2"}, bad.after_undrain
+    assert any("r2-bag2 has no route" in x for x in bad.problems), _summary(rep)
+
+
+def test_password_change_resets_sessions_and_drain_makes_it_lossless(lab):
+    plain = rollout(lab.paths, POLICIES / "md5-spoke-plane2", PHASES / "bag-mini-md5.yaml", MINI_INTENTS)
+    first = plain.phases[0]
+    assert len(first.sessions_reset) == 4 and all("r2-bag2 ~ r2-f3-p" in s for s in first.sessions_reset), _summary(plain)
+    assert first.lost > 0 and first.status == "FAIL", _summary(plain)
+    assert rollback(lab.paths).status == "PASS"
+
+    drained = rollout(lab.paths, POLICIES / "md5-spoke-plane2", PHASES / "bag-mini-md5.yaml", MINI_INTENTS, drain=True)
+    first = drained.phases[0]
+    assert len(first.sessions_reset) == 4, _summary(drained)
+    assert first.drain and first.lost == 0 and first.sent > 500, _summary(drained)
+    assert drained.status == "PASS", _summary(drained)
+    assert not FaultInjector(lab.plan, lab.paths).drains()
+
+
+def test_interrupted_rollout_resumes_with_its_drain_in_force(lab):
+    def stop_after_reload(msg: str) -> None:
+        if msg.startswith("spoke BAG plane 2: reloaded"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rollout(lab.paths, POLICIES / "safe-tag", PHASES / "bag-mini-4phase.yaml", say=stop_after_reload)
+    rec = journal.read(lab.paths)
+    assert rec.status == "interrupted" and rec.done == [0] and rec.current == 1
+    drains = FaultInjector(lab.plan, lab.paths).drains()
+    assert [d.id for d in drains] == [rec.drain_fault], "the interrupted phase's drain stays in force"
+    assert set(node_policies(lab.paths)) == {"r2-f3-p1s1", "r2-bag2"}
+
+    rep = rollout(lab.paths, None, None, resume=True)
+    assert [p.name for p in rep.phases] == ["spoke BAG plane 2", "spoke region", "hub"], _summary(rep)
+    assert rep.status == "PASS", _summary(rep)
+    assert not FaultInjector(lab.plan, lab.paths).drains()
+    assert journal.read(lab.paths).status == "passed"
