@@ -138,3 +138,13 @@ def write_frr_config(paths: LabPaths, node: str, text: str) -> None:
     owner = safe_io.frr_owner()
     for fname, content in frr_files(text, node).items():
         safe_io.write_file(paths.node_dir(node) / fname, content, mode=0o640, owner=owner)
+
+
+def vtysh_argv(paths: LabPaths, node: str, argv: list[str]) -> list[str]:
+    """'baglab exec NODE -- vtysh ...': the node's pathspace and config dir, so vtysh finds the
+    node's vtysh.conf (no warning about a missing one, the node's hostname as its prompt)."""
+    if not argv or argv[0] != "vtysh":
+        return argv
+    extra = [] if "-N" in argv else ["-N", paths.netns(node)]
+    extra += [] if "--config_dir" in argv else ["--config_dir", str(paths.vtysh_confdir(node))]
+    return ["vtysh", *extra, *argv[1:]]
