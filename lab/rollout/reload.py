@@ -15,9 +15,12 @@ Three things FRR does not do for us:
   ``neighbor X password Y`` would put the old password in /proc/*/cmdline.  Such a diff is applied
   by vtysh on its stdin instead (method "vtysh", said in ``actions``), from frr-reload.py's own
   computed lines.  Passwords are masked in everything returned.
-* **cosmetic lines.**  ``frr version`` differs between the rendered file (the major release
-  baglab targets) and the daemon (its exact build) and has no effect on a running router (it
-  only picks defaults when a daemon reads its startup file): it is left out of the result.
+* **cosmetic lines.**  ``frr version`` differs between the rendered file (the release baglab
+  targets, 8.4) and the daemon (its build, 8.4.4); it only selects version-dependent defaults,
+  which FRR keys by release, so 8.4 and 8.4.4 select the same ones and nothing running changes.
+  It is the only line left out of the result.  (The other differences frr-reload.py used to see
+  were fixed where the config is rendered: lines that only restate 'frr defaults datacenter'
+  are not written, community sets are written in FRR's order, and vtysh.conf names the host.)
 """
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ _SECRET = re.compile(r"(\bpassword\s+)\S+")
 @dataclass
 class ReloadResult:
     node: str
-    method: str                 # "frr-reload" or "vtysh" ("" when nothing needed applying)
+    method: str                 # "frr-reload" (also when it found nothing to change) or "vtysh"
     added: list[str]            # "context / ... / line", passwords masked
     removed: list[str]          # the running config's lines that went, same form
     seconds: float
@@ -145,7 +148,6 @@ def _apply(paths: LabPaths, node: str, added, removed, res: ReloadResult) -> Non
                            "would pass it on vtysh's command line")
     else:
         r = _run(_reload_argv(paths, node, "--reload"))
-        res.method = "frr-reload"
         res.actions.append("frr-reload.py --reload")
         if r.returncode == 0:
             return
@@ -156,8 +158,11 @@ def _apply(paths: LabPaths, node: str, added, removed, res: ReloadResult) -> Non
 
 
 def _soft_clear(paths: LabPaths, node: str, res: ReloadResult) -> None:
+    """FRR's notes (a peer without route refresh, e.g. an ExaBGP collector, keeps its inbound
+    routes unfiltered again) go into the action, not the error: outbound was re-sent."""
     r = subprocess.run(["vtysh", "-N", paths.netns(node), "-c", SOFT_CLEAR], capture_output=True, text=True)
-    res.actions.append(SOFT_CLEAR)
+    notes = " ".join(" ".join(r.stdout.split()).split("% ")[1:])
+    res.actions.append(f"{SOFT_CLEAR} ({notes.strip()})" if notes else SOFT_CLEAR)
     if r.returncode != 0:
         res.error = "; ".join(filter(None, [res.error, f"{SOFT_CLEAR}: {(r.stderr or r.stdout).strip()}"]))
 
@@ -177,7 +182,7 @@ def reload_node(plan: Plan, paths: LabPaths, node: str, text: str) -> ReloadResu
     its difference to the running router; see the module docstring for what is added to FRR's."""
     plan.node(node)     # KeyError for a node the plan does not have
     t0 = time.monotonic()
-    res = ReloadResult(node, "", [], [], 0.0)
+    res = ReloadResult(node, "frr-reload", [], [], 0.0)
     write_frr_config(paths, node, text)
     write_vtysh_conf(paths, node)      # labs built before vtysh.conf existed
     if not FRR_RELOAD.exists():
