@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -115,7 +116,8 @@ def _reload_argv(paths: LabPaths, node: str, mode: str) -> list[str]:
     the temp file of lines to add goes to the node's private vtysh dir, logs to stderr (not
     /var/log/frr, where --reload would log the lines, passwords included)."""
     confdir = paths.vtysh_confdir(node)
-    return [str(FRR_RELOAD), "-N", paths.netns(node), "--confdir", str(confdir), "--bindir", "/usr/bin",
+    bindir = Path(shutil.which("vtysh") or "/usr/bin/vtysh").parent     # the vtysh everyone else runs
+    return [str(FRR_RELOAD), "-N", paths.netns(node), "--confdir", str(confdir), "--bindir", str(bindir),
             "--rundir", str(paths.vtysh_conf(node).parent), "--stdout", "--log-level", "error",
             mode, str(confdir / "frr.conf")]
 

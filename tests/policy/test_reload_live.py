@@ -3,6 +3,7 @@ route-map change reaches the neighbours (bgpd's delay-timer 0 needs the soft cle
 password change on both ends resets the session, which comes back on the new password."""
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from bgp.policy import DEFAULT_DIR, load_policy, render_node
 from bgp.render import sessions
 from lab.node_kinds import FRR, kind_of
 from lab.observers.frr import bgp_sessions, vtysh_json
-from lab.rollout.reload import MASK, SOFT_CLEAR, reload_node
+from lab.rollout.reload import MASK, SOFT_CLEAR, mask, reload_node
 from lab.state import read_state
 from lab.wait import poll
 
@@ -98,8 +99,19 @@ def neighbour(lab, node: str, addr: str) -> dict:
     return vtysh_json(lab.paths.netns(node), f"show bgp neighbors {addr} json").get(addr, {})
 
 
-def test_a_password_change_resets_the_session_and_it_comes_back(lab, tmp_path):
+def vtysh_recorder(tmp_path: Path, monkeypatch) -> Path:
+    """A vtysh first on PATH that records every argv (frr-reload.py's calls too), then runs the real one."""
+    seen, wrapper = tmp_path / "argv.log", tmp_path / "bin" / "vtysh"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {seen}\nexec {shutil.which("vtysh")} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrapper.parent}:{os.environ['PATH']}")
+    return seen
+
+
+def test_a_password_change_resets_the_session_and_it_comes_back(lab, tmp_path, monkeypatch):
     a, b = "r1-bag2", "r2-bag2"
+    argv_log = vtysh_recorder(tmp_path, monkeypatch)
     ends = link_addrs(lab, a, b)
     state = lambda: {x: bgp_sessions(lab.paths.netns(a)).get(x) for x in ends[a]}   # noqa: E731
     assert poll(lambda: set(state().values()) == {"Established"}, 10.0), f"not established before: {state()}"
@@ -126,3 +138,8 @@ def test_a_password_change_resets_the_session_and_it_comes_back(lab, tmp_path):
     finally:
         restore(lab, [a, b])
     assert poll(lambda: set(state().values()) == {"Established"}, 30.0), f"not back on the old password: {state()}"
+    argvs = argv_log.read_text()
+    assert "-N " in argvs, "the recorder saw no vtysh call"
+    old = next(link.tcp_md5 for link in lab.plan.links_of(a) if link.peer(a).node == b)
+    for secret in (SECRET, old):
+        assert secret not in argvs, f"a password reached a vtysh command line: {mask(argvs)}"
