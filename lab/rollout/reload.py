@@ -170,12 +170,14 @@ def _soft_clear(paths: LabPaths, node: str, res: ReloadResult) -> None:
 
 
 def _without_frr_reload(paths: LabPaths, node: str, text: str, res: ReloadResult) -> ReloadResult:
-    """No frr-reload.py: the whole file on vtysh's stdin adds and changes, but removes nothing."""
+    """No frr-reload.py: the whole file on vtysh's stdin adds and changes, but removes nothing;
+    what changed is unknown, so the soft clear always follows."""
     lines = [l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("!")]
     res.method = "vtysh"
     res.error = mask("; ".join(filter(None, [
         f"{FRR_RELOAD} missing (Debian package frr-pythontools): applied the whole config additively "
         "with vtysh; lines the candidate dropped are still running", vtysh_configure(paths.netns(node), lines)])))
+    _soft_clear(paths, node, res)
     return res
 
 

@@ -143,3 +143,24 @@ def test_a_password_change_resets_the_session_and_it_comes_back(lab, tmp_path, m
     old = next(link.tcp_md5 for link in lab.plan.links_of(a) if link.peer(a).node == b)
     for secret in (SECRET, old):
         assert secret not in argvs, f"a password reached a vtysh command line: {mask(argvs)}"
+
+
+def test_without_frr_reload_the_candidate_still_goes_on_additively(lab, monkeypatch, tmp_path):
+    """No frr-reload.py (frr-pythontools missing): vtysh takes the whole file, the result says what
+    that cannot do, and the new community still reaches the neighbour (the soft clear follows)."""
+    from lab.rollout import reload as rl
+
+    edge, receiver = "r1-f2-edge", "r1-bag1"
+    prefix = lab.plan.node(edge).prefixes_v4[0]
+    monkeypatch.setattr(rl, "FRR_RELOAD", tmp_path / "no-frr-reload.py")
+    try:
+        res = reload_node(lab.plan, lab.paths, edge, rendered(lab, edge, load_policy(SAFE_TAG, lab.plan)))
+        assert res.method == "vtysh" and "frr-pythontools" in res.error, res
+        assert res.error.count("%") == 0, f"FRR refused lines: {res.error}"
+        assert any(a.startswith(SOFT_CLEAR) for a in res.actions), res.actions
+        assert poll(lambda: "64512:100" in communities(lab, receiver, prefix), 10.0), \
+            f"{receiver} has no 64512:100 on {prefix} 10 s after the vtysh fallback"
+    finally:
+        monkeypatch.undo()
+        restore(lab, [edge])
+    assert poll(lambda: "64512:100" not in communities(lab, receiver, prefix), 10.0), "the community stayed after the revert"

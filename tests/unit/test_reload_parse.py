@@ -95,3 +95,12 @@ def test_a_fragment_password_replaces_the_topology_password(mini, tmp_path: Path
     assert mine == [f"neighbor {addr} password other"]
     others = [l for l in text.splitlines() if " password " in l and addr not in l]
     assert len(others) == len(sess) - 1, "the other sessions lost their topology password"
+
+
+def test_the_skeleton_leaves_out_what_frr_defaults_datacenter_already_says(mini):
+    """'show running' omits defaults: a line restating one would be a change in every reload."""
+    text = render_node(mini, mini.node("r1-bag1"), "/x").text
+    assert "frr defaults datacenter" in text and (mini.keepalive, mini.holdtime) == (3, 9)
+    assert "ebgp-requires-policy" not in text and "timers bgp" not in text
+    slow = mini.model_copy(update={"keepalive": 10, "holdtime": 30})
+    assert " timers bgp 10 30" in render_node(slow, slow.node("r1-bag1"), "/x").text.splitlines()
