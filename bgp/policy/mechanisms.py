@@ -139,7 +139,9 @@ def _guard_entries(m: str, aggs, abroad: bool) -> list[str]:
 
 
 def drain_set(plan: Plan, node: Node) -> str:
-    return (" set community additive graceful-shutdown" if plan.drain_method == "graceful-shutdown"
+    """Written in FRR's own order ('show running' prints 'graceful-shutdown additive'), so a reload
+    of an unchanged config finds nothing to change."""
+    return (" set community graceful-shutdown additive" if plan.drain_method == "graceful-shutdown"
             else " set as-path prepend " + " ".join([str(node.asn)] * plan.drain_prepend))
 
 

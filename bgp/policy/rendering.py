@@ -4,13 +4,14 @@ The result keeps a source map (``Rendered.blocks``) so that whatever later reads
 own parser in bgp.frrcheck) can name the fragment a bad line came from."""
 from __future__ import annotations
 
+import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
 
-from bgp.skeleton import render_skeleton, sessions
+from bgp.skeleton import Session, render_skeleton, sessions
 from bgp.template_lines import template_line
 from lab.errors import LabError
 from lab.plan import Node, Plan
@@ -82,17 +83,29 @@ class _Builder:
         return "".join(self.parts)
 
 
+_PASSWORD = re.compile(r"^\s*neighbor\s+(\S+)\s+password\s", re.MULTILINE)
+
+
+def without_overridden_passwords(sess: list[Session], frags: list[tuple[str, Path]]) -> list[Session]:
+    """A fragment's ``neighbor X password`` replaces the topology's: FRR keeps only the last one,
+    and a file with both is not what 'show running' prints (frr-reload.py would re-add the
+    topology's on every reload, resetting the session)."""
+    mine = {m.group(1) for text, _ in frags for m in _PASSWORD.finditer(text)}
+    return [replace(s, password=None) if s.addr in mine else s for s in sess]
+
+
 def render_node(plan: Plan, node: Node, log_file: str, drained: frozenset[int] | set[int] = frozenset(),
                 policy: Policy | None = None) -> Rendered:
     """Skeleton, fragments (common, role, region, plane, node), then aggregation guards, drain twins
     and the drained sessions' bindings, derived from the config as rendered so far."""
     pol = policy or load_policy()
     sess = sessions(plan, node)
-    out = _Builder()
-    out.add(render_skeleton(plan, node, log_file, sess, drained), None)
     ctx = context(plan, node, sess)
-    for rel in pol.for_node(node):
-        out.add(_render_fragment(pol, rel, ctx, node), pol.fragments[rel])
+    frags = [(_render_fragment(pol, rel, ctx, node), pol.fragments[rel]) for rel in pol.for_node(node)]
+    out = _Builder()
+    out.add(render_skeleton(plan, node, log_file, without_overridden_passwords(sess, frags), drained), None)
+    for text, path in frags:
+        out.add(text, path)
     facts = mech.read_config(out.text())
     mech.check_bindings(node, plan, sess, facts)
     tail = (mech.guard_lines(plan, node, sess, facts) + mech.twin_lines(plan, node, sess, facts)

@@ -14,12 +14,12 @@ from typing import Iterable, Literal
 
 from bgp.oracle import Failures
 from bgp.policy import Policy, live_bindings, load_policy, render_node
-from bgp.render import frr_files, sessions
+from bgp.render import sessions
 
-from .. import safe_io
 from ..errors import LabError
 from ..plan import Link, Plan
 from ..runtime import runtime_for
+from ..runtime.frr import write_frr_config
 from ..state import LabPaths, policy_dir_of, read_state
 from .actions import NFT_TABLE  # noqa: F401 - re-exported: callers knew it here
 from .journal import Journal
@@ -28,6 +28,18 @@ from .kinds import (Drain, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch
                     plane_nodes)
 
 __all__ = ["Fault", "FaultInjector", "FaultKind", "link_drain_pairs", "node_drain_pairs", "plane_nodes"]
+
+
+def vtysh_configure(netns: str, cmds: list[str]) -> str:
+    """Apply configuration lines live; returns FRR's complaints ('' when none).  The lines go on
+    vtysh's stdin, never its command line (/proc/*/cmdline is world-readable and TCP-MD5
+    passwords travel here), and only FRR's '%' lines come back (the echo repeats the input)."""
+    script = "configure terminal\n" + "\n".join(cmds) + "\nend\n"
+    r = subprocess.run(["vtysh", "-N", netns], input=script, capture_output=True, text=True)
+    problems = [l.strip() for l in r.stdout.splitlines() if l.lstrip().startswith("%")]
+    if r.returncode != 0:
+        problems.append(f"vtysh exit {r.returncode}: {r.stderr.strip()[-300:]}")
+    return "; ".join(problems)
 
 
 class FaultInjector:
@@ -158,8 +170,7 @@ class FaultInjector:
         drained = self.drained_links(node, exclude)
         n = self.plan.node(node)
         text = render_node(self.plan, n, str(self.paths.log_file(node)), drained, self.policy_of(node)).text
-        for fname, content in frr_files(text, node).items():     # a restart must come back drained
-            safe_io.write_file(self.paths.node_dir(node) / fname, content, mode=0o640, owner=safe_io.frr_owner())
+        write_frr_config(self.paths, node, text)     # a restart must come back drained
         cmds = [f"router bgp {n.asn}"]
         for fam, binds in live_bindings(text, sessions(self.plan, n)).items():
             cmds.append(f"address-family {fam} unicast")
@@ -172,15 +183,8 @@ class FaultInjector:
             raise LabError(f"changing the drain policy on {node}: {problems}")
 
     def configure(self, node: str, cmds: list[str]) -> str:
-        """Apply configuration lines live; returns FRR's complaints ('' when none).  The lines go on
-        vtysh's stdin, never its command line (/proc/*/cmdline is world-readable and TCP-MD5
-        passwords travel here), and only FRR's '%' lines come back (the echo repeats the input)."""
-        script = "configure terminal\n" + "\n".join(cmds) + "\nend\n"
-        r = subprocess.run(["vtysh", "-N", self.paths.netns(node)], input=script, capture_output=True, text=True)
-        problems = [l.strip() for l in r.stdout.splitlines() if l.lstrip().startswith("%")]
-        if r.returncode != 0:
-            problems.append(f"vtysh exit {r.returncode}: {r.stderr.strip()[-300:]}")
-        return "; ".join(problems)
+        """Apply configuration lines live; returns FRR's complaints ('' when none)."""
+        return vtysh_configure(self.paths.netns(node), cmds)
 
     _configure, _sync_drain = configure, sync_drain     # the names earlier callers used
 

@@ -1,54 +1,206 @@
-"""TEMPORARY stand-in for the reload engineer's module (same API), for integration testing."""
+"""A candidate config applied to a running router the way operators do it: FRR's own
+``frr-reload.py`` computes the difference between the rendered file and ``show running`` and
+applies only that; the rendered file is written first, so a router that restarts comes back on
+the policy it was given.
+
+Three things FRR does not do for us:
+
+* **route-map changes under ``bgp route-map delay-timer 0``.**  The skeleton sets the timer to 0
+  (bgpd must not hold announcements for 5 s at start-up), and bgpd then re-binds changed maps
+  without re-running them over routes already advertised ("rmap_update_timer of 0 means don't do
+  route updates", bgpd/bgp_routemap.c).  So a reload that touched a route-map, prefix-list,
+  community or as-path list is followed by ``clear bgp * soft`` (route refresh in, re-send out:
+  no session reset).
+* **secrets on command lines.**  frr-reload.py runs removals as ``vtysh -c ...``; a removed
+  ``neighbor X password Y`` would put the old password in /proc/*/cmdline.  Such a diff is applied
+  by vtysh on its stdin instead (method "vtysh", said in ``actions``), from frr-reload.py's own
+  computed lines.  Passwords are masked in everything returned.
+* **cosmetic lines.**  ``frr version`` differs between the rendered file (the release baglab
+  targets, 8.4) and the daemon (its build, 8.4.4); it only selects version-dependent defaults,
+  which FRR keys by release, so 8.4 and 8.4.4 select the same ones and nothing running changes.
+  It is the only line left out of the result.  (The other differences frr-reload.py used to see
+  were fixed where the config is rendered: lines that only restate 'frr defaults datacenter'
+  are not written, community sets are written in FRR's order, and vtysh.conf names the host.)
+"""
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bgp.render import frr_files
-
-from .. import safe_io
+from ..faults.injector import vtysh_configure
 from ..plan import Plan
+from ..runtime.frr import write_frr_config, write_vtysh_conf
 from ..state import LabPaths
+
+FRR_RELOAD = Path(os.environ.get("BAGLAB_FRR_RELOAD", "/usr/lib/frr/frr-reload.py"))
+MASK = "*****"
+#: contexts whose change bgpd applies to advertised routes only after a clear (delay-timer 0)
+POLICY_CONTEXTS = ("route-map ", "ip prefix-list ", "ipv6 prefix-list ", "bgp community-list ",
+                   "bgp large-community-list ", "bgp extcommunity-list ", "bgp as-path access-list ")
+#: lines with no effect on a running router (see the module docstring)
+COSMETIC = ("frr version ",)
+SOFT_CLEAR = "clear bgp * soft"
+_SECRET = re.compile(r"(\bpassword\s+)\S+")
 
 
 @dataclass
 class ReloadResult:
     node: str
-    method: str
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    error: str = ""
+    method: str                 # "frr-reload" (also when it found nothing to change) or "vtysh"
+    added: list[str]            # "context / ... / line", passwords masked
+    removed: list[str]          # the running config's lines that went, same form
+    seconds: float
+    error: str = ""             # empty when it worked
+    actions: list[str] = field(default_factory=list)    # what was run, in order, and why a fallback
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.removed)
 
 
+def mask(text: str) -> str:
+    """TCP-MD5 passwords replaced by '*****' (results, errors and logs must never carry one)."""
+    return _SECRET.sub(rf"\g<1>{MASK}", text)
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """frr-reload.py prints each command with its contexts above it, one indent per level: a
+    line at column 0 starts the next command."""
+    out: list[list[str]] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        if not line.startswith(" ") or not out:
+            out.append([])
+        out[-1].append(line.strip())
+    return out
+
+
+def _undo_no(cmd: str) -> str:
+    """frr-reload.py prints a removal as the command that removes it; the line that went is its
+    negation ('no X' removes 'X'; 'X' removes 'no X', e.g. 'bgp default ipv4-unicast')."""
+    return cmd[3:] if cmd.startswith("no ") else f"no {cmd}"
+
+
+def parse_test_output(out: str) -> tuple[list[list[str]], list[list[str]]]:
+    """``frr-reload.py --test`` stdout -> (added, removed) commands, each its context path plus the
+    line (removed ones as the running config had them); cosmetic lines dropped; NOT masked."""
+    sections: dict[str, list[str]] = {"Lines To Delete": [], "Lines To Add": []}
+    cur: list[str] | None = None
+    for line in out.splitlines():
+        if line.strip() in sections:
+            cur = sections[line.strip()]
+        elif cur is not None and not set(line.strip()) <= {"="}:
+            cur.append(line)
+    added = _blocks(sections["Lines To Add"])
+    removed = [b[:-1] + [_undo_no(b[-1])] for b in _blocks(sections["Lines To Delete"])]
+    keep = [b for b in added + removed if not b[0].startswith(COSMETIC)]
+    return [b for b in added if b in keep], [b for b in removed if b in keep]
+
+
+def shown(blocks: list[list[str]]) -> list[str]:
+    return [mask(" / ".join(b)) for b in blocks]
+
+
+def touches_policy(blocks: list[list[str]]) -> bool:
+    return any(b[0].startswith(POLICY_CONTEXTS) for b in blocks)
+
+
+def _reload_argv(paths: LabPaths, node: str, mode: str) -> list[str]:
+    """frr.conf at exactly ``<confdir>/frr.conf`` (no 'write' of the running config over it);
+    the temp file of lines to add goes to the node's private vtysh dir, logs to stderr (not
+    /var/log/frr, where --reload would log the lines, passwords included)."""
+    confdir = paths.vtysh_confdir(node)
+    bindir = Path(shutil.which("vtysh") or "/usr/bin/vtysh").parent     # the vtysh everyone else runs
+    return [str(FRR_RELOAD), "-N", paths.netns(node), "--confdir", str(confdir), "--bindir", str(bindir),
+            "--rundir", str(paths.vtysh_conf(node).parent), "--stdout", "--log-level", "error",
+            mode, str(confdir / "frr.conf")]
+
+
+def _run(argv: list[str], timeout: float = 60.0) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, umask=0o077)
+
+
+def compute_diff(paths: LabPaths, node: str) -> tuple[list[list[str]], list[list[str]]]:
+    r = _run(_reload_argv(paths, node, "--test"))
+    if r.returncode != 0:
+        raise RuntimeError(f"frr-reload.py --test exit {r.returncode}: {mask(r.stderr.strip())[-400:]}")
+    return parse_test_output(r.stdout)
+
+
+def vtysh_lines(added: list[list[str]], removed: list[list[str]]) -> list[str]:
+    """Removals (as their 'no' commands) then additions, each from the top level with its
+    contexts, for vtysh's stdin."""
+    out: list[str] = []
+    for blocks, negate in ((removed, True), (added, False)):
+        for b in blocks:
+            out += b[:-1] + [_undo_no(b[-1]) if negate else b[-1], "end", "configure terminal"]
+    return out
+
+
+def _apply(paths: LabPaths, node: str, added, removed, res: ReloadResult) -> None:
+    """frr-reload.py --reload unless a removal carries a secret or it fails: then vtysh's stdin."""
+    if any("password" in line for b in removed for line in b):
+        res.actions.append("vtysh stdin: a removed line holds a TCP-MD5 password and frr-reload.py "
+                           "would pass it on vtysh's command line")
+    else:
+        r = _run(_reload_argv(paths, node, "--reload"))
+        res.actions.append("frr-reload.py --reload")
+        if r.returncode == 0:
+            return
+        res.actions.append(f"frr-reload.py failed (exit {r.returncode}: {mask(r.stderr.strip())[-300:]}); "
+                           "applied the computed lines with vtysh")
+    res.method = "vtysh"
+    res.error = mask(vtysh_configure(paths.netns(node), vtysh_lines(added, removed)))
+
+
+def _soft_clear(paths: LabPaths, node: str, res: ReloadResult) -> None:
+    """FRR's notes (a peer without route refresh, e.g. an ExaBGP collector, keeps its inbound
+    routes unfiltered again) go into the action, not the error: outbound was re-sent."""
+    r = subprocess.run(["vtysh", "-N", paths.netns(node), "-c", SOFT_CLEAR], capture_output=True, text=True)
+    notes = " ".join(" ".join(r.stdout.split()).split("% ")[1:])
+    res.actions.append(f"{SOFT_CLEAR} ({notes.strip()})" if notes else SOFT_CLEAR)
+    if r.returncode != 0:
+        res.error = "; ".join(filter(None, [res.error, f"{SOFT_CLEAR}: {(r.stderr or r.stdout).strip()}"]))
+
+
+def _without_frr_reload(paths: LabPaths, node: str, text: str, res: ReloadResult) -> ReloadResult:
+    """No frr-reload.py: the whole file on vtysh's stdin adds and changes, but removes nothing;
+    what changed is unknown, so the soft clear always follows."""
+    lines = [l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("!")]
+    res.method = "vtysh"
+    res.error = mask("; ".join(filter(None, [
+        f"{FRR_RELOAD} missing (Debian package frr-pythontools): applied the whole config additively "
+        "with vtysh; lines the candidate dropped are still running", vtysh_configure(paths.netns(node), lines)])))
+    _soft_clear(paths, node, res)
+    return res
+
+
 def reload_node(plan: Plan, paths: LabPaths, node: str, text: str) -> ReloadResult:
-    t = time.monotonic()
-    for fname, content in frr_files(text, node).items():
-        safe_io.write_file(paths.node_dir(node) / fname, content, mode=0o640, owner=safe_io.frr_owner())
-    ns = paths.netns(node)
-    conf = Path(tempfile.mkdtemp(prefix="blr-"))
-    (conf / ns).mkdir()
-    (conf / ns / "vtysh.conf").write_text("service integrated-vtysh-config\n")
-    base = ["/usr/lib/frr/frr-reload.py", "-N", ns, "--confdir", str(conf), "--rundir", str(conf), "--bindir", "/usr/bin",
-            "--stdout"]
-    f = conf / "new.conf"
-    f.write_text(text)
-    test = subprocess.run(base + ["--test", str(f)], capture_output=True, text=True)
-    added, removed, cur = [], [], None
-    for line in test.stdout.splitlines():
-        if line.startswith("Lines To Delete"):
-            cur = removed
-        elif line.startswith("Lines To Add"):
-            cur = added
-        elif cur is not None and line.strip() and not line.startswith("="):
-            cur.append(line.strip())
-    r = subprocess.run(base + ["--reload", str(f)], capture_output=True, text=True)
-    err = "" if r.returncode == 0 else (r.stderr or r.stdout)[-300:]
-    return ReloadResult(node, "frr-reload", added, removed, time.monotonic() - t, err)
+    """Write ``text`` (the router's complete rendered frr.conf) as the router's config and apply
+    its difference to the running router; see the module docstring for what is added to FRR's."""
+    plan.node(node)     # KeyError for a node the plan does not have
+    t0 = time.monotonic()
+    res = ReloadResult(node, "frr-reload", [], [], 0.0)
+    write_frr_config(paths, node, text)
+    write_vtysh_conf(paths, node)      # labs built before vtysh.conf existed
+    if not FRR_RELOAD.exists():
+        res = _without_frr_reload(paths, node, text, res)
+    else:
+        try:
+            added, removed = compute_diff(paths, node)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            res.error = mask(str(exc))
+        else:
+            res.added, res.removed = shown(added), shown(removed)
+            if added or removed:
+                _apply(paths, node, added, removed, res)
+            if touches_policy(added + removed):
+                _soft_clear(paths, node, res)
+    res.seconds = time.monotonic() - t0
+    return res

@@ -253,9 +253,7 @@ class DockerRuntime:
         return self.host.processes(plan)
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
-        ns = self.paths.netns(node)
-        if argv and argv[0] == "vtysh" and "-N" not in argv:
-            argv = ["vtysh", "-N", ns] + argv[1:]
+        argv = frr.vtysh_argv(self.paths, node, argv)
         tty = ["-t"] if sys.stdin.isatty() and sys.stdout.isatty() else []
         return ["docker", "exec", "-i", *tty, self.container_name(node)] + argv
 

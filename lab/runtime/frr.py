@@ -113,7 +113,38 @@ def write_configs(paths: LabPaths, plan: Plan, configs: dict[str, dict[str, str]
         d = safe_io.make_dir(paths.node_dir(node.name), owner=owner)
         for fname, text in configs[node.name].items():
             safe_io.write_file(d / fname, text, mode=0o640, owner=owner)
+        if kind_of(node) is FRR:
+            write_vtysh_conf(paths, node.name)
         # FRR (user frr) and root-run helpers (the MACsec SecY, emulators) share the node's
         # log: it must exist, owned by frr, before either opens it
         os.close(safe_io.open_append(paths.log_file(node.name), owner=owner))
         safe_io.make_dir(paths.frr_dir(node.name), owner=owner)
+
+
+def write_vtysh_conf(paths: LabPaths, node: str) -> None:
+    """vtysh -N reads ``<config_dir>/<netns>/vtysh.conf``: without one every vtysh warns, and
+    frr-reload.py needs it.  Its hostname is the node's, else vtysh's 'show running' carries the
+    host's name and every reload would want to remove it."""
+    owner = safe_io.frr_owner()
+    d = safe_io.make_dir(paths.vtysh_conf(node).parent, mode=0o750, owner=owner)
+    safe_io.write_file(d / "vtysh.conf", f"hostname {node}\nservice integrated-vtysh-config\n",
+                       mode=0o640, owner=owner)
+
+
+def write_frr_config(paths: LabPaths, node: str, text: str) -> None:
+    """A router's rendered frr.conf and the per-daemon files cut from it, 0640 frr-owned (TCP-MD5
+    passwords): what the router restarts from."""
+    from bgp.render import frr_files
+    owner = safe_io.frr_owner()
+    for fname, content in frr_files(text, node).items():
+        safe_io.write_file(paths.node_dir(node) / fname, content, mode=0o640, owner=owner)
+
+
+def vtysh_argv(paths: LabPaths, node: str, argv: list[str]) -> list[str]:
+    """'baglab exec NODE -- vtysh ...': the node's pathspace and config dir, so vtysh finds the
+    node's vtysh.conf (no warning about a missing one, the node's hostname as its prompt)."""
+    if not argv or argv[0] != "vtysh":
+        return argv
+    extra = [] if "-N" in argv else ["-N", paths.netns(node)]
+    extra += [] if "--config_dir" in argv else ["--config_dir", str(paths.vtysh_confdir(node))]
+    return ["vtysh", *extra, *argv[1:]]

@@ -80,10 +80,7 @@ class NetnsRuntime:
         return set()
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
-        ns = self.paths.netns(node)
-        if argv and argv[0] == "vtysh" and "-N" not in argv:
-            argv = ["vtysh", "-N", ns] + argv[1:]
-        return ["ip", "netns", "exec", ns] + argv
+        return ["ip", "netns", "exec", self.paths.netns(node)] + frr.vtysh_argv(self.paths, node, argv)
 
     # -- teardown -----------------------------------------------------------------------
     def down(self, deadline_s: float = DOWN_DEADLINE_S) -> DownReport:

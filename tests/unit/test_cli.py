@@ -120,7 +120,8 @@ def test_exec_passes_the_command_through(lab_dir, monkeypatch):
     with pytest.raises(SystemExit) as exc:
         cli.main(["exec", "r1-bag1", "--name", LAB, "--", "vtysh", "-c", "show bgp summary", "--name", "x"])
     assert exc.value.code == 0
-    assert seen[0][-6:] == ["-N", f"bl_{LAB}_r1-bag1", "-c", "show bgp summary", "--name", "x"]
+    assert seen[0][-8:-6] == ["-N", f"bl_{LAB}_r1-bag1"] and seen[0][-6] == "--config_dir"
+    assert seen[0][-4:] == ["-c", "show bgp summary", "--name", "x"]
 
 
 def test_version_from_package_metadata():

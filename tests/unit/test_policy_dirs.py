@@ -119,7 +119,7 @@ def test_drain_twin_follows_the_map_a_policy_rebinds(pdir, mini):
     _write(pdir, "node/r1-bag1.j2", REBIND.format(asn=n.asn, addr=s6.addr))
     pol = load_policy(pdir, mini)
     drained = render_node(mini, n, "/x", {s6.link}, policy=pol).text
-    assert "route-map MINE-DRAIN permit 10\n set community additive graceful-shutdown\n call MINE\nexit" in drained
+    assert "route-map MINE-DRAIN permit 10\n set community graceful-shutdown additive\n call MINE\nexit" in drained
     binds = dict(live_bindings(drained, sessions(mini, n))["ipv6"])
     assert binds[s6.addr] == "MINE-DRAIN"
     v4 = dict(live_bindings(drained, sessions(mini, n))["ipv4"])

@@ -29,7 +29,7 @@ def test_every_session_honours_gshut_and_has_a_drained_twin(mini):
     n = mini.node("r1-bag1")
     c = render_node(mini, n, "/x")
     assert c.count("route-map FROM-PEER in") == 2 * len(mini.links_of(n.name))
-    assert "route-map TRANSIT-DRAIN permit 10" in c and "set community additive graceful-shutdown" in c
+    assert "route-map TRANSIT-DRAIN permit 10" in c and "set community graceful-shutdown additive" in c
     assert "-DRAIN out" not in c
     drained = render_node(mini, n, "/x", {l.id for l in mini.links_of(n.name)})
     assert drained.count("route-map TRANSIT-DRAIN out") == 2 * len(mini.links_of(n.name))

@@ -28,8 +28,9 @@ def test_docker_names_follow_the_lab():
     rt = make_runtime("docker", LabPaths("d8x"))
     assert rt.container_name("r1-bag1") == "bl_d8x_r1-bag1" == rt.paths.netns("r1-bag1")
     argv = rt.exec_argv("r1-bag1", ["vtysh", "-c", "show bgp summary"])
-    assert argv[:3] == ["docker", "exec", "-i"] and argv[-5:] == ["vtysh", "-N", "bl_d8x_r1-bag1", "-c",
-                                                                  "show bgp summary"]
+    confdir = str(rt.paths.node_dir("r1-bag1"))     # where vtysh finds <confdir>/<netns>/vtysh.conf
+    assert argv[:3] == ["docker", "exec", "-i"] and argv[-7:] == ["vtysh", "-N", "bl_d8x_r1-bag1", "--config_dir",
+                                                                  confdir, "-c", "show bgp summary"]
 
 
 PROTOCOL_METHODS = [n for n, v in vars(Runtime).items() if callable(v) and not n.startswith("_")]
