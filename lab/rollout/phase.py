@@ -235,14 +235,15 @@ def _judge(setup: Setup, res: PhaseResult) -> None:
                          quiet_deadline_s=setup.deadline_s)
         verdicts = rep.verdicts
     res.checks = [asdict(v) for v in verdicts]
+    losses = res.problems if setup.loss_fails else res.notes      # a rollback's losses are its cost
     if res.lost:
         worst = sorted(res.lost_pairs, key=lambda p: -p["lost"])[:4]
-        res.problems.append(f"{res.lost} of {res.sent} probe packets lost ("
+        losses.append(f"{res.lost} of {res.sent} probe packets lost ("
                             + ", ".join(f"{p['src']} -> {p['prefix']}: {p['lost']}" for p in worst) + ")")
     after = res.after_undrain
     if after.get("lost"):
         worst = sorted(after["lost_pairs"], key=lambda p: -p["lost"])[:4]
-        res.problems.append(f"after the undrain, {after['lost']} of {after['sent']} packets lost from the pairs not "
+        losses.append(f"after the undrain, {after['lost']} of {after['sent']} packets lost from the pairs not "
                             "probed while drained (" + ", ".join(f"{p['src']} -> {p['prefix']}: {p['lost']}"
                                                                 for p in worst) + ")")
     failed = [v for v in verdicts if v.status == "FAIL"]

@@ -11,12 +11,15 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from bgp.policy import load_policy, render_node, without_superseded
+from lab.checks.run import load as load_intents, run_checks
+from lab.diff.run import lab_names, run as diff_run
 from lab.faults import FaultInjector
 from lab.observers.frr import vtysh
 from lab.pytest_plugin import extra_lab
 from lab.rollout import journal, report
 from lab.rollout.run import rollback, rollout
-from lab.state import node_policies, read_state
+from lab.runtime import down_lab
+from lab.state import LabPaths, load_plan, node_policies, read_state
 
 from ..conftest import ROOT, TOPOLOGIES
 
@@ -88,14 +91,18 @@ def test_stripping_link_bandwidth_fails_at_the_first_phase_with_plane_2(lab):
     assert any(c["kind"] == "shares" and c["status"] == "FAIL" for c in rep.phases[1].checks), _summary(rep)
 
 
-def test_safe_when_finished_unsafe_half_way(lab, tmp_path):
-    """region-tag: every BAG router at once passes (the final state: check and diff see nothing wrong);
-    the same change phase by phase breaks the spoke's plane 2 at the phase that moves r2-bag2 alone."""
-    at_once = tmp_path / "at-once.yaml"
-    at_once.write_text("phases:\n  - name: every BAG router\n    roles: [bag]\n  - name: the rest\n    rest: true\n")
-    final = rollout(lab.paths, POLICIES / "region-tag", at_once)
-    assert final.status == "PASS", _summary(final)
-    assert rollback(lab.paths).status == "PASS"
+def test_safe_when_finished_unsafe_half_way(lab):
+    """region-tag: in its final state (a lab booted on it) diff and check find nothing wrong; phase by
+    phase it breaks the spoke's plane 2 at the phase that moves r2-bag2 alone."""
+    final = diff_run(TOPOLOGIES / "bag-mini.yaml", None, POLICIES / "region-tag", prefix="rtag", keep=True)
+    try:
+        assert final.report.exit_code == 0, [d.__dict__ for d in final.report.unintended[:5]]
+        cand = LabPaths(lab_names("rtag")[1])
+        verdict = run_checks(load_plan(cand), cand, load_intents(load_plan(cand), POLICIES / "region-tag" / "intents.yaml"))
+        assert verdict.exit_code == 0, [(v.check, v.summary) for v in verdict.verdicts if v.status != "PASS"]
+    finally:
+        for name in lab_names("rtag"):
+            down_lab(LabPaths(name))
 
     rep = rollout(lab.paths, POLICIES / "region-tag", PHASES / "bag-mini-4phase.yaml")
     assert [p.status for p in rep.phases] == ["PASS", "FAIL"], _summary(rep)
