@@ -119,3 +119,20 @@ def test_reports_name_the_failing_phase_and_its_loss(tmp_path):
     assert json.loads(report.write_json(rep, tmp_path / "r.json").read_text())["exit_code"] == 1
     page = report.write_html(rep, tmp_path / "r.html").read_text()
     assert page.count("data:image/png;base64,") == 2 and "not run" in page
+
+
+def _main(capsys, *args: str) -> tuple[int, str]:
+    from lab import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.main(list(args))
+    return exc.value.code, capsys.readouterr().err
+
+
+def test_cli_rollout_needs_its_inputs_and_rollback_needs_a_rollout(paths, capsys):
+    code, err = _main(capsys, "rollout", "--name", "rlu")
+    assert code == 2 and "needs TOPOLOGY, --candidate and --phases (or --resume)" in err
+    code, err = _main(capsys, "rollout", "--resume", "--name", "rlu")
+    assert code == 2 and "no unfinished rollout to resume" in err
+    code, err = _main(capsys, "rollback", "--name", "rlu")
+    assert code == 2 and "nothing to roll back" in err
