@@ -28,6 +28,7 @@ from .measure import after_fault, after_restore
 from .observers.fib import FibReader
 from .plan import Plan
 from .probes import flows
+from .probes.precision import PRECISION, flows_for_pair
 from .session import lab_session
 from .state import LabPaths
 from .wait import poll
@@ -146,30 +147,31 @@ def reachability(plan: Plan, paths: LabPaths, failures: Failures, pairs, flows_p
     return violations, cut
 
 
-def weight_check(plan: Plan, paths: LabPaths, pairs, flows_per_pair: int = 256,
-                 rows: list | None = None) -> list[str]:
+def weight_check(plan: Plan, paths: LabPaths, pairs, flows_per_pair: int | None = None,
+                 rows: list | None = None, precision: float = PRECISION) -> list[str]:
     """Steady state: the real per-router split of each pair's flows vs installed and oracle weights.
-    ``rows`` (if given) receives one line per router, prefix and next hop for the report."""
+    Each pair gets as many flows as its least-travelled splitting router needs for ``precision``
+    (lab/probes/precision.py), unless ``flows_per_pair`` fixes it.  ``rows`` (if given) receives one
+    line per router, prefix and next hop for the report, with its tolerance and verdict."""
     exp = expected_routes(plan)
     problems = []
     with FibReader({n.name: paths.netns(n.name) for n in plan.nodes if kind_of(n).has_fib}) as fib:
         installed_all = {n.name: fib.read(n.name) for n in plan.nodes if kind_of(n).has_fib}
     for srcs, prefix in pairs:
-        r = flows.probe(plan, paths, srcs[0].name, prefix, flows=flows_per_pair)
         # longest match: behind an aggregate, routers forward by the aggregate's entry
         dst = flows.target(prefix)
+        n_flows = flows_per_pair or flows_for_pair(exp, srcs[0].name, dst, precision)
+        r = flows.probe(plan, paths, srcs[0].name, prefix, flows=n_flows)
         installed = {n: {h.ifname: h.weight for h in longest_match(installed_all.get(n, {}), dst) or []}
                      for n in r.split}
         expected = {n: {h.ifname: h.weight for h in longest_match(exp.get(n, {}), dst) or []} for n in r.split}
-        problems += flows.split_problems(r, installed, expected)
+        problems += flows.split_problems(r, installed, expected, precision)
         if rows is not None:
-            for router, counts in sorted(r.split.items()):
-                total = sum(counts.values())
-                for ifname in sorted(set(counts) | set(expected[router])):
-                    rows.append({"source": r.src, "prefix": prefix, "router": router, "next_hop": ifname,
-                                 "flows": counts.get(ifname, 0), "share": round(counts.get(ifname, 0) / total, 3),
-                                 "installed_weight": installed[router].get(ifname, 0),
-                                 "expected_weight": expected[router].get(ifname, 0)})
+            rows += [{"source": r.src, "prefix": prefix, "router": w["router"], "next_hop": w["next_hop"],
+                      "flows": w["flows"], "share": round(w["share"], 3), "tolerance": round(w["tolerance"], 3),
+                      "verdict": w["verdict"], "installed_weight": w["installed_weight"],
+                      "expected_weight": w["expected_weight"]}
+                     for w in flows.split_rows(r, installed, expected, precision)]
     return problems
 
 
