@@ -100,17 +100,38 @@ def test_policy_diff_reports_what_changes():
     a.splits = [dict(row, next_hop="x", expected_weight=50), dict(row, next_hop="y", expected_weight=50)]
     b.splits = [dict(row, next_hop="x", expected_weight=75), dict(row, next_hop="y", expected_weight=25)]
     d = sweep.diff(a, b)
-    assert "steady state: r1 p (from s) via x: 50% -> 75%" in d and "steady state: r1 p (from s) via y: 50% -> 25%" in d
+    assert "steady state: r1 p (from s) via x: 50% -> 75% (sampled prefixes only)" in d
+    assert "steady state: r1 p (from s) via y: 50% -> 25% (sampled prefixes only)" in d
+
+
+def test_policy_diff_names_every_prefix_the_oracle_moves_not_only_the_sampled_ones(mini):
+    """transit_bandwidth: link moves r1-f2-edge's shares for 198.19.2.0/24 as much as for
+    2001:db8:1000:200::/56, although the probes sample only one of them."""
+    cand = mini.model_copy(update={"transit_bandwidth": "link"})
+    a = sweep.SweepReport("t", 0, designed=sweep.designed_shares(mini))
+    b = sweep.SweepReport("t", 0, designed=sweep.designed_shares(cand))
+    d = sweep.diff(a, b)
+    assert any(line.startswith("steady state: r1-f2-edge 198.19.2.0/24 via ") for line in d), d
+    assert any(line.startswith("steady state: r1-f2-edge 2001:db8:1000:200::/56 via ") for line in d), d
+    assert sweep.diff(a, a) == []
 
 
 def test_report_files_name_every_failure_and_violation(tmp_path):
     rep = sweep.SweepReport("bag-mini", 0, seconds=12.0, steady=[],
-                            splits=[{"source": "s", "prefix": "p", "router": "r1", "next_hop": "x", "flows": 3,
-                                     "share": 0.75, "installed_weight": 75, "expected_weight": 75}],
+                            splits=[{"source": "s", "prefix": "p", "router": "r1", "next_hop": "x", "flows": 1234,
+                                     "share": 0.75, "installed_weight": 75, "expected_weight": 75,
+                                     "tolerance": 0.049, "verdict": "ok"},
+                                    {"source": "s", "prefix": "p", "router": "r2", "next_hop": "y", "flows": 19,
+                                     "share": 0.34, "installed_weight": 50, "expected_weight": 50,
+                                     "tolerance": 0.267, "verdict": "too few flows"}],
                             items=[sweep.Item("link", "a~b#1", 120.0, 2000.0),
+                                   sweep.Item("node", "r1-f2-edge", cut_off=["r1-f1-p1s1 -> 198.19.2.0/24"]),
                                    sweep.Item("node", "r1-bag1", violations=["blackhole: s -> p <lost>"])])
     j, h = sweep.write(rep, tmp_path)
     doc = json.loads(j.read_text())
-    assert doc["violations"] == 1 and [i["target"] for i in doc["items"]] == ["a~b#1", "r1-bag1"]
+    assert doc["violations"] == 1 and [i["target"] for i in doc["items"]] == ["a~b#1", "r1-f2-edge", "r1-bag1"]
     page = h.read_text()
-    assert "a~b#1" in page and "blackhole: s -&gt; p &lt;lost&gt;" in page and "<td>75%</td>" in page
+    assert "a~b#1" in page and "blackhole: s -&gt; p &lt;lost&gt;" in page and ">75%</td>" in page
+    # the pairs cut off are named, not counted; "none" is explained; each split row has tolerance and verdict
+    assert "r1-f1-p1s1 -&gt; 198.19.2.0/24" in page and '"none": every pair stayed' in page
+    assert "&plusmn;5%" in page and "&plusmn;27%" in page and ">too few flows</td>" in page and ">ok</td>" in page
