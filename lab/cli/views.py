@@ -175,6 +175,17 @@ def _updown(running) -> Text:
     return styled("up", "") if running else styled("down", "red")
 
 
+def up_line(lab: str, topology: str, verb: str, routers: int, fib_s: float, phases: list[tuple[str, float]]) -> str:
+    """One time per thing measured: the phases add up to the total, and the FIB time is named as a part
+    of the convergence phase (which also waits for every session and checks RIB against FIB)."""
+    head = f"lab [bold]{escape(lab)}[/] ({escape(topology)}) {verb}: {routers} routers"
+    if not phases:
+        return f"{head}; every FIB as the oracle predicts (checked in {fib_s:.2f}s)"
+    parts = ", ".join(f"{name} {s:.2f}s" for name, s in phases)
+    return (f"{head} in {sum(s for _, s in phases):.2f}s ({parts}); every FIB as the oracle predicts "
+            f"{fib_s:.2f}s after the daemons started (the convergence phase then waits for every session)")
+
+
 def _faulted(running) -> Text:
     """A daemon a fault stopped is down as predicted; one still running there is not."""
     return styled("down (fault)", "yellow") if not running else styled("up", "red")
