@@ -85,7 +85,7 @@ def domains(topology: str = TopoArg, confirm: Optional[str] = typer.Option(None,
     impacts = [i for i in dm.report(p) if not only or only in i.label]
     views.domains_table(p.topology, impacts)
     if png:
-        dm.heatmap(impacts, png)
+        dm.heatmap(impacts, png, dm.fabric_names(p))
         err.print(f"heatmap: {escape(png)}")
     if not confirm:
         return

@@ -51,3 +51,19 @@ def test_convergence_summary_keeps_scenario_names_whole():
     assert all(f"{base}[" in line for line in lines[1:])
     col = lines[0].index("event")
     assert all(line[col:].startswith("fault") for line in lines[1:])          # columns line up
+
+
+def test_domain_heatmap_names_fabrics_sorts_numerically_and_labels_zero(mini):
+    from lab import domains as dm
+
+    impacts = dm.report(mini)
+    rows, cols, grid = dm.heatmap_grid(impacts, dm.fabric_names(mini))
+    assert cols[0].startswith("r1-f1 (198.19.0.0/24)")
+    v6 = [c for c in cols if c.startswith("r1-f2 (2001")]
+    assert v6 and v6[0].startswith("r1-f2 (2001:db8:1000:100::/56)")
+    f1 = [c for c in cols if c.startswith("r1-f1 (2001")]
+    assert f1[0].startswith("r1-f1 (2001:db8:1000::/56)")       # numeric: ...1000:: is the first /56
+    assert any(0.0 in row for row in grid)
+    fig = dm.heatmap_figure(impacts, dm.fabric_names(mini))
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert len(labels) == len(rows) * len(cols) and "0%" in labels
