@@ -48,8 +48,8 @@ def page(rep) -> str:
     return f"""<!doctype html><meta charset=utf-8><title>N-1 sweep: {_e(rep.topology)}</title>
 <style>{STYLE}</style>
 <h1>N-1 sweep of {_e(rep.topology)}</h1>
-<p>{len(rep.items)} failures in {rep.seconds:.0f} s; violations: {rep.violations}; {cut} failures cut some
-pairs of fabrics off as the oracle predicts.</p>
+<p>{len(rep.items)} failures in {rep.seconds:.0f} s; violations: {rep.violations}; {cut} of them cut some
+pairs of fabrics off, as the oracle predicts.</p>
 <p>Steady-state flow split vs weights: {steady}</p>
 <p class=note>"Pairs cut off" lists the (source router -&gt; destination prefix) pairs the oracle says this
 failure disconnects; they were probed and lost every packet, as they should ("none": every pair stayed
