@@ -74,6 +74,7 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
             if not kind_of(n).has_fib:
                 nodes.append({"name": n.name, "role": n.role, "region": n.region, "asn": n.asn,
                               "router_id": n.router_id, "daemons": procs[n.name], "emulator": n.emulator,
+                              "failed": n.name in failures.nodes,
                               "sessions": {"planned": len(sessions(plan, n)), "established": None, "down": [],
                                            "down_by_fault": []},
                               "prefixes": {"expected": 0, "installed": 0, "as_designed": 0}, "routes": []})

@@ -227,7 +227,8 @@ def _nodes_table(st: dict) -> Table:
     for n in st["nodes"]:
         d = n["daemons"]
         if n.get("emulator"):
-            state = styled("up", "") if all(d.values()) else styled("down", "red")
+            state = styled("up", "") if all(d.values()) else (
+                styled("down (fault)", "yellow") if n.get("failed") else styled("down", "red"))
             row(t, n["name"], f"{n['role']} ({n['emulator']})", str(n["asn"]), "-", Text(f"{'/'.join(d)} ") + state,
                 f"-/{n['sessions']['planned']}", "records" if n["role"] == "collector" else "announces", "-")
             continue
