@@ -151,28 +151,59 @@ def confirm(session, designed: Plan, only: Optional[str] = None,
         yield Confirmation(kind, label, problems)
 
 
-def heatmap(impacts: list[Impact], path) -> None:
-    """Domains x (region, prefix): the fraction of capacity each domain takes away."""
+def fabric_names(plan: Plan) -> dict[str, str]:
+    """prefix -> the fabric that originates it ('r1-f1'): what a person calls a heatmap column."""
+    out: dict[str, str] = {}
+    for n in plan.nodes:
+        if n.fabric:
+            for p in n.prefixes:
+                out.setdefault(p, f"{n.region}-{n.fabric}")
+    return out
+
+
+def heatmap_grid(impacts: list[Impact], fabric_of: dict[str, str] | None = None):
+    """(row labels, column labels, grid of lost fractions): columns by fabric, then family and
+    address (numeric, not text: 2001:db8:1000:: before 2001:db8:1000:100::), then viewing region."""
+    from .plan import prefix_key
+
+    fabric_of = fabric_of or {}
+    rows = sorted({(i.kind, i.label) for i in impacts})
+    cols = sorted({(i.prefix, i.region) for i in impacts},
+                  key=lambda c: (fabric_of.get(c[0], "~"), prefix_key(c[0]), c[1]))
+    grid = [[0.0] * len(cols) for _ in rows]
+    for i in impacts:
+        grid[rows.index((i.kind, i.label))][cols.index((i.prefix, i.region))] = i.lost
+    row_labels = [f"{k.replace('_', ' ')} {lb}" for k, lb in rows]
+    col_labels = [(f"{fabric_of[p]} ({p})" if p in fabric_of else p) + f", seen from {r}" for p, r in cols]
+    return row_labels, col_labels, grid
+
+
+def heatmap(impacts: list[Impact], path, fabric_of: dict[str, str] | None = None) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = heatmap_figure(impacts, fabric_of)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def heatmap_figure(impacts: list[Impact], fabric_of: dict[str, str] | None = None):
+    """Domains x (fabric prefix, viewing region): the fraction of capacity each domain takes away;
+    every cell labelled, 0 % too (an empty cell reads as 'not computed')."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = sorted({f"{i.kind.replace('_', ' ')} {i.label}" for i in impacts})
-    cols = sorted({f"{i.prefix} from {i.region}" for i in impacts})
-    grid = [[0.0] * len(cols) for _ in rows]
-    for i in impacts:
-        grid[rows.index(f"{i.kind.replace('_', ' ')} {i.label}")][cols.index(f"{i.prefix} from {i.region}")] = i.lost
-    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(cols) + 3), max(3, 0.4 * len(rows) + 1.5)))
+    rows, cols, grid = heatmap_grid(impacts, fabric_of)
+    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(cols) + 3), max(3, 0.4 * len(rows) + 2.5)), layout="constrained")
     im = ax.imshow(grid, cmap="Reds", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=7)
+    ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", rotation_mode="anchor", fontsize=7)
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     for r, row in enumerate(grid):
         for c, v in enumerate(row):
-            if v:
-                ax.text(c, r, f"{v:.0%}", ha="center", va="center", fontsize=6, color="white" if v > 0.6 else "black")
+            ax.text(c, r, f"{v:.0%}", ha="center", va="center", fontsize=6,
+                    color="white" if v > 0.6 else ("grey" if not v else "black"))
     fig.colorbar(im, ax=ax, label="capacity lost")
-    ax.set_title("capacity lost per failure domain (oracle)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    ax.set_title("capacity lost per failure domain (oracle): columns are fabrics' prefixes, "
+                 "as each region's BAG tier sees them", fontsize=9)
+    return fig

@@ -277,7 +277,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     path, rep = got
     tr = terminalreporter
     tr.section("baglab convergence")
-    tr.write_line(f"{'scenario':<48} {'event':<8} {'fault':<16} {'ms':>8}  verdict")
-    for r, _ in rep.results:
-        tr.write_line(f"{r.scenario[:48]:<48} {r.event:<8} {r.kind[:16]:<16} {r.overall_ms:>8.0f}  {'ok' if r.ok else 'FAILED'}")
+    from .report import summary_lines
+
+    for line in summary_lines([r for r, _ in rep.results]):
+        tr.write_line(line)
     tr.write_line(f"report: {path}  timelines: {rep.dir / 'timelines'}")

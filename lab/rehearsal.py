@@ -22,6 +22,7 @@ from bgp.oracle import Failures, expected_routes, paths_through_drains
 
 from .faults import Fault, FaultInjector
 from .faults.injector import link_drain_pairs, node_drain_pairs, plane_nodes
+from .faults.names import bundle_members
 from .measure import EventResult
 from .observers.fib import FibReader
 from .plan import Link, Plan
@@ -109,7 +110,8 @@ def rehearse(plan: Plan, paths: LabPaths, faults: FaultInjector, after_fault: Se
     elif kind == "node":
         nodes, target = [node], node
     else:
-        links = [l for l in plan.links if l.bundle == bundle and (not members or l.member in members)]
+        links = bundle_members(plan, bundle, members)
+        bundle = links[0].bundle            # the plan's name, also when typed the other way round
         nodes, target = [], f"{bundle}" + (f" members {members}" if members else "")
     # the same marking the injector will apply, so the pairs left out are exactly the stranded ones
     prospective = Failures.of(drained=link_drain_pairs(plan, links) if kind == "link" else node_drain_pairs(plan, nodes))

@@ -15,34 +15,71 @@ def _slug(s: str) -> str:
 
 
 def timeline_png(path: Path, result: EventResult, timeline: Timeline, nodes: list[str], window_s: float | None = None) -> Path:
+    t0 = result.started
+    until = t0 + (window_s if window_s else max(1.0, result.overall_ms / 1000 * 1.2 + 0.2))
+    fig = timeline_figure(result, timeline.events(since=t0, until=until), nodes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90, bbox_inches="tight")      # nothing drawn outside the axes is cut off
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def timeline_title(result: EventResult, width: int = 110) -> str:
+    """Scenario on its own line(s), then what happened: a long parametrised test name wraps
+    instead of running off the picture."""
+    import textwrap
+
+    what = (f"{result.event} {result.kind} {result.target}: {'OK' if result.ok else 'FAILED'}, "
+            f"converged in {result.overall_ms:.0f} ms")
+    return "\n".join(textwrap.wrap(result.scenario, width, break_on_hyphens=False) + textwrap.wrap(what, width))
+
+
+def changed_prefixes(events, limit: int = 3) -> dict[str, str]:
+    """Node -> the prefixes whose routes changed there, in address order ('+2 more' past ``limit``)."""
+    from .plan import prefix_key
+
+    by_node: dict[str, set[str]] = {}
+    for e in events:
+        by_node.setdefault(e.node, set()).add(e.prefix)
+    out = {}
+    for node, ps in by_node.items():
+        shown = sorted(ps, key=prefix_key)
+        out[node] = ", ".join(shown[:limit]) + (f" +{len(shown) - limit} more" if len(shown) > limit else "")
+    return out
+
+
+def timeline_figure(result: EventResult, evs, nodes: list[str]):
+    """Route adds/deletes per router against time; the prefixes each router changed at the right,
+    the legend below the axes (never over the data)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     t0 = result.started
-    until = t0 + (window_s if window_s else max(1.0, result.overall_ms / 1000 * 1.2 + 0.2))
-    evs = timeline.events(since=t0, until=until)
-    fig, ax = plt.subplots(figsize=(10, max(3, 0.28 * len(nodes) + 1.2)))
+    fig, ax = plt.subplots(figsize=(10, max(3.5, 0.28 * len(nodes) + 2.0)), layout="constrained")
     ypos = {n: i for i, n in enumerate(nodes)}
     for kind, color, marker in (("add", "tab:green", "o"), ("del", "tab:red", "x")):
         xs = [(e.t - t0) * 1000 for e in evs if e.kind == kind]
         ys = [ypos.get(e.node, -1) for e in evs if e.kind == kind]
         ax.scatter(xs, ys, c=color, marker=marker, s=18, label=f"route {kind}")
     for node, ms in result.per_node_ms.items():
-        ax.plot([ms], [ypos.get(node, -1)], marker="|", color="black", markersize=12)
-    ax.axvline(0, color="grey", linestyle="--", linewidth=1)
+        ax.plot([ms], [ypos.get(node, -1)], marker="|", color="black", markersize=12, linestyle="none")
+    ax.plot([], [], marker="|", color="black", markersize=12, linestyle="none", label="router converged")
+    ax.axvline(0, color="grey", linestyle="--", linewidth=1, label=result.event)
     ax.set_yticks(range(len(nodes)), nodes, fontsize=7)
-    ax.set_xlabel(f"ms after {result.event} (| = node converged)")
-    ax.set_title(f"{result.scenario}: {result.event} {result.kind} {result.target} - "
-                 f"{'OK' if result.ok else 'FAILED'}, converged in {result.overall_ms:.0f} ms", fontsize=9)
-    ax.legend(loc="lower right", fontsize=7)
+    ax.set_ylim(-0.7, len(nodes) - 0.3)
+    for node, text in changed_prefixes(evs).items():
+        if node in ypos:
+            ax.text(1.01, ypos[node], text, transform=ax.get_yaxis_transform(), fontsize=7, va="center")
+    ax.text(1.01, 1.0, "prefixes changed", transform=ax.transAxes, fontsize=7, va="bottom", weight="bold")
+    ax.set_xlabel(f"ms after the {result.event}")
+    fig.suptitle(timeline_title(result), fontsize=9, x=0.01, ha="left")
+    fig.legend(loc="outside lower center", ncol=4, fontsize=7, frameon=False)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return fig
 
 
 class Report:
@@ -86,3 +123,14 @@ def summary(results: list[EventResult]) -> dict:
     return {"events": len(results), "failed": sum(1 for r in results if not r.ok),
             "convergence_ms": {k: {"median": round(statistics.median(v), 1), "max": round(max(v), 1), "n": len(v)}
                                for k, v in sorted(by_kind.items())}}
+
+
+def summary_lines(results: list[EventResult]) -> list[str]:
+    """The terminal's convergence table: scenario names whole (parametrised names share long
+    prefixes: cut at a fixed width, three rows read the same), columns as wide as their longest."""
+    sw = max([len("scenario")] + [len(r.scenario) for r in results])
+    kw = max([len("fault")] + [len(r.kind) for r in results])
+    lines = [f"{'scenario':<{sw}} {'event':<8} {'fault':<{kw}} {'ms':>8}  verdict"]
+    lines += [f"{r.scenario:<{sw}} {r.event:<8} {r.kind:<{kw}} {r.overall_ms:>8.0f}  {'ok' if r.ok else 'FAILED'}"
+              for r in results]
+    return lines

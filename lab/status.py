@@ -5,7 +5,7 @@ expectation so that ``baglab status`` answers "is it as designed?" at a glance.
 """
 from __future__ import annotations
 
-from bgp.oracle import expected_routes
+from bgp.oracle import Failures, expected_routes
 from bgp.render import sessions
 
 from .converge import _hops_match, _key_expected, _key_observed
@@ -23,6 +23,35 @@ def active_changes(plan: Plan, paths: LabPaths):
 
     fi = FaultInjector(plan, paths)
     return fi.failures(), fi.active()
+
+
+def session_expected_up(plan: Plan, failures: Failures, node: str, link_id: int) -> bool:
+    """A session over a failed link, or to or from a router that is off, is down by design: status
+    judges the lab against the faults in force, not against the fault-free design."""
+    if node in failures.nodes:
+        return False
+    link = plan.link(link_id)
+    return link is None or failures.link_up(link)
+
+
+def judge_sessions(plan: Plan, failures: Failures, node: str, planned, state: dict) -> dict:
+    """Sessions of one router: established, down as the faults predict, and down unexpectedly."""
+    up = [s for s in planned if state.get(s.addr) == "Established"]
+    down = [s for s in planned if state.get(s.addr) != "Established"]
+
+    def line(s) -> str:
+        return f"{s.peer} {s.ifname} {s.family}: {state.get(s.addr, 'not configured')}"
+
+    return {"planned": len(planned), "established": len(up),
+            "down": [line(s) for s in down if session_expected_up(plan, failures, node, s.link)],
+            "down_by_fault": [line(s) for s in down if not session_expected_up(plan, failures, node, s.link)]}
+
+
+def is_converged(nodes: list[dict]) -> bool:
+    """Every judged route as the oracle predicts and no session down that the faults do not explain;
+    a router the faults switched off is not judged (a crash leaves its stale FIB behind)."""
+    return (all(r["as_designed"] for nd in nodes if not nd.get("failed") for r in nd["routes"])
+            and all(not nd["sessions"]["down"] for nd in nodes))
 
 
 def gather(plan: Plan, paths: LabPaths) -> dict:
@@ -45,7 +74,9 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
             if not kind_of(n).has_fib:
                 nodes.append({"name": n.name, "role": n.role, "region": n.region, "asn": n.asn,
                               "router_id": n.router_id, "daemons": procs[n.name], "emulator": n.emulator,
-                              "sessions": {"planned": len(sessions(plan, n)), "established": None, "down": []},
+                              "failed": n.name in failures.nodes,
+                              "sessions": {"planned": len(sessions(plan, n)), "established": None, "down": [],
+                                           "down_by_fault": []},
                               "prefixes": {"expected": 0, "installed": 0, "as_designed": 0}, "routes": []})
                 continue
             planned = sessions(plan, n)
@@ -69,10 +100,8 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
             nodes.append({
                 "name": n.name, "role": n.role, "region": n.region, "asn": n.asn, "router_id": n.router_id,
                 "daemons": procs[n.name],
-                "sessions": {"planned": len(planned),
-                             "established": sum(1 for s in planned if st.get(s.addr) == "Established"),
-                             "down": [f"{s.peer} {s.ifname} {s.family}: {st.get(s.addr, 'not configured')}"
-                                      for s in planned if st.get(s.addr) != "Established"]},
+                "failed": n.name in failures.nodes,
+                "sessions": judge_sessions(plan, failures, n.name, planned, st),
                 "prefixes": {"expected": len(expected.get(n.name, {})),
                              "installed": sum(1 for r in routes if r["nexthops"]),
                              "as_designed": sum(1 for r in routes if r["as_designed"])},
@@ -80,5 +109,4 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
             })
     return {"lab": paths.name, "topology": plan.topology, "state": read_state(paths), "nodes": nodes,
             "in_force": [f"{f.id}: {f.kind} {f.target}" for f in active],
-            "converged": all(r["as_designed"] for nd in nodes for r in nd["routes"])
-            and all(not nd["sessions"]["down"] for nd in nodes)}
+            "converged": is_converged(nodes)}

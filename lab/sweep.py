@@ -14,11 +14,8 @@ on its own destination port with its own delivery counter.
 """
 from __future__ import annotations
 
-import html
-import json
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from bgp.oracle import Failures, delivers, expected_routes, longest_match
@@ -28,8 +25,11 @@ from .measure import after_fault, after_restore
 from .observers.fib import FibReader
 from .plan import Plan
 from .probes import flows
+from .probes.precision import PRECISION, flows_for_pair
 from .session import lab_session
 from .state import LabPaths
+from .sweep_diff import designed_shares, diff  # noqa: F401 - lab.sweep.diff is the API
+from .sweep_page import write  # noqa: F401 - lab.sweep.write is the API
 from .wait import poll
 from .node_kinds import COLLECTOR, kind_of
 
@@ -146,30 +146,31 @@ def reachability(plan: Plan, paths: LabPaths, failures: Failures, pairs, flows_p
     return violations, cut
 
 
-def weight_check(plan: Plan, paths: LabPaths, pairs, flows_per_pair: int = 256,
-                 rows: list | None = None) -> list[str]:
+def weight_check(plan: Plan, paths: LabPaths, pairs, flows_per_pair: int | None = None,
+                 rows: list | None = None, precision: float = PRECISION) -> list[str]:
     """Steady state: the real per-router split of each pair's flows vs installed and oracle weights.
-    ``rows`` (if given) receives one line per router, prefix and next hop for the report."""
+    Each pair gets as many flows as its least-travelled splitting router needs for ``precision``
+    (lab/probes/precision.py), unless ``flows_per_pair`` fixes it.  ``rows`` (if given) receives one
+    line per router, prefix and next hop for the report, with its tolerance and verdict."""
     exp = expected_routes(plan)
     problems = []
     with FibReader({n.name: paths.netns(n.name) for n in plan.nodes if kind_of(n).has_fib}) as fib:
         installed_all = {n.name: fib.read(n.name) for n in plan.nodes if kind_of(n).has_fib}
     for srcs, prefix in pairs:
-        r = flows.probe(plan, paths, srcs[0].name, prefix, flows=flows_per_pair)
         # longest match: behind an aggregate, routers forward by the aggregate's entry
         dst = flows.target(prefix)
+        n_flows = flows_per_pair or flows_for_pair(exp, srcs[0].name, dst, precision)
+        r = flows.probe(plan, paths, srcs[0].name, prefix, flows=n_flows)
         installed = {n: {h.ifname: h.weight for h in longest_match(installed_all.get(n, {}), dst) or []}
                      for n in r.split}
         expected = {n: {h.ifname: h.weight for h in longest_match(exp.get(n, {}), dst) or []} for n in r.split}
-        problems += flows.split_problems(r, installed, expected)
+        problems += flows.split_problems(r, installed, expected, precision)
         if rows is not None:
-            for router, counts in sorted(r.split.items()):
-                total = sum(counts.values())
-                for ifname in sorted(set(counts) | set(expected[router])):
-                    rows.append({"source": r.src, "prefix": prefix, "router": router, "next_hop": ifname,
-                                 "flows": counts.get(ifname, 0), "share": round(counts.get(ifname, 0) / total, 3),
-                                 "installed_weight": installed[router].get(ifname, 0),
-                                 "expected_weight": expected[router].get(ifname, 0)})
+            rows += [{"source": r.src, "prefix": prefix, "router": w["router"], "next_hop": w["next_hop"],
+                      "flows": w["flows"], "share": round(w["share"], 3), "tolerance": round(w["tolerance"], 3),
+                      "verdict": w["verdict"], "installed_weight": w["installed_weight"],
+                      "expected_weight": w["expected_weight"]}
+                     for w in flows.split_rows(r, installed, expected, precision)]
     return problems
 
 
@@ -180,6 +181,7 @@ class SweepReport:
     seconds: float = 0.0
     steady: list[str] = field(default_factory=list)
     splits: list[dict] = field(default_factory=list)      # steady-state flow split per router and next hop
+    designed: list[dict] = field(default_factory=list)    # every router's oracle share per prefix and next hop
     items: list[Item] = field(default_factory=list)
 
     @property
@@ -196,7 +198,7 @@ def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable
         progress: Callable[[int, int, Item], None] | None = None, deadline_s: float = 30.0) -> SweepReport:
     """``deadline_s``: how long a failure may take to converge (restoration gets twice that)."""
     t0 = time.time()
-    rep = SweepReport(plan.topology, t0)
+    rep = SweepReport(plan.topology, t0, designed=designed_shares(plan))
     pairs = sample_pairs(plan)
     flows.install(plan, paths, reach_ports=len(pairs))
     rep.steady = weight_check(plan, paths, pairs, rows=rep.splits)
@@ -223,70 +225,3 @@ def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable
                 progress(i, len(todo), item)
     rep.seconds = round(time.time() - t0, 1)
     return rep
-
-
-def write(rep: SweepReport, out_dir: Path, name: str = "sweep") -> tuple[Path, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    j = out_dir / f"{name}.json"
-    j.write_text(json.dumps(rep.as_dict(), indent=1))
-    rows = "".join(
-        f"<tr class={'ok' if i.ok else 'bad'}><td>{html.escape(i.kind)}</td><td>{html.escape(i.target)}</td>"
-        f"<td>{i.fault_ms:.0f}</td><td>{i.restore_ms:.0f}</td><td>{len(i.cut_off)}</td>"
-        f"<td>{'<br>'.join(html.escape(v) for v in i.violations) or 'none'}</td></tr>" for i in rep.items)
-    steady = "<br>".join(html.escape(s) for s in rep.steady) or "none"
-    split_rows = "".join(
-        f"<tr><td>{html.escape(r['source'])}</td><td>{html.escape(r['prefix'])}</td><td>{html.escape(r['router'])}</td>"
-        f"<td>{html.escape(r['next_hop'])}</td><td>{r['flows']}</td><td>{r['share']:.0%}</td>"
-        f"<td>{r['installed_weight']}</td><td>{r['expected_weight']}</td></tr>" for r in rep.splits)
-    h = out_dir / f"{name}.html"
-    h.write_text(f"""<!doctype html><meta charset=utf-8><title>N-1 sweep: {html.escape(rep.topology)}</title>
-<style>body{{font-family:sans-serif}} td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top}}
-table{{border-collapse:collapse}} tr.bad{{background:#fdd}} tr.ok td:last-child{{color:#070}}</style>
-<h1>N-1 sweep of {html.escape(rep.topology)}</h1>
-<p>{len(rep.items)} failures in {rep.seconds:.0f} s; violations: {rep.violations}.
-Steady-state flow split vs weights: {steady}</p>
-<table><tr><th>kind</th><th>failure</th><th>convergence ms</th><th>restore ms</th>
-<th>pairs cut off (explained by the oracle)</th><th>violations</th></tr>{rows}</table>
-<h2>Steady-state flow split</h2>
-<table><tr><th>source</th><th>prefix</th><th>router</th><th>next hop</th><th>flows</th><th>share</th>
-<th>installed weight</th><th>oracle weight</th></tr>{split_rows}</table>
-""")
-    return j, h
-
-
-def diff(current: SweepReport, candidate: SweepReport) -> list[str]:
-    """What changes between two policies' sweeps: per failure, violations that appear or vanish and
-    pairs that become or stop being cut off; at steady state, each router's designed share per next hop."""
-    before = {(i.kind, i.target): i for i in current.items}
-    out = []
-    for i in candidate.items:
-        b = before.get((i.kind, i.target))
-        if b is None:
-            out.append(f"{i.kind} {i.target}: only in the candidate")
-            continue
-        for v in sorted(set(i.violations) - set(b.violations)):
-            out.append(f"{i.kind} {i.target}: NEW {v}")
-        for v in sorted(set(b.violations) - set(i.violations)):
-            out.append(f"{i.kind} {i.target}: gone: {v}")
-        for c in sorted(set(i.cut_off) ^ set(b.cut_off)):
-            out.append(f"{i.kind} {i.target}: {'now' if c in i.cut_off else 'no longer'} cut off: {c}")
-    for s in sorted(set(candidate.steady) - set(current.steady)):
-        out.append(f"steady state: NEW {s}")
-    # what the policy itself changes at steady state: each router's designed share per next hop
-    a, b = _designed_shares(current), _designed_shares(candidate)
-    for key in sorted(set(a) | set(b)):
-        pa, pb = a.get(key, 0.0), b.get(key, 0.0)
-        if abs(pa - pb) >= 0.01:
-            src, prefix, router, hop = key
-            out.append(f"steady state: {router} {prefix} (from {src}) via {hop}: {pa:.0%} -> {pb:.0%}")
-    return out
-
-
-def _designed_shares(rep: SweepReport) -> dict[tuple, float]:
-    total: dict[tuple, int] = {}
-    for r in rep.splits:
-        k = (r["source"], r["prefix"], r["router"])
-        total[k] = total.get(k, 0) + r["expected_weight"]
-    return {(r["source"], r["prefix"], r["router"], r["next_hop"]):
-            r["expected_weight"] / total[(r["source"], r["prefix"], r["router"])]
-            for r in rep.splits if total[(r["source"], r["prefix"], r["router"])]}

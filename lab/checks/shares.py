@@ -8,20 +8,15 @@ Expected figures are the intent's own percentages or the plan's ideal UCMP
 (:mod:`lab.checks.capacity`)."""
 from __future__ import annotations
 
-import math
 
 from bgp.oracle import longest_match
 
 from ..plan import Plan
 from ..probes import flows
+from ..probes.precision import flows_for  # noqa: F401 - also imported from here
 from ..state import LabPaths
 from . import capacity, names, quiet
 from .verdict import Verdict
-
-
-def flows_for(tolerance_points: float, cap: int = 20000) -> int:
-    t = max(tolerance_points, 0.5) / 100
-    return min(cap, math.ceil((2 / t) ** 2))
 
 
 def _groups(plan: Plan, router: str, by: str) -> dict[str, str]:

@@ -35,7 +35,9 @@ def sweep(topology: str = TopoArg, name: str = NameOpt,
         cand = _sweep_one(candidate, name + "c", "sweep-candidate", kinds, Path(report_dir), keep)
         changes = sw.diff(rep, cand)
         Path(report_dir, "sweep-diff.txt").write_text("\n".join(changes) + "\n")
-        err.print(f"candidate vs current: {len(changes)} changes" + escape("".join(f"\n  {c}" for c in changes[:40])))
+        more = f"\n  ... {len(changes) - 40} more in {Path(report_dir, 'sweep-diff.txt')}" if len(changes) > 40 else ""
+        err.print(f"candidate vs current: {len(changes)} changes" + escape("".join(f"\n  {c}" for c in changes[:40])
+                                                                         + more))
     if rep.violations:
         raise typer.Exit(1)
 
@@ -83,7 +85,7 @@ def domains(topology: str = TopoArg, confirm: Optional[str] = typer.Option(None,
     impacts = [i for i in dm.report(p) if not only or only in i.label]
     views.domains_table(p.topology, impacts)
     if png:
-        dm.heatmap(impacts, png)
+        dm.heatmap(impacts, png, dm.fabric_names(p))
         err.print(f"heatmap: {escape(png)}")
     if not confirm:
         return

@@ -41,6 +41,7 @@ _plain_flags()
 # A bug's traceback stays (it is what a bug report needs) but without every frame's locals: a plan
 # object's repr fills screens.  Input errors never get here: they are validated into LabError.
 app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},     # sub-commands inherit it
                   help="Emulate a BAG super-spine design with real FRR routers in network namespaces.")
 
 

@@ -93,17 +93,10 @@ def check_node(plan, node: str) -> None:
 
 
 def bundle_links(plan, bundle: str, members: Optional[List[int]] = None) -> list:
-    """The bundle's links (only ``members`` when given), or a LabError naming what exists."""
-    links_ = [l for l in plan.links if l.bundle == bundle]
-    if not links_:
-        raise LabError(f"no bundle {bundle!r}; bundles: {listing(sorted({l.bundle for l in plan.links}))} "
-                       "(see 'baglab plan')")
-    chosen = [l for l in links_ if not members or l.member in members]
-    missing = sorted(set(members or ()) - {l.member for l in links_})
-    if missing:
-        raise LabError(f"bundle {bundle!r} has no member {', '.join(map(str, missing))}; "
-                       f"members: {', '.join(str(l.member) for l in links_)}")
-    return chosen
+    """The bundle's links (only ``members`` when given; either end first), or a LabError naming what exists."""
+    from ..faults.names import bundle_members
+
+    return bundle_members(plan, bundle, members)
 
 
 def one_link(plan, bundle: str, member: int):
@@ -112,14 +105,11 @@ def one_link(plan, bundle: str, member: int):
 
 
 def check_plane(plan, plane: int, region: Optional[str]) -> None:
-    from ..faults.injector import plane_nodes
+    from ..faults.names import plane_nodes, planes_listing
 
-    planes = sorted({n.bag_plane for n in plan.nodes if n.role == "bag" and n.bag_plane is not None})
     regions = sorted({n.region for n in plan.nodes if n.role == "bag"})
     if region is not None and region not in regions:
-        raise LabError(f"unknown region {region!r}; regions: {', '.join(regions)}")
-    if plane not in planes:
-        raise LabError(f"no BAG plane {plane}; planes: {', '.join(map(str, planes))}")
+        raise LabError(f"unknown region {region!r}; BAG planes per region: {planes_listing(plan)}")
     plane_nodes(plan, plane, region)
 
 

@@ -65,7 +65,7 @@ def drain_link(bundle: str = BundleArg, member: Optional[List[int]] = MembersOpt
     """Drain a bundle, or some of its members (both ends' advertisements are marked)."""
     def make(fi, plan):
         ls = bundle_links(plan, bundle, member)
-        return fi.drain_links(ls, bundle + (f" members {sorted(member)}" if member else ""))
+        return fi.drain_links(ls, ls[0].bundle + (f" members {sorted(member)}" if member else ""))
     _drain(name, make, wait, lambda plan: bundle_links(plan, bundle, member))
 
 
@@ -86,7 +86,14 @@ def undrain_node(node: str = typer.Argument(..., help="a drained router (see 'ba
 def undrain_link(bundle: str = typer.Argument(..., help="a drained bundle (see 'baglab faults')"), name: str = NameOpt,
                  wait: bool = WaitOpt):
     """Undrain a bundle (every drain of its members)."""
-    _undrain(name, lambda f: f.kind == "drain-link" and f.matches(bundle=bundle), wait)
+    _undrain(name, lambda f: f.kind == "drain-link" and (f.matches(bundle=bundle) or f.matches(bundle=_reversed(bundle))),
+             wait)
+
+
+def _reversed(bundle: str) -> str:
+    """'r2-bag1~r1-bag1' names the same bundle as 'r1-bag1~r2-bag1'."""
+    a, _, b = bundle.partition("~")
+    return f"{b}~{a}"
 
 
 @undrain_app.command("all")

@@ -84,8 +84,8 @@ def up(topology: str = TopoArg, name: str = NameOpt,
                        policy=policy)
     verb = "already up" if res.reused else "up"
     conv = res.convergence
-    err.print(f"lab [bold]{paths.name}[/] ({escape(res.plan.topology)}) {verb}: {len(res.plan.nodes)} routers, "
-              f"converged in {conv.seconds:.2f}s" + "".join(f"; {p.name} {p.seconds:.2f}s" for p in res.phases))
+    err.print(views.up_line(paths.name, res.plan.topology, verb, len(res.plan.nodes), conv.seconds,
+                            [(p.name, p.seconds) for p in res.phases]))
     if not quiet:
         _show_status(paths.name, bag_only=True)
 

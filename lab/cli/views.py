@@ -175,6 +175,22 @@ def _updown(running) -> Text:
     return styled("up", "") if running else styled("down", "red")
 
 
+def up_line(lab: str, topology: str, verb: str, routers: int, fib_s: float, phases: list[tuple[str, float]]) -> str:
+    """One time per thing measured: the phases add up to the total, and the FIB time is named as a part
+    of the convergence phase (which also waits for every session and checks RIB against FIB)."""
+    head = f"lab [bold]{escape(lab)}[/] ({escape(topology)}) {verb}: {routers} routers"
+    if not phases:
+        return f"{head}; every FIB as the oracle predicts (checked in {fib_s:.2f}s)"
+    parts = ", ".join(f"{name} {s:.2f}s" for name, s in phases)
+    return (f"{head} in {sum(s for _, s in phases):.2f}s ({parts}); every FIB as the oracle predicts "
+            f"{fib_s:.2f}s after the daemons started (the convergence phase then waits for every session)")
+
+
+def _faulted(running) -> Text:
+    """A daemon a fault stopped is down as predicted; one still running there is not."""
+    return styled("down (fault)", "yellow") if not running else styled("up", "red")
+
+
 def status_tables(st: dict, expected: dict, bag_only: bool, judge: bool = True) -> None:
     """``st`` as lab.status.gather reports it; ``expected``: the oracle's routes for the faults in force."""
     from bgp.oracle import neighbour_shares
@@ -187,6 +203,8 @@ def status_tables(st: dict, expected: dict, bag_only: bool, judge: bool = True) 
     for n in st["nodes"]:
         if bag_only and n["role"] != "bag":
             continue
+        if n.get("failed"):
+            continue    # switched off by a fault: its (stale) FIB is not judged
         for r in n["routes"]:
             hops = r["nexthops"]
             total = sum(h["weight"] for h in hops) or 1
@@ -209,13 +227,20 @@ def _nodes_table(st: dict) -> Table:
     for n in st["nodes"]:
         d = n["daemons"]
         if n.get("emulator"):
-            state = styled("up", "") if all(d.values()) else styled("down", "red")
+            state = styled("up", "") if all(d.values()) else (
+                styled("down (fault)", "yellow") if n.get("failed") else styled("down", "red"))
             row(t, n["name"], f"{n['role']} ({n['emulator']})", str(n["asn"]), "-", Text(f"{'/'.join(d)} ") + state,
                 f"-/{n['sessions']['planned']}", "records" if n["role"] == "collector" else "announces", "-")
             continue
+        if n.get("failed"):
+            row(t, n["name"], n["role"], str(n["asn"]), _faulted(d.get("zebra")), _faulted(d.get("bgpd")),
+                f"0/{n['sessions']['planned']}", "-", styled("off (fault)", "yellow"))
+            continue
         ok = n["prefixes"]["as_designed"] == len(n["routes"]) and not n["sessions"]["down"]
+        by_fault = len(n["sessions"].get("down_by_fault", []))
         row(t, n["name"], n["role"], str(n["asn"]), _updown(d.get("zebra")), _updown(d.get("bgpd")),
-            f"{n['sessions']['established']}/{n['sessions']['planned']}",
+            f"{n['sessions']['established']}/{n['sessions']['planned']}"
+            + (f" ({by_fault} down by fault)" if by_fault else ""),
             f"{n['prefixes']['installed']}/{n['prefixes']['expected']}",
             styled("yes", "green") if ok else styled("no", "red"))
     return t

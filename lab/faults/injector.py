@@ -23,6 +23,7 @@ from ..runtime.frr import write_frr_config
 from ..state import LabPaths, policy_dir_of, read_state
 from .actions import NFT_TABLE  # noqa: F401 - re-exported: callers knew it here
 from .journal import Journal
+from .names import bundle_members
 from .kinds import (Drain, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch, Md5Mismatch, NodeFault,
                     NodeMode, SessionReset, Withdrawal, link_drain_pairs, links_scope, node_drain_pairs,
                     plane_nodes)
@@ -114,10 +115,8 @@ class FaultInjector:
                                             scope or links_scope(ls)))
 
     def bundle(self, bundle: str, members: Iterable[int] | None = None, side="both", mode: LinkMode = "admin") -> Fault:
-        ls = [l for l in self.plan.links if l.bundle == bundle and (members is None or l.member in set(members))]
-        if not ls:
-            known = sorted({l.bundle for l in self.plan.links})
-            raise LabError(f"no bundle {bundle!r} (or no such members); bundles: {', '.join(known[:8])} ...")
+        ls = bundle_members(self.plan, bundle, members)
+        bundle = ls[0].bundle          # the plan's name, also when typed the other way round
         kind = "bundle" if members is None else "bundle-members"
         return self.links(ls, side, mode, kind=kind, target=bundle + ("" if members is None else f" members {sorted(members)}"))
 

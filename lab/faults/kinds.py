@@ -20,6 +20,7 @@ from bgp.render import end_address, sessions
 from ..errors import LabError
 from ..node_kinds import kind_of
 from ..plan import Link, Plan
+from .names import plane_nodes  # noqa: F401 - callers import it from here
 from .actions import (Action, ClearSession, Context, DrainSync, Kill, LinkState, MacsecKey, Md5, NftDrop,
                       Signal, Start, action_from_json)
 
@@ -326,15 +327,6 @@ class Drain(Fault):
 
 
 # -- scopes and pairs callers also use (the rehearsal predicts what a drain will mark) ----------
-def plane_nodes(plan: Plan, plane: int, region: str | None = None) -> tuple[list[str], str]:
-    """The BAG routers of a plane (in one region, or everywhere) and how to call them."""
-    names = [n.name for n in plan.nodes if n.role == "bag" and n.bag_plane == plane
-             and (region is None or n.region == region)]
-    if not names:
-        raise LabError(f"no BAG plane {plane}" + (f" in region {region}" if region else ""))
-    return names, f"BAG plane {plane}" + (f" of {region}" if region else "")
-
-
 def node_drain_pairs(plan: Plan, names: Iterable[str]) -> list[tuple[str, int]]:
     """Draining routers marks everything they advertise, on every link."""
     return [(n, l.id) for n in names for l in plan.links_of(n)]

@@ -168,6 +168,9 @@ class Plan(Frozen):
     def links_of(self, node: str) -> list[Link]:
         return list(self._links_index.get(node, ()))
 
+    def link(self, link_id: int) -> Link | None:
+        return self._link_ids.get(link_id)
+
     def domain_members(self, kind: str, label: str) -> tuple[list[str], list[Link]]:
         """Routers in a failure domain (``data_hall`` or ``power_feed``: they lose power) and the
         cables labelled with it (they are cut)."""
@@ -179,6 +182,10 @@ class Plan(Frozen):
     @cached_property
     def _node_index(self) -> dict[str, Node]:
         return {n.name: n for n in self.nodes}
+
+    @cached_property
+    def _link_ids(self) -> dict[int, Link]:
+        return {l.id: l for l in self.links}
 
     @cached_property
     def _links_index(self) -> dict[str, list[Link]]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import math
 import socket
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from ..host import nft, nsutil
 from ..state import LabPaths
 from ..wait import poll
 from ..node_kinds import kind_of
+from . import precision as precision_
 
 TABLE = "baglab_flow"
 DPORT = 33434          # the traceroute port: a probe is never mistaken for lab traffic
@@ -151,27 +151,51 @@ def probe(plan: Plan, paths: LabPaths, src: str, prefix: str, flows: int = 200, 
                  sum(now[n].ttl_expired - before[n].ttl_expired for n in now), split)
 
 
-def split_problems(r: Round, installed: dict[str, dict[str, int]], expected: dict[str, dict[str, int]]) -> list[str]:
-    """Per router on the path: observed share of each egress vs installed and expected weights.
+def split_rows(r: Round, installed: dict[str, dict[str, int]], expected: dict[str, dict[str, int]],
+               precision: float = precision_.PRECISION) -> list[dict]:
+    """Per router on the path and next hop: flows, observed and expected share, the tolerance
+    (lab/probes/precision.py) and the verdict: 'ok', 'skewed', 'too few flows', 'no route in the oracle'."""
+    rows = []
+    for router, counts in sorted(r.split.items()):
+        total = sum(counts.values())
+        inst, exp = installed.get(router, {}), expected.get(router, {})
+        wsum = sum(exp.values())
+        for ifname in sorted(set(counts) | set(exp)):
+            p = exp.get(ifname, 0) / wsum if wsum else 0.0
+            got = counts.get(ifname, 0) / total
+            tol, verdict = precision_.verdict(got, p, total, precision)
+            if not exp:
+                verdict = "no route in the oracle"
+            elif len(exp) == 1 and verdict == "too few flows":
+                verdict = "ok"          # one next hop: nothing to split, nothing to measure
+            rows.append({"router": router, "next_hop": ifname, "flows": counts.get(ifname, 0), "total": total,
+                         "share": got, "expected": p, "tolerance": tol, "verdict": verdict,
+                         "installed_weight": inst.get(ifname, 0), "expected_weight": exp.get(ifname, 0)})
+    return rows
 
-    The tolerance is statistical: with N flows through a router, a next hop with share p
-    gets N*p +- 4*sqrt(N*p*(1-p)) of them (and at least 5 % slack for hash granularity)."""
+
+def split_problems(r: Round, installed: dict[str, dict[str, int]], expected: dict[str, dict[str, int]],
+                   precision: float = precision_.PRECISION) -> list[str]:
+    """Per router on the path: observed share of each egress vs installed and expected weights,
+    within the statistical tolerance of the flows that crossed it (lab/probes/precision.py); a
+    router that saw too few flows to tell a skew of ``precision`` is a problem too, not a pass."""
     out = []
     if r.blackholed:
         out.append(f"{r.src} -> {r.prefix}: {r.blackholed} of {r.sent} packets never arrived"
                    + (f" ({r.ttl_expired} expired in a loop)" if r.ttl_expired else ""))
-    for router, counts in sorted(r.split.items()):
-        total = sum(counts.values())
-        inst, exp = installed.get(router, {}), expected.get(router, {})
-        if not exp:
-            out.append(f"{router} forwarded {total} packets for {r.prefix} but the oracle has no route there")
-            continue
-        wsum = sum(exp.values())
-        for ifname in sorted(set(counts) | set(exp)):
-            p = exp.get(ifname, 0) / wsum
-            got = counts.get(ifname, 0) / total
-            tol = max(0.05, 4 * math.sqrt(max(p * (1 - p), 1e-9) / total))
-            if abs(got - p) > tol:
-                out.append(f"{router} {r.prefix} via {ifname}: {got:.0%} of {total} flows, expected {p:.0%} "
-                           f"(installed weight {inst.get(ifname, 0)}, oracle weight {exp.get(ifname, 0)})")
+    seen_few = set()
+    for w in split_rows(r, installed, expected, precision):
+        if w["verdict"] == "no route in the oracle":
+            if w["router"] not in seen_few:
+                out.append(f"{w['router']} forwarded {w['total']} packets for {r.prefix} but the oracle has no route there")
+            seen_few.add(w["router"])
+        elif w["verdict"] == "too few flows":
+            if w["router"] not in seen_few:
+                out.append(f"{w['router']} {r.prefix}: only {w['total']} flows, too few to judge its split to "
+                           f"+-{100 * precision:.0f} points (needs {precision_.flows_for(100 * precision)})")
+            seen_few.add(w["router"])
+        elif w["verdict"] == "skewed":
+            out.append(f"{w['router']} {r.prefix} via {w['next_hop']}: {w['share']:.0%} of {w['total']} flows, "
+                       f"expected {w['expected']:.0%} +-{w['tolerance']:.0%} (installed weight "
+                       f"{w['installed_weight']}, oracle weight {w['expected_weight']})")
     return out

@@ -40,12 +40,12 @@ def test_unknown_node_is_a_lab_error_listing_nodes(lab_dir, capsys, cmd):
 
 def test_unknown_bundle_member_names_the_members(lab_dir, capsys):
     code, text = _main_exit(capsys, "fault", "link", "r1-bag1~r2-bag1", "-m", "9", "--name", LAB, "--no-wait")
-    assert code == 2 and "has no member 9" in text
+    assert code == 2 and "exists and has 3 members (1, 2, 3); no member 9" in text
 
 
 def test_unknown_plane_and_region(lab_dir, capsys):
     code, text = _main_exit(capsys, "fault", "plane", "7", "--name", LAB, "--no-wait")
-    assert code == 2 and "no BAG plane 7; planes: 1, 2" in text
+    assert code == 2 and "no BAG plane 7; BAG planes per region: r1: 1, 2; r2: 1, 2" in text
     code, text = _main_exit(capsys, "drain", "plane", "1", "--region", "r9", "--name", LAB, "--no-wait")
     assert code == 2 and "unknown region 'r9'" in text
 
