@@ -131,9 +131,15 @@ def _show_status(name: str, bag_only: bool) -> bool:
     with lab_session(name) as s:
         st = gather(s.plan, s.paths)
         expected = expected_routes(s.plan, active_changes(s.plan, s.paths)[0])
-        policy = read_state(s.paths).get("policy")
-    candidate = bool(policy) and Path(policy) != DEFAULT_DIR
+        state = read_state(s.paths)
+    policy, mixed = state.get("policy"), state.get("node_policies") or {}
+    candidate = bool(policy) and Path(policy) != DEFAULT_DIR or bool(mixed)
     views.status_tables(st, expected, bag_only, judge=not candidate)
+    if mixed:
+        err.print(escape(f"this lab is half rolled out: {len(mixed)} router(s) run another policy than {policy} "
+                         f"({', '.join(sorted(mixed)[:6])}{' ...' if len(mixed) > 6 else ''}); 'baglab rollout "
+                         f"--resume --name {name}' or 'baglab rollback --name {name}'; status does not judge it"))
+        return True
     if candidate:
         # the oracle models the built-in policy only: a candidate's differences are not faults
         err.print(escape(f"this lab runs policy {policy}: 'expected' is baglab's built-in policy, not this one; "

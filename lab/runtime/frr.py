@@ -44,7 +44,10 @@ def daemon_config(node_dir: Path, daemon: str) -> Path:
 def frr_argv(frr_bin: str, ns: str, pid_dir: str, node_dir: Path, daemon: str) -> list[str]:
     argv = [f"{frr_bin}/{daemon}", "-d", "-N", ns, "-P", "0", "-i", f"{pid_dir}/{daemon}.pid",
             "-f", str(daemon_config(node_dir, daemon))]
-    return argv + (["-s", str(ZEBRA_NETLINK_BUF)] if daemon == "zebra" else [])
+    # --v6-rr-semantics: without it zebra 8.4 updates an IPv6 route by deleting and re-adding it, a
+    # window of up to ~1 ms without a route (seen on every attribute-only change: a live policy push
+    # lost packets in it); kernels since 4.x replace IPv6 routes in place
+    return argv + (["-s", str(ZEBRA_NETLINK_BUF), "--v6-rr-semantics"] if daemon == "zebra" else [])
 
 
 def spawn_host_helper(paths: LabPaths, node: str, argv: list[str], env: dict | None = None):
