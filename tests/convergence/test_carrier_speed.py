@@ -5,7 +5,9 @@ shared its peer's ifindex, and always on the SecY's TAP: a pulled cable converge
 than a shut port, which measured the lab, not FRR.  Each case fails the same links twice: the
 routers' own interfaces shut on both ends (the reference: FRR hears of it at once), then the cable
 pulled at one end (the routers see carrier loss).  The plain case loses two members of one bundle
-together, the issue's reproduction (two carrier changes in one namespace within milliseconds).
+together, the issue's reproduction (two carrier changes in one namespace within milliseconds):
+with the kernel's own numbering both ends of both r1-f2-edge~r1-bag2 members had the same index
+(4/4, 5/5) and this case took 1.28 s against 0.31 s; the protected case 1.14 s against 0.18 s.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ def _converge_ms(faults, observe, links, mode: str, side: str) -> float:
     return res.overall_ms
 
 
-@pytest.mark.parametrize("bundle, members", [("r1-f2-edge~r1-bag1", (1, 2)), ("r1-bag1~r2-bag1", (1,))],
+@pytest.mark.parametrize("bundle, members", [("r1-f2-edge~r1-bag2", (1, 2)), ("r1-bag1~r2-bag1", (1,))],
                          ids=["plain", "protected"])
 def test_carrier_loss_converges_within_twice_a_shut_port(lab, faults, observe, bundle, members):
     links = [lab.link(bundle, member=m) for m in members]
