@@ -43,7 +43,7 @@ from .. import safe_io
 from ..errors import LabError
 from .frame import ETH_P_MACSEC, Drop, RxState, encrypt, sci_of
 
-SIOCETHTOOL, ETHTOOL_STXCSUM = 0x8946, 0x17
+SIOCETHTOOL, ETHTOOL_STXCSUM, SIOCGIFFLAGS, IFF_RUNNING = 0x8946, 0x17, 0x8913, 0x40
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 RTMGRP_LINK, RTM_NEWLINK, RTM_GETLINK = 1, 16, 18
@@ -75,6 +75,13 @@ def open_port(name: str, proto: int) -> socket.socket:
     sock.setblocking(False)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     return sock
+
+
+def wire_has_carrier(ifname: str) -> bool:
+    """Up and running (IFF_RUNNING: operationally up, i.e. carrier), read now (SIOCGIFFLAGS)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        flags = struct.unpack_from("16sH", fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, struct.pack("16s16x", ifname.encode())))[1]
+    return bool(flags & IFF_UP and flags & IFF_RUNNING)
 
 
 def no_checksum_offload(ifname: str) -> None:
@@ -145,6 +152,10 @@ class Shim:
                 port.tx_pn = port.used_pn.get(port.tx_key, 0)
                 self.ports[pc["ifname"]] = port
                 self.by_fd[port.port.fileno()] = (pc["ifname"], "port")
+                # the router's port follows the wire from the start: frames the peer sends before the
+                # first link event must find it up
+                port.carrier = wire_has_carrier(pc["wire"])
+                self.set_port(port, port.carrier)
                 self.by_fd[sock.fileno()] = (pc["ifname"], "wire")
                 self.say(f"{pc['ifname']} over {pc['wire']}: {cfg['cipher']}, mode {pc['mode']}, tx AN {tx_an}")
             else:

@@ -174,7 +174,7 @@ def test_a_dead_shim_is_named(sec_lab):
     node = protected(plan)[0].a.node
     os.kill(rt.processes(plan)[node]["macsec"], signal.SIGKILL)
     try:
-        # SIGKILL is asynchronous: the ports vanish when the process has exited, not when kill returns
+        # SIGKILL is asynchronous: the process is gone when it has exited, not when kill returns
         wait_for(lambda: rt.processes(plan)[node]["macsec"] is None, 10, f"the SecY of {node} to exit")
 
         def diverged():
