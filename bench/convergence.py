@@ -49,12 +49,19 @@ def bench(label: str, topology: Path, lab: str, samples: int) -> dict:
 
 
 def _measure(label: str, session, samples: int) -> dict[str, dict[str, list]]:
-    """Fault then restore each sampled link, BAG router and plane; every sample checked by the oracle."""
+    """Fault then restore each sampled link, BAG router and plane; every sample checked by the oracle.
+    link: an inter-BAG cable pulled (carrier loss at both routers; through the SecY where protected);
+    link-shut: the same links' router interfaces shut at both ends (what FRR hears of at once);
+    bundle-carrier: every member of a multi-member plain bundle loses carrier at one router."""
     plan, paths = session.plan, session.paths
     fi, tl = session.injector, session.timeline      # the timeline runs before the first fault
     cases = []
     for l in spread([l for l in plan.links if l.kind == "interbag"], samples):
         cases.append(("link", lambda l=l: fi.link(l)))
+        cases.append(("link-shut", lambda l=l: fi.link(l, mode="shut")))
+    plain = sorted({l.bundle for l in plan.links if l.macsec == "off" and l.kind != "collector" and l.member > 1})
+    for b in spread(plain, samples):
+        cases.append(("bundle-carrier", lambda b=b: fi.bundle(b, side="b", mode="carrier")))
     for n in spread([n.name for n in plan.nodes if n.role == "bag"], samples):
         cases.append(("node", lambda n=n: fi.node(n, "crash")))
     planes = sorted({n.bag_plane for n in plan.nodes if n.role == "bag"})
@@ -82,21 +89,22 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=4, help="faults per kind")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--skip-large", action="store_true")
+    ap.add_argument("--lab-prefix", default="bcv", help="the labs are <prefix>-mini and <prefix>-gen")
     args = ap.parse_args()
-    runs = [bench("bag-mini", ROOT / "topologies/bag-mini.yaml", "bcv-mini", args.samples)]
+    runs = [bench("bag-mini", ROOT / "topologies/bag-mini.yaml", f"{args.lab_prefix}-mini", args.samples)]
     if not args.skip_large:
         with tempfile.TemporaryDirectory() as tmp:
             gen = Path(tmp) / "gen.yaml"
             gen.write_text(generate("bag-gen"))
-            runs.append(bench("generated", gen, "bcv-gen", args.samples))
+            runs.append(bench("generated", gen, f"{args.lab_prefix}-gen", args.samples))
     if args.json:
         print(json.dumps(runs, indent=1))
         return
-    print(f"\n{'topology':<12} {'routers':>7} {'failure':<7} {'n':>2} {'fault median':>13} {'fault max':>10} "
+    print(f"\n{'topology':<12} {'routers':>7} {'failure':<14} {'n':>2} {'fault median':>13} {'fault max':>10} "
           f"{'restore median':>15} {'restore max':>12}")
     for r in runs:
         for kind, d in r["results"].items():
-            print(f"{r['topology']:<12} {r['routers']:>7} {kind:<7} {d['fault_ms']['n']:>2} "
+            print(f"{r['topology']:<12} {r['routers']:>7} {kind:<14} {d['fault_ms']['n']:>2} "
                   f"{d['fault_ms']['median']:>10.0f} ms {d['fault_ms']['max']:>7.0f} ms "
                   f"{d['restore_ms']['median']:>12.0f} ms {d['restore_ms']['max']:>9.0f} ms")
 

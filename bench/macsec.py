@@ -92,13 +92,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--samples", type=int, default=4)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--lab-prefix", default="b", help="the labs are <prefix>ms<o|r> and <prefix>mc<o|r>")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("off", "required"):
             topo = variant(mode, Path(tmp))
-            row = {"macsec": mode, **bringup_and_mismatch(topo, f"bms{mode[0]}", mode)}
-            row["convergence"] = convergence.bench(f"mini/{mode}", topo, f"bmc{mode[0]}", args.samples)["results"]
+            row = {"macsec": mode, **bringup_and_mismatch(topo, f"{args.lab_prefix}ms{mode[0]}", mode)}
+            row["convergence"] = convergence.bench(f"mini/{mode}", topo, f"{args.lab_prefix}mc{mode[0]}", args.samples)["results"]
             rows.append(row)
     if args.json:
         print(json.dumps(rows, indent=1))

@@ -85,7 +85,7 @@ class _Timer:
 
 def wire(rt: Runtime, plan: Plan, paths: LabPaths, progress: Progress) -> None:
     """Veths, then the MACsec ports on them (the routers' interfaces on protected links are the
-    ports' TAP or macsec devices), then addresses.  A runtime that wires its nodes itself
+    ports' veth pairs or macsec devices), then addresses.  A runtime that wires its nodes itself
     (containerlab) does all of it at deploy."""
     if not rt.makes_links:
         return

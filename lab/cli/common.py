@@ -39,6 +39,7 @@ class LinkMode(str, Enum):
     admin = "admin"
     carrier = "carrier"
     silent = "silent"
+    shut = "shut"
 
 
 class NodeMode(str, Enum):

@@ -38,8 +38,9 @@ def inject(name: str, make, wait: bool, check=None) -> None:
 @fault_app.command("link")
 def fault_link(bundle: str = BundleArg, member: Optional[List[int]] = MembersOpt,
                side: Side = typer.Option(Side.both, help="which end(s) fail"),
-               mode: LinkMode = typer.Option(LinkMode.admin, help="admin down, carrier loss (one side) or "
-                                             "silent drop"),
+               mode: LinkMode = typer.Option(LinkMode.admin, help="admin down (the port: on a protected link "
+                                             "the cable), carrier loss (one side), silent drop, or shut (the "
+                                             "router's own interface)"),
                name: str = NameOpt, wait: bool = WaitOpt):
     """Fail a bundle, or some of its member links."""
     def check(plan):

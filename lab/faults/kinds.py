@@ -24,7 +24,7 @@ from .names import plane_nodes  # noqa: F401 - callers import it from here
 from .actions import (Action, ClearSession, Context, DrainSync, Kill, LinkState, MacsecKey, Md5, NftDrop,
                       Signal, Start, action_from_json)
 
-LinkMode = Literal["admin", "carrier", "silent"]
+LinkMode = Literal["admin", "carrier", "silent", "shut"]
 NodeMode = Literal["stop", "crash", "power"]
 
 
@@ -34,9 +34,11 @@ class FaultKind(str, Enum):
     LINK_ADMIN = "link-admin"
     LINK_CARRIER = "link-carrier"
     LINK_SILENT = "link-silent"
+    LINK_SHUT = "link-shut"
     LINKS_ADMIN = "links-admin"
     LINKS_CARRIER = "links-carrier"
     LINKS_SILENT = "links-silent"
+    LINKS_SHUT = "links-shut"
     BUNDLE = "bundle"
     BUNDLE_MEMBERS = "bundle-members"
     NODE_STOP = "node-stop"
@@ -176,7 +178,9 @@ class LinkFault(Fault):
               scope: dict) -> "LinkFault":
         """admin: the chosen end(s) set down (the other end sees carrier loss);
         carrier: the chosen end loses carrier while staying admin-up (its peer end is set down);
-        silent: frames dropped on the chosen end(s), links stay up: only the BGP hold timer notices."""
+        silent: frames dropped on the chosen end(s), links stay up: only the BGP hold timer notices;
+        shut: the routers' own interfaces set down (on a protected link the port above the SecY, the
+        cable stays lit: shut both sides, or the far end waits for its hold timer)."""
         actions, undo = [], []
         for l in ls:
             ends = {"a": [l.a], "b": [l.b], "both": [l.a, l.b]}[side]
@@ -189,8 +193,9 @@ class LinkFault(Fault):
                     actions.append(NftDrop(e.node, e.port))
                     undo.append(NftDrop(e.node, e.port, drop=False))
                 else:
-                    actions.append(LinkState(e.node, e.port, "down"))
-                    undo.append(LinkState(e.node, e.port, "up"))
+                    port = e.ifname if mode == "shut" else e.port
+                    actions.append(LinkState(e.node, port, "down"))
+                    undo.append(LinkState(e.node, port, "up"))
         return cls(0, kind, f"{label} ({side}, {mode})", links=_ids(ls), actions=actions, inverse=undo,
                    scope={**scope, "links": _ids(ls), "side": side, "mode": mode})
 

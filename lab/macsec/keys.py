@@ -21,6 +21,7 @@ from .. import safe_io
 from ..plan import Link, Plan
 from ..state import LabPaths
 from .frame import CIPHERS
+from .names import secy_port
 
 #: receivers keep this many keys (the transmitting one and its predecessor)
 LIVE_KEYS = 2
@@ -95,7 +96,8 @@ def port_configs(plan: Plan, chain: KeyChain, node: str) -> list[dict]:
             continue
         wrong = chain.overrides.get(f"{link.id}/{node}")
         keys = {k["id"] % 4: sak(wrong or k["cak"], link, chain.cipher).hex() for k in chain.live()}
-        out.append({"ifname": end.ifname, "wire": end.wire, "mode": link.macsec, "link": link.id,
+        out.append({"ifname": end.ifname, "wire": end.wire, "secy": secy_port(end.wire), "mode": link.macsec,
+                    "link": link.id,
                     "peer": link.peer(node).node, "keys": keys, "tx_an": chain.tx % 4})
     return out
 

@@ -1,5 +1,7 @@
 """MACsec ports of a lab: on every protected port the wire (veth) carries only 802.1AE; the
-router's interface on top of it is a kernel macsec device or a TAP served by the shim.
+router's interface on top of it is a kernel macsec device, or one end of a veth pair inside the
+node whose other end the shim serves.  Not a TAP: the kernel batches a TAP's carrier changes (up
+to a second late), a veth end whose index differs from its peer's is told at once (issue 18).
 
 A build step (lab/build.py) after the runtime has made the links: the ports are the box's port
 hardware, the same under every runtime that has veths in node namespaces."""
@@ -13,6 +15,7 @@ from ..host import nsutil
 from ..plan import Link, Plan
 from ..state import LabPaths, read_state, write_state
 from . import enforce, kernel, keys
+from .names import secy_port
 
 
 def backend(paths: LabPaths) -> str:
@@ -38,7 +41,7 @@ def stats(paths: LabPaths, node: str) -> dict:
 
 
 def create(paths: LabPaths, plan: Plan) -> None:
-    """Make every protected port: wire MACs, the router's TAP or macsec device, no IPv6 on the
+    """Make every protected port: wire MACs, the router's veth pair or macsec device, no IPv6 on the
     wire, and the nftables filter that lets only 802.1AE in."""
     protected = [l for l in plan.links if l.a.wire]
     if not protected:
@@ -53,18 +56,21 @@ def create(paths: LabPaths, plan: Plan) -> None:
             per_node[node] += _kernel_commands(plan, node, pcs, chain)
     for node, lines in per_node.items():
         ns = paths.netns(node)
+        ends = [e for l in protected for e in (l.a, l.b) if e.node == node]
         # no IPv6 (not even MLD) on the wire: nothing but the SecY may speak there
-        nsutil.write_sysctls(ns, {f"net.ipv6.conf.{e.wire}.disable_ipv6": "1"
-                                  for l in protected for e in (l.a, l.b) if e.node == node})
+        nsutil.write_sysctls(ns, {f"net.ipv6.conf.{e.wire}.disable_ipv6": "1" for e in ends})
         r = subprocess.run(["ip", "-n", ns, "-batch", "-"], input="\n".join(lines) + "\n",
                            text=True, capture_output=True)
         if r.returncode != 0:
             raise LabError(f"MACsec ports on {node} ({chosen}): {r.stderr.strip()}")
+        if chosen == "shim":        # nor on the SecY's end of the port (down until the shim raises it)
+            nsutil.write_sysctls(ns, {f"net.ipv6.conf.{secy_port(e.wire)}.disable_ipv6": "1" for e in ends})
         enforce.install(ns, configs[node])
 
 
 def _wire_commands(protected: list[Link], chosen: str) -> dict[str, list[str]]:
-    """node -> ip commands giving each wire its MAC (and, for the shim, the router's TAP)."""
+    """node -> ip commands giving each wire its MAC (and, for the shim, the router's port: a veth
+    pair in the node, the router's end with the wire's MAC, the SecY's end deaf to ARP)."""
     per_node: dict[str, list[str]] = {}
     for l in protected:
         for side, e in (("a", l.a), ("b", l.b)):
@@ -72,7 +78,8 @@ def _wire_commands(protected: list[Link], chosen: str) -> dict[str, list[str]]:
             lines = per_node.setdefault(e.node, [])
             lines += [f"link set dev {e.wire} address {mac} mtu 1600 up"]
             if chosen == "shim":
-                lines += [f"tuntap add dev {e.ifname} mode tap", f"link set dev {e.ifname} address {mac}"]
+                lines += [f"link add {e.ifname} address {mac} type veth peer name {secy_port(e.wire)}",
+                          f"link set dev {secy_port(e.wire)} arp off"]
     return per_node
 
 

@@ -1,16 +1,21 @@
 """The user-space SecY: MACsec on hosts whose kernel has no ``macsec`` module.
 
-Per protected port the router's interface is a TAP (named as the plan names the
-port, so FRR, the FIB and the observers see the usual name) and the cable is a
-veth (the *wire*).  Frames the router sends on the TAP leave on the wire as
+Per protected port the router's interface is one end of a veth pair inside the
+node (named as the plan names the port, so FRR, the FIB and the observers see
+the usual name); the shim serves the other end (``ms<link><side>``) and the
+cable is a veth (the *wire*).  Frames the router sends leave on the wire as
 802.1AE frames (lab/macsec/frame.py); 802.1AE frames arriving on the wire are
-checked (SA, replay, ICV) and delivered to the TAP, or dropped and counted.
+checked (SA, replay, ICV) and delivered to the router, or dropped and counted.
 
 The wire socket is an AF_PACKET socket bound to EtherType 0x88E5 on that one
 device: such sockets are served *after* the netdev ingress hook, so the nftables
 policy that drops non-MACsec frames (lab/macsec/enforce.py) stands in front of
-it.  The TAP's carrier follows the wire's (netlink link events), so pulling a
-cable still looks like carrier loss to the router.  One process serves all
+it.  The router's carrier follows the wire's: the shim sets its own end down
+when the wire loses carrier (netlink link events), so pulling a cable is
+carrier loss to the router, delivered at once (a TAP's carrier changes, which
+the shim used before, are batched by the kernel up to a second: issue 18).
+A SecY killed outright leaves the port up and dark (frames vanish: the BGP
+hold timer notices); an orderly stop takes its ports down.  One process serves all
 protected ports of a node; it is the node's hardware, so a crashed bgpd does not
 take it down.
 
@@ -20,6 +25,7 @@ Run: ``python -m lab.macsec.shim CONFIG.json STATS.json LOG NETNS`` inside the n
 """
 from __future__ import annotations
 
+import array
 import errno
 import fcntl
 import hashlib
@@ -37,8 +43,7 @@ from .. import safe_io
 from ..errors import LabError
 from .frame import ETH_P_MACSEC, Drop, RxState, encrypt, sci_of
 
-TUNSETIFF, TUNSETCARRIER = 0x400454CA, 0x400454E2
-IFF_TAP, IFF_NO_PI = 0x0002, 0x1000
+SIOCETHTOOL, ETHTOOL_STXCSUM, SIOCGIFFLAGS, IFF_RUNNING = 0x8946, 0x17, 0x8913, 0x40
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 RTMGRP_LINK, RTM_NEWLINK, RTM_GETLINK = 1, 16, 18
@@ -49,7 +54,8 @@ IFF_UP, IFF_LOWER_UP = 0x1, 0x10000
 @dataclass
 class Port:
     cfg: dict
-    tap: int
+    port: socket.socket           # the SecY's end of the router's veth pair
+    port_index: int
     sock: socket.socket
     wire_index: int
     rx: RxState
@@ -63,14 +69,28 @@ class Port:
                                                  "drops": {}})
 
 
-def open_tap(name: str) -> int:
-    fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
-    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI))
-    return fd
+def open_port(name: str, proto: int) -> socket.socket:
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
+    sock.bind((name, proto))
+    sock.setblocking(False)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    return sock
 
 
-def set_carrier(fd: int, on: bool) -> None:
-    fcntl.ioctl(fd, TUNSETCARRIER, struct.pack("i", 1 if on else 0))
+def wire_has_carrier(ifname: str) -> bool:
+    """Up and running (IFF_RUNNING: operationally up, i.e. carrier), read now (SIOCGIFFLAGS)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        flags = struct.unpack_from("16sH", fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, struct.pack("16s16x", ifname.encode())))[1]
+    return bool(flags & IFF_UP and flags & IFF_RUNNING)
+
+
+def no_checksum_offload(ifname: str) -> None:
+    """The router's end must hand over finished frames: with checksum offload (and so TSO) a veth
+    passes segments with unfilled checksums, up to 64 KB, which would be encrypted as they are."""
+    value = array.array("I", [ETHTOOL_STXCSUM, 0])
+    ifreq = struct.pack("16sP16x", ifname.encode(), value.buffer_info()[0])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        fcntl.ioctl(s.fileno(), SIOCETHTOOL, ifreq)
 
 
 PN_MARGIN = 1 << 20
@@ -119,13 +139,10 @@ class Shim:
             tx_an = pc["tx_an"]
             old = self.ports.get(pc["ifname"])
             if old is None:
-                tap = open_tap(pc["ifname"])
-                proto = ETH_P_ALL if pc["mode"] == "optional" else ETH_P_MACSEC
-                sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
-                sock.bind((pc["wire"], proto))
-                sock.setblocking(False)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-                port = Port(pc, tap, sock, socket.if_nametoindex(pc["wire"]), RxState(keys, window),
+                no_checksum_offload(pc["ifname"])
+                sock = open_port(pc["wire"], ETH_P_ALL if pc["mode"] == "optional" else ETH_P_MACSEC)
+                port = Port(pc, open_port(pc["secy"], ETH_P_ALL), socket.if_nametoindex(pc["secy"]), sock,
+                            socket.if_nametoindex(pc["wire"]), RxState(keys, window),
                             keys[tx_an], tx_an, sci_of(_mac(pc["wire"])))
                 # a restarted SecY must not reuse a packet number under a key its peers still
                 # hold (GCM nonce reuse; the peers would also drop them as replays): resume past
@@ -134,7 +151,11 @@ class Shim:
                 port.used_pn = {k: prev[_kid(k)] + PN_MARGIN for k in keys.values() if _kid(k) in prev}
                 port.tx_pn = port.used_pn.get(port.tx_key, 0)
                 self.ports[pc["ifname"]] = port
-                self.by_fd[tap] = (pc["ifname"], "tap")
+                self.by_fd[port.port.fileno()] = (pc["ifname"], "port")
+                # the router's port follows the wire from the start: frames the peer sends before the
+                # first link event must find it up
+                port.carrier = wire_has_carrier(pc["wire"])
+                self.set_port(port, port.carrier)
                 self.by_fd[sock.fileno()] = (pc["ifname"], "wire")
                 self.say(f"{pc['ifname']} over {pc['wire']}: {cfg['cipher']}, mode {pc['mode']}, tx AN {tx_an}")
             else:
@@ -167,22 +188,31 @@ class Shim:
                     if p.wire_index == index:
                         up = bool(flags & IFF_UP and flags & IFF_LOWER_UP)
                         if up != p.carrier:
-                            set_carrier(p.tap, up)
+                            self.set_port(p, up)
                             p.carrier = up
                             self.dirty = True
                             self.say(f"{p.cfg['ifname']}: carrier {'up' if up else 'down'} (wire {p.cfg['wire']})")
             off += (ln + 3) & ~3
 
+    def set_port(self, p: Port, up: bool) -> None:
+        """The SecY's end of the router's port up or down: the router's end has carrier only while
+        it is up (a veth's carrier needs both ends up)."""
+        body = struct.pack("=BxHiII", socket.AF_UNSPEC, 0, p.port_index, IFF_UP if up else 0, IFF_UP)
+        self.nl.send(struct.pack("=LHHLL", 16 + len(body), RTM_NEWLINK, NLM_F_REQUEST, 2, 0) + body)
+
     # -- frames -----------------------------------------------------------------------------
-    def from_tap(self, p: Port) -> None:
+    def from_router(self, p: Port) -> None:
         for _ in range(64):
             try:
-                frame = os.read(p.tap, 65536)
+                frame, addr = p.port.recvfrom(65536)
             except BlockingIOError:
                 return
-            except OSError as exc:          # e.g. EIO while the TAP has no carrier
-                self._drop(p, f"tx_{errno.errorcode.get(exc.errno, exc.errno)}")
+            except OSError as exc:          # e.g. ENETDOWN: the port was set down (no carrier)
+                if exc.errno != errno.ENETDOWN:
+                    self._drop(p, f"tx_{errno.errorcode.get(exc.errno, exc.errno)}")
                 return
+            if addr[2] == PACKET_OUTGOING:  # what the shim itself delivered to the router
+                continue
             p.tx_pn += 1
             try:
                 p.sock.send(encrypt(frame, p.tx_key, p.sci, p.tx_an, p.tx_pn))
@@ -222,12 +252,12 @@ class Shim:
                 p.stats["rx_ok"] += 1
 
     def _deliver(self, p: Port, frame: bytes) -> bool:
-        """Hand a verified frame to the router; a router port that is shut (EIO) loses it."""
+        """Hand a verified frame to the router; a port without carrier loses it."""
         try:
-            os.write(p.tap, frame)
+            p.port.send(frame)
             return True
         except OSError as exc:
-            self._drop(p, "rx_port_down" if exc.errno == errno.EIO else f"rx_{errno.errorcode.get(exc.errno, exc.errno)}")
+            self._drop(p, "rx_port_down" if exc.errno == errno.ENETDOWN else f"rx_{errno.errorcode.get(exc.errno, exc.errno)}")
             return False
 
     @staticmethod
@@ -261,7 +291,7 @@ class Shim:
                     self.on_netlink()
                     continue
                 name, kind = self.by_fd[fd]
-                (self.from_tap if kind == "tap" else self.from_wire)(self.ports[name])
+                (self.from_router if kind == "port" else self.from_wire)(self.ports[name])
             if self.reload_wanted:
                 self.reload_wanted = False
                 try:
@@ -272,6 +302,8 @@ class Shim:
             if self.dirty and now - last_write >= 0.05:
                 self.write_stats()
                 last_write = now
+        for p in self.ports.values():       # an orderly stop: the ports go dark with their hardware
+            self.set_port(p, False)
         self.write_stats()
 
 

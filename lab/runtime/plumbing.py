@@ -9,7 +9,7 @@ from pathlib import Path
 from pyroute2 import IPRoute
 
 from ..errors import LabError
-from ..host import nsutil
+from ..host import ifindex, nsutil
 from ..host.sysctls import node_sysctls
 from ..macsec import ports as macsec_ports, secy
 from ..plan import Node, Plan
@@ -43,10 +43,15 @@ class HostPlumbing:
 
     def create_links(self, plan: Plan) -> None:
         """Veths created directly inside the two node namespaces: no lab interface ever exists
-        in the host namespace, even for a moment."""
+        in the host namespace, even for a moment.  Each end gets its own ifindex (lab/host/ifindex.py):
+        otherwise the kernel delays its carrier changes by up to a second."""
         ns = self.paths.netns
-        nsutil.ip_batch([f"link add {l.a.port} netns {ns(l.a.node)} type veth peer name {l.b.port} "
-                         f"netns {ns(l.b.node)}" for l in plan.links])
+        lines = []
+        for l in plan.links:
+            ia, ib = ifindex.of_link(l)
+            lines.append(f"link add {l.a.port} netns {ns(l.a.node)} index {ia} type veth "
+                         f"peer name {l.b.port} netns {ns(l.b.node)} index {ib}")
+        nsutil.ip_batch(lines)
 
     def configure_interfaces(self, plan: Plan, progress: Progress = _noop) -> None:
         by_node: dict[str, list[tuple[str, str, str]]] = {n.name: [] for n in plan.nodes}

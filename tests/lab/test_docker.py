@@ -18,6 +18,7 @@ from lab.build import up
 from lab.converge import failure_report, wait_converged
 from lab.model import LAB_V4, LAB_V6
 from lab.host import nsutil
+from lab.macsec.names import secy_port
 from lab.runtime import down_lab
 from lab.runtime.docker import LABEL_LAB, engine_or_none
 from lab.state import FRR_RUN, LabPaths, read_state
@@ -78,7 +79,9 @@ def test_containers_have_only_lo_and_lab_links_and_no_route_out(dlab):
         assert set(nets) <= {"none"} and not any(v.get("IPAddress") for v in nets.values()), nets
         # the namespace the lab's tools use is the container's
         assert os.stat(f"/proc/{c.attrs['State']['Pid']}/ns/net").st_ino == os.stat(f"/run/netns/{paths.netns(n.name)}").st_ino
-        mine = {name for l in plan.links_of(n.name) for name in (l.end(n.name).ifname, l.end(n.name).wire) if name}
+        ends = [l.end(n.name) for l in plan.links_of(n.name)]
+        # a protected port adds the wire and the SecY's end of the router's veth pair
+        mine = {name for e in ends for name in (e.ifname, e.wire, e.wire and secy_port(e.wire)) if name}
         with IPRoute(netns=paths.netns(n.name)) as ipr:
             names = {l.get_attr("IFLA_IFNAME") for l in ipr.get_links()}
             assert names == {"lo"} | mine, (n.name, names ^ ({"lo"} | mine))

@@ -251,3 +251,15 @@ def test_cli_prints_faults_as_before(lab, ran):
     assert "node-power" in r.output and "FaultKind" not in r.output, r.output
     r = CliRunner().invoke(app, ["restore", "1", "--name", paths.name, "--no-wait"])
     assert r.exit_code == 0 and "restored 1 fault(s)" in r.output, r.output
+
+
+def test_a_protected_link_is_pulled_at_the_cable_and_shut_at_the_router(lab, ran):
+    """admin acts on the port (on a protected link the wire under the SecY), shut on the routers'
+    own interfaces: the reference a carrier loss is measured against (issue 18)."""
+    plan, paths, fi = lab
+    l = next(l for l in plan.links if l.a.wire)
+    fi.link(l, mode="admin")
+    fi.link(l, mode="shut")
+    assert [(a.node, a.ifname) for a in ran] == [(l.a.node, l.a.wire), (l.b.node, l.b.wire),
+                                                 (l.a.node, l.a.ifname), (l.b.node, l.b.ifname)]
+    assert fi.faults()[-1].kind == "link-shut"
