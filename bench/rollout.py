@@ -4,7 +4,8 @@ the rollback, with the harness's and the lab's peak memory.
 
 bag-mini's four-phase rollout of the safe-tag candidate by default (target: under 120 s).  For a
 topology without a phases file of its own (e.g. bag-scale, 116 routers) ``--generic`` writes
-one: a canary STSW, BAG plane 1 of every region (drained), the rest.  Run as root:
+one: a canary STSW, BAG plane 1 of every region (drained), the rest; give it the topology's intent
+file (``--intents topologies/intents/bag-scale.yaml``).  Run as root:
 ``sudo .venv/bin/python bench/rollout.py [--topology T --generic] [--candidate DIR] [--json]``.
 """
 from __future__ import annotations
@@ -51,6 +52,7 @@ def main() -> None:
     ap.add_argument("--topology", default=str(ROOT / "topologies" / "bag-mini.yaml"))
     ap.add_argument("--candidate", default=str(ROOT / "topologies" / "policies" / "bag-mini" / "safe-tag"))
     ap.add_argument("--phases", default=str(ROOT / "topologies" / "rollouts" / "bag-mini-4phase.yaml"))
+    ap.add_argument("--intents", help="intent file (default: the candidate's intents.yaml)")
     ap.add_argument("--generic", action="store_true", help="write a canary / plane 1 / rest phases file")
     ap.add_argument("--lab", default="robench")
     ap.add_argument("--keep", action="store_true")
@@ -63,7 +65,7 @@ def main() -> None:
     try:
         phases = generic_phases(plan) if a.generic else Path(a.phases)
         t1 = time.monotonic()
-        rep = rollout(paths, a.candidate, phases)
+        rep = rollout(paths, a.candidate, phases, a.intents)
         out.update(rollout_s=round(time.monotonic() - t1, 1), status=rep.status, phases=phases_of(rep),
                    lab_mb=lab_mb(paths, plan))
         t2 = time.monotonic()
