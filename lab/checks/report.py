@@ -28,7 +28,8 @@ def table(rep: CheckReport):
     return t
 
 
-def write_json(rep: CheckReport, path: Path) -> Path:
+def write_json(rep, path: Path) -> Path:
+    """Any report with ``as_dict()`` (a check run, a rollout)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(rep.as_dict(), indent=1, default=str) + "\n")
     return path
@@ -52,12 +53,15 @@ def junit(rep: CheckReport) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def write_junit(rep: CheckReport, path: Path) -> Path:
+def save_junit(text: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = junit(rep)
     ET.fromstring(text.split("?>", 1)[1])      # what we hand a CI system must parse
     path.write_text(text)
     return path
+
+
+def write_junit(rep: CheckReport, path: Path) -> Path:
+    return save_junit(junit(rep), path)
 
 
 def page(rep: CheckReport) -> str:
@@ -78,7 +82,11 @@ in {rep.seconds:.1f} s; exit code {rep.exit_code}.</p>
 """
 
 
-def write_html(rep: CheckReport, path: Path) -> Path:
+def save_page(text: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page(rep))
+    path.write_text(text)
     return path
+
+
+def write_html(rep: CheckReport, path: Path) -> Path:
+    return save_page(page(rep), path)

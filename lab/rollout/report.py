@@ -12,10 +12,9 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ..checks.report import STYLE, save_junit, save_page, write_json  # noqa: F401 - write_json: any as_dict() report
 from .phase import PhaseResult
 from .run import RolloutReport
-
-STYLE = {"PASS": "green", "FAIL": "bold red", "INCONCLUSIVE": "yellow"}
 
 
 def _checks(p: PhaseResult) -> str:
@@ -61,12 +60,6 @@ def problems(rep: RolloutReport) -> list[str]:
     return out
 
 
-def write_json(rep: RolloutReport, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rep.as_dict(), indent=1, default=str) + "\n")
-    return path
-
-
 def junit(rep: RolloutReport) -> str:
     fails = sum(p.status == "FAIL" for p in rep.phases)
     errs = sum(p.status == "INCONCLUSIVE" for p in rep.phases)
@@ -91,11 +84,7 @@ def junit(rep: RolloutReport) -> str:
 
 
 def write_junit(rep: RolloutReport, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = junit(rep)
-    ET.fromstring(text.split("?>", 1)[1])
-    path.write_text(text)
-    return path
+    return save_junit(junit(rep), path)
 
 
 def timeline_png(p: PhaseResult) -> bytes:
@@ -160,6 +149,4 @@ table{{border-collapse:collapse}} tr.fail,h2.fail{{background:#fdd}} tr.inconclu
 
 
 def write_html(rep: RolloutReport, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page(rep))
-    return path
+    return save_page(page(rep), path)
