@@ -109,23 +109,23 @@ def loss_window(samples: list[list], pps: int) -> list[float] | None:
     return [grew[0], grew[-1]] if grew else None
 
 
+def _config(setup: Setup, name: str, pol, drained=frozenset()) -> str:
+    """A router's config as frr-reload.py must get it: only the bindings in force."""
+    node = setup.plan.node(name)
+    return without_superseded(render_node(setup.plan, node, str(setup.paths.log_file(name)), drained, pol).text)
+
+
 def changing(setup: Setup, routers: list[str], policy_dir) -> list[str]:
     """The routers whose config ``policy_dir`` changes (rendered undrained, as FRR would apply it)."""
-    new, fi, plan = load_policy(policy_dir, setup.plan), setup.injector, setup.plan
-
-    def text(name: str, pol) -> str:
-        return without_superseded(render_node(plan, plan.node(name), str(setup.paths.log_file(name)), frozenset(),
-                                              pol).text)
-    return [r for r in routers if text(r, fi.policy_of(r)) != text(r, new)]
+    new = load_policy(policy_dir, setup.plan)
+    return [r for r in routers if _config(setup, r, setup.injector.policy_of(r)) != _config(setup, r, new)]
 
 
 def _reload_all(setup: Setup, routers: list[str], policy_dir) -> list:
-    pol = load_policy(policy_dir, setup.plan)
-    fi, plan, paths = setup.injector, setup.plan, setup.paths
+    pol, fi = load_policy(policy_dir, setup.plan), setup.injector
 
     def one(name: str):
-        text = render_node(plan, plan.node(name), str(paths.log_file(name)), fi.drained_links(name), pol).text
-        return reload_node(plan, paths, name, without_superseded(text))
+        return reload_node(setup.plan, setup.paths, name, _config(setup, name, pol, fi.drained_links(name)))
     with ThreadPoolExecutor(max_workers=4) as ex:
         return list(ex.map(one, routers))
 
