@@ -98,7 +98,7 @@ def timeline_png(p: PhaseResult) -> bytes:
         t = [s[0] for s in p.samples]
         base = p.samples[0][1] - p.samples[0][2]
         ax.plot(t, [s[1] - s[2] - base for s in p.samples], color="tab:red", marker=".",
-                label="packets lost so far (sent - delivered)")
+                label="sent, not yet delivered (readings jitter by a few; a loss stays up)")
     for sec, what in p.events:
         ax.axvline(sec, color="grey", linestyle=":")
         ax.annotate(what, (sec, 0.97), xycoords=("data", "axes fraction"), va="top", ha="left", fontsize=8,
