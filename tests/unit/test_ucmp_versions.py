@@ -1,0 +1,48 @@
+"""Each FRR version's UCMP weight rule, as measured on its daemons (bench/ucmp_weights.py on a lab
+up with ``--frr V``: the link-bandwidths a router received, per multipath route, and the weights
+its zebra installed, read over netlink, kernel 6.18, inline multipath routes, i.e. without
+kernel nexthop groups).  The evidence below is raw: each case as observed, once per distinct
+bandwidth set.
+
+Measured 2026-12-01 on FRR 10.3 (Debian trixie): bag-mini (28 routes), bag-2region (176), and
+/tmp/i17/ratios.yaml (a DSF edge reaching three BAG planes over 1, 3 and 7 member links of 800G)
+-- every route of those labs fits floor(bw * 254 / max(bw)); 255 (the lead in issue 17) would
+give 109 for 2400/5600 where 108 was installed, and a sum-relative rule (8.4's) gives 50/50 where
+254/254 was installed.  Not measured yet: paths without link-bandwidth, a weight that would
+round to 0, kernel nexthop groups (16-bit weights on 6.18 could scale to 65535), FRR 10.7."""
+from __future__ import annotations
+
+import pytest
+
+from bgp.oracle import ucmp_weights
+
+#: (received link-bandwidths in Gbit/s, weights the kernel holds) on FRR 10.3
+OBSERVED_10_3 = [
+    ((400, 400), (254, 254)),
+    ((400, 400, 400, 400), (254, 254, 254, 254)),
+    ((400,) * 6, (254,) * 6),
+    ((800, 800), (254, 254)),
+    ((800, 800, 800), (254, 254, 254)),
+    ((800,) * 4, (254,) * 4),
+    ((800,) * 7, (254,) * 7),
+    ((800, 2400, 5600), (36, 108, 254)),
+    ((1600, 1600), (254, 254)),
+    ((1600,) * 4, (254,) * 4),
+    ((6400, 6400, 3200, 3200), (254, 254, 127, 127)),
+]
+
+
+@pytest.mark.parametrize("bws,kernel", OBSERVED_10_3)
+def test_frr_10_3_scales_to_the_largest_bandwidth_as_observed(bws, kernel):
+    assert tuple(ucmp_weights(list(bws), "10.3")) == kernel
+
+
+@pytest.mark.parametrize("frr", [None, "8.4"])
+def test_8_4_and_the_host_keep_the_sum_relative_rule(frr):
+    assert ucmp_weights([800, 2400, 5600], frr) == [9, 27, 63]
+    assert ucmp_weights([6400, 6400, 3200, 3200], frr) == [33, 33, 16, 16]
+
+
+def test_the_observed_10_3_weights_differ_from_8_4s():
+    """The measurement can tell the rules apart: 8.4's rule fails on every observed case."""
+    assert all(tuple(ucmp_weights(list(b))) != k for b, k in OBSERVED_10_3)
