@@ -57,14 +57,14 @@ NONE = Failures()
 
 
 #: FRR versions whose weights scale to the largest bandwidth (measured: tests/unit/test_ucmp_versions.py)
-SCALED_TO_MAX = {"10.3": 254}
+SCALED_TO_MAX = {"10.3": 254, "10.7": 255}
 
 
 def ucmp_weights(bandwidths: list[float], frr: str | None = None) -> list[int]:
     """FRR 8.4 (zebra/bgp_zebra.c): weight = bw * 100 / sum(bw), truncated, at least 1; equal
     weights (plain ECMP) as soon as one multipath carries no link-bandwidth.  ``frr``: the
     router's version (None: the host's, 8.4); 10.3 scales to the largest, floor(bw * 254 / max),
-    as measured on its daemons (inline multipath routes; its minimum and its missing-bandwidth
+    10.7 likewise to 255, as measured on their daemons (inline multipath routes; its minimum and its missing-bandwidth
     behaviour are not measured yet and kept as 8.4's)."""
     total = sum(bandwidths)
     if total <= 0 or any(bw <= 0 for bw in bandwidths):
