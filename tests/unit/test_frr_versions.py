@@ -68,6 +68,7 @@ def test_the_config_says_the_routers_version():
     assert "\nfrr version 8.4\n" in rendered["r2-bag1"].text
 
 
+@pytest.mark.skipif(not __import__("shutil").which("vtysh"), reason="no FRR (nor its frr user) on this host")
 def test_each_version_has_its_own_recipe():
     from lab.frr_roots import recipe
     assert len({recipe_hash(recipe(v)) for v in SUITES}) == len(SUITES)
@@ -83,3 +84,12 @@ def test_spec_lookup_ignores_planes_for_non_bag_routers():
     s = FrrSpec(planes={"1": "10.3"})
     assert s.version_for("r1-f1-p1s1", "stsw", "r1", 1) is None
     assert s.version_for("r1-bag1", "bag", "r1", 1) == "10.3"
+
+
+def test_a_version_without_a_built_root_is_one_clear_error(monkeypatch, tmp_path):
+    from lab import frr_roots
+    monkeypatch.setattr(frr_roots, "CACHE", tmp_path)
+    monkeypatch.setattr(frr_roots, "host_version", lambda: "8.4")
+    assert frr_roots.resolve(None) is None and frr_roots.resolve("8.4") is None
+    with pytest.raises(LabError, match=r"FRR 10\.7 is not available: available are 8\.4 .*make frr-roots"):
+        frr_roots.resolve("10.7")
