@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""The UCMP weights a running lab's routers installed, beside the link-bandwidths they received
-and the oracle's (FRR 8.4) weights: the raw evidence for each FRR version's weight rule.
+"""The UCMP weights a running lab's routers installed, beside the link-bandwidths they received,
+8.4's weights and the oracle's: the raw evidence for each FRR version's weight rule.
 
 Every multipath route of every router with a FIB: prefix, the bandwidth of each path (the oracle's
-account of what was received), 8.4's weights, the kernel's weights (netlink).  Run as root on a
-lab that is up (it need not have converged: a version whose rule differs never does by 8.4's):
+account of what was received), 8.4's weights, the oracle's for the router's version, the
+kernel's weights (netlink).  Run as root on a lab that is up (it need not have converged: a
+version whose rule the oracle does not know never does):
 ``sudo .venv/bin/python bench/ucmp_weights.py --name LAB [--json]``.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bgp.oracle import expected_routes  # noqa: E402
+from bgp.oracle import expected_routes, ucmp_weights  # noqa: E402
 from lab.node_kinds import kind_of  # noqa: E402
 from lab.observers.fib import FibReader  # noqa: E402
 from lab.state import LabPaths, load_plan  # noqa: E402
@@ -35,7 +36,8 @@ def cases(lab: str) -> list[dict]:
                 continue
             got = {h.ifname: h.weight for h in seen.get(prefix, [])}
             out.append({"node": node.name, "frr": node.frr, "prefix": prefix,
-                        "bandwidths": [h.bandwidth for h in hops], "oracle_8_4": [h.weight for h in hops],
+                        "bandwidths": [h.bandwidth for h in hops], "rule_8_4": ucmp_weights([h.bandwidth for h in hops]),
+                        "oracle": [h.weight for h in hops],
                         "kernel": [got.get(h.ifname) for h in hops], "ifnames": [h.ifname for h in hops]})
     return out
 
@@ -51,7 +53,7 @@ def main() -> int:
         return 0
     for r in rows:
         print(f"{r['node']:<12} {r['frr'] or 'host':<5} {r['prefix']:<22} bw {r['bandwidths']} "
-              f"8.4 {r['oracle_8_4']} kernel {r['kernel']}")
+              f"8.4 {r['rule_8_4']} oracle {r['oracle']} kernel {r['kernel']}")
     return 0
 
 

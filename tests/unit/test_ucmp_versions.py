@@ -10,7 +10,9 @@ tests/data/frr-weights/ratios.yaml (a DSF edge reaching three BAG planes over 1,
 -- every route of those labs fits floor(bw * 254 / max(bw)); 255 (the lead in issue 17) would
 give 109 for 2400/5600 where 108 was installed, and a sum-relative rule (8.4's) gives 50/50 where
 254/254 was installed.  Not measured yet: paths without link-bandwidth, a weight that would
-round to 0, kernel nexthop groups (16-bit weights on 6.18 could scale to 65535).
+round to 0.  With kernel nexthop groups on (policy.kernel_nexthop_groups, the ratios lab), both
+versions install the same weights in 8-bit groups (ip nexthop: 'group 18,108/23,254/29,36' on
+10.3, '18,109/23,255/29,36' on 10.7): no 65535 scale on kernel 6.18 (ratios-nhg-*.json).
 
 FRR 10.7.1 (Debian sid), the ratios lab (14 routes) and bag-mini: floor(bw * 255 / max(bw)) --
 36, 109, 255 for 800/2400/5600, where 10.3 installed 36, 108, 254."""
