@@ -20,7 +20,7 @@ from bgp.render import render_all, render_frr, with_daemon_files
 
 from .converge import Convergence, require_converged, wait_converged
 from .settled import wait_settled
-from . import safe_io
+from . import frr_roots, safe_io
 from .errors import LabError
 from .plan import Plan, build_plan
 from .plan.steps.versions import with_frr
@@ -95,6 +95,16 @@ def wire(rt: Runtime, plan: Plan, paths: LabPaths, progress: Progress) -> None:
     rt.configure_interfaces(plan, progress)
 
 
+def _versions_run_on(rt: Runtime, plan: Plan) -> None:
+    """Only the netns runtime starts daemons from a version's root so far: another runtime would
+    quietly run its image's FRR instead of the version asked for."""
+    asked = sorted({n.frr for n in plan.nodes if n.frr} - {frr_roots.host_version()})
+    if asked and rt.name != "netns":
+        raise LabError(f"FRR {', '.join(asked)}: other FRR versions than the host's run on the netns runtime only "
+                       f"(not yet on {rt.name})")
+    frr_roots.roots_of(plan)      # every version asked for is built: one clear error otherwise
+
+
 def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
        deadline_s: float | None = None, on_poll: Callable[[int, int], None] | None = None,
        runtime: str = "netns", harness: dict | None = None, policy: str | Path | None = None,
@@ -115,6 +125,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     result.phases.append(Phase("plan", time.monotonic() - t0, 0.0, _harness_peak_mb()))
     rt = make_runtime(runtime, paths)
     rt.check_host()
+    _versions_run_on(rt, plan)
     deadline = deadline_s if deadline_s is not None else 30.0 + 0.5 * len(plan.nodes)
     t1 = time.monotonic()
     frr = render_frr(plan, str(paths.root / "nodes"), pol)
