@@ -14,6 +14,7 @@ from lab.build import up
 from lab.errors import LabError
 from lab.frr_roots import root_of
 from lab.host import nsutil
+from lab.observers.fib import FibReader
 from lab.runtime import down_lab, runtime_for
 from lab.state import LabPaths
 
@@ -67,3 +68,21 @@ def test_an_unknown_version_is_one_clear_error_and_builds_nothing():
     with pytest.raises(LabError, match=r"--frr 9\.1: not a version baglab can run: known are 8\.4, 10\.3, 10\.7"):
         up(str(TOPOLOGIES / "bag-mini.yaml"), name, frr="9.1")
     assert nsutil.list_netns(LabPaths(name).ns_prefix) == []
+
+
+@pytest.mark.parametrize("topology,version", [("bag-mini.yaml", "10.7"), ("bag-2region.yaml", "10.3")])
+def test_a_whole_lab_on_one_version_converges_to_that_versions_weights(request, topology, version):
+    """``--frr V``: every kernel FIB equals the oracle with V's measured weight rule (up raises
+    otherwise, naming each mismatch); the weights are V's, not 8.4's."""
+    if root_of(version) is None:
+        pytest.skip(f"FRR {version}'s root is not built: run 'make frr-roots'")
+    paths = LabPaths(f"fvw{os.getpid() % 10000}")
+    down_lab(paths)
+    try:
+        res = up(str(TOPOLOGIES / topology), paths.name, frr=version)
+        assert {n.frr for n in res.plan.nodes if n.emulator == "frr" and n.role != "collector"} == {version}
+        top = {"10.3": 254, "10.7": 255}[version]
+        fib = FibReader({"r1-bag1": paths.netns("r1-bag1")}).read("r1-bag1")
+        assert top in {h.weight for hops in fib.values() for h in hops if len(hops) > 1}
+    finally:
+        down_lab(paths)
