@@ -8,6 +8,7 @@ vanish with the last process of that namespace.  The same wrapper runs the root'
 frr-reload.py, so a node is always queried by its own version's grammar."""
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -56,3 +57,24 @@ class StartedDaemon:
         err = self._err.read()
         self._err.close()
         return b"", err
+
+
+def daemons_root(netns: str) -> Path | None:
+    """The root the node's FRR runs from, read off its running daemons (/proc/PID/root): callers
+    that know only a namespace (live configuration, faults) reach the right vtysh without the
+    plan.  None: the host's FRR (or no FRR running)."""
+    from ..host import nsutil
+    for pid in nsutil.pids_by_netns([netns])[netns]:
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() in ("zebra", "bgpd"):
+                root = os.readlink(f"/proc/{pid}/root")
+                return None if root == "/" else Path(root)
+        except OSError:
+            continue
+    return None
+
+
+def own_vtysh(netns: str) -> list[str]:
+    """``vtysh -N <netns>`` of the node's own FRR version: the host's 8.4 vtysh reads a 10.x
+    router's show commands but cannot configure it (exit 1)."""
+    return in_root(daemons_root(netns), ["vtysh", "-N", netns])
