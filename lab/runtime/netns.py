@@ -25,6 +25,13 @@ from .teardown import DOWN_DEADLINE_S, all_labs, teardown
 __all__ = ["NetnsRuntime", "DAEMONS", "FRR_BIN", "all_labs"]
 
 
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 class NetnsRuntime:
     name = "netns"
     python = sys.executable      # what ExaBGP's helper processes run with
@@ -79,7 +86,10 @@ class NetnsRuntime:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
     def _start_mgmtd(self, node: str, root: Path) -> None:
+        """Once per node: a restart after a daemon died finds mgmtd still running (its pid lock)."""
         ns = self.paths.netns(node)
+        if any(_comm(pid) == "mgmtd" for pid in nsutil.pids_by_netns([ns])[ns]):
+            return
         p = StartedDaemon(in_root(root, mgmtd_argv(ns, str(self.paths.frr_dir(node)))), lambda: nsutil.setns(ns))
         _, err = p.communicate(timeout=30)
         if p.returncode != 0:
