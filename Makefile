@@ -7,7 +7,7 @@ PYTEST := $(VENV)/bin/pytest
 
 CHECK_PREFIX ?= ck
 
-.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker
+.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker frr-roots
 
 deps:
 	@scripts/install-deps.sh
@@ -37,6 +37,9 @@ test-unit: deps
 # recipe hash), then the convergence suite on containers
 docker-setup: deps
 	@scripts/docker-setup.sh
+
+frr-roots: deps
+	$(VENV)/bin/python -m lab.frr_roots
 
 docker-image: docker-setup
 	$(VENV)/bin/python -m lab.image

@@ -100,33 +100,50 @@ def _merge(frr: list[Rejection], ours: list[Rejection]) -> list[Rejection]:
     return sorted(frr + [r for r in ours if r.line not in seen], key=lambda r: r.line or 0)
 
 
-def _vtysh() -> str:
+@dataclass(frozen=True)
+class Checker:
+    """One FRR version's ``vtysh -C``: the host's, or a root's own (lab.frr_roots), run in that
+    root with the file written to the root's /tmp, where its vtysh sees it."""
+    argv: tuple[str, ...]
+    root: Path | None = None
+
+    def run(self, text: str) -> list[Rejection]:
+        fd, name = tempfile.mkstemp(prefix="baglab-frrcheck-", suffix=".conf",          # mode 0600
+                                    dir=str(self.root / "tmp") if self.root else None)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            inside = "/tmp/" + Path(name).name if self.root else name
+            return _run_check(self.argv, Path(inside))
+        finally:
+            os.unlink(name)
+
+
+def _vtysh(version: str | None = None) -> Checker:
+    if version is not None:
+        from lab.frr_roots import resolve
+        root = resolve(version)
+        if root is not None:
+            return Checker(("chroot", str(root), "/usr/bin/vtysh"), root)
     exe = shutil.which("vtysh")
     if exe is None:
         raise LabError("FRR's vtysh is not installed, so configs cannot be checked: "
                        "run 'make deps' or 'apt-get install frr'")
-    return exe
+    return Checker((exe,))
 
 
-def _run_check(exe: str, path: Path) -> list[Rejection]:
+def _run_check(argv: tuple[str, ...], path: Path) -> list[Rejection]:
     try:
-        r = subprocess.run([exe, "-C", "-f", str(path)], capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
+        r = subprocess.run([*argv, "-C", "-f", str(path)], capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
                            stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return [Rejection(None, f"vtysh -C did not finish within {CHECK_TIMEOUT_S} s", "")]
     return parse_output(r.stderr + "\n" + r.stdout, r.returncode)
 
 
-def rejections(text: str, exe: str | None = None) -> list[Rejection]:
+def rejections(text: str, checker: Checker | None = None) -> list[Rejection]:
     """What FRR's parser refuses in a config text (written to a private temporary file)."""
-    exe = exe or _vtysh()
-    fd, name = tempfile.mkstemp(prefix="baglab-frrcheck-", suffix=".conf")     # mode 0600
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        return _merge(_run_check(exe, Path(name)), baglab_checks(text))
-    finally:
-        os.unlink(name)
+    return _merge((checker or _vtysh()).run(text), baglab_checks(text))
 
 
 @dataclass(frozen=True)
@@ -171,15 +188,17 @@ def format_problems(problems: list[Problem], header: str) -> str:
     return "\n".join(lines)
 
 
-def check_rendered(rendered: dict[str, RenderedLike]) -> None:
+def check_rendered(rendered: dict[str, RenderedLike], versions: dict[str, str | None] | None = None) -> None:
     """Raise one LabError listing what FRR rejects in any node's rendered config (the fragment
-    file and template line, the node, FRR's words); return quietly when FRR accepts them all."""
+    file and template line, the node, FRR's words); return quietly when FRR accepts them all.
+    ``versions``: a router's FRR version, whose own vtysh checks it (default: the host's)."""
     if not rendered:
         return
-    exe = _vtysh()
+    versions = versions or {}
+    checkers = {v: _vtysh(v) for v in {versions.get(n) for n in rendered}}
     nodes = sorted(rendered)
     with ThreadPoolExecutor(min(WORKERS, len(nodes))) as pool:
-        found = list(pool.map(lambda n: rejections(rendered[n].text, exe), nodes))
+        found = list(pool.map(lambda n: rejections(rendered[n].text, checkers[versions.get(n)]), nodes))
     problems = [_locate(n, rendered[n], r) for n, rejs in zip(nodes, found) for r in rejs]
     if problems:
         routers = len({p.node for p in problems})
@@ -231,7 +250,8 @@ def check_files(paths: list[str | Path]) -> None:
     """check_file for several files (directories: their ``*.conf``), one LabError for them all."""
     files, exe = config_files(paths), _vtysh()
     with ThreadPoolExecutor(min(WORKERS, len(files))) as pool:
-        found = list(pool.map(lambda f: _merge(_run_check(exe, f), baglab_checks(f.read_text(errors="replace"))), files))
+        found = list(pool.map(lambda f: _merge(_run_check(exe.argv, f), baglab_checks(f.read_text(errors="replace"))),
+                              files))
     entries = [f"{f}:{r.line}: {r.describe()}" if r.line is not None else f"{f}: {r.describe()}"
                for f, rejs in zip(files, found) for r in rejs]
     if entries:

@@ -56,12 +56,22 @@ class Failures:
 NONE = Failures()
 
 
-def ucmp_weights(bandwidths: list[float]) -> list[int]:
+#: FRR versions whose weights scale to the largest bandwidth (measured: tests/unit/test_ucmp_versions.py)
+SCALED_TO_MAX = {"10.3": 254, "10.7": 255}
+
+
+def ucmp_weights(bandwidths: list[float], frr: str | None = None) -> list[int]:
     """FRR 8.4 (zebra/bgp_zebra.c): weight = bw * 100 / sum(bw), truncated, at least 1; equal
-    weights (plain ECMP) as soon as one multipath carries no link-bandwidth."""
+    weights (plain ECMP) as soon as one multipath carries no link-bandwidth.  ``frr``: the
+    router's version (None: the host's, 8.4); 10.3 scales to the largest, floor(bw * 254 / max),
+    10.7 likewise to 255, as measured on their daemons (inline multipath routes; its minimum and its missing-bandwidth
+    behaviour are not measured yet and kept as 8.4's)."""
     total = sum(bandwidths)
     if total <= 0 or any(bw <= 0 for bw in bandwidths):
         return [1] * len(bandwidths)
+    top = SCALED_TO_MAX.get(frr or "")
+    if top is not None:
+        return [max(1, int(bw * top // max(bandwidths))) for bw in bandwidths]
     return [max(1, int(bw * 100 // total)) for bw in bandwidths]
 
 
@@ -236,7 +246,7 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
                 continue
             if r.local:
                 continue
-            weights = ucmp_weights([c[2] for c in r.paths])
+            weights = ucmp_weights([c[2] for c in r.paths], nodes[name].frr)
             out[name][p] = [NextHop(link=c[0].id, ifname=c[0].end(name).ifname, peer=c[1], bandwidth=c[2], weight=w)
                             for c, w in zip(r.paths, weights)]
     return out

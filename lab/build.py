@@ -20,9 +20,10 @@ from bgp.render import render_all, render_frr, with_daemon_files
 
 from .converge import Convergence, require_converged, wait_converged
 from .settled import wait_settled
-from . import safe_io
+from . import frr_roots, safe_io
 from .errors import LabError
 from .plan import Plan, build_plan
+from .plan.steps.versions import with_frr
 from .host import nsutil
 from .runtime import down_lab, make_runtime
 from .macsec import ports as macsec_ports
@@ -94,18 +95,29 @@ def wire(rt: Runtime, plan: Plan, paths: LabPaths, progress: Progress) -> None:
     rt.configure_interfaces(plan, progress)
 
 
+def _versions_run_on(rt: Runtime, plan: Plan) -> None:
+    """Only the netns runtime starts daemons from a version's root so far: another runtime would
+    quietly run its image's FRR instead of the version asked for."""
+    asked = sorted({n.frr for n in plan.nodes if n.frr} - {frr_roots.host_version()})
+    if asked and rt.name != "netns":
+        raise LabError(f"FRR {', '.join(asked)}: other FRR versions than the host's run on the netns runtime only "
+                       f"(not yet on {rt.name})")
+    frr_roots.roots_of(plan)      # every version asked for is built: one clear error otherwise
+
+
 def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
        deadline_s: float | None = None, on_poll: Callable[[int, int], None] | None = None,
-       runtime: str = "netns", harness: dict | None = None, policy: str | Path | None = None) -> UpResult:
+       runtime: str = "netns", harness: dict | None = None, policy: str | Path | None = None,
+       frr: str | None = None) -> UpResult:
     """``harness``: who builds the lab (e.g. a pytest session: its pid and start time), recorded
     in the state before anything is built, so a later run can tell a lab whose harness died.
     ``policy``: a policy directory (None: the built-in bgp/policies/default); every config is
     rendered and checked before anything is built, and ``up`` reuses a running lab only when its
-    topology and policy both match."""
+    topology and policy both match.  ``frr``: every router on that FRR version (``baglab up --frr``)."""
     progress = progress or (lambda *a: None)
     paths = LabPaths(lab_name)
     t0 = time.monotonic()
-    plan = build_plan(load(topology))
+    plan = with_frr(build_plan(load(topology)), frr)
     pol = load_policy(policy, plan)
     # the oracle knows only the built-in policy: another policy's lab is up once it is settled
     wait = wait_converged if pol.root == DEFAULT_DIR else wait_settled
@@ -113,10 +125,12 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     result.phases.append(Phase("plan", time.monotonic() - t0, 0.0, _harness_peak_mb()))
     rt = make_runtime(runtime, paths)
     rt.check_host()
+    _versions_run_on(rt, plan)
     deadline = deadline_s if deadline_s is not None else 30.0 + 0.5 * len(plan.nodes)
     t1 = time.monotonic()
     frr = render_frr(plan, str(paths.root / "nodes"), pol)
-    frrcheck.check_rendered(frr)        # FRR's parser, naming fragment and line, before any change
+    # each version's own parser, naming fragment and line, before any change
+    frrcheck.check_rendered(frr, {n.name: n.frr for n in plan.nodes})
     # per-daemon files only once FRR has judged frr.conf: its error names the fragment's line
     configs = with_daemon_files(render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns, frr=frr))
     result.phases.append(Phase("render+frrcheck", time.monotonic() - t1, 0.0, _harness_peak_mb()))

@@ -141,12 +141,12 @@ def remove_stale_labs(config) -> list[str]:
     return removed
 
 
-def start_lab(request, topology, name: str, runtime: str, policy=None):
+def start_lab(request, topology, name: str, runtime: str, policy=None, frr: str | None = None):
     """up() for the suite: records the harness; a lab interrupted (Ctrl-C, SIGTERM) while it is
     being built is removed before the interruption goes on.  ``policy``: a policy directory (None:
-    the built-in one)."""
+    the built-in one); ``frr``: every router on that FRR version (None: as the topology says)."""
     try:
-        return up(topology, name, runtime=runtime, harness=harness(request.config), policy=policy)
+        return up(topology, name, runtime=runtime, harness=harness(request.config), policy=policy, frr=frr)
     except BaseException as exc:
         # interrupted: by Ctrl-C, or by SIGTERM, whose KeyboardInterrupt a library's cleanup on the
         # way out may have replaced (pyroute2's event loop raises RuntimeError when stopped by it)

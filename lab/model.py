@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt,
                       ValidationInfo, field_validator, model_validator)
 
+from .frr_spec import FrrSpec, as_spec
+
 NAME_RE = r"^[a-z][a-z0-9]{0,7}$"
 LAB_V4 = ipaddress.ip_network("198.18.0.0/15")
 LAB_V6 = ipaddress.ip_network("2001:db8::/32")
@@ -375,3 +377,5 @@ class Topology(Strict):
     policy: Policy = Field(default_factory=Policy)
     addressing: Addressing = Field(default_factory=Addressing)
     asn: AsnPlan = Field(default_factory=AsnPlan)
+    #: the FRR version of each router (lab.frr_spec); none: the host's (netns) or the image's (docker)
+    frr: Annotated[FrrSpec | None, BeforeValidator(as_spec)] = None

@@ -47,6 +47,9 @@ def pytest_addoption(parser):
     g.addoption("--policy", default=os.environ.get("BAGLAB_TEST_POLICY"),
                 help="policy directory for the lab the suite starts (default: the built-in "
                      "bgp/policies/default; or set BAGLAB_TEST_POLICY)")
+    g.addoption("--frr", default=os.environ.get("BAGLAB_TEST_FRR"),
+                help="FRR version of every router of the lab the suite starts (e.g. 10.3; default: as the "
+                     "topology says, else the host's; or set BAGLAB_TEST_FRR)")
     g.addoption("--report-dir", default=os.environ.get("BAGLAB_REPORT_DIR", "reports"),
                 help="where the JSON report and PNG timelines go")
 
@@ -125,7 +128,8 @@ def lab(request, runtime_name) -> Lab:
             yield Lab(attached.plan, attached.paths, owned=False)
         return
     name = name or f"cv{os.getpid() % 100000}"
-    res = start_lab(request, request.config.getoption("--topology"), name, runtime_name, policy)
+    res = start_lab(request, request.config.getoption("--topology"), name, runtime_name, policy,
+                    frr=request.config.getoption("--frr"))
     yield Lab(res.plan, LabPaths(name), owned=True)
     remove_lab(LabPaths(name))
 

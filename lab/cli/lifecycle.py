@@ -66,7 +66,9 @@ def up(topology: str = TopoArg, name: str = NameOpt,
        quiet: bool = typer.Option(False, "--quiet", "-q", help="no status table at the end"),
        runtime: Runtime = typer.Option(Runtime.netns, "--runtime", help="namespaces (default), a container per "
                                        "node, or the containerlab binary"),
-       policy: Optional[str] = PolicyOpt):
+       policy: Optional[str] = PolicyOpt,
+       frr: Optional[str] = typer.Option(None, "--frr", help="every router on this FRR version (e.g. 10.3), "
+                                         "whatever the topology's 'frr:' says")):
     """Build the lab and return once every session is up and every FIB is as designed."""
     from ..build import up as build_up
 
@@ -81,7 +83,7 @@ def up(topology: str = TopoArg, name: str = NameOpt,
 
         res = build_up(topology, paths.name, progress=step, deadline_s=deadline,
                        on_poll=lambda ok, total: step("converged", ok, total), runtime=runtime.value,
-                       policy=policy)
+                       policy=policy, frr=frr)
     verb = "already up" if res.reused else "up"
     conv = res.convergence
     err.print(views.up_line(paths.name, res.plan.topology, verb, len(res.plan.nodes), conv.seconds,

@@ -207,7 +207,8 @@ class ClearSession(Action):
     addr: str
 
     def apply(self, ctx: Context) -> None:
-        r = subprocess.run(["vtysh", "-N", ctx.paths.netns(self.node), "-c", f"clear bgp {self.addr}"],
+        from ..runtime.frr_root import own_vtysh
+        r = subprocess.run(own_vtysh(ctx.paths.netns(self.node)) + ["-c", f"clear bgp {self.addr}"],
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise LabError(f"clear bgp {self.addr} on {self.node}: {r.stderr.strip()}")

@@ -20,6 +20,7 @@ from ..errors import LabError
 from ..plan import Link, Plan
 from ..runtime import runtime_for
 from ..runtime.frr import write_frr_config
+from ..runtime.frr_root import own_vtysh
 from ..state import LabPaths, policy_dir_of, read_state
 from .actions import NFT_TABLE  # noqa: F401 - re-exported: callers knew it here
 from .journal import Journal
@@ -36,7 +37,7 @@ def vtysh_configure(netns: str, cmds: list[str]) -> str:
     vtysh's stdin, never its command line (/proc/*/cmdline is world-readable and TCP-MD5
     passwords travel here), and only FRR's '%' lines come back (the echo repeats the input)."""
     script = "configure terminal\n" + "\n".join(cmds) + "\nend\n"
-    r = subprocess.run(["vtysh", "-N", netns], input=script, capture_output=True, text=True)
+    r = subprocess.run(own_vtysh(netns), input=script, capture_output=True, text=True)
     problems = [l.strip() for l in r.stdout.splitlines() if l.lstrip().startswith("%")]
     if r.returncode != 0:
         problems.append(f"vtysh exit {r.returncode}: {r.stderr.strip()[-300:]}")

@@ -43,7 +43,10 @@ def log_tail(path: Path, lines: int = 15) -> str:
 
 
 def rib(netns: str, families=("ipv4", "ipv6")) -> dict[str, list[tuple[str, int]]]:
-    """FRR's selected BGP routes: prefix -> sorted (ifname, weight) of next hops zebra put in the FIB."""
+    """FRR's selected BGP routes: prefix -> sorted (ifname, weight) of next hops zebra put in the FIB.
+    Active ones only: FRR 10.7's zebra keeps a next hop whose interface went down in the route,
+    inactive but still flagged 'fib' (bgpd and the kernel have dropped it); 8.4 flags every FIB
+    next hop active."""
     out: dict[str, list[tuple[str, int]]] = {}
     for fam in families:
         cmd = "show ip route bgp json" if fam == "ipv4" else "show ipv6 route bgp json"
@@ -52,7 +55,7 @@ def rib(netns: str, families=("ipv4", "ipv6")) -> dict[str, list[tuple[str, int]
                 if not e.get("selected"):
                     continue
                 hops = [("blackhole" if h.get("blackhole") else h.get("interfaceName", "?"), int(h.get("weight", 1)))
-                        for h in e.get("nexthops", []) if h.get("fib")]
+                        for h in e.get("nexthops", []) if h.get("fib") and h.get("active")]
                 if len(hops) == 1:
                     hops = [(hops[0][0], 100)]
                 out[prefix] = sorted(hops)

@@ -15,7 +15,7 @@ from ..topology import LoadedTopology
 from .draft import Draft
 from .model import (FRR_BANDWIDTH_MAX, IFNAME_MAX, Aggregate, BulkBlock, Endpoint, Frozen, Link, Node,
                     Oversubscription, Plan, Role, prefix_key)
-from .steps import aggregate, assign, expand
+from .steps import aggregate, assign, expand, versions
 
 Step = Callable[[Draft], Draft]
 
@@ -29,6 +29,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("node_addresses", assign.node_addresses),
     ("links", assign.links),
     ("multipath", assign.multipath),
+    ("frr_versions", versions.frr_versions),
     ("oversubscription", aggregate.oversubscription),
     ("aggregates", aggregate.aggregates),
 )

@@ -60,6 +60,8 @@ class Node(Frozen):
     power_feed: str | None = None
     emulator: Literal["frr", "bulk", "exabgp"] = "frr"
     bulk: tuple[BulkBlock, ...] = ()
+    #: FRR version (major.minor) of a router; None: the runtime's own FRR (the host's, the image's)
+    frr: str | None = None
     source: str                        # YAML path that produced this node
 
     @property
@@ -210,7 +212,11 @@ class Plan(Frozen):
         return [a for a in self.aggregates if n.role == "bag" and a.region == n.region] if self.aggregates else []
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=1, sort_keys=True) + "\n"
+        d = self.model_dump(mode="json")
+        for n in d["nodes"]:       # a router on the runtime's own FRR: as plans were before versions
+            if n["frr"] is None:
+                del n["frr"]
+        return json.dumps(d, indent=1, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "Plan":

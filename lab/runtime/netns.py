@@ -10,17 +10,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .. import frr_roots
 from ..errors import LabError
 from ..host import nsutil
 from ..plan import Plan
-from ..state import LabPaths
+from ..state import LabPaths, load_plan
 from . import frr
 from .base import DownReport, Progress, _noop
 from .frr import FRR_BIN, DaemonLauncher
+from .frr_root import ROOT_FRR_BIN, StartedDaemon, in_root, mgmtd_argv, needs_mgmtd
 from .plumbing import FRR_DAEMONS as DAEMONS, HostPlumbing
 from .teardown import DOWN_DEADLINE_S, all_labs, teardown
 
 __all__ = ["NetnsRuntime", "DAEMONS", "FRR_BIN", "all_labs"]
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 class NetnsRuntime:
@@ -32,6 +41,7 @@ class NetnsRuntime:
         self.paths = paths
         self.host = HostPlumbing(paths)
         self.launcher = DaemonLauncher(paths, self._spawn_frr, self._spawn_exabgp)
+        self._roots: dict[str, Path] | None = None
 
     @staticmethod
     def check_host() -> None:
@@ -54,13 +64,36 @@ class NetnsRuntime:
         frr.write_configs(self.paths, plan, configs)
 
     def start_daemons(self, plan: Plan, progress: Progress = _noop, nodes: list[str] | None = None) -> None:
+        self._roots = frr_roots.roots_of(plan)
         self.launcher.start(plan, progress, nodes)
 
-    def _spawn_frr(self, node: str, daemon: str) -> subprocess.Popen:
-        ns = self.paths.netns(node)
-        argv = frr.frr_argv(str(FRR_BIN), ns, str(self.paths.frr_dir(node)), self.paths.node_dir(node), daemon)
+    def root(self, node: str) -> Path | None:
+        """The FRR root a router runs from (None: the host's FRR); read from the lab's plan when
+        this runtime did not start the lab (CLI commands, observers)."""
+        if self._roots is None:
+            self._roots = frr_roots.roots_of(load_plan(self.paths))
+        return self._roots.get(node)
+
+    def _spawn_frr(self, node: str, daemon: str) -> subprocess.Popen | StartedDaemon:
+        ns, root = self.paths.netns(node), self.root(node)
+        argv = in_root(root, frr.frr_argv(ROOT_FRR_BIN if root else str(FRR_BIN), ns, str(self.paths.frr_dir(node)),
+                                          self.paths.node_dir(node), daemon))
+        if root is not None:
+            if daemon == "zebra" and needs_mgmtd(root):
+                self._start_mgmtd(node, root)
+            return StartedDaemon(argv, preexec_fn=lambda: nsutil.setns(ns))
         return subprocess.Popen(argv, preexec_fn=lambda: nsutil.setns(ns), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+    def _start_mgmtd(self, node: str, root: Path) -> None:
+        """Once per node: a restart after a daemon died finds mgmtd still running (its pid lock)."""
+        ns = self.paths.netns(node)
+        if any(_comm(pid) == "mgmtd" for pid in nsutil.pids_by_netns([ns])[ns]):
+            return
+        p = StartedDaemon(in_root(root, mgmtd_argv(ns, str(self.paths.frr_dir(node)))), lambda: nsutil.setns(ns))
+        _, err = p.communicate(timeout=30)
+        if p.returncode != 0:
+            raise LabError(f"mgmtd on {node} failed to start (exit {p.returncode}): {err.decode().strip()}")
 
     def _spawn_exabgp(self, node: str) -> None:
         exe = Path(sys.executable).parent / "exabgp"
@@ -80,7 +113,10 @@ class NetnsRuntime:
         return set()
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
-        return ["ip", "netns", "exec", self.paths.netns(node)] + frr.vtysh_argv(self.paths, node, argv)
+        argv = frr.vtysh_argv(self.paths, node, argv)
+        if argv[:1] == ["vtysh"]:       # the node's own version's vtysh
+            argv = in_root(self.root(node), argv)
+        return ["ip", "netns", "exec", self.paths.netns(node)] + argv
 
     # -- teardown -----------------------------------------------------------------------
     def down(self, deadline_s: float = DOWN_DEADLINE_S) -> DownReport:

@@ -42,7 +42,7 @@ def test_build_plan_is_the_named_steps_in_order():
     from lab.plan import STEPS
     assert [name for name, _ in STEPS] == [
         "nodes", "fabric_uplinks", "interconnects", "extra_links", "collectors",
-        "explicit_prefixes", "node_addresses", "links", "multipath", "oversubscription", "aggregates"]
+        "explicit_prefixes", "node_addresses", "links", "multipath", "frr_versions", "oversubscription", "aggregates"]
 
 
 def test_each_step_fills_its_own_part_of_the_draft():

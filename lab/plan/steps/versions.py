@@ -1,0 +1,47 @@
+"""The FRR version of each router, from the topology's ``frr:`` rules (lab.frr_spec).
+
+Only FRR routers get one: emulated fabrics and collectors are not FRR.  A version must be one
+baglab knows how to build (lab.frr_roots.SUITES); whether it is built is the runtime's question
+at bring-up, not the plan's."""
+from __future__ import annotations
+
+from ...errors import LabError
+from ...frr_roots import SUITES
+from ...node_kinds import FRR, kind_of
+from ..draft import Draft
+
+
+def frr_versions(d: Draft) -> Draft:
+    spec = d.t.frr
+    if spec is None:
+        return d
+    _check(d, spec)
+    d.planned_nodes = [n.model_copy(update={"frr": spec.version_for(n.name, n.role, n.region, n.bag_plane)})
+                       if kind_of(n) is FRR else n for n in d.planned_nodes]
+    return d
+
+
+def _check(d: Draft, spec) -> None:
+    known = {n.name for n in d.planned_nodes}
+    for field in ("roles", "regions", "planes", "nodes"):
+        for key, version in getattr(spec, field).items():
+            if field == "nodes" and key not in known:
+                raise d.err(["frr", field, key], f"no node {key!r} in this topology")
+            _known_version(d, ["frr", field, key], version)
+    if spec.default:
+        _known_version(d, ["frr", "default"], spec.default)
+
+
+def _known_version(d: Draft, parts, version: str) -> None:
+    if version not in SUITES:
+        raise d.err(parts, f"FRR {version} is not a version baglab can run: known are {', '.join(SUITES)}")
+
+
+def with_frr(plan, version: str | None):
+    """``baglab up --frr V``: every FRR router on V, whatever the topology said (None: as planned)."""
+    if version is None:
+        return plan
+    if version not in SUITES:
+        raise LabError(f"--frr {version}: not a version baglab can run: known are {', '.join(SUITES)}")
+    return plan.model_copy(update={"nodes": tuple(n.model_copy(update={"frr": version}) if kind_of(n) is FRR else n
+                                                  for n in plan.nodes)})

@@ -1,0 +1,95 @@
+"""The topology's ``frr:`` rules, ``--frr``, the rendered version line and the clear errors for
+versions baglab cannot run (no root: the roots themselves are for the live tests)."""
+from __future__ import annotations
+
+import pytest
+
+from bgp.render import render_frr
+from lab.errors import LabError
+from lab.frr_spec import FrrSpec
+from lab.plan import build_plan
+from lab.plan.steps.versions import with_frr
+from lab.topology import TopologyError, load, load_text
+from lab.frr_roots import SUITES, recipe_hash
+from lab.runtime.frr_root import in_root
+
+from ..conftest import TOPOLOGIES
+
+MINI = (TOPOLOGIES / "bag-mini.yaml").read_text()
+
+
+def _versions(extra: str) -> dict[str, str | None]:
+    plan = build_plan(load_text(MINI + extra))
+    return {n.name: n.frr for n in plan.nodes}
+
+
+def test_the_most_specific_rule_wins():
+    v = _versions('frr: {default: "8.4", roles: {bag: "10.3"}, regions: {r2: "10.7"}, planes: {"1": "8.4"},'
+                  ' nodes: {r2-bag1: "10.3"}}\n')
+    assert (v["r1-bag1"], v["r1-bag2"], v["r2-bag1"], v["r2-bag2"]) == ("8.4", "10.3", "10.3", "10.7")
+    assert v["r1-f1-p1s1"] == "10.3" or v["r1-f1-p1s1"] == "8.4"
+
+
+def test_a_bare_version_is_every_routers_and_emulators_get_none():
+    plan = build_plan(load_text(MINI + "frr: 10.3\n"))
+    assert {n.frr for n in plan.nodes if n.emulator == "frr" and n.role != "collector"} == {"10.3"}
+    assert all(n.frr is None for n in plan.nodes if n.emulator != "frr" or n.role == "collector")
+
+
+def test_no_frr_key_keeps_the_plan_as_before():
+    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+    assert all(n.frr is None for n in plan.nodes)
+    assert '"frr":' not in plan.to_json()
+
+
+def test_an_unknown_version_names_the_line_and_what_is_known():
+    with pytest.raises(TopologyError) as e:
+        build_plan(load_text(MINI + 'frr:\n  nodes: {r2-bag2: "9.1"}\n'))
+    assert str(e.value).startswith("<string>:71: frr.nodes.r2-bag2: FRR 9.1 is not")
+    assert all(v in str(e.value) for v in SUITES)
+
+
+def test_an_unknown_node_is_an_error():
+    with pytest.raises(TopologyError, match="no node 'r9-bag1'"):
+        build_plan(load_text(MINI + 'frr:\n  nodes: {r9-bag1: "10.3"}\n'))
+
+
+def test_cli_override_sets_every_router_and_rejects_unknown_versions():
+    plan = with_frr(build_plan(load(TOPOLOGIES / "bag-mini.yaml")), "10.7")
+    assert {n.frr for n in plan.nodes if n.emulator == "frr" and n.role != "collector"} == {"10.7"}
+    with pytest.raises(LabError, match="known are 8.4, 10.3, 10.7"):
+        with_frr(plan, "11.0")
+
+
+def test_the_config_says_the_routers_version():
+    plan = build_plan(load_text(MINI + 'frr:\n  nodes: {r2-bag2: "10.3"}\n'))
+    rendered = render_frr(plan, "/run/baglab/x/nodes")
+    assert "\nfrr version 10.3\n" in rendered["r2-bag2"].text
+    assert "\nfrr version 8.4\n" in rendered["r2-bag1"].text
+
+
+@pytest.mark.skipif(not __import__("shutil").which("vtysh"), reason="no FRR (nor its frr user) on this host")
+def test_each_version_has_its_own_recipe():
+    from lab.frr_roots import recipe
+    assert len({recipe_hash(recipe(v)) for v in SUITES}) == len(SUITES)
+
+
+def test_host_routers_run_unwrapped_and_rooted_ones_chroot():
+    assert in_root(None, ["zebra"]) == ["zebra"]
+    argv = in_root(__import__("pathlib").Path("/r"), ["/usr/lib/frr/zebra", "-d"])
+    assert argv[:2] == ["unshare", "--mount"] and argv[-3:] == ["/r", "/usr/lib/frr/zebra", "-d"]
+
+
+def test_spec_lookup_ignores_planes_for_non_bag_routers():
+    s = FrrSpec(planes={"1": "10.3"})
+    assert s.version_for("r1-f1-p1s1", "stsw", "r1", 1) is None
+    assert s.version_for("r1-bag1", "bag", "r1", 1) == "10.3"
+
+
+def test_a_version_without_a_built_root_is_one_clear_error(monkeypatch, tmp_path):
+    from lab import frr_roots
+    monkeypatch.setattr(frr_roots, "CACHE", tmp_path)
+    monkeypatch.setattr(frr_roots, "host_version", lambda: "8.4")
+    assert frr_roots.resolve(None) is None and frr_roots.resolve("8.4") is None
+    with pytest.raises(LabError, match=r"FRR 10\.7 is not available: available are 8\.4 .*make frr-roots"):
+        frr_roots.resolve("10.7")
