@@ -7,7 +7,7 @@ PYTEST := $(VENV)/bin/pytest
 
 CHECK_PREFIX ?= ck
 
-.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker frr-roots
+.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker frr-roots test-frr
 
 deps:
 	@scripts/install-deps.sh
@@ -46,6 +46,12 @@ docker-image: docker-setup
 
 test-docker: docker-image
 	$(PYTEST) tests/convergence --runtime docker --report-dir reports/docker
+
+# the convergence suite again, every router on FRR FRR_TEST (a root from 'make frr-roots')
+FRR_TEST ?= 10.3
+test-frr: deps
+	$(VENV)/bin/python -m lab.frr_roots $(FRR_TEST)
+	$(PYTEST) tests/convergence --frr $(FRR_TEST) --report-dir reports/frr-$(FRR_TEST)
 
 bench: deps
 	$(VENV)/bin/python bench/bringup.py

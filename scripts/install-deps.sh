@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for pkg in frr frr-pythontools iproute2 nftables tcpdump; do   # frr-pythontools: frr-reload.py (rollout)
+for pkg in frr frr-pythontools iproute2 nftables tcpdump debootstrap; do   # frr-pythontools: frr-reload.py (rollout); debootstrap: roots of other FRR versions
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
