@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from ..exit_codes import FAILED, PASSED, UNDECIDED
+
 Status = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 
 
@@ -21,12 +23,12 @@ class Verdict:
 
 
 def exit_code(verdicts: list[Verdict]) -> int:
-    """0: every check passed; 1: a check failed; 2: none failed but one could not decide (or none ran)."""
+    """0: every check passed; 1: a check failed; 3: none failed but one could not decide (or none ran)."""
     if any(v.status == "FAIL" for v in verdicts):
-        return 1
+        return FAILED
     if verdicts and all(v.status == "PASS" for v in verdicts):
-        return 0
-    return 2
+        return PASSED
+    return UNDECIDED
 
 
 @dataclass

@@ -14,6 +14,7 @@ import sys
 from typing import List, Optional
 
 from ..errors import LabError
+from ..exit_codes import BAD_INPUT
 from . import lifecycle, faults, drains, macsec, analysis, configs, checks, diff, rollout  # noqa: F401 - registers the verbs
 from .app import Interrupted, app
 from .views import err, error
@@ -27,12 +28,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         app(args=argv)
     except LabError as exc:
         error(str(exc))
-        sys.exit(2)
+        sys.exit(BAD_INPUT)
     except OSError as exc:
         if exc.filename is None:      # not about a path the user gave or lacks access to: a bug
             raise
         error(f"{exc.strerror}: {exc.filename}")
-        sys.exit(2)
+        sys.exit(BAD_INPUT)
     except (KeyboardInterrupt, Interrupted):
         err.print("interrupted; 'baglab down' removes whatever was built")
         sys.exit(130)

@@ -32,8 +32,8 @@ def check(intents: Path = typer.Argument(..., help="intent file, e.g. topologies
           quiet_deadline: float = typer.Option(30.0, help="seconds the lab may take to go quiet (per wait)")):
     """Run the checks of an intent file on a running lab.
 
-    Exit code 0: every check passed; 1: a check failed; 2: none failed but one could not decide
-    (the lab never went quiet), or the input was wrong."""
+    Exit code 0: every check passed; 1: a check failed; 3: none failed but one could not decide
+    (the lab never went quiet); 2: the input was wrong."""
     from ..checks import report
     from ..checks.run import load, run_checks
 

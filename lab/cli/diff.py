@@ -27,7 +27,7 @@ def diff(topology: str = TopoArg,
                                     "every pair is probed alone)")):
     """Bring up two labs (baseline and candidate policy), wait until each is quiet, record FIBs by
     neighbour, BGP best paths and flow splits (and with --sweep every N-1 outcome), and report what
-    differs: exit 0 nothing unintended, 1 unintended differences, 2 could not decide."""
+    differs: exit 0 nothing unintended, 1 unintended differences, 3 could not decide (2: bad input)."""
     from ..diff import report as rp
     from ..diff.run import run
 

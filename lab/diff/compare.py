@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 
 from ..checks.schema import IntendedChange
+from ..exit_codes import FAILED, PASSED, UNDECIDED
 from .snapshot import Snapshot
 
 ASPECTS = ("fib", "as_path", "local_pref", "communities", "link_bandwidth", "flows", "sweep")
@@ -45,7 +46,7 @@ class DiffReport:
 
     @property
     def exit_code(self) -> int:
-        return 2 if self.undecided else 1 if self.unintended else 0
+        return UNDECIDED if self.undecided else FAILED if self.unintended else PASSED
 
     def as_dict(self) -> dict:
         d = asdict(self)

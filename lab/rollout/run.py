@@ -17,6 +17,7 @@ from bgp.render import render_frr
 
 from ..checks.run import load as load_intents
 from ..errors import LabError
+from ..exit_codes import FAILED, PASSED, UNDECIDED
 from ..plan import Plan
 from ..session import lab_session
 from ..state import LabPaths, node_policies, read_state
@@ -49,7 +50,7 @@ class RolloutReport:
 
     @property
     def exit_code(self) -> int:
-        return {"PASS": 0, "FAIL": 1}.get(self.status, 2)
+        return {"PASS": PASSED, "FAIL": FAILED}.get(self.status, UNDECIDED)
 
     def as_dict(self) -> dict:
         return {"action": self.action, "topology": self.topology, "lab": self.lab, "baseline": self.baseline,

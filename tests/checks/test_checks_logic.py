@@ -96,8 +96,8 @@ def test_exit_codes():
     v = lambda s: Verdict("x", "k", s, "")       # noqa: E731
     assert exit_code([v("PASS"), v("PASS")]) == 0
     assert exit_code([v("PASS"), v("FAIL"), v("INCONCLUSIVE")]) == 1
-    assert exit_code([v("PASS"), v("INCONCLUSIVE")]) == 2
-    assert exit_code([]) == 2
+    assert exit_code([v("PASS"), v("INCONCLUSIVE")]) == 3
+    assert exit_code([]) == 3
 
 
 def _report() -> CheckReport:

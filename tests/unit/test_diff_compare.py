@@ -118,7 +118,7 @@ def test_intended_changes_match_node_fabric_and_aspect():
 
 def test_a_lab_never_quiet_cannot_be_decided():
     rep = compare(snap(), snap(quiet={"ok": False, "why": "still changing after 60 s"}))
-    assert rep.exit_code == 2 and "never went quiet" in rep.undecided[0]
+    assert rep.exit_code == 3 and "never went quiet" in rep.undecided[0]
 
 
 def test_sweep_outcomes_compare_losses_convergence_and_fib():

@@ -97,8 +97,8 @@ def _report(action, *phases, not_run=()) -> RolloutReport:
 def test_verdicts_and_exit_codes():
     assert _report("rollout", _phase("a", "PASS"), _phase("b", "PASS")).exit_code == 0
     assert _report("rollout", _phase("a", "PASS"), _phase("b", "FAIL"), not_run=["c"]).exit_code == 1
-    assert _report("rollout", _phase("a", "INCONCLUSIVE")).exit_code == 2
-    assert _report("rollout").exit_code == 2                     # nothing ran: nothing proven
+    assert _report("rollout", _phase("a", "INCONCLUSIVE")).exit_code == 3
+    assert _report("rollout").exit_code == 3                     # nothing ran: nothing proven
     # a rollback starts from whatever broke; it is judged by the baseline it ends in
     assert _report("rollback", _phase("a", "FAIL"), _phase("b", "PASS")).exit_code == 0
     assert _report("rollback", _phase("a", "PASS"), _phase("b", "FAIL")).exit_code == 1

@@ -1,5 +1,7 @@
 """Issue 13: topologies that crashed, hung or were wrongly accepted.  Each gets one located
-TopologyError, quickly, before anything is built."""
+TopologyError, quickly, before anything is built.  "Quickly" is this process's CPU time, not the
+wall clock: the guards are against hangs and blow-ups, and must not fail because other labs load
+the machine."""
 from __future__ import annotations
 
 import os
@@ -150,10 +152,10 @@ def test_oversized_file_is_refused(tmp_path):
 def test_yaml_bombs_fail_fast_and_small():
     for text in (laughs(9), merge_bomb(14), merge_topology()):
         tracemalloc.start()
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         with pytest.raises(TopologyError):
             load_text(text, "t.yaml")
-        elapsed, peak = time.perf_counter() - t0, tracemalloc.get_traced_memory()[1]
+        elapsed, peak = time.process_time() - t0, tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert elapsed < 2 and peak < 50e6, (elapsed, peak)
 
@@ -176,10 +178,10 @@ def test_merge_keys_and_aliases_still_work():
      "8,000,000 bulk routes in all; at most 4,000,000"),
 ])
 def test_size_limits_before_expansion(text, words):
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     err = error_of(text)
     assert words in str(err) and err.line is not None, str(err)
-    assert time.perf_counter() - t0 < 0.5
+    assert time.process_time() - t0 < 0.5
 
 
 # -- explicit prefixes ------------------------------------------------------------------------
@@ -191,9 +193,9 @@ def test_explicit_prefix_among_long_allocations_does_not_hang():
     # allocating /64s walked every /64 of an explicit /40 one by one: 2^24 steps (2^28 for a /36)
     text = _explicit(["'2001:db8:1000::/40'"]).replace("kind: nsf,", "kind: nsf, prefixes: 3,") + \
         "addressing: {prefix_len_v6: 64}\n"
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     p = build_plan(load_text(text, "t.yaml"))
-    assert time.perf_counter() - t0 < 2
+    assert time.process_time() - t0 < 2
     assert p.node("r1-f1-p1s1").prefixes_v6 == ("2001:db8:1100::/64", "2001:db8:1100:1::/64", "2001:db8:1100:2::/64")
 
 
@@ -205,10 +207,10 @@ def test_allocation_steps_over_explicit_prefixes_in_place():
 
 def test_many_explicit_prefixes_are_checked_in_n_log_n():
     many = [f"198.19.{i // 256}.{i % 256}/32" for i in range(8000)]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     p = build_plan(load_text(_explicit(many), "t.yaml"))
     assert len(p.node("r2-f2-edge").prefixes_v4) == 8000
-    assert time.perf_counter() - t0 < 5        # comparing every pair took about 100 s
+    assert time.process_time() - t0 < 5        # comparing every pair took about 100 s
     err = error_of(_explicit(many + ["198.19.10.0/23"]))
     assert err.path == "regions[1].fabrics[0].prefixes[8000]" and "overlaps 198.19.10.0/32 at" in err.reason, str(err)
 
@@ -239,17 +241,17 @@ regions:
 
 def test_an_error_found_last_in_a_thousand_router_plan_comes_within_two_seconds():
     # a guard: the aggregate checks run last, after every address is assigned
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     err = error_of(LARGEST + "aggregates: [{region: r1, min_fabrics: 2}]\n")
     assert "2 fabrics required but only 1" in err.reason
-    assert time.perf_counter() - t0 < 2
+    assert time.process_time() - t0 < 2
 
 
 def test_a_thousand_router_plan_with_an_aggregate_builds_and_indexes():
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     p = build_plan(load_text(LARGEST + "aggregates: [{region: r1}]\n", "t.yaml"))
     assert len(p.nodes) == 976 and len(p.links) == 3840 and p.aggregates
-    assert time.perf_counter() - t0 < 2
+    assert time.process_time() - t0 < 2
     assert p.node("r1-f1-p15s64").name == "r1-f1-p15s64" and len(p.links_of("r1-bag1")) == 240
     with pytest.raises(KeyError):
         p.node("nope")
@@ -303,10 +305,10 @@ def test_the_generated_116_router_lab_is_accepted():
 
 def test_a_long_list_of_bad_items_stops_at_the_cap():
     # 45,000 invalid regions were each reported by pydantic (seconds); lists are capped at 256
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     err = error_of("name: t\nregions: [" + ", ".join(["1"] * 45000) + "]\n")
     assert err.path == "regions" and "at most 256 items" in err.reason
-    assert time.perf_counter() - t0 < 2
+    assert time.process_time() - t0 < 2
 
 
 @pytest.mark.parametrize("text", [BASE, BASE + "name: u\n", "name: " + "[" * 40 + "]" * 40 + "\n", laughs()])
