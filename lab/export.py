@@ -9,14 +9,14 @@ bound ``daemons`` file; ExaBGP or the bulk speaker from a bound directory).
 
 What the export does not carry (it is a plain topology; the harness is not part of it):
 - MACsec: protected links are plain veths named as the router's interface (no SecY, no
-  wire filter, no keys).  TCP-MD5 passwords *are* in frr.conf.
+  wire filter, no keys).  TCP-MD5 passwords *are* in frr.conf, written mode 0600.
 - the oracle, convergence checks, observers and the fault journal.
 """
 from __future__ import annotations
 
 import ipaddress
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -26,6 +26,7 @@ from bgp.policy import load_policy, render_node
 from bgp.render import render_all
 
 from .errors import LabError
+from .safe_io import write_file
 from .model import RESERVED_NODE_NAMES
 from .plan import Link, Node, Plan
 from .host.sysctls import NODE_SYSCTLS, hash_seed
@@ -48,6 +49,8 @@ NAME_OK = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._"
 class Export:
     topology_file: Path
     files: list[Path]
+    #: node files holding a TCP-MD5 password, written readable by their owner only
+    secret_files: list[Path] = field(default_factory=list)
 
 
 def clab_name(text: str) -> str:
@@ -135,14 +138,16 @@ def write(plan: Plan, out_dir: Path, image: str, name: str | None = None, node_b
     if clash:     # the schema refuses these names; a plan edited by hand must not delete configs either
         raise LabError(f"node {sorted(clash)[0]!r} would share configs/{sorted(clash)[0]}/ with baglab's BGP code")
     doc = topology(plan, image, name, node_binds)
-    files = []
+    files, secret = [], []
     cfg = out_dir / "configs"
     for node, fs in node_files(plan).items():
         d = cfg / node
         d.mkdir(parents=True, exist_ok=True)
         for fname, text in fs.items():
-            (d / fname).write_text(text)
+            holds_password = " password " in text
+            write_file(d / fname, text, 0o600 if holds_password else 0o644)
             files.append(d / fname)
+            secret += [d / fname] if holds_password else []
     if any(kind_of(n) is not FRR for n in plan.nodes):
         src = Path(bgp.__file__).resolve().parent
         dst = cfg / "bgp"
@@ -155,7 +160,7 @@ def write(plan: Plan, out_dir: Path, image: str, name: str | None = None, node_b
     # libyaml's emitter when present: the same text, a second less for a 116-router lab
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     topo.write_text(header + yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=False, width=200))
-    return Export(topo, [topo] + files)
+    return Export(topo, [topo] + files, secret)
 
 
 FORMATS = ("containerlab",)

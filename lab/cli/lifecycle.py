@@ -184,3 +184,6 @@ def export(topology: str = TopoArg, fmt: ExportFormat = typer.Option(ExportForma
     exp = export_cli(topology, fmt.value, out_dir, image)
     err.print(escape(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "
                      f"run: containerlab deploy -t {exp.topology_file}"), soft_wrap=True)
+    if exp.secret_files:
+        err.print(escape(f"warning: {len(exp.secret_files)} files hold TCP-MD5 passwords in clear (mode 0600, "
+                         f"e.g. {exp.secret_files[0]}): keep them out of version control"), soft_wrap=True)

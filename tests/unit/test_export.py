@@ -111,3 +111,12 @@ def test_schema_rejects_a_broken_export():
 def test_unknown_format_is_one_clear_error(tmp_path):
     with pytest.raises(LabError, match="unknown export format 'gns3'"):
         export.export_cli(str(TOPOLOGIES / "bag-mini.yaml"), "gns3", str(tmp_path), IMAGE)
+
+
+def test_configs_with_a_tcp_md5_password_are_readable_by_their_owner_only(tmp_path):
+    exp = export.write(build_plan(load(TOPOLOGIES / "bag-mini.yaml")), tmp_path, IMAGE)
+    holding = {p for p in exp.files if p.is_file() and " password " in p.read_text()}
+    assert holding and set(exp.secret_files) == holding
+    assert {p.stat().st_mode & 0o777 for p in holding} == {0o600}
+    others = [p for p in exp.files if p.is_file() and p not in holding]
+    assert others and {p.stat().st_mode & 0o777 for p in others} == {0o644}
