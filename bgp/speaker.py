@@ -52,6 +52,12 @@ def link_bandwidth_community(gbps: float) -> bytes:
     return struct.pack("!BBH", 0x00, 0x04, AS_TRANS) + struct.pack("!f", bytes_per_s)
 
 
+def keepalive_due(hold: int, idle: float) -> bool:
+    """A third of the hold time after the last message sent; never with a hold time of 0 (RFC 4271
+    4.4: no KEEPALIVEs then; sending one on every pass of the loop kept a core busy)."""
+    return hold > 0 and idle >= hold / 3
+
+
 def open_message(asn: int, router_id: str, hold: int, families: list[str]) -> bytes:
     caps = b""
     for fam in families:
@@ -238,7 +244,7 @@ def run(cfg: dict) -> None:
                 except (OSError, ConnectionError) as exc:
                     drop(i, s, exc)
                     continue
-            if s.established and not s.out and time.monotonic() - s.last_sent >= cfg.get("hold", 9) / 3:
+            if s.established and not s.out and keepalive_due(cfg.get("hold", 9), time.monotonic() - s.last_sent):
                 try:
                     s.send(_msg(KEEPALIVE, b""))
                 except OSError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from bgp.speaker import MAX_MSG, link_bandwidth_community, open_message, update_messages
+from bgp.speaker import MAX_MSG, keepalive_due, link_bandwidth_community, open_message, update_messages
 
 
 def parse_updates(msgs):
@@ -76,3 +76,8 @@ def test_open_advertises_four_octet_as():
     m = open_message(4200100000, "198.18.128.1", 9, ["ipv6"])
     assert m[18] == 1 and struct.unpack("!H", m[20:22])[0] == 23456
     assert struct.pack("!BBI", 65, 4, 4200100000) in m and struct.pack("!BBHBB", 1, 4, 2, 0, 1) in m
+
+
+def test_keepalives_every_third_of_the_hold_time_and_never_with_hold_zero():
+    assert not keepalive_due(9, 2.9) and keepalive_due(9, 3.0)
+    assert not keepalive_due(0, 0.0) and not keepalive_due(0, 1e6)
