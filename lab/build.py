@@ -137,7 +137,8 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
 
     state = read_state(paths)
     same_policy = state.get("policy_digest", None) == pol.digest() and state.get("policy") == str(pol.root)
-    same_policy = same_policy and not state.get("node_policies")    # a half-rolled-out lab is not it
+    # a half-rolled-out or half-upgraded lab is not it
+    same_policy = same_policy and not state.get("node_policies") and not state.get("node_versions")
     if (state.get("phase") == "up" and state.get("plan") == plan.digest() and same_policy
             and state.get("runtime", "netns") == rt.name):
         procs = rt.processes(plan)
