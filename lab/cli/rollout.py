@@ -42,6 +42,16 @@ def _say(msg: str) -> None:
     err.print(escape(msg))
 
 
+def _running(paths, topology: str, baseline: str | None) -> bool:
+    """A lab of this topology that is up and runs FRR versions other than those it was built with
+    (an upgrade under way, or 'baglab up --frr'): 'up' would rebuild it, so it is taken as it is."""
+    from ..state import read_state
+
+    st = read_state(paths)
+    same = st.get("phase") == "up" and Path(st.get("source") or "/nonexistent").resolve() == Path(topology).resolve()
+    return same and baseline is None and bool(st.get("node_versions") or st.get("frr"))
+
+
 @app.command()
 def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (brings the lab up on the baseline "
                                                       "if it is not running); not needed with --resume"),
@@ -70,8 +80,11 @@ def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (
     if not resume:
         if topology is None or (candidate is None and frr is None) or phases is None:
             raise LabError("rollout needs TOPOLOGY, --phases and --candidate or --frr (or --resume)")
-        res = up(topology, paths.name, policy=baseline)
-        _say(f"lab {paths.name} {'already up' if res.reused else 'up'} on the baseline")
+        if _running(paths, topology, baseline):
+            _say(f"lab {paths.name} already up: rolled out from the versions and policies it runs now")
+        else:
+            res = up(topology, paths.name, policy=baseline)
+            _say(f"lab {paths.name} {'already up' if res.reused else 'up'} on the baseline")
     kinds = [k.value for k in checks] if checks else list(DEFAULT_KINDS)
     rep = run(paths, candidate, phases, intents, drain=drain, keep_going=keep_going, resume=resume, kinds=kinds,
               say=_say, frr=frr)

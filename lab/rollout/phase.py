@@ -188,8 +188,8 @@ def _act(setup: Setup, res: PhaseResult, policy_dir, t0: float, drain_id: int | 
         res.reloads.append(r)
         if r["error"]:
             res.problems.append(f"{r['node']}: reload failed ({r['method']}): {r['error']}")
-    mark(f"{verb}ed")
-    setup.say(f"{res.name}: {verb}ed {len(res.routers)} router(s)")
+    mark(f"{verb}ed".replace("eed", "ed"))
+    setup.say(f"{res.name}: {verb}ed {len(res.routers)} router(s)".replace("eed", "ed"))
     q = _quiet(setup, held, res, "the reload")
     res.converged_s = round(q.last_change_s, 2) if q.ok else None
     if d is not None:
@@ -214,7 +214,9 @@ def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_d
     before = sessions.counters(plan, paths)
     setup.say(f"{name}: {'draining, ' if drain else ''}applying to {len(routers)} router(s)")
     results = _with_stream(setup, pairs, res, t0, lambda: _act(setup, res, policy_dir, t0, drain_id))
-    res.sessions_reset = sessions.reset(plan, before, sessions.counters(plan, paths))
+    restarted = [r["node"] for r in res.reloads if r["method"].startswith("upgrade")]
+    res.sessions_reset = sorted(set(sessions.reset(plan, before, sessions.counters(plan, paths)))
+                                | set(sessions.of_routers(plan, restarted)))
     res.sent = sum(r.sent + r.unroutable for r in results)
     res.lost = sum(r.lost for r in results)
     res.lost_pairs = [{"src": r.src, "prefix": r.prefix, "lost": r.lost, "sent": r.sent + r.unroutable}
