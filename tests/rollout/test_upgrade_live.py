@@ -36,8 +36,10 @@ def _summary(rep) -> str:
 
 
 def _running_version(paths, node: str) -> str:
+    """major.minor of what the router's daemons run, read off the root they run from."""
     root = daemons_root(paths.netns(node))
-    return host_version() if root is None else (root / "frr-version").read_text().strip()
+    full = host_version() if root is None else (root / "frr-version").read_text().strip()
+    return ".".join(full.split(".")[:2])
 
 
 def test_bag_planes_upgraded_drained_without_loss_and_back(request):
@@ -57,7 +59,7 @@ def test_bag_planes_upgraded_drained_without_loss_and_back(request):
         assert "r1-bag1 ~ r2-bag1 (ipv4, link 12)" in one.sessions_reset
         # who runs what: the state, the daemons themselves, their vtysh
         assert node_versions(lab.paths) == {b: VERSION for b in BAGS} and not node_policies(lab.paths)
-        assert all(_running_version(lab.paths, b).startswith(VERSION + ".") for b in BAGS)
+        assert {b: _running_version(lab.paths, b) for b in BAGS} == {b: VERSION for b in BAGS}
         assert _running_version(lab.paths, "r1-f1-p1s1") == host_version()
         assert f"FRRouting {VERSION}" in vtysh(lab.paths.netns("r2-bag2"), "show version")
         assert "mixed FRR versions" in mixed_versions_line(load_plan(lab.paths))
@@ -77,7 +79,7 @@ def test_policy_rollout_on_a_lab_of_10_3_routers(request):
     """frr-reload.py and vtysh of 10.3 itself reload 10.3 routers (the host's 8.4 vtysh cannot
     configure them): the safe candidate goes out and comes back without a lost packet."""
     with extra_lab(TOPOLOGIES / "bag-mini.yaml", request, "p103", frr=VERSION) as (lab, _obs, _fi):
-        assert _running_version(lab.paths, "r1-f2-edge").startswith(VERSION + ".")
+        assert _running_version(lab.paths, "r1-f2-edge") == VERSION
         rep = rollout(lab.paths, SAFE_TAG, PHASES / "bag-mini-4phase.yaml")
         print(_summary(rep))
         assert rep.status == "PASS" and all(p.lost == 0 and p.sent > 500 for p in rep.phases), _summary(rep)
