@@ -4,7 +4,9 @@ A probe stream (lab.probes.stream) runs from before the first action to after th
 sampler records sent and delivered packets about twice a second, so a loss is reported with
 *when* it happened relative to the phase's events (drain, reload, undrain).  The phase is judged
 by three things: every reload applied, no probed packet lost, and every intent check passing on
-the mixed state the phase leaves behind (old and new policies side by side).
+the mixed state the phase leaves behind (old and new policies side by side).  In an upgrade
+(``Setup.versions``) the change is a router's FRR replaced (lab.rollout.upgrade) instead of a
+reload, and the steady state must also equal the oracle of the versions then running.
 """
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ oracle, and rolled back to the host's 8.4 the same way; and a policy rollout on 
 10.3 (their own frr-reload.py and vtysh).  Needs the 10.3 root ('make frr-roots')."""
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from lab.frr_roots import host_version, root_of
@@ -11,7 +13,7 @@ from lab.observers.frr import vtysh
 from lab.pytest_plugin import extra_lab
 from lab.rollout import journal, report
 from lab.rollout.run import rollback, rollout
-from lab.runtime.frr_root import daemons_root
+from lab.runtime.frr_root import daemons_root, own_vtysh
 from lab.state import load_plan, node_policies, node_versions
 from lab.status import mixed_versions_line
 
@@ -61,7 +63,9 @@ def test_bag_planes_upgraded_drained_without_loss_and_back(request):
         assert node_versions(lab.paths) == {b: VERSION for b in BAGS} and not node_policies(lab.paths)
         assert {b: _running_version(lab.paths, b) for b in BAGS} == {b: VERSION for b in BAGS}
         assert _running_version(lab.paths, "r1-f1-p1s1") == host_version()
-        assert f"FRRouting {VERSION}" in vtysh(lab.paths.netns("r2-bag2"), "show version")
+        own = subprocess.run(own_vtysh(lab.paths.netns("r2-bag2")) + ["-c", "show version"], capture_output=True,
+                             text=True)
+        assert f"FRRouting {VERSION}" in own.stdout, own      # the router's own vtysh (the host's says 8.4)
         assert "mixed FRR versions" in mixed_versions_line(load_plan(lab.paths))
         assert f"frr version {VERSION}" in (lab.paths.node_dir("r1-bag2") / "frr.conf").read_text()
 
