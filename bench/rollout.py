@@ -7,6 +7,7 @@ topology without a phases file of its own (e.g. bag-scale, 116 routers) ``--gene
 one: a canary STSW, BAG plane 1 of every region (drained), the rest; give it the topology's intent
 file (``--intents topologies/intents/bag-scale.yaml``).  Run as root:
 ``sudo .venv/bin/python bench/rollout.py [--topology T --generic] [--candidate DIR] [--json]``.
+An upgrade instead of (or with) a policy: ``--frr 10.3 [--drain] --phases topologies/rollouts/bag-mini-planes.yaml``.
 """
 from __future__ import annotations
 
@@ -44,13 +45,16 @@ def lab_mb(paths: LabPaths, plan) -> float:
 def phases_of(rep) -> list[dict]:
     return [{"phase": p.name, "status": p.status, "seconds": p.seconds, "routers": len(p.routers),
              "reload_max_s": max((r["seconds"] for r in p.reloads), default=0.0), "lost": p.lost, "sent": p.sent,
-             "sessions_reset": len(p.sessions_reset), "quiet_after_reload_s": p.converged_s} for p in rep.phases]
+             "sessions_reset": len(p.sessions_reset), "quiet_after_reload_s": p.converged_s,
+             "oracle": p.oracle or None, "after_undrain_lost": p.after_undrain.get("lost")} for p in rep.phases]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--topology", default=str(ROOT / "topologies" / "bag-mini.yaml"))
-    ap.add_argument("--candidate", default=str(ROOT / "topologies" / "policies" / "bag-mini" / "safe-tag"))
+    ap.add_argument("--candidate", help="candidate policy (default: bag-mini's safe-tag; with --frr: none)")
+    ap.add_argument("--frr", help="an upgrade rollout: every phase's routers move to this FRR version")
+    ap.add_argument("--drain", action="store_true", help="drain every phase's routers while they change")
     ap.add_argument("--phases", default=str(ROOT / "topologies" / "rollouts" / "bag-mini-4phase.yaml"))
     ap.add_argument("--intents", help="intent file (default: the candidate's intents.yaml)")
     ap.add_argument("--generic", action="store_true", help="write a canary / plane 1 / rest phases file")
@@ -65,7 +69,8 @@ def main() -> None:
     try:
         phases = generic_phases(plan) if a.generic else Path(a.phases)
         t1 = time.monotonic()
-        rep = rollout(paths, a.candidate, phases, a.intents)
+        cand = a.candidate or (None if a.frr else str(ROOT / "topologies" / "policies" / "bag-mini" / "safe-tag"))
+        rep = rollout(paths, cand, phases, a.intents, drain=a.drain, frr=a.frr)
         out.update(rollout_s=round(time.monotonic() - t1, 1), status=rep.status, phases=phases_of(rep),
                    lab_mb=lab_mb(paths, plan))
         t2 = time.monotonic()

@@ -117,6 +117,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     progress = progress or (lambda *a: None)
     paths = LabPaths(lab_name)
     t0 = time.monotonic()
+    frr_version = frr
     plan = with_frr(build_plan(load(topology)), frr)
     pol = load_policy(policy, plan)
     # the oracle knows only the built-in policy: another policy's lab is up once it is settled
@@ -137,7 +138,8 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
 
     state = read_state(paths)
     same_policy = state.get("policy_digest", None) == pol.digest() and state.get("policy") == str(pol.root)
-    same_policy = same_policy and not state.get("node_policies")    # a half-rolled-out lab is not it
+    # a half-rolled-out or half-upgraded lab is not it
+    same_policy = same_policy and not state.get("node_policies") and not state.get("node_versions")
     if (state.get("phase") == "up" and state.get("plan") == plan.digest() and same_policy
             and state.get("runtime", "netns") == rt.name):
         procs = rt.processes(plan)
@@ -157,7 +159,8 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     safe_io.write_file(paths.plan_file, plan.to_json(), mode=0o600)     # holds TCP-MD5 passwords
     write_state(paths, phase="building", plan=plan.digest(), topology=plan.topology, source=str(topology),
                 runtime=rt.name, policy=str(pol.root), policy_digest=pol.digest(),
-                pid=os.getpid(), started=time.time(), **({"harness": harness} if harness else {}))
+                pid=os.getpid(), started=time.time(), **({"harness": harness} if harness else {}),
+                **({"frr": frr_version} if frr_version else {}))
     try:
         with timer.phase("namespaces"):
             rt.create_namespaces(plan, progress)

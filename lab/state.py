@@ -136,9 +136,47 @@ def set_node_policy(paths: LabPaths, nodes: list[str], policy: str | None) -> No
     write_state(paths, node_policies=cur)
 
 
-def load_plan(paths: LabPaths) -> Plan:
+def node_versions(paths: LabPaths) -> dict[str, str]:
+    """router -> FRR version it runs, for the routers an upgrade moved off the version they were built with."""
+    return dict(read_state(paths).get("node_versions") or {})
+
+
+def set_node_version(paths: LabPaths, built: Plan, nodes: list[str], version: str) -> None:
+    """Record that ``nodes`` now run ``version``; routers back on the version they were built
+    with leave the map (``built``: the plan as the lab was brought up)."""
+    cur = node_versions(paths)
+    for n in nodes:
+        if same_version(built.node(n).frr, version):
+            cur.pop(n, None)
+        else:
+            cur[n] = version
+    write_state(paths, node_versions=cur)
+
+
+def same_version(a: str | None, b: str | None) -> bool:
+    """None is the host's FRR (lab.frr_roots.host_version, 8.4 on Debian bookworm)."""
+    from .frr_roots import host_version
+    return (a or host_version()) == (b or host_version())
+
+
+def with_versions(plan: Plan, versions: dict[str, str]) -> Plan:
+    """The plan with each router on the version it runs now: what renders its config (the
+    ``frr version`` line), picks its daemons' root and gives the oracle its weight rule."""
+    if not versions:
+        return plan
+    return plan.model_copy(update={"nodes": tuple(n.model_copy(update={"frr": versions[n.name]})
+                                                  if n.name in versions else n for n in plan.nodes)})
+
+
+def load_built_plan(paths: LabPaths) -> Plan:
+    """The plan as the lab was brought up (upgrades not applied)."""
     try:
         return Plan.from_json(paths.plan_file.read_text())
     except OSError:
         raise LabError(f"no lab named {paths.name!r} is running (no {paths.plan_file}); start one with "
                        f"'baglab up TOPOLOGY --name {paths.name}'") from None
+
+
+def load_plan(paths: LabPaths) -> Plan:
+    """The running lab's plan: as built, with the FRR versions upgrades recorded (node_versions)."""
+    return with_versions(load_built_plan(paths), node_versions(paths))

@@ -108,5 +108,25 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
                 "routes": routes,
             })
     return {"lab": paths.name, "topology": plan.topology, "state": read_state(paths), "nodes": nodes,
+            "frr_versions": running_versions(plan),
             "in_force": [f"{f.id}: {f.kind} {f.target}" for f in active],
             "converged": is_converged(nodes)}
+
+
+def running_versions(plan: Plan) -> dict[str, list[str]]:
+    """FRR version -> the routers running it (the plan as it runs: lab.state.load_plan)."""
+    from .frr_roots import host_version
+    out: dict[str, list[str]] = {}
+    for n in plan.nodes:
+        if kind_of(n).has_policy:
+            out.setdefault(n.frr or host_version(), []).append(n.name)
+    return out
+
+
+def mixed_versions_line(plan: Plan) -> str | None:
+    """What status says of a lab in the middle of an upgrade (None: one version everywhere)."""
+    by = running_versions(plan)
+    if len(by) < 2:
+        return None
+    parts = [f"FRR {v} on {len(rs)} ({', '.join(rs[:4])}{' ...' if len(rs) > 4 else ''})" for v, rs in sorted(by.items())]
+    return "this lab runs mixed FRR versions: " + "; ".join(parts) + " (the oracle uses each router's own rule)"

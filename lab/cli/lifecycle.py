@@ -128,7 +128,7 @@ def _show_status(name: str, bag_only: bool) -> bool:
     """Print the status tables; True when the lab is as designed."""
     from bgp.oracle import expected_routes
 
-    from ..status import active_changes, gather
+    from ..status import active_changes, gather, mixed_versions_line
 
     with lab_session(name) as s:
         st = gather(s.plan, s.paths)
@@ -137,6 +137,8 @@ def _show_status(name: str, bag_only: bool) -> bool:
     policy, mixed = state.get("policy"), state.get("node_policies") or {}
     candidate = bool(policy) and Path(policy) != DEFAULT_DIR or bool(mixed)
     views.status_tables(st, expected, bag_only, judge=not candidate)
+    if line := mixed_versions_line(s.plan):
+        err.print(escape(line))
     if mixed:
         err.print(escape(f"this lab is half rolled out: {len(mixed)} router(s) run another policy than {policy} "
                          f"({', '.join(sorted(mixed)[:6])}{' ...' if len(mixed) > 6 else ''}); 'baglab rollout "

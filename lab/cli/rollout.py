@@ -42,6 +42,16 @@ def _say(msg: str) -> None:
     err.print(escape(msg))
 
 
+def _running(paths, topology: str, baseline: str | None) -> bool:
+    """A lab of this topology that is up and runs FRR versions other than those it was built with
+    (an upgrade under way, or 'baglab up --frr'): 'up' would rebuild it, so it is taken as it is."""
+    from ..state import read_state
+
+    st = read_state(paths)
+    same = st.get("phase") == "up" and Path(st.get("source") or "/nonexistent").resolve() == Path(topology).resolve()
+    return same and baseline is None and bool(st.get("node_versions") or st.get("frr"))
+
+
 @app.command()
 def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (brings the lab up on the baseline "
                                                       "if it is not running); not needed with --resume"),
@@ -51,13 +61,16 @@ def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (
             intents: Optional[Path] = typer.Option(None, help="intent file judged after every phase (default: the "
                                                    "candidate's intents.yaml)"),
             drain: bool = typer.Option(False, "--drain", help="drain every phase's routers while they change"),
+            frr: Optional[str] = typer.Option(None, "--frr", help="an upgrade: every phase's routers move to this FRR "
+                                              "version (e.g. 10.3); --candidate is then optional"),
             keep_going: bool = typer.Option(False, "--continue", help="run every phase even after one failed"),
             resume: bool = typer.Option(False, "--resume", help="continue the lab's interrupted rollout"),
             checks: Optional[List[Kind]] = KindsOpt, name: str = NameOpt,
             reports: Path = typer.Option(REPORTS, help="directory for rollout.json/.xml/.html")):
-    """Apply a candidate policy live (frr-reload.py), phase by phase, with probe packets flowing and
-    the intent checks run on every mixed state.  Stops at the first failing phase (exit 1; 2: could
-    not decide); the lab is left as it is: 'baglab rollback' returns it to the baseline."""
+    """Apply a candidate policy live (frr-reload.py) and/or another FRR version (--frr: new daemons,
+    links kept), phase by phase, with probe packets flowing and the intent checks run on every mixed
+    state.  Stops at the first failing phase (exit 1; 2: could not decide); the lab is left as it
+    is: 'baglab rollback' returns it to the baseline."""
     from ..build import up
     from ..errors import LabError
     from ..rollout.phase import DEFAULT_KINDS
@@ -65,13 +78,16 @@ def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (
 
     paths = lab_paths(name)
     if not resume:
-        if topology is None or candidate is None or phases is None:
-            raise LabError("rollout needs TOPOLOGY, --candidate and --phases (or --resume)")
-        res = up(topology, paths.name, policy=baseline)
-        _say(f"lab {paths.name} {'already up' if res.reused else 'up'} on the baseline")
+        if topology is None or (candidate is None and frr is None) or phases is None:
+            raise LabError("rollout needs TOPOLOGY, --phases and --candidate or --frr (or --resume)")
+        if _running(paths, topology, baseline):
+            _say(f"lab {paths.name} already up: rolled out from the versions and policies it runs now")
+        else:
+            res = up(topology, paths.name, policy=baseline)
+            _say(f"lab {paths.name} {'already up' if res.reused else 'up'} on the baseline")
     kinds = [k.value for k in checks] if checks else list(DEFAULT_KINDS)
     rep = run(paths, candidate, phases, intents, drain=drain, keep_going=keep_going, resume=resume, kinds=kinds,
-              say=_say)
+              say=_say, frr=frr)
     _report(rep, reports)
     if rep.status != "PASS":
         _say(f"the lab is left as the rollout left it: 'baglab rollback --name {paths.name}' returns it to the baseline")
@@ -88,5 +104,26 @@ def rollback(name: str = NameOpt, checks: Optional[List[Kind]] = KindsOpt,
 
     kinds = [k.value for k in checks] if checks else list(DEFAULT_KINDS)
     rep = run(lab_paths(name), kinds=kinds, say=_say)
+    _report(rep, reports)
+    raise typer.Exit(rep.exit_code)
+
+
+@app.command()
+def upgrade(what: str = typer.Argument(..., help="'plane', 'region' or a router name (or pattern)"),
+            value: Optional[str] = typer.Argument(None, help="the plane (1, or REGION/1) or the region"),
+            frr: str = typer.Option(..., "--frr", help="the FRR version the routers move to (8.4, 10.3, 10.7)"),
+            drain: bool = typer.Option(False, "--drain", help="drain the routers while their FRR is replaced"),
+            intents: Optional[Path] = typer.Option(None, help="intent file judged afterwards"),
+            checks: Optional[List[Kind]] = KindsOpt, name: str = NameOpt,
+            reports: Path = typer.Option(REPORTS, help="directory for upgrade.json/.xml/.html")):
+    """One upgrade step: 'baglab upgrade plane 1 --frr 10.3 --drain'.  The routers' FRR daemons are
+    stopped and the version's started with their links kept; probe packets count the loss, and the
+    steady state is compared with the oracle of the versions then running.  Back: the same with the
+    old version."""
+    from ..rollout.phase import DEFAULT_KINDS
+    from ..rollout.step import upgrade as run
+
+    kinds = [k.value for k in checks] if checks else list(DEFAULT_KINDS)
+    rep = run(lab_paths(name), what, value, frr, drain=drain, intents=intents, kinds=kinds, say=_say)
     _report(rep, reports)
     raise typer.Exit(rep.exit_code)

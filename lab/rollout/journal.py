@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import safe_io
 from ..errors import LabError
-from ..state import LabPaths, node_policies
+from ..state import LabPaths, node_policies, node_versions
 from .phases import Phase
 
 
@@ -32,6 +32,7 @@ class RolloutRecord:
     current: int | None = None          # the phase being applied
     drain_fault: int | None = None      # the current phase's drain (a fault id in the fault journal)
     status: str = "running"             # running | passed | failed | interrupted | rolled-back
+    frr: str | None = None              # an upgrade: the FRR version every phase's routers move to
 
     def phase_list(self) -> list[Phase]:
         return [Phase(p["name"], tuple(p["routers"]), p["drain"]) for p in self.phases]
@@ -54,14 +55,16 @@ def read(paths: LabPaths) -> RolloutRecord | None:
         raise LabError(f"rollout journal {path(paths)} is unreadable ({exc}); 'baglab rollback' needs it") from None
 
 
-def new(paths: LabPaths, baseline, candidate, phases_file, intents, drain: bool, phases: list[Phase]) -> RolloutRecord:
+def new(paths: LabPaths, baseline, candidate, phases_file, intents, drain: bool, phases: list[Phase],
+        frr: str | None = None) -> RolloutRecord:
     """Start a record; refuses while another rollout on the lab is unfinished."""
     old = read(paths)
-    if old is not None and old.status in ("running", "interrupted", "failed") and set(node_policies(paths)):
+    moved = set(node_policies(paths)) | set(node_versions(paths))
+    if old is not None and old.status in ("running", "interrupted", "failed") and moved:
         raise LabError(f"lab {paths.name} is half rolled out ({old.candidate}, phases done: {len(old.done)}); "
                        f"continue with 'baglab rollout ... --resume' or undo with 'baglab rollback --name {paths.name}'")
     rec = RolloutRecord(None if baseline is None else str(baseline), str(candidate), str(phases_file),
                         None if intents is None else str(intents), drain,
-                        [{"name": p.name, "routers": list(p.routers), "drain": p.drain} for p in phases])
+                        [{"name": p.name, "routers": list(p.routers), "drain": p.drain} for p in phases], frr=frr)
     write(paths, rec)
     return rec

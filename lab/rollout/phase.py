@@ -4,29 +4,36 @@ A probe stream (lab.probes.stream) runs from before the first action to after th
 sampler records sent and delivered packets about twice a second, so a loss is reported with
 *when* it happened relative to the phase's events (drain, reload, undrain).  The phase is judged
 by three things: every reload applied, no probed packet lost, and every intent check passing on
-the mixed state the phase leaves behind (old and new policies side by side).
+the mixed state the phase leaves behind (old and new policies side by side).  In an upgrade
+(``Setup.versions``) the change is a router's FRR replaced (lab.rollout.upgrade) instead of a
+reload, and the steady state must also equal the oracle of the versions then running.
 """
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from bgp.oracle import Failures, paths_through_drains
-from bgp.policy import load_policy, render_node, without_superseded
+from bgp.policy import DEFAULT_DIR, load_policy, render_node, without_superseded
 
 from ..checks.quiet import baseline, wait_quiet
+from ..converge import wait_converged
+from ..frr_roots import host_version
+from ..node_kinds import FRR, kind_of
 from ..checks.run import run_checks
 from ..faults import FaultInjector
 from ..faults.injector import node_drain_pairs
 from ..plan import Plan
 from ..probes.stream import Stream
 from ..rehearsal import stream_pairs
-from ..state import LabPaths, set_node_policy
+from ..state import LabPaths, same_version, set_node_policy
 from ..wait import poll
 from . import sessions
 from .reload import reload_node
+from .upgrade import upgrade_routers
 
 DEFAULT_KINDS = ("reachability", "shares", "attributes")
 
@@ -50,6 +57,8 @@ class PhaseResult:
     after_undrain: dict = field(default_factory=dict)   # the pairs not probed while drained, probed after
     notes: list[str] = field(default_factory=list)      # what the phase decided that is not a problem
     converged_s: float | None = None        # from the last reload to the last FIB/session change
+    oracle: str = ""                        # upgrades on the built-in policy: "equal" or what differs
+    versions: dict = field(default_factory=dict)        # upgrades: router -> FRR version after the phase
     seconds: float = 0.0
     checks: list[dict] = field(default_factory=list)
     events: list[list] = field(default_factory=list)     # [second, what]
@@ -73,6 +82,8 @@ class Setup:
     on_drain: object = None                 # callback(fault id | None): the caller journals it
     loss_fails: bool = True                 # False for a rollback: its losses are a cost it reports
     say: object = lambda _m: None           # progress lines (the CLI prints them)
+    #: an upgrade: router -> the FRR version the phase moves it to (None: a policy rollout, reloads)
+    versions: dict | None = None
 
 
 class Sampler:
@@ -109,16 +120,27 @@ def loss_window(samples: list[list], pps: int) -> list[float] | None:
     return [grew[0], grew[-1]] if grew else None
 
 
-def _config(setup: Setup, name: str, pol, drained=frozenset()) -> str:
-    """A router's config as frr-reload.py must get it: only the bindings in force."""
-    node = setup.plan.node(name)
-    return without_superseded(render_node(setup.plan, node, str(setup.paths.log_file(name)), drained, pol).text)
+def _config(setup: Setup, name: str, pol, drained=frozenset(), plan: Plan | None = None) -> str:
+    """A router's config as frr-reload.py must get it: only the bindings in force (``plan``: the
+    versions it is rendered for, default the lab's as it runs)."""
+    plan = plan or setup.plan
+    node = plan.node(name)
+    return without_superseded(render_node(plan, node, str(setup.paths.log_file(name)), drained, pol).text)
+
+
+def upgrading(setup: Setup, routers: list[str]) -> list[str]:
+    """The routers an upgrade phase moves to another version (the others it only reloads)."""
+    versions = setup.versions or {}
+    return [r for r in routers if r in versions and not same_version(setup.plan.node(r).frr, versions[r])]
 
 
 def changing(setup: Setup, routers: list[str], policy_dir) -> list[str]:
-    """The routers whose config ``policy_dir`` changes (rendered undrained, as FRR would apply it)."""
+    """The routers whose config ``policy_dir`` (and the upgrade's version) changes, rendered
+    undrained as FRR would apply it."""
     new = load_policy(policy_dir, setup.plan)
-    return [r for r in routers if _config(setup, r, setup.injector.policy_of(r)) != _config(setup, r, new)]
+    moved = upgrading(setup, routers)
+    return [r for r in routers
+            if r in moved or _config(setup, r, setup.injector.policy_of(r)) != _config(setup, r, new)]
 
 
 def _reload_all(setup: Setup, routers: list[str], policy_dir) -> list:
@@ -128,6 +150,19 @@ def _reload_all(setup: Setup, routers: list[str], policy_dir) -> list:
         return reload_node(setup.plan, setup.paths, name, _config(setup, name, pol, fi.drained_links(name)))
     with ThreadPoolExecutor(max_workers=4) as ex:
         return list(ex.map(one, routers))
+
+
+def _change_all(setup: Setup, routers: list[str], policy_dir) -> list[dict]:
+    """Each router's change as the report shows it: a reload, or an upgrade (new daemons)."""
+    if not setup.versions:
+        return [{"node": r.node, "method": r.method, "added": r.added, "removed": r.removed,
+                 "seconds": round(r.seconds, 2), "error": r.error} for r in _reload_all(setup, routers, policy_dir)]
+    pol, fi = load_policy(policy_dir, setup.plan), setup.injector
+    moved = upgrading(setup, routers)
+    done = [u.as_reload() for u in upgrade_routers(
+        setup, moved, setup.versions, lambda plan, n: _config(setup, n, pol, fi.drained_links(n), plan))]
+    same = [r for r in routers if r not in moved]      # on that version already: their policy, reloaded
+    return done + (_change_all(replace(setup, versions=None), same, policy_dir) if same else [])
 
 
 def _quiet(setup: Setup, held: dict, res: PhaseResult, what: str):
@@ -148,15 +183,15 @@ def _act(setup: Setup, res: PhaseResult, policy_dir, t0: float, drain_id: int | 
         d = fi.drain_nodes(res.routers, target=f"rollout phase {res.name!r}")
         setup.on_drain and setup.on_drain(d.id)
         _quiet(setup, held, res, "the drain")
-    mark("reload")
+    verb = "upgrade" if setup.versions else "reload"
+    mark(verb)
     set_node_policy(setup.paths, res.routers, policy_dir)      # first: a re-render from now on uses it
-    for r in _reload_all(setup, res.routers, policy_dir):
-        res.reloads.append({"node": r.node, "method": r.method, "added": r.added, "removed": r.removed,
-                            "seconds": round(r.seconds, 2), "error": r.error})
-        if r.error:
-            res.problems.append(f"{r.node}: reload failed: {r.error}")
-    mark("reloaded")
-    setup.say(f"{res.name}: reloaded {len(res.routers)} router(s)")
+    for r in _change_all(setup, res.routers, policy_dir):
+        res.reloads.append(r)
+        if r["error"]:
+            res.problems.append(f"{r['node']}: reload failed ({r['method']}): {r['error']}")
+    mark(f"{verb}ed".replace("eed", "ed"))
+    setup.say(f"{res.name}: {verb}ed {len(res.routers)} router(s)".replace("eed", "ed"))
     q = _quiet(setup, held, res, "the reload")
     res.converged_s = round(q.last_change_s, 2) if q.ok else None
     if d is not None:
@@ -181,7 +216,9 @@ def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_d
     before = sessions.counters(plan, paths)
     setup.say(f"{name}: {'draining, ' if drain else ''}applying to {len(routers)} router(s)")
     results = _with_stream(setup, pairs, res, t0, lambda: _act(setup, res, policy_dir, t0, drain_id))
-    res.sessions_reset = sessions.reset(plan, before, sessions.counters(plan, paths))
+    restarted = [r["node"] for r in res.reloads if r["method"].startswith("upgrade")]
+    res.sessions_reset = sorted(set(sessions.reset(plan, before, sessions.counters(plan, paths)))
+                                | set(sessions.of_routers(plan, restarted)))
     res.sent = sum(r.sent + r.unroutable for r in results)
     res.lost = sum(r.lost for r in results)
     res.lost_pairs = [{"src": r.src, "prefix": r.prefix, "lost": r.lost, "sent": r.sent + r.unroutable}
@@ -228,7 +265,20 @@ def _probe_rest(setup: Setup, pairs: list[tuple[str, str]], packets_per_pair: in
                            for r in results if r.lost]}
 
 
+def _against_oracle(setup: Setup, res: PhaseResult) -> None:
+    """An upgrade on the built-in policy: every kernel FIB must equal the oracle of the versions the
+    routers run now (each router's own weight rule), the mixed state included."""
+    res.versions = {n.name: n.frr or host_version() for n in setup.plan.nodes if kind_of(n) is FRR}
+    if setup.versions is None or (res.policy is not None and Path(res.policy).resolve() != DEFAULT_DIR.resolve()):
+        return
+    conv = wait_converged(setup.plan, setup.paths, setup.injector.failures(), deadline_s=setup.deadline_s)
+    res.oracle = "equal" if conv.ok else "; ".join([str(m) for m in conv.mismatches[:4]] + conv.session_problems[:4])
+    if not conv.ok:
+        res.problems.append(f"steady state differs from the mixed-version oracle: {res.oracle}")
+
+
 def _judge(setup: Setup, res: PhaseResult) -> None:
+    _against_oracle(setup, res)
     verdicts = []
     if setup.intents is not None:
         rep = run_checks(setup.plan, setup.paths, setup.intents, list(setup.kinds), settle_s=setup.settle_s,
@@ -249,7 +299,7 @@ def _judge(setup: Setup, res: PhaseResult) -> None:
     failed = [v for v in verdicts if v.status == "FAIL"]
     res.problems += [f"{v.check}: {v.summary}" for v in failed]
     lossy = setup.loss_fails and (res.lost or after.get("lost"))
-    if failed or lossy or any("reload failed" in p for p in res.problems):
+    if failed or lossy or any("reload failed" in p or "mixed-version oracle" in p for p in res.problems):
         res.status = "FAIL"
     elif res.problems or any(v.status == "INCONCLUSIVE" for v in verdicts):
         res.status = "INCONCLUSIVE"

@@ -97,3 +97,30 @@ def resolve(loaded: Located[PhasesFile], plan: Plan) -> list[Phase]:
 
 def load_phases(path: str | Path, plan: Plan) -> list[Phase]:
     return resolve(load_model(path, PhasesFile, "phases file", "a mapping with 'phases'"), plan)
+
+
+def step_spec(what: str, value: str | None) -> PhaseSpec:
+    """``baglab upgrade plane P | region R | NODE``: the one phase an upgrade step is, as a phase
+    of a phases file would say it (``plane R/P``: that plane of region R only)."""
+    from ..errors import LabError
+    if what in ("plane", "region") and not value:
+        raise LabError(f"'{what}' needs a value: 'baglab upgrade plane 1', 'plane r2/1' or 'region r2'")
+    if what == "region":
+        return PhaseSpec(name=f"region {value}", regions=[value])
+    if what == "plane":
+        region, _, num = value.rpartition("/")
+        if not num.isdigit() or int(num) < 1:
+            raise LabError(f"plane {value!r}: a BAG plane is a number (1, 2, ...), optionally 'REGION/N'")
+        return PhaseSpec(name=f"BAG plane {value}", planes=[PlaneRef(plane=int(num), region=region or None)])
+    if value:
+        raise LabError(f"upgrade {what} {value}: give 'plane P', 'region R' or one router name (or pattern)")
+    return PhaseSpec(name=what, nodes=[what])
+
+
+def select(plan: Plan, spec: PhaseSpec) -> list[str]:
+    """The routers one phase picks on its own (no earlier phases); an error when it picks none."""
+    from ..errors import LabError
+    got = [n.name for n in _policy_routers(plan) if _selects(spec, n)]
+    if not got:
+        raise LabError(f"{spec.name!r} selects no router of this lab; see 'baglab plan'")
+    return got

@@ -15,6 +15,9 @@ Three things FRR does not do for us:
   ``neighbor X password Y`` would put the old password in /proc/*/cmdline.  Such a diff is applied
   by vtysh on its stdin instead (method "vtysh", said in ``actions``), from frr-reload.py's own
   computed lines.  Passwords are masked in everything returned.
+* **the router's own version.**  A router on another FRR version than the host's (lab.frr_roots)
+  is reloaded by its root's frr-reload.py and vtysh, run chrooted like its daemons
+  (lab.runtime.frr_root.in_root); the host's 8.4 vtysh can read a 10.x router but not configure it.
 * **cosmetic lines.**  ``frr version`` differs between the rendered file (the release baglab
   targets, 8.4) and the daemon (its build, 8.4.4); it only selects version-dependent defaults,
   which FRR keys by release, so 8.4 and 8.4.4 select the same ones and nothing running changes.
@@ -35,6 +38,7 @@ from pathlib import Path
 from ..faults.injector import vtysh_configure
 from ..plan import Plan
 from ..runtime.frr import write_frr_config, write_vtysh_conf
+from ..runtime.frr_root import ROOT_FRR_BIN, daemons_root, in_root, own_vtysh
 from ..state import LabPaths
 
 FRR_RELOAD = Path(os.environ.get("BAGLAB_FRR_RELOAD", "/usr/lib/frr/frr-reload.py"))
@@ -111,23 +115,34 @@ def touches_policy(blocks: list[list[str]]) -> bool:
     return any(b[0].startswith(POLICY_CONTEXTS) for b in blocks)
 
 
-def _reload_argv(paths: LabPaths, node: str, mode: str) -> list[str]:
+def reload_script(root: Path | None) -> Path:
+    """The frr-reload.py of the router's own version: a 10.x router's running config is read and
+    changed by 10.x's script and vtysh (the host's 8.4 vtysh cannot configure it)."""
+    return FRR_RELOAD if root is None else root / ROOT_FRR_BIN.lstrip("/") / "frr-reload.py"
+
+
+def _reload_argv(paths: LabPaths, node: str, mode: str, root: Path | None = None) -> list[str]:
     """frr.conf at exactly ``<confdir>/frr.conf`` (no 'write' of the running config over it);
     the temp file of lines to add goes to the node's private vtysh dir, logs to stderr (not
-    /var/log/frr, where --reload would log the lines, passwords included)."""
+    /var/log/frr, where --reload would log the lines, passwords included).  ``root``: the version
+    root the router runs from, where the script runs chrooted (the lab's files are under /run,
+    bound in)."""
     confdir = paths.vtysh_confdir(node)
-    bindir = Path(shutil.which("vtysh") or "/usr/bin/vtysh").parent     # the vtysh everyone else runs
-    return [str(FRR_RELOAD), "-N", paths.netns(node), "--confdir", str(confdir), "--bindir", str(bindir),
-            "--rundir", str(paths.vtysh_conf(node).parent), "--stdout", "--log-level", "error",
-            mode, str(confdir / "frr.conf")]
+    if root is None:
+        script, bindir = str(FRR_RELOAD), Path(shutil.which("vtysh") or "/usr/bin/vtysh").parent
+    else:
+        script, bindir = f"{ROOT_FRR_BIN}/frr-reload.py", Path("/usr/bin")
+    return in_root(root, [script, "-N", paths.netns(node), "--confdir", str(confdir), "--bindir", str(bindir),
+                          "--rundir", str(paths.vtysh_conf(node).parent), "--stdout", "--log-level", "error",
+                          mode, str(confdir / "frr.conf")])
 
 
 def _run(argv: list[str], timeout: float = 60.0) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, umask=0o077)
 
 
-def compute_diff(paths: LabPaths, node: str) -> tuple[list[list[str]], list[list[str]]]:
-    r = _run(_reload_argv(paths, node, "--test"))
+def compute_diff(paths: LabPaths, node: str, root: Path | None = None) -> tuple[list[list[str]], list[list[str]]]:
+    r = _run(_reload_argv(paths, node, "--test", root))
     if r.returncode != 0:
         raise RuntimeError(f"frr-reload.py --test exit {r.returncode}: {mask(r.stderr.strip())[-400:]}")
     return parse_test_output(r.stdout)
@@ -143,14 +158,14 @@ def vtysh_lines(added: list[list[str]], removed: list[list[str]]) -> list[str]:
     return out
 
 
-def _apply(paths: LabPaths, node: str, added, removed, res: ReloadResult) -> None:
+def _apply(paths: LabPaths, node: str, added, removed, res: ReloadResult, root: Path | None = None) -> None:
     """frr-reload.py --reload unless a removal carries a secret or it fails: then vtysh's stdin."""
     if any("password" in line for b in removed for line in b):
         res.actions.append("vtysh stdin: a removed line holds a TCP-MD5 password and frr-reload.py "
                            "would pass it on vtysh's command line")
     else:
-        r = _run(_reload_argv(paths, node, "--reload"))
-        res.actions.append("frr-reload.py --reload")
+        r = _run(_reload_argv(paths, node, "--reload", root))
+        res.actions.append("frr-reload.py --reload" + (f" ({root.parent.name})" if root else ""))
         if r.returncode == 0:
             return
         res.actions.append(f"frr-reload.py failed (exit {r.returncode}: {mask(r.stderr.strip())[-300:]}); "
@@ -162,7 +177,7 @@ def _apply(paths: LabPaths, node: str, added, removed, res: ReloadResult) -> Non
 def _soft_clear(paths: LabPaths, node: str, res: ReloadResult) -> None:
     """FRR's notes (a peer without route refresh, e.g. an ExaBGP collector, keeps its inbound
     routes unfiltered again) go into the action, not the error: outbound was re-sent."""
-    r = subprocess.run(["vtysh", "-N", paths.netns(node), "-c", SOFT_CLEAR], capture_output=True, text=True)
+    r = subprocess.run(own_vtysh(paths.netns(node)) + ["-c", SOFT_CLEAR], capture_output=True, text=True)
     notes = " ".join(" ".join(r.stdout.split()).split("% ")[1:])
     res.actions.append(f"{SOFT_CLEAR} ({notes.strip()})" if notes else SOFT_CLEAR)
     if r.returncode != 0:
@@ -189,17 +204,18 @@ def reload_node(plan: Plan, paths: LabPaths, node: str, text: str) -> ReloadResu
     res = ReloadResult(node, "frr-reload", [], [], 0.0)
     write_frr_config(paths, node, text)
     write_vtysh_conf(paths, node)      # labs built before vtysh.conf existed
-    if not FRR_RELOAD.exists():
+    root = daemons_root(paths.netns(node))
+    if not reload_script(root).exists():
         res = _without_frr_reload(paths, node, text, res)
     else:
         try:
-            added, removed = compute_diff(paths, node)
+            added, removed = compute_diff(paths, node, root)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             res.error = mask(str(exc))
         else:
             res.added, res.removed = shown(added), shown(removed)
             if added or removed:
-                _apply(paths, node, added, removed, res)
+                _apply(paths, node, added, removed, res, root)
             if touches_policy(added + removed):
                 _soft_clear(paths, node, res)
     res.seconds = time.monotonic() - t0

@@ -15,12 +15,13 @@ from bgp import frrcheck
 from bgp.policy import load_policy
 from bgp.render import render_frr
 
+from .. import frr_roots
 from ..checks.run import load as load_intents
 from ..errors import LabError
 from ..exit_codes import FAILED, PASSED, UNDECIDED
 from ..plan import Plan
 from ..session import lab_session
-from ..state import LabPaths, node_policies, read_state
+from ..state import LabPaths, load_built_plan, node_policies, node_versions, read_state, with_versions
 from . import journal
 from .phase import DEFAULT_KINDS, PhaseResult, Setup, run_phase
 from .phases import load_phases
@@ -38,6 +39,7 @@ class RolloutReport:
     phases: list[PhaseResult] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)       # phases left after a failure
     seconds: float = 0.0
+    frr: str | None = None          # an upgrade: the version the phases move routers to
 
     @property
     def status(self) -> str:
@@ -54,16 +56,31 @@ class RolloutReport:
 
     def as_dict(self) -> dict:
         return {"action": self.action, "topology": self.topology, "lab": self.lab, "baseline": self.baseline,
-                "candidate": self.candidate, "phases_file": self.phases_file, "intents": self.intents,
+                "candidate": self.candidate, "frr": self.frr, "phases_file": self.phases_file, "intents": self.intents,
                 "status": self.status, "exit_code": self.exit_code, "seconds": self.seconds,
                 "not_run": self.not_run, "phases": [p.as_dict() for p in self.phases]}
 
 
-def preflight(plan: Plan, paths: LabPaths, candidate) -> str:
-    """The candidate as the lab will see it: every router's config rendered and FRR-checked now."""
+def preflight(plan: Plan, paths: LabPaths, candidate, versions: dict | None = None) -> str:
+    """The candidate as the lab will see it: every router's config rendered for the version it will
+    run and checked by that version's FRR parser now (an unavailable version: one clear error)."""
+    for v in set((versions or {}).values()):
+        frr_roots.resolve(v)
+    plan = with_versions(plan, versions or {})
     pol = load_policy(candidate, plan)
-    frrcheck.check_rendered(render_frr(plan, str(paths.root / "nodes"), pol))
+    frrcheck.check_rendered(render_frr(plan, str(paths.root / "nodes"), pol), {n.name: n.frr for n in plan.nodes})
     return str(pol.root)
+
+
+def upgrade_targets(phases, version: str | None) -> dict | None:
+    """An upgrade's router -> version for every router its phases reach (None: no upgrade)."""
+    return None if version is None else {r: version for p in phases for r in p.routers}
+
+
+def rollback_targets(built: Plan, paths: LabPaths) -> dict | None:
+    """Each upgraded router back to the version the lab was built with (None: none was upgraded)."""
+    moved = node_versions(paths)
+    return {r: built.node(r).frr or frr_roots.host_version() for r in moved} or None
 
 
 def _intents(plan: Plan, intents, candidate: str):
@@ -73,16 +90,19 @@ def _intents(plan: Plan, intents, candidate: str):
     return (None, None) if intents is None else (str(intents), load_intents(plan, intents))
 
 
-def _setup(s, loaded, kinds, rec: journal.RolloutRecord, say, loss_fails: bool = True) -> Setup:
+def _setup(s, loaded, kinds, rec: journal.RolloutRecord, say, loss_fails: bool = True, versions=None) -> Setup:
     def on_drain(fid):
         rec.drain_fault = fid
         journal.write(s.paths, rec)
-    return Setup(s.plan, s.paths, s.injector, loaded, tuple(kinds), on_drain=on_drain, loss_fails=loss_fails, say=say)
+    return Setup(s.plan, s.paths, s.injector, loaded, tuple(kinds), on_drain=on_drain, loss_fails=loss_fails, say=say,
+                 versions=versions)
 
 
 def rollout(paths: LabPaths, candidate, phases_file, intents=None, drain: bool = False, keep_going: bool = False,
-            resume: bool = False, kinds=DEFAULT_KINDS, say=lambda _m: None) -> RolloutReport:
-    """Apply ``candidate`` to a running lab phase by phase (``resume``: continue the recorded one)."""
+            resume: bool = False, kinds=DEFAULT_KINDS, say=lambda _m: None, frr: str | None = None) -> RolloutReport:
+    """Apply ``candidate`` to a running lab phase by phase (``resume``: continue the recorded one).
+    ``frr``: an upgrade, every phase's routers moved to that FRR version (candidate None: the
+    lab's own policy, i.e. only the version changes)."""
     t0 = time.monotonic()
     with lab_session(paths) as s:
         plan = s.plan
@@ -90,15 +110,21 @@ def rollout(paths: LabPaths, candidate, phases_file, intents=None, drain: bool =
             rec = journal.read(paths)
             if rec is None or rec.status in ("passed", "rolled-back"):
                 raise LabError(f"lab {paths.name} has no unfinished rollout to resume")
-            candidate, phases_file, drain = rec.candidate, rec.phases_file, rec.drain
+            candidate, phases_file, drain, frr = rec.candidate, rec.phases_file, rec.drain, rec.frr
             intents = intents or rec.intents
-        cand = preflight(plan, paths, candidate)
+            phases = rec.phase_list()
+        else:
+            phases = load_phases(phases_file, plan)
+        if candidate is None and frr is None:
+            raise LabError("a rollout changes a policy (--candidate), an FRR version (--frr) or both")
+        candidate = read_state(paths).get("policy") if candidate is None else candidate
+        versions = upgrade_targets(phases, frr)
+        cand = preflight(plan, paths, candidate, versions)
         src, loaded = _intents(plan, intents, cand)
         if not resume:
-            rec = journal.new(paths, read_state(paths).get("policy"), cand, phases_file, src, drain,
-                              load_phases(phases_file, plan))
-        rep = RolloutReport("rollout", plan.topology, paths.name, rec.baseline, cand, str(phases_file), src)
-        _run(_setup(s, loaded, kinds, rec, say), rec, rep, cand, keep_going, drain_all=rec.drain)
+            rec = journal.new(paths, read_state(paths).get("policy"), cand, phases_file, src, drain, phases, frr=frr)
+        rep = RolloutReport("rollout", plan.topology, paths.name, rec.baseline, cand, str(phases_file), src, frr=frr)
+        _run(_setup(s, loaded, kinds, rec, say, versions=versions), rec, rep, cand, keep_going, drain_all=rec.drain)
     rep.seconds = round(time.monotonic() - t0, 2)
     return rep
 
@@ -130,7 +156,7 @@ def _run(setup: Setup, rec: journal.RolloutRecord, rep: RolloutReport, policy, k
         journal.write(setup.paths, rec)
         raise
     rec.status = {"rollout": {"PASS": "passed"}.get(rep.status, "failed"), "rollback": "rolled-back"}[rep.action]
-    if rep.action == "rollback" and node_policies(setup.paths):
+    if rep.action == "rollback" and (node_policies(setup.paths) or node_versions(setup.paths)):
         rec.status = "failed"
     journal.write(setup.paths, rec)
 
@@ -141,15 +167,18 @@ def rollback(paths: LabPaths, kinds=DEFAULT_KINDS, say=lambda _m: None) -> Rollo
     t0 = time.monotonic()
     with lab_session(paths) as s:
         rec = journal.read(paths)
-        moved = node_policies(paths)
+        moved = set(node_policies(paths)) | set(node_versions(paths))
         if rec is None or not moved:
-            raise LabError(f"lab {paths.name}: every router already runs the lab's own policy; nothing to roll back")
+            raise LabError(f"lab {paths.name}: every router already runs the lab's own policy and FRR version; "
+                           "nothing to roll back")
         base = read_state(paths).get("policy")
-        preflight(s.plan, paths, base)
+        versions = rollback_targets(load_built_plan(paths), paths)
+        preflight(s.plan, paths, base, versions)
         src, loaded = _intents(s.plan, rec.intents, rec.candidate)
-        rep = RolloutReport("rollback", s.plan.topology, paths.name, base, rec.candidate, rec.phases_file, src)
+        rep = RolloutReport("rollback", s.plan.topology, paths.name, base, rec.candidate, rec.phases_file, src,
+                            frr=None if versions is None else ", ".join(sorted(set(versions.values()))))
         order = [i for i in reversed(range(len(rec.phases))) if i in rec.done or i == rec.current]
-        _run(_setup(s, loaded, kinds, rec, say, loss_fails=False), rec, rep, base, True, rec.drain, order=order,
-             rename=lambda n: f"rollback {n}", only=set(moved))
+        _run(_setup(s, loaded, kinds, rec, say, loss_fails=False, versions=versions), rec, rep, base, True, rec.drain,
+             order=order, rename=lambda n: f"rollback {n}", only=moved)
     rep.seconds = round(time.monotonic() - t0, 2)
     return rep

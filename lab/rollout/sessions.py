@@ -29,16 +29,24 @@ def counters(plan: Plan, paths: LabPaths) -> dict[tuple[str, str], tuple[int, in
     return {(n, addr): c for n, got in frr.many(one, names, workers=4).items() for addr, c in got.items()}
 
 
-def reset(plan: Plan, before: dict, after: dict) -> list[str]:
-    """Sessions established again (or lost) between two readings, as 'a ~ b (family)'."""
+def _names(plan: Plan) -> dict[tuple[str, str], str]:
+    """(router, neighbour address) -> 'a ~ b (family, link N)', the same for both ends."""
     names = {}
     for n in plan.nodes:
         if kind_of(n).has_policy:
             for s in planned_sessions(plan, n):
-                names[(n.name, s.addr)] = (tuple(sorted((n.name, s.peer))), s.family, s.link)
-    out = set()
-    for key in set(before) | set(after):
-        if before.get(key) != after.get(key) and key in names:
-            ends, fam, link = names[key]
-            out.add(f"{ends[0]} ~ {ends[1]} ({fam}, link {link})")
-    return sorted(out)
+                ends = sorted((n.name, s.peer))
+                names[(n.name, s.addr)] = f"{ends[0]} ~ {ends[1]} ({s.family}, link {s.link})"
+    return names
+
+
+def reset(plan: Plan, before: dict, after: dict) -> list[str]:
+    """Sessions established again (or lost) between two readings, as 'a ~ b (family)'."""
+    names = _names(plan)
+    return sorted({names[k] for k in set(before) | set(after) if before.get(k) != after.get(k) and k in names})
+
+
+def of_routers(plan: Plan, routers: list[str]) -> list[str]:
+    """Every session of these routers: all reset when their bgpd was replaced (an upgrade), even
+    those between two of them, whose new daemons both count from zero again."""
+    return sorted({label for (node, _), label in _names(plan).items() if node in routers})

@@ -131,7 +131,7 @@ def _main(capsys, *args: str) -> tuple[int, str]:
 
 def test_cli_rollout_needs_its_inputs_and_rollback_needs_a_rollout(paths, capsys):
     code, err = _main(capsys, "rollout", "--name", "rlu")
-    assert code == 2 and "needs TOPOLOGY, --candidate and --phases (or --resume)" in err
+    assert code == 2 and "needs TOPOLOGY, --phases and --candidate or --frr (or --resume)" in err
     code, err = _main(capsys, "rollout", "--resume", "--name", "rlu")
     assert code == 2 and "no unfinished rollout to resume" in err
     code, err = _main(capsys, "rollback", "--name", "rlu")

@@ -1,0 +1,38 @@
+"""``baglab upgrade plane P | region R | NODE --frr V``: one phase of an upgrade, run on its own.
+
+It is a rollout of one phase whose change is the FRR version: the same drain, probe stream,
+waiting, oracle comparison and checks (lab.rollout.phase), and the same report.  Its routers keep
+their policy (a router a rollout moved keeps the rollout's); the way back is the same command with
+the old version (``--frr 8.4``), or ``baglab rollback`` after a ``baglab rollout --frr``.
+"""
+from __future__ import annotations
+
+import time
+
+from ..errors import LabError
+from ..session import lab_session
+from ..state import LabPaths, policy_dir_of
+from .phase import DEFAULT_KINDS, Setup, run_phase
+from .phases import select, step_spec
+from .run import RolloutReport, _intents, preflight
+
+
+def upgrade(paths: LabPaths, what: str, value: str | None, version: str, drain: bool = False, intents=None,
+            kinds=DEFAULT_KINDS, say=lambda _m: None) -> RolloutReport:
+    t0 = time.monotonic()
+    spec = step_spec(what, value)
+    with lab_session(paths) as s:
+        routers = select(s.plan, spec)
+        policies = {policy_dir_of(paths, r) for r in routers}
+        if len(policies) > 1:
+            raise LabError(f"{spec.name}: its routers run different policies ({', '.join(map(str, policies))}): "
+                           "finish or roll back the rollout first")
+        versions = {r: version for r in routers}
+        pol = preflight(s.plan, paths, policies.pop(), versions)
+        src, loaded = _intents(s.plan, intents, pol)
+        setup = Setup(s.plan, paths, s.injector, loaded, tuple(kinds), say=say, versions=versions)
+        res = run_phase(setup, spec.name, routers, drain, pol)
+        say(f"{res.name}: {res.status}")
+    rep = RolloutReport("upgrade", s.plan.topology, paths.name, pol, pol, "-", src, frr=version, phases=[res])
+    rep.seconds = round(time.monotonic() - t0, 2)
+    return rep

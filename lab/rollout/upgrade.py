@@ -1,0 +1,107 @@
+"""A router moved to another FRR version with everything else kept: its namespace, veths,
+addresses and MACsec ports stay, only its FRR daemons are stopped and the other version's started
+in their place, from a config rendered for that version (its ``frr version`` line).
+
+The version each router runs is recorded in the lab's state (lab.state.node_versions) *before*
+its new daemons start, so whatever re-renders or queries it from then on (a drain, the runtime's
+restart after a crash, the oracle's weight rule, vtysh) treats it as the version it runs.  A phase
+of an upgrade is an ordinary rollout phase (lab.rollout.phase) whose change is this instead of a
+reload: the drain, the probe stream, the waiting and the checks are the same.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..converge import wait_sessions
+from ..errors import LabError
+from ..host import nsutil
+from ..plan import Plan
+from ..runtime.frr import write_frr_config, write_vtysh_conf
+from ..state import LabPaths, load_built_plan, set_node_version, with_versions
+
+#: what an FRR router runs, whichever version: mgmtd (10.x) and the helpers a root may start
+FRR_PROCESSES = ("watchfrr", "bgpd", "staticd", "zebra", "mgmtd")
+STOP_DEADLINE_S = 10.0
+SESSIONS_DEADLINE_S = 30.0
+
+
+@dataclass
+class UpgradeResult:
+    node: str
+    before: str                 # the version it ran ("8.4" for the host's)
+    after: str
+    seconds: float = 0.0        # stop, start and its sessions back
+    down_s: float = 0.0         # from the stop to the new daemons running
+    error: str = ""
+
+    def as_reload(self) -> dict:
+        """The shape a phase reports its routers' changes in (lab.rollout.report)."""
+        return {"node": self.node, "method": f"upgrade {self.before} -> {self.after}",
+                "added": [f"FRR {self.after}"], "removed": [f"FRR {self.before}"],
+                "seconds": round(self.seconds, 2), "error": self.error, "down_s": round(self.down_s, 2)}
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def frr_pids(paths: LabPaths, node: str) -> list[int]:
+    """The node's FRR processes (never its MACsec shim: the port outlives the software upgrade)."""
+    ns = paths.netns(node)
+    return [p for p in nsutil.pids_by_netns([ns])[ns] if _comm(p) in FRR_PROCESSES]
+
+
+def stop_frr(paths: LabPaths, node: str) -> None:
+    """An orderly stop (SIGTERM): bgpd tells its peers (Cease), zebra takes its routes out."""
+    left = nsutil.kill_all(frr_pids(paths, node), deadline_s=STOP_DEADLINE_S)
+    if left:
+        raise LabError(f"{node}: FRR processes {left} would not stop")
+
+
+def upgrade_node(runtime, plan: Plan, paths: LabPaths, node: str, version: str, text: str,
+                 failures) -> UpgradeResult:
+    """``node`` on FRR ``version`` running ``text`` (its config rendered for that version);
+    ``plan``: the lab as it runs now.  Returns once its sessions are back (or says which are not)."""
+    t0 = time.monotonic()
+    res = UpgradeResult(node, plan.node(node).frr or _host(), version)
+    try:
+        write_frr_config(paths, node, text)     # what the new daemons start from
+        write_vtysh_conf(paths, node)
+        stop_frr(paths, node)
+        set_node_version(paths, load_built_plan(paths), [node], version)
+        runtime.start_daemons(with_versions(plan, {node: version}), nodes=[node])
+        res.down_s = time.monotonic() - t0
+        bad = wait_sessions(with_versions(plan, {node: version}), paths, [node], failures, SESSIONS_DEADLINE_S)
+        if bad:
+            res.error = f"sessions not back within {SESSIONS_DEADLINE_S:.0f} s: {'; '.join(bad[:4])}"
+    except LabError as exc:
+        res.error = str(exc)
+    res.seconds = time.monotonic() - t0
+    return res
+
+
+def _host() -> str:
+    from ..frr_roots import host_version
+    return host_version()
+
+
+def version_of(plan: Plan, node: str) -> str:
+    return plan.node(node).frr or _host()
+
+
+def upgrade_routers(setup, routers: list[str], versions: dict[str, str], render) -> list[UpgradeResult]:
+    """The phase's routers one after the other (a restart is CPU-bound: in parallel on 2 cores
+    they only wait for each other); ``render(plan, name)`` is a router's config for ``plan``.
+    The phase's plan (and its injector's, which re-renders drains) follows each router's move."""
+    out = []
+    for name in routers:
+        target = with_versions(setup.plan, {name: versions[name]})
+        out.append(upgrade_node(setup.injector.runtime, setup.plan, setup.paths, name, versions[name],
+                                render(target, name), setup.injector.failures()))
+        setup.plan = setup.injector.plan = target
+    return out
