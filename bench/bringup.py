@@ -95,10 +95,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         gen = Path(tmp) / "bag-gen.yaml"
         gen.write_text(generate("bag-gen", regions=args.regions, planes=args.planes, nsf_per_region=args.nsf))
-        topos = [("bag-mini", ROOT / "topologies/bag-mini.yaml", f"{args.lab_prefix}-mini"),
-                 ("generated", gen, f"{args.lab_prefix}-gen")]
-        for label, path, lab in topos:
-            if args.only and not label.startswith(args.only[:3]):
+        topos = [("mini", "bag-mini", ROOT / "topologies/bag-mini.yaml", f"{args.lab_prefix}-mini"),
+                 ("generated", "generated", gen, f"{args.lab_prefix}-gen")]
+        for key, label, path, lab in topos:
+            if args.only and key != args.only:     # ('bag-mini' never started with 'min': --only mini ran nothing)
                 continue
             for rt in args.runtime:
                 for version in args.frr:
