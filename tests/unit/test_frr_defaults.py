@@ -7,6 +7,8 @@ FIB 3), while 10.3 and 10.7 healed every time (3 of 3 each, FIB equal to the ora
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bgp.render import render_node
@@ -16,13 +18,24 @@ from lab.plan import build_plan
 from lab.plan.steps.versions import with_frr
 from lab.topology import load, load_text
 
-from ..conftest import TOPOLOGIES
+from ..conftest import ROOT, TOPOLOGIES
 
 ON, OFF = "\nzebra nexthop kernel enable\n", "\nno zebra nexthop kernel enable\n"
 
 
 def test_every_buildable_version_has_a_measured_default():
     assert set(KERNEL_NEXTHOP_GROUPS) == set(SUITES)
+
+
+def test_the_table_follows_the_recorded_flaps():
+    """tests/data/frr-findings/nhg-flap.json is bench/nhg_flap.py's raw output: groups on exactly
+    where every flap healed (at least 3 flaps), off where any flap diverged."""
+    runs = json.loads((ROOT / "tests/data/frr-findings/nhg-flap.json").read_text())
+    assert {r["frr"] for r in runs} == set(SUITES)
+    for r in runs:
+        diverged = [t for t in r["trials"] if t["rib_fib_count"] or not t["converged"]]
+        assert len(diverged) == r["diverged"] and len(r["trials"]) >= 3
+        assert KERNEL_NEXTHOP_GROUPS[r["frr"]] is (not diverged), (r["frr"], [t["rib_fib"][:1] for t in diverged])
 
 
 @pytest.mark.parametrize("version,expected", [("8.4", False), ("10.3", True), ("10.7", True), (None, False),
