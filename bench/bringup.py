@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Bring-up cost per phase: wall time and memory, for bag-mini and a generated 100+ router lab,
-on one or more runtimes side by side in one run.
+on one or more runtimes and FRR versions side by side in one run.
 
-Run as root: ``sudo .venv/bin/python bench/bringup.py [--runtime netns docker] [--json]``.
+Run as root: ``sudo .venv/bin/python bench/bringup.py [--runtime netns docker] [--frr 8.4 10.3 10.7] [--json]``.
+With several ``--frr`` versions every router of a lab runs one version (``baglab up --frr``), the
+versions one after the other, and a second table puts them side by side per topology; the load
+average beside each row says how busy the shared machine was.
 
 Memory ("lab PSS") is the proportional set size of every process in the lab's namespaces, so
 shared FRR libraries are counted once: FRR daemons, ExaBGP and its helpers, the bulk speakers and
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -51,17 +55,19 @@ def docker_extra(lab: str, plan) -> dict:
     return {"shim_pss_mb": round(pss_mb(shims), 1), "shims": len(shims), "engine_pss_mb": round(pss_mb(engine), 1)}
 
 
-def run(label: str, topology: Path, lab: str, runtime: str) -> dict:
+def run(label: str, topology: Path, lab: str, runtime: str, frr: str | None = None) -> dict:
     down_lab(LabPaths(lab))
+    load = os.getloadavg()[0]
     t0 = time.monotonic()
-    res = up(topology, lab, runtime=runtime)
+    res = up(topology, lab, runtime=runtime, frr=frr)
     total = time.monotonic() - t0
     mem = lab_memory_mb(LabPaths(lab), res.plan)
     n = len(res.plan.nodes)
     extra = docker_extra(lab, res.plan) if runtime == "docker" else {}
     t1 = time.monotonic()
     down_lab(LabPaths(lab))
-    out = {"topology": label, "runtime": runtime, "routers": n, "links": len(res.plan.links),
+    out = {"topology": label, "runtime": runtime, "frr": frr or "as planned", "load": round(load, 2),
+           "routers": n, "links": len(res.plan.links),
            "sessions": len(res.plan.links) * len(res.plan.address_families),
            "phases": [{"phase": p.name, "seconds": round(p.seconds, 3), "lab_pss_mb": round(p.lab_rss_mb, 1),
                        "harness_peak_mb": round(p.harness_peak_mb, 1)} for p in res.phases],
@@ -77,6 +83,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--runtime", nargs="+", default=["netns"], choices=[r for r in RUNTIMES],
                     help="one or more runtimes, measured one after the other in this run")
+    ap.add_argument("--frr", nargs="+", default=[None],
+                    help="FRR versions (every router on one), measured one after the other in this run")
     ap.add_argument("--only", choices=["mini", "generated"], help="one topology only")
     ap.add_argument("--lab-prefix", default="bench", help="lab names are <prefix>-mini / <prefix>-gen")
     ap.add_argument("--regions", type=int, default=4)
@@ -87,23 +95,31 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         gen = Path(tmp) / "bag-gen.yaml"
         gen.write_text(generate("bag-gen", regions=args.regions, planes=args.planes, nsf_per_region=args.nsf))
-        topos = [("bag-mini", ROOT / "topologies/bag-mini.yaml", f"{args.lab_prefix}-mini"),
-                 ("generated", gen, f"{args.lab_prefix}-gen")]
-        for label, path, lab in topos:
-            if args.only and not label.startswith(args.only[:3]):
+        topos = [("mini", "bag-mini", ROOT / "topologies/bag-mini.yaml", f"{args.lab_prefix}-mini"),
+                 ("generated", "generated", gen, f"{args.lab_prefix}-gen")]
+        for key, label, path, lab in topos:
+            if args.only and key != args.only:     # ('bag-mini' never started with 'min': --only mini ran nothing)
                 continue
             for rt in args.runtime:
-                try:
-                    results.append(run(label, path, lab, rt))
-                except BaseException:
-                    down_lab(LabPaths(lab))      # leave nothing behind when a bring-up fails
-                    raise
+                for version in args.frr:
+                    try:
+                        results.append(run(label, path, lab, rt, version))
+                    except BaseException:
+                        down_lab(LabPaths(lab))      # leave nothing behind when a bring-up fails
+                        raise
     if args.json:
         print(json.dumps(results, indent=1))
         return
+    print_phases(results)
+    print_summary(results)
+    if len(args.frr) > 1:
+        print_versions(results)
+
+
+def print_phases(results: list[dict]) -> None:
     for r in results:
         print(f"\n{r['topology']}: {r['routers']} routers, {r['links']} links, {r['sessions']} BGP sessions "
-              f"[runtime {r['runtime']}]")
+              f"[runtime {r['runtime']}, FRR {r['frr']}, load {r['load']}]")
         print(f"  {'phase':<12} {'wall s':>8} {'lab PSS MB':>11} {'harness peak MB':>16}")
         for p in r["phases"]:
             print(f"  {p['phase']:<12} {p['seconds']:>8.2f} {p['lab_pss_mb']:>11.1f} {p['harness_peak_mb']:>16.1f}")
@@ -112,15 +128,39 @@ def main() -> None:
         if "shim_pss_mb" in r:
             print(f"  containerd-shims {r['shims']}: {r['shim_pss_mb']} MB PSS -> per router incl. shim "
                   f"{r['pss_per_router_with_shim_mb']} MB; engine (dockerd+containerd, shared) {r['engine_pss_mb']} MB")
-    print("\n| topology | runtime | routers | namespaces/containers+links | daemons | convergence | up total "
+
+
+def print_summary(results: list[dict]) -> None:
+    print("\n| topology | runtime | FRR | load | routers | namespaces/containers+links | daemons | convergence | up total "
           "| PSS/router | PSS/router incl. shim | down |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         ph = {p["phase"]: p["seconds"] for p in r["phases"]}
-        print(f"| {r['topology']} | {r['runtime']} | {r['routers']} | {ph.get('namespaces', 0):.2f} s | "
+        print(f"| {r['topology']} | {r['runtime']} | {r['frr']} | {r['load']} | {r['routers']} | "
+              f"{ph.get('namespaces', 0):.2f} s | "
               f"{ph.get('daemons', 0):.2f} s | {ph.get('convergence', 0):.2f} s | {r['up_seconds']:.1f} s | "
               f"{r['pss_per_router_mb']} MB | {r.get('pss_per_router_with_shim_mb', '-')}"
               f"{' MB' if 'shim_pss_mb' in r else ''} | {r['down_seconds']:.2f} s |")
+
+
+#: what the side-by-side table compares, and how each figure is read from a result
+_ROWS = [("daemons started", lambda r, ph: f"{ph.get('daemons', 0):.2f} s"),
+         ("convergence", lambda r, ph: f"{ph.get('convergence', 0):.2f} s"),
+         ("up total", lambda r, ph: f"{r['up_seconds']:.1f} s"),
+         ("PSS per router", lambda r, ph: f"{r['pss_per_router_mb']} MB"),
+         ("down", lambda r, ph: f"{r['down_seconds']:.2f} s"),
+         ("load (1 min) before", lambda r, ph: f"{r['load']}")]
+
+
+def print_versions(results: list[dict]) -> None:
+    """One table per topology and runtime: a column per FRR version."""
+    for key in dict.fromkeys((r["topology"], r["runtime"]) for r in results):
+        rows = [r for r in results if (r["topology"], r["runtime"]) == key]
+        print(f"\n{key[0]} ({rows[0]['routers']} routers, runtime {key[1]})\n")
+        print("| | " + " | ".join(f"FRR {r['frr']}" for r in rows) + " |")
+        print("|---|" + "---|" * len(rows))
+        for name, fmt in _ROWS:
+            print(f"| {name} | " + " | ".join(fmt(r, {p['phase']: p['seconds'] for p in r['phases']}) for r in rows) + " |")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,13 @@ the fabric too (bgp/exabgp_feed.py), to show what ExaBGP's own speed costs.  Pro
 polled from zebra (``show ipv6 route summary json``: routes zebra has confirmed in the
 kernel), cheap even at 1M; the final state is checked by counting the kernel FIB itself.  Run as root:
 ``sudo .venv/bin/python bench/routes.py [--sizes 10000 100000 1000000] [--emulators bulk exabgp] [--mini]``.
+``--frr 8.4 10.3 10.7`` repeats every size with all routers on each version (one after the other).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -58,7 +60,7 @@ def wait_all(nss: list[str], pred, deadline_s: float) -> float:
     return time.monotonic() - t0
 
 
-def run(base: Path, n: int, lab: str, emulator: str = "bulk") -> dict:
+def run(base: Path, n: int, lab: str, emulator: str = "bulk", frr: str | None = None) -> dict:
     doc = yaml.safe_load(base.read_text())
     for region in doc["regions"]:
         for fab in region.get("fabrics", []):
@@ -70,12 +72,14 @@ def run(base: Path, n: int, lab: str, emulator: str = "bulk") -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         topo = Path(tmp) / "routes.yaml"
         topo.write_text(yaml.safe_dump(doc))
+        load = os.getloadavg()[0]
         t0 = time.monotonic()
-        res = up(topo, lab, deadline_s=120 + n / 500)
+        res = up(topo, lab, deadline_s=120 + n / 500, frr=frr)
         up_s = time.monotonic() - t0
     try:
         with lab_session(paths, res.plan) as session:
-            return measure(session, n, emulator, up_s)
+            return {"frr": frr or "as planned", "load_before": round(load, 2),
+                    **measure(session, n, emulator, up_s), "load_after": round(os.getloadavg()[0], 2)}
     finally:
         down_lab(paths)        # also when a step fails: leave nothing behind
 
@@ -117,24 +121,29 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--emulators", nargs="+", default=["bulk"], choices=["bulk", "exabgp"])
     ap.add_argument("--mini", action="store_true", help="also 100k across bag-mini with its f1 emulated")
+    ap.add_argument("--frr", nargs="+", default=[None], help="FRR versions, one after the other in this run")
+    ap.add_argument("--lab-prefix", default="rts", help="lab names start with this")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    rows = [run(ROOT / "topologies/bag-routes.yaml", n, f"rts{e[0]}{i}", e)
-            for e in args.emulators for i, n in enumerate(args.sizes)]
+    pre = args.lab_prefix
+    rows = [run(ROOT / "topologies/bag-routes.yaml", n, f"{pre}{e[0]}{i}", e, v)
+            for e in args.emulators for i, n in enumerate(args.sizes) for v in args.frr]
     if args.mini:
         doc = yaml.safe_load((ROOT / "topologies/bag-mini.yaml").read_text())
         doc["regions"][0]["fabrics"][0]["emulator"] = "bulk"
         with tempfile.TemporaryDirectory() as tmp:
             p = Path(tmp) / "mini.yaml"
             p.write_text(yaml.safe_dump(doc))
-            rows += [run(p, 100_000, f"rtsmini{e[0]}", e) for e in args.emulators]
+            rows += [run(p, 100_000, f"{pre}mini{e[0]}", e, v) for e in args.emulators for v in args.frr]
     if args.json:
         print(json.dumps(rows, indent=1))
         return
-    print(f"{'topology':<12} {'emulator':<8} {'FRR routers':>11} {'prefixes':>9} {'up (FIB full)':>14} {'announce':>9} "
+    print(f"{'topology':<12} {'emulator':<8} {'FRR':<10} {'load':>5} "
+          f"{'FRR routers':>11} {'prefixes':>9} {'up (FIB full)':>14} {'announce':>9} "
           f"{'withdraw':>9} {'disconnect':>11} {'peak PSS/router':>16} {'emulator PSS':>13}")
     for r in rows:
-        print(f"{r['topology']:<12} {r['emulator']:<8} {r['routers_frr']:>11} {r['prefixes']:>9} {r['up_s']:>12.1f} s "
+        print(f"{r['topology']:<12} {r['emulator']:<8} {r['frr']:<10} {r['load_before']:>5} "
+              f"{r['routers_frr']:>11} {r['prefixes']:>9} {r['up_s']:>12.1f} s "
               f"{r['announce_s']:>7.1f} s {r['withdraw_s']:>7.1f} s {r['disconnect_withdraw_s']:>9.1f} s "
               f"{r['peak_pss_mb_per_router']:>13.0f} MB {r['emulator_pss_mb_per_node']:>10.0f} MB")
 

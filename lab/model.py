@@ -241,8 +241,9 @@ class Policy(Strict):
             raise ValueError("each address family at most once")
         return v
     maximum_paths: Count = Field(default=64, ge=1, le=64)
-    #: FRR 8.4's kernel nexthop groups lose a member after a short link flap (see README); off by default
-    kernel_nexthop_groups: StrictBool = False
+    #: kernel nexthop groups (zebra) on or off for every router; unset: each FRR version's default
+    #: (lab/frr_defaults.py: off on 8.4, whose groups lose a member after a short link flap)
+    kernel_nexthop_groups: StrictBool | None = None
     #: BGP timers (RFC 4271 4.2, 10): the hold time is 0 (no keepalives, no hold timer) or 3 to
     #: 65535 s, and keepalives must come more often than the hold time or every session flaps
     keepalive: Count = Field(default=3, ge=1, le=21845)

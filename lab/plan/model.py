@@ -150,7 +150,8 @@ class Plan(Frozen):
     address_families: tuple[str, ...]
     transit_bandwidth: str
     maximum_paths: int
-    kernel_nexthop_groups: bool = False
+    #: the topology's choice for every router; None: each router's FRR version decides (lab/frr_defaults.py)
+    kernel_nexthop_groups: bool | None = None
     keepalive: int
     holdtime: int
     macsec_cipher: str = "gcm-aes-128"
@@ -216,6 +217,8 @@ class Plan(Frozen):
         for n in d["nodes"]:       # a router on the runtime's own FRR: as plans were before versions
             if n["frr"] is None:
                 del n["frr"]
+        if d["kernel_nexthop_groups"] is None:     # left to each version: no setting to record
+            del d["kernel_nexthop_groups"]
         return json.dumps(d, indent=1, sort_keys=True) + "\n"
 
     @classmethod

@@ -2,8 +2,10 @@
 
 Seen here: after a ~10 ms link flap, zebra's RIB lists every weighted next hop
 while the kernel's nexthop group keeps one fewer, and it never heals.  The lab's
-default (``no zebra nexthop kernel enable``) avoids it; the suite must catch it
-wherever it arises.
+8.4 default (``no zebra nexthop kernel enable``) avoids it; the suite must catch it
+wherever it arises.  FRR 10.3 and 10.7 heal, so there groups are the default
+(lab/frr_defaults.py) and the same flap must end with RIB, FIB and oracle equal
+(``pytest --frr 10.3``).
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from pyroute2 import IPRoute
 
 from lab.build import up
 from lab.converge import failure_report, wait_converged, wait_rib_fib
+from lab.frr_defaults import kernel_nexthop_groups
+from lab.frr_roots import host_version
 from lab.runtime import down_lab
 from lab.state import LabPaths
 
@@ -37,27 +41,60 @@ def test_default_config_heals_after_a_short_flap(lab, observe):
     assert res.ok and not res.rib_fib
 
 
-def test_nexthop_group_divergence_is_caught(tmp_path, runtime_name):
+def _nhg_topology(tmp_path) -> Path:
     topo = tmp_path / "nhg.yaml"
     # bare veths on the BAG-to-BAG links (no MACsec SecY between router and cable): the flap then
     # reaches both routers' interfaces at kernel speed, which is what reproduces FRR's bug reliably
     topo.write_text((ROOT / "topologies/bag-mini.yaml").read_text().replace("name: bag-mini", "name: bag-mini-nhg")
                     .replace("macsec: required", "macsec: off") + "policy:\n  kernel_nexthop_groups: true\n")
-    paths = LabPaths(f"nhg{os.getpid() % 10000}")
+    return topo
+
+
+def _flapped_nhg_lab(tmp_path, runtime_name, frr, paths):
+    """bag-mini with kernel nexthop groups, one member of the thick bundle flapped for 10 ms."""
+    plan = up(_nhg_topology(tmp_path), paths.name, runtime=runtime_name, frr=frr).plan
+    link = next(l for l in plan.links if l.bundle == "r1-bag1~r2-bag1" and l.member == 1)
+    flap(paths, "r1-bag1", link.a.ifname)
+    conv = wait_converged(plan, paths, deadline_s=15)
+    return plan, conv, wait_rib_fib(plan, paths, [n.name for n in plan.nodes], deadline_s=5)
+
+
+def _version(request) -> str:
+    return request.config.getoption("--frr") or host_version()
+
+
+def _paths(request) -> LabPaths:
+    """Its own lab, named under --lab-name's when given (as extra_lab names them)."""
+    base = request.config.getoption("--lab-name")
+    return LabPaths(f"{base}-nhg"[:16] if base else f"nhg{os.getpid() % 10000}")
+
+
+def test_nexthop_group_divergence_is_caught(tmp_path, runtime_name, request):
+    if kernel_nexthop_groups(_version(request)):
+        pytest.skip(f"FRR {_version(request)} heals after short flaps: test_nexthop_groups_heal covers it")
+    paths = _paths(request)
     try:
-        res = up(topo, paths.name, runtime=runtime_name)
-        plan = res.plan
-        link = next(l for l in plan.links if l.bundle == "r1-bag1~r2-bag1" and l.member == 1)
-        flap(paths, "r1-bag1", link.a.ifname)
-        conv = wait_converged(plan, paths, deadline_s=15)
-        rib_fib = wait_rib_fib(plan, paths, [n.name for n in plan.nodes], deadline_s=5)
+        plan, conv, rib_fib = _flapped_nhg_lab(tmp_path, runtime_name, request.config.getoption("--frr"), paths)
         if conv.ok and not rib_fib:
             pytest.fail("FRR no longer loses a nexthop-group member after a short flap: "
-                        "update the README's 'Known FRR behaviour' and turn this test around")
+                        "update the README's findings and lab/frr_defaults.py, and turn this test around")
         # the divergence is reported precisely: which node, which prefix, RIB vs FIB
         assert any(p.startswith("r2-bag1 198.19.0.0/24: RIB [r1-bag1-1 w25") and "FIB [r1-bag1-2" in p
                    for p in rib_fib), rib_fib
         text = failure_report(plan, paths, conv)
         assert "expected [r1-bag1-1 w25" in text and "observed [r1-bag1-2 w25" in text
+    finally:
+        down_lab(paths)
+
+
+def test_nexthop_groups_heal(tmp_path, runtime_name, request):
+    """Where the version's default is groups on, the flap that breaks 8.4 must heal completely."""
+    if not kernel_nexthop_groups(_version(request)):
+        pytest.skip(f"FRR {_version(request)} keeps groups off: test_nexthop_group_divergence_is_caught covers it")
+    paths = _paths(request)
+    try:
+        plan, conv, rib_fib = _flapped_nhg_lab(tmp_path, runtime_name, request.config.getoption("--frr"), paths)
+        assert not rib_fib, f"FRR {_version(request)}'s nexthop groups diverged after a 10 ms flap: {rib_fib[:4]}"
+        assert conv.ok, failure_report(plan, paths, conv)
     finally:
         down_lab(paths)

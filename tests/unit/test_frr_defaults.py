@@ -1,0 +1,74 @@
+"""Per-version defaults (lab/frr_defaults.py) and the configs they produce.
+
+The evidence (README, "Findings per FRR version"; bench/nhg_flap.py, 2026-12-01, load 1.7-3.0):
+with kernel nexthop groups on, a 10 ms flap of each member of r1-bag1~r2-bag1 in bag-mini left
+8.4.4's group without the flapped member every time (3 of 3: r2-bag1 198.19.0.0/24 RIB 4 hops,
+FIB 3), while 10.3 and 10.7 healed every time (3 of 3 each, FIB equal to the oracle in 2.1-3.2 s).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bgp.render import render_node
+from lab.frr_defaults import KERNEL_NEXTHOP_GROUPS, kernel_nexthop_groups
+from lab.frr_roots import SUITES
+from lab.plan import build_plan
+from lab.plan.steps.versions import with_frr
+from lab.topology import load, load_text
+
+from ..conftest import ROOT, TOPOLOGIES
+
+ON, OFF = "\nzebra nexthop kernel enable\n", "\nno zebra nexthop kernel enable\n"
+
+
+def test_every_buildable_version_has_a_measured_default():
+    assert set(KERNEL_NEXTHOP_GROUPS) == set(SUITES)
+
+
+def test_the_table_follows_the_recorded_flaps():
+    """tests/data/frr-findings/nhg-flap.json is bench/nhg_flap.py's raw output: groups on exactly
+    where every flap healed (at least 3 flaps), off where any flap diverged."""
+    runs = json.loads((ROOT / "tests/data/frr-findings/nhg-flap.json").read_text())
+    assert {r["frr"] for r in runs} == set(SUITES)
+    for r in runs:
+        diverged = [t for t in r["trials"] if t["rib_fib_count"] or not t["converged"]]
+        assert len(diverged) == r["diverged"] and len(r["trials"]) >= 3
+        assert KERNEL_NEXTHOP_GROUPS[r["frr"]] is (not diverged), (r["frr"], [t["rib_fib"][:1] for t in diverged])
+
+
+@pytest.mark.parametrize("version,expected", [("8.4", False), ("10.3", True), ("10.7", True), (None, False),
+                                              ("11.0", False)])
+def test_nexthop_groups_per_version(version, expected):
+    assert kernel_nexthop_groups(version) is expected
+
+
+@pytest.mark.parametrize("version", ["8.4", "10.3", "10.7", None])
+@pytest.mark.parametrize("asked", [True, False])
+def test_the_topology_setting_wins(version, asked):
+    assert kernel_nexthop_groups(version, asked) is asked
+
+
+def _bag_config(plan) -> str:
+    return render_node(plan, plan.node("r1-bag1"), "/run/x/frr.log")
+
+
+@pytest.mark.parametrize("version,line", [(None, OFF), ("8.4", OFF), ("10.3", ON), ("10.7", ON)])
+def test_rendered_config_follows_the_version(version, line):
+    text = _bag_config(with_frr(build_plan(load(TOPOLOGIES / "bag-mini.yaml")), version))
+    assert line in text and (ON if line == OFF else OFF) not in text
+
+
+@pytest.mark.parametrize("setting,version,line", [("false", "10.3", OFF), ("true", "8.4", ON)])
+def test_rendered_config_follows_an_explicit_policy(setting, version, line):
+    text = (TOPOLOGIES / "bag-mini.yaml").read_text() + f"policy:\n  kernel_nexthop_groups: {setting}\n"
+    plan = with_frr(build_plan(load_text(text, "nhg.yaml")), version)
+    assert line in _bag_config(plan)
+
+
+def test_mixed_versions_get_each_their_own_default():
+    text = (TOPOLOGIES / "bag-mini.yaml").read_text() + 'frr: {default: "8.4", nodes: {r1-bag1: "10.7"}}\n'
+    plan = build_plan(load_text(text, "mixed.yaml"))
+    assert ON in _bag_config(plan)
+    assert OFF in render_node(plan, plan.node("r1-bag2"), "/run/x/frr.log")
