@@ -253,11 +253,13 @@ def faults(lab, observe) -> Faults:
 def extra_lab(topology: str | Path, request, tag: str, policy: str | Path | None = None):
     """A second lab for a module whose topology differs from the session's (e.g. aggregation):
     its own name (under --lab-name's, when given: '<lab-name>-<tag>'), report directory
-    (<report-dir>/<tag>), observer and fault injector; it runs ``policy`` (default: --policy)."""
+    (<report-dir>/<tag>), observer and fault injector; it runs ``policy`` (default: --policy) on
+    --frr's version (as the session's lab does; before, a second lab ignored --frr)."""
     base = request.config.getoption("--lab-name")
     name = f"{base}-{tag[:4]}"[:16].rstrip("-") if base else f"{tag[:4]}{os.getpid() % 100000}"
     res = start_lab(request, topology, name, check_runtime(request.config.getoption("--runtime")),
-                    policy if policy is not None else request.config.getoption("--policy"))
+                    policy if policy is not None else request.config.getoption("--policy"),
+                    frr=request.config.getoption("--frr"))
     lab = Lab(res.plan, LabPaths(name), owned=True)
     rep = Report(Path(request.config.getoption("--report-dir")) / tag, name, res.plan.topology)
     obs = Observer(lab, rep)

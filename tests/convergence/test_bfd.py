@@ -40,6 +40,9 @@ def bfd_topology(directory) -> str:
 @pytest.fixture(scope="module")
 def bfd_lab(request, tmp_path_factory):
     with extra_lab(bfd_topology(tmp_path_factory.mktemp("bfd")), request, "bfd") as got:
+        frr = request.config.getoption("--frr")
+        routers = [n for n in got[0].plan.nodes if n.emulator == "frr"]
+        assert frr is None or all(n.frr == frr for n in routers), f"the lab does not run FRR {frr}"
         yield got
 
 
