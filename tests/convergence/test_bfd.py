@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from lab.observers import bfd
+from lab.observers.links import link_report
+from lab.status import gather
 from lab.pytest_plugin import extra_lab
 from lab.wait import poll
 
@@ -85,6 +87,9 @@ def test_bfd_sessions_follow_the_policy_and_its_overrides(bfd_lab):
     assert not any(l.bfd for l in lab.plan.links if l.kind == "collector"), "ExaBGP speaks no BFD"
     protected = lab.link("r1-bag1~r2-bag1", member=1)
     assert protected.macsec == "required" and _states(lab, protected) == {"r1-bag1": "up", "r2-bag1": "up"}
+    shown = {n["name"]: n.get("bfd") for n in gather(lab.plan, lab.paths)["nodes"]}     # baglab status
+    assert shown["r1-bag1"]["up"] == shown["r1-bag1"]["planned"] == 12, shown["r1-bag1"]
+    assert shown["r1-f2-edge"]["planned"] == 0 and shown["coll2"] is None, shown
     res = observe.steady()
     assert res.ok, res.report
 
@@ -95,17 +100,26 @@ def test_silent_failure_converges_within_bfd_detection(bfd_lab, bundle):
     observe.scenario = f"bfd silent {bundle}"
     _wait_all_up(lab)
     link = lab.link(bundle, member=1)
-    limit_ms = link.bfd.detect_ms + REACTION_MS
     f = faults.link(link, mode="silent")
+    try:
+        _check_silent_failure(lab, observe, faults, f, link, bundle)
+    finally:
+        faults.restore_and_check(f)     # also after a failed check: the next case needs every session
+    _wait_all_up(lab)
+
+
+def _check_silent_failure(lab, observe, faults, f, link, bundle) -> None:
+    limit_ms = link.bfd.detect_ms + REACTION_MS
     res = observe.after_fault(f, faults.failures(), deadline_s=10)
     assert res.converged, res.report
     down = poll(lambda: set(_states(lab, link).values()) == {"down"}, 5.0, 0.1)
     assert down, f"{bundle}: BFD did not report the link down at both ends: {_states(lab, link)}"
+    row = next(r for r in link_report(lab.plan, lab.paths) if r["id"] == link.id)       # baglab links
+    assert [e["bfd"] for e in row["ends"]] == ["down", "down"], row
+    assert row["bfd"] == {"interval_ms": link.bfd.interval_ms, "multiplier": link.bfd.multiplier}, row
     assert res.overall_ms < limit_ms, (
         f"{bundle}: a silent failure converged in {res.overall_ms:.0f} ms, over BFD's "
         f"{link.bfd.interval_ms} ms x {link.bfd.multiplier} + {REACTION_MS} ms")
-    faults.restore_and_check(f)
-    _wait_all_up(lab)
 
 
 def test_silent_failure_without_bfd_waits_for_the_hold_timer(bfd_lab):
