@@ -8,7 +8,9 @@ Where lines go: global lines (``frr version``/``defaults``, ``hostname``, ``log`
 ``password``, ``line vty``) to both, except ``service integrated-vtysh-config``, which only vtysh
 knows (the daemons log "No such command" for it) and which stays in ``frr.conf`` alone;
 ``zebra ...``, forwarding, ``ip/ipv6 protocol``, ``ip/ipv6 nht``,
-``interface`` and ``vrf`` blocks to zebra; ``router bgp``, the BGP lists and ``debug bgp`` to bgpd.
+``interface`` and ``vrf`` blocks to zebra; ``router bgp``, the BGP lists and ``debug bgp`` to bgpd;
+the ``bfd`` block (profiles) and ``debug bfd`` to bfdd, which every router runs (bgpd asks it for
+BFD sessions through zebra; without a ``bfd`` block it has nothing to do).
 Route-maps and prefix/access-lists are library commands every daemon that links the route-map
 code accepts (vtysh sends them to all of them), but a daemon needs only those it applies: they go
 to bgpd, and also to zebra when a zebra line (``ip protocol bgp route-map NAME``) names the map
@@ -24,16 +26,18 @@ from dataclasses import dataclass, field
 
 from lab.errors import LabError
 
-DAEMONS = ("zebra", "bgpd")
-BOTH = frozenset(DAEMONS)
-ZEBRA, BGPD = frozenset({"zebra"}), frozenset({"bgpd"})
+DAEMONS = ("zebra", "bfdd", "bgpd")
+BOTH = frozenset(DAEMONS)       # every daemon (the name predates bfdd)
+ZEBRA, BGPD, BFDD = frozenset({"zebra"}), frozenset({"bgpd"}), frozenset({"bfdd"})
 VTYSH: frozenset[str] = frozenset()     # lines only vtysh reads: in frr.conf, in no daemon's file
 
 #: top-level line prefixes -> the daemons that read them (longest prefix wins)
 _RULES: dict[str, frozenset[str]] = {
     **{p: VTYSH for p in ("service integrated-vtysh-config", "no service integrated-vtysh-config", "username ")},
     **{p: BOTH for p in ("frr version", "frr defaults", "hostname", "log ", "no log ", "service ", "no service ",
-                         "password", "enable password", "line vty", "end", "exit", "debug route-map")},
+                         "password", "enable password", "line vty", "end", "exit")},
+    "debug route-map": ZEBRA | BGPD,
+    **{p: BFDD for p in ("bfd", "debug bfd")},
     **{p: ZEBRA for p in ("zebra ", "no zebra ", "ip forwarding", "no ip forwarding", "ipv6 forwarding",
                           "no ipv6 forwarding", "ip protocol ", "ipv6 protocol ", "ip nht ", "ipv6 nht ",
                           "no ip nht ", "no ipv6 nht ", "ip import-table ", "interface ", "vrf ",
@@ -43,7 +47,7 @@ _RULES: dict[str, frozenset[str]] = {
                          "ip community-list ", "ip extcommunity-list ", "ip large-community-list ",
                          "ip as-path ", "access-list ", "ipv6 access-list ", "debug bgp", "rpki")},
 }
-_BLOCKS = ("router ", "route-map ", "interface ", "vrf ", "line vty", "rpki")
+_BLOCKS = ("router ", "route-map ", "interface ", "vrf ", "line vty", "rpki", "bfd")
 _ROUTE_MAP_REF = re.compile(r"\broute-map (\S+)")
 _PREFIX_LIST_REF = re.compile(r"\bprefix-list (\S+)")
 

@@ -90,7 +90,7 @@ def baglab_checks(text: str) -> list[Rejection]:
     """What vtysh -C lets pass but the lab cannot run: a second BGP instance's ASN, and lines for
     a daemon baglab does not start (each daemon gets its own file: bgp.daemon_split)."""
     return second_asn(text) + [
-        Rejection(n, "no daemon baglab starts reads it: only zebra and bgpd run; baglab's check", line)
+        Rejection(n, "no daemon baglab starts reads it: only zebra, bfdd and bgpd run; baglab's check", line)
         for n, line in unplaced_lines(text)]
 
 

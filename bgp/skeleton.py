@@ -29,6 +29,7 @@ class Session:
     route_map: str                  # the outbound map the skeleton binds
     link: int
     password: str | None = None     # TCP-MD5
+    bfd: str | None = None          # the bfd profile watching this session (bfd_lines defines it)
     normal_map: str = ""            # kept for callers of the pre-policy API: same as route_map
 
 
@@ -67,7 +68,7 @@ def sessions(plan: Plan, node: Node, drained=frozenset()) -> list[Session]:
             rm = _map_name(plan, node, link.speed_gbps, "4" if fam == "ipv4" else "6",
                            aggregated and region[peer.node] != node.region)
             out.append(Session(end_address(peer, fam), peer.node, asn[peer.node], mine.ifname, fam, rm, link.id,
-                               link.tcp_md5, normal_map=rm))
+                               link.tcp_md5, bfd=link.bfd.profile if link.bfd else None, normal_map=rm))
     return out
 
 
@@ -113,6 +114,20 @@ def mechanism_lines(plan: Plan, node: Node) -> list[str]:
     return _aggregate_lines(plan, node) + (GSHUT_LINES if plan.drain_method == "graceful-shutdown" else [])
 
 
+def bfd_lines(plan: Plan, node: Node) -> list[str]:
+    """bfdd's profiles, one per distinct pair of timers on the node's links; sessions name theirs
+    (``neighbor X bfd profile``), and bgpd asks bfdd for one single-hop BFD session per neighbour."""
+    timers = sorted({l.bfd for l in plan.links_of(node.name) if l.bfd}, key=lambda b: (b.interval_ms, b.multiplier))
+    if not timers:
+        return []
+    lines = ["! BFD (policy.bfd and its overrides): a session is down after interval x multiplier without a packet",
+             "bfd"]
+    for b in timers:
+        lines += [f" profile {b.profile}", f"  detect-multiplier {b.multiplier}",
+                  f"  receive-interval {b.interval_ms}", f"  transmit-interval {b.interval_ms}", " exit", " !"]
+    return lines + ["exit", "!"]
+
+
 def render_skeleton(plan: Plan, node: Node, log_file: str, sess: list[Session],
                     drained: frozenset[int] | set[int] = frozenset()) -> str:
     afs = []
@@ -125,5 +140,6 @@ def render_skeleton(plan: Plan, node: Node, log_file: str, sess: list[Session],
                                      if cond else None)))
     return _env().get_template("frr.conf.j2").render(
         plan=plan, node=node, sessions=sess, afs=afs, policy=mechanism_lines(plan, node), log_file=log_file,
+        bfd=bfd_lines(plan, node),
         conditional=any(a["conditional"] for a in afs), digest=plan.digest(), drained=sorted(drained),
         kernel_nhg=kernel_nexthop_groups(node.frr, plan.kernel_nexthop_groups))

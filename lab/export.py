@@ -37,9 +37,11 @@ IMAGE_PYTHON = "/opt/exabgp/bin/python"
 IMAGE_EXABGP = "/opt/exabgp/bin/exabgp"
 FRR_DAEMONS = """# written by baglab export: the daemons frrinit.sh starts (zebra and watchfrr always)
 bgpd=yes
+bfdd=yes
 vtysh_enable=yes
 zebra_options=" -A 127.0.0.1 -s 67108864"
 bgpd_options=" -A 127.0.0.1"
+bfdd_options=" -A 127.0.0.1"
 """
 SYSCTLS = {"net.ipv6.conf.all.disable_ipv6": "0", "net.ipv6.conf.default.disable_ipv6": "0", **NODE_SYSCTLS}
 NAME_OK = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._"

@@ -14,6 +14,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       ValidationInfo, field_validator, model_validator)
 
 from .frr_spec import FrrSpec, as_spec
+from .model_bfd import BfdOverride, BfdSpec
 
 NAME_RE = r"^[a-z][a-z0-9]{0,7}$"
 LAB_V4 = ipaddress.ip_network("198.18.0.0/15")
@@ -144,6 +145,8 @@ class FabricSpec(Strict):
     data_hall: Label | None = None
     #: one label, or one per spine plane (NSF)
     power_feed: Label | PerPlane | None = None
+    #: BFD on this fabric's uplinks: timers of their own, or 'off' (default: policy.bfd)
+    bfd: BfdOverride | None = None
 
     @field_validator("prefixes")
     @classmethod
@@ -158,6 +161,8 @@ class FabricSpec(Strict):
             raise ValueError("a dsf fabric reaches BAG through one edge pod: spine_planes/stsws_per_plane are for nsf")
         if (self.routes.ipv4 or self.routes.ipv6) and self.emulator == "frr":
             raise ValueError("bulk routes need 'emulator: bulk' or 'emulator: exabgp' (FRR cannot originate them quickly)")
+        if self.emulator != "frr" and isinstance(self.bfd, BfdSpec):
+            raise ValueError(f"bfd needs FRR at both ends; the {self.emulator} emulator has no BFD")
         if isinstance(self.power_feed, list) and len(self.power_feed) != self.spine_planes:
             raise ValueError(f"power_feed lists {len(self.power_feed)} labels for {self.spine_planes} spine planes")
         return self
@@ -191,6 +196,8 @@ class InterconnectSpec(Strict):
     macsec: MacsecMode = "required"
     #: TCP-MD5 (RFC 2385) password on every BGP session of these links
     tcp_md5: Password | None = None
+    #: BFD on these links: timers of their own, or 'off' (default: policy.bfd)
+    bfd: BfdOverride | None = None
     bundles: list[BundleOverride] = Field(default_factory=list, max_length=MAX_ITEMS)
     data_hall: Label | None = None
     power_feed: Label | None = None
@@ -205,6 +212,7 @@ class ExtraLink(Strict):
     port_speed: Speed = 800
     macsec: MacsecMode = "off"
     tcp_md5: Password | None = None
+    bfd: BfdOverride | None = None
     data_hall: Label | None = None
     power_feed: Label | None = None
 
@@ -256,6 +264,9 @@ class Policy(Strict):
     #: or a longer AS path (its own ASN prepended ``drain_prepend`` times)
     drain: Literal["graceful-shutdown", "as-path-prepend"] = "graceful-shutdown"
     drain_prepend: Count = Field(default=3, ge=1, le=10)
+    #: BFD (FRR's bfdd) on every link between two FRR routers: a silent failure is noticed after
+    #: interval x multiplier instead of the hold time; none by default
+    bfd: BfdSpec | None = None
 
     @field_validator("holdtime")
     @classmethod

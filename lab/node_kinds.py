@@ -28,7 +28,8 @@ class NodeKind:
 
 
 FRR = NodeKind("frr", has_fib=True, has_policy=True, emulates_fabric=False,
-               config_files=("frr.conf", "zebra.conf", "bgpd.conf"), processes=("zebra", "bgpd"))
+               config_files=("frr.conf", "zebra.conf", "bfdd.conf", "bgpd.conf"),
+               processes=("zebra", "bfdd", "bgpd"))
 BULK = NodeKind("bulk", has_fib=False, has_policy=False, emulates_fabric=True,
                 config_files=("speaker.json",), processes=("speaker",))
 EXABGP = NodeKind("exabgp", has_fib=False, has_policy=False, emulates_fabric=True,

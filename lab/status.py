@@ -10,6 +10,7 @@ from bgp.render import sessions
 
 from .converge import _hops_match, _key_expected, _key_observed
 from .converge import fib_reader
+from .observers import bfd
 from .observers.frr import bgp_sessions, many
 from .plan import Plan, prefix_key
 from .runtime import runtime_for
@@ -68,6 +69,7 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
             return {"error": str(exc)}
 
     sess_state = many(sess, alive)
+    bfd_seen = bfd.lab_peers(plan, paths.netns, alive)
     nodes = []
     with fib_reader(plan, {n.name: paths.netns(n.name) for n in plan.nodes}) as reader:
         for n in plan.nodes:
@@ -102,6 +104,7 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
                 "daemons": procs[n.name],
                 "failed": n.name in failures.nodes,
                 "sessions": judge_sessions(plan, failures, n.name, planned, st),
+                "bfd": bfd.judge(plan, n.name, bfd_seen.get(n.name, {})),
                 "prefixes": {"expected": len(expected.get(n.name, {})),
                              "installed": sum(1 for r in routes if r["nexthops"]),
                              "as_designed": sum(1 for r in routes if r["as_designed"])},

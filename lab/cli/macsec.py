@@ -21,7 +21,7 @@ macsec_app = sub_app("macsec", "MACsec key chain of a running lab.")
 @app.command()
 def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", help="the rows as JSON"),
           protected: bool = typer.Option(False, "--protected", help="only MACsec-protected links")):
-    """Each link's protection policy (MACsec, TCP-MD5) and its ports' counters."""
+    """Each link's protection policy (MACsec, TCP-MD5), BFD timers and state, and its ports' counters."""
     from ..observers.links import link_report
 
     with lab_session(name) as s:

@@ -77,8 +77,8 @@ def through_drains(left: dict) -> None:
 
 
 def links_table(lab: str, rows: list[dict]) -> None:
-    t = table(f"links of lab {lab}", "link", "macsec", "md5", "end", "tx AN", "protected tx", "rx ok",
-              "plaintext dropped", "other drops")
+    t = table(f"links of lab {lab}", "link", "macsec", "md5", "BFD", "end", "BFD state", "tx AN", "protected tx",
+              "rx ok", "plaintext dropped", "other drops")
     for r in rows:
         pol = Text(r["macsec"] + (f" ({r['backend']}, {r['cipher']}, key {r['tx_key']})" if r["macsec"] != "off" else ""))
         if r.get("mismatched"):
@@ -86,8 +86,17 @@ def links_table(lab: str, rows: list[dict]) -> None:
         for i, e in enumerate(r["ends"]):
             first = i == 0
             row(t, f"{r['id']} {r['bundle']}#{r['member']}" if first else "", pol if first else "",
-                ("yes" if r["tcp_md5"] else "no") if first else "", f"{e['node']} {e['ifname']}", *_port_cells(e))
+                ("yes" if r["tcp_md5"] else "no") if first else "", _bfd_timers(r.get("bfd")) if first else "",
+                f"{e['node']} {e['ifname']}", _bfd_state(e.get("bfd")), *_port_cells(e))
     out.print(t)
+
+
+def _bfd_timers(b: dict | None) -> str:
+    return f"{b['interval_ms']} ms x {b['multiplier']}" if b else "off"
+
+
+def _bfd_state(state: str | None) -> Text | str:
+    return "-" if state is None else styled(state, "green" if state == "up" else "red")
 
 
 def _port_cells(end: dict) -> list[str]:
@@ -221,26 +230,34 @@ def status_tables(st: dict, expected: dict, bag_only: bool, judge: bool = True) 
         err.print("[red]the lab is not as designed: see rows marked red[/]")
 
 
+def _bfd_cell(b: dict | None) -> Text | str:
+    """BFD sessions up of those planned (bfdd's word); yellow when some are not up (a fault in force
+    takes its link's sessions down with it), '-' on a router without BFD."""
+    if not b or not b["planned"]:
+        return "-"
+    return styled(f"{b['up']}/{b['planned']}", "" if b["up"] == b["planned"] else "yellow")
+
+
 def _nodes_table(st: dict) -> Table:
     t = table(escape(f"lab {st['lab']} ({st['topology']})"), "node", "role", "ASN", "zebra", "bgpd", "sessions",
-              "prefixes (FIB/expected)", "as designed")
+              "BFD up", "prefixes (FIB/expected)", "as designed")
     for n in st["nodes"]:
         d = n["daemons"]
         if n.get("emulator"):
             state = styled("up", "") if all(d.values()) else (
                 styled("down (fault)", "yellow") if n.get("failed") else styled("down", "red"))
             row(t, n["name"], f"{n['role']} ({n['emulator']})", str(n["asn"]), "-", Text(f"{'/'.join(d)} ") + state,
-                f"-/{n['sessions']['planned']}", "records" if n["role"] == "collector" else "announces", "-")
+                f"-/{n['sessions']['planned']}", "-", "records" if n["role"] == "collector" else "announces", "-")
             continue
         if n.get("failed"):
             row(t, n["name"], n["role"], str(n["asn"]), _faulted(d.get("zebra")), _faulted(d.get("bgpd")),
-                f"0/{n['sessions']['planned']}", "-", styled("off (fault)", "yellow"))
+                f"0/{n['sessions']['planned']}", "-", "-", styled("off (fault)", "yellow"))
             continue
         ok = n["prefixes"]["as_designed"] == len(n["routes"]) and not n["sessions"]["down"]
         by_fault = len(n["sessions"].get("down_by_fault", []))
         row(t, n["name"], n["role"], str(n["asn"]), _updown(d.get("zebra")), _updown(d.get("bgpd")),
             f"{n['sessions']['established']}/{n['sessions']['planned']}"
-            + (f" ({by_fault} down by fault)" if by_fault else ""),
+            + (f" ({by_fault} down by fault)" if by_fault else ""), _bfd_cell(n.get("bfd")),
             f"{n['prefixes']['installed']}/{n['prefixes']['expected']}",
             styled("yes", "green") if ok else styled("no", "red"))
     return t

@@ -105,7 +105,7 @@ class FaultInjector:
     def link(self, link: Link | int, side: Literal["a", "b", "both"] = "both", mode: LinkMode = "admin") -> Fault:
         """admin: the chosen end(s) set down (the other end sees carrier loss);
         carrier: the chosen end loses carrier while staying admin-up (its peer end is set down);
-        silent: frames dropped on the chosen end(s), links stay up: only the BGP hold timer notices;
+        silent: frames dropped on the chosen end(s), links stay up: only BFD (policy.bfd) or the hold timer notices;
         shut: the routers' own interfaces set down (differs from admin only on protected links)."""
         return self.links([link], side, mode, kind=f"link-{mode}")
 

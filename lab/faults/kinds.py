@@ -178,7 +178,7 @@ class LinkFault(Fault):
               scope: dict) -> "LinkFault":
         """admin: the chosen end(s) set down (the other end sees carrier loss);
         carrier: the chosen end loses carrier while staying admin-up (its peer end is set down);
-        silent: frames dropped on the chosen end(s), links stay up: only the BGP hold timer notices;
+        silent: frames dropped on the chosen end(s), links stay up: only BFD (policy.bfd) or the hold timer notices;
         shut: the routers' own interfaces set down (on a protected link the port above the SecY, the
         cable stays lit: shut both sides, or the far end waits for its hold timer)."""
         actions, undo = [], []

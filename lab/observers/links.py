@@ -4,6 +4,7 @@ anything else sees it) and from the MACsec shim (per-reason drops of 802.1AE fra
 from __future__ import annotations
 
 from ..macsec import enforce, keys as macsec_keys, ports
+from . import bfd
 from ..plan import Plan
 from ..state import LabPaths
 
@@ -13,15 +14,16 @@ def link_report(plan: Plan, paths: LabPaths) -> list[dict]:
     chain = macsec_keys.load(paths)
     nft = {n: enforce.counters(paths.netns(n)) for n in ports.protected_nodes(plan)}
     shim = {n: ports.stats(paths, n).get("ports", {}) for n in ports.protected_nodes(plan)}
+    bfd_state = bfd.link_states(plan, bfd.lab_peers(plan, paths.netns, [n.name for n in plan.nodes]))
     rows = []
     for l in plan.links:
         row = {"id": l.id, "bundle": l.bundle, "member": l.member, "kind": l.kind, "macsec": l.macsec,
-               "tcp_md5": bool(l.tcp_md5), "ends": []}
+               "tcp_md5": bool(l.tcp_md5), "bfd": l.bfd.model_dump() if l.bfd else None, "ends": []}
         if l.a.wire:
             row.update(backend=backend, cipher=chain.cipher, tx_key=chain.tx,
                        mismatched=[e.node for e in (l.a, l.b) if f"{l.id}/{e.node}" in chain.overrides])
         for e in (l.a, l.b):
-            end = {"node": e.node, "ifname": e.ifname, "wire": e.wire}
+            end = {"node": e.node, "ifname": e.ifname, "wire": e.wire, "bfd": bfd_state.get(l.id, {}).get(e.node)}
             if e.wire:
                 c = nft.get(e.node, {}).get(e.wire, {})
                 s = shim.get(e.node, {}).get(e.ifname, {})

@@ -13,7 +13,7 @@ from typing import Callable
 
 from ..topology import LoadedTopology
 from .draft import Draft
-from .model import (FRR_BANDWIDTH_MAX, IFNAME_MAX, Aggregate, BulkBlock, Endpoint, Frozen, Link, Node,
+from .model import (FRR_BANDWIDTH_MAX, IFNAME_MAX, Aggregate, Bfd, BulkBlock, Endpoint, Frozen, Link, Node,
                     Oversubscription, Plan, Role, prefix_key)
 from .steps import aggregate, assign, expand, versions
 
@@ -61,5 +61,5 @@ def build_plan(loaded: LoadedTopology) -> Plan:
     return assemble(run_steps(loaded))
 
 
-__all__ = ["FRR_BANDWIDTH_MAX", "IFNAME_MAX", "STEPS", "Aggregate", "BulkBlock", "Draft", "Endpoint", "Frozen",
+__all__ = ["FRR_BANDWIDTH_MAX", "IFNAME_MAX", "STEPS", "Aggregate", "Bfd", "BulkBlock", "Draft", "Endpoint", "Frozen",
            "Link", "Node", "Oversubscription", "Plan", "Role", "assemble", "build_plan", "prefix_key", "run_steps"]

@@ -91,6 +91,22 @@ class Endpoint(Frozen):
         return self.wire or self.ifname
 
 
+class Bfd(Frozen):
+    """A link's BFD timers, resolved from the policy and its overrides (lab.model_bfd)."""
+
+    interval_ms: int
+    multiplier: int
+
+    @property
+    def profile(self) -> str:
+        """One FRR bfd profile per distinct pair of timers: links that agree share it."""
+        return f"bfd-{self.interval_ms}x{self.multiplier}"
+
+    @property
+    def detect_ms(self) -> int:
+        return self.interval_ms * self.multiplier
+
+
 class Link(Frozen):
     id: int
     kind: Literal["uplink", "interbag", "extra", "collector"]
@@ -102,6 +118,8 @@ class Link(Frozen):
     macsec: Literal["required", "optional", "off"] = "off"
     tcp_md5: str | None = None
     length_m: int | None = None
+    #: None: no BFD on this link's sessions
+    bfd: Bfd | None = None
     data_halls: tuple[str, ...] = ()
     power_feeds: tuple[str, ...] = ()
     source: str
@@ -219,6 +237,9 @@ class Plan(Frozen):
                 del n["frr"]
         if d["kernel_nexthop_groups"] is None:     # left to each version: no setting to record
             del d["kernel_nexthop_groups"]
+        for l in d["links"]:       # nor BFD: plans (and their digests) stay as they were without it
+            if l["bfd"] is None:
+                del l["bfd"]
         return json.dumps(d, indent=1, sort_keys=True) + "\n"
 
     @classmethod

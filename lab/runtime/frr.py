@@ -67,7 +67,7 @@ def spawn_speaker(paths: LabPaths, node: str):
 
 
 class DaemonLauncher:
-    """Ports first (MACsec shims), then emulators, then zebra everywhere, then bgpd."""
+    """Ports first (MACsec shims), then emulators, then zebra everywhere, then bfdd, then bgpd."""
 
     def __init__(self, paths: LabPaths, spawn_frr: Callable[[str, str], object],
                  spawn_exabgp: Callable[[str], None]):

@@ -17,7 +17,8 @@ from ..state import LabPaths
 from ..node_kinds import BULK, COLLECTOR, FRR, kind_of
 from .base import Progress, _noop
 
-FRR_DAEMONS = ("zebra", "bgpd")
+#: in start order: bfdd before bgpd, so bgpd's BFD sessions are registered as its neighbours appear
+FRR_DAEMONS = ("zebra", "bfdd", "bgpd")
 # emulator helpers whose command line also names the emulator (not to be taken for it)
 HELPERS = (b"bgp.collector", b"bgp.exabgp_feed")
 

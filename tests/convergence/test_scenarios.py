@@ -190,6 +190,7 @@ def test_a_dead_daemon_is_named_with_its_log(lab, observe):
     import os
     import signal as sig
 
+    from lab.node_kinds import FRR
     from lab.runtime import runtime_for
 
     rt = runtime_for(lab.paths)
@@ -201,11 +202,12 @@ def test_a_dead_daemon_is_named_with_its_log(lab, observe):
         assert "daemons not running: r2-bag2/bgpd" in res.report
         assert "--- tail of " in res.report and "r2-bag2/frr.log" in res.report
     finally:
-        zebra = rt.processes(lab.plan)["r2-bag2"]["zebra"]
-        if zebra:
-            os.kill(zebra, sig.SIGTERM)
+        procs = rt.processes(lab.plan)["r2-bag2"]
+        left = {d: procs[d] for d in FRR.processes if procs.get(d)}     # zebra, bfdd (not the SecY): start afresh
+        for p in left.values():
+            os.kill(p, sig.SIGTERM)
         end = time.time() + 10
-        while rt.processes(lab.plan)["r2-bag2"]["zebra"] and time.time() < end:
+        while any(rt.processes(lab.plan)["r2-bag2"].get(d) for d in left) and time.time() < end:
             time.sleep(0.05)
         rt.start_daemons(lab.plan, nodes=["r2-bag2"])
     observe.steady(deadline_s=30)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import ipaddress
 
+from ...model_bfd import BfdSpec, resolve
 from ...node_kinds import kind_of
 from .. import addresses
 from ..draft import Draft, fmt, path_of
-from ..model import FRR_BANDWIDTH_MAX, IFNAME_MAX, Endpoint, Link, Node
+from ..model import FRR_BANDWIDTH_MAX, IFNAME_MAX, Bfd, Endpoint, Link, Node
 
 
 def explicit_prefixes(d: Draft) -> Draft:
@@ -80,10 +81,21 @@ def links(d: Draft) -> Draft:
         d.planned_links.append(Link(
             id=i, kind=w["kind"], a=ends[0], b=ends[1], speed_gbps=w["speed"],
             bundle=f"{w['a']}~{w['b']}", member=w["member"], macsec=w.get("macsec", "off"),
-            tcp_md5=w.get("tcp_md5"), length_m=w.get("length_m"),
+            tcp_md5=w.get("tcp_md5"), length_m=w.get("length_m"), bfd=_bfd(d, w, by_name),
             data_halls=_labels(w, by_name, "data_halls", "data_hall"),
             power_feeds=_labels(w, by_name, "power_feeds", "power_feed"), source=fmt(parts)))
     return d
+
+
+def _bfd(d: Draft, w: dict, by_name) -> Bfd | None:
+    """The link's BFD timers: its rule's override, else the policy's.  Only FRR speaks BFD: the
+    policy's default skips links to emulators and collectors, an explicit override on one is an error."""
+    own = w.get("bfd")
+    frr_both = all(kind_of(by_name[x]).has_policy for x in (w["a"], w["b"]))
+    if isinstance(own, BfdSpec) and not frr_both:
+        raise d.err(w["parts"] + ["bfd"], "bfd needs FRR on both ends of the link")
+    spec = resolve(d.t.policy.bfd, own)
+    return Bfd(interval_ms=spec.interval_ms, multiplier=spec.multiplier) if spec and frr_both else None
 
 
 def _endpoints(d: Draft, i: int, w: dict, h4, h6, by_name, ifnames) -> list[Endpoint]:
