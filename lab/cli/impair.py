@@ -1,0 +1,50 @@
+"""``baglab impair``: loss, delay, jitter and duplication on member links, journalled like faults
+(``baglab faults`` lists them, ``--clear`` or ``baglab restore`` undoes them)."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from ..errors import LabError
+from ..impair.spec import Impairment, fibre_delay_ms
+from ..session import lab_session
+from . import views
+from .app import app
+from .common import BundleArg, MembersOpt, NameOpt, WaitOpt, bundle_links
+from .faults import inject
+from .views import err
+
+
+def impairment(loss: float, delay: float, jitter: float, duplicate: float, fibre_km: float) -> Impairment:
+    """The options as one checked impairment; a bad value is one line naming the option."""
+    try:
+        return Impairment(loss, delay + fibre_delay_ms(fibre_km), jitter, duplicate)
+    except ValueError as exc:
+        raise LabError(f"baglab impair: {exc}") from None
+
+
+@app.command()
+def impair(bundle: str = BundleArg, member: Optional[List[int]] = MembersOpt,
+           loss: float = typer.Option(0.0, "--loss", help="percent of frames lost, each direction"),
+           delay: float = typer.Option(0.0, "--delay", help="added one-way delay, ms"),
+           jitter: float = typer.Option(0.0, "--jitter", help="uniform spread around the delay, ms"),
+           duplicate: float = typer.Option(0.0, "--duplicate", help="percent of frames sent twice"),
+           fibre_km: float = typer.Option(0.0, "--fibre-km", help="adds the delay of this much fibre (5 us/km)"),
+           clear: bool = typer.Option(False, "--clear", help="remove the impairment of these links"),
+           name: str = NameOpt, wait: bool = WaitOpt):
+    """Impair member links (default: every member of the bundle), or --clear them."""
+    if clear:
+        with lab_session(name) as s:
+            for link in bundle_links(s.plan, bundle, member):
+                f = s.injector.clear_impairment(link)
+                err.print(f"cleared fault {f.id}: {f.target}")
+        return
+    imp = impairment(loss, delay, jitter, duplicate, fibre_km)
+
+    def make(fi, plan):
+        made = [fi.impair(link, imp) for link in bundle_links(plan, bundle, member)]
+        for f in made[:-1]:
+            views.fault_made(f)
+        return made[-1]
+    inject(name, make, wait and imp.beyond_recovery, lambda plan: bundle_links(plan, bundle, member))
