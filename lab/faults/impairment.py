@@ -20,10 +20,12 @@ from ..errors import LabError
 from ..host import netem
 from ..impair.spec import Impairment
 from ..macsec import ports as macsec_ports, secy
-from ..plan import Endpoint, Link
+from ..plan import Endpoint, Link, Plan
+from ..topology import LoadedTopology
 from ..wait import poll
 from .actions import Action, Context, register
 from .kinds import Fault, FaultKind, fault_type
+from .names import bundle_members
 
 Backend = Callable[[Endpoint], str]     # an end -> "netem" | "shim"
 
@@ -104,3 +106,25 @@ def active_on(faults: list[Fault], link: Link) -> Fault | None:
     """The active impairment of ``link``, if any."""
     return next((f for f in faults if f.restored is None and f.kind == FaultKind.IMPAIR
                  and f.scope.get("link") == link.id), None)
+
+
+def from_topology(loaded: LoadedTopology, plan: Plan) -> list[tuple[Link, Impairment]]:
+    """The topology's ``impairments:`` as links of the plan, each named at most once; an unknown
+    bundle or member, a link listed twice, or a plain link on a host that cannot impair one is an
+    error at its YAML path, before anything is built."""
+    out: dict[int, tuple[Link, Impairment]] = {}
+    for i, spec in enumerate(loaded.model.impairments):
+        try:
+            links = bundle_members(plan, spec.link, spec.members)
+        except LabError as exc:
+            raise loaded.error(["impairments", i, "link"], str(exc)) from None
+        for link in links:
+            if link.id in out:
+                raise loaded.error(["impairments", i], f"{link.bundle} member {link.member} is impaired "
+                                   "twice; one impairment per link")
+            if not link.a.wire and not netem.possible():
+                raise loaded.error(["impairments", i, "link"], f"{link.bundle} is a plain link and this kernel "
+                                   "has no netem: only MACsec-protected links (macsec: required or optional) "
+                                   "can be impaired here, in their user-space SecY")
+            out[link.id] = (link, spec.impairment())
+    return list(out.values())

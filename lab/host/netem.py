@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 from ..errors import LabError
 
@@ -19,6 +20,23 @@ def available(netns: str) -> bool:
         return False
     _tc(netns, "qdisc", "del", "dev", "lo", "root")
     return True
+
+
+def possible() -> bool:
+    """Before any namespace exists: is netem built in, loaded, or installed as a module?  (Probing
+    with tc would need a namespace, or the host's own interfaces, which the lab never touches.)"""
+    forced = os.environ.get("BAGLAB_IMPAIR")
+    if forced in ("shim", "netem"):
+        return forced == "netem"
+    release = os.uname().release
+    modules = Path("/lib/modules") / release
+    if Path("/sys/module/sch_netem").exists():
+        return True
+    try:
+        builtin = (modules / "modules.builtin").read_text()
+    except OSError:
+        builtin = ""
+    return "sch_netem" in builtin or any(modules.glob("kernel/net/sched/sch_netem.ko*"))
 
 
 def args(loss: float, delay_ms: float, jitter_ms: float, duplicate: float) -> list[str]:
