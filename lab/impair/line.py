@@ -19,7 +19,8 @@ class DelayLine:
         self.rng = rng or random.Random()
         self.queue: deque[tuple[float, bytes]] = deque()
         self.last_due = 0.0
-        self.counts = {"offered": 0, "lost": 0, "duplicated": 0}
+        # sent, and how late in total (us): what a loaded machine adds to the delay asked for
+        self.counts = {"offered": 0, "lost": 0, "duplicated": 0, "sent": 0, "late_us": 0.0}
 
     def push(self, frame: bytes, now: float) -> int:
         """Offer a frame at ``now`` (seconds); returns how many copies will leave (0: lost)."""
@@ -40,8 +41,16 @@ class DelayLine:
         """Frames whose time has come, in order."""
         out = []
         while self.queue and self.queue[0][0] <= now:
-            out.append(self.queue.popleft()[1])
+            due, frame = self.queue.popleft()
+            out.append(frame)
+            if now != float("inf"):
+                self.counts["late_us"] += (now - due) * 1e6
+        self.counts["sent"] += len(out)
         return out
+
+    @property
+    def mean_late_us(self) -> float:
+        return self.counts["late_us"] / self.counts["sent"] if self.counts["sent"] else 0.0
 
     def next_due(self) -> float | None:
         return self.queue[0][0] if self.queue else None

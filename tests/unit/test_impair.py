@@ -186,3 +186,11 @@ def test_journalled_refused_twice_and_cleared(injector, mini):
     with pytest.raises(LabError, match="no netem"):
         fi.impair(plain, Impairment(loss=2))
     assert not fi.active()                          # nothing half-made, nothing journalled
+
+
+def test_lateness_is_what_the_clock_shows_beyond_the_due_time():
+    line = DelayLine(Impairment(delay_ms=1.0), random.Random(0))
+    line.push(b"a", 0.0)
+    line.push(b"b", 0.0)
+    assert line.due(0.0015) == [b"a", b"b"]
+    assert line.counts["sent"] == 2 and line.mean_late_us == pytest.approx(500.0)
