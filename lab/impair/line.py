@@ -21,6 +21,7 @@ class DelayLine:
         self.last_due = 0.0
         # sent, and how late in total (us): what a loaded machine adds to the delay asked for
         self.counts = {"offered": 0, "lost": 0, "duplicated": 0, "sent": 0, "late_us": 0.0}
+        self.recent_late_us: deque[float] = deque(maxlen=2048)
 
     def push(self, frame: bytes, now: float) -> int:
         """Offer a frame at ``now`` (seconds); returns how many copies will leave (0: lost)."""
@@ -45,8 +46,15 @@ class DelayLine:
             out.append(frame)
             if now != float("inf"):
                 self.counts["late_us"] += (now - due) * 1e6
+                self.recent_late_us.append((now - due) * 1e6)
         self.counts["sent"] += len(out)
         return out
+
+    def summary(self) -> dict:
+        """The counters, with the median and 90th percentile of the recent frames' lateness."""
+        late = sorted(self.recent_late_us)
+        pick = (lambda q: round(late[min(len(late) - 1, int(q * len(late)))], 1)) if late else (lambda q: 0.0)
+        return {**self.counts, "late_us_p50": pick(0.5), "late_us_p90": pick(0.9)}
 
     @property
     def mean_late_us(self) -> float:

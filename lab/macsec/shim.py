@@ -315,7 +315,7 @@ class Shim:
     def write_stats(self) -> None:
         doc = {"t": time.time(), "generation": self.generation, "impair_generation": self.impair_generation,
                "pid": os.getpid(),
-               "ports": {n: dict(p.stats, impaired=p.line.counts if p.line else None,
+               "ports": {n: dict(p.stats, impaired=p.line.summary() if p.line else None,
                                  wire=p.cfg["wire"], mode=p.cfg["mode"], tx_an=p.tx_an, tx_pn=p.tx_pn,
                                  pn_by_key={_kid(k): v for k, v in {**p.used_pn, p.tx_key: p.tx_pn}.items()},
                                  carrier=p.carrier, rx_sas=sorted(p.rx.keys), sci=p.sci.hex())

@@ -194,3 +194,13 @@ def test_lateness_is_what_the_clock_shows_beyond_the_due_time():
     line.push(b"b", 0.0)
     assert line.due(0.0015) == [b"a", b"b"]
     assert line.counts["sent"] == 2 and line.mean_late_us == pytest.approx(500.0)
+
+
+def test_the_summary_gives_lateness_percentiles():
+    line = DelayLine(Impairment(delay_ms=1.0), random.Random(0))
+    for i in range(10):
+        line.push(bytes([i]), i * 0.01)               # due at 1, 11, 21, ... ms
+    for i in range(10):
+        assert line.due(i * 0.01 + 0.001 + (i + 1) * 1e-5) == [bytes([i])]     # 10, 20, ... 100 us late
+    got = line.summary()
+    assert got["sent"] == 10 and got["late_us_p50"] == pytest.approx(60.0) and got["late_us_p90"] == pytest.approx(100.0)
