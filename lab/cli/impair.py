@@ -35,10 +35,7 @@ def impair(bundle: str = BundleArg, member: Optional[List[int]] = MembersOpt,
            name: str = NameOpt, wait: bool = WaitOpt):
     """Impair member links (default: every member of the bundle), or --clear them."""
     if clear:
-        with lab_session(name) as s:
-            for link in bundle_links(s.plan, bundle, member):
-                f = s.injector.clear_impairment(link)
-                err.print(f"cleared fault {f.id}: {f.target}")
+        clear_links(name, bundle, member, wait)
         return
     imp = impairment(loss, delay, jitter, duplicate, fibre_km)
 
@@ -48,3 +45,17 @@ def impair(bundle: str = BundleArg, member: Optional[List[int]] = MembersOpt,
             views.fault_made(f)
         return made[-1]
     inject(name, make, wait and imp.beyond_recovery, lambda plan: bundle_links(plan, bundle, member))
+
+
+def clear_links(name: str, bundle: str, member: Optional[List[int]], wait: bool) -> None:
+    """Undo the links' impairments; then (unless --no-wait) check the lab returns to the oracle's state."""
+    from ..measure import after_restore
+
+    with lab_session(name) as s:
+        links = bundle_links(s.plan, bundle, member)
+        tl = s.timeline if wait else None
+        done = [s.injector.clear_impairment(link) for link in links]
+        for f in done:
+            err.print(f"cleared fault {f.id}: {f.target}")
+        if tl:
+            views.verdict(after_restore(s.plan, s.paths, tl, done[-1], s.injector.failures(), "cli"))
