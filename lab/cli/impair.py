@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import LabError
+from ..faults.impairment import active_on
 from ..impair.spec import Impairment, fibre_delay_ms
 from ..session import lab_session
 from . import views
@@ -53,6 +54,10 @@ def clear_links(name: str, bundle: str, member: Optional[List[int]], wait: bool)
 
     with lab_session(name) as s:
         links = bundle_links(s.plan, bundle, member)
+        faults = s.injector.faults()
+        bare = [f"member {l.member}" for l in links if active_on(faults, l) is None]
+        if bare:        # all or nothing: a half-cleared bundle is not what was asked for
+            raise LabError(f"{links[0].bundle} {', '.join(bare)} is not impaired; see 'baglab faults'")
         tl = s.timeline if wait else None
         done = [s.injector.clear_impairment(link) for link in links]
         for f in done:
