@@ -22,6 +22,8 @@ from .converge import Convergence, require_converged, wait_converged
 from .settled import wait_settled
 from . import frr_roots, safe_io
 from .errors import LabError
+from .faults import FaultInjector
+from .faults.impairment import from_topology as impairments_of
 from .plan import Plan, build_plan
 from .plan.steps.versions import with_frr
 from .host import nsutil
@@ -118,7 +120,9 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     paths = LabPaths(lab_name)
     t0 = time.monotonic()
     frr_version = frr
-    plan = with_frr(build_plan(load(topology)), frr)
+    loaded = load(topology)
+    plan = with_frr(build_plan(loaded), frr)
+    impairments = impairments_of(loaded, plan)      # named and checked before anything is built
     pol = load_policy(policy, plan)
     # the oracle knows only the built-in policy: another policy's lab is up once it is settled
     wait = wait_converged if pol.root == DEFAULT_DIR else wait_settled
@@ -176,4 +180,18 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
         write_state(paths, phase="failed")
         raise
     write_state(paths, phase="up", converged_s=conv.seconds)
+    if impairments:
+        with timer.phase("impairments"):
+            result.convergence = impair_lab(plan, paths, impairments, deadline, rt)
     return result
+
+
+def impair_lab(plan: Plan, paths: LabPaths, impairments, deadline_s: float, rt: Runtime) -> Convergence:
+    """The topology's impairments, journalled like faults (so 'baglab impair --clear' and
+    'restore' undo them); those beyond recovery are down links to the oracle: wait for it."""
+    fi = FaultInjector(plan, paths)
+    for link, imp in impairments:
+        fi.impair(link, imp)
+    conv = wait_converged(plan, paths, fi.failures(), deadline_s=deadline_s)
+    require_converged(plan, paths, conv, rt.processes(plan))
+    return conv

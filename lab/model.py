@@ -15,6 +15,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 
 from .frr_spec import FrrSpec, as_spec
 from .model_bfd import BfdOverride, BfdSpec
+from .impair.yaml import ImpairmentSpec
 
 NAME_RE = r"^[a-z][a-z0-9]{0,7}$"
 LAB_V4 = ipaddress.ip_network("198.18.0.0/15")
@@ -385,6 +386,8 @@ class Topology(Strict):
     links: list[ExtraLink] = Field(default_factory=list, max_length=MAX_ITEMS)
     collectors: list[CollectorSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
     aggregates: list[AggregateSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
+    #: loss, delay, jitter, duplication on member links, applied once the lab is up (lab/impair/)
+    impairments: list[ImpairmentSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
     design: DesignSpec = Field(default_factory=DesignSpec)
     policy: Policy = Field(default_factory=Policy)
     addressing: Addressing = Field(default_factory=Addressing)

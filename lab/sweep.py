@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from bgp.oracle import Failures, delivers, expected_routes, longest_match
+from bgp.oracle import NONE, Failures, delivers, expected_routes, longest_match
 
 from .faults import FaultInjector
 from .measure import after_fault, after_restore
@@ -147,12 +147,14 @@ def reachability(plan: Plan, paths: LabPaths, failures: Failures, pairs, flows_p
 
 
 def weight_check(plan: Plan, paths: LabPaths, pairs, flows_per_pair: int | None = None,
-                 rows: list | None = None, precision: float = PRECISION) -> list[str]:
+                 rows: list | None = None, precision: float = PRECISION, failures: Failures = NONE) -> list[str]:
     """Steady state: the real per-router split of each pair's flows vs installed and oracle weights.
     Each pair gets as many flows as its least-travelled splitting router needs for ``precision``
     (lab/probes/precision.py), unless ``flows_per_pair`` fixes it.  ``rows`` (if given) receives one
-    line per router, prefix and next hop for the report, with its tolerance and verdict."""
-    exp = expected_routes(plan)
+    line per router, prefix and next hop for the report, with its tolerance and verdict.  ``failures``:
+    what the lab's active faults take away (an impairment beyond recovery): the steady state is
+    judged against the oracle with them."""
+    exp = expected_routes(plan, failures)
     problems = []
     with FibReader({n.name: paths.netns(n.name) for n in plan.nodes if kind_of(n).has_fib}) as fib:
         installed_all = {n.name: fib.read(n.name) for n in plan.nodes if kind_of(n).has_fib}
@@ -201,10 +203,10 @@ def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable
     rep = SweepReport(plan.topology, t0, designed=designed_shares(plan))
     pairs = sample_pairs(plan)
     flows.install(plan, paths, reach_ports=len(pairs))
-    rep.steady = weight_check(plan, paths, pairs, rows=rep.splits)
     todo = [c for c in cases(plan) if only is None or only(c)]
     with lab_session(paths, plan) as session:
         fi, tl = session.injector, session.timeline
+        rep.steady = weight_check(plan, paths, pairs, rows=rep.splits, failures=fi.failures())
         for i, case in enumerate(todo, 1):
             item = Item(case.kind, case.target)
             f = case.make(fi)

@@ -1,6 +1,6 @@
 """``baglab``: one obvious command per lab verb, one module per verb group.
 
-``lifecycle`` (plan, up, down, status, exec, labs, export), ``faults`` (fault, faults, restore),
+``lifecycle`` (plan, up, down, status, exec, labs, export), ``faults`` (fault, faults, restore), ``impair``,
 ``drains`` (drain, undrain, rehearse), ``macsec`` (macsec, links, probe), ``analysis`` (sweep,
 domains), ``configs`` (frrcheck), ``checks`` (check), ``diff`` (diff) and ``rollout`` (rollout, rollback) register their verbs on
 :data:`app`;
@@ -15,7 +15,7 @@ from typing import List, Optional
 
 from ..errors import LabError
 from ..exit_codes import BAD_INPUT
-from . import lifecycle, faults, drains, macsec, analysis, configs, checks, diff, rollout  # noqa: F401 - registers the verbs
+from . import lifecycle, faults, impair, drains, macsec, analysis, configs, checks, diff, rollout  # noqa: F401 - registers the verbs
 from .app import Interrupted, app
 from .views import err, error
 

@@ -22,7 +22,10 @@ from ..runtime import runtime_for
 from ..runtime.frr import write_frr_config
 from ..runtime.frr_root import own_vtysh
 from ..state import LabPaths, policy_dir_of, read_state
+from ..host import netem
+from ..impair.spec import Impairment
 from .actions import NFT_TABLE  # noqa: F401 - re-exported: callers knew it here
+from .impairment import LinkImpairment, active_on, choose_backend
 from .journal import Journal
 from .names import bundle_members
 from .kinds import (Drain, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch, Md5Mismatch, NodeFault,
@@ -159,6 +162,24 @@ class FaultInjector:
 
     def session_reset(self, node: str, link: Link, family: str = "ipv4") -> Fault:
         return self._record(SessionReset.build(self.plan, node, link, family))
+
+    def impair(self, link: Link | int, imp: Impairment) -> Fault:
+        """Loss, delay, jitter, duplication on one member link (both directions), journalled;
+        a link already impaired is refused (clear it first: one impairment per link)."""
+        link = self._link(link)
+        old = active_on(self.faults(), link)
+        if old is not None:
+            raise LabError(f"{link.bundle} member {link.member} is already impaired (fault {old.id}); "
+                           f"'baglab impair --clear {link.bundle} -m {link.member}' first")
+        has = {e.node: netem.available(self.paths.netns(e.node)) for e in (link.a, link.b)}
+        return self._record(LinkImpairment.build(link, imp, lambda e: choose_backend(e, has[e.node])))
+
+    def clear_impairment(self, link: Link | int) -> Fault:
+        link = self._link(link)
+        f = active_on(self.faults(), link)
+        if f is None:
+            raise LabError(f"{link.bundle} member {link.member} is not impaired; see 'baglab faults'")
+        return self.restore(f)[0]
 
     # -- drains (operator actions, journalled like faults so that 'restore' and crashes undo them) --
     def drained_links(self, node: str, exclude: int | None = None) -> set[int]:

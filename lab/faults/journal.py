@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import safe_io
 from ..errors import LabError
+from . import impairment  # noqa: F401 - registers its fault type and action for reading journals
 from .actions import action_from_legacy
 from .kinds import FAULT_TYPES, Fault, FaultKind
 

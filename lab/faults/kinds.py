@@ -57,6 +57,7 @@ class FaultKind(str, Enum):
     DRAIN_NODE = "drain-node"
     DRAIN_PLANE = "drain-plane"
     DRAIN_LINK = "drain-link"
+    IMPAIR = "impair"                           # loss, delay, jitter, duplication (lab/faults/impairment.py)
 
     __str__ = str.__str__           # "plane", not "FaultKind.PLANE", wherever it is printed
     __format__ = str.__format__

@@ -19,7 +19,8 @@ hold timer notices); an orderly stop takes its ports down.  One process serves a
 protected ports of a node; it is the node's hardware, so a crashed bgpd does not
 take it down.
 
-SIGHUP re-reads the configuration (keys: rotation, mismatch faults); counters
+SIGHUP re-reads the configuration (keys: rotation, mismatch faults; link impairments from
+``impair.json`` beside it, served by lab/impair/line.py on frames towards the wire); counters
 are written to a JSON file that ``baglab links`` and the tests read.
 Run: ``python -m lab.macsec.shim CONFIG.json STATS.json LOG NETNS`` inside the node's namespace.
 """
@@ -41,6 +42,8 @@ from dataclasses import dataclass, field
 
 from .. import safe_io
 from ..errors import LabError
+from ..impair.line import DelayLine
+from ..impair.spec import Impairment
 from .frame import ETH_P_MACSEC, Drop, RxState, encrypt, sci_of
 
 SIOCETHTOOL, ETHTOOL_STXCSUM, SIOCGIFFLAGS, IFF_RUNNING = 0x8946, 0x17, 0x8913, 0x40
@@ -65,6 +68,7 @@ class Port:
     tx_pn: int = 0
     used_pn: dict[bytes, int] = field(default_factory=dict)
     carrier: bool | None = None
+    line: DelayLine | None = None         # an impairment on frames towards the wire
     stats: dict = field(default_factory=lambda: {"tx_protected": 0, "rx_ok": 0, "rx_plaintext_accepted": 0,
                                                  "drops": {}})
 
@@ -120,6 +124,7 @@ class Shim:
         self.stop = False
         self.dirty = True
         self.generation = 0
+        self.impair_generation = 0
         try:
             self.previous = json.loads(safe_io.read_text(stats_path)).get("ports", {})
         except (OSError, ValueError, LabError):
@@ -168,7 +173,25 @@ class Shim:
                     old.tx_pn = old.used_pn.get(old.tx_key, 0)
                     self.say(f"{pc['ifname']}: transmitting with AN {tx_an}")
         self.generation = cfg["generation"]
+        self.load_impairments()
         self.dirty = True
+
+    def load_impairments(self) -> None:
+        """Each port's impairment as ``impair.json`` says (none: frames go straight through)."""
+        try:
+            doc = json.loads(safe_io.read_text(os.path.join(os.path.dirname(self.cfg_path), "impair.json")))
+        except (OSError, LabError):
+            doc = {"generation": 0, "ports": {}}
+        for name, p in self.ports.items():
+            want = doc["ports"].get(name)
+            if want is None:
+                self.flush(p, float("inf"))
+                p.line = None
+            elif p.line is None or p.line.imp != Impairment.from_json(want):
+                p.line = DelayLine(Impairment.from_json(want))
+                os.setpriority(os.PRIO_PROCESS, 0, -10)     # frames must leave on time, also on a busy host
+                self.say(f"{name}: impaired: {p.line.imp.describe()}")
+        self.impair_generation = doc["generation"]
 
     # -- carrier ----------------------------------------------------------------------------
     def request_links(self) -> None:
@@ -213,13 +236,38 @@ class Shim:
                 return
             if addr[2] == PACKET_OUTGOING:  # what the shim itself delivered to the router
                 continue
-            p.tx_pn += 1
-            try:
-                p.sock.send(encrypt(frame, p.tx_key, p.sci, p.tx_an, p.tx_pn))
-                p.stats["tx_protected"] += 1
-            except OSError as exc:          # wire down: the frame is lost, as on a dark fibre
-                self._drop(p, f"tx_{errno.errorcode.get(exc.errno, exc.errno)}")
             self.dirty = True
+            if p.line is None:
+                self.to_wire(p, frame)
+            else:                           # encrypted when it leaves: PNs rise in wire order
+                p.line.push(frame, time.monotonic())
+                self.flush(p, time.monotonic())
+
+    def to_wire(self, p: Port, frame: bytes) -> None:
+        p.tx_pn += 1
+        try:
+            p.sock.send(encrypt(frame, p.tx_key, p.sci, p.tx_an, p.tx_pn))
+            p.stats["tx_protected"] += 1
+        except OSError as exc:          # wire down: the frame is lost, as on a dark fibre
+            self._drop(p, f"tx_{errno.errorcode.get(exc.errno, exc.errno)}")
+
+    def flush(self, p: Port, now: float) -> None:
+        """Send what the port's delay line holds that is due by ``now``."""
+        if p.line is not None:
+            for frame in p.line.due(now):
+                self.to_wire(p, frame)
+
+    @staticmethod
+    def precise_timers() -> None:
+        """A delayed frame must leave on time: the kernel's default timer slack (50 us) would add
+        its own delay to every wait of the delay line."""
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(29, 1, 0, 0, 0)     # PR_SET_TIMERSLACK, 1 ns
+
+    def wait_s(self) -> float:
+        """How long select may sleep: until the next delayed frame is due, at most 0.1 s."""
+        dues = [d for p in self.ports.values() if p.line is not None and (d := p.line.next_due()) is not None]
+        return max(0.0, min([0.1] + [d - time.monotonic() for d in dues]))
 
     def from_wire(self, p: Port) -> None:
         for _ in range(64):
@@ -265,8 +313,10 @@ class Shim:
         p.stats["drops"][reason] = p.stats["drops"].get(reason, 0) + 1
 
     def write_stats(self) -> None:
-        doc = {"t": time.time(), "generation": self.generation, "pid": os.getpid(),
-               "ports": {n: dict(p.stats, wire=p.cfg["wire"], mode=p.cfg["mode"], tx_an=p.tx_an, tx_pn=p.tx_pn,
+        doc = {"t": time.time(), "generation": self.generation, "impair_generation": self.impair_generation,
+               "pid": os.getpid(),
+               "ports": {n: dict(p.stats, impaired=p.line.summary() if p.line else None,
+                                 wire=p.cfg["wire"], mode=p.cfg["mode"], tx_an=p.tx_an, tx_pn=p.tx_pn,
                                  pn_by_key={_kid(k): v for k, v in {**p.used_pn, p.tx_key: p.tx_pn}.items()},
                                  carrier=p.carrier, rx_sas=sorted(p.rx.keys), sci=p.sci.hex())
                          for n, p in self.ports.items()}}
@@ -277,15 +327,19 @@ class Shim:
     def run(self) -> None:
         signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_wanted", True))
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop", True))
+        self.precise_timers()
         self.load()
         self.request_links()
         last_write = 0.0
         while not self.stop:
             fds = [self.nl.fileno()] + list(self.by_fd)
             try:
-                ready, _, _ = select.select(fds, [], [], 0.1)
+                ready, _, _ = select.select(fds, [], [], self.wait_s())
             except InterruptedError:
                 ready = []
+            now = time.monotonic()
+            for p in self.ports.values():
+                self.flush(p, now)
             for fd in ready:
                 if fd == self.nl.fileno():
                     self.on_netlink()

@@ -30,7 +30,8 @@ def link_report(plan: Plan, paths: LabPaths) -> list[dict]:
                 end.update(macsec_in=c.get("macsec", 0), plaintext_in=c.get("plaintext", 0),
                            plaintext_dropped=c.get("plaintext", 0) if l.macsec == "required" else 0,
                            tx_protected=s.get("tx_protected"), rx_ok=s.get("rx_ok"), tx_an=s.get("tx_an"),
-                           drops=s.get("drops", {}), carrier=s.get("carrier"))
+                           drops=s.get("drops", {}), carrier=s.get("carrier"),
+                           impaired=s.get("impaired"))     # the delay line's counters (lab/impair/line.py)
             row["ends"].append(end)
         rows.append(row)
     return rows

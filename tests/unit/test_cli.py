@@ -258,3 +258,16 @@ def test_subprocess_unknown_node_one_line(tmp_path, mini_plan):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: unknown node '{'x' * 300}'; nodes: r1-bag1")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--loss", "150"], "baglab impair: loss must lie in 0-100%, not 150.0"),
+    (["--delay", "1", "--jitter", "2"], "jitter_ms (2) must not exceed delay_ms (1)"),
+    ([], "needs at least one of"),
+    (["-m", "9", "--loss", "2"], "exists and has 3 members (1, 2, 3); no member 9"),
+    (["--clear", "-m", "1"], "r1-bag1~r2-bag1 member 1 is not impaired"),
+    (["--clear"], "r1-bag1~r2-bag1 member 1, member 2, member 3 is not impaired"),
+])
+def test_impair_refuses_bad_input_in_one_line(lab_dir, capsys, args, words):
+    code, text = _main_exit(capsys, "impair", "r1-bag1~r2-bag1", *args, "--name", LAB, "--no-wait")
+    assert code == 2 and words in text and "Traceback" not in text

@@ -18,6 +18,7 @@ from lab.errors import LabError
 from lab.faults import Fault, FaultInjector, FaultKind
 from lab.faults.actions import (ACTIONS, ClearSession, DrainSync, Kill, LinkState, MacsecKey, Md5, NftDrop,
                                 Signal, Start, action_from_json)
+from lab.faults.impairment import ImpairPort
 from lab.faults.journal import Journal, parse
 from lab.faults.kinds import FAULT_TYPES
 from lab.plan import build_plan
@@ -28,7 +29,8 @@ from ..conftest import TOPOLOGIES
 EVERY_ACTION = [LinkState("n", "eth1", "down"), NftDrop("n", "eth1"), NftDrop("n", "eth1", drop=False),
                 Kill("n", "TERM"), Start("n"), Signal("n", "withdraw"), MacsecKey("n", 3, "wrong"),
                 Md5("n", ["10.0.0.1", "fd00::1"], "secret"), DrainSync("n", 4), DrainSync("n"),
-                ClearSession("n", "10.0.0.1")]
+                ClearSession("n", "10.0.0.1"), ImpairPort("n", "mw12a", "r2-bag1-1", "shim", {"loss": 2.0}),
+                ImpairPort("n", "eth1", "eth1", "netem", None)]
 
 
 @pytest.fixture

@@ -1,0 +1,66 @@
+"""``baglab impair``: loss, delay, jitter and duplication on member links, journalled like faults
+(``baglab faults`` lists them, ``--clear`` or ``baglab restore`` undoes them)."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from ..errors import LabError
+from ..faults.impairment import active_on
+from ..impair.spec import Impairment, fibre_delay_ms
+from ..session import lab_session
+from . import views
+from .app import app
+from .common import BundleArg, MembersOpt, NameOpt, WaitOpt, bundle_links
+from .faults import inject
+from .views import err
+
+
+def impairment(loss: float, delay: float, jitter: float, duplicate: float, fibre_km: float) -> Impairment:
+    """The options as one checked impairment; a bad value is one line naming the option."""
+    try:
+        return Impairment(loss, delay + fibre_delay_ms(fibre_km), jitter, duplicate)
+    except ValueError as exc:
+        raise LabError(f"baglab impair: {exc}") from None
+
+
+@app.command()
+def impair(bundle: str = BundleArg, member: Optional[List[int]] = MembersOpt,
+           loss: float = typer.Option(0.0, "--loss", help="percent of frames lost, each direction"),
+           delay: float = typer.Option(0.0, "--delay", help="added one-way delay, ms"),
+           jitter: float = typer.Option(0.0, "--jitter", help="uniform spread around the delay, ms"),
+           duplicate: float = typer.Option(0.0, "--duplicate", help="percent of frames sent twice"),
+           fibre_km: float = typer.Option(0.0, "--fibre-km", help="adds the delay of this much fibre (5 us/km)"),
+           clear: bool = typer.Option(False, "--clear", help="remove the impairment of these links"),
+           name: str = NameOpt, wait: bool = WaitOpt):
+    """Impair member links (default: every member of the bundle), or --clear them."""
+    if clear:
+        clear_links(name, bundle, member, wait)
+        return
+    imp = impairment(loss, delay, jitter, duplicate, fibre_km)
+
+    def make(fi, plan):
+        made = [fi.impair(link, imp) for link in bundle_links(plan, bundle, member)]
+        for f in made[:-1]:
+            views.fault_made(f)
+        return made[-1]
+    inject(name, make, wait and imp.beyond_recovery, lambda plan: bundle_links(plan, bundle, member))
+
+
+def clear_links(name: str, bundle: str, member: Optional[List[int]], wait: bool) -> None:
+    """Undo the links' impairments; then (unless --no-wait) check the lab returns to the oracle's state."""
+    from ..measure import after_restore
+
+    with lab_session(name) as s:
+        links = bundle_links(s.plan, bundle, member)
+        faults = s.injector.faults()
+        bare = [f"member {l.member}" for l in links if active_on(faults, l) is None]
+        if bare:        # all or nothing: a half-cleared bundle is not what was asked for
+            raise LabError(f"{links[0].bundle} {', '.join(bare)} is not impaired; see 'baglab faults'")
+        tl = s.timeline if wait else None
+        done = [s.injector.clear_impairment(link) for link in links]
+        for f in done:
+            err.print(f"cleared fault {f.id}: {f.target}")
+        if tl:
+            views.verdict(after_restore(s.plan, s.paths, tl, done[-1], s.injector.failures(), "cli"))
