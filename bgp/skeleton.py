@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import jinja2
 
+from lab.bandwidth_missing import config_line
 from lab.plan import Node, Plan
 
 
@@ -124,4 +125,5 @@ def render_skeleton(plan: Plan, node: Node, log_file: str, sess: list[Session],
                                      if cond else None)))
     return _env().get_template("frr.conf.j2").render(
         plan=plan, node=node, sessions=sess, afs=afs, policy=mechanism_lines(plan, node), log_file=log_file,
-        conditional=any(a["conditional"] for a in afs), digest=plan.digest(), drained=sorted(drained))
+        conditional=any(a["conditional"] for a in afs), digest=plan.digest(), drained=sorted(drained),
+        bandwidth_missing=config_line(plan.bandwidth_missing))

@@ -243,6 +243,11 @@ class Policy(Strict):
     maximum_paths: Count = Field(default=64, ge=1, le=64)
     #: FRR 8.4's kernel nexthop groups lose a member after a short link flap (see README); off by default
     kernel_nexthop_groups: StrictBool = False
+    #: what a router does with a multipath set where some paths carry no link-bandwidth:
+    #: 'ecmp' (FRR's default: equal weights for the whole set), 'skip-missing' (UCMP among the
+    #: paths that carry one) or 'default-weight' (the others get a default weight); rendered as
+    #: ``bgp bestpath bandwidth`` where the router's FRR version has the option (lab.bandwidth_missing)
+    bandwidth_missing: Literal["ecmp", "skip-missing", "default-weight"] = "ecmp"
     #: BGP timers (RFC 4271 4.2, 10): the hold time is 0 (no keepalives, no hold timer) or 3 to
     #: 65535 s, and keepalives must come more often than the hold time or every session flaps
     keepalive: Count = Field(default=3, ge=1, le=21845)

@@ -151,6 +151,7 @@ class Plan(Frozen):
     transit_bandwidth: str
     maximum_paths: int
     kernel_nexthop_groups: bool = False
+    bandwidth_missing: Literal["ecmp", "skip-missing", "default-weight"] = "ecmp"
     keepalive: int
     holdtime: int
     macsec_cipher: str = "gcm-aes-128"
@@ -216,6 +217,8 @@ class Plan(Frozen):
         for n in d["nodes"]:       # a router on the runtime's own FRR: as plans were before versions
             if n["frr"] is None:
                 del n["frr"]
+        if d["bandwidth_missing"] == "ecmp":     # FRR's default: as plans were before the option
+            del d["bandwidth_missing"]
         return json.dumps(d, indent=1, sort_keys=True) + "\n"
 
     @classmethod
