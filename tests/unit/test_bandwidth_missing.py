@@ -2,11 +2,11 @@
 version and ``policy.bandwidth_missing`` option, as measured on the daemons.
 
 Measured 2026-12-01 with bench/bandwidth_missing.py on tests/data/frr-weights/ratios.yaml, up on
-the host's FRR 8.4.4 and on 10.3 (Debian trixie), kernel 6.18, inline multipath routes.  The
+the host's FRR 8.4.4, on 10.3 (Debian trixie) and 10.7.1 (sid), kernel 6.18, inline multipath routes.  The
 community was stripped at chosen senders (``set extcommunity none`` in their outbound maps) and
 each receiver option set live on every router; raw records (what each path carried, what the
-kernel held) in tests/data/frr-weights/missing-<version>.json.  What was seen, the same on both
-versions apart from the weight scale:
+kernel held) in tests/data/frr-weights/missing-<84|103|107>.json.  What was seen, the same on
+every version apart from the weight scale (and ``ignore``):
 
 - no option (FRR's default, baglab's 'ecmp'): one path without the community and the whole set
   gets equal weights (the others' bandwidths are ignored);
@@ -15,8 +15,9 @@ versions apart from the weight scale:
 - ``default-weight-for-missing``: the paths without it are installed with weight 1, the rest as
   with skip-missing;
 - no path with the community: equal weights under every option;
-- ``ignore``: equal weights even when every path carries the community (UCMP off, not a
-  missing-bandwidth rule: not offered as an option);
+- ``ignore``: on 8.4 and 10.3 equal weights even when every path carries the community (UCMP
+  off, not a missing-bandwidth rule: not offered as an option); 10.7, set live, kept its UCMP
+  weights (36/109/255) then, and equal weights once a path lacked it;
 - ``set extcommunity bandwidth cumulative`` sums the paths that carry one and sends no community
   when none does (so a fabric that stops marking takes the marking off every route built only on it).
 """
@@ -59,6 +60,15 @@ OBSERVED = [
     ("10.3", "default-weight", (M, 400, 400, 400, 400, 400), (1,) + (254,) * 5),
     ("10.3", "default-weight", (M, 800, 3200), (1, 63, 254)),
     ("10.3", "default-weight", (M, M, M, M, M, M), (1,) * 6),
+    ("10.7", "ecmp", (M, 2400, 5600), (1, 1, 1)),
+    ("10.7", "ecmp", (M, 800, 3200), (1, 1, 1)),
+    ("10.7", "skip-missing", (M, 2400, 5600), (OUT, 109, 255)),
+    ("10.7", "skip-missing", (M, 400, 400, 400, 400, 400), (OUT,) + (255,) * 5),
+    ("10.7", "skip-missing", (M, 800, 3200), (OUT, 63, 255)),
+    ("10.7", "skip-missing", (M, M, M), (1, 1, 1)),
+    ("10.7", "default-weight", (M, 2400, 5600), (1, 109, 255)),
+    ("10.7", "default-weight", (M, 800, 3200), (1, 63, 255)),
+    ("10.7", "default-weight", (M, M, M, M, M, M), (1,) * 6),
 ]
 
 
