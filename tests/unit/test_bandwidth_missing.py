@@ -144,3 +144,24 @@ def test_an_unknown_option_names_the_choices():
     from lab.topology import TopologyError
     with pytest.raises(TopologyError, match="skip-missing"):
         _plan("ignore")
+
+
+#: several link-bandwidth values on one route (an aggregate carries every contributor's): bag-agg
+#: with one f1 STSW announcing 200 instead of 800 (bench/aggregate_bandwidth.py), so r1-bag1's
+#: aggregate carries {200, 400, 800} and r1-bag2's {400, 800}; the spoke's kernel weights per
+#: version (tests/data/frr-weights/aggregate-<84|103|107>.json): every version reads the smallest
+AGGREGATE_SETS = [(200, 400, 800)] * 3 + [(400, 800)]
+AGGREGATE_OBSERVED = {"8.4": (20, 20, 20, 40), "10.3": (127, 127, 127, 254), "10.7": (127, 127, 127, 255)}
+
+
+@pytest.mark.parametrize("frr", sorted(AGGREGATE_OBSERVED))
+def test_of_several_link_bandwidths_every_version_reads_the_smallest(frr):
+    assert tuple(ucmp_weights([min(s) for s in AGGREGATE_SETS], frr)) == AGGREGATE_OBSERVED[frr]
+    assert tuple(ucmp_weights([max(s) for s in AGGREGATE_SETS], frr)) != AGGREGATE_OBSERVED[frr]
+
+
+def test_the_aggregate_evidence_files_hold_what_the_table_says():
+    import json
+    for frr, want in AGGREGATE_OBSERVED.items():
+        rec = json.loads((ROOT / "tests" / "data" / "frr-weights" / f"aggregate-{frr.replace('.', '')}.json").read_text())
+        assert tuple(w for _, w in rec["after"]["r2-bag1"]["kernel"]) == want
