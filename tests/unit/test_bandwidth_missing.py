@@ -165,3 +165,18 @@ def test_the_aggregate_evidence_files_hold_what_the_table_says():
     for frr, want in AGGREGATE_OBSERVED.items():
         rec = json.loads((ROOT / "tests" / "data" / "frr-weights" / f"aggregate-{frr.replace('.', '')}.json").read_text())
         assert tuple(w for _, w in rec["after"]["r2-bag1"]["kernel"]) == want
+
+
+#: the minimum weight: bag-mini, one f1 STSW announcing 1, 2, 3 instead of 800, so r1-bag1 weighs
+#: 198.19.0.0/24's two paths b:800 (bench/min_weight.py; tests/data/frr-weights/min-weight-*.json):
+#: a share that rounds to 0 is installed with weight 1 on every version
+MIN_WEIGHT_OBSERVED = {"8.4": (1, 99), "10.3": (1, 254), "10.7": (1, 255)}
+
+
+@pytest.mark.parametrize("frr", sorted(MIN_WEIGHT_OBSERVED))
+@pytest.mark.parametrize("bw", [1, 2, 3])
+def test_a_share_that_rounds_to_zero_is_weight_1_on_every_version(frr, bw):
+    import json
+    assert tuple(ucmp_weights([bw, 800], frr)) == MIN_WEIGHT_OBSERVED[frr]
+    rec = json.loads((ROOT / "tests" / "data" / "frr-weights" / f"min-weight-{frr.replace('.', '')}.json").read_text())
+    assert tuple(w for _, w in rec[str(bw)]["kernel"]) == MIN_WEIGHT_OBSERVED[frr]
