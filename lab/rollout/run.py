@@ -61,7 +61,7 @@ class RolloutReport:
 def preflight(plan: Plan, paths: LabPaths, candidate) -> str:
     """The candidate as the lab will see it: every router's config rendered and FRR-checked now."""
     pol = load_policy(candidate, plan)
-    frrcheck.check_rendered(render_frr(plan, str(paths.root / "nodes"), pol))
+    frrcheck.check_rendered(render_frr(plan, str(paths.root / "nodes"), pol), {n.name: n.frr for n in plan.nodes})
     return str(pol.root)
 
 
