@@ -246,16 +246,35 @@ def config_files(paths: list[str | Path]) -> list[Path]:
     return out
 
 
-def check_files(paths: list[str | Path]) -> None:
-    """check_file for several files (directories: their ``*.conf``), one LabError for them all."""
-    files, exe = config_files(paths), _vtysh()
+def check_files(paths: list[str | Path], frr: str | None = None) -> None:
+    """check_file for several files (directories: their ``*.conf``), one LabError for them all.
+    Each file is read by the parser of the FRR version it names in its ``frr version`` line (as
+    baglab renders it per router; none: the host's), or by ``frr``'s when given."""
+    files = config_files(paths)
+    texts = {f: f.read_text(errors="replace") for f in files}
+    versions = {f: frr or version_of(texts[f]) for f in files}
+    checkers = {v: _vtysh(v) for v in set(versions.values())}
     with ThreadPoolExecutor(min(WORKERS, len(files))) as pool:
-        found = list(pool.map(lambda f: _merge(_run_check(exe.argv, f), baglab_checks(f.read_text(errors="replace"))),
-                              files))
-    entries = [f"{f}:{r.line}: {r.describe()}" if r.line is not None else f"{f}: {r.describe()}"
-               for f, rejs in zip(files, found) for r in rejs]
+        found = list(pool.map(lambda f: _merge(checkers[versions[f]].run(texts[f]), baglab_checks(texts[f])), files))
+    entries = [f"{f}:{r.line}: {_as_of(versions[f])}{r.describe()}" if r.line is not None
+               else f"{f}: {_as_of(versions[f])}{r.describe()}" for f, rejs in zip(files, found) for r in rejs]
     if entries:
         more = [f"  and {len(entries) - SHOWN} more"] if len(entries) > SHOWN else []
         bad = sum(1 for rejs in found if rejs)
         raise LabError("\n".join([f"FRR rejects {len(entries)} line(s) in {bad} of {len(files)} file(s) (vtysh -C):"]
                                  + [f"  {e}" for e in entries[:SHOWN]] + more))
+
+
+_VERSION_LINE = re.compile(r"^frr version (\d+\.\d+)", re.M)
+
+
+def version_of(text: str) -> str | None:
+    """The major.minor a config's ``frr version`` line names (None: no such line)."""
+    m = _VERSION_LINE.search(text)
+    return m.group(1) if m else None
+
+
+def _as_of(version: str | None) -> str:
+    """Rejections by another version's parser than the host's say so."""
+    from lab.frr_roots import host_version
+    return f"[FRR {version}] " if version and version != host_version() else ""

@@ -4,8 +4,8 @@ It re-derives eBGP path selection from the plan alone (local preference, which a
 drain's GRACEFUL_SHUTDOWN community lowers to 0; shortest AS path, an AS_SET
 counting as one; multipath across equal paths with multipath-relax; AS-loop
 rejection; origin nodes export only their own prefixes; conditional aggregates)
-and FRR 8.4's link-bandwidth UCMP arithmetic, including its fall-back to equal
-weights when a multipath lacks the community.
+and each FRR version's link-bandwidth UCMP arithmetic, including what a multipath set
+installs when some paths lack the community (policy.bandwidth_missing).
 Because it shares no code with the config renderer or FRR, a disagreement between
 oracle and kernel FIB is a finding, not a tautology.
 """
@@ -39,15 +39,18 @@ class Failures:
     withdrawn: frozenset[str] = frozenset()   # origins up and peering, but announcing nothing
     #: drained advertisements: (advertising node, link id); not a failure, an operator's policy
     drained: frozenset[tuple[str, int]] = frozenset()
+    #: nodes that advertise without the link-bandwidth community (a fabric's policy changed or broken)
+    unmarked: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, links: Iterable[int] = (), nodes: Iterable[str] = (), withdrawn: Iterable[str] = (),
-           drained: Iterable[tuple[str, int]] = ()) -> "Failures":
-        return cls(frozenset(links), frozenset(nodes), frozenset(withdrawn), frozenset((n, int(l)) for n, l in drained))
+           drained: Iterable[tuple[str, int]] = (), unmarked: Iterable[str] = ()) -> "Failures":
+        return cls(frozenset(links), frozenset(nodes), frozenset(withdrawn), frozenset((n, int(l)) for n, l in drained),
+                   frozenset(unmarked))
 
     def __or__(self, other: "Failures") -> "Failures":
         return Failures(self.links | other.links, self.nodes | other.nodes, self.withdrawn | other.withdrawn,
-                        self.drained | other.drained)
+                        self.drained | other.drained, self.unmarked | other.unmarked)
 
     def link_up(self, link: Link) -> bool:
         return link.id not in self.links and link.a.node not in self.nodes and link.b.node not in self.nodes
@@ -60,18 +63,29 @@ NONE = Failures()
 SCALED_TO_MAX = {"10.3": 254, "10.7": 255}
 
 
-def ucmp_weights(bandwidths: list[float], frr: str | None = None) -> list[int]:
-    """FRR 8.4 (zebra/bgp_zebra.c): weight = bw * 100 / sum(bw), truncated, at least 1; equal
-    weights (plain ECMP) as soon as one multipath carries no link-bandwidth.  ``frr``: the
+def ucmp_weights(bandwidths: list[float], frr: str | None = None, missing: str = "ecmp") -> list[int]:
+    """The weight each path of a multipath set gets; 0 means the path is not installed.
+
+    FRR 8.4 (zebra/bgp_zebra.c): weight = bw * 100 / sum(bw), truncated, at least 1.  ``frr``: the
     router's version (None: the host's, 8.4); 10.3 scales to the largest, floor(bw * 254 / max),
-    10.7 likewise to 255, as measured on their daemons (inline multipath routes; its minimum and its missing-bandwidth
-    behaviour are not measured yet and kept as 8.4's)."""
-    total = sum(bandwidths)
-    if total <= 0 or any(bw <= 0 for bw in bandwidths):
+    10.7 likewise to 255.  A bandwidth of 0 is a path without link-bandwidth; ``missing`` (the
+    topology's policy.bandwidth_missing) says what the set installs then, the same on 8.4 and 10.3
+    (tests/unit/test_bandwidth_missing.py): 'ecmp' equal weights for every path, 'skip-missing'
+    the others only, 'default-weight' the others with weight 1 beside them; without any
+    link-bandwidth at all, equal weights whatever the option."""
+    present = [bw for bw in bandwidths if bw > 0]
+    if not present or (len(present) < len(bandwidths) and missing == "ecmp"):
         return [1] * len(bandwidths)
+    scaled = iter(_scaled(present, frr))
+    absent = 0 if missing == "skip-missing" else 1
+    return [next(scaled) if bw > 0 else absent for bw in bandwidths]
+
+
+def _scaled(bandwidths: list[float], frr: str | None) -> list[int]:
     top = SCALED_TO_MAX.get(frr or "")
     if top is not None:
         return [max(1, int(bw * top // max(bandwidths))) for bw in bandwidths]
+    total = sum(bandwidths)
     return [max(1, int(bw * 100 // total)) for bw in bandwidths]
 
 
@@ -166,7 +180,9 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
             if r.local or plan.transit_bandwidth == "link":
                 bw = float(link.speed_gbps)
             else:
-                bw = sum(p[2] for p in r.paths)   # FRR 'cumulative'
+                bw = sum(p[2] for p in r.paths)   # FRR 'cumulative': of the paths that carry one
+        if sender in failures.unmarked:
+            bw = 0.0                              # no community: what 0 stands for here
         path = (node.asn,) + r.as_path
         drained = (sender, link.id) in failures.drained
         if drained and not gshut_drain:
@@ -246,9 +262,9 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
                 continue
             if r.local:
                 continue
-            weights = ucmp_weights([c[2] for c in r.paths], nodes[name].frr)
+            weights = ucmp_weights([c[2] for c in r.paths], nodes[name].frr, plan.bandwidth_missing)
             out[name][p] = [NextHop(link=c[0].id, ifname=c[0].end(name).ifname, peer=c[1], bandwidth=c[2], weight=w)
-                            for c, w in zip(r.paths, weights)]
+                            for c, w in zip(r.paths, weights) if w]
     return out
 
 

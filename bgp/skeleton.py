@@ -16,6 +16,7 @@ from functools import lru_cache
 import jinja2
 
 from lab.frr_defaults import kernel_nexthop_groups
+from lab.bandwidth_missing import config_line
 from lab.plan import Node, Plan
 
 
@@ -142,4 +143,5 @@ def render_skeleton(plan: Plan, node: Node, log_file: str, sess: list[Session],
         plan=plan, node=node, sessions=sess, afs=afs, policy=mechanism_lines(plan, node), log_file=log_file,
         bfd=bfd_lines(plan, node),
         conditional=any(a["conditional"] for a in afs), digest=plan.digest(), drained=sorted(drained),
-        kernel_nhg=kernel_nexthop_groups(node.frr, plan.kernel_nexthop_groups))
+        kernel_nhg=kernel_nexthop_groups(node.frr, plan.kernel_nexthop_groups),
+        bandwidth_missing=config_line(plan.bandwidth_missing))

@@ -98,12 +98,12 @@ def wire(rt: Runtime, plan: Plan, paths: LabPaths, progress: Progress) -> None:
 
 
 def _versions_run_on(rt: Runtime, plan: Plan) -> None:
-    """Only the netns runtime starts daemons from a version's root so far: another runtime would
-    quietly run its image's FRR instead of the version asked for."""
+    """The netns runtime starts daemons from a version's root, the docker runtime from that
+    version's image (built on the root); containerlab would quietly run its image's FRR instead."""
     asked = sorted({n.frr for n in plan.nodes if n.frr} - {frr_roots.host_version()})
-    if asked and rt.name != "netns":
-        raise LabError(f"FRR {', '.join(asked)}: other FRR versions than the host's run on the netns runtime only "
-                       f"(not yet on {rt.name})")
+    if asked and rt.name not in ("netns", "docker"):
+        raise LabError(f"FRR {', '.join(asked)}: other FRR versions than the host's run on the netns and docker "
+                       f"runtimes only (not yet on {rt.name})")
     frr_roots.roots_of(plan)      # every version asked for is built: one clear error otherwise
 
 

@@ -28,6 +28,7 @@ from .errors import LabError
 
 REPO = "baglab/node"
 LABEL = "org.baglab.recipe"
+FRR_LABEL = "org.baglab.frr"       # the FRR version of an image built on a version's root ('' : default)
 CACHE = Path(os.environ.get("BAGLAB_IMAGE_CACHE", "/var/cache/baglab"))
 MIRROR = os.environ.get("BAGLAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SUITE = "bookworm"
@@ -36,15 +37,18 @@ PACKAGES = ["frr", "iproute2", "python3", "python3-venv", "procps", "ca-certific
 RECIPE_VERSION = 2
 
 
-def recipe() -> dict:
-    """Everything the image depends on; its hash names the image."""
+def recipe(base: dict | None = None) -> dict:
+    """Everything the image depends on; its hash names the image.  ``base``: another FRR
+    version's root (lab.frr_roots: its version, suite and recipe hash) the image starts from
+    instead of a debootstrap of bookworm; without it the recipe (and tag) is the default image's."""
     try:
         exabgp = metadata.version("exabgp")
     except metadata.PackageNotFoundError:
         raise LabError("ExaBGP is not installed beside this Python: run 'make deps'") from None
-    return {"version": RECIPE_VERSION, "suite": SUITE, "mirror": MIRROR, "packages": PACKAGES,
-            "exabgp": exabgp, "frr_uid": pwd.getpwnam("frr").pw_uid, "frr_gid": grp.getgrnam("frr").gr_gid,
-            "frrvty_gid": grp.getgrnam("frrvty").gr_gid}
+    r = {"version": RECIPE_VERSION, "suite": SUITE, "mirror": MIRROR, "packages": PACKAGES,
+         "exabgp": exabgp, "frr_uid": pwd.getpwnam("frr").pw_uid, "frr_gid": grp.getgrnam("frr").gr_gid,
+         "frrvty_gid": grp.getgrnam("frrvty").gr_gid}
+    return r | base if base else r
 
 
 def recipe_hash(r: dict | None = None) -> str:
@@ -66,12 +70,12 @@ def _client():
                        "(installs docker.io and starts dockerd)") from None
 
 
-def present(client=None) -> str | None:
+def present(client=None, r: dict | None = None) -> str | None:
     client = client or _client()
     import docker
     try:
-        client.images.get(image_tag())
-        return image_tag()
+        client.images.get(image_tag(r))
+        return image_tag(r)
     except docker.errors.ImageNotFound:
         return None
 
@@ -88,12 +92,13 @@ def _chroot(root: Path, script: str, what: str) -> None:
     _run(["chroot", str(root), "/bin/sh", "-ec", script], what, env=env)
 
 
-def build(force: bool = False, log=print) -> str:
-    """Build the image unless one with this recipe exists; returns its tag."""
+def build(force: bool = False, log=print, r: dict | None = None, base_root: Path | None = None) -> str:
+    """Build the image unless one with this recipe exists; returns its tag.  ``base_root``: a
+    built FRR root (lab.frr_roots) copied as the image's base, with ``r`` its recipe."""
     client = _client()
-    r = recipe()
+    r = r or recipe()
     tag = image_tag(r)
-    if not force and present(client):
+    if not force and present(client, r):
         return tag
     if not shutil.which("debootstrap"):
         raise LabError("debootstrap is not installed: run 'make docker-setup'")
@@ -101,19 +106,24 @@ def build(force: bool = False, log=print) -> str:
     work = Path(tempfile.mkdtemp(prefix="rootfs-", dir=CACHE))
     root = work / "rootfs"
     try:
-        log(f"building {tag}: debootstrap {SUITE} from {MIRROR}")
-        _run(["debootstrap", "--variant=minbase", SUITE, str(root), MIRROR], "debootstrap")
-        # the frr user first, with the host's ids: the node's directories are shared by bind mount
-        _chroot(root, f"groupadd -g {r['frrvty_gid']} frrvty; groupadd -g {r['frr_gid']} frr; "
-                      f"useradd -r -u {r['frr_uid']} -g frr -G frrvty -d /nonexistent -s /usr/sbin/nologin frr",
-                "frr user")
+        if base_root is not None:
+            log(f"building {tag}: FRR {r.get('frr')}'s root {base_root} as the base")
+            _run(["cp", "-a", str(base_root), str(root)], "copy of the FRR root")
+        else:
+            log(f"building {tag}: debootstrap {SUITE} from {MIRROR}")
+            _run(["debootstrap", "--variant=minbase", SUITE, str(root), MIRROR], "debootstrap")
+            # the frr user first, with the host's ids: the node's directories are shared by bind mount
+            _chroot(root, f"groupadd -g {r['frrvty_gid']} frrvty; groupadd -g {r['frr_gid']} frr; "
+                          f"useradd -r -u {r['frr_uid']} -g frr -G frrvty -d /nonexistent -s /usr/sbin/nologin frr",
+                    "frr user")
         # no service may start inside the chroot
         (root / "usr/sbin/policy-rc.d").write_text("#!/bin/sh\nexit 101\n")
         os.chmod(root / "usr/sbin/policy-rc.d", 0o755)
         shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
         log(f"installing {' '.join(PACKAGES)}")
-        _chroot(root, "apt-get update -qq && apt-get install -y -qq --no-install-recommends "
-                      + " ".join(PACKAGES), "apt-get install")
+        # sid's Release file can be older than its Valid-Until when this machine's clock runs ahead
+        _chroot(root, "apt-get -o Acquire::Check-Valid-Until=false update -qq && "
+                      "apt-get install -y -qq --no-install-recommends " + " ".join(PACKAGES), "apt-get install")
         wheels = root / "tmp/wheels"
         wheels.mkdir(parents=True)
         _run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(wheels),
@@ -128,12 +138,15 @@ def build(force: bool = False, log=print) -> str:
         _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(tar), "."], "tar")
         log(f"docker import -> {tag}")
         client.api.import_image(src=str(tar), repository=REPO, tag=recipe_hash(r),
-                                changes=[f"LABEL {LABEL}={recipe_hash(r)}", 'CMD ["/bin/sleep", "infinity"]'])
+                                changes=[f"LABEL {LABEL}={recipe_hash(r)}", f"LABEL {FRR_LABEL}={r.get('frr', '')}",
+                                         'CMD ["/bin/sleep", "infinity"]'])
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if not present(client):
+    if not present(client, r):
         raise LabError(f"docker import did not produce {tag}")
-    for img in client.images.list(name=REPO):      # images of older recipes: unused from now on
+    for img in client.images.list(name=REPO):      # older recipes of the same FRR: unused from now on
+        if (img.labels or {}).get(FRR_LABEL, "") != r.get("frr", ""):
+            continue
         for t in img.tags:
             if t != tag:
                 try:

@@ -253,6 +253,9 @@ class Policy(Strict):
     #: kernel nexthop groups (zebra) on or off for every router; unset: each FRR version's default
     #: (lab/frr_defaults.py: off on 8.4, whose groups lose a member after a short link flap)
     kernel_nexthop_groups: StrictBool | None = None
+    #: what a router does with a multipath set where some paths carry no link-bandwidth: 'ecmp'
+    #: (FRR's default), 'skip-missing' or 'default-weight' (lab.bandwidth_missing, README)
+    bandwidth_missing: Literal["ecmp", "skip-missing", "default-weight"] = "ecmp"
     #: BGP timers (RFC 4271 4.2, 10): the hold time is 0 (no keepalives, no hold timer) or 3 to
     #: 65535 s, and keepalives must come more often than the hold time or every session flaps
     keepalive: Count = Field(default=3, ge=1, le=21845)

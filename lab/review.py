@@ -23,8 +23,8 @@ def write_rendered(plan: Plan, policy: str | Path | None, out: str | Path | None
     """Render every FRR router's config with the policy and, where FRR is installed, let FRR's parser
     judge them (errors raise before anything is written); with ``out``, write ``out/<node>/frr.conf`` (0600)."""
     rendered = render_frr(plan, REVIEW_LOG_DIR, policy)
-    if shutil.which("vtysh"):
-        frrcheck.check_rendered(rendered)
+    if shutil.which("vtysh"):     # each router's config by its own version's parser
+        frrcheck.check_rendered(rendered, {n.name: n.frr for n in plan.nodes})
     if out is None:
         return []
     files = []

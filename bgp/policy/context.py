@@ -36,7 +36,8 @@ def policy_knobs(plan: Plan) -> dict:
     """The topology's ``policy:`` section as fragments may read it."""
     return dict(transit_bandwidth=plan.transit_bandwidth, drain_method=plan.drain_method,
                 drain_prepend=plan.drain_prepend, maximum_paths=plan.maximum_paths,
-                address_families=list(plan.address_families), keepalive=plan.keepalive, holdtime=plan.holdtime)
+                address_families=list(plan.address_families), keepalive=plan.keepalive, holdtime=plan.holdtime,
+                bandwidth_missing=plan.bandwidth_missing)
 
 
 def session_context(plan: Plan, node: Node, sess: list[Session]) -> list[PolicySession]:

@@ -2,7 +2,7 @@
 output, a node's frr.conf), the same check ``up`` runs on every rendered config."""
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
 import typer
 
@@ -11,10 +11,13 @@ from .views import out
 
 
 @app.command()
-def frrcheck(files: List[str] = typer.Argument(..., help="FRR config files, or directories of *.conf files")):
+def frrcheck(files: List[str] = typer.Argument(..., help="FRR config files, or directories of *.conf files"),
+             frr: Optional[str] = typer.Option(None, "--frr", help="check with this FRR version's parser "
+                                                "(default: the version each file's 'frr version' line names)")):
     """Check FRR configs with FRR's own parser (vtysh -C; no lab, no daemon needed): each line FRR
-    rejects is named with its file and line; exit 2 when any is rejected."""
+    rejects is named with its file and line; exit 2 when any is rejected.  Each file goes to the
+    parser of its own FRR version (its 'frr version' line; the host's when it has none)."""
     from bgp.frrcheck import check_files, config_files
 
-    check_files(files)
+    check_files(files, frr)
     out.print(f"FRR accepts {len(config_files(files))} config file(s)")

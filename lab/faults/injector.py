@@ -41,10 +41,16 @@ def vtysh_configure(netns: str, cmds: list[str]) -> str:
     passwords travel here), and only FRR's '%' lines come back (the echo repeats the input)."""
     script = "configure terminal\n" + "\n".join(cmds) + "\nend\n"
     r = subprocess.run(own_vtysh(netns), input=script, capture_output=True, text=True)
-    problems = [l.strip() for l in r.stdout.splitlines() if l.lstrip().startswith("%")]
+    # FRR 10.7 (mgmtd-backed route-maps) notes every re-entered existing 'route-map X permit N'
+    # with "% Configuration applied with notes: No changes found to be committed!": not a refusal
+    problems = [l.strip() for l in r.stdout.splitlines() if l.lstrip().startswith("%") and not _note(l)]
     if r.returncode != 0:
         problems.append(f"vtysh exit {r.returncode}: {r.stderr.strip()[-300:]}")
     return "; ".join(problems)
+
+
+def _note(line: str) -> bool:
+    return line.strip().startswith("% Configuration applied with notes")
 
 
 class FaultInjector:

@@ -170,6 +170,7 @@ class Plan(Frozen):
     maximum_paths: int
     #: the topology's choice for every router; None: each router's FRR version decides (lab/frr_defaults.py)
     kernel_nexthop_groups: bool | None = None
+    bandwidth_missing: Literal["ecmp", "skip-missing", "default-weight"] = "ecmp"
     keepalive: int
     holdtime: int
     macsec_cipher: str = "gcm-aes-128"
@@ -240,6 +241,8 @@ class Plan(Frozen):
         for l in d["links"]:       # nor BFD: plans (and their digests) stay as they were without it
             if l["bfd"] is None:
                 del l["bfd"]
+        if d["bandwidth_missing"] == "ecmp":     # FRR's default: as plans were before the option
+            del d["bandwidth_missing"]
         return json.dumps(d, indent=1, sort_keys=True) + "\n"
 
     @classmethod

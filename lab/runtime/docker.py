@@ -38,6 +38,7 @@ from ..node_kinds import COLLECTOR, EXABGP, kind_of
 from . import frr
 from .base import DownReport, Progress, _noop
 from .frr import DaemonLauncher
+from .frr_root import mgmtd_argv
 from .plumbing import HostPlumbing
 from .teardown import DOWN_DEADLINE_S, teardown
 
@@ -102,6 +103,16 @@ def lab_container_ids(lab: str, client) -> list[str]:
     return [c["Id"] for c in client.api.containers(all=True, filters={"label": f"{LABEL_LAB}={lab}"})]
 
 
+def _log(m: str) -> None:
+    print(f"baglab: {m}", file=sys.stderr, flush=True)
+
+
+def _stderr_to_file(argv: list[str]) -> list[str]:
+    """FRR 10 keeps the stderr it was started with after daemonizing: a docker exec reading it
+    would wait for the daemon to exit, so it writes to a file the shell hands back."""
+    return ["/bin/sh", "-c", 'e=$(mktemp); "$@" 2>"$e"; rc=$?; cat "$e" >&2; rm -f "$e"; exit $rc', "sh", *argv]
+
+
 class _Exec:
     """A ``docker exec`` that runs in a thread and looks like the Popen start_daemons expects.
     At most EXEC_SLOTS run at once: 116 simultaneous execs starve dockerd on two cores."""
@@ -143,6 +154,8 @@ class DockerRuntime:
         self.host = HostPlumbing(paths)
         self.launcher = DaemonLauncher(paths, self._spawn_frr, self._spawn_exabgp)
         self._image = image
+        self._images: dict[str | None, str] = {}      # FRR version -> its image's tag
+        self._versions: dict[str, str | None] | None = None
         self._client = None
         self._containers: dict[str, object] = {}
 
@@ -171,11 +184,23 @@ class DockerRuntime:
         frr.check_frr_host()     # host FRR's vtysh talks to the containers' daemons
         engine()
 
-    def image(self) -> str:
-        if self._image is None:
-            from .. import image
-            self._image = image.ensure(log=lambda m: print(f"baglab: {m}", file=sys.stderr, flush=True))
-        return self._image
+    def image(self, version: str | None = None) -> str:
+        """The node image of FRR ``version`` (None: the default image), built when missing."""
+        from ..version_image import ensure, is_default
+        if is_default(version):
+            if self._image is None:
+                self._image = ensure(None, log=_log)
+            return self._image
+        if version not in self._images:
+            self._images[version] = ensure(version, log=_log)
+        return self._images[version]
+
+    def version(self, node: str) -> str | None:
+        """A router's FRR version as planned (read from the lab's plan when another process built it)."""
+        if self._versions is None:
+            from ..state import load_plan
+            self._versions = {n.name: n.frr for n in load_plan(self.paths).nodes}
+        return self._versions.get(node)
 
     # -- bring-up -----------------------------------------------------------------------
     def _run_container(self, plan: Plan, node: str):
@@ -190,7 +215,7 @@ class DockerRuntime:
             volumes[str(BGP_SRC)] = {"bind": "/opt/baglab/bgp", "mode": "ro"}
         try:
             return self.client.containers.run(
-                self.image(), ["/bin/sleep", "infinity"], name=self.container_name(node), hostname=node,
+                self.image(plan.node(node).frr), ["/bin/sleep", "infinity"], name=self.container_name(node), hostname=node,
                 detach=True, init=True, network_mode="none", cap_add=CAPS, volumes=volumes,
                 labels={LABEL_LAB: self.paths.name, LABEL_NODE: node}, stdin_open=False, tty=False)
         except docker.errors.APIError as exc:
@@ -199,7 +224,9 @@ class DockerRuntime:
     def create_namespaces(self, plan: Plan, progress: Progress = _noop) -> None:
         """One container per node (bulk speakers too: their process stays on the host, but the
         namespace is the container's), its namespace attached under the lab's netns name."""
-        self.image()
+        self._versions = {n.name: n.frr for n in plan.nodes}
+        for v in sorted({n.frr for n in plan.nodes}, key=str):
+            self.image(v)            # each version's image built before any container starts
         self.write_owner_dirs(plan)
         names = [n.name for n in plan.nodes]
         done = 0
@@ -237,8 +264,22 @@ class DockerRuntime:
 
     def _spawn_frr(self, node: str, daemon: str) -> _Exec:
         ns = self.paths.netns(node)
-        return _Exec(self.container(node), frr.frr_argv(IMAGE_FRR_BIN, ns, f"/run/frr/{ns}",
-                                                        self.paths.node_dir(node), daemon))
+        argv = frr.frr_argv(IMAGE_FRR_BIN, ns, f"/run/frr/{ns}", self.paths.node_dir(node), daemon)
+        from ..version_image import is_default
+        if is_default(self.version(node)):
+            return _Exec(self.container(node), argv)
+        if daemon == "zebra":        # FRR 10's zebra wants mgmtd (lab.runtime.frr_root.needs_mgmtd)
+            self._start_mgmtd(node)
+        return _Exec(self.container(node), _stderr_to_file(argv))
+
+    def _start_mgmtd(self, node: str) -> None:
+        ns = self.paths.netns(node)
+        if any(nsutil.cmdline(pid).startswith(b"/usr/lib/frr/mgmtd") for pid in nsutil.pids_by_netns([ns])[ns]):
+            return
+        p = _Exec(self.container(node), _stderr_to_file(mgmtd_argv(ns, f"/run/frr/{ns}")))
+        _, err = p.communicate(timeout=60)
+        if p.returncode != 0:
+            raise LabError(f"mgmtd on {node} failed to start (exit {p.returncode}): {err.decode().strip()}")
 
     def _spawn_exabgp(self, node: str) -> None:
         """Detached inside the container: the engine keeps no handle, processes() finds it."""

@@ -222,3 +222,50 @@ def test_line_for_a_daemon_baglab_does_not_start_names_its_fragment(tmp_path):
     assert f"{frag}:1: r1: FRR rejects 'router ospf' (no daemon baglab starts reads it" in msg
     assert f"{frag}:4: r1: FRR rejects 'ip prefix-lst P seq 5 permit 198.18.0.0/24' (Unknown command)" in msg
     assert msg.count("FRR rejects '") == 2      # the typo is FRR's finding only, not also 'no daemon'
+
+
+def _root_built(version: str) -> bool:
+    import os
+
+    from lab.frr_roots import root_of
+    return os.geteuid() == 0 and root_of(version) is not None
+
+
+# FRR 8.4's grammar caps a link-bandwidth at 25600 Gbit/s; 10.3's takes larger values (measured)
+WIDE = "hostname r1\n!\nroute-map WIDE permit 10\n set extcommunity bandwidth 25601\nexit\n"
+
+
+@needs_vtysh
+def test_each_file_is_checked_by_the_version_its_frr_version_line_names(tmp_path):
+    if not _root_built("10.3"):
+        pytest.skip("needs root and FRR 10.3's root (make frr-roots)")
+    new, old = tmp_path / "new.conf", tmp_path / "old.conf"
+    new.write_text("frr version 10.3\n" + WIDE)
+    old.write_text("frr version 8.4\n" + WIDE)
+    frrcheck.check_files([new])
+    with pytest.raises(LabError, match=r"old\.conf:5: FRR rejects ' ?set extcommunity bandwidth 25601"):
+        frrcheck.check_files([new, old])
+    with pytest.raises(LabError, match=r"new\.conf:5: FRR rejects"):
+        frrcheck.check_files([new], frr="8.4")
+
+
+@needs_vtysh
+def test_a_rejection_by_another_versions_parser_names_that_version(tmp_path):
+    if not _root_built("10.3"):
+        pytest.skip("needs root and FRR 10.3's root (make frr-roots)")
+    bad = tmp_path / "bad.conf"
+    bad.write_text("frr version 10.3\nhostname r1\nrouter bgp 65001\n bgp bestpath bandwidth bogus\nexit\n")
+    with pytest.raises(LabError, match=r"bad\.conf:4: \[FRR 10\.3\] FRR rejects"):
+        frrcheck.check_files([bad])
+
+
+def test_a_version_baglab_cannot_run_is_one_clear_error(tmp_path):
+    conf = tmp_path / "x.conf"
+    conf.write_text("frr version 9.1\nhostname r1\n")
+    with pytest.raises(LabError, match=r"FRR 9\.1 is not available: available are"):
+        frrcheck.check_files([conf])
+
+
+def test_the_version_line_is_read_as_major_minor():
+    assert frrcheck.version_of("! x\nfrr version 10.7.1\nhostname a\n") == "10.7"
+    assert frrcheck.version_of("hostname a\n") is None

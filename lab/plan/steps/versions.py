@@ -5,6 +5,7 @@ baglab knows how to build (lab.frr_roots.SUITES); whether it is built is the run
 at bring-up, not the plan's."""
 from __future__ import annotations
 
+from ...bandwidth_missing import unsupported
 from ...errors import LabError
 from ...frr_roots import SUITES
 from ...node_kinds import FRR, kind_of
@@ -13,12 +14,22 @@ from ..draft import Draft
 
 def frr_versions(d: Draft) -> Draft:
     spec = d.t.frr
-    if spec is None:
-        return d
-    _check(d, spec)
-    d.planned_nodes = [n.model_copy(update={"frr": spec.version_for(n.name, n.role, n.region, n.bag_plane)})
-                       if kind_of(n) is FRR else n for n in d.planned_nodes]
+    if spec is not None:
+        _check(d, spec)
+        d.planned_nodes = [n.model_copy(update={"frr": spec.version_for(n.name, n.role, n.region, n.bag_plane)})
+                           if kind_of(n) is FRR else n for n in d.planned_nodes]
+    missing = options_missing(d.t.policy.bandwidth_missing, d.planned_nodes)
+    if missing:
+        raise d.err(["policy", "bandwidth_missing"], missing)
     return d
+
+
+def options_missing(option: str, nodes) -> str | None:
+    """Why the routers' FRR versions cannot honour ``policy.bandwidth_missing`` (None: they can)."""
+    lacking = unsupported(option, {n.frr for n in nodes if kind_of(n) is FRR})
+    if not lacking:
+        return None
+    return f"{option!r} is not an option of FRR {', '.join(lacking)} (which routers run it: the topology's frr:)"
 
 
 def _check(d: Draft, spec) -> None:
@@ -43,5 +54,8 @@ def with_frr(plan, version: str | None):
         return plan
     if version not in SUITES:
         raise LabError(f"--frr {version}: not a version baglab can run: known are {', '.join(SUITES)}")
+    missing = options_missing(plan.bandwidth_missing, [n.model_copy(update={"frr": version}) for n in plan.nodes])
+    if missing:
+        raise LabError(f"--frr {version}: the topology's policy.bandwidth_missing: {missing}")
     return plan.model_copy(update={"nodes": tuple(n.model_copy(update={"frr": version}) if kind_of(n) is FRR else n
                                                   for n in plan.nodes)})
