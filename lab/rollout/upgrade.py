@@ -22,7 +22,7 @@ from ..runtime.frr import write_frr_config, write_vtysh_conf
 from ..state import LabPaths, load_built_plan, set_node_version, with_versions
 
 #: what an FRR router runs, whichever version: mgmtd (10.x) and the helpers a root may start
-FRR_PROCESSES = ("watchfrr", "bgpd", "staticd", "zebra", "mgmtd")
+FRR_PROCESSES = ("watchfrr", "bgpd", "bfdd", "staticd", "zebra", "mgmtd")
 STOP_DEADLINE_S = 10.0
 SESSIONS_DEADLINE_S = 30.0
 
