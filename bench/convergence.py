@@ -143,8 +143,14 @@ def main() -> None:
     ap.add_argument("--skip-large", action="store_true", help="bag-mini only (no 116-router lab)")
     ap.add_argument("--lab-prefix", default="bcv", help="the labs are <prefix>-m<version> and <prefix>-g<version>")
     ap.add_argument("--out", type=Path, default=ROOT / "reports/convergence-bench")
+    ap.add_argument("--from-json", type=Path, help="no lab: tables and CDFs again from a run's trials.json")
     args = ap.parse_args()
     deadlines = {"fault": args.fault_deadline_ms, "restore": args.restore_deadline_ms}
+    if args.from_json:
+        doc = json.loads(args.from_json.read_text())
+        runs = {k: [Trial(**t) for t in v] for k, v in doc["runs"].items()}
+        print(report(runs, deadlines, doc["load"], args.out))
+        return
     notes, runs = [load_note()], {}
     with tempfile.TemporaryDirectory() as tmp:
         topologies = {"bag-mini": ROOT / "topologies/bag-mini.yaml"}

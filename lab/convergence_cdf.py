@@ -48,11 +48,12 @@ def _panel(ax, kind: str, event: str, by_frr: dict[str, list[Trial]], deadline_m
             continue
         xs, ys = cdf_points(values)
         label = f"FRR {frr} (n={len(values)}" + (f", {wrong} wrong)" if wrong else ")")
-        ax.step(xs, ys, where="post", label=label)
+        ax.step([xs[0]] + xs, [0.0] + ys, where="post", label=label)    # the first rise drawn too
     ax.axvline(deadline_ms, color="red", linestyle="--", linewidth=1, label=f"deadline {deadline_ms:.0f} ms")
     ax.set_xlabel("convergence (ms, last FIB change after the trigger)")
     ax.set_ylabel("fraction of trials")
     ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
     ax.set_title(f"{kind}: {event}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
