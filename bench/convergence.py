@@ -6,16 +6,19 @@ Method (README "Convergence statistics"): the trigger is the fault's first actio
 timestamp taken just before it); the end is the last BGP route change in any live router's
 kernel FIB (netlink event timestamps) after which every FIB equals the oracle and stays so for
 0.5 s.  A trial that never matched the oracle within the wait is *wrong*; one that matched but
-later than the deadline is *slow*.  Trials of every kind are interleaved (trial i of each kind,
-then trial i+1), so a change in the machine's load touches all kinds alike.  Run as root:
+later than the deadline is *slow*.  Trials are interleaved (trial i of each kind on each FRR
+version's lab, all up at once, then trial i+1), so a change in the machine's load touches all
+kinds and versions alike.  Run as root:
 
     sudo .venv/bin/python bench/convergence.py --trials 20 --frr 8.4 10.3 10.7 --skip-large
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -63,22 +66,26 @@ def cases(plan, fi, targets: int) -> dict[str, list]:
     }
 
 
-def run_version(label: str, topology: Path, lab: str, frr: str | None, trials: int, kinds: list[str]) -> list[Trial]:
-    paths = LabPaths(lab)
-    down_lab(paths)
-    plan = up(topology, lab, frr=frr).plan
-    version = frr or host_version()
-    try:
-        with lab_session(paths, plan) as session:
-            makers = cases(plan, session.injector, targets=trials)
-            out: list[Trial] = []
-            for i in range(trials):
-                for kind in kinds:
+def run_versions(label: str, topology: Path, labs: dict[str | None, str], trials: int, kinds: list[str],
+                 saved: list[Trial], save) -> None:
+    """One lab per FRR version, all up at once, trials interleaved (trial i of each kind on each
+    version, then trial i+1): the versions see the same machine, whatever its load does meanwhile.
+    Every trial is appended to ``saved`` and ``save()`` called: an interrupted run keeps its trials."""
+    with contextlib.ExitStack() as stack:
+        sessions = {}
+        for frr, lab in labs.items():
+            paths = LabPaths(lab)
+            down_lab(paths)
+            stack.callback(down_lab, paths)
+            plan = up(topology, lab, frr=frr).plan
+            session = stack.enter_context(lab_session(paths, plan))
+            sessions[frr or host_version()] = (session, cases(plan, session.injector, targets=trials))
+        for i in range(trials):
+            for kind in kinds:
+                for version, (session, makers) in sessions.items():
                     if makers[kind]:
-                        out += _trial(session, version, kind, makers[kind][i % len(makers[kind])], label)
-            return out
-    finally:
-        down_lab(paths)
+                        saved += _trial(session, version, kind, makers[kind][i % len(makers[kind])], label)
+                        save()
 
 
 def _trial(session, version: str, kind: str, make, label: str) -> list[Trial]:
@@ -136,7 +143,7 @@ def report(runs: dict[str, list[Trial]], deadlines: dict[str, float], notes: lis
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trials", "--samples", type=int, default=20, help="trials per fault kind (>= 20 for a p95)")
-    ap.add_argument("--frr", nargs="+", default=[None], help="FRR versions, measured one after the other")
+    ap.add_argument("--frr", nargs="+", default=[None], help="FRR versions, one lab each, measured side by side")
     ap.add_argument("--kinds", nargs="+", default=["link", "link-shut", "bundle-carrier", "node", "plane"])
     ap.add_argument("--fault-deadline-ms", type=float, default=1000.0)
     ap.add_argument("--restore-deadline-ms", type=float, default=5000.0)
@@ -152,6 +159,14 @@ def main() -> None:
         print(report(runs, deadlines, doc["load"], args.out))
         return
     notes, runs = [load_note()], {}
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def save():
+        (args.out / "trials.json").write_text(json.dumps(
+            {"deadlines_ms": deadlines, "load": notes + [load_note()],
+             "runs": {k: [t.as_dict() for t in v] for k, v in runs.items()}}, indent=1))
+
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(f"bench/convergence.py: SIGTERM, trials so far in {args.out}"))
     with tempfile.TemporaryDirectory() as tmp:
         topologies = {"bag-mini": ROOT / "topologies/bag-mini.yaml"}
         if not args.skip_large:
@@ -159,14 +174,10 @@ def main() -> None:
             topologies["generated"].write_text(generate("bag-gen"))
         for label, topo in topologies.items():
             runs[label] = []
-            for v in args.frr:
-                lab = f"{args.lab_prefix}-{label[0]}{(v or 'h').replace('.', '')}"
-                runs[label] += run_version(label, topo, lab, v, args.trials, args.kinds)
-                notes.append(load_note())
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "trials.json").write_text(json.dumps(
-        {"deadlines_ms": deadlines, "load": notes, "runs": {k: [t.as_dict() for t in v] for k, v in runs.items()}},
-        indent=1))
+            labs = {v: f"{args.lab_prefix}-{label[0]}{(v or 'h').replace('.', '')}" for v in args.frr}
+            run_versions(label, topo, labs, args.trials, args.kinds, runs[label], save)
+            notes.append(load_note())
+    save()
     text = report(runs, deadlines, notes, args.out)
     (args.out / "convergence.md").write_text(text + "\n")
     print(text)
