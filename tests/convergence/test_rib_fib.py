@@ -37,13 +37,14 @@ def test_default_config_heals_after_a_short_flap(lab, observe):
     assert res.ok and not res.rib_fib
 
 
-def test_nexthop_group_divergence_is_caught(tmp_path, runtime_name):
+def test_nexthop_group_divergence_is_caught(tmp_path, runtime_name, request):
     topo = tmp_path / "nhg.yaml"
     # bare veths on the BAG-to-BAG links (no MACsec SecY between router and cable): the flap then
     # reaches both routers' interfaces at kernel speed, which is what reproduces FRR's bug reliably
     topo.write_text((ROOT / "topologies/bag-mini.yaml").read_text().replace("name: bag-mini", "name: bag-mini-nhg")
                     .replace("macsec: required", "macsec: off") + "policy:\n  kernel_nexthop_groups: true\n")
-    paths = LabPaths(f"nhg{os.getpid() % 10000}")
+    base = request.config.getoption("--lab-name")     # under the caller's prefix, like extra_lab's labs
+    paths = LabPaths(f"{base}-nhg"[:16] if base else f"nhg{os.getpid() % 10000}")
     try:
         res = up(topo, paths.name, runtime=runtime_name)
         plan = res.plan
