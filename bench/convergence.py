@@ -140,6 +140,19 @@ def report(runs: dict[str, list[Trial]], deadlines: dict[str, float], notes: lis
     return "\n".join(lines)
 
 
+def _on_sigterm(pid: int, out: Path):
+    """SIGTERM unwinds the run (its labs taken down, trials kept).  pyroute2 forks helpers that
+    inherit this handler and are ended by SIGTERM: such a fork must just die, never unwind the
+    parent's stack (it would take the lab being built down under the parent)."""
+    def handler(signum, frame):
+        if os.getpid() != pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        sys.exit(f"bench/convergence.py: SIGTERM, trials so far in {out}")
+    return handler
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trials", "--samples", type=int, default=20, help="trials per fault kind (>= 20 for a p95)")
@@ -166,7 +179,7 @@ def main() -> None:
             {"deadlines_ms": deadlines, "load": notes + [load_note()],
              "runs": {k: [t.as_dict() for t in v] for k, v in runs.items()}}, indent=1))
 
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(f"bench/convergence.py: SIGTERM, trials so far in {args.out}"))
+    signal.signal(signal.SIGTERM, _on_sigterm(os.getpid(), args.out))
     with tempfile.TemporaryDirectory() as tmp:
         topologies = {"bag-mini": ROOT / "topologies/bag-mini.yaml"}
         if not args.skip_large:
