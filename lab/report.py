@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .measure import EventResult
 from .observers.timeline import Timeline
+from .picture_worker import PictureWorker
 
 
 def _slug(s: str) -> str:
@@ -15,9 +16,20 @@ def _slug(s: str) -> str:
 
 
 def timeline_png(path: Path, result: EventResult, timeline: Timeline, nodes: list[str], window_s: float | None = None) -> Path:
+    return events_png(path, result, window_events(result, timeline, window_s), nodes)
+
+
+def window_events(result: EventResult, timeline: Timeline, window_s: float | None = None) -> list:
+    """The route events a timeline picture of ``result`` shows: from the trigger to a little past
+    the last change (at least one second)."""
     t0 = result.started
     until = t0 + (window_s if window_s else max(1.0, result.overall_ms / 1000 * 1.2 + 0.2))
-    fig = timeline_figure(result, timeline.events(since=t0, until=until), nodes)
+    return timeline.events(since=t0, until=until)
+
+
+def events_png(path: Path, result: EventResult, events: list, nodes: list[str]) -> Path:
+    """Draw and save one timeline picture (picklable arguments: the picture worker runs it)."""
+    fig = timeline_figure(result, events, nodes)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90, bbox_inches="tight")      # nothing drawn outside the axes is cut off
     import matplotlib.pyplot as plt
@@ -90,6 +102,7 @@ class Report:
         self.lab, self.topology = lab, topology
         self.results: list[tuple[EventResult, str | None]] = []
         self.started = time.time()
+        self._pictures = PictureWorker()
         import shutil
 
         shutil.rmtree(self.dir / "timelines", ignore_errors=True)   # pictures of an earlier run would mislead
@@ -98,10 +111,15 @@ class Report:
         png = None
         if timeline is not None and nodes:
             name = f"{len(self.results) + 1:03d}-{_slug(result.scenario)}-{result.event}.png"
-            png = str(timeline_png(self.dir / "timelines" / name, result, timeline, nodes))
+            path = self.dir / "timelines" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._pictures.submit(events_png, path, result, window_events(result, timeline), nodes)
+            png = str(path)
         self.results.append((result, png))
 
     def write(self) -> Path | None:
+        """The JSON report, once every timeline picture it names is on disk."""
+        self._pictures.wait()
         if not self.results:
             return None
         self.dir.mkdir(parents=True, exist_ok=True)

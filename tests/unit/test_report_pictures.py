@@ -67,3 +67,37 @@ def test_domain_heatmap_names_fabrics_sorts_numerically_and_labels_zero(mini):
     fig = dm.heatmap_figure(impacts, dm.fabric_names(mini))
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert len(labels) == len(rows) * len(cols) and "0%" in labels
+
+
+class _Timeline:
+    def __init__(self, events):
+        self._events = events
+
+    def events(self, since, until=None):
+        return [e for e in self._events if e.t >= since and (until is None or e.t <= until)]
+
+
+def test_report_writes_every_timeline_before_the_json_names_it(tmp_path):
+    """Pictures are drawn by a worker process; write() returns only when they are all on disk."""
+    import json
+
+    from lab.report import Report
+
+    rep = Report(tmp_path, "lab", "bag-mini")
+    for scenario in ("first", "second"):
+        r = _result(scenario)
+        rep.add(r, _Timeline(_events(r.started)), ["r1-bag1", "r2-bag1"])
+    doc = json.loads(rep.write().read_text())
+    pngs = [e["timeline_png"] for e in doc["events"]]
+    assert len(pngs) == 2 and all(open(p, "rb").read(8) == b"\x89PNG\r\n\x1a\n" for p in pngs)
+
+
+def test_a_picture_that_fails_to_draw_is_an_error_at_write(tmp_path):
+    import pytest
+
+    from lab.picture_worker import PictureWorker
+
+    w = PictureWorker()
+    w.submit(int, "not a number")
+    with pytest.raises(ValueError):
+        w.wait()

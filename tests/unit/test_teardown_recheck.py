@@ -1,0 +1,48 @@
+"""The faults fixture re-checks the steady state at teardown unless the test itself just proved it
+and nothing has moved since: the skip must never hide a change."""
+from __future__ import annotations
+
+import time
+
+from lab.observers.timeline import RouteEvent
+from lab.pytest_plugin import Observer
+
+
+class _Timeline:
+    def __init__(self):
+        self.evs: list[RouteEvent] = []
+        self.errors: list[tuple[float, str, str]] = []
+
+    def events(self, since, until=None):
+        return [e for e in self.evs if e.t >= since]
+
+
+def _observer() -> Observer:
+    obs = Observer.__new__(Observer)          # no lab: only the bookkeeping is under test
+    obs.timeline, obs.verified_at = _Timeline(), None
+    return obs
+
+
+def test_never_verified_means_check_again():
+    assert not _observer().unchanged()
+
+
+def test_verified_and_quiet_is_unchanged():
+    obs = _observer()
+    obs.timeline.evs.append(RouteEvent(time.time() - 5, "r1", "add", "198.19.0.0/24", True, 1))   # before: fine
+    obs.verified()
+    assert obs.unchanged()
+
+
+def test_a_route_change_after_the_proof_forces_the_check():
+    obs = _observer()
+    obs.verified()
+    obs.timeline.evs.append(RouteEvent(time.time() + 0.001, "r1", "del", "198.19.0.0/24", True, 1))
+    assert not obs.unchanged()
+
+
+def test_a_gap_in_the_record_after_the_proof_forces_the_check():
+    obs = _observer()
+    obs.verified()
+    obs.timeline.errors.append((time.time() + 0.001, "r1", "netlink overrun"))
+    assert not obs.unchanged()
