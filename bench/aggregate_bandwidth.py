@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.faults.injector import vtysh_configure  # noqa: E402
+from lab.faults.unmark import set_bandwidth  # noqa: E402
 from lab.observers.frr import vtysh  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 from lab.wait import poll  # noqa: E402
@@ -52,10 +52,7 @@ def settled(paths: LabPaths) -> dict:
 
 
 def announce(paths: LabPaths, bw: int) -> None:
-    problems = vtysh_configure(paths.netns(STSW), ["route-map ORIGIN4-800 permit 10",
-                                                   f"set extcommunity bandwidth {bw}", "exit", "do clear bgp * soft out"])
-    if problems:
-        raise SystemExit(f"{STSW}: {problems}")
+    set_bandwidth(paths, STSW, "ORIGIN4-800", bw)
 
 
 def main() -> int:

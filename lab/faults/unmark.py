@@ -34,6 +34,13 @@ def set_marking(plan: Plan, paths: LabPaths, node: str, marked: bool) -> None:
     _apply(paths, node, cmds + ["do clear bgp * soft out"])
 
 
+def set_bandwidth(paths: LabPaths, node: str, route_map: str, bw: int) -> None:
+    """``node`` announces ``bw`` (Mbit/s) instead of its link's speed through ``route_map``: the
+    uneven or tiny values the weight-rule measurements (bench/) need; then re-advertises."""
+    _apply(paths, node, [f"route-map {route_map} permit 10", f"set extcommunity bandwidth {bw}", "exit",
+                         "do clear bgp * soft out"])
+
+
 def set_option(plan: Plan, paths: LabPaths, routers: list[str], option: str) -> None:
     """Every listed router's ``bgp bestpath bandwidth`` as ``option`` would render it."""
     if option not in OPTIONS:

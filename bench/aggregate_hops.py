@@ -8,7 +8,7 @@ values each spoke router receives from the hub (and how many paths), what a spok
 from a spoke BAG router (which re-advertises with ``bandwidth cumulative``), the bandwidth the
 oracle expects there, and whether every FIB equals the oracle.
 
-Run as root: ``sudo .venv/bin/python bench/agg_bandwidth.py --frr 8.4 10.3 10.7 [--lab-prefix agb]``.
+Run as root: ``sudo .venv/bin/python bench/aggregate_hops.py --frr 8.4 10.3 10.7 [--lab-prefix agb]``.
 """
 from __future__ import annotations
 
