@@ -12,43 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.route_view import route_view, settled  # noqa: E402
 from lab.faults.unmark import set_bandwidth  # noqa: E402
-from lab.observers.frr import vtysh  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
-from lab.wait import poll  # noqa: E402
 
 AGG, STSW = "198.19.0.0/23", "r1-f1-p1s1"
 
 
 def seen(paths: LabPaths) -> dict:
-    out = {}
-    for n in ("r2-bag1", "r2-bag2"):
-        j = json.loads(vtysh(paths.netns(n), f"show bgp ipv4 unicast {AGG} json"))
-        r = subprocess.run(["ip", "-n", paths.netns(n), "-j", "route", "show", AGG], capture_output=True, text=True)
-        rt = json.loads(r.stdout or "[]")
-        hops = (rt[0].get("nexthops") or [rt[0]]) if rt else []
-        out[n] = {"received": sorted((p["nexthops"][0]["ip"], p.get("extendedCommunity", {}).get("string", ""))
-                                     for p in j.get("paths", [])),
-                  "kernel": sorted((h.get("dev"), h.get("weight", 1)) for h in hops)}
-    return out
-
-
-def settled(paths: LabPaths) -> dict:
-    hist: list[dict] = []
-
-    def same():
-        hist.append(seen(paths))
-        return hist[-1] if len(hist) >= 3 and hist[-1] == hist[-2] == hist[-3] else None
-    got = poll(same, 60.0, interval_s=1.0)
-    if got is None:
-        raise SystemExit("the FIB did not settle within 60 s")
-    return got
+    return {n: route_view(paths, n, AGG) for n in ("r2-bag1", "r2-bag2")}
 
 
 def announce(paths: LabPaths, bw: int) -> None:
@@ -59,10 +36,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--name", required=True)
     paths = LabPaths(ap.parse_args().name)
-    rows = {"before": settled(paths)}
+    rows = {"before": settled(lambda: seen(paths))}
     announce(paths, 200)
     try:
-        rows["after"] = settled(paths)
+        rows["after"] = settled(lambda: seen(paths))
     finally:
         announce(paths, 800)
     print(json.dumps(rows, indent=1))

@@ -10,41 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.route_view import route_view, settled  # noqa: E402
 from lab.faults.unmark import set_bandwidth  # noqa: E402
-from lab.observers.frr import vtysh  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
-from lab.wait import poll  # noqa: E402
 
 PREFIX, STSW, NODE = "198.19.0.0/24", "r1-f1-p1s1", "r1-bag1"
-
-
-def seen(paths: LabPaths) -> dict:
-    j = json.loads(vtysh(paths.netns(NODE), f"show bgp ipv4 unicast {PREFIX} json"))
-    r = subprocess.run(["ip", "-n", paths.netns(NODE), "-j", "route", "show", PREFIX], capture_output=True, text=True)
-    rt = json.loads(r.stdout or "[]")
-    hops = (rt[0].get("nexthops") or [rt[0]]) if rt else []
-    return {"received": sorted((p["nexthops"][0]["ip"], p.get("extendedCommunity", {}).get("string", ""))
-                               for p in j.get("paths", [])),
-            "kernel": sorted((h.get("dev"), h.get("weight", 1)) for h in hops)}
-
-
-def settled(paths: LabPaths, bw: int) -> dict:
-    hist: list[dict] = []
-
-    def same():
-        hist.append(seen(paths))
-        ok = len(hist) >= 3 and hist[-1] == hist[-2] == hist[-3] and f"({bw}.000 Mbps)" in json.dumps(hist[-1])
-        return hist[-1] if ok else None
-    got = poll(same, 60.0, interval_s=1.0)
-    if got is None:
-        raise SystemExit(f"the FIB did not settle on bandwidth {bw} within 60 s: {hist[-1] if hist else '-'}")
-    return got
 
 
 def announce(paths: LabPaths, bw: int) -> None:
@@ -59,7 +34,8 @@ def main() -> int:
     try:
         for bw in (1, 2, 3):
             announce(paths, bw)
-            rows[bw] = settled(paths, bw)
+            rows[bw] = settled(lambda: route_view(paths, NODE, PREFIX), lambda v: f"({bw}.000 Mbps)" in json.dumps(v),
+                               f" on bandwidth {bw}")
     finally:
         announce(paths, 800)
     print(json.dumps(rows, indent=1))
