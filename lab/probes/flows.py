@@ -115,6 +115,9 @@ class Round:
     ttl_expired: int
     #: router -> ifname -> packets that left through it
     split: dict[str, dict[str, int]]
+    #: router -> packets its neighbours sent it that it neither forwarded nor took in (lost on the
+    #: links into it or inside it): where a blackhole is, for the report
+    gaps: dict[str, int] = field(default_factory=dict)
 
     @property
     def blackholed(self) -> int:
@@ -148,7 +151,26 @@ def probe(plan: Plan, paths: LabPaths, src: str, prefix: str, flows: int = 200, 
         if d:
             split[n] = d
     return Round(src, prefix, flows, sum(now[n].delivered - before[n].delivered for n in now),
-                 sum(now[n].ttl_expired - before[n].ttl_expired for n in now), split)
+                 sum(now[n].ttl_expired - before[n].ttl_expired for n in now), split,
+                 gaps(plan, src, split, {n: _taken(now[n], before[n]) for n in now}))
+
+
+def _taken(now: Counters, before: Counters) -> int:
+    return now.delivered - before.delivered + now.ttl_expired - before.ttl_expired
+
+
+def gaps(plan: Plan, src: str, split: dict[str, dict[str, int]], taken: dict[str, int]) -> dict[str, int]:
+    """Per router (not the source): packets its neighbours forwarded to it minus what it forwarded
+    on, took in or answered as expired; non-zero only where packets vanished.  Egress is counted
+    before the cable, so a loss on a link shows at the router behind it."""
+    out = {}
+    for n, took in taken.items():
+        if n == src:
+            continue
+        came = sum(split.get(l.peer(n).node, {}).get(l.peer(n).ifname, 0) for l in plan.links_of(n))
+        if came - sum(split.get(n, {}).values()) - took > 0:
+            out[n] = came - sum(split.get(n, {}).values()) - took
+    return out
 
 
 def split_rows(r: Round, installed: dict[str, dict[str, int]], expected: dict[str, dict[str, int]],
@@ -181,8 +203,10 @@ def split_problems(r: Round, installed: dict[str, dict[str, int]], expected: dic
     router that saw too few flows to tell a skew of ``precision`` is a problem too, not a pass."""
     out = []
     if r.blackholed:
+        where = ", ".join(f"{n}: {k}" for n, k in sorted(r.gaps.items()))
         out.append(f"{r.src} -> {r.prefix}: {r.blackholed} of {r.sent} packets never arrived"
-                   + (f" ({r.ttl_expired} expired in a loop)" if r.ttl_expired else ""))
+                   + (f" ({r.ttl_expired} expired in a loop)" if r.ttl_expired else "")
+                   + (f"; lost on the way into or inside {where}" if where else ""))
     seen_few = set()
     for w in split_rows(r, installed, expected, precision):
         if w["verdict"] == "no route in the oracle":

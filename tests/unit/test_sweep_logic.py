@@ -6,7 +6,7 @@ from collections import Counter
 
 from lab import sweep
 from lab.plan import build_plan
-from lab.probes.flows import Round, split_problems, split_rows
+from lab.probes.flows import Round, gaps, split_problems, split_rows
 from lab.topology import load
 
 from ..conftest import TOPOLOGIES
@@ -135,3 +135,14 @@ def test_report_files_name_every_failure_and_violation(tmp_path):
     # the pairs cut off are named, not counted; "none" is explained; each split row has tolerance and verdict
     assert "r1-f1-p1s1 -&gt; 198.19.2.0/24" in page and '"none": every pair stayed' in page
     assert "&plusmn;5%" in page and "&plusmn;27%" in page and ">too few flows</td>" in page and ">ok</td>" in page
+
+
+def test_a_blackhole_is_placed_at_the_router_behind_the_loss():
+    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+    up = plan.links_of("r1-bag1")[0]
+    a, b = up.a, up.b
+    split = {a.node: {a.ifname: 100}, b.node: {}}
+    assert gaps(plan, a.node, split, {a.node: 0, b.node: 70}) == {b.node: 30}
+    assert gaps(plan, a.node, split, {a.node: 0, b.node: 100}) == {}
+    r = Round(a.node, "p", 100, 70, 0, split, {b.node: 30})
+    assert any(f"inside {b.node}: 30" in p for p in split_problems(r, {}, {}))
