@@ -7,7 +7,7 @@ PYTEST := $(VENV)/bin/pytest
 
 CHECK_PREFIX ?= ck
 
-.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker frr-roots test-frr
+.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker frr-roots test-frr test-versions
 
 deps:
 	@scripts/install-deps.sh
@@ -52,6 +52,11 @@ FRR_TEST ?= 10.3
 test-frr: deps
 	$(VENV)/bin/python -m lab.frr_roots $(FRR_TEST)
 	$(PYTEST) tests/convergence --frr $(FRR_TEST) --report-dir reports/frr-$(FRR_TEST)
+
+# the missing-bandwidth tests on every version (CI runs 8.4 and 10.3 only, to stay under an hour)
+test-versions: deps
+	$(VENV)/bin/python -m lab.frr_roots
+	BAGLAB_TEST_VERSIONS="8.4 10.3 10.7" $(PYTEST) tests/lab/test_bandwidth_missing.py tests/lab/test_frr_versions.py
 
 bench: deps
 	$(VENV)/bin/python bench/bringup.py
