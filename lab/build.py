@@ -6,6 +6,7 @@ is only re-checked; anything else under that name is torn down first.
 """
 from __future__ import annotations
 
+import json
 import os
 import resource
 import time
@@ -144,7 +145,9 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     same_policy = state.get("policy_digest", None) == pol.digest() and state.get("policy") == str(pol.root)
     # a half-rolled-out or half-upgraded lab is not it
     same_policy = same_policy and not state.get("node_policies") and not state.get("node_versions")
-    if (state.get("phase") == "up" and state.get("plan") == plan.digest() and same_policy
+    # impairments are not in the plan: a changed 'impairments:' builds the lab afresh
+    same_impairments = state.get("impairments", "[]") == _impairments_key(impairments)
+    if (state.get("phase") == "up" and state.get("plan") == plan.digest() and same_policy and same_impairments
             and state.get("runtime", "netns") == rt.name):
         procs = rt.processes(plan)
         if all(all(pid for pid in ds.values()) for ds in procs.values()):
@@ -163,7 +166,8 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     safe_io.write_file(paths.plan_file, plan.to_json(), mode=0o600)     # holds TCP-MD5 passwords
     write_state(paths, phase="building", plan=plan.digest(), topology=plan.topology, source=str(topology),
                 runtime=rt.name, policy=str(pol.root), policy_digest=pol.digest(),
-                pid=os.getpid(), started=time.time(), **({"harness": harness} if harness else {}),
+                pid=os.getpid(), started=time.time(), impairments=_impairments_key(impairments),
+                **({"harness": harness} if harness else {}),
                 **({"frr": frr_version} if frr_version else {}))
     try:
         with timer.phase("namespaces"):
@@ -184,6 +188,10 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
         with timer.phase("impairments"):
             result.convergence = impair_lab(plan, paths, impairments, deadline, rt)
     return result
+
+
+def _impairments_key(impairments) -> str:
+    return json.dumps(sorted([link.id, imp.to_json()] for link, imp in impairments), sort_keys=True)
 
 
 def impair_lab(plan: Plan, paths: LabPaths, impairments, deadline_s: float, rt: Runtime) -> Convergence:

@@ -229,3 +229,16 @@ def test_fault_and_restore_from_the_cli(lab):
     assert "restored 1 fault(s)" in r.stderr and "as the oracle predicts" in r.stderr
     assert "active" not in baglab("faults", "--name", paths.name).stdout
     assert wait_converged(plan, paths, deadline_s=10).ok
+
+
+def test_up_builds_afresh_when_only_the_impairments_changed(lab, tmp_path):
+    """Impairments are not in the plan: a reused lab would keep the old ones."""
+    _, paths = lab
+    topo = tmp_path / "bag-mini-impaired.yaml"
+    topo.write_text(Path(MINI).read_text() + "impairments:\n  - link: r1-bag1~r2-bag1\n    members: [1]\n"
+                    "    delay_ms: 0.5\n")
+    assert not up(str(topo), paths.name).reused
+    assert "r1-bag1~r2-bag1 member 1 (delay 0.5 ms)" in baglab("faults", "--name", paths.name).stdout
+    assert up(str(topo), paths.name).reused, "the same impairments: the lab is reused"
+    assert not up(MINI, paths.name).reused, "impairments dropped from the topology: a lab without them"
+    assert "impair" not in baglab("faults", "--name", paths.name).stdout
