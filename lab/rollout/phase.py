@@ -52,6 +52,10 @@ class PhaseResult:
     sent: int = 0
     lost: int = 0
     lost_pairs: list[dict] = field(default_factory=list)
+    #: undrained upgrades: packets of pairs whose only way crosses a restarting router (an NSF STSW
+    #: meets one BAG plane), lost drained or not; a drained phase probes them after the undrain
+    single_homed_lost: int = 0
+    single_homed_pairs: list[dict] = field(default_factory=list)
     loss_window_s: list[float] | None = None    # [first, last] second of the phase a loss was seen in
     not_probed: list[str] = field(default_factory=list)
     after_undrain: dict = field(default_factory=dict)   # the pairs not probed while drained, probed after
@@ -219,10 +223,10 @@ def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_d
     restarted = [r["node"] for r in res.reloads if r["method"].startswith("upgrade")]
     res.sessions_reset = sorted(set(sessions.reset(plan, before, sessions.counters(plan, paths)))
                                 | set(sessions.of_routers(plan, restarted)))
-    res.sent = sum(r.sent + r.unroutable for r in results)
-    res.lost = sum(r.lost for r in results)
-    res.lost_pairs = [{"src": r.src, "prefix": r.prefix, "lost": r.lost, "sent": r.sent + r.unroutable}
-                      for r in results if r.lost]
+    single = set() if drain or not setup.versions else set(
+        paths_through_drains(plan, Failures.of(drained=node_drain_pairs(plan, routers))))
+    _account(res, [r for r in results if (r.src, r.prefix) not in single],
+             [r for r in results if (r.src, r.prefix) in single])
     res.loss_window_s = loss_window(res.samples, setup.pps) if res.lost else None
     if stranded:
         res.after_undrain = _probe_rest(setup, [p for p in stream_pairs(plan, {}) if p not in set(pairs)])
@@ -230,6 +234,16 @@ def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_d
     _judge(setup, res)
     res.seconds = round(time.monotonic() - t0, 2)
     return res
+
+
+def _account(res: PhaseResult, results: list, single_homed: list) -> None:
+    res.sent = sum(r.sent + r.unroutable for r in results + single_homed)
+    res.lost = sum(r.lost for r in results)
+    res.lost_pairs = [{"src": r.src, "prefix": r.prefix, "lost": r.lost, "sent": r.sent + r.unroutable}
+                      for r in results if r.lost]
+    res.single_homed_lost = sum(r.lost for r in single_homed)
+    res.single_homed_pairs = [{"src": r.src, "prefix": r.prefix, "lost": r.lost, "sent": r.sent + r.unroutable}
+                              for r in single_homed]
 
 
 def _with_stream(setup: Setup, pairs, res: PhaseResult, t0: float, act) -> list:
@@ -290,6 +304,12 @@ def _judge(setup: Setup, res: PhaseResult) -> None:
         worst = sorted(res.lost_pairs, key=lambda p: -p["lost"])[:4]
         losses.append(f"{res.lost} of {res.sent} probe packets lost ("
                             + ", ".join(f"{p['src']} -> {p['prefix']}: {p['lost']}" for p in worst) + ")")
+    if res.single_homed_lost:
+        worst = sorted(res.single_homed_pairs, key=lambda p: -p["lost"])[:4]
+        res.notes.append(f"{res.single_homed_lost} packets lost on {len(res.single_homed_pairs)} pairs whose only way "
+                         "crosses a restarted router (no other path while it restarts, drained or not; a drain "
+                         "probes them after the undrain): "
+                         + ", ".join(f"{p['src']} -> {p['prefix']}: {p['lost']}" for p in worst))
     after = res.after_undrain
     if after.get("lost"):
         worst = sorted(after["lost_pairs"], key=lambda p: -p["lost"])[:4]

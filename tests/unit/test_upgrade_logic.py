@@ -147,3 +147,15 @@ def test_every_session_of_a_replaced_router_counts_as_reset(mini_plan):
     assert "r1-bag1 ~ r2-bag1 (ipv4, link 12)" in got and "r2-bag1 ~ r2-f3-p1s1 (ipv6, link 8)" in got
     assert len(got) == len(set(got)) and not any("r1-bag2 ~ r2-bag2" in s for s in got)
     assert of_routers(mini_plan, []) == []
+
+
+def test_an_undrained_upgrade_keeps_single_homed_losses_apart():
+    from lab.probes.stream import PairResult
+    from lab.rollout.phase import PhaseResult, _account
+    res = PhaseResult("BAG plane 1", ["r1-bag1"], False, None)
+    other = [PairResult("r1-f2-edge", "198.19.0.0/24", 57, 56, 0), PairResult("r1-f2-edge", "198.19.2.0/24", 57, 57, 0)]
+    single = [PairResult("r1-f1-p1s1", "198.19.2.0/24", 50, 51, 19)]
+    _account(res, other, single)
+    assert (res.sent, res.lost, res.single_homed_lost) == (183, 1, 18)
+    assert [p["prefix"] for p in res.lost_pairs] == ["198.19.0.0/24"]
+    assert res.single_homed_pairs == [{"src": "r1-f1-p1s1", "prefix": "198.19.2.0/24", "lost": 18, "sent": 69}]
