@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import shutil
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 import yaml
@@ -108,9 +109,10 @@ def link_entry(l: Link) -> dict:
     return {"endpoints": [f"{l.a.node}:{l.a.ifname}", f"{l.b.node}:{l.b.ifname}"]}
 
 
-def node_files(plan: Plan) -> dict[str, dict[str, str]]:
-    """node -> file name -> content, as the containers read them."""
-    pol = load_policy(None, plan)
+def node_files(plan: Plan, policy: str | Path | None = None) -> dict[str, dict[str, str]]:
+    """node -> file name -> content, as the containers read them; ``policy``: the engineer's policy
+    directory (checked against the plan as 'up' does), default the built-in one."""
+    pol = load_policy(policy, plan)
     frr = {n.name: render_node(plan, n, "/var/log/frr/frr.log", policy=pol) for n in plan.nodes if kind_of(n) is FRR}
     rendered = render_all(plan, IN_NODE_DIR, IMAGE_PYTHON, lambda n: n, frr=frr)
     out: dict[str, dict[str, str]] = {}
@@ -122,17 +124,19 @@ def node_files(plan: Plan) -> dict[str, dict[str, str]]:
     return out
 
 
-def topology(plan: Plan, image: str, name: str | None = None, node_binds=None) -> dict:
-    """The clab document (a dict); ``node_binds(node) -> [bind]`` adds binds per node."""
+def topology(plan: Plan, image: "str | Callable[[Node], str]", name: str | None = None, node_binds=None) -> dict:
+    """The clab document (a dict); ``image``: one for every node, or ``image(node)``;
+    ``node_binds(node) -> [bind]`` adds binds per node."""
     doc = {"name": clab_name(name or plan.topology),
-           "topology": {"nodes": {n.name: node_entry(plan, n, image, f"configs/{n.name}",
+           "topology": {"nodes": {n.name: node_entry(plan, n, image(n) if callable(image) else image, f"configs/{n.name}",
                                                      node_binds(n.name) if node_binds else None)
                                   for n in plan.nodes},
                         "links": [link_entry(l) for l in plan.links]}}
     return doc
 
 
-def write(plan: Plan, out_dir: Path, image: str, name: str | None = None, node_binds=None) -> Export:
+def write(plan: Plan, out_dir: Path, image: "str | Callable[[Node], str]", name: str | None = None, node_binds=None,
+          policy: str | Path | None = None) -> Export:
     """Write ``<out_dir>/<name>.clab.yml`` and ``<out_dir>/configs/<node>/*`` (plus the ``bgp``
     package the emulated nodes run)."""
     out_dir = Path(out_dir)
@@ -142,7 +146,7 @@ def write(plan: Plan, out_dir: Path, image: str, name: str | None = None, node_b
     doc = topology(plan, image, name, node_binds)
     files, secret = [], []
     cfg = out_dir / "configs"
-    for node, fs in node_files(plan).items():
+    for node, fs in node_files(plan, policy).items():
         d = cfg / node
         d.mkdir(parents=True, exist_ok=True)
         for fname, text in fs.items():
@@ -168,14 +172,15 @@ def write(plan: Plan, out_dir: Path, image: str, name: str | None = None, node_b
 FORMATS = ("containerlab",)
 
 
-def export_cli(topology_path: str, fmt: str, out_dir: str | None, image: str | None) -> Export:
+def export_cli(topology_path: str, fmt: str, out_dir: str | None, image: str | None,
+               policy: str | None = None) -> Export:
     from .plan import build_plan
     from .topology import load
 
     if fmt not in FORMATS:
         raise LabError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
     plan = build_plan(load(topology_path))
-    if image is None:
-        from .image import image_tag
-        image = image_tag()
-    return write(plan, Path(out_dir or f"exports/{plan.topology}"), image)
+    if image is None:         # each router on its FRR version's image (make docker-image / version_image)
+        from .version_image import tag_for
+        return write(plan, Path(out_dir or f"exports/{plan.topology}"), lambda n: tag_for(n.frr), policy=policy)
+    return write(plan, Path(out_dir or f"exports/{plan.topology}"), image, policy=policy)

@@ -30,6 +30,11 @@ def recipe_for(version: str | None) -> dict:
     return image.recipe({"frr": version, "suite": root["suite"], "base": frr_roots.recipe_hash(root)})
 
 
+def tag_for(version: str | None) -> str:
+    """The tag ``version``'s image has (or will have once built), without docker."""
+    return image.image_tag(recipe_for(version))
+
+
 def ensure(version: str | None, log=print, force: bool = False) -> str:
     """The tag of ``version``'s current image, building it (and its root) when missing."""
     if is_default(version):

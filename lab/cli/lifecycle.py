@@ -179,11 +179,12 @@ def labs():
 def export(topology: str = TopoArg, fmt: ExportFormat = typer.Option(ExportFormat.containerlab, "--format",
                                                          help="containerlab (.clab.yml)"),
            out_dir: Optional[str] = typer.Option(None, "--out", "-o", help="default: exports/<topology>"),
-           image: Optional[str] = typer.Option(None, help="node image (default: the tag 'make docker-image' builds)")):
+           image: Optional[str] = typer.Option(None, help="node image (default: the tag 'make docker-image' builds)"),
+           policy: Optional[str] = PolicyOpt):
     """Write the topology for another runner: containerlab / clabernetes, node configs as binds."""
     from ..export import export_cli
 
-    exp = export_cli(topology, fmt.value, out_dir, image)
+    exp = export_cli(topology, fmt.value, out_dir, image, policy)
     err.print(escape(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "
                      f"run: containerlab deploy -t {exp.topology_file}"), soft_wrap=True)
     if exp.secret_files:

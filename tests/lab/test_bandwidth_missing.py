@@ -1,11 +1,12 @@
 """Live: a fabric stops sending the link-bandwidth community and every kernel FIB follows the
 oracle's missing-bandwidth rule of the topology's ``policy.bandwidth_missing``, on the host's
-FRR 8.4 and on 10.3 (and 10.7 with ``make test-versions``).  bag-mini comes up with ``skip-missing`` in its topology (so the rendered
-line is what the daemons run); the other options are then set live on every router.  Per option,
-one STSW of fabric f1 stops marking (its BAG router sees one path of two without the community,
-and the routers beyond see a cumulative bandwidth of what remains), then the whole fabric (no
-path carries one); after each, marking comes back and the FIBs return to the steady state.
-``--lab-name`` names the lab's prefix (else a pid-derived name)."""
+FRR 8.4 and on 10.3 (and 10.7 with ``make test-versions``).  bag-mini comes up with
+``skip-missing`` in its topology (so the rendered line is what the daemons run); the other
+options are then set live on every router.  Per option, one STSW of fabric f1 stops marking (its
+BAG router sees one path of two without the community, and the routers beyond see a cumulative
+bandwidth of what remains), then the whole fabric (no path carries one); after each, marking
+comes back and the FIBs return to the steady state.  ``--lab-name`` names the lab's prefix (else
+a pid-derived name)."""
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import jsonschema
 import pytest
@@ -120,3 +121,32 @@ def test_configs_with_a_tcp_md5_password_are_readable_by_their_owner_only(tmp_pa
     assert {p.stat().st_mode & 0o777 for p in holding} == {0o600}
     others = [p for p in exp.files if p.is_file() and p not in holding]
     assert others and {p.stat().st_mode & 0o777 for p in others} == {0o644}
+
+
+def test_the_engineers_policy_is_what_the_export_renders(tmp_path):
+    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+    policy = ROOT / "topologies/policies/bag-mini/safe-tag"
+    export.write(plan, tmp_path / "own", IMAGE, policy=policy)
+    export.write(plan, tmp_path / "default", IMAGE)
+    own = (tmp_path / "own/configs/r1-f1-p1s1/frr.conf").read_text()
+    assert "64512:100" in own and "64512:100" not in (tmp_path / "default/configs/r1-f1-p1s1/frr.conf").read_text()
+
+
+def test_a_policy_that_does_not_fit_the_plan_is_refused_before_writing(tmp_path):
+    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+    policy = tmp_path / "pol"
+    shutil.copytree(ROOT / "topologies/policies/bag-mini/safe-tag", policy)
+    (policy / "role/stsw.j2").unlink()          # a role without its file
+    with pytest.raises(LabError, match="stsw"):
+        export.write(plan, tmp_path / "x", IMAGE, policy=policy)
+    assert not (tmp_path / "x").exists()
+
+
+def test_each_router_runs_its_frr_versions_image(tmp_path):
+    from lab.version_image import tag_for
+    topo = tmp_path / "mixed.yaml"
+    topo.write_text((TOPOLOGIES / "bag-mini.yaml").read_text() + 'frr:\n  nodes:\n    r1-bag1: "10.3"\n')
+    exp = export.export_cli(str(topo), "containerlab", str(tmp_path / "out"), None)
+    nodes = yaml.safe_load(exp.topology_file.read_text())["topology"]["nodes"]
+    assert nodes["r1-bag1"]["image"] == tag_for("10.3") != nodes["r1-bag2"]["image"] == tag_for(None)
+    assert "frr version 10.3" in (tmp_path / "out/configs/r1-bag1/frr.conf").read_text()
