@@ -51,6 +51,9 @@ class ImpairPort(Action):
 def shim_impair(ctx: Context, node: str, ifname: str, params: dict | None, deadline_s: float = 10.0) -> None:
     """Change one port in the node's ``impair.json``, tell its SecY (SIGHUP) and wait until its
     counters say it took this generation."""
+    pid = secy.shim_pids(ctx.paths, ctx.plan).get(node)
+    if pid is None:      # before the file changes: a SecY started later must not pick it up
+        raise LabError(f"the SecY of {node} is not running: it serves the impairment of {ifname}")
     path = ctx.paths.node_dir(node) / "impair.json"
     try:
         doc = json.loads(safe_io.read_text(path))
@@ -62,9 +65,6 @@ def shim_impair(ctx: Context, node: str, ifname: str, params: dict | None, deadl
         doc["ports"][ifname] = params
     doc["generation"] += 1
     safe_io.write_file(path, json.dumps(doc))
-    pid = secy.shim_pids(ctx.paths, ctx.plan).get(node)
-    if pid is None:
-        raise LabError(f"the SecY of {node} is not running: it serves the impairment of {ifname}")
     os.kill(pid, signal.SIGHUP)
     if not poll(lambda: macsec_ports.stats(ctx.paths, node).get("impair_generation", -1) >= doc["generation"],
                 deadline_s):

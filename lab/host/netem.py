@@ -40,10 +40,12 @@ def possible() -> bool:
 
 
 def args(loss: float, delay_ms: float, jitter_ms: float, duplicate: float) -> list[str]:
-    """netem's options for one impairment (jitter uniform, like the user-space line)."""
+    """netem's options for one impairment.  Jitter without a distribution table is uniform, like
+    the user-space line's (iproute2 ships no table named 'uniform': asking for one fails).  Unlike
+    the line, netem may reorder frames whose jitter exceeds their spacing."""
     out = []
     if delay_ms:
-        out += ["delay", f"{delay_ms}ms"] + ([f"{jitter_ms}ms", "distribution", "uniform"] if jitter_ms else [])
+        out += ["delay", f"{delay_ms}ms"] + ([f"{jitter_ms}ms"] if jitter_ms else [])
     if loss:
         out += ["loss", f"{loss}%"]
     if duplicate:

@@ -40,6 +40,9 @@ class ImpairmentSpec(BaseModel):
     def _something(self) -> "ImpairmentSpec":
         if not (self.loss or self.delay_ms or self.fibre_km or self.duplicate):
             raise ValueError("an impairment needs at least one of loss, delay_ms, fibre_km, duplicate above 0")
+        total = self.delay_ms + fibre_delay_ms(self.fibre_km)
+        if total > MAX_DELAY_MS:
+            raise ValueError(f"delay_ms plus the fibre's delay is {total:g} ms, more than {MAX_DELAY_MS:g} ms")
         return self
 
     def impairment(self) -> Impairment:

@@ -195,7 +195,9 @@ class Shim:
         """Each port's impairment as ``impair.json`` says (none: frames go straight through)."""
         try:
             doc = json.loads(safe_io.read_text(os.path.join(os.path.dirname(self.cfg_path), "impair.json")))
-        except (OSError, LabError):
+        except (OSError, LabError, ValueError) as exc:   # a torn or hand-edited file must not stop the SecY
+            if not isinstance(exc, FileNotFoundError):
+                self.say(f"impair.json unreadable, no impairments: {exc}")
             doc = {"generation": 0, "ports": {}}
         for name, p in self.ports.items():
             want = doc["ports"].get(name)
