@@ -64,6 +64,12 @@ class RolloutReport:
 def preflight(plan: Plan, paths: LabPaths, candidate, versions: dict | None = None) -> str:
     """The candidate as the lab will see it: every router's config rendered for the version it will
     run and checked by that version's FRR parser now (an unavailable version: one clear error)."""
+    runtime = read_state(paths).get("runtime", "netns")
+    if versions and runtime != "netns":
+        # a container's FRR is its image's: stopping its daemons and starting another version's
+        # would need the container recreated from that version's image, which is not built
+        raise LabError(f"lab {paths.name!r} runs on {runtime}: FRR upgrades are rehearsed on the netns runtime "
+                       f"only (baglab up ... --runtime netns); a {runtime} router keeps its image's FRR")
     for v in set((versions or {}).values()):
         frr_roots.resolve(v)
     plan = with_versions(plan, versions or {})

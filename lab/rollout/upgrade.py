@@ -35,6 +35,7 @@ class UpgradeResult:
     seconds: float = 0.0        # stop, start and its sessions back
     down_s: float = 0.0         # from the stop to the new daemons running
     error: str = ""
+    moved: bool = False         # the lab's state says it runs ``after`` (its old daemons are gone)
 
     def as_reload(self) -> dict:
         """The shape a phase reports its routers' changes in (lab.rollout.report)."""
@@ -70,17 +71,18 @@ def upgrade_node(runtime, plan: Plan, paths: LabPaths, node: str, version: str, 
     t0 = time.monotonic()
     res = UpgradeResult(node, plan.node(node).frr or _host(), version)
     try:
+        stop_frr(paths, node)                   # first: old daemons that would not stop keep their config
         write_frr_config(paths, node, text)     # what the new daemons start from
         write_vtysh_conf(paths, node)
-        stop_frr(paths, node)
         set_node_version(paths, load_built_plan(paths), [node], version)
+        res.moved = True
         runtime.start_daemons(with_versions(plan, {node: version}), nodes=[node])
         res.down_s = time.monotonic() - t0
         bad = wait_sessions(with_versions(plan, {node: version}), paths, [node], failures, SESSIONS_DEADLINE_S)
         if bad:
             res.error = f"sessions not back within {SESSIONS_DEADLINE_S:.0f} s: {'; '.join(bad[:4])}"
-    except LabError as exc:
-        res.error = str(exc)
+    except Exception as exc:        # noqa: BLE001 -- e.g. a daemon's start timing out: the phase reports it
+        res.error = str(exc) if isinstance(exc, LabError) else f"{type(exc).__name__}: {exc}"
     res.seconds = time.monotonic() - t0
     return res
 
@@ -98,10 +100,16 @@ def upgrade_routers(setup, routers: list[str], versions: dict[str, str], render)
     """The phase's routers one after the other (a restart is CPU-bound: in parallel on 2 cores
     they only wait for each other); ``render(plan, name)`` is a router's config for ``plan``.
     The phase's plan (and its injector's, which re-renders drains) follows each router's move."""
-    out = []
+    out: list[UpgradeResult] = []
     for name in routers:
+        failed = next((u.node for u in out if u.error), None)
+        if failed:                     # a broken root or start: the plane's other routers keep running
+            out.append(UpgradeResult(name, version_of(setup.plan, name), versions[name],
+                                     error=f"not upgraded: {failed} failed first"))
+            continue
         target = with_versions(setup.plan, {name: versions[name]})
         out.append(upgrade_node(setup.injector.runtime, setup.plan, setup.paths, name, versions[name],
                                 render(target, name), setup.injector.failures()))
-        setup.plan = setup.injector.plan = target
+        if out[-1].moved:
+            setup.plan = setup.injector.plan = target
     return out
