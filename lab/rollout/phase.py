@@ -220,11 +220,12 @@ def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_d
     before = sessions.counters(plan, paths)
     setup.say(f"{name}: {'draining, ' if drain else ''}applying to {len(routers)} router(s)")
     results = _with_stream(setup, pairs, res, t0, lambda: _act(setup, res, policy_dir, t0, drain_id))
-    restarted = [r["node"] for r in res.reloads if r["method"].startswith("upgrade")]
+    restarted = [r["node"] for r in res.reloads
+                 if r["method"].startswith("upgrade") and not r["error"].startswith("not upgraded")]
     res.sessions_reset = sorted(set(sessions.reset(plan, before, sessions.counters(plan, paths)))
                                 | set(sessions.of_routers(plan, restarted)))
-    single = set() if drain or not setup.versions else set(
-        paths_through_drains(plan, Failures.of(drained=node_drain_pairs(plan, routers))))
+    single = set() if drain or not restarted else set(
+        paths_through_drains(plan, Failures.of(drained=node_drain_pairs(plan, restarted))))
     _account(res, [r for r in results if (r.src, r.prefix) not in single],
              [r for r in results if (r.src, r.prefix) in single])
     res.loss_window_s = loss_window(res.samples, setup.pps) if res.lost else None
@@ -237,7 +238,7 @@ def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_d
 
 
 def _account(res: PhaseResult, results: list, single_homed: list) -> None:
-    res.sent = sum(r.sent + r.unroutable for r in results + single_homed)
+    res.sent = sum(r.sent + r.unroutable for r in results)
     res.lost = sum(r.lost for r in results)
     res.lost_pairs = [{"src": r.src, "prefix": r.prefix, "lost": r.lost, "sent": r.sent + r.unroutable}
                       for r in results if r.lost]
