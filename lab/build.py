@@ -25,6 +25,8 @@ from . import frr_roots, safe_io
 from .errors import LabError
 from .faults import FaultInjector
 from .faults.impairment import from_topology as impairments_of
+from .faults.kinds import FaultKind
+from .impair.spec import Impairment
 from .plan import Plan, build_plan
 from .plan.steps.versions import with_frr
 from .host import nsutil
@@ -145,14 +147,15 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     same_policy = state.get("policy_digest", None) == pol.digest() and state.get("policy") == str(pol.root)
     # a half-rolled-out or half-upgraded lab is not it
     same_policy = same_policy and not state.get("node_policies") and not state.get("node_versions")
-    # impairments are not in the plan: a changed 'impairments:' builds the lab afresh
-    same_impairments = state.get("impairments", "[]") == _impairments_key(impairments)
-    if (state.get("phase") == "up" and state.get("plan") == plan.digest() and same_policy and same_impairments
-            and state.get("runtime", "netns") == rt.name):
+    if (state.get("phase") == "up" and state.get("plan") == plan.digest() and same_policy
+            and state.get("runtime", "netns") == rt.name
+            and _active_impairments(plan, paths) == _impairments_key(impairments)):
         procs = rt.processes(plan)
         if all(all(pid for pid in ds.values()) for ds in procs.values()):
             result.reused = True
-            conv = wait(plan, paths, deadline_s=deadline, on_poll=on_poll)
+            conv = (wait_converged(plan, paths, FaultInjector(plan, paths).failures(), deadline_s=deadline,
+                                   on_poll=on_poll) if wait is wait_converged
+                    else wait(plan, paths, deadline_s=deadline, on_poll=on_poll))
             result.convergence = conv
             require_converged(plan, paths, conv, procs)
             return result
@@ -166,8 +169,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     safe_io.write_file(paths.plan_file, plan.to_json(), mode=0o600)     # holds TCP-MD5 passwords
     write_state(paths, phase="building", plan=plan.digest(), topology=plan.topology, source=str(topology),
                 runtime=rt.name, policy=str(pol.root), policy_digest=pol.digest(),
-                pid=os.getpid(), started=time.time(), impairments=_impairments_key(impairments),
-                **({"harness": harness} if harness else {}),
+                pid=os.getpid(), started=time.time(), **({"harness": harness} if harness else {}),
                 **({"frr": frr_version} if frr_version else {}))
     try:
         with timer.phase("namespaces"):
@@ -180,18 +182,26 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
             conv = wait(plan, paths, deadline_s=deadline, on_poll=on_poll)
         result.convergence = conv
         require_converged(plan, paths, conv, rt.processes(plan))
+        if impairments:          # before 'up': a lab whose impairments failed is not reused
+            with timer.phase("impairments"):
+                result.convergence = impair_lab(plan, paths, impairments, deadline, rt)
     except BaseException:
         write_state(paths, phase="failed")
         raise
     write_state(paths, phase="up", converged_s=conv.seconds)
-    if impairments:
-        with timer.phase("impairments"):
-            result.convergence = impair_lab(plan, paths, impairments, deadline, rt)
     return result
 
 
 def _impairments_key(impairments) -> str:
     return json.dumps(sorted([link.id, imp.to_json()] for link, imp in impairments), sort_keys=True)
+
+
+def _active_impairments(plan: Plan, paths: LabPaths) -> str:
+    """The impairments the lab's fault journal has in force, keyed like the topology's: a lab is
+    reused only with the ones its topology asks for (not those a restore or 'impair' changed)."""
+    active = [f for f in FaultInjector(plan, paths).active() if f.kind == FaultKind.IMPAIR]
+    return json.dumps(sorted([f.scope["link"], Impairment.from_json(f.scope).to_json()] for f in active),
+                      sort_keys=True)
 
 
 def impair_lab(plan: Plan, paths: LabPaths, impairments, deadline_s: float, rt: Runtime) -> Convergence:
