@@ -5,7 +5,7 @@ Each end is impaired where its frames leave: with the kernel's netem on the port
 has it, else in the user-space SecY's delay line (lab/impair/line.py) on a protected port, whose
 frames already cross a process the lab owns, else (a plain port) in the same delay line in the
 node's forwarder, spliced in beside the router's interface for as long as the impairment lasts
-(lab/impair/splice.py, lab/impair/forwarders.py).  An impairment beyond recovery
+(lab/forwarder/splice.py, lab/forwarder/control.py).  An impairment beyond recovery
 (lab/impair/spec.py) is a failed link to the oracle.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Callable, ClassVar
 from .. import safe_io
 from ..errors import LabError
 from ..host import netem
-from ..impair import forwarders
+from ..forwarder import control as forwarders
 from ..impair.spec import Impairment
 from ..macsec import ports as macsec_ports, secy
 from ..plan import Endpoint, Link, Plan

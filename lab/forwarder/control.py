@@ -1,4 +1,4 @@
-"""The forwarders of a lab (lab/impair/forwarder.py): one per node with an impaired plain port,
+"""The forwarders of a lab (lab/forwarder/loop.py): one per node with an impaired plain port,
 on kernels without netem.  What the ``forwarder`` impairment backend does on one port.
 
 A forwarder runs on the host inside the node's namespace under every runtime, like the SecY;
@@ -19,7 +19,7 @@ from ..state import LabPaths
 from ..wait import poll
 from . import splice
 
-MARKER = b"lab.impair.forwarder"
+MARKER = b"lab.forwarder.loop"
 
 
 def config_path(paths: LabPaths, node: str):
@@ -98,7 +98,7 @@ def _spawn(paths: LabPaths, node: str):
     d = paths.node_dir(node)
     log = safe_io.open_append(paths.log_file(node))
     try:
-        return nsutil.spawn_in(paths.netns(node), [sys.executable, "-m", "lab.impair.forwarder",
+        return nsutil.spawn_in(paths.netns(node), [sys.executable, "-m", "lab.forwarder.loop",
                                                    str(config_path(paths, node)), str(d / "forward-stats.json"),
                                                    str(paths.log_file(node)), paths.netns(node)], log)
     finally:

@@ -1,5 +1,5 @@
 """The forwarder: the user-space stretch of cable of a node's impaired plain ports
-(lab/impair/splice.py), on kernels without netem.
+(lab/forwarder/splice.py), on kernels without netem.
 
 Per port it reads the frames the router sent (redirected into the helper pair), passes them
 through the port's delay line (lab/impair/line.py: loss, delay, jitter, duplication, order
@@ -10,7 +10,7 @@ re-reads ``forward.json``; counters go to ``forward-stats.json`` (the SecY's sha
 A forwarder killed outright leaves its ports dark (frames vanish: the hold timer notices), as a
 SecY does; restoring the impairment removes the redirect all the same.
 
-Run: ``python -m lab.impair.forwarder CONFIG.json STATS.json LOG NETNS`` inside the node's namespace.
+Run: ``python -m lab.forwarder.loop CONFIG.json STATS.json LOG NETNS`` inside the node's namespace.
 """
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 
 from .. import safe_io
 from ..errors import LabError
-from .line import DelayLine
-from .spec import Impairment
+from ..host.ethtool import precise_timers
+from ..impair.line import DelayLine
+from ..impair.spec import Impairment
 from .splice import MARK
 
 ETH_P_ALL, PACKET_OUTGOING = 0x0003, 4
@@ -138,10 +139,9 @@ class Forwarder:
         self.dirty = False
 
     def run(self) -> None:
-        from ..macsec.shim import Shim
         signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_wanted", True))
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop", True))
-        Shim.precise_timers()
+        precise_timers()
         os.setpriority(os.PRIO_PROCESS, 0, -10)         # frames must leave on time on a busy host
         self.load()
         last_write = 0.0

@@ -2,7 +2,7 @@
 
 The router's interface (``rA``) keeps its carrier, addresses and ifindex: an nftables netdev
 *egress* chain on it sends every frame the router hands it to a helper veth pair beside it
-(``im<digest>o`` -> ``im<digest>i``), where the node's forwarder (lab/impair/forwarder.py)
+(``im<digest>o`` -> ``im<digest>i``), where the node's forwarder (lab/forwarder/loop.py)
 reads it, delays or drops it, and sends it out of ``rA`` itself with the lab's mark, which
 the chain lets through.  Link faults on ``rA`` (admin, carrier) act as on any plain link.
 
@@ -21,6 +21,7 @@ import subprocess
 
 from ..errors import LabError
 from ..host import nft, nsutil
+from ..host.ethtool import no_checksum_offload
 
 MARK = 0x0BA61AB0          # frames the forwarder sends: the egress chain lets them leave
 TABLE_PREFIX = "baglab_imp_"
@@ -67,7 +68,7 @@ def build(netns: str, ifname: str) -> None:
     if not exists(netns, ifname):
         _ip(netns, ip_commands(ifname))
         nsutil.write_sysctls(netns, {f"net.ipv6.conf.{d}.disable_ipv6": "1" for d in (out, into)})
-        nsutil.in_netns(netns, lambda: _no_offload(out))
+        nsutil.in_netns(netns, lambda: no_checksum_offload(out))
         _ip(netns, [f"link set dev {out} up", f"link set dev {into} up"])
 
 
@@ -91,11 +92,6 @@ def redirected(netns: str, ifname: str) -> int | None:
     """Frames the egress chain has redirected so far (None: no chain on the port)."""
     rules = nft.rules(netns, "netdev", table_name(ifname))
     return next((nft.packets(r) for r in rules if r["chain"] == "egress"), None)
-
-
-def _no_offload(dev: str) -> None:
-    from ..macsec.shim import no_checksum_offload
-    no_checksum_offload(dev)
 
 
 def _ip(netns: str, lines: list[str]) -> None:
