@@ -144,3 +144,20 @@ def test_a_link_fault_still_acts_on_an_impaired_plain_link(lab, faults, observe)
     faults.restore_and_check(down)
     assert poll(lambda: _sessions(lab, link)[_addr(link.b)][0] == "Established", 30.0), "session did not return"
     faults.restore_and_check(imp)
+
+
+def test_a_crashed_router_keeps_its_forwarder_and_comes_back_impaired(lab, faults, observe):
+    """The forwarder is the cable, not a routing daemon: a node fault leaves it running, so the
+    restarted router's sessions come up over the impaired link."""
+    link = lab.link(LONE, 1)
+    imp = faults.impair(link, Impairment(delay_ms=0.3))
+    pid = control.pid_of(lab.paths, link.a.node) if _forwarded(lab, link) else None
+    crash = faults.node(link.a.node, mode="crash")
+    assert observe.after_fault(crash, faults.failures(), deadline_s=30.0).converged
+    if pid is not None:
+        assert control.pid_of(lab.paths, link.a.node) == pid, "the node fault stopped the forwarder"
+    assert all(r.ok for r in faults.restore_and_check(crash))
+    assert poll(lambda: _sessions(lab, link)[_addr(link.b)][0] == "Established", 30.0), "session did not return"
+    if pid is not None:
+        assert _line(lab, link.a)["impaired"]["sent"] > 0
+    faults.restore_and_check(imp)
