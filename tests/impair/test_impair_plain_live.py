@@ -88,6 +88,7 @@ def test_2pct_loss_on_a_plain_member_does_not_flap_bgp(lab, faults, observe):
         f"{probe.lost} of 1000 echoes lost at 2 % loss each way (expected {mean:.0f} ± {5 * sd:.0f})"
     if counts is not None:
         assert 1 <= counts["lost"] <= 0.1 * counts["offered"], counts
+        _assert_nothing_left(lab, link)
 
 
 def test_heavy_loss_on_a_plain_link_fails_sessions_by_hold_timer_and_the_fibs_follow(lab, faults, observe):
@@ -132,6 +133,8 @@ def test_a_burst_through_a_delayed_plain_link_loses_nothing(lab, faults):
     for line in lines:
         assert line["impaired"]["lost"] == 0 and line["kernel_drops"] == 0 and not line["drops"], line
         assert line["impaired"]["offered"] >= count, line
+    if lines:
+        _assert_nothing_left(lab, link)
 
 
 def test_a_link_fault_still_acts_on_an_impaired_plain_link(lab, faults, observe):
