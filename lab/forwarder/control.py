@@ -94,12 +94,17 @@ def _await_generation(paths: LabPaths, node: str, pid: int, generation: int, dea
                        f"within {deadline_s:.0f}s")
 
 
-def _spawn(paths: LabPaths, node: str):
+def argv(paths: LabPaths, node: str) -> list[str]:
+    """The forwarder's command line: it names the node's namespace and the lab's state directory,
+    which is how ``down`` finds it even after the namespace's name is gone."""
     d = paths.node_dir(node)
+    return [sys.executable, "-m", "lab.forwarder.loop", str(config_path(paths, node)), str(d / "forward-stats.json"),
+            str(paths.log_file(node)), paths.netns(node)]
+
+
+def _spawn(paths: LabPaths, node: str):
     log = safe_io.open_append(paths.log_file(node))
     try:
-        return nsutil.spawn_in(paths.netns(node), [sys.executable, "-m", "lab.forwarder.loop",
-                                                   str(config_path(paths, node)), str(d / "forward-stats.json"),
-                                                   str(paths.log_file(node)), paths.netns(node)], log)
+        return nsutil.spawn_in(paths.netns(node), argv(paths, node), log)
     finally:
         os.close(log)

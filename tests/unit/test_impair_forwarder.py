@@ -82,3 +82,11 @@ def test_the_forwarder_keeps_order_and_sends_everything_held_when_a_port_is_clea
     cfg.write_text(json.dumps({"generation": 2, "ports": {}}))
     f.load()                                                                  # cleared: the line drains
     assert tx.sent == [i.to_bytes(2, "big") * 30 for i in range(500)] and f.ports == {} and f.generation == 2
+
+
+def test_down_finds_a_forwarder_by_its_command_line():
+    from lab.runtime.remnants import markers
+    from lab.state import LabPaths
+    cmd = "\0".join(forwarders.argv(LabPaths("fwu"), "r1-bag1")).encode()
+    assert all(m in cmd for m in markers("fwu")) and forwarders.MARKER in cmd
+    assert not any(m in cmd for m in markers("fw"))         # another lab's down never takes it
