@@ -17,6 +17,7 @@ finished, MTU-sized frames.
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 
 from ..errors import LabError
@@ -49,10 +50,11 @@ def nft_script(ifname: str) -> str:
     return nft.replace_table("netdev", table_name(ifname), body)
 
 
-def ip_commands(ifname: str) -> list[str]:
-    """The helper pair, made without an address, ARP off and down (IPv6 goes before it comes up)."""
+def ip_commands(ifname: str, mtu: int) -> list[str]:
+    """The helper pair, made without an address, ARP off and down (IPv6 goes before it comes up),
+    with the port's MTU: a frame redirected to a smaller device would be dropped."""
     out, into = helper_names(ifname)
-    return [f"link add {out} type veth peer name {into}",
+    return [f"link add {out} mtu {mtu} type veth peer name {into} mtu {mtu}",
             f"link set dev {out} arp off", f"link set dev {into} arp off"]
 
 
@@ -66,7 +68,7 @@ def build(netns: str, ifname: str) -> None:
     The forwarder must already read the helper, or the redirected frames are lost."""
     out, into = helper_names(ifname)
     if not exists(netns, ifname):
-        _ip(netns, ip_commands(ifname))
+        _ip(netns, ip_commands(ifname, _mtu(netns, ifname)))
         nsutil.write_sysctls(netns, {f"net.ipv6.conf.{d}.disable_ipv6": "1" for d in (out, into)})
         nsutil.in_netns(netns, lambda: no_checksum_offload(out))
         _ip(netns, [f"link set dev {out} up", f"link set dev {into} up"])
@@ -92,6 +94,13 @@ def redirected(netns: str, ifname: str) -> int | None:
     """Frames the egress chain has redirected so far (None: no chain on the port)."""
     rules = nft.rules(netns, "netdev", table_name(ifname))
     return next((nft.packets(r) for r in rules if r["chain"] == "egress"), None)
+
+
+def _mtu(netns: str, ifname: str) -> int:
+    r = subprocess.run(["ip", "-n", netns, "-j", "link", "show", ifname], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise LabError(f"impairment splice in {netns}: no port {ifname}: {r.stderr.strip()}")
+    return int(json.loads(r.stdout)[0]["mtu"])
 
 
 def _ip(netns: str, lines: list[str]) -> None:

@@ -36,9 +36,9 @@ def test_the_redirect_sends_unmarked_frames_to_the_helper_and_hides_the_helper()
     assert len(table) <= 64
 
 
-def test_the_helper_pair_comes_up_without_arp():
+def test_the_helper_pair_comes_up_without_arp_and_with_the_port_s_mtu():
     out, into = splice.helper_names("x")
-    assert splice.ip_commands("x") == [f"link add {out} type veth peer name {into}",
+    assert splice.ip_commands("x", 9000) == [f"link add {out} mtu 9000 type veth peer name {into} mtu 9000",
                                         f"link set dev {out} arp off", f"link set dev {into} arp off"]
 
 
