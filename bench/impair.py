@@ -9,7 +9,11 @@ same SecYs) is the control; ICMP echoes answered by the far router's kernel (lab
   and the SecY's own count of frames dropped out of frames offered;
 - CPU: the SecYs' CPU time per echo, unimpaired vs delayed.
 
-Run as root: ``sudo .venv/bin/python bench/impair.py [--lab imb] [--count 2000] [--json]``.
+With ``--plain`` the same on member 1 of the plain r1-f2-edge~r1-bag1 (member 2 the control),
+served on a kernel without netem by the forwarders (lab/forwarder/); the ``secy_*`` figures are
+then the forwarders' (the user-space line's process either way).
+
+Run as root: ``sudo .venv/bin/python bench/impair.py [--lab imb] [--count 2000] [--plain] [--json]``.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lab.build import up  # noqa: E402
 from lab.faults import FaultInjector  # noqa: E402
 from lab.faults.names import bundle_members  # noqa: E402
+from lab.forwarder import control as forwarders  # noqa: E402
 from lab.impair.spec import Impairment  # noqa: E402
 from lab.macsec import ports, secy  # noqa: E402
 from lab.probes.rtt import icmp_rtts  # noqa: E402
@@ -31,6 +36,19 @@ from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = "r1-bag1~r2-bag1"
+PLAIN_BUNDLE = "r1-f2-edge~r1-bag1"
+
+
+def _line(paths, end) -> dict:
+    """The end's delay-line counters, from its SecY (protected) or its forwarder (plain)."""
+    src = ports.stats if end.wire else forwarders.stats
+    return src(paths, end.node)["ports"][end.ifname]["impaired"]
+
+
+def _line_pids(paths, plan, link) -> list[int]:
+    if link.a.wire:
+        return [p for n, p in secy.shim_pids(paths, plan).items() if n in (link.a.node, link.b.node)]
+    return [p for p in (forwarders.pid_of(paths, e.node) for e in (link.a, link.b)) if p]
 
 
 def _cpu_s(pids) -> float:
@@ -50,13 +68,13 @@ def _rtts(paths, link, count):
 def delay_case(fi, paths, m1, m2, imp: Impairment, count: int) -> dict:
     f = fi.impair(m1, imp)
     try:
-        pids = [p for n, p in secy.shim_pids(paths, fi.plan).items() if n in (m1.a.node, m1.b.node)]
+        pids = _line_pids(paths, fi.plan, m1)
         c0 = _cpu_s(pids)
         imp_r = _rtts(paths, m1, count)
         c1 = _cpu_s(pids)
         ctl = _rtts(paths, m2, count)
         c2 = _cpu_s(pids)
-        lines = [ports.stats(paths, e.node)["ports"][e.ifname]["impaired"] for e in (m1.a, m1.b)]
+        lines = [_line(paths, e) for e in (m1.a, m1.b)]
     finally:
         fi.restore(f)
     q = {p: (imp_r.percentile_us(p) - ctl.percentile_us(p)) / 2 for p in (10, 50, 90)}
@@ -72,7 +90,7 @@ def loss_case(fi, paths, m1, loss: float, count: int) -> dict:
     f = fi.impair(m1, Impairment(loss=loss))
     try:
         r = _rtts(paths, m1, count)
-        lines = [ports.stats(paths, e.node)["ports"][e.ifname]["impaired"] for e in (m1.a, m1.b)]
+        lines = [_line(paths, e) for e in (m1.a, m1.b)]
     finally:
         fi.restore(f)
     offered, lost = sum(c["offered"] for c in lines), sum(c["lost"] for c in lines)
@@ -88,6 +106,7 @@ def main() -> None:
     ap.add_argument("--lab", default="imb")
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--plain", action="store_true", help=f"impair the plain {PLAIN_BUNDLE} instead")
     ap.add_argument("--keep", action="store_true", help="leave the lab up")
     args = ap.parse_args()
     paths = LabPaths(args.lab)
@@ -95,7 +114,7 @@ def main() -> None:
     plan = up(ROOT / "topologies" / "bag-mini.yaml", args.lab).plan
     try:
         fi = FaultInjector(plan, paths)
-        m1, m2 = bundle_members(plan, BUNDLE, [1, 2])
+        m1, m2 = bundle_members(plan, PLAIN_BUNDLE if args.plain else BUNDLE, [1, 2])
         out = {"delay": [delay_case(fi, paths, m1, m2, imp, args.count)
                          for imp in (Impairment(delay_ms=0.3), Impairment(delay_ms=1.0, jitter_ms=0.5))],
                "loss": [loss_case(fi, paths, m1, p, args.count) for p in (2.0, 10.0)],

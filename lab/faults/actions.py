@@ -17,6 +17,7 @@ from pyroute2 import IPRoute
 
 from ..errors import LabError
 from ..host import nft, nsutil
+from ..forwarder import control as forwarders
 from ..macsec import keys as macsec_keys, secy
 from ..plan import Plan
 from ..state import LabPaths
@@ -115,11 +116,11 @@ class Kill(Action):
 
     def apply(self, ctx: Context) -> None:
         ns = ctx.paths.netns(self.node)
-        # the MACsec shim is the box's port hardware, not a routing daemon: it stays
-        # nor is a container's init (the namespace's holder in the docker runtime)
+        # the MACsec shim and the impairment forwarder are the box's ports and cable, not routing
+        # daemons: they stay; nor is a container's init (the namespace's holder in the docker runtime)
         keep = ctx.runtime.infrastructure_pids(self.node)
         pids = [p for ps in nsutil.pids_by_netns([ns]).values() for p in ps
-                if b"lab.macsec.shim" not in nsutil.cmdline(p) and p not in keep]
+                if not any(m in nsutil.cmdline(p) for m in (secy.MARKER, forwarders.MARKER)) and p not in keep]
         left = nsutil.kill_all(pids, deadline_s=5.0, crash=self.signal == "KILL")
         if left:
             raise LabError(f"could not stop processes {left} on {self.node}")

@@ -3,8 +3,9 @@ both directions, undone like any fault (``baglab impair --clear``, ``baglab rest
 
 Each end is impaired where its frames leave: with the kernel's netem on the port where the host
 has it, else in the user-space SecY's delay line (lab/impair/line.py) on a protected port, whose
-frames already cross a process the lab owns.  A plain link on a kernel without netem has no such
-place (see README, *Link impairments*) and is refused by name.  An impairment beyond recovery
+frames already cross a process the lab owns, else (a plain port) in the same delay line in the
+node's forwarder, spliced in beside the router's interface for as long as the impairment lasts
+(lab/forwarder/splice.py, lab/forwarder/control.py).  An impairment beyond recovery
 (lab/impair/spec.py) is a failed link to the oracle.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Callable, ClassVar
 from .. import safe_io
 from ..errors import LabError
 from ..host import netem
+from ..forwarder import control as forwarders
 from ..impair.spec import Impairment
 from ..macsec import ports as macsec_ports, secy
 from ..plan import Endpoint, Link, Plan
@@ -27,7 +29,7 @@ from .actions import Action, Context, register
 from .kinds import Fault, FaultKind, fault_type
 from .names import bundle_members
 
-Backend = Callable[[Endpoint], str]     # an end -> "netem" | "shim"
+Backend = Callable[[Endpoint], str]     # an end -> "netem" | "shim" | "forwarder"
 
 
 @register
@@ -37,13 +39,15 @@ class ImpairPort(Action):
     op: ClassVar[str] = "impair"
     port: str                       # netem: the device the frames leave by
     ifname: str                     # the SecY's port, by the router's interface name
-    backend: str                    # "netem" | "shim"
+    backend: str                    # "netem" | "shim" | "forwarder"
     params: dict | None = None
 
     def apply(self, ctx: Context) -> None:
         if self.backend == "netem":
             options = netem.args(**Impairment.from_json(self.params).to_json()) if self.params else None
             netem.set_port(ctx.paths.netns(self.node), self.port, options)
+        elif self.backend == "forwarder":
+            forwarders.impair(ctx.paths, self.node, self.ifname, self.params)
         else:
             shim_impair(ctx, self.node, self.ifname, self.params)
 
@@ -73,14 +77,11 @@ def shim_impair(ctx: Context, node: str, ifname: str, params: dict | None, deadl
 
 
 def choose_backend(end: Endpoint, has_netem: bool) -> str:
-    """netem where the kernel has it; else the SecY, which only a protected port has."""
+    """netem where the kernel has it; else the SecY a protected port already crosses; else a
+    forwarder spliced in for the purpose (it costs a process and a helper pair per port)."""
     if has_netem:
         return "netem"
-    if end.wire:
-        return "shim"
-    raise LabError(f"{end.node} {end.ifname}: this kernel has no netem (sch_netem), and a plain link has no "
-                   "user-space port to impair frames in; impair a MACsec-protected link (macsec: required "
-                   "or optional), or run on a host with sch_netem")
+    return "shim" if end.wire else "forwarder"
 
 
 @fault_type
@@ -110,8 +111,7 @@ def active_on(faults: list[Fault], link: Link) -> Fault | None:
 
 def from_topology(loaded: LoadedTopology, plan: Plan) -> list[tuple[Link, Impairment]]:
     """The topology's ``impairments:`` as links of the plan, each named at most once; an unknown
-    bundle or member, a link listed twice, or a plain link on a host that cannot impair one is an
-    error at its YAML path, before anything is built."""
+    bundle or member or a link listed twice is an error at its YAML path, before anything is built."""
     out: dict[int, tuple[Link, Impairment]] = {}
     for i, spec in enumerate(loaded.model.impairments):
         try:
@@ -122,9 +122,5 @@ def from_topology(loaded: LoadedTopology, plan: Plan) -> list[tuple[Link, Impair
             if link.id in out:
                 raise loaded.error(["impairments", i], f"{link.bundle} member {link.member} is impaired "
                                    "twice; one impairment per link")
-            if not link.a.wire and not netem.possible():
-                raise loaded.error(["impairments", i, "link"], f"{link.bundle} is a plain link and this kernel "
-                                   "has no netem: only MACsec-protected links (macsec: required or optional) "
-                                   "can be impaired here, in their user-space SecY")
             out[link.id] = (link, spec.impairment())
     return list(out.values())

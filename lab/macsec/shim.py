@@ -26,7 +26,6 @@ Run: ``python -m lab.macsec.shim CONFIG.json STATS.json LOG NETNS`` inside the n
 """
 from __future__ import annotations
 
-import array
 import errno
 import fcntl
 import hashlib
@@ -41,12 +40,13 @@ import time
 from dataclasses import dataclass, field
 
 from .. import safe_io
+from ..host.ethtool import no_checksum_offload, precise_timers
 from ..errors import LabError
 from ..impair.line import DelayLine
 from ..impair.spec import Impairment
 from .frame import ETH_P_MACSEC, Drop, RxState, encrypt, sci_of
 
-SIOCETHTOOL, ETHTOOL_STXCSUM, SIOCGIFFLAGS, IFF_RUNNING = 0x8946, 0x17, 0x8913, 0x40
+SIOCGIFFLAGS, IFF_RUNNING = 0x8913, 0x40
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 SO_RCVBUFFORCE = 33
@@ -101,15 +101,6 @@ def wire_has_carrier(ifname: str) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         flags = struct.unpack_from("16sH", fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, struct.pack("16s16x", ifname.encode())))[1]
     return bool(flags & IFF_UP and flags & IFF_RUNNING)
-
-
-def no_checksum_offload(ifname: str) -> None:
-    """The router's end must hand over finished frames: with checksum offload (and so TSO) a veth
-    passes segments with unfilled checksums, up to 64 KB, which would be encrypted as they are."""
-    value = array.array("I", [ETHTOOL_STXCSUM, 0])
-    ifreq = struct.pack("16sP16x", ifname.encode(), value.buffer_info()[0])
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        fcntl.ioctl(s.fileno(), SIOCETHTOOL, ifreq)
 
 
 PN_MARGIN = 1 << 20
@@ -274,13 +265,6 @@ class Shim:
             for frame in p.line.due(now):
                 self.to_wire(p, frame)
 
-    @staticmethod
-    def precise_timers() -> None:
-        """A delayed frame must leave on time: the kernel's default timer slack (50 us) would add
-        its own delay to every wait of the delay line."""
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(29, 1, 0, 0, 0)     # PR_SET_TIMERSLACK, 1 ns
-
     def wait_s(self) -> float:
         """How long select may sleep: until the next delayed frame is due, at most 0.1 s."""
         dues = [d for p in self.ports.values() if p.line is not None and (d := p.line.next_due()) is not None]
@@ -351,7 +335,7 @@ class Shim:
     def run(self) -> None:
         signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_wanted", True))
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop", True))
-        self.precise_timers()
+        precise_timers()
         self.load()
         self.request_links()
         last_write = 0.0

@@ -113,8 +113,9 @@ def test_names_are_checked_against_the_plan(monkeypatch):
     assert "no member 7" in _yaml_error("  - {link: r1-bag1~r2-bag1, members: [7], loss: 2}\n")
     twice = _yaml_error("  - {link: r1-bag1~r2-bag1, loss: 2}\n  - {link: r2-bag1~r1-bag1, members: [1], loss: 3}\n")
     assert "impairments[1]: r1-bag1~r2-bag1 member 1 is impaired twice" in twice
-    plain = _yaml_error("  - {link: r1-f2-edge~r1-bag1, loss: 2}\n")
-    assert "impairments[0].link: r1-f2-edge~r1-bag1 is a plain link and this kernel has no netem" in plain
+    loaded = load_text(_topo("  - {link: r1-f2-edge~r1-bag1, loss: 2}\n"), "mini.yaml")
+    plain = fimp.from_topology(loaded, build_plan(loaded))     # a plain link is served by a forwarder
+    assert [(l.bundle, l.a.wire) for l, _ in plain] == [("r1-f2-edge~r1-bag1", None)] * 2
 
 
 def test_a_good_list_becomes_links_and_impairments(monkeypatch):
@@ -134,13 +135,12 @@ def mini():
     return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
 
 
-def test_backend_is_netem_else_the_secy_else_refused(mini):
+def test_backend_is_netem_else_the_secy_else_a_forwarder(mini):
     protected = next(l for l in mini.links if l.a.wire)
     plain = next(l for l in mini.links if not l.a.wire)
     assert choose_backend(protected.a, True) == "netem" and choose_backend(plain.a, True) == "netem"
     assert choose_backend(protected.a, False) == "shim"
-    with pytest.raises(LabError, match="no netem .* a plain link has no user-space port"):
-        choose_backend(plain.a, False)
+    assert choose_backend(plain.a, False) == "forwarder"
 
 
 def test_an_impairment_acts_on_both_ends_and_is_down_only_beyond_recovery(mini):
@@ -184,9 +184,9 @@ def test_journalled_refused_twice_and_cleared(injector, mini):
     with pytest.raises(LabError, match="is not impaired"):
         fi.clear_impairment(link)
     plain = next(l for l in mini.links if not l.a.wire)
-    with pytest.raises(LabError, match="no netem"):
-        fi.impair(plain, Impairment(loss=2))
-    assert not fi.active()                          # nothing half-made, nothing journalled
+    f = fi.impair(plain, Impairment(loss=2))
+    assert [(a.backend, a.port, a.ifname) for a in f.actions] == [("forwarder", e.ifname, e.ifname)
+                                                                  for e in (plain.a, plain.b)]
 
 
 def test_lateness_is_what_the_clock_shows_beyond_the_due_time():
