@@ -96,7 +96,8 @@ def _yaml_error(block: str) -> str:
     ("  - {link: r1-bag1~r2-bag1, loss: true}\n", "impairments[0].loss: Input should be a valid number"),
     ("  - {link: r1-bag1~r2-bag1, delay_ms: 1, jitter_ms: 3}\n", "impairments[0].jitter_ms: jitter_ms (3)"),
     ("  - {link: r1-bag1~r2-bag1}\n", "impairments[0]: an impairment needs at least one"),
-    ("  - {link: r1-bag1~r2-bag1, delay_ms: 900, fibre_km: 40000}\n", "impairments[0]: delay_ms plus the fibre's delay is 1100 ms"),
+    ("  - {link: r1-bag1~r2-bag1, delay_ms: 900, fibre_km: 40000}\n",
+     "impairments[0]: delay_ms plus the fibre's delay is 1100 ms"),
     ("  - {link: r1-bag1~r2-bag1, los: 2}\n", "impairments[0].los"),
 ])
 def test_schema_errors_name_file_line_and_path(block, words):
