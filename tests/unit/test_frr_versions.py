@@ -93,3 +93,18 @@ def test_a_version_without_a_built_root_is_one_clear_error(monkeypatch, tmp_path
     assert frr_roots.resolve(None) is None and frr_roots.resolve("8.4") is None
     with pytest.raises(LabError, match=r"FRR 10\.7 is not available: available are 8\.4 .*make frr-roots"):
         frr_roots.resolve("10.7")
+
+
+@pytest.mark.parametrize("rule, message", [
+    ('frr: {regions: {rX: "10.3"}}\n', "frr.regions.rX: no region 'rX' in this topology (known: r1, r2)"),
+    ('frr: {roles: {bags: "10.3"}}\n', "frr.roles.bags: no role 'bags'"),
+    ('frr: {planes: {"9": "10.3"}}\n', "frr.planes.9: no plane '9' in this topology (known: 1, 2)"),
+])
+def test_a_rule_for_something_the_topology_lacks_is_an_error(rule, message):
+    with pytest.raises(TopologyError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        build_plan(load_text(MINI + rule))
+
+
+def test_planes_may_be_written_as_numbers():
+    v = _versions('frr: {planes: {2: "10.3"}}\n')
+    assert (v["r1-bag1"], v["r1-bag2"], v["r2-bag2"]) == (None, "10.3", "10.3")

@@ -33,11 +33,14 @@ def options_missing(option: str, nodes) -> str | None:
 
 
 def _check(d: Draft, spec) -> None:
-    known = {n.name for n in d.planned_nodes}
+    known = {"nodes": {n.name for n in d.planned_nodes}, "roles": {n.role for n in d.planned_nodes},
+             "regions": {n.region for n in d.planned_nodes},
+             "planes": {str(n.bag_plane) for n in d.planned_nodes if n.role == "bag" and n.bag_plane is not None}}
     for field in ("roles", "regions", "planes", "nodes"):
         for key, version in getattr(spec, field).items():
-            if field == "nodes" and key not in known:
-                raise d.err(["frr", field, key], f"no node {key!r} in this topology")
+            if key not in known[field]:       # a typo would leave every router on the default, silently
+                raise d.err(["frr", field, key], f"no {field[:-1]} {key!r} in this topology (known: "
+                            f"{', '.join(sorted(known[field]))})")
             _known_version(d, ["frr", field, key], version)
     if spec.default:
         _known_version(d, ["frr", "default"], spec.default)
@@ -45,7 +48,8 @@ def _check(d: Draft, spec) -> None:
 
 def _known_version(d: Draft, parts, version: str) -> None:
     if version not in SUITES:
-        raise d.err(parts, f"FRR {version} is not a version baglab can run: known are {', '.join(SUITES)}")
+        raise d.err(parts, f"FRR {version} is not a version baglab can run: known are {', '.join(SUITES)} "
+                    "(write versions quoted: YAML reads 10.10 as 10.1)")
 
 
 def with_frr(plan, version: str | None):
