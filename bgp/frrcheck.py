@@ -252,12 +252,17 @@ def check_files(paths: list[str | Path], frr: str | None = None) -> None:
     baglab renders it per router; none: the host's), or by ``frr``'s when given."""
     files = config_files(paths)
     texts = {f: f.read_text(errors="replace") for f in files}
-    versions = {f: frr or version_of(texts[f]) for f in files}
+    named = {f: frr or version_of(texts[f]) for f in files}
+    # a version the file names but this host cannot run (e.g. production's 9.1): the host's parser,
+    # said in every rejection; only an explicit --frr must be available
+    versions = {f: v if frr or _runnable(v) else None for f, v in named.items()}
     checkers = {v: _vtysh(v) for v in set(versions.values())}
     with ThreadPoolExecutor(min(WORKERS, len(files))) as pool:
         found = list(pool.map(lambda f: _merge(checkers[versions[f]].run(texts[f]), baglab_checks(texts[f])), files))
-    entries = [f"{f}:{r.line}: {_as_of(versions[f])}{r.describe()}" if r.line is not None
-               else f"{f}: {_as_of(versions[f])}{r.describe()}" for f, rejs in zip(files, found) for r in rejs]
+    tag = {f: _as_of(versions[f]) if versions[f] == named[f] else f"[FRR {named[f]} not available: the host's parser] "
+           for f in files}
+    entries = [f"{f}:{r.line}: {tag[f]}{r.describe()}" if r.line is not None
+               else f"{f}: {tag[f]}{r.describe()}" for f, rejs in zip(files, found) for r in rejs]
     if entries:
         more = [f"  and {len(entries) - SHOWN} more"] if len(entries) > SHOWN else []
         bad = sum(1 for rejs in found if rejs)
@@ -272,6 +277,15 @@ def version_of(text: str) -> str | None:
     """The major.minor a config's ``frr version`` line names (None: no such line)."""
     m = _VERSION_LINE.search(text)
     return m.group(1) if m else None
+
+
+def _runnable(version: str | None) -> bool:
+    from lab.frr_roots import resolve
+    try:
+        resolve(version) if version else None
+    except LabError:
+        return False
+    return True
 
 
 def _as_of(version: str | None) -> str:

@@ -259,11 +259,21 @@ def test_a_rejection_by_another_versions_parser_names_that_version(tmp_path):
         frrcheck.check_files([bad])
 
 
-def test_a_version_baglab_cannot_run_is_one_clear_error(tmp_path):
+def test_an_explicit_version_baglab_cannot_run_is_one_clear_error(tmp_path):
     conf = tmp_path / "x.conf"
-    conf.write_text("frr version 9.1\nhostname r1\n")
+    conf.write_text("frr version 10.3\nhostname r1\n")
     with pytest.raises(LabError, match=r"FRR 9\.1 is not available: available are"):
-        frrcheck.check_files([conf])
+        frrcheck.check_files([conf], frr="9.1")
+
+
+def test_a_file_naming_a_version_baglab_cannot_run_is_checked_by_the_hosts_parser(tmp_path):
+    """Production configs say their own version (9.1 here): one of them must not stop the check."""
+    good, bad = tmp_path / "good.conf", tmp_path / "bad.conf"
+    good.write_text("frr version 9.1\nhostname r1\n")
+    bad.write_text("frr version 9.1\nhostname r2\nrouter bgp 65001\n bgp nonsense-command\nexit\n")
+    frrcheck.check_files([good])
+    with pytest.raises(LabError, match=r"bad\.conf:4: \[FRR 9\.1 not available: the host's parser\] FRR rejects"):
+        frrcheck.check_files([good, bad])
 
 
 def test_the_version_line_is_read_as_major_minor():
