@@ -92,7 +92,7 @@ def summarise(trials: list[Trial], deadline_ms: float, role: str = ALL_ROLES) ->
 def _value(t: Trial, role: str) -> float | None:
     if role == ALL_ROLES:
         return t.overall_ms
-    return t.role_ms.get(role, 0.0)      # a role none of whose routers changed converged at once
+    return t.role_ms.get(role)      # None: none of the role's routers changed (not a 0 ms sample)
 
 
 def roles_in(trials: list[Trial]) -> list[str]:
