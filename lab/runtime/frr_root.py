@@ -15,7 +15,8 @@ from pathlib import Path
 
 #: inside the root, FRR is where Debian puts it (BAGLAB_FRR_BIN is the host's)
 ROOT_FRR_BIN = "/usr/lib/frr"
-_WRAP = ('root=$1; shift; for d in proc sys dev run; do mount --rbind "/$d" "$root/$d"; done; '
+_WRAP = ('root=$1; state=$2; shift 2; for d in proc sys dev run; do mount --rbind "/$d" "$root/$d"; done; '
+         'case "$state" in /run/*) ;; *) mkdir -p "$root$state"; mount --rbind "$state" "$root$state";; esac; '
          'exec chroot "$root" "$@"')
 
 
@@ -34,7 +35,10 @@ def in_root(root: Path | None, argv: list[str]) -> list[str]:
     """``argv`` run inside ``root`` (unchanged for the host's own FRR, root None)."""
     if root is None:
         return argv
-    return ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-ec", _WRAP, "sh", str(root), *argv]
+    # the lab's state (configs, logs, sockets) is under /run unless BAGLAB_STATE moved it: then it
+    # is bound in too, at the same path
+    state = os.path.realpath(os.environ.get("BAGLAB_STATE", "/run/baglab"))
+    return ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-ec", _WRAP, "sh", str(root), state, *argv]
 
 
 class StartedDaemon:

@@ -77,7 +77,13 @@ def test_each_version_has_its_own_recipe():
 def test_host_routers_run_unwrapped_and_rooted_ones_chroot():
     assert in_root(None, ["zebra"]) == ["zebra"]
     argv = in_root(__import__("pathlib").Path("/r"), ["/usr/lib/frr/zebra", "-d"])
-    assert argv[:2] == ["unshare", "--mount"] and argv[-3:] == ["/r", "/usr/lib/frr/zebra", "-d"]
+    assert argv[:2] == ["unshare", "--mount"] and argv[-4::3] == ["/r", "-d"] and argv[-2] == "/usr/lib/frr/zebra"
+
+
+def test_a_state_root_outside_run_is_bound_into_the_root(monkeypatch):
+    monkeypatch.setenv("BAGLAB_STATE", "/srv/labs")
+    argv = in_root(__import__("pathlib").Path("/r"), ["zebra"])
+    assert argv[-3:] == ["/r", "/srv/labs", "zebra"] and 'mount --rbind "$state" "$root$state"' in argv[-5]
 
 
 def test_spec_lookup_ignores_planes_for_non_bag_routers():
