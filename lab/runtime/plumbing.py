@@ -10,7 +10,7 @@ from pyroute2 import IPRoute
 
 from ..errors import LabError
 from ..host import ifindex, nsutil
-from ..host.sysctls import node_sysctls
+from ..host.sysctls import interface_sysctls, node_sysctls
 from ..macsec import ports as macsec_ports, secy
 from ..plan import Node, Plan
 from ..state import LabPaths
@@ -74,6 +74,7 @@ class HostPlumbing:
                     addr, plen = a.split("/")
                     ipr.addr("add", index=idx[ifname], address=addr, prefixlen=int(plen))
                 ipr.link("set", index=idx[ifname], state="up")
+        nsutil.write_sysctls(self.paths.netns(node.name), interface_sysctls([i for i, _, _ in ifaces]))
 
     def processes(self, plan: Plan) -> dict[str, dict[str, int | None]]:
         """node -> daemon -> pid, found by namespace and command name / command line."""
