@@ -173,6 +173,7 @@ class Plan(Frozen):
     bandwidth_missing: Literal["ecmp", "skip-missing", "default-weight"] = "ecmp"
     keepalive: int
     holdtime: int
+    bgp_coalesce_ms: int | None = None      # None: FRR's own heuristic
     macsec_cipher: str = "gcm-aes-128"
     macsec_replay_window: int = 0
     drain_method: Literal["graceful-shutdown", "as-path-prepend"] = "graceful-shutdown"
