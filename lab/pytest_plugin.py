@@ -205,8 +205,11 @@ class Observer:
                                         self.scenario, **kw), check)
 
     def after_restore(self, fault: Fault, failures: Failures, check: bool = True, **kw) -> EventResult:
-        return self._record(after_restore(self.lab.plan, self.lab.paths, self.timeline, fault, failures,
-                                          self.scenario, **kw), check)
+        res = self._record(after_restore(self.lab.plan, self.lab.paths, self.timeline, fault, failures,
+                                         self.scenario, **kw), check)
+        if res.ok and failures == NONE and kw.get("check_rib", True) and kw.get("quiet_s", 0.5) >= 0.5:
+            self.verified()     # back to no failure at all, checked in full (a rehearsal's undrain)
+        return res
 
     def steady(self, check: bool = True, **kw) -> EventResult:
         res = settle(self.lab.plan, self.lab.paths, self.timeline, NONE, time.time(), scenario=self.scenario,
