@@ -245,8 +245,7 @@ class Policy(Strict):
     @field_validator("address_families")
     @classmethod
     def _once_each(cls, v: list[str]) -> list[str]:
-        # a family listed twice doubled every session in the plan and configs
-        if len(set(v)) != len(v):
+        if len(set(v)) != len(v):      # a family listed twice doubled every session in plan and configs
             raise ValueError("each address family at most once")
         return v
     maximum_paths: Count = Field(default=64, ge=1, le=64)
@@ -260,6 +259,8 @@ class Policy(Strict):
     #: 65535 s, and keepalives must come more often than the hold time or every session flaps
     keepalive: Count = Field(default=3, ge=1, le=21845)
     holdtime: Count = Field(default=9, ge=0, le=65535)
+    #: bgpd's coalesce-time: a new session's first update waits this long (unset: FRR's 1 s + 50 ms a peer)
+    bgp_coalesce_ms: Count | None = Field(default=None, ge=0, le=10_000)
     #: MACsec cipher suite of protected links, and the replay window (0: strictly increasing PNs)
     macsec_cipher: Literal["gcm-aes-128", "gcm-aes-256"] = "gcm-aes-128"
     macsec_replay_window: Count = Field(default=0, ge=0, le=1 << 16)

@@ -32,6 +32,7 @@ from .harness import (_SIGNALS, _Signals, _start_ticks, harness, harness_alive, 
                       remove_lab, remove_stale_labs, stale, start_lab)
 from .runtime import check_runtime
 from .session import LabSession, lab_session
+from .suite_topology import SUITE_COALESCE_MS, parse_coalesce, with_coalesce
 from .state import LabPaths, check_lab_name, read_state
 
 
@@ -50,6 +51,10 @@ def pytest_addoption(parser):
     g.addoption("--frr", default=os.environ.get("BAGLAB_TEST_FRR"),
                 help="FRR version of every router of the lab the suite starts (e.g. 10.3; default: as the "
                      "topology says, else the host's; or set BAGLAB_TEST_FRR)")
+    g.addoption("--bgp-coalesce-ms", default=os.environ.get("BAGLAB_TEST_COALESCE_MS", str(SUITE_COALESCE_MS)),
+                help="bgpd coalesce-time (ms) of the labs the suite starts, unless their topology sets "
+                     f"policy.bgp_coalesce_ms (default {SUITE_COALESCE_MS}; 'topology': FRR's ~1.6 s; "
+                     "or set BAGLAB_TEST_COALESCE_MS; lab/suite_topology.py)")
     g.addoption("--report-dir", default=os.environ.get("BAGLAB_REPORT_DIR", "reports"),
                 help="where the JSON report and PNG timelines go")
 
@@ -63,6 +68,10 @@ def pytest_configure(config):
             check_lab_name(name)
         except LabError as exc:
             raise pytest.UsageError(f"--lab-name / BAGLAB_TEST_LAB: {exc}") from None
+    try:
+        parse_coalesce(config.getoption("--bgp-coalesce-ms", default=None))
+    except ValueError as exc:
+        raise pytest.UsageError(f"{exc} (or BAGLAB_TEST_COALESCE_MS)") from None
     if threading.current_thread() is threading.main_thread():
         _SIGNALS.pid = os.getpid()
         _SIGNALS.previous = signal.signal(signal.SIGTERM, _SIGNALS.handler)
@@ -128,10 +137,16 @@ def lab(request, runtime_name) -> Lab:
             yield Lab(attached.plan, attached.paths, owned=False)
         return
     name = name or f"cv{os.getpid() % 100000}"
-    res = start_lab(request, request.config.getoption("--topology"), name, runtime_name, policy,
-                    frr=request.config.getoption("--frr"))
+    res = start_lab(request, suite_topology(request, request.config.getoption("--topology")), name, runtime_name,
+                    policy, frr=request.config.getoption("--frr"))
     yield Lab(res.plan, LabPaths(name), owned=True)
     remove_lab(LabPaths(name))
+
+
+def suite_topology(request, topology: str | Path) -> str:
+    """``topology`` with the run's coalesce time (--bgp-coalesce-ms, lab/suite_topology.py)."""
+    ms = parse_coalesce(request.config.getoption("--bgp-coalesce-ms"))
+    return with_coalesce(topology, request.getfixturevalue("tmp_path_factory").mktemp("coalesce"), ms)
 
 
 def _same_policy(paths: LabPaths, policy: str | None) -> bool:
@@ -190,8 +205,11 @@ class Observer:
                                         self.scenario, **kw), check)
 
     def after_restore(self, fault: Fault, failures: Failures, check: bool = True, **kw) -> EventResult:
-        return self._record(after_restore(self.lab.plan, self.lab.paths, self.timeline, fault, failures,
-                                          self.scenario, **kw), check)
+        res = self._record(after_restore(self.lab.plan, self.lab.paths, self.timeline, fault, failures,
+                                         self.scenario, **kw), check)
+        if res.ok and failures == NONE and kw.get("check_rib", True) and kw.get("quiet_s", 0.5) >= 0.5:
+            self.verified()     # back to no failure at all, checked in full (a rehearsal's undrain)
+        return res
 
     def steady(self, check: bool = True, **kw) -> EventResult:
         res = settle(self.lab.plan, self.lab.paths, self.timeline, NONE, time.time(), scenario=self.scenario,
@@ -273,7 +291,7 @@ def extra_lab(topology: str | Path, request, tag: str, policy: str | Path | None
     ``frr`` (every router on that version; default: --frr's, like the session's lab)."""
     base = request.config.getoption("--lab-name")
     name = f"{base}-{tag[:4]}"[:16].rstrip("-") if base else f"{tag[:4]}{os.getpid() % 100000}"
-    res = start_lab(request, topology, name, check_runtime(request.config.getoption("--runtime")),
+    res = start_lab(request, suite_topology(request, topology), name, check_runtime(request.config.getoption("--runtime")),
                     policy if policy is not None else request.config.getoption("--policy"),
                     frr=frr or request.config.getoption("--frr"))
     lab = Lab(res.plan, LabPaths(name), owned=True)

@@ -52,6 +52,7 @@ def assemble(d: Draft) -> Plan:
                 transit_bandwidth=p.transit_bandwidth, maximum_paths=p.maximum_paths,
                 kernel_nexthop_groups=p.kernel_nexthop_groups,
                 bandwidth_missing=p.bandwidth_missing, keepalive=p.keepalive, holdtime=p.holdtime,
+                bgp_coalesce_ms=p.bgp_coalesce_ms,
                 macsec_cipher=p.macsec_cipher, macsec_replay_window=p.macsec_replay_window,
                 drain_method=p.drain, drain_prepend=p.drain_prepend,
                 nodes=tuple(d.planned_nodes), links=tuple(d.planned_links),

@@ -173,6 +173,7 @@ class Plan(Frozen):
     bandwidth_missing: Literal["ecmp", "skip-missing", "default-weight"] = "ecmp"
     keepalive: int
     holdtime: int
+    bgp_coalesce_ms: int | None = None      # None: FRR's own heuristic
     macsec_cipher: str = "gcm-aes-128"
     macsec_replay_window: int = 0
     drain_method: Literal["graceful-shutdown", "as-path-prepend"] = "graceful-shutdown"
@@ -236,8 +237,9 @@ class Plan(Frozen):
         for n in d["nodes"]:       # a router on the runtime's own FRR: as plans were before versions
             if n["frr"] is None:
                 del n["frr"]
-        if d["kernel_nexthop_groups"] is None:     # left to each version: no setting to record
-            del d["kernel_nexthop_groups"]
+        for knob in ("kernel_nexthop_groups", "bgp_coalesce_ms"):   # left to FRR: no setting to record
+            if d[knob] is None:
+                del d[knob]
         for l in d["links"]:       # nor BFD: plans (and their digests) stay as they were without it
             if l["bfd"] is None:
                 del l["bfd"]

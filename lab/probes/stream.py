@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from ..plan import Plan
 from ..host import nft, nsutil
@@ -38,6 +39,28 @@ class PairResult:
 
 
 TRANSIT_TABLE = "baglab_stream"
+
+
+class Arrivals:
+    """The end of a stream's wait: every packet arrived, or the delivery counters stood still for
+    ``still_s`` after sending stopped.  A packet crosses a veth lab in milliseconds, so one not in
+    after a second without any counter moving is not coming; waiting longer only delayed every
+    stream that really lost packets (the controls that must show loss) by the whole deadline."""
+
+    def __init__(self, read: Callable[[], list[int]], sent: list[int], still_s: float,
+                 clock: Callable[[], float] = time.monotonic):
+        self.read, self.sent, self.still_s, self.clock = read, sent, still_s, clock
+        self.last: list[int] | None = None
+        self.since = clock()
+
+    def done(self) -> bool:
+        got = self.read()
+        if all(d >= s for d, s in zip(got, self.sent)):
+            return True
+        if got != self.last:
+            self.last, self.since = got, self.clock()
+            return False
+        return self.clock() - self.since >= self.still_s
 
 
 class Stream:
@@ -131,12 +154,14 @@ class Stream:
         return [sum(now[n].by_port.get(self.port(k), 0) - self._before.get(n, flows.Counters()).by_port.get(self.port(k), 0)
                     for n in now) for k in range(len(self.pairs))]
 
-    def stop(self, deadline_s: float = 5.0) -> list[PairResult]:
-        """Stop sending; wait until every packet sent has arrived (or the deadline); per-pair account."""
+    def stop(self, deadline_s: float = 5.0, still_s: float = 1.0) -> list[PairResult]:
+        """Stop sending; wait until every packet sent has arrived, or no counter has moved for
+        ``still_s`` (what is lost is lost: a lossy stream waited the whole deadline), or the
+        deadline; per-pair account."""
         self._stop.set()
         if self._thread:
             self._thread.join()
-        poll(lambda: all(d >= s for d, s in zip(self.delivered(), self._sent)), deadline_s)
+        poll(Arrivals(self.delivered, list(self._sent), still_s).done, deadline_s)
         got = self.delivered()
         for socks in self._socks:
             for s, _ in socks:

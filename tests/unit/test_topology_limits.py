@@ -88,6 +88,7 @@ def merge_bomb(levels: int = 12) -> str:
     (BASE + "policy: {keepalive: 60, holdtime: 9}\n", "policy.holdtime", "keepalive 60 s must be shorter", 13),
     (BASE + "policy: {keepalive: 1, holdtime: 2}\n", "policy.holdtime", "0 (none) or at least 3", 13),
     (BASE + "policy: {keepalive: 3, holdtime: 65536}\n", "policy.holdtime", "less than or equal to 65535", 13),
+    (BASE + "policy: {bgp_coalesce_ms: 10001}\n", "policy.bgp_coalesce_ms", "less than or equal to 10000", 13),
     # labels are shown in tables: no terminal markup, no control characters
     (BASE.replace("kind: dsf}", "kind: dsf, data_hall: '[/bold]'}"), "regions[1].fabrics[0].data_hall", "a label is", 10),
     (BASE.replace("kind: dsf}", "kind: dsf, power_feed: '[red]x'}"), "regions[1].fabrics[0].power_feed", "a label is", 10),
