@@ -174,9 +174,13 @@ def rollback(paths: LabPaths, kinds=DEFAULT_KINDS, say=lambda _m: None) -> Rollo
     with lab_session(paths) as s:
         rec = journal.read(paths)
         moved = set(node_policies(paths)) | set(node_versions(paths))
-        if rec is None or not moved:
+        if not moved:
             raise LabError(f"lab {paths.name}: every router already runs the lab's own policy and FRR version; "
                            "nothing to roll back")
+        if rec is None:     # moved by 'baglab upgrade', which keeps no rollout journal
+            raise LabError(f"lab {paths.name}: {', '.join(sorted(moved))} run another FRR version or policy than "
+                           "the lab was built with, but no rollout moved them: take them back with "
+                           "'baglab upgrade ... --frr <version>' (the lab's own is in 'baglab status')")
         base = read_state(paths).get("policy")
         versions = rollback_targets(load_built_plan(paths), paths)
         preflight(s.plan, paths, base, versions)
