@@ -55,16 +55,18 @@ def settle(plan: Plan, paths: LabPaths, timeline: Timeline, failures: Failures, 
            scenario: str, event: str, kind: str, target: str, deadline_s: float = 30.0, quiet_s: float = 0.5,
            check_rib: bool = True) -> EventResult:
     end = time.time() + deadline_s
+    live = [n.name for n in plan.nodes if n.name not in failures.nodes]
     while True:
         conv = wait_converged(plan, paths, failures, deadline_s=max(0.5, end - time.time()))
         matched = time.time()
+        # RIB against FIB inside the quiet window rather than after it: a route change during
+        # either sends the loop round again, so the two together cost the longer of them
+        rib_fib = wait_rib_fib(plan, paths, live, deadline_s=10.0) if check_rib else []
         # the oracle's state can be passed through on the way elsewhere (stale routes of a restarted
         # router, path hunting): it counts only if no route changes after it, for quiet_s
         timeline.wait_quiet(quiet_s, max(0.5, end - time.time()))
         if not conv.ok or not timeline.events(since=matched) or time.time() >= end:
             break
-    live = [n.name for n in plan.nodes if n.name not in failures.nodes]
-    rib_fib = wait_rib_fib(plan, paths, live, deadline_s=10.0) if check_rib else []
     res = EventResult(scenario=scenario, event=event, kind=kind, target=target, started=started,
                       failures={"links": sorted(failures.links), "nodes": sorted(failures.nodes)},
                       converged=conv.ok, oracle_match_s=round(conv.seconds, 3),

@@ -24,6 +24,7 @@ from lab.runtime.docker import LABEL_LAB, engine_or_none
 from lab.state import FRR_RUN, LabPaths, read_state
 
 from ..conftest import TOPOLOGIES
+from .vty_answers import differences
 
 pytestmark = pytest.mark.lab
 MINI = str(TOPOLOGIES / "bag-mini.yaml")
@@ -121,6 +122,11 @@ def test_daemons_run_inside_the_containers(dlab):
     out = subprocess.run(["vtysh", "-N", paths.netns("r1-bag1"), "-c", "show bgp summary json"],
                          capture_output=True, text=True, check=True).stdout
     assert json.loads(out)["ipv4Unicast"]["peerCount"] > 0
+
+
+def test_the_vty_socket_answers_as_vtysh_in_a_container(dlab):
+    _, _, paths = dlab
+    assert differences(paths.netns("r1-bag1")) == []
 
 
 def test_exec_runs_in_the_container(dlab):

@@ -19,6 +19,7 @@ from lab.runtime import down_lab, runtime_for
 from lab.state import LabPaths
 
 from ..conftest import TOPOLOGIES
+from .vty_answers import differences
 
 pytestmark = pytest.mark.lab
 VERSION, NODE = "10.3", "r2-bag2"
@@ -61,6 +62,12 @@ def test_exec_vtysh_is_the_routers_own_version(mixed):
     argv = runtime_for(paths).exec_argv(NODE, ["vtysh", "-c", "show version"])
     out = subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout
     assert f"FRRouting {VERSION} ({NODE})" in out
+
+
+def test_the_vty_socket_answers_as_each_routers_own_vtysh(mixed):
+    """The convergence checks read RIB and sessions off the daemons' sockets: on 8.4 and 10.3 alike."""
+    _, paths = mixed
+    assert {n: differences(paths.netns(n)) for n in (NODE, "r2-bag1")} == {NODE: [], "r2-bag1": []}
 
 
 def test_an_unknown_version_is_one_clear_error_and_builds_nothing():
