@@ -28,9 +28,9 @@ from .faults.impairment import from_topology as impairments_of
 from .faults.kinds import FaultKind
 from .impair.spec import Impairment
 from .plan import Plan, build_plan
-from .plan.steps.versions import with_frr
+from .plan.steps.versions import with_frr, with_native
 from .host import nsutil
-from .runtime import down_lab, make_runtime
+from .runtime import down_lab, make_runtime, native_version
 from .macsec import ports as macsec_ports
 from .runtime.base import Progress, Runtime
 from .state import LabPaths, read_state, write_state
@@ -124,7 +124,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     t0 = time.monotonic()
     frr_version = frr
     loaded = load(topology)
-    plan = with_frr(build_plan(loaded), frr)
+    plan = with_native(with_frr(build_plan(loaded), frr), native_version(runtime))
     impairments = impairments_of(loaded, plan)      # named and checked before anything is built
     pol = load_policy(policy, plan)
     # the oracle knows only the built-in policy: another policy's lab is up once it is settled

@@ -8,6 +8,11 @@ A version not in the table (the runtime's own FRR, ``frr`` unset) keeps the safe
 """
 from __future__ import annotations
 
+#: what a router without a version is rendered and judged as (the template, the weight rule,
+#: these defaults): bookworm's FRR, the default image's.  Runtimes whose own FRR differs pin
+#: such routers to theirs (lab.plan.steps.versions.with_native).
+ASSUMED_VERSION = "8.4"
+
 #: version -> kernel nexthop groups on by default (evidence: bench/nhg_flap.py, README findings)
 KERNEL_NEXTHOP_GROUPS: dict[str, bool] = {"8.4": False, "10.3": True, "10.7": True}
 

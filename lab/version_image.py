@@ -14,9 +14,10 @@ import sys
 
 from . import frr_roots, image
 from .errors import LabError
+from .frr_defaults import ASSUMED_VERSION
 
 #: the FRR the default image carries (its suite, bookworm)
-IMAGE_FRR = "8.4"
+IMAGE_FRR = ASSUMED_VERSION
 
 
 def is_default(version: str | None) -> bool:

@@ -17,6 +17,16 @@ def check_runtime(name: str) -> str:
     return name
 
 
+def native_version(name: str) -> str:
+    """The FRR a router without a version runs on this runtime: the host's (netns) or the
+    default image's (docker, containerlab)."""
+    if check_runtime(name) == "netns":
+        from ..frr_roots import host_version
+        return host_version()
+    from ..version_image import IMAGE_FRR
+    return IMAGE_FRR
+
+
 def make_runtime(name: str, paths):
     check_runtime(name)
     if name == "docker":

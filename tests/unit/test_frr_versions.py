@@ -8,7 +8,8 @@ from bgp.render import render_frr
 from lab.errors import LabError
 from lab.frr_spec import FrrSpec
 from lab.plan import build_plan
-from lab.plan.steps.versions import with_frr
+from lab.node_kinds import FRR, kind_of
+from lab.plan.steps.versions import with_frr, with_native
 from lab.topology import TopologyError, load, load_text
 from lab.frr_roots import SUITES, recipe_hash
 from lab.runtime.frr_root import in_root
@@ -59,6 +60,19 @@ def test_cli_override_sets_every_router_and_rejects_unknown_versions():
     assert {n.frr for n in plan.nodes if n.emulator == "frr" and n.role != "collector"} == {"10.7"}
     with pytest.raises(LabError, match="known are 8.4, 10.3, 10.7"):
         with_frr(plan, "11.0")
+
+
+def test_routers_without_a_version_are_pinned_to_a_runtime_that_runs_another():
+    """A trixie host runs 10.3: its unversioned routers must be rendered and judged as 10.3, not
+    as the 8.4 the template assumes; on an 8.4 host (or image) the plan stays as it was."""
+    topo = load_text((TOPOLOGIES / "bag-mini.yaml").read_text() + 'frr: {nodes: {r1-bag1: "10.7"}}\n')
+    plan = build_plan(topo)
+    assert with_native(plan, "8.4") == plan
+    pinned = with_native(plan, "10.3")
+    frr = {n.name: n.frr for n in pinned.nodes if kind_of(n) is FRR}
+    assert frr.pop("r1-bag1") == "10.7" and set(frr.values()) == {"10.3"}
+    assert all(n.frr is None for n in pinned.nodes if kind_of(n) is not FRR)
+    assert "\nfrr version 10.3\n" in render_frr(pinned, "/run/baglab/x/nodes")["r1-bag2"].text
 
 
 def test_the_config_says_the_routers_version():

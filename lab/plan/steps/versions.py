@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ...bandwidth_missing import unsupported
 from ...errors import LabError
+from ...frr_defaults import ASSUMED_VERSION
 from ...frr_roots import SUITES
 from ...node_kinds import FRR, kind_of
 from ..draft import Draft
@@ -63,3 +64,14 @@ def with_frr(plan, version: str | None):
         raise LabError(f"--frr {version}: the topology's policy.bandwidth_missing: {missing}")
     return plan.model_copy(update={"nodes": tuple(n.model_copy(update={"frr": version}) if kind_of(n) is FRR else n
                                                   for n in plan.nodes)})
+
+
+def with_native(plan, native: str):
+    """Routers without a version run their runtime's own FRR (the host's, the image's), but are
+    rendered and judged as ASSUMED_VERSION: where the runtime's is another (a trixie host's 10.3),
+    they are pinned to it, so the template, the weight rule and the defaults follow the daemons
+    that really run."""
+    if native == ASSUMED_VERSION:
+        return plan
+    return plan.model_copy(update={"nodes": tuple(n.model_copy(update={"frr": native})
+                                                  if kind_of(n) is FRR and n.frr is None else n for n in plan.nodes)})
