@@ -171,6 +171,9 @@ def main() -> None:
         runs = {k: [Trial(**t) for t in v] for k, v in doc["runs"].items()}
         print(report(runs, deadlines, doc["load"], args.out))
         return
+    # one lab per version actually run: '8.4 8.4', or the host's version named beside another,
+    # would put two labs' trials under one key
+    args.frr = list(dict.fromkeys(None if v == host_version() else v for v in args.frr))
     notes, runs = [load_note()], {}
     args.out.mkdir(parents=True, exist_ok=True)
 

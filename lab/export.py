@@ -30,7 +30,7 @@ from .errors import LabError
 from .safe_io import write_file
 from .model import RESERVED_NODE_NAMES
 from .plan import Link, Node, Plan
-from .host.sysctls import NODE_SYSCTLS, hash_seed
+from .host.sysctls import NODE_SYSCTLS, hash_seed, ntable_commands
 from .node_kinds import BULK, FRR, kind_of
 
 IN_NODE_DIR = "/var/lib/baglab"       # where exabgp / bulk nodes find their bound directory
@@ -71,7 +71,7 @@ def _addr_cmds(plan: Plan, node: Node) -> list[str]:
     for l in plan.links_of(node.name):
         e = l.end(node.name)
         cmds += [f"ip addr add {e.ipv4} dev {e.ifname}", f"ip addr add {e.ipv6} dev {e.ifname}",
-                 f"ip link set {e.ifname} up"]
+                 *ntable_commands(e.ifname), f"ip link set {e.ifname} up"]
     return cmds
 
 

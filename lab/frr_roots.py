@@ -138,13 +138,16 @@ def build(version: str, force: bool = False, log=print) -> Path:
     r = recipe(version)
     if not force and (root := root_of(version)):
         return root
+    final = version_dir(version) / recipe_hash(r)
+    if (users := root_users(final)):
+        raise LabError(f"FRR {version}: the root {final} is in use by {', '.join(users[:4])}"
+                       f"{' ...' if len(users) > 4 else ''}: take those labs down before rebuilding it")
     if not shutil.which("debootstrap"):
         raise LabError("debootstrap is not installed: apt-get install debootstrap")
     parent = version_dir(version)
     parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=parent))
     work.chmod(0o755)       # it becomes '/' of daemons running as frr (mkdtemp made it 0700)
-    final = parent / recipe_hash(r)
     try:
         log(f"FRR {version}: debootstrap {r['suite']} from {MIRROR} into {work}")
         _run(["debootstrap", "--variant=minbase", r["suite"], str(work), MIRROR], "debootstrap")
@@ -162,8 +165,28 @@ def build(version: str, force: bool = False, log=print) -> Path:
         shutil.rmtree(work, ignore_errors=True)
     for old in parent.iterdir():      # roots of older recipes: unused from now on
         if old != final and not old.name.startswith("."):
+            if (users := root_users(old)):       # a running lab's routers: removed by a later build
+                log(f"FRR {version}: keeping the older root {old} while {', '.join(users[:4])} run from it")
+                continue
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def root_users(root: Path) -> list[str]:
+    """Processes whose root directory is ``root`` (a lab's chrooted daemons), as 'name -N netns'."""
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if os.readlink(proc / "root") != str(root):
+                continue
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue          # gone meanwhile, or not ours to read
+        ns = argv[argv.index(b"-N") + 1].decode() if b"-N" in argv[:-1] else "?"
+        out.append(f"{Path(argv[0].decode()).name} -N {ns} (pid {proc.name})")
+    return sorted(out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,10 +15,9 @@ Run: ``python -m lab.forwarder.loop CONFIG.json STATS.json LOG NETNS`` inside th
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
-import select
-import signal
 import socket
 import struct
 import sys
@@ -26,8 +25,8 @@ import time
 from dataclasses import dataclass, field
 
 from .. import safe_io
-from ..errors import LabError
 from ..host.ethtool import precise_timers
+from ..impair import serve
 from ..impair.line import DelayLine
 from ..impair.spec import Impairment
 from .splice import MARK
@@ -125,8 +124,7 @@ class Forwarder:
                 p.drops[reason] = p.drops.get(reason, 0) + 1
 
     def wait_s(self) -> float:
-        dues = [d for p in self.ports.values() if (d := p.line.next_due()) is not None]
-        return max(0.0, min([0.1] + [d - time.monotonic() for d in dues]))
+        return serve.wait_s(p.line for p in self.ports.values())
 
     def write_stats(self) -> None:
         for p in self.ports.values():       # PACKET_STATISTICS resets on read: accumulate
@@ -139,32 +137,12 @@ class Forwarder:
         self.dirty = False
 
     def run(self) -> None:
-        signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_wanted", True))
-        signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop", True))
+        serve.handle_signals(self)
         precise_timers()
         os.setpriority(os.PRIO_PROCESS, 0, -10)         # frames must leave on time on a busy host
         self.load()
-        last_write = 0.0
-        while not self.stop:
-            by_fd = {p.rx.fileno(): (n, p) for n, p in self.ports.items()}
-            try:
-                ready, _, _ = select.select(list(by_fd), [], [], self.wait_s())
-            except InterruptedError:
-                ready = []
-            now = time.monotonic()
-            for n, p in self.ports.items():
-                self.flush(n, p, now)
-            for fd in ready:
-                self.from_router(*by_fd[fd])
-            if self.reload_wanted:
-                self.reload_wanted = False
-                try:
-                    self.load()
-                except (OSError, ValueError, KeyError, LabError) as exc:
-                    self.say(f"reload failed, keeping the old impairments: {exc}")
-            if self.dirty and time.monotonic() - last_write >= 0.05:
-                self.write_stats()
-                last_write = time.monotonic()
+        serve.serve(self, lambda: {p.rx.fileno(): functools.partial(self.from_router, n, p) for n, p in self.ports.items()},
+                    lambda now: [self.flush(n, p, now) for n, p in self.ports.items()], "the old impairments")
         for n, p in self.ports.items():
             self.flush(n, p, float("inf"))
         self.write_stats()

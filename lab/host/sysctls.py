@@ -47,3 +47,17 @@ NEIGHBOUR = {"gc_stale_time": "3600", "unres_qlen_bytes": str(16 << 20)}
 
 def interface_sysctls(ifnames: list[str]) -> dict[str, str]:
     return {f"net.{fam}.neigh.{i}.{k}": v for i in ifnames for fam in ("ipv4", "ipv6") for k, v in NEIGHBOUR.items()}
+
+
+#: the kernel's charge per queued Ethernet frame (SKB_TRUESIZE(ETH_FRAME_LEN) on 6.x): iproute2's
+#: ``queue`` counts frames, the sysctl bytes
+_FRAME_TRUESIZE = 2090
+
+
+def ntable_commands(ifname: str) -> list[str]:
+    """NEIGHBOUR as ``ip ntable`` commands: over netlink, for a container whose /proc/sys is
+    read-only and whose links arrive after its sysctls were set (containerlab's)."""
+    stale_ms = int(NEIGHBOUR["gc_stale_time"]) * 1000
+    queue = -(-int(NEIGHBOUR["unres_qlen_bytes"]) // _FRAME_TRUESIZE)
+    return [f"ip ntable change name {t} dev {ifname} gc_stale {stale_ms} queue {queue}"
+            for t in ("arp_cache", "ndisc_cache")]

@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import os
-import select
-import signal
 import socket
 import struct
 import sys
@@ -42,6 +41,7 @@ from dataclasses import dataclass, field
 from .. import safe_io
 from ..host.ethtool import no_checksum_offload, precise_timers
 from ..errors import LabError
+from ..impair import serve
 from ..impair.line import DelayLine
 from ..impair.spec import Impairment
 from .frame import ETH_P_MACSEC, Drop, RxState, encrypt, sci_of
@@ -265,10 +265,14 @@ class Shim:
             for frame in p.line.due(now):
                 self.to_wire(p, frame)
 
+    def readers(self) -> dict:
+        out = {self.nl.fileno(): self.on_netlink}
+        for fd, (name, kind) in self.by_fd.items():
+            out[fd] = functools.partial(self.from_router if kind == "port" else self.from_wire, self.ports[name])
+        return out
+
     def wait_s(self) -> float:
-        """How long select may sleep: until the next delayed frame is due, at most 0.1 s."""
-        dues = [d for p in self.ports.values() if p.line is not None and (d := p.line.next_due()) is not None]
-        return max(0.0, min([0.1] + [d - time.monotonic() for d in dues]))
+        return serve.wait_s(p.line for p in self.ports.values())
 
     def from_wire(self, p: Port) -> None:
         for _ in range(64):
@@ -333,37 +337,11 @@ class Shim:
 
     # -- main loop --------------------------------------------------------------------------
     def run(self) -> None:
-        signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_wanted", True))
-        signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop", True))
+        serve.handle_signals(self)
         precise_timers()
         self.load()
         self.request_links()
-        last_write = 0.0
-        while not self.stop:
-            fds = [self.nl.fileno()] + list(self.by_fd)
-            try:
-                ready, _, _ = select.select(fds, [], [], self.wait_s())
-            except InterruptedError:
-                ready = []
-            now = time.monotonic()
-            for p in self.ports.values():
-                self.flush(p, now)
-            for fd in ready:
-                if fd == self.nl.fileno():
-                    self.on_netlink()
-                    continue
-                name, kind = self.by_fd[fd]
-                (self.from_router if kind == "port" else self.from_wire)(self.ports[name])
-            if self.reload_wanted:
-                self.reload_wanted = False
-                try:
-                    self.load()
-                except (OSError, ValueError, KeyError, LabError) as exc:
-                    self.say(f"reload failed, keeping the old keys: {exc}")
-            now = time.monotonic()
-            if self.dirty and now - last_write >= 0.05:
-                self.write_stats()
-                last_write = now
+        serve.serve(self, self.readers, lambda now: [self.flush(p, now) for p in self.ports.values()], "the old keys")
         for p in self.ports.values():       # an orderly stop: the ports go dark with their hardware
             self.set_port(p, False)
         self.write_stats()

@@ -12,7 +12,7 @@ import pytest
 
 from lab.build import up
 from lab.errors import LabError
-from lab.frr_roots import root_of
+from lab.frr_roots import build, root_of, root_users
 from lab.host import nsutil
 from lab.observers.fib import FibReader
 from lab.runtime import down_lab, runtime_for
@@ -68,6 +68,17 @@ def test_the_vty_socket_answers_as_each_routers_own_vtysh(mixed):
     """The convergence checks read RIB and sessions off the daemons' sockets: on 8.4 and 10.3 alike."""
     _, paths = mixed
     assert {n: differences(paths.netns(n)) for n in (NODE, "r2-bag1")} == {NODE: [], "r2-bag1": []}
+
+
+def test_a_root_in_use_is_not_rebuilt_under_the_running_routers(mixed):
+    """``make frr-roots`` with --force (or a changed recipe) must not delete the root a running
+    lab's daemons are chrooted into: one error naming them, before any debootstrap."""
+    _, paths = mixed
+    root = root_of(VERSION)
+    assert any(f"-N {paths.netns(NODE)} " in u for u in root_users(root)), root_users(root)
+    with pytest.raises(LabError, match=rf"in use by .*-N {paths.netns(NODE)}.*take those labs down"):
+        build(VERSION, force=True, log=lambda m: None)
+    assert root_of(VERSION) == root and _roots(paths, NODE) == {str(root)}
 
 
 def test_an_unknown_version_is_one_clear_error_and_builds_nothing():

@@ -77,6 +77,9 @@ def test_addresses_are_configured_by_exec(written):
         for l in plan.links_of(n.name):
             e = l.end(n.name)
             assert f"ip addr add {e.ipv4} dev {e.ifname}" in cmds and f"ip addr add {e.ipv6} dev {e.ifname}" in cmds
+            # the neighbour settings the lab's own runtimes give every interface (lab/host/sysctls.py)
+            assert f"ip ntable change name ndisc_cache dev {e.ifname} gc_stale 3600000 queue 8028" in cmds
+            assert f"ip ntable change name arp_cache dev {e.ifname} gc_stale 3600000 queue 8028" in cmds
 
 
 def test_protected_links_export_as_plain_veths_under_the_router_interface():
