@@ -7,7 +7,9 @@ the same command on its socket in under a millisecond with the same text.
 
 Only read-only commands that one daemon answers come here; anything else (configuration,
 commands vtysh merges across daemons) and any socket that does not answer go to vtysh, so its
-error messages (a daemon not running) stay what an engineer knows.
+error messages (a daemon not running) stay what an engineer knows.  ``BAGLAB_VTYSH_ONLY=1`` sends
+every command to vtysh (bench/observe.py compares the two; an escape hatch should a version's
+daemon ever answer its socket differently).
 
 vtysh's side of the protocol: ``enable`` (some show commands, BFD's, exist only there), then the
 command, each NUL-terminated; each answered by the daemon's output, ended by three
@@ -15,6 +17,7 @@ NUL bytes and the command's status (0: success).
 """
 from __future__ import annotations
 
+import os
 import socket
 
 from ..state import FRR_RUN
@@ -27,6 +30,8 @@ _DAEMON_OF = (("show ip route", "zebra"), ("show ipv6 route", "zebra"), ("show i
 
 def daemon_for(command: str) -> str | None:
     """The daemon that alone answers ``command``, or None when vtysh must run it."""
+    if os.environ.get("BAGLAB_VTYSH_ONLY") == "1":
+        return None
     cmd = " ".join(command.split())
     return next((d for prefix, d in _DAEMON_OF if cmd == prefix or cmd.startswith(prefix + " ")), None)
 

@@ -49,3 +49,8 @@ def test_a_vty_closed_before_its_marker_is_no_answer():
 def test_a_missing_socket_is_no_answer():
     with pytest.raises(vty.NoAnswer):
         vty.query("bl_no_such_lab_node", "zebra", "show ip route json", timeout=1)
+
+
+def test_vtysh_only_sends_every_command_to_vtysh(monkeypatch):
+    monkeypatch.setenv("BAGLAB_VTYSH_ONLY", "1")
+    assert vty.daemon_for("show bgp summary json") is None
