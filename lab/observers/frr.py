@@ -18,6 +18,8 @@ def vtysh(netns: str, command: str, timeout: float = 10.0) -> str:
             status, out = vty.query(netns, daemon, command, timeout)
         except vty.NoAnswer:
             pass             # vtysh below names the daemon that is not running
+        except TimeoutError:
+            raise subprocess.TimeoutExpired(["vtysh", "-N", netns, "-c", command], timeout) from None
         else:
             if status != 0:
                 raise RuntimeError(f"vtysh -N {netns} -c {command!r}: {out.strip()}")

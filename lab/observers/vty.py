@@ -37,7 +37,7 @@ def daemon_for(command: str) -> str | None:
 
 
 class NoAnswer(OSError):
-    """The socket is missing or closed before the end marker: let vtysh say why."""
+    """The socket is missing, refused, not ours, or closed before the end marker: let vtysh say why."""
 
 
 def query(netns: str, daemon: str, command: str, timeout: float = 10.0) -> tuple[int, str]:
@@ -51,7 +51,7 @@ def query(netns: str, daemon: str, command: str, timeout: float = 10.0) -> tuple
             _reply(s)
             s.sendall(command.encode() + b"\0")
             return _reply(s)
-        except (FileNotFoundError, ConnectionError) as exc:
+        except (FileNotFoundError, ConnectionError, PermissionError) as exc:
             raise NoAnswer(f"{path}: {exc}") from None
 
 
