@@ -164,6 +164,12 @@ def wait_sessions(plan: Plan, paths: LabPaths, nodes: list[str], failures: Failu
         time.sleep(0.2)
 
 
+def rib_snapshot(plan: Plan, paths: LabPaths, nodes: list[str]) -> dict:
+    """Every router's RIB (lab/observers/frr.py rib): a few ms over the daemons' sockets."""
+    nodes = [n for n in nodes if kind_of(plan.node(n)).has_fib]
+    return many(lambda n: rib(paths.netns(n), plan.address_families), nodes)
+
+
 def rib_fib_mismatches(plan: Plan, paths: LabPaths, nodes: list[str]) -> list[str]:
     """Where zebra's RIB (selected BGP routes, FIB-flagged next hops) and the kernel disagree."""
     nodes = [n for n in nodes if kind_of(plan.node(n)).has_fib]

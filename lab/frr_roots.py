@@ -74,7 +74,10 @@ def built_versions() -> list[str]:
 @functools.cache
 def host_version() -> str:
     """The host's FRR as major.minor (the netns runtime's default)."""
-    r = subprocess.run([f"{HOST_FRR_BIN}/zebra", "--version"], capture_output=True, text=True)
+    try:
+        r = subprocess.run([f"{HOST_FRR_BIN}/zebra", "--version"], capture_output=True, text=True)
+    except OSError as exc:
+        raise LabError(f"{HOST_FRR_BIN}/zebra: {exc.strerror}: is FRR installed? (apt-get install frr)") from None
     m = re.search(r"version (\d+\.\d+)", r.stdout)
     if not m:
         raise LabError(f"{HOST_FRR_BIN}/zebra --version says nothing of a version: is FRR installed?")
@@ -159,6 +162,9 @@ def build(version: str, force: bool = False, log=print) -> Path:
             raise LabError(f"Debian {r['suite']} ships FRR {got}, not {version}: update SUITES in {__file__}")
         (work / VERSION_FILE).write_text(got + "\n")
         (work / "baglab-recipe.json").write_text(json.dumps(r, indent=1, sort_keys=True) + "\n")
+        if (users := root_users(final)):     # a lab started on it during the debootstrap
+            raise LabError(f"FRR {version}: the root {final} came into use by {', '.join(users[:4])} while it "
+                           "was rebuilt: the new one is discarded")
         shutil.rmtree(final, ignore_errors=True)
         work.rename(final)
     finally:
@@ -174,12 +180,12 @@ def build(version: str, force: bool = False, log=print) -> Path:
 
 def root_users(root: Path) -> list[str]:
     """Processes whose root directory is ``root`` (a lab's chrooted daemons), as 'name -N netns'."""
-    out = []
+    out, want = [], os.path.realpath(root)         # the kernel's path: the cache may be named via a symlink
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            if os.readlink(proc / "root") != str(root):
+            if os.readlink(proc / "root") != want:
                 continue
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:

@@ -26,6 +26,18 @@ PolicyOpt = typer.Option(None, "--policy", help="policy directory of FRR fragmen
                          "bgp/policies/default); see README, 'Your own routing policy'")
 
 
+def _as_run_here(p):
+    """The plan as 'up' on this host's netns runtime would run it (routers without a version on
+    the host's FRR where it is not 8.4); unchanged where no FRR is installed."""
+    from ..errors import LabError
+    from ..plan.steps.versions import with_native
+    from ..runtime import native_version
+    try:
+        return with_native(p, native_version("netns"))
+    except LabError:
+        return p
+
+
 @app.command()
 def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", help="the whole plan as JSON"),
          strict: bool = typer.Option(False, "--strict", help="exit 1 when a design check fails"),
@@ -40,7 +52,7 @@ def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", 
     if render is not None or policy is not None:
         from ..review import write_rendered
 
-        files = write_rendered(p, policy, render)
+        files = write_rendered(_as_run_here(p), policy, render)
         if render is not None:
             err.print(escape(f"wrote {len(files)} FRR configs under {render}"))
     if as_json:

@@ -21,7 +21,7 @@ def vtysh(netns: str, command: str, timeout: float = 10.0) -> str:
         except TimeoutError:
             raise subprocess.TimeoutExpired(["vtysh", "-N", netns, "-c", command], timeout) from None
         else:
-            if status != 0:
+            if status not in (0, 1):       # 1, a warning (no such instance): vtysh exits 0 and prints it
                 raise RuntimeError(f"vtysh -N {netns} -c {command!r}: {out.strip()}")
             return out
     r = subprocess.run(["vtysh", "-N", netns, "-c", command], capture_output=True, text=True, timeout=timeout)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 from ..state import FRR_RUN
 
@@ -33,32 +34,42 @@ def daemon_for(command: str) -> str | None:
     if os.environ.get("BAGLAB_VTYSH_ONLY") == "1":
         return None
     cmd = " ".join(command.split())
+    if cmd.startswith("show bfd static"):          # 10.x: staticd's BFD-monitored routes
+        return None
     return next((d for prefix, d in _DAEMON_OF if cmd == prefix or cmd.startswith(prefix + " ")), None)
 
 
 class NoAnswer(OSError):
-    """The socket is missing, refused, not ours, or closed before the end marker: let vtysh say why."""
+    """The socket is missing, refused, busy, not ours, or closed before the end marker: let vtysh
+    say why."""
 
 
 def query(netns: str, daemon: str, command: str, timeout: float = 10.0) -> tuple[int, str]:
-    """(status, output) of ``command`` on ``daemon`` of the node whose pathspace is ``netns``."""
+    """(status, output) of ``command`` on ``daemon`` of the node whose pathspace is ``netns``;
+    TimeoutError once ``timeout`` seconds have passed without the whole answer."""
     path = FRR_RUN / netns / f"{daemon}.vty"
+    deadline = time.monotonic() + timeout
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         try:
             s.connect(str(path))
             s.sendall(b"enable\0")      # a daemon's vty starts in view mode, vtysh's in enable
-            _reply(s)
+            _reply(s, deadline)
             s.sendall(command.encode() + b"\0")
-            return _reply(s)
-        except (FileNotFoundError, ConnectionError, PermissionError) as exc:
+            return _reply(s, deadline)
+        except (FileNotFoundError, ConnectionError, PermissionError, BlockingIOError) as exc:
+            # BlockingIOError: the daemon's accept backlog is full (a busy daemon)
             raise NoAnswer(f"{path}: {exc}") from None
 
 
-def _reply(s: socket.socket) -> tuple[int, str]:
+def _reply(s: socket.socket, deadline: float) -> tuple[int, str]:
     chunks: list[bytes] = []
     tail = b""
     while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no whole answer before the deadline")
+        s.settimeout(left)
         data = s.recv(1 << 16)
         if not data:
             raise NoAnswer("the daemon closed the vty before its end marker")

@@ -12,6 +12,7 @@ import pytest
 
 from lab.build import up
 from lab.errors import LabError
+from lab import frr_roots
 from lab.frr_roots import build, root_of, root_users
 from lab.host import nsutil
 from lab.observers.fib import FibReader
@@ -70,12 +71,17 @@ def test_the_vty_socket_answers_as_each_routers_own_vtysh(mixed):
     assert {n: differences(paths.netns(n)) for n in (NODE, "r2-bag1")} == {NODE: [], "r2-bag1": []}
 
 
-def test_a_root_in_use_is_not_rebuilt_under_the_running_routers(mixed):
+def test_a_root_in_use_is_not_rebuilt_under_the_running_routers(mixed, monkeypatch):
     """``make frr-roots`` with --force (or a changed recipe) must not delete the root a running
-    lab's daemons are chrooted into: one error naming them, before any debootstrap."""
+    lab's daemons are chrooted into: one error naming them, before any debootstrap (which would
+    fail this test instead of running, should the guard ever miss them)."""
     _, paths = mixed
     root = root_of(VERSION)
     assert any(f"-N {paths.netns(NODE)} " in u for u in root_users(root)), root_users(root)
+
+    def no_debootstrap(argv, what, **kw):
+        raise AssertionError(f"the guard let a rebuild start: {what}")
+    monkeypatch.setattr(frr_roots, "_run", no_debootstrap)
     with pytest.raises(LabError, match=rf"in use by .*-N {paths.netns(NODE)}.*take those labs down"):
         build(VERSION, force=True, log=lambda m: None)
     assert root_of(VERSION) == root and _roots(paths, NODE) == {str(root)}
