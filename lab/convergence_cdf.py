@@ -2,13 +2,17 @@
 
 One PNG per fault kind, fault and restore side by side, one curve per FRR version, the
 deadline drawn in; wrong runs (never matched the oracle) have no time, so the legend counts them.
+Drawn into memory, written through :func:`lab.safe_io.write_outputs` (no link followed, nothing
+written before the directory is judged).
 """
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 from .convergence_stats import WRONG, Trial, cdf_points, groups
+from .safe_io import write_outputs
 
 
 def _slug(s: str) -> str:
@@ -22,22 +26,21 @@ def cdf_pngs(trials: list[Trial], deadlines: dict[str, float], out_dir: Path, ti
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     by_kind: dict[str, dict[str, dict[str, list[Trial]]]] = {}
     for (kind, event), by_frr in groups(trials).items():
         by_kind.setdefault(kind, {})[event] = by_frr
-    paths = []
+    pngs: dict[str, tuple[bytes, int]] = {}
     for kind, events in by_kind.items():
         fig, axes = plt.subplots(1, len(events), figsize=(5.5 * len(events), 3.8), squeeze=False)
         for ax, (event, by_frr) in zip(axes[0], events.items()):
             _panel(ax, kind, event, by_frr, deadlines[event])
         if title:
             fig.suptitle(title, fontsize=9)
-        path = out_dir / f"convergence-cdf-{_slug(kind)}.png"
-        fig.savefig(path, dpi=90, bbox_inches="tight")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
         plt.close(fig)
-        paths.append(path)
-    return paths
+        pngs[f"convergence-cdf-{_slug(kind)}.png"] = (buf.getvalue(), 0o644)
+    return write_outputs(out_dir, pngs)
 
 
 def _panel(ax, kind: str, event: str, by_frr: dict[str, list[Trial]], deadline_ms: float) -> None:

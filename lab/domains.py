@@ -185,11 +185,17 @@ def heatmap_grid(impacts: list[Impact], fabric_of: dict[str, str] | None = None)
 
 
 def heatmap(impacts: list[Impact], path, fabric_of: dict[str, str] | None = None) -> None:
+    import io
+
     import matplotlib.pyplot as plt
 
+    from .safe_io import write_output
+
     fig = heatmap_figure(impacts, fabric_of)
-    fig.savefig(path, dpi=110)
+    buf = io.BytesIO()      # drawn into memory: the path is written as every output file is (lab.safe_io)
+    fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
+    write_output(path, buf.getvalue(), make_dirs=False)     # as matplotlib did: a missing directory is an error
 
 
 def heatmap_figure(impacts: list[Impact], fabric_of: dict[str, str] | None = None):

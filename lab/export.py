@@ -9,13 +9,16 @@ bound ``daemons`` file; ExaBGP or the bulk speaker from a bound directory).
 
 What the export does not carry (it is a plain topology; the harness is not part of it):
 - MACsec: protected links are plain veths named as the router's interface (no SecY, no
-  wire filter, no keys).  TCP-MD5 passwords *are* in frr.conf, written mode 0600.
+  wire filter, no keys).  TCP-MD5 passwords *are* in frr.conf, written mode 0600 (its directory 0700).
 - the oracle, convergence checks, observers and the fault journal.
+
+Everything is written through :func:`lab.safe_io.write_outputs`: the output directory may be shared
+ground, where a planted link or file is replaced, never written through.
 """
 from __future__ import annotations
 
 import ipaddress
-import shutil
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 from pathlib import Path
@@ -27,7 +30,7 @@ from bgp.policy import load_policy, render_node
 from bgp.render import render_all
 
 from .errors import LabError
-from .safe_io import write_file
+from .safe_io import write_outputs
 from .model import RESERVED_NODE_NAMES
 from .plan import Link, Node, Plan
 from .host.sysctls import NODE_SYSCTLS, hash_seed, ntable_commands
@@ -144,29 +147,39 @@ def write(plan: Plan, out_dir: Path, image: "str | Callable[[Node], str]", name:
     if clash:     # the schema refuses these names; a plan edited by hand must not delete configs either
         raise LabError(f"node {sorted(clash)[0]!r} would share configs/{sorted(clash)[0]}/ with baglab's BGP code")
     doc = topology(plan, image, name, node_binds)
-    files, secret = [], []
+    files, secret, out = [], [], {}
     cfg = out_dir / "configs"
     for node, fs in node_files(plan, policy).items():
-        d = cfg / node
-        d.mkdir(parents=True, exist_ok=True)
         for fname, text in fs.items():
             holds_password = " password " in text
-            write_file(d / fname, text, 0o600 if holds_password else 0o644)
-            files.append(d / fname)
-            secret += [d / fname] if holds_password else []
+            out[f"configs/{node}/{fname}"] = (text, 0o600 if holds_password else 0o644)
+            files.append(cfg / node / fname)
+            secret += [cfg / node / fname] if holds_password else []
+    clear = []
     if any(kind_of(n) is not FRR for n in plan.nodes):
-        src = Path(bgp.__file__).resolve().parent
-        dst = cfg / "bgp"
-        shutil.rmtree(dst, ignore_errors=True)
-        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        files.append(dst)
+        out.update(_package_files(Path(bgp.__file__).resolve().parent, "configs/bgp"))
+        clear.append("configs/bgp")          # a module an earlier export had and this one has not
+        files.append(cfg / "bgp")
     topo = out_dir / f"{doc['name']}.clab.yml"
     header = ("# containerlab topology written by 'baglab export' from plan " + plan.digest() + "\n"
               "# not carried: MACsec on protected links (plain veths here), the oracle and fault harness\n")
     # libyaml's emitter when present: the same text, a second less for a 116-router lab
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    topo.write_text(header + yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=False, width=200))
+    out[topo.name] = (header + yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=False, width=200), 0o644)
+    write_outputs(out_dir, out, clear=clear)
     return Export(topo, [topo] + files, secret)
+
+
+def _package_files(src: Path, dest: str) -> dict[str, tuple[bytes, int]]:
+    """The ``bgp`` package the emulated nodes run, as output files (no caches)."""
+    out = {}
+    for d, dirs, names in os.walk(src):
+        dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+        for n in sorted(names):
+            if not n.endswith(".pyc"):
+                f = Path(d, n)
+                out[f"{dest}/{f.relative_to(src)}"] = (f.read_bytes(), os.stat(f).st_mode & 0o755)
+    return out
 
 
 FORMATS = ("containerlab",)

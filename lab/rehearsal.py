@@ -209,6 +209,7 @@ def rehearse_recorded(session, reports, kind: Kind, **target) -> Rehearsal:
     from pathlib import Path
 
     from .report import Report
+    from .safe_io import write_output
 
     directory = Path(reports) / "rehearsal"
     plan, paths, timeline = session.plan, session.paths, session.timeline
@@ -225,5 +226,5 @@ def rehearse_recorded(session, reports, kind: Kind, **target) -> Rehearsal:
     fault, restore = settle_with(plan, paths, timeline)
     rep = rehearse(plan, paths, session.injector, recorded(fault), recorded(restore), kind, **target)
     report.write()
-    (directory / "rehearsal.json").write_text(json.dumps(document(rep), indent=1))
+    write_output(directory / "rehearsal.json", json.dumps(document(rep), indent=1))
     return rep

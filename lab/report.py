@@ -1,6 +1,10 @@
-"""Convergence reports people read: one JSON per run and PNG timelines of FIB changes."""
+"""Convergence reports people read: one JSON per run and PNG timelines of FIB changes.
+
+Written through :mod:`lab.safe_io` (the report directory may be shared ground); pictures are drawn
+into memory first, so matplotlib never opens a path itself."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
@@ -9,6 +13,7 @@ from pathlib import Path
 from .measure import EventResult
 from .observers.timeline import Timeline
 from .picture_worker import PictureWorker
+from .safe_io import remove_output, write_output, write_outputs
 
 
 def _slug(s: str) -> str:
@@ -27,14 +32,17 @@ def window_events(result: EventResult, timeline: Timeline, window_s: float | Non
     return timeline.events(since=t0, until=until)
 
 
-def events_png(path: Path, result: EventResult, events: list, nodes: list[str]) -> Path:
-    """Draw and save one timeline picture (picklable arguments: the picture worker runs it)."""
+def events_png(path: Path, result: EventResult, events: list, nodes: list[str], base: Path | None = None) -> Path:
+    """Draw and save one timeline picture (picklable arguments: the picture worker runs it); ``base``:
+    the report directory ``path`` lies under (the directories between are baglab's: never a link)."""
     fig = timeline_figure(result, events, nodes)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90, bbox_inches="tight")      # nothing drawn outside the axes is cut off
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")      # nothing drawn outside the axes is cut off
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+    base = Path(base or path.parent)
+    write_outputs(base, {str(path.relative_to(base)): (buf.getvalue(), 0o644)})
     return path
 
 
@@ -103,17 +111,15 @@ class Report:
         self.results: list[tuple[EventResult, str | None]] = []
         self.started = time.time()
         self._pictures = PictureWorker()
-        import shutil
-
-        shutil.rmtree(self.dir / "timelines", ignore_errors=True)   # pictures of an earlier run would mislead
+        # pictures of an earlier run would mislead; an unfit report directory is refused here, before the run
+        remove_output(self.dir, "timelines")
 
     def add(self, result: EventResult, timeline: Timeline | None = None, nodes: list[str] | None = None) -> None:
         png = None
         if timeline is not None and nodes:
             name = f"{len(self.results) + 1:03d}-{_slug(result.scenario)}-{result.event}.png"
             path = self.dir / "timelines" / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._pictures.submit(events_png, path, result, window_events(result, timeline), nodes)
+            self._pictures.submit(events_png, path, result, window_events(result, timeline), nodes, self.dir)
             png = str(path)
         self.results.append((result, png))
 
@@ -122,13 +128,10 @@ class Report:
         self._pictures.wait()
         if not self.results:
             return None
-        self.dir.mkdir(parents=True, exist_ok=True)
         doc = {"lab": self.lab, "topology": self.topology, "started": self.started, "finished": time.time(),
                "events": [dict(r.as_dict(), timeline_png=png) for r, png in self.results],
                "summary": summary([r for r, _ in self.results])}
-        path = self.dir / "convergence-report.json"
-        path.write_text(json.dumps(doc, indent=1))
-        return path
+        return write_output(self.dir / "convergence-report.json", json.dumps(doc, indent=1))
 
 
 def summary(results: list[EventResult]) -> dict:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from .safe_io import write_output
 from .topology import load
 
 #: what the suite sets unless told otherwise (--bgp-coalesce-ms / BAGLAB_TEST_COALESCE_MS; 'topology': none)
@@ -37,6 +38,4 @@ def with_coalesce(topology: str | Path, directory: Path, coalesce_ms: int | None
         return str(topology)
     doc = yaml.safe_load(Path(topology).read_text())
     doc["policy"] = {**(doc.get("policy") or {}), "bgp_coalesce_ms": coalesce_ms}
-    out = Path(directory) / Path(topology).name
-    out.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return str(out)
+    return str(write_output(Path(directory) / Path(topology).name, yaml.safe_dump(doc, sort_keys=False)))

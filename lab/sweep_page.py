@@ -10,6 +10,8 @@ import html
 import json
 from pathlib import Path
 
+from .safe_io import write_outputs
+
 STYLE = """body{font-family:sans-serif;max-width:75em} td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}
 table{border-collapse:collapse} tr.bad{background:#fdd} td.ok{color:#070} td.bad{color:#b00;font-weight:bold}
 td.num{text-align:right} .note{color:#555}"""
@@ -68,9 +70,6 @@ the flows that crossed that router). "too few flows" means the router saw too fe
 
 
 def write(rep, out_dir: Path, name: str = "sweep") -> tuple[Path, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    j = out_dir / f"{name}.json"
-    j.write_text(json.dumps(rep.as_dict(), indent=1))
-    h = out_dir / f"{name}.html"
-    h.write_text(page(rep))
+    j, h = write_outputs(out_dir, {f"{name}.json": (json.dumps(rep.as_dict(), indent=1), 0o644),
+                                   f"{name}.html": (page(rep), 0o644)})
     return j, h

@@ -9,6 +9,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ..safe_io import write_output
 from .verdict import CheckReport
 
 STYLE = {"PASS": "green", "FAIL": "bold red", "INCONCLUSIVE": "yellow"}
@@ -30,9 +31,7 @@ def table(rep: CheckReport):
 
 def write_json(rep, path: Path) -> Path:
     """Any report with ``as_dict()`` (a check run, a rollout)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rep.as_dict(), indent=1, default=str) + "\n")
-    return path
+    return write_output(path, json.dumps(rep.as_dict(), indent=1, default=str) + "\n")
 
 
 def junit(rep: CheckReport) -> str:
@@ -54,10 +53,8 @@ def junit(rep: CheckReport) -> str:
 
 
 def save_junit(text: str, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
     ET.fromstring(text.split("?>", 1)[1])      # what we hand a CI system must parse
-    path.write_text(text)
-    return path
+    return write_output(path, text)
 
 
 def write_junit(rep: CheckReport, path: Path) -> Path:
@@ -83,9 +80,7 @@ in {rep.seconds:.1f} s; exit code {rep.exit_code}.</p>
 
 
 def save_page(text: str, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+    return write_output(path, text)
 
 
 def write_html(rep: CheckReport, path: Path) -> Path:

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..plan import build_plan
+from ..safe_io import check_output_dir, write_output
 from ..session import lab_session
 from ..topology import load
 from . import views
@@ -30,11 +31,12 @@ def sweep(topology: str = TopoArg, name: str = NameOpt,
     from .. import sweep as sw
 
     kinds = {k.value for k in only or ()}
+    check_output_dir(Path(report_dir))       # an unfit report directory refused before the labs are built
     rep = _sweep_one(topology, name, "sweep", kinds, Path(report_dir), keep)
     if candidate:
         cand = _sweep_one(candidate, name + "c", "sweep-candidate", kinds, Path(report_dir), keep)
         changes = sw.diff(rep, cand)
-        Path(report_dir, "sweep-diff.txt").write_text("\n".join(changes) + "\n")
+        write_output(Path(report_dir, "sweep-diff.txt"), "\n".join(changes) + "\n")
         more = f"\n  ... {len(changes) - 40} more in {Path(report_dir, 'sweep-diff.txt')}" if len(changes) > 40 else ""
         err.print(f"candidate vs current: {len(changes)} changes" + escape("".join(f"\n  {c}" for c in changes[:40])
                                                                          + more))
@@ -82,6 +84,8 @@ def domains(topology: str = TopoArg, confirm: Optional[str] = typer.Option(None,
     from .. import domains as dm
 
     p = build_plan(load(topology))
+    if png:
+        check_output_dir(Path(png).parent)
     impacts = [i for i in dm.report(p) if not only or only in i.label]
     views.domains_table(p.topology, impacts)
     if png:

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import LabError
+from ..safe_io import check_output_dir, write_output
 from ..session import lab_session
 from . import views
 from .app import app, sub_app
@@ -41,6 +42,7 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, min=1, help="frames
     (both directions) and account for each: delivered, or dropped by the right counter."""
     from ..probes.macsec import KINDS, probe_link
 
+    check_output_dir(Path(report).parent)        # a directory refused now, not after every probe has run
     with lab_session(name) as s:
         links_ = [l for l in s.plan.links if l.a.wire]
         if not links_:
@@ -48,8 +50,7 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, min=1, help="frames
         results = [(l, probe_link(s.plan, s.paths, l, sender, count=count))
                    for l in links_ for sender in (l.a.node, l.b.node)]
     views.probes_table(s.name, KINDS, results)
-    Path(report).parent.mkdir(parents=True, exist_ok=True)
-    Path(report).write_text(json.dumps([r.__dict__ for _, r in results], indent=1))
+    write_output(report, json.dumps([r.__dict__ for _, r in results], indent=1))
     plain = sum(r.delivered["plaintext"] for _, r in results)
     err.print(f"{len(results)} link directions; plaintext frames delivered across protected links: {plain}; "
               f"report: {escape(report)}")

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from ..safe_io import write_output
 from .run import DiffRun
 
 
@@ -17,10 +18,7 @@ def as_dict(run: DiffRun) -> dict:
 
 
 def write_json(run: DiffRun, path: str | Path) -> Path:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(as_dict(run), indent=1, sort_keys=True))
-    return p
+    return write_output(path, json.dumps(as_dict(run), indent=1, sort_keys=True))
 
 
 def _rows(diffs) -> str:
@@ -37,9 +35,7 @@ def write_html(run: DiffRun, path: str | Path) -> Path:
     verdict = {0: "no unintended difference", 1: "unintended differences", 2: "could not decide"}[rep.exit_code]
     steps = "".join(f"<li>{e(s.name)} ({e(s.lab)}): " + ", ".join(f"{k} {v:.1f} s" for k, v in s.steps.items())
                     + "</li>" for s in run.sides)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(f"""<!doctype html><meta charset=utf-8><title>baglab diff: {e(run.baseline.topology)}</title>
+    return write_output(path, f"""<!doctype html><meta charset=utf-8><title>baglab diff: {e(run.baseline.topology)}</title>
 <style>body{{font-family:sans-serif}} td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top}}
 table{{border-collapse:collapse}} .bad td{{background:#fdd}} .ok td{{background:#efe}}</style>
 <h1>baglab diff of {e(run.baseline.topology)}</h1>
@@ -50,4 +46,3 @@ table{{border-collapse:collapse}} .bad td{{background:#fdd}} .ok td{{background:
 <h2>Unintended</h2><table class=bad>{head}{_rows(rep.unintended)}</table>
 <h2>Intended</h2><table class=ok>{head}{_rows(rep.intended)}</table>
 """)
-    return p

@@ -53,9 +53,9 @@ class Snapshot:
         return cls(**d)
 
     def write(self, path) -> None:
-        from pathlib import Path
+        from ..safe_io import write_output
 
-        Path(path).write_text(json.dumps(self.as_dict(), indent=1, sort_keys=True))
+        write_output(path, json.dumps(self.as_dict(), indent=1, sort_keys=True))
 
 
 def neighbours_of(plan: Plan, node: str) -> dict[str, str]:
