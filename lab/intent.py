@@ -108,9 +108,23 @@ def _check_asns(t: Topology) -> None:
                 raise IntentError(["asn", kb], f"the ASNs from {kb} ({b0}-{b1}) overlap those from {ka} ({a0}-{a1})")
 
 
+def _check_bundles(t: Topology) -> None:
+    """A plane pair overridden twice is a paste or a typo: taking the last one silently would
+    build a member count the reader of the file does not see."""
+    for i, ic in enumerate(t.interconnects):
+        seen: dict[tuple[int, int], int] = {}
+        for j, b in enumerate(ic.bundles):
+            first = seen.setdefault((b.a_plane, b.b_plane), j)
+            if first != j:
+                raise IntentError(["interconnects", i, "bundles", j],
+                                  f"duplicates interconnects[{i}].bundles[{first}] (a_plane {b.a_plane}, "
+                                  f"b_plane {b.b_plane}): list each plane pair once")
+
+
 def check_intent(t: Topology) -> None:
     """Checks that need the whole topology but not the plan: the plan, configs and lab are built
     only for a topology one machine can hold, so these run before anything is expanded."""
+    _check_bundles(t)
     _check_size(t)
     _check_routes(t)
     _check_asns(t)

@@ -27,6 +27,11 @@ class Allocator:
 
     def take(self):
         """The next free prefix, or None when the pool is exhausted."""
+        lo = self.take_start()
+        return None if lo is None else ipaddress.ip_network((self.cls(lo), self.prefixlen))
+
+    def take_start(self) -> int | None:
+        """The first address of the next free prefix (counting them needs no network objects)."""
         while self.next + self.size <= self.end:
             lo, hi = self.next, self.next + self.size
             i = bisect.bisect_left(self.starts, hi) - 1       # the last explicit block starting below hi
@@ -34,8 +39,55 @@ class Allocator:
                 self.next = -(-self.ends[i] // self.size) * self.size    # past it, aligned
                 continue
             self.next = hi
-            return ipaddress.ip_network((self.cls(lo), self.prefixlen))
+            return lo
         return None
+
+
+def host_count(net) -> int:
+    """How many addresses ``net.hosts()`` yields: all of a /31, /32, /127 or /128; otherwise IPv4
+    leaves out the network and broadcast addresses, IPv6 the subnet-router anycast address."""
+    free = net.max_prefixlen - net.prefixlen
+    return 1 << free if free <= 1 else (1 << free) - (2 if net.version == 4 else 1)
+
+
+def _prefixes_held(pool: str, prefixlen: int, explicit: list, want: int) -> int:
+    """How many of ``want`` prefixes the pool gives once the explicit prefixes are stepped over:
+    the allocator itself, counted (``want`` is at most MAX_PREFIXES, so this is quick)."""
+    alloc = Allocator(pool, prefixlen, explicit)
+    held = 0
+    while held < want and alloc.take_start() is not None:
+        held += 1
+    return held
+
+
+def check_pools(d: Draft) -> None:
+    """Every pool of ``addressing`` against what the expanded topology cuts from it, before anything
+    is cut: one error at the pool's YAML path with what it holds and what is needed, rather than
+    running dry at whichever router or link comes first."""
+    a, fams = d.t.addressing, d.t.policy.address_families
+    fabrics = [f for r in d.t.regions for f in r.fabrics]
+    counted = sum(f.prefixes for f in fabrics if isinstance(f.prefixes, int))
+    routers, wires = len(d.nodes), len(d.wires)
+    net = ipaddress.ip_network
+    demands = [  # key, needed, held, what one is, why that many
+        ("loopback_v4", routers, host_count(net(a.loopback_v4)), "address", "one per router and collector"),
+        ("loopback_v6", routers, host_count(net(a.loopback_v6)), "address", "one per router and collector"),
+        ("p2p_v4", wires, 1 << (31 - net(a.p2p_v4).prefixlen), "/31 prefix", "one per link"),
+        ("p2p_v6", wires, 1 << (127 - net(a.p2p_v6).prefixlen), "/127 prefix", "one per link"),
+        ("bulk_v4", sum(f.routes.ipv4 for f in fabrics), 1 << (32 - net(a.bulk_v4).prefixlen), "/32 route",
+         "the fabrics' routes.ipv4"),
+        ("bulk_v6", sum(f.routes.ipv6 for f in fabrics), 1 << (64 - net(a.bulk_v6).prefixlen), "/64 route",
+         "the fabrics' routes.ipv6"),
+    ]
+    for fam, key, plen in (("ipv4", "prefixes_v4", a.prefix_len_v4), ("ipv6", "prefixes_v6", a.prefix_len_v6)):
+        need = counted if fam in fams else 0
+        demands.append((key, need, _prefixes_held(getattr(a, key), plen, d.explicit, need), f"/{plen} prefix",
+                        "the fabrics' 'prefixes' counts, beside their explicit prefixes"))
+    for key, need, held, unit, why in demands:
+        if need > held:
+            units = unit if held == 1 else unit + ("es" if unit.endswith(("s", "x")) else "s")
+            raise d.err(["addressing", key], f"pool {getattr(a, key)} exhausted: it holds {held:,} {units}, "
+                        f"the topology needs {need:,} ({why}); use a shorter prefix")
 
 
 def take(d: Draft, pool: Allocator, what: str, parts):

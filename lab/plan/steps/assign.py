@@ -23,9 +23,11 @@ def explicit_prefixes(d: Draft) -> Draft:
 def node_addresses(d: Draft) -> Draft:
     """Router IDs and IPv6 loopbacks for every node, prefixes and bulk blocks per fabric
     (allocated when the fabric's first router is met, then shared by its routers)."""
+    addresses.check_pools(d)
     a = d.t.addressing
-    lo4 = ipaddress.ip_network(a.loopback_v4).hosts()
-    lo6 = ipaddress.ip_network(a.loopback_v6).hosts()
+    # iter(): a /32 or /128 pool's hosts() is a list, not an iterator
+    lo4 = iter(ipaddress.ip_network(a.loopback_v4).hosts())
+    lo6 = iter(ipaddress.ip_network(a.loopback_v6).hosts())
     pools = {"ipv4": addresses.Allocator(a.prefixes_v4, a.prefix_len_v4, d.explicit),
              "ipv6": addresses.Allocator(a.prefixes_v6, a.prefix_len_v6, d.explicit)}
     for name, n in d.nodes.items():
