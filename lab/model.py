@@ -57,7 +57,7 @@ _LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/+-]{0,31}")
 _NODE_REF_RE = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
 
-def _matching(regex: re.Pattern, what: str):
+def matching(regex: re.Pattern, what: str):
     """A validator with a message that says what is allowed and what was found, the latter as an
     escaped, shortened literal (it may itself be markup or control characters; the CLI prints
     errors without interpreting markup)."""
@@ -68,9 +68,9 @@ def _matching(regex: re.Pattern, what: str):
     return AfterValidator(check)
 
 
-Label = Annotated[str, _matching(_LABEL_RE, "a label is 1-32 letters, digits and ' _.:/+-', starting with a letter or digit")]
+Label = Annotated[str, matching(_LABEL_RE, "a label is 1-32 letters, digits and ' _.:/+-', starting with a letter or digit")]
 #: names of planned nodes in links/collectors (the plan checks they exist); same reason as Label
-NodeRef = Annotated[str, _matching(_NODE_REF_RE, "a node name is lower-case letters, digits and '-' (like r1-bag1)")]
+NodeRef = Annotated[str, matching(_NODE_REF_RE, "a node name is lower-case letters, digits and '-' (like r1-bag1)")]
 #: counts are integers; YAML's true/false are not 1/0 (pydantic would take them so)
 Count = StrictInt
 #: one label per plane (at most 16 BAG or spine planes)
@@ -383,8 +383,8 @@ class AsnPlan(Strict):
 class Topology(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
     #: free text, printed by 'baglab plan': one line, no terminal markup brackets
-    description: Annotated[str, Field(max_length=400), _matching(re.compile(r"[^\[\]\x00-\x1f\x7f-\x9f\ud800-\udfff]*"),
-                                                                "a description is one line without '[' or ']'")] = ""
+    description: Annotated[str, Field(max_length=400), matching(re.compile(r"[^\[\]\x00-\x1f\x7f-\x9f\ud800-\udfff]*"),
+                                                               "a description is one line without '[' or ']'")] = ""
     regions: list[RegionSpec] = Field(min_length=1, max_length=MAX_ITEMS)
     interconnects: list[InterconnectSpec] = Field(default_factory=list, max_length=MAX_ITEMS)
     links: list[ExtraLink] = Field(default_factory=list, max_length=MAX_ITEMS)

@@ -203,16 +203,23 @@ class LoadedTopology:
         return TopologyError(format_path(parts), reason, source=self.source, line=_line_of(self._root, parts))
 
 
+#: pydantic's names of union branches, which it puts in error locations
+_BRANCHES = {"int", "str", "float", "bool", "constrained-str", "constrained-int", "constrained-float",
+             "function-after", "function-before", "function-wrap", "function-plain"}
+
+
 def _clean_parts(loc) -> list:
     # pydantic inserts union-branch names ('list[str]', 'int') and validator tags into locations;
     # a mapping key that is not a string (null, 1.5) is shown as YAML would print it
     out = []
-    for p in loc:
+    for i, p in enumerate(loc):
         if isinstance(p, int) and not isinstance(p, bool):
             out.append(p)
         elif not isinstance(p, str):
             out.append(_shown(str(p)))
-        elif "[" not in p and p not in {"int", "str", "function-after", "function-before"}:
+        elif p == "[key]" and i == len(loc) - 1:
+            continue     # pydantic's mark for "the key itself", which is the part before it
+        elif "[" not in p and p not in _BRANCHES:
             out.append(p)
         elif p.startswith("[") or "]" in p and not p.endswith("]"):
             out.append(_shown(p))    # a user's key that looks like markup, not a union branch name
@@ -226,6 +233,8 @@ def _validation_error(exc: ValidationError, root, source: str) -> TopologyError:
     first, parts = max(errs, key=lambda ep: (len(ep[1]), not ep[0]["type"].endswith("_type")))
     others = {tuple(p) for _, p in errs if p != parts[: len(p)]}
     msg = first["msg"].removeprefix("Value error, ")
+    if first["loc"] and first["loc"][-1] == "[key]":
+        msg = f"as a key: {msg}"
     if first["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling)"
     if others:
@@ -233,13 +242,18 @@ def _validation_error(exc: ValidationError, root, source: str) -> TopologyError:
     return TopologyError(format_path(parts), msg, source=source, line=_line_of(root, parts))
 
 
-def load_text(text: str, source: str = "<string>") -> LoadedTopology:
-    if len(text) > MAX_BYTES:
-        raise TopologyError("", f"{len(text):,} characters; a topology is at most {MAX_BYTES // 1024} KiB", source=source)
+def _check_printable(text: str, source: str) -> None:
+    """PyYAML's reader refuses these too, but without a line to point at."""
     bad = _NOT_PRINTABLE.search(text)
     if bad:
         raise TopologyError("", f"character U+{ord(bad.group()):04X} is not allowed in YAML (a control character?)",
                             source=source, line=text.count("\n", 0, bad.start()) + 1)
+
+
+def load_text(text: str, source: str = "<string>") -> LoadedTopology:
+    if len(text) > MAX_BYTES:
+        raise TopologyError("", f"{len(text):,} characters; a topology is at most {MAX_BYTES // 1024} KiB", source=source)
+    _check_printable(text, source)
     data, root = _parse(text, source)
     if not isinstance(data, dict):
         raise TopologyError("", "a topology is a mapping with at least 'name' and 'regions'", source=source,
@@ -271,7 +285,9 @@ def load_bytes(data: bytes, source: str = "<bytes>") -> LoadedTopology:
 
 def load_text_of(p: Path) -> str:
     """A small user file's text (an intent or phases file), with the topology reader's limits."""
-    return decode(read_limited(p), str(p))
+    text = decode(read_limited(p), str(p))
+    _check_printable(text, str(p))
+    return text
 
 
 def read_limited(p: Path) -> bytes:

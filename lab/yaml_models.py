@@ -3,15 +3,22 @@ topology reader's limits and composer, validated by a pydantic model, every erro
 (file:line: YAML path), and the node tree kept so later name checks can point at a line too."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from . import topology as _yaml
 from .errors import TopologyError, format_path
+from .model import matching
 
 M = TypeVar("M", bound=BaseModel)
+
+#: free text of these files (a description, why a change is intended): shown in tables and
+#: reports, so one line, as long as a topology's description at most, no control characters
+Text = Annotated[str, Field(max_length=400), matching(re.compile(r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]*"),
+                                                     "free text is one line without control characters")]
 
 
 class Located(Generic[M]):
@@ -41,7 +48,8 @@ def load_model(path: str | Path, model: type[M], what: str, shape: str) -> Locat
         raise TopologyError("", f"no such {what}", source=str(p))
     data, root = _yaml._parse(_yaml.load_text_of(p), str(p))
     if not isinstance(data, dict):
-        raise TopologyError("", f"a {what} is {shape}", source=str(p))
+        raise TopologyError("", f"{'an' if what[0] in 'aeiou' else 'a'} {what} is {shape}", source=str(p),
+                            line=root.start_mark.line + 1 if root is not None else None)
     try:
         return Located(model.model_validate(data), str(p), root)
     except ValidationError as exc:

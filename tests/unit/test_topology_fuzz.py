@@ -42,13 +42,14 @@ ERROR_SECONDS, ERROR_BYTES = 2.0, 200e6
 KEYS = ["a", "a_plane", "address_families", "b", "b_plane", "bag", "bag_base", "between", "bulk_v4", "bulk_v6",
         "bundles", "capacity", "collector_base", "data_hall", "data_halls", "description", "emulator", "fabric_base",
         "fabrics", "fibre_ns_per_m", "holdtime", "ipv4", "ipv6", "keepalive", "kind", "length_m", "links",
-        "links_per_bundle", "lossless_classes", "macsec", "max_l2_bag_oversubscription", "maximum_paths",
-        "min_fabrics", "mode", "mtu", "name", "p2p_v4", "p2p_v6", "peers", "pfc_buffer_per_port_mb", "planes",
-        "port_speed", "power_feed", "prefix_len_v4", "prefix_len_v6", "prefixes", "prefixes_v6", "region", "routes",
-        "spine_planes", "stsws_per_plane", "tcp_md5", "uplinks_per_bag_plane"]
+        "links_per_bundle", "loopback_v4", "loopback_v6", "lossless_classes", "macsec", "max_l2_bag_oversubscription",
+        "maximum_paths", "min_fabrics", "mode", "mtu", "name", "p2p_v4", "p2p_v6", "peers", "pfc_buffer_per_port_mb",
+        "planes", "port_speed", "power_feed", "prefix_len_v4", "prefix_len_v6", "prefixes", "prefixes_v6", "region",
+        "routes", "spine_planes", "stsws_per_plane", "tcp_md5", "uplinks_per_bag_plane"]
 STRINGS = ["[/bold]", "[red]x", "800G", "1.6T", "0G", "1e999G", "r1", "r1-bag1", "bgp", "dh1", "nsf", "dsf",
            "bulk", "exabgp", "spread", "planar", "off", "198.19.128.0/24", "198.19.0.0/24", "2001:db8:1000::/40",
-           "198.18.0.0/32", "10.0.0.0/8", "ipv4", "ipv6", "héllo", "\u202eevil", "a\nb", "", " ", "\x85", "𝔟𝔞𝔤"]
+           "198.18.0.0/32", "198.18.128.0/32", "198.18.128.0/30", "2001:db8:0:1::/128", "10.0.0.0/8", "ipv4", "ipv6",
+           "héllo", "\u202eevil", "a\nb", "", " ", "\x85", "𝔟𝔞𝔤"]
 
 base_texts = st.one_of(
     st.sampled_from(SHIPPED),
@@ -73,8 +74,9 @@ def _paths(obj, prefix=()):
             yield from _paths(v, prefix + (i,))
 
 
-def _mutate(data, draw):
-    """One structural change at a random place of the document."""
+def _mutate(data, draw, values=values, keys=KEYS):
+    """One structural change at a random place of the document (``values`` and ``keys``: what
+    the kind of file is fuzzed with; tests/unit/test_yaml_files_fuzz.py passes its own)."""
     paths = list(_paths(data))
     path = draw(st.sampled_from(paths))
     if not path:
@@ -91,7 +93,7 @@ def _mutate(data, draw):
     elif op == "duplicate" and isinstance(parent, list):
         parent.append(copy.deepcopy(parent[last]))
     elif op == "add-key" and isinstance(parent[last], dict):
-        parent[last][draw(st.sampled_from(KEYS))] = draw(values)
+        parent[last][draw(st.sampled_from(keys))] = draw(values)
     elif op == "scale" and isinstance(parent[last], int) and not isinstance(parent[last], bool):
         parent[last] = parent[last] * draw(st.sampled_from([-1, 0, 2, 16, 1000, 10 ** 12])) + draw(st.integers(-1, 1))
     return data
