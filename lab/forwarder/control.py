@@ -15,6 +15,7 @@ import sys
 from .. import safe_io
 from ..errors import LabError
 from ..host import nsutil
+from ..log_tail import log_tail
 from ..state import LabPaths
 from ..wait import poll
 from . import splice
@@ -29,8 +30,9 @@ def config_path(paths: LabPaths, node: str):
 def stats(paths: LabPaths, node: str) -> dict:
     """The node's forwarder's last counters ({} before it wrote any)."""
     try:
-        return json.loads((paths.node_dir(node) / "forward-stats.json").read_text())
-    except (OSError, ValueError):
+        # the node directory is frr's: a link planted in place of the file is refused, not followed
+        return json.loads(safe_io.read_text(paths.node_dir(node) / "forward-stats.json"))
+    except (OSError, LabError, ValueError):
         return {}
 
 
@@ -86,8 +88,7 @@ def _await_generation(paths: LabPaths, node: str, pid: int, generation: int, dea
     def taken() -> bool:
         s = stats(paths, node)
         if not nsutil._alive(pid):
-            tail = paths.log_file(node).read_text(errors="replace").splitlines()[-6:]
-            raise LabError(f"the impairment forwarder of {node} exited:\n" + "\n".join(tail))
+            raise LabError(f"the impairment forwarder of {node} exited:\n" + log_tail(paths.log_file(node), 6))
         return s.get("pid") == pid and s.get("impair_generation", -1) >= generation
     if not poll(taken, deadline_s):
         raise LabError(f"the impairment forwarder of {node} did not take generation {generation} "

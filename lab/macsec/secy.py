@@ -11,6 +11,7 @@ import sys
 from .. import safe_io
 from ..errors import LabError
 from ..host import nsutil
+from ..log_tail import log_tail
 from ..plan import Plan
 from ..state import LabPaths
 from ..wait import poll
@@ -64,8 +65,8 @@ def start(paths: LabPaths, plan: Plan, nodes: list[str], deadline_s: float = 15.
         late = [n for n in missing if stats(paths, n).get("pid") != spawned[n].pid]
         dead = [n for n in late if spawned[n].poll() is not None]
         if dead:
-            tail = paths.log_file(dead[0]).read_text(errors="replace").splitlines()[-8:]
-            raise LabError(f"the MACsec shim of {dead[0]} exited ({spawned[dead[0]].returncode}):\n" + "\n".join(tail))
+            raise LabError(f"the MACsec shim of {dead[0]} exited ({spawned[dead[0]].returncode}):\n"
+                           + log_tail(paths.log_file(dead[0]), 8))
         return late
     if not poll(lambda: not pending(), deadline_s):
         raise LabError(f"MACsec shims did not attach their ports within {deadline_s:.0f}s: {pending()}")
