@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
+from ..log_tail import log_tail  # noqa: F401  (read here by lab.converge; one tail for every daemon log)
 from . import vty
 
 
@@ -49,13 +49,6 @@ def bgp_sessions(netns: str) -> dict[str, str]:
 def many(fn, items, workers: int = 8) -> dict:
     with ThreadPoolExecutor(max_workers=workers) as ex:
         return dict(zip(items, ex.map(fn, items)))
-
-
-def log_tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return f"(no log at {path})"
 
 
 def rib(netns: str, families=("ipv4", "ipv6")) -> dict[str, list[tuple[str, int]]]:
