@@ -98,10 +98,12 @@ def append_text(path: str | Path, owner: tuple[int, int] | None = None):
 
 
 def read_text(path: str | Path) -> str:
-    """Read a file root did not write itself (it may be the daemon's), never through a link."""
+    """Read a file root did not write itself (it may be the daemon's), never through a link.
+    O_NONBLOCK so a FIFO planted in its place is refused by the check instead of hanging root."""
     path = Path(path)
-    fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW)
     _check_plain(fd, path)
+    os.set_blocking(fd, True)
     with os.fdopen(fd) as f:
         return f.read()
 

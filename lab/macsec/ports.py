@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+from .. import safe_io
 from ..errors import LabError
 from ..host import nsutil
 from ..plan import Link, Plan
@@ -35,8 +36,8 @@ def wire_mac(link_id: int, side: str) -> str:
 def stats(paths: LabPaths, node: str) -> dict:
     """The shim's last counters of the node ({} before it wrote any)."""
     try:
-        return json.loads((paths.node_dir(node) / "macsec-stats.json").read_text())
-    except (OSError, ValueError):
+        return json.loads(safe_io.read_text(paths.node_dir(node) / "macsec-stats.json"))
+    except (OSError, ValueError, LabError):     # missing yet, half-written, or not a plain file
         return {}
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 
 import pytest
 
@@ -82,3 +83,12 @@ def test_write_into_a_symlinked_directory_is_refused(tmp_path, victim):
     with pytest.raises(LabError, match="not a plain directory"):
         safe_io.write_file(tmp_path / "node" / "frr.conf", "x")
     assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_read_text_refuses_a_planted_fifo_without_blocking(tmp_path):
+    fifo = tmp_path / "forward-stats.json"
+    os.mkfifo(fifo)
+    t0 = time.monotonic()
+    with pytest.raises(LabError, match="not a plain file"):
+        safe_io.read_text(fifo)
+    assert time.monotonic() - t0 < 1.0
