@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..session import lab_session
+from ..safe_io import check_output_dir
 from .app import app
 from .common import NameOpt
 from .views import err, out
@@ -37,6 +38,8 @@ def check(intents: Path = typer.Argument(..., help="intent file, e.g. topologies
     from ..checks import report
     from ..checks.run import load, run_checks
 
+    for d in {json_out.parent, junit_out.parent, html_out.parent}:
+        check_output_dir(d)                     # refused now, not after the checks ran
     with lab_session(name) as s:
         loaded = load(s.plan, intents)          # names resolved before anything is touched
         rep = run_checks(s.plan, s.paths, loaded, [k.value for k in only] if only else None, settle_s=settle,

@@ -1,12 +1,14 @@
 """``baglab diff``: a candidate policy against the baseline, judged by what two labs' routers did."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..safe_io import check_output_dir
 from .app import app
 from .common import TopoArg
 from .views import err, out
@@ -34,6 +36,8 @@ def diff(topology: str = TopoArg,
     def done(s):
         err.print(escape(f"{s.name} ({s.lab}): " + ", ".join(f"{k} {v:.1f} s" for k, v in s.steps.items())))
 
+    for out_file in filter(None, (json_out, html_out)):
+        check_output_dir(Path(out_file).parent)     # refused before two labs are built
     r = run(topology, baseline, candidate, prefix=name_prefix, sweep=sweep, keep=keep, parallel=not sequential,
             flows=flows, on_side=done)
     show(r.report)

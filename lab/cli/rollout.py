@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
+from ..safe_io import check_output_dir
 from .app import app
 from .common import NameOpt, lab_paths
 from .views import err, out
@@ -77,6 +78,7 @@ def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (
     from ..rollout.run import rollout as run
 
     paths = lab_paths(name)
+    check_output_dir(reports)
     if not resume:
         if topology is None or (candidate is None and frr is None) or phases is None:
             raise LabError("rollout needs TOPOLOGY, --phases and --candidate or --frr (or --resume)")
@@ -102,6 +104,7 @@ def rollback(name: str = NameOpt, checks: Optional[List[Kind]] = KindsOpt,
     from ..rollout.phase import DEFAULT_KINDS
     from ..rollout.run import rollback as run
 
+    check_output_dir(reports)
     kinds = [k.value for k in checks] if checks else list(DEFAULT_KINDS)
     rep = run(lab_paths(name), kinds=kinds, say=_say)
     _report(rep, reports)
@@ -123,6 +126,7 @@ def upgrade(what: str = typer.Argument(..., help="'plane', 'region' or a router 
     from ..rollout.phase import DEFAULT_KINDS
     from ..rollout.step import upgrade as run
 
+    check_output_dir(reports)
     kinds = [k.value for k in checks] if checks else list(DEFAULT_KINDS)
     rep = run(lab_paths(name), what, value, frr, drain=drain, intents=intents, kinds=kinds, say=_say)
     _report(rep, reports)

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .. import safe_io
 from ..errors import LabError
 from ..plan import Plan
 from ..state import LabPaths, write_state
@@ -131,7 +132,7 @@ class ContainerlabRuntime:
         doc["prefix"] = PREFIX
         for node, entry in doc["topology"]["nodes"].items():
             entry["labels"].update({LABEL_LAB: self.paths.name, LABEL_NODE: node})
-        exp.topology_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+        safe_io.write_file(exp.topology_file, yaml.safe_dump(doc, sort_keys=False))
         self._run(deploy_argv(self.topo_file))
         found = parse_inspect(self._run(inspect_argv(self.topo_file)), self.paths.name)
         missing = [n.name for n in plan.nodes if n.name not in found]
