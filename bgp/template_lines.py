@@ -8,7 +8,9 @@ inline tags matches nothing): the first match wins, and no match says so instead
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -57,16 +59,26 @@ def _line_pattern(template_line: str) -> re.Pattern | None:
     return re.compile(r"\s*" + ".*?".join(re.escape(p) for p in parts) + r"\s*")
 
 
+def _read_plain(path: Path) -> str:
+    """A fragment comes from an untrusted policy directory: never read through a symlink, nor
+    wait on a FIFO planted in its place."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
+        return f.read().decode(errors="replace")
+
+
 @lru_cache(maxsize=256)
 def _patterns(path: Path, mtime_ns: int) -> tuple[tuple[int, re.Pattern], ...]:
-    lines = path.read_text(errors="replace").splitlines()
+    lines = _read_plain(path).splitlines()
     return tuple((i, pat) for i, l in enumerate(lines, 1) if (pat := _line_pattern(l)) is not None)
 
 
 def template_line(path: Path, rendered: str) -> int | None:
     """The first line of the template at ``path`` that could have rendered ``rendered``."""
     try:
-        pats = _patterns(path, path.stat().st_mtime_ns)
+        pats = _patterns(path, os.lstat(path).st_mtime_ns)
     except OSError:
         return None
     target = rendered.strip()

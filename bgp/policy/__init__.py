@@ -11,7 +11,9 @@ A policy directory::
 Fragments render in that order with the context ``node``, ``sessions``, ``families``, ``policy``
 and ``plan`` (README, "Your own routing policy") and are appended after baglab's skeleton; the
 drain twins, aggregation guards and drained bindings follow, derived from the rendered text, so
-they apply to whatever maps the policy binds.
+they apply to whatever maps the policy binds.  A policy directory is untrusted input rendered as
+root: fragments render in a sandbox confined to the directory's own regular files (directory.py
+says what a fragment cannot reach or build).
 
 Call ``load_policy(dir, plan)`` once, then ``render_node`` per router; ``bgp.render.render_all``
 does both for a whole plan."""

@@ -18,7 +18,7 @@ from lab.plan import Node, Plan
 
 from . import mechanisms as mech
 from .context import context
-from .directory import Policy, load_policy
+from .directory import MAX_SIZE, Policy, load_policy
 
 
 @dataclass(frozen=True)
@@ -52,15 +52,30 @@ def _template_line(err: BaseException, path: Path) -> int | None:
     return lines[-1] if lines else None
 
 
+def _render_capped(template: jinja2.Template, ctx: dict, path: Path, node: Node) -> str:
+    """Template.render, but stopped once the output passes MAX_SIZE (a loop printing forever)."""
+    gen, parts, size = template.generate(ctx), [], 0
+    for chunk in gen:
+        parts.append(chunk)
+        size += len(chunk)
+        if size > MAX_SIZE:
+            # generate() delegates to the compiled template, suspended at the line that printed
+            inner = gen.gi_yieldfrom
+            line = template.get_corresponding_lineno(inner.gi_frame.f_lineno) if inner and inner.gi_frame else "?"
+            gen.close()
+            raise LabError(f"{path}:{line}: renders more than {MAX_SIZE:,} characters (rendering {node.name})")
+    return "".join(parts)
+
+
 def _render_fragment(pol: Policy, rel: str, ctx: dict, node: Node) -> str:
     path = pol.fragments[rel]
     try:
-        text = pol.env.get_template(rel).render(ctx)
+        text = _render_capped(pol.env.get_template(rel), ctx, path, node)
     except jinja2.TemplateSyntaxError as e:
         raise LabError(f"{path}:{e.lineno}: template error: {e.message} (rendering {node.name})") from None
-    except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError, IndexError,
-            ZeroDivisionError) as e:    # what a template can do wrong: undefined names, bad filters
-        line = _template_line(e, path)
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError, IndexError, ArithmeticError,
+            RecursionError) as e:   # what a template can do wrong: undefined names, bad filters, the
+        line = _template_line(e, path)  # sandbox's refusals (SecurityError, a TemplateError), overflow
         raise LabError(f"{path}:{line if line is not None else '?'}: {type(e).__name__}: {e} "
                        f"(rendering {node.name})") from None
     return text if not text or text.endswith("\n") else text + "\n"
