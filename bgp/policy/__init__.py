@@ -17,9 +17,9 @@ says what a fragment cannot reach or build).
 
 Call ``load_policy(dir, plan)`` once, then ``render_node`` per router; ``bgp.render.render_all``
 does both for a whole plan."""
-from .directory import DEFAULT_DIR, Policy, load_policy
+from .directory import DEFAULT_DIR, Policy, intents_of, load_policy
 from .mechanisms import live_bindings, read_config, without_superseded
 from .rendering import Block, Rendered, render_node
 
-__all__ = ["DEFAULT_DIR", "Block", "Policy", "Rendered", "live_bindings", "load_policy", "read_config", "without_superseded",
-           "render_node"]
+__all__ = ["DEFAULT_DIR", "Block", "Policy", "Rendered", "intents_of", "live_bindings", "load_policy", "read_config",
+           "without_superseded", "render_node"]

@@ -55,6 +55,9 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent / "policies" / "default"
 #: the optional per-node selectors, in rendering order after common and role
 SELECTORS = ("region", "plane", "node")
 
+#: the intent file a policy directory may carry (read by the checks, never rendered)
+INTENTS = "intents.yaml"
+
 #: the most characters (or items) of one value a fragment builds, or of a fragment's output or
 #: file: FRR configs are kilobytes, this only keeps a template from exhausting root's memory
 MAX_SIZE = 1 << 24
@@ -295,6 +298,20 @@ def load_policy(path: str | Path | None = None, plan: Plan | None = None) -> Pol
     if plan is not None:
         validate(pol, plan)
     return pol
+
+
+def intents_of(path: str | Path) -> Path | None:
+    """The directory's own ``intents.yaml``, None without one; a symlink or special file there is
+    refused (it would be read as root and could echo another file into an error message)."""
+    p = Path(path) / INTENTS
+    try:
+        mode = os.lstat(p).st_mode
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(mode):
+        raise LabError(f"{p}: {'a symlink' if stat.S_ISLNK(mode) else 'not a regular file'}; a policy "
+                       f"directory's {INTENTS} must be a regular file inside it")
+    return p
 
 
 @lru_cache(maxsize=1)

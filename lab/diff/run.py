@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from bgp.policy import intents_of
+
 from ..checks.schema import IntendedChange, load_intents
 from ..errors import LabError
 from ..state import LabPaths, check_lab_name
 from .compare import DiffReport, compare
 from .snapshot import FLOWS, Snapshot, snapshot
-
-INTENTS_FILE = "intents.yaml"
-
 
 @dataclass
 class Side:
@@ -49,9 +48,8 @@ class DiffRun:
 
 def intended_changes(policy: str | Path | None) -> list[IntendedChange]:
     """The candidate's declared changes: its intent file's ``intended_changes`` (none without one)."""
-    if policy is None or not (Path(policy) / INTENTS_FILE).is_file():
-        return []
-    return list(load_intents(Path(policy) / INTENTS_FILE).model.intended_changes)
+    own = intents_of(policy) if policy is not None else None
+    return [] if own is None else list(load_intents(own).model.intended_changes)
 
 
 def check_policy(policy: str | Path | None) -> None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bgp import frrcheck
-from bgp.policy import load_policy
+from bgp.policy import intents_of, load_policy
 from bgp.render import render_frr
 
 from .. import frr_roots
@@ -91,8 +90,8 @@ def rollback_targets(built: Plan, paths: LabPaths) -> dict | None:
 
 def _intents(plan: Plan, intents, candidate: str):
     """The intent file given, else the candidate's own intents.yaml, else none (loss and quiet only)."""
-    if intents is None and (Path(candidate) / "intents.yaml").is_file():
-        intents = Path(candidate) / "intents.yaml"
+    if intents is None:
+        intents = intents_of(candidate)
     return (None, None) if intents is None else (str(intents), load_intents(plan, intents))
 
 

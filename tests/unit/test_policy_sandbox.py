@@ -267,3 +267,22 @@ def test_shipped_policies_render_as_recorded(topology, policy):
 
 if __name__ == "__main__":
     RECORDED.write_text(json.dumps({f"{t} {p}": _fragments_digest(t, p) for t, p in _shipped()}, indent=1) + "\n")
+
+
+def test_a_policys_own_intent_file_is_never_read_through_a_link(tmp_path):
+    # diff and rollout read DIR/intents.yaml as root; a link there could echo a secret in an error
+    from bgp.policy import intents_of
+    from lab.diff.run import intended_changes
+
+    secret = tmp_path / "secret"
+    secret.write_text("intended_changes: [{aspect: s3cret}]\n")
+    d = tmp_path / "pol"
+    d.mkdir()
+    assert intents_of(d) is None
+    (d / "intents.yaml").symlink_to(secret)
+    with pytest.raises(LabError, match="intents.yaml: a symlink"):
+        intended_changes(d)
+    (d / "intents.yaml").unlink()
+    os.mkfifo(d / "intents.yaml")
+    with pytest.raises(LabError, match="not a regular file"):
+        intents_of(d)
