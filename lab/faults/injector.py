@@ -8,7 +8,6 @@ in: the plan, the paths, the runtime that built the lab, FRR configuration and d
 """
 from __future__ import annotations
 
-import subprocess
 import time
 from typing import Iterable, Literal
 
@@ -17,6 +16,7 @@ from bgp.policy import Policy, live_bindings, load_policy, render_node
 from bgp.render import sessions
 
 from ..errors import LabError
+from ..observers.vty import run_vtysh
 from ..plan import Link, Plan
 from ..runtime import runtime_for
 from ..runtime.frr import write_frr_config
@@ -38,9 +38,10 @@ __all__ = ["Fault", "FaultInjector", "FaultKind", "link_drain_pairs", "node_drai
 def vtysh_configure(netns: str, cmds: list[str]) -> str:
     """Apply configuration lines live; returns FRR's complaints ('' when none).  The lines go on
     vtysh's stdin, never its command line (/proc/*/cmdline is world-readable and TCP-MD5
-    passwords travel here), and only FRR's '%' lines come back (the echo repeats the input)."""
+    passwords travel here), and only FRR's '%' lines come back (the echo repeats the input).
+    vtysh keeps no history of them (lab.observers.vty.vtysh_env)."""
     script = "configure terminal\n" + "\n".join(cmds) + "\nend\n"
-    r = subprocess.run(own_vtysh(netns), input=script, capture_output=True, text=True)
+    r = run_vtysh(own_vtysh(netns), input=script, capture_output=True, text=True)
     # FRR 10.7 (mgmtd-backed route-maps) notes every re-entered existing 'route-map X permit N'
     # with "% Configuration applied with notes: No changes found to be committed!": not a refusal
     problems = [l.strip() for l in r.stdout.splitlines() if l.lstrip().startswith("%") and not _note(l)]

@@ -24,7 +24,7 @@ def vtysh(netns: str, command: str, timeout: float = 10.0) -> str:
             if status not in (0, 1):       # 1, a warning (no such instance): vtysh exits 0 and prints it
                 raise RuntimeError(f"vtysh -N {netns} -c {command!r}: {out.strip()}")
             return out
-    r = subprocess.run(["vtysh", "-N", netns, "-c", command], capture_output=True, text=True, timeout=timeout)
+    r = vty.run_vtysh(["vtysh", "-N", netns, "-c", command], capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
         raise RuntimeError(f"vtysh -N {netns} -c {command!r}: {(r.stderr or r.stdout).strip()}")
     return r.stdout

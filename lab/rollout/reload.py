@@ -14,7 +14,8 @@ Three things FRR does not do for us:
 * **secrets on command lines.**  frr-reload.py runs removals as ``vtysh -c ...``; a removed
   ``neighbor X password Y`` would put the old password in /proc/*/cmdline.  Such a diff is applied
   by vtysh on its stdin instead (method "vtysh", said in ``actions``), from frr-reload.py's own
-  computed lines.  Passwords are masked in everything returned.
+  computed lines.  Passwords are masked in everything returned, and neither vtysh nor the vtysh
+  frr-reload.py runs keeps a history of them (lab.observers.vty.vtysh_env).
 * **the router's own version.**  A router on another FRR version than the host's (lab.frr_roots)
   is reloaded by its root's frr-reload.py and vtysh, run chrooted like its daemons
   (lab.runtime.frr_root.in_root); the host's 8.4 vtysh can read a 10.x router but not configure it.
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..faults.injector import vtysh_configure
+from ..observers.vty import run_vtysh
 from ..plan import Plan
 from ..runtime.frr import write_frr_config, write_vtysh_conf
 from ..runtime.frr_root import ROOT_FRR_BIN, daemons_root, in_root, own_vtysh
@@ -138,7 +140,8 @@ def _reload_argv(paths: LabPaths, node: str, mode: str, root: Path | None = None
 
 
 def _run(argv: list[str], timeout: float = 60.0) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, umask=0o077)
+    """frr-reload.py runs vtysh (removals as -c lines): its environment keeps vtysh from writing history."""
+    return run_vtysh(argv, capture_output=True, text=True, timeout=timeout, umask=0o077)
 
 
 def compute_diff(paths: LabPaths, node: str, root: Path | None = None) -> tuple[list[list[str]], list[list[str]]]:
@@ -177,7 +180,7 @@ def _apply(paths: LabPaths, node: str, added, removed, res: ReloadResult, root: 
 def _soft_clear(paths: LabPaths, node: str, res: ReloadResult) -> None:
     """FRR's notes (a peer without route refresh, e.g. an ExaBGP collector, keeps its inbound
     routes unfiltered again) go into the action, not the error: outbound was re-sent."""
-    r = subprocess.run(own_vtysh(paths.netns(node)) + ["-c", SOFT_CLEAR], capture_output=True, text=True)
+    r = run_vtysh(own_vtysh(paths.netns(node)) + ["-c", SOFT_CLEAR], capture_output=True, text=True)
     notes = " ".join(" ".join(r.stdout.split()).split("% ")[1:])
     res.actions.append(f"{SOFT_CLEAR} ({notes.strip()})" if notes else SOFT_CLEAR)
     if r.returncode != 0:
