@@ -1,13 +1,20 @@
-"""Everything of a lab that can outlive its harness, found by name: what ``down`` removes and what
-the interruption tests and ``bench/interrupt.py`` check is gone afterwards.
+"""Everything of a lab that can outlive its harness: what ``down`` removes and what the
+interruption tests and ``bench/interrupt.py`` check is gone afterwards.
 
-A lab's processes are found three ways, because a ``kill -9`` of ``baglab up`` can stop it between
-any two steps:
+``down`` ends only processes baglab started, never one that merely mentions the lab (an
+operator's ``tail -f`` of a node's log, a ``watch`` over its state).  A ``kill -9`` of ``baglab
+up`` can stop it between any two steps, so nothing is taken from a record; a process is the lab's
+when it is
 
-- by network namespace: every process inside one of the lab's namespaces (``bl_<lab>_*``), also
-  after the namespace's name is deleted, when its inode was noted before;
-- by command line: any argument naming the lab's namespaces (``bl_<lab>_``, FRR's ``-N``, the
-  SecY's and speakers' last argument) or its state directory (``/run/baglab/<lab>/``);
+- inside one of the lab's network namespaces (``bl_<lab>_*``), also after the namespace's name is
+  deleted, when its inode was noted before;
+- of one of the shapes baglab starts, naming the lab (:func:`is_lab_command`): an FRR daemon with
+  ``-N <lab namespace>`` (or the version root's ``unshare``/``sh``/``chroot`` wrapper on its way to
+  one), a baglab Python helper (``-m`` SecY shim, forwarder, speaker, ExaBGP's feed and recorder)
+  whose last argument is a lab namespace, ExaBGP on a node's ``exabgp.conf``, ``containerlab
+  deploy`` of the lab's topology file.  Each names the lab so that ``down`` finds it also where
+  membership does not tell: containerlab works in the host's namespace, and an interrupted
+  ``down`` may have deleted a namespace's name without noting its inode;
 - a ``baglab up`` of the lab still running (its forked children that have not yet entered a
   namespace carry its command line).
 
@@ -24,9 +31,61 @@ from ..state import FRR_RUN, STATE_ROOT, LabPaths
 from ..host import nsutil
 
 
+#: FRR daemons baglab starts (mgmtd: FRR 10's roots; staticd, watchfrr: what an image may start)
+FRR_DAEMONS = (b"zebra", b"bgpd", b"bfdd", b"staticd", b"mgmtd", b"watchfrr")
+#: lab.runtime.frr_root.in_root's chain before it execs the daemon
+ROOT_WRAPPERS = (b"unshare", b"sh", b"chroot")
+#: baglab's own helpers, run as ``python -m MODULE ... <namespace>``
+HELPER_MODULES = (b"lab.macsec.shim", b"lab.forwarder.loop", b"bgp.speaker", b"bgp.collector", b"bgp.exabgp_feed")
+
+
 def markers(name: str) -> tuple[bytes, ...]:
+    """The lab's namespace prefix and state directory: what its processes' command lines name."""
     paths = LabPaths(name)
     return (paths.ns_prefix.encode(), f"{STATE_ROOT / name}/".encode())
+
+
+def _base(arg: bytes) -> bytes:
+    return arg.rsplit(b"/", 1)[-1]
+
+
+def _frr_daemon(cmd: list[bytes], is_ns) -> bool:
+    """``<bin>/<daemon> ... -N <ns>``, directly or as the tail of the version root's wrapper."""
+    for i, a in enumerate(cmd):
+        if _base(a) in FRR_DAEMONS and (i == 0 or _base(cmd[0]) in ROOT_WRAPPERS):
+            args = cmd[i + 1:]
+            return any(x in (b"-N", b"--pathspace") and is_ns(y) for x, y in zip(args, args[1:]))
+    return False
+
+
+def _python_helper(cmd: list[bytes], is_ns) -> bool:
+    """``python -m <helper module> ... <ns>``."""
+    if not _base(cmd[0]).startswith(b"python") or len(cmd) < 4:
+        return False
+    return any(x == b"-m" and y in HELPER_MODULES for x, y in zip(cmd, cmd[1:])) and is_ns(cmd[-1])
+
+
+def is_lab_command(cmd: list[bytes], name: str) -> bool:
+    """Whether a command line (/proc/PID/cmdline split at NULs) is one of the processes baglab
+    starts for the lab."""
+    prefix, state = markers(name)
+    cmd = cmd[:-1] if cmd[-1:] == [b""] else cmd     # cmdline ends with a NUL
+    if not cmd:
+        return False
+
+    def is_ns(a: bytes) -> bool:
+        return a.startswith(prefix) and len(a) > len(prefix)
+
+    def lab_file(a: bytes, suffix: bytes) -> bool:
+        return a.startswith(state) and a.endswith(suffix)
+    if _frr_daemon(cmd, is_ns) or _python_helper(cmd, is_ns) or _is_up_of(cmd, name):
+        return True
+    # ExaBGP (a Python script: its interpreter may come first) on a node's config
+    if any(_base(a) == b"exabgp" for a in cmd[:2]) and any(lab_file(a, b"/exabgp.conf") for a in cmd[1:]):
+        return True
+    # containerlab deploying the lab's topology (lab.runtime.clab), in the host's namespace
+    return (_base(cmd[0]) == b"containerlab" and b"deploy" in cmd
+            and any(x == b"-t" and lab_file(y, b".clab.yml") for x, y in zip(cmd, cmd[1:])))
 
 
 def _is_up_of(cmd: list[bytes], name: str) -> bool:
@@ -56,11 +115,10 @@ def _ancestors() -> set[int]:
 
 def lab_pids(name: str, inodes: set[int] | frozenset[int] = frozenset()) -> list[int]:
     """Live (not zombie) processes of the lab: in one of its namespaces (named now, or whose
-    inode is in ``inodes``), naming it on their command line, or a ``baglab up`` of it.
+    inode is in ``inodes``), or of a shape baglab starts for it (:func:`is_lab_command`).
     The calling process and its ancestors are never included."""
     paths = LabPaths(name)
     inodes = set(inodes) | set(netns_inodes(nsutil.list_netns(paths.ns_prefix)))
-    marks = markers(name)
     skip = _ancestors()
     found = []
     for entry in os.scandir("/proc"):
@@ -79,7 +137,7 @@ def lab_pids(name: str, inodes: set[int] | frozenset[int] = frozenset()) -> list
             raw = nsutil.cmdline(pid)
             if not raw:
                 continue
-            mine = any(m in raw for m in marks) or _is_up_of(raw.split(b"\0"), name)
+            mine = is_lab_command(raw.split(b"\0"), name)
         if mine and nsutil._alive(pid):
             found.append(pid)
     return sorted(found)

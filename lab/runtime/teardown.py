@@ -36,7 +36,7 @@ def teardown(paths: LabPaths, deadline_s: float = DOWN_DEADLINE_S) -> DownReport
     into the background, a ``baglab up`` child that has not yet entered its namespace, an
     ``ip`` adding namespaces, the engine starting a container.  So this works in passes:
     remove the lab's containers, kill every process of the lab (by namespace, including
-    namespaces whose name an earlier pass deleted, and by command line: see
+    namespaces whose name an earlier pass deleted, and by the shape of what baglab starts: see
     ``remnants.lab_pids``), delete its namespaces; until a pass finds nothing.  At the
     deadline it stops and reports what survived."""
     from . import remnants
