@@ -22,17 +22,17 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+from . import leftovers
 from .errors import LabError
-from .image import CACHE, MIRROR, _chroot, _run
+from .image import CACHE, MIRROR, ROOT_CA, _chroot, _run, debootstrap_argv, install_script, prepare_apt
 
 #: FRR version (major.minor) -> the Debian suite that ships it
 SUITES = {"8.4": "bookworm", "10.3": "trixie", "10.7": "sid"}
 PACKAGES = ["frr", "frr-pythontools", "iproute2", "procps"]
 # bump when the build steps below change in a way the recipe does not show
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 VERSION_FILE = "frr-version"
 HOST_FRR_BIN = os.environ.get("BAGLAB_FRR_BIN", "/usr/lib/frr")
 
@@ -124,16 +124,14 @@ def _frr_user(root: Path, r: dict) -> None:
             "frr user")
 
 
-def _install(root: Path) -> None:
+def _install(root: Path, suite: str) -> None:
     (root / "usr/sbin/policy-rc.d").write_text("#!/bin/sh\nexit 101\n")   # nothing starts in the chroot
     os.chmod(root / "usr/sbin/policy-rc.d", 0o755)
-    shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
-    # sid's Release file can be older than its Valid-Until when this machine's clock runs ahead
-    _chroot(root, "apt-get -o Acquire::Check-Valid-Until=false update -qq && "
-                  "apt-get install -y -qq --no-install-recommends " + " ".join(PACKAGES), "apt-get install")
+    prepare_apt(root)
+    _chroot(root, install_script(suite, PACKAGES), "apt-get install")
     # the node's config and run directories are the host's, bound in when a daemon starts
     _chroot(root, "apt-get clean; rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d /etc/resolv.conf "
-                  "/etc/frr/frr.conf", "clean-up")
+                  f"/{ROOT_CA} /etc/frr/frr.conf", "clean-up")
 
 
 def build(version: str, force: bool = False, log=print) -> Path:
@@ -149,14 +147,16 @@ def build(version: str, force: bool = False, log=print) -> Path:
         raise LabError("debootstrap is not installed: apt-get install debootstrap")
     parent = version_dir(version)
     parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".build-", dir=parent))
+    for d in leftovers.sweep_build_dirs(CACHE).removed:
+        log(f"FRR {version}: removed {d}, left by a killed build")
+    work = leftovers.build_dir(parent, leftovers.BUILD_PREFIX)
     work.chmod(0o755)       # it becomes '/' of daemons running as frr (mkdtemp made it 0700)
     try:
         log(f"FRR {version}: debootstrap {r['suite']} from {MIRROR} into {work}")
-        _run(["debootstrap", "--variant=minbase", r["suite"], str(work), MIRROR], "debootstrap")
+        _run(debootstrap_argv(r["suite"], work), "debootstrap")
         _frr_user(work, r)
         log(f"FRR {version}: installing {' '.join(PACKAGES)}")
-        _install(work)
+        _install(work, r["suite"])
         got = daemon_version(work)
         if got != version and not got.startswith(version + "."):
             raise LabError(f"Debian {r['suite']} ships FRR {got}, not {version}: update SUITES in {__file__}")
@@ -168,7 +168,7 @@ def build(version: str, force: bool = False, log=print) -> Path:
         shutil.rmtree(final, ignore_errors=True)
         work.rename(final)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        leftovers.remove_dir(work)
     for old in parent.iterdir():      # roots of older recipes: unused from now on
         if old != final and not old.name.startswith("."):
             if (users := root_users(old)):       # a running lab's routers: removed by a later build

@@ -1,6 +1,7 @@
 """The node image of the docker runtime, built here (no registry is reachable).
 
-Recipe: a Debian bookworm root filesystem from debootstrap (deb.debian.org), FRR and iproute2
+Recipe: a Debian bookworm root filesystem from debootstrap (deb.debian.org over https, every
+Release signature checked against the host's debian-archive-keyring), FRR and iproute2
 from Debian, ExaBGP 5 in a venv at /opt/exabgp (the version this project runs, installed from a
 wheel downloaded on the host; /opt/baglab on its path, where the runtime binds the project's
 ``bgp`` package for ExaBGP's helper processes), the ``frr`` user with the host's uid/gid (node directories are
@@ -20,21 +21,34 @@ import pwd
 import shutil
 import subprocess
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from . import leftovers
 from .errors import LabError
 
 REPO = "baglab/node"
 LABEL = "org.baglab.recipe"
 FRR_LABEL = "org.baglab.frr"       # the FRR version of an image built on a version's root ('' : default)
 CACHE = Path(os.environ.get("BAGLAB_IMAGE_CACHE", "/var/cache/baglab"))
-MIRROR = os.environ.get("BAGLAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+# https where deb.debian.org serves it; the signatures checked below are what makes a download
+# trusted (over an http mirror as well)
+MIRROR = os.environ.get("BAGLAB_DEBIAN_MIRROR", "https://deb.debian.org/debian")
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+# a root's apt trusts the host's CAs, not only Debian's: where https leaves through a TLS-intercepting
+# egress proxy (as on baglab's CI machine) only the host knows the proxy's CA
+HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
+ROOT_CA = "etc/apt/baglab-host-ca.crt"      # in a root while it builds, removed by its clean-up
 SUITE = "bookworm"
 PACKAGES = ["frr", "iproute2", "python3", "python3-venv", "procps", "ca-certificates"]
+# sid's Release carries a Valid-Until a week ahead and the mirror reached here serves it past that
+# date (stable suites have none): only there apt may use an expired, still signature-checked, Release
+STALE_RELEASE_OK = frozenset({"sid"})
+# apt's defaults, spelt out: an unsigned or unverifiable repository or package is an error
+APT_VERIFY = ("-o Acquire::AllowInsecureRepositories=false -o Acquire::AllowDowngradeToInsecureRepositories=false "
+              "-o APT::Get::AllowUnauthenticated=false")
 # bump when the build steps below change in a way the recipe does not show
-RECIPE_VERSION = 2
+RECIPE_VERSION = 3
 
 
 def recipe(base: dict | None = None) -> dict:
@@ -86,6 +100,35 @@ def _run(argv: list[str], what: str, **kw) -> None:
         raise LabError(f"image build: {what} failed ({r.returncode}):\n{(r.stdout + r.stderr)[-3000:]}")
 
 
+def debootstrap_argv(suite: str, target: Path) -> list[str]:
+    """Without a keyring debootstrap only warns that it cannot check the Release file; with
+    --force-check-gpg a missing or wrong signature stops it."""
+    if not os.path.isfile(KEYRING):
+        raise LabError(f"{KEYRING} is missing: run 'make deps' (installs debian-archive-keyring)")
+    return ["debootstrap", "--variant=minbase", f"--keyring={KEYRING}", "--force-check-gpg", suite, str(target),
+            MIRROR]
+
+
+def apt_get(suite: str) -> str:
+    """The apt-get command line inside a root of ``suite``."""
+    stale_ok = " -o Acquire::Check-Valid-Until=false" if suite in STALE_RELEASE_OK else ""
+    return f"apt-get {APT_VERIFY} -o Acquire::https::CAInfo=/{ROOT_CA}{stale_ok}"
+
+
+def prepare_apt(root: Path) -> None:
+    """What apt in ``root`` needs from the host while it installs: DNS and the host's CAs."""
+    shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
+    if MIRROR.startswith("https:") and not os.path.isfile(HOST_CA):
+        raise LabError(f"{HOST_CA} is missing: run 'make deps' (installs ca-certificates)")
+    if os.path.isfile(HOST_CA):
+        shutil.copy(HOST_CA, root / ROOT_CA)
+
+
+def install_script(suite: str, packages: list[str]) -> str:
+    apt = apt_get(suite)
+    return f"{apt} update -qq && {apt} install -y -qq --no-install-recommends {' '.join(packages)}"
+
+
 def _chroot(root: Path, script: str, what: str) -> None:
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C",
            "HOME": "/root"}
@@ -103,7 +146,9 @@ def build(force: bool = False, log=print, r: dict | None = None, base_root: Path
     if not shutil.which("debootstrap"):
         raise LabError("debootstrap is not installed: run 'make docker-setup'")
     CACHE.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="rootfs-", dir=CACHE))
+    for d in leftovers.sweep_build_dirs(CACHE).removed:
+        log(f"removed {d}, left by a killed build")
+    work = leftovers.build_dir(CACHE, leftovers.ROOTFS_PREFIX)
     root = work / "rootfs"
     try:
         if base_root is not None:
@@ -111,7 +156,7 @@ def build(force: bool = False, log=print, r: dict | None = None, base_root: Path
             _run(["cp", "-a", str(base_root), str(root)], "copy of the FRR root")
         else:
             log(f"building {tag}: debootstrap {SUITE} from {MIRROR}")
-            _run(["debootstrap", "--variant=minbase", SUITE, str(root), MIRROR], "debootstrap")
+            _run(debootstrap_argv(SUITE, root), "debootstrap")
             # the frr user first, with the host's ids: the node's directories are shared by bind mount
             _chroot(root, f"groupadd -g {r['frrvty_gid']} frrvty; groupadd -g {r['frr_gid']} frr; "
                           f"useradd -r -u {r['frr_uid']} -g frr -G frrvty -d /nonexistent -s /usr/sbin/nologin frr",
@@ -119,11 +164,9 @@ def build(force: bool = False, log=print, r: dict | None = None, base_root: Path
         # no service may start inside the chroot
         (root / "usr/sbin/policy-rc.d").write_text("#!/bin/sh\nexit 101\n")
         os.chmod(root / "usr/sbin/policy-rc.d", 0o755)
-        shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
+        prepare_apt(root)
         log(f"installing {' '.join(PACKAGES)}")
-        # sid's Release file can be older than its Valid-Until when this machine's clock runs ahead
-        _chroot(root, "apt-get -o Acquire::Check-Valid-Until=false update -qq && "
-                      "apt-get install -y -qq --no-install-recommends " + " ".join(PACKAGES), "apt-get install")
+        _chroot(root, install_script(r["suite"], PACKAGES), "apt-get install")
         wheels = root / "tmp/wheels"
         wheels.mkdir(parents=True)
         _run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(wheels),
@@ -133,7 +176,7 @@ def build(force: bool = False, log=print, r: dict | None = None, base_root: Path
                       "/tmp/wheels/*.whl && echo /opt/baglab > $(echo /opt/exabgp/lib/python3*/site-packages)"
                       "/baglab.pth", "ExaBGP venv")
         _chroot(root, "apt-get clean; rm -rf /var/lib/apt/lists/* /tmp/wheels /usr/sbin/policy-rc.d "
-                      "/etc/resolv.conf /etc/frr/frr.conf; mkdir -p /run/netns", "clean-up")
+                      f"/etc/resolv.conf /{ROOT_CA} /etc/frr/frr.conf; mkdir -p /run/netns", "clean-up")
         tar = work / "rootfs.tar"
         _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(tar), "."], "tar")
         log(f"docker import -> {tag}")
@@ -141,7 +184,7 @@ def build(force: bool = False, log=print, r: dict | None = None, base_root: Path
                                 changes=[f"LABEL {LABEL}={recipe_hash(r)}", f"LABEL {FRR_LABEL}={r.get('frr', '')}",
                                          'CMD ["/bin/sleep", "infinity"]'])
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        leftovers.remove_dir(work)
     if not present(client, r):
         raise LabError(f"docker import did not produce {tag}")
     for img in client.images.list(name=REPO):      # older recipes of the same FRR: unused from now on

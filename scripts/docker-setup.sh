@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Setup path of the docker runtime: installs Debian's docker.io (and debootstrap, which builds the
-# node image) when missing, and starts dockerd when no engine answers.  The engine gets no default
+# node image, with what checks its downloads: the archive keyring, gpgv, https's CAs) when
+# missing, and starts dockerd when no engine answers.  The engine gets no default
 # bridge and touches no iptables: lab containers run with network_mode=none and get their links
 # as veth pairs from baglab, never a route to the host.  Idempotent and quiet when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "docker-setup needs root" >&2; exit 1; fi
 need=()
-for pkg in docker.io debootstrap; do
+for pkg in docker.io debootstrap debian-archive-keyring gpgv ca-certificates; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then

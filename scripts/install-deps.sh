@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for pkg in frr frr-pythontools iproute2 nftables tcpdump debootstrap; do   # frr-pythontools: frr-reload.py (rollout); debootstrap: roots of other FRR versions
+# frr-pythontools: frr-reload.py (rollout); debootstrap: roots of other FRR versions, whose downloads
+# are checked against debian-archive-keyring (gpgv) and fetched over https (ca-certificates)
+for pkg in frr frr-pythontools iproute2 nftables tcpdump debootstrap debian-archive-keyring gpgv ca-certificates; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then

@@ -105,7 +105,8 @@ def up(topology: str = TopoArg, name: str = NameOpt,
 
 
 @app.command()
-def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help="every baglab lab on this host")):
+def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help="every baglab lab on this host, "
+                                                            "and what killed builds and probes left")):
     """Remove every namespace, link and process of the lab, even after a crash."""
     from ..runtime import down_lab
     from ..runtime.teardown import all_labs as _all
@@ -118,8 +119,23 @@ def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help
         if rep.survivors or rep.leftover_ns:
             failed = True
             err.print(f"[red]could not remove: pids {rep.survivors} namespaces {escape(str(rep.leftover_ns))}[/]")
+    if all_labs:
+        failed |= _sweep_leftovers()
     if failed:
         raise typer.Exit(1)
+
+
+def _sweep_leftovers() -> bool:
+    """What killed builds and probes left outside any lab (lab.leftovers); True when some would not go."""
+    from ..image import CACHE
+    from ..leftovers import sweep
+
+    swept = sweep(CACHE)
+    if swept.removed:
+        err.print(escape(f"removed what killed builds and probes left: {', '.join(swept.removed)}"))
+    if swept.failed:
+        err.print(f"[red]could not remove: {escape(', '.join(swept.failed))}[/]")
+    return bool(swept.failed)
 
 
 @app.command()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
+
+from ..leftovers import probe_netns_name
 
 
 def available() -> bool:
     """Try to create a macsec device in a throwaway namespace (never in the host's)."""
-    ns = f"bl_probe_{uuid.uuid4().hex[:8]}"   # "probe" is a reserved lab name (lab.state)
+    # "probe" is a reserved lab name (lab.state); the name records this process, so a namespace
+    # left by a kill -9 is removed later (lab.leftovers)
+    ns = probe_netns_name()
     try:
         if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
             return False
