@@ -19,7 +19,7 @@ from .plan import Plan
 STATE_ROOT = Path(os.environ.get("BAGLAB_STATE", "/run/baglab"))
 FRR_RUN = Path("/var/run/frr")
 LAB_NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,15}")
-# names baglab itself uses in the bl_ namespace space: the kernel-MACsec probe makes bl_probe_<hex>
+# names baglab itself uses in the bl_ namespace space: the kernel-MACsec probe makes bl_probe_<pid>-<start>_<hex>
 RESERVED_LAB_NAMES = frozenset({"probe"})
 DEFAULT_LAB = os.environ.get("BAGLAB_NAME", "default")
 
