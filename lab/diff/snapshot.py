@@ -145,9 +145,9 @@ def bgp_view(plan: Plan, paths: LabPaths) -> dict[str, dict[str, dict]]:
 
 
 def _vtysh_many(netns: str, args: list[str]) -> str:
-    import subprocess
+    from ..observers.vty import run_vtysh
 
-    r = subprocess.run(["vtysh", "-N", netns, *args], capture_output=True, text=True, timeout=30)
+    r = run_vtysh(["vtysh", "-N", netns, *args], capture_output=True, text=True, timeout=30)
     if r.returncode != 0:
         raise RuntimeError(f"vtysh -N {netns}: {(r.stderr or r.stdout).strip()}")
     return r.stdout

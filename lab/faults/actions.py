@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Protocol
 
@@ -208,9 +207,10 @@ class ClearSession(Action):
     addr: str
 
     def apply(self, ctx: Context) -> None:
+        from ..observers.vty import run_vtysh
         from ..runtime.frr_root import own_vtysh
-        r = subprocess.run(own_vtysh(ctx.paths.netns(self.node)) + ["-c", f"clear bgp {self.addr}"],
-                           capture_output=True, text=True)
+        r = run_vtysh(own_vtysh(ctx.paths.netns(self.node)) + ["-c", f"clear bgp {self.addr}"],
+                      capture_output=True, text=True)
         if r.returncode != 0:
             raise LabError(f"clear bgp {self.addr} on {self.node}: {r.stderr.strip()}")
 

@@ -72,7 +72,7 @@ def start_fake_speaker(tmp_path: Path, paths: LabPaths, node: str) -> tuple[subp
 
 
 def test_down_spares_what_merely_names_the_lab_and_ends_everything_it_started(tmp_path):
-    name = f"h3dn{os.getpid() % 10000}"
+    name = f"dnp{os.getpid() % 10000}"
     paths = LabPaths(name)
     baglab("down", "--name", name)
     procs: list[subprocess.Popen] = []

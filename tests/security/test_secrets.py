@@ -174,7 +174,7 @@ def reload_methods(report: Path) -> set[str]:
 
 def test_no_secret_is_kept_where_it_is_not_meant_to_be(tmp_path):
     t0 = time.time() - 1
-    name = f"h3sec{os.getpid() % 10000}"
+    name = f"sec{os.getpid() % 10000}"
     paths = LabPaths(name)
     base, new = f"h3-{os.urandom(8).hex()}", f"h3-{os.urandom(8).hex()}"
     inputs, export, render, reports = (tmp_path / d for d in ("inputs", "export", "render", "reports"))

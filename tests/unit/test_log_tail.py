@@ -86,7 +86,7 @@ def test_every_site_shows_the_same_tail():
 def test_forwarder_stats_refuse_a_planted_link(tmp_path, monkeypatch, secret):
     from lab import state
     monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
-    paths = LabPaths("h5tail")
+    paths = LabPaths("tail")
     paths.node_dir("r1").mkdir(parents=True)
     stats = paths.node_dir("r1") / "forward-stats.json"
     secret.write_text('{"pid": 7, "secret": "very-secret"}')
