@@ -46,6 +46,7 @@ def daemon_for(command: str) -> str | None:
 
 #: where vtysh's history goes: under /dev/null, which is no directory, so no file is ever created
 NO_HISTORY = "/dev/null/.history_frr"
+_NO_HISTORY_VARS = {"VTYSH_HISTFILE": NO_HISTORY, "HOME": os.path.dirname(NO_HISTORY)}
 
 
 def vtysh_env() -> dict[str, str]:
@@ -54,8 +55,14 @@ def vtysh_env() -> dict[str, str]:
     vtysh that knows no VTYSH_HISTFILE (with HOME unset it would use the passwd entry's home).
     VTYSH_LOG dropped: vtysh would log every command line to it."""
     env = {k: v for k, v in os.environ.items() if k != "VTYSH_LOG"}
-    env.update(VTYSH_HISTFILE=NO_HISTORY, HOME=os.path.dirname(NO_HISTORY))
+    env.update(_NO_HISTORY_VARS)
     return env
+
+
+def without_history(argv: list[str]) -> list[str]:
+    """``argv`` (a vtysh, possibly in a container or chroot) run by ``env`` in :func:`vtysh_env`'s
+    terms: for 'baglab exec NODE -- vtysh', whose process another tool (ip netns, docker) starts."""
+    return ["env", "-u", "VTYSH_LOG", *(f"{k}={v}" for k, v in _NO_HISTORY_VARS.items()), *argv]
 
 
 def run_vtysh(argv: list[str], **kw) -> subprocess.CompletedProcess:

@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 from .. import safe_io
+from ..observers.vty import without_history
 from ..errors import LabError
 from ..plan import Plan
 from ..state import LabPaths, write_state
@@ -168,6 +169,7 @@ class ContainerlabRuntime:
             return set()
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
+        argv = without_history(argv) if argv[:1] == ["vtysh"] else argv
         return ["docker", "exec", "-i", container_prefix(self.paths.name) + node] + argv
 
     def down(self) -> DownReport:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import bgp
 
+from ..observers.vty import without_history
 from ..errors import LabError
 from ..plan import Plan
 from ..state import LabPaths
@@ -295,6 +296,7 @@ class DockerRuntime:
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
         argv = frr.vtysh_argv(self.paths, node, argv)
+        argv = without_history(argv) if argv[:1] == ["vtysh"] else argv
         tty = ["-t"] if sys.stdin.isatty() and sys.stdout.isatty() else []
         return ["docker", "exec", "-i", *tty, self.container_name(node)] + argv
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .. import frr_roots
+from ..observers.vty import without_history
 from ..errors import LabError
 from ..host import nsutil
 from ..plan import Plan
@@ -114,8 +115,8 @@ class NetnsRuntime:
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
         argv = frr.vtysh_argv(self.paths, node, argv)
-        if argv[:1] == ["vtysh"]:       # the node's own version's vtysh
-            argv = in_root(self.root(node), argv)
+        if argv[:1] == ["vtysh"]:       # the node's own version's vtysh, keeping no history
+            argv = in_root(self.root(node), without_history(argv))
         return ["ip", "netns", "exec", self.paths.netns(node)] + argv
 
     # -- teardown -----------------------------------------------------------------------

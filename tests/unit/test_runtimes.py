@@ -33,6 +33,16 @@ def test_docker_names_follow_the_lab():
                                                                   confdir, "-c", "show bgp summary"]
 
 
+@pytest.mark.parametrize("name", ["netns", "docker", "containerlab"])
+def test_exec_of_vtysh_keeps_no_history(name, fake_lab):
+    # 'baglab exec NODE -- vtysh' may carry a password: no history file in root's HOME
+    fake_lab("d8x")
+    argv = make_runtime(name, LabPaths("d8x")).exec_argv("r1-bag1", ["vtysh", "-c", "conf t"])
+    env = argv.index("env")
+    assert argv[env + 1:env + 5] == ["-u", "VTYSH_LOG", "VTYSH_HISTFILE=/dev/null/.history_frr", "HOME=/dev/null"]
+    assert argv.index("vtysh") > env + 4
+
+
 PROTOCOL_METHODS = [n for n, v in vars(Runtime).items() if callable(v) and not n.startswith("_")]
 
 
