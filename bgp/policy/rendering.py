@@ -18,7 +18,8 @@ from lab.plan import Node, Plan
 
 from . import mechanisms as mech
 from .context import context
-from .directory import MAX_SIZE, Policy, load_policy
+from .directory import Policy, load_policy
+from .sandbox import MAX_SIZE
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,8 @@ def test_fifo_fragment_is_refused_without_blocking(pdir):
     "{{ range(100000) | map('center', 10**6) | list | length }}",
     "{% for i in range(100000) %}{{ 'x' * 10**6 }}{% endfor %}",
     "{{ range(10**10) | length }}",
+    "{% set s = 'x' * 10**6 %}{{ (s~s~s~s~s~s~s~s~s~s~s~s~s~s~s~s~s~s~s~s) | length }}",
+    "{{ [1] | batch(10**10, 0) | list | length }}",
 ])
 def test_huge_values_are_refused_promptly(pdir, mini, body):
     start = time.monotonic()
@@ -183,6 +185,12 @@ def test_huge_values_are_refused_promptly(pdir, mini, body):
     assert msg.startswith(f"{pdir / 'common.j2'}:2: ") and " (rendering r1-bag1)" in msg
     assert re.search(r": SecurityError: .*(would hold|would have|are refused)|: renders more than|Range too big", msg)
     assert time.monotonic() - start < 20
+
+
+def test_an_expression_nested_too_deep_to_compile_is_one_error(pdir):
+    (pdir / "common.j2").write_text("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}\n")
+    with pytest.raises(LabError, match=r"common.j2: template error: too deeply nested"):
+        load_policy(pdir)
 
 
 def test_a_fragment_including_itself_is_one_error(pdir, mini):
