@@ -148,9 +148,22 @@ def _who(uid: int) -> str:
         return f"uid {uid}"
 
 
+def trusted_gids() -> frozenset[int]:
+    """Groups whose write bit is no one else's: root's and the running (under sudo, invoking)
+    user's own, which is a private group on most distributions (a checkout under umask 002 is 0775)."""
+    gids = {0, os.getgid()}
+    sudo = os.environ.get("SUDO_GID", "")
+    if os.getuid() == 0 and sudo.isdigit():
+        gids.add(int(sudo))
+    return frozenset(gids)
+
+
 def _closed(st: os.stat_result) -> bool:
-    """Only its owner (and root) may add, rename or remove entries: not writable by others, or sticky."""
-    return not st.st_mode & 0o022 or bool(st.st_mode & stat.S_ISVTX)
+    """Only its owner (and root) may add, rename or remove entries: not writable by others (nor by a
+    group other than the user's own), or sticky."""
+    if st.st_mode & stat.S_ISVTX:
+        return True
+    return not st.st_mode & 0o002 and (not st.st_mode & 0o020 or st.st_gid in trusted_gids())
 
 
 def _judge(fd: int, where: Path) -> None:
@@ -291,6 +304,7 @@ def write_outputs(base: str | Path, files: Mapping[str, tuple[str | bytes, int]]
     for name, (data, mode) in files.items():
         *sub, last = _relative(name)
         by_dir.setdefault(tuple(sub), {})[last] = (data.encode() if isinstance(data, str) else data, mode)
+    devices: set[tuple[tuple[str, ...], str]] = set()
     for sub, fs in by_dir.items():          # judged all before anything is written
         fd = _output_dir(base, sub, create=False)
         if fd is None and not make_dirs:
@@ -299,12 +313,8 @@ def write_outputs(base: str | Path, files: Mapping[str, tuple[str | bytes, int]]
             continue
         try:
             for last in fs:
-                try:
-                    in_way = stat.S_ISDIR(os.stat(last, dir_fd=fd, follow_symlinks=False).st_mode)
-                except FileNotFoundError:
-                    in_way = False
-                if in_way:
-                    raise LabError(f"{base.joinpath(*sub, last)}: a directory is in the way; nothing written")
+                if _is_device(fd, last, base.joinpath(*sub, last)):
+                    devices.add((sub, last))
         finally:
             os.close(fd)
     for name in clear:
@@ -315,12 +325,62 @@ def write_outputs(base: str | Path, files: Mapping[str, tuple[str | bytes, int]]
         try:
             for last, (raw, mode) in fs.items():
                 try:
-                    _write_at(fd, last, raw, mode, None)
+                    if (sub, last) in devices:
+                        _write_device(fd, last, raw, base.joinpath(*sub, last))
+                    else:
+                        _write_at(fd, last, raw, mode, None)
                 except OSError as exc:
                     raise LabError(f"{base.joinpath(*sub, last)}: cannot write ({exc.strerror})") from None
         finally:
             os.close(fd)
     return [base / name for name in files]
+
+
+def _is_device(fd: int, name: str, where: Path) -> bool:
+    """Whether ``name`` is a character device or FIFO to write into (``--json /dev/null``,
+    ``--html /dev/stdout``) rather than a file to replace: one root or the user made, directly or
+    behind their own link in a directory no one else may change.  A directory, socket or block
+    device in the way, or such a link to anything else, is refused; a missing name, a file or a
+    link someone else planted is replaced."""
+    try:
+        st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(st.st_mode):
+        if st.st_uid not in trusted_uids() or not _closed(os.fstat(fd)):
+            return False                    # planted: replaced by the new file, never followed
+        try:
+            target = os.stat(name, dir_fd=fd)
+        except OSError:
+            target = None
+        if target is None or not _writable_device(target):
+            # root's or the user's own link (like /dev/stdout to a redirected file) is theirs to keep
+            raise LabError(f"{where}: a link to {os.readlink(name, dir_fd=fd)}, not a file; name the file itself "
+                           "(nothing written)")
+        return True
+    if stat.S_ISREG(st.st_mode):
+        return False
+    if _writable_device(st) and st.st_uid in trusted_uids():
+        return True
+    raise LabError(f"{where}: a {'directory' if stat.S_ISDIR(st.st_mode) else 'special file'} is in the way; "
+                   "nothing written")
+
+
+def _writable_device(st: os.stat_result) -> bool:
+    return stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)
+
+
+def _write_device(dfd: int, name: str, raw: bytes, where: Path) -> None:
+    fd = os.open(name, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)     # a FIFO without reader: ENXIO
+    try:
+        if not _writable_device(os.fstat(fd)):
+            raise LabError(f"{where}: changed while being written; nothing written")
+        os.set_blocking(fd, True)
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def write_output(path: str | Path, data: str | bytes, mode: int = 0o644, dir_mode: int = 0o755,

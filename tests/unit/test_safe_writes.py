@@ -50,10 +50,16 @@ def _readable_by(uid: int, path: Path) -> bool:
     return subprocess.run(["cat", str(path)], user=uid, capture_output=True).returncode == 0
 
 
+def plant(link, target):
+    """A link another user planted (root's or the invoking user's own links are theirs to keep)."""
+    link.symlink_to(target)
+    os.lchown(link, 65534, 65534)
+
+
 def test_render_replaces_a_planted_config_link_instead_of_writing_through_it(tmp_path, mini, victim):
     out = tmp_path / "review"
     (out / "r1-bag1").mkdir(parents=True)
-    (out / "r1-bag1" / "frr.conf").symlink_to(victim)
+    plant(out / "r1-bag1" / "frr.conf", victim)
     files = write_rendered(mini, None, out)
     conf = out / "r1-bag1" / "frr.conf"
     assert victim.read_text() == "precious\n"
@@ -124,6 +130,22 @@ def test_a_directory_others_may_write_without_the_sticky_bit_is_refused(tmp_path
 
 
 @needs_root
+def test_group_write_counts_only_for_the_users_own_group(tmp_path, mini):
+    # a checkout made under umask 002 is 0775 in the user's private group: fine; another group's is not
+    own = tmp_path / "own"
+    own.mkdir()
+    own.chmod(0o775)
+    assert write_rendered(mini, None, own / "review")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chown(shared, 0, 65534)
+    shared.chmod(0o775)
+    with pytest.raises(LabError, match=r"shared: writable by group or others \(mode 0775\)"):
+        write_rendered(mini, None, shared / "review")
+    assert list(shared.iterdir()) == []
+
+
+@needs_root
 def test_a_link_another_user_made_in_the_given_path_is_not_followed(tmp_path, victim):
     (tmp_path / "real").mkdir()
     (tmp_path / "mine").symlink_to(tmp_path / "real")
@@ -139,7 +161,7 @@ def test_a_link_another_user_made_in_the_given_path_is_not_followed(tmp_path, vi
 def test_export_replaces_a_planted_topology_link(tmp_path, mini, victim):
     out = tmp_path / "exp"
     out.mkdir()
-    (out / "bag-mini.clab.yml").symlink_to(victim)
+    plant(out / "bag-mini.clab.yml", victim)
     exp = export.write(mini, out, IMAGE)
     assert victim.read_text() == "precious\n"
     assert not exp.topology_file.is_symlink() and exp.topology_file.read_text().startswith("# containerlab")
@@ -189,7 +211,7 @@ def test_check_reports_replace_planted_links(tmp_path, victim):
     from lab.checks import report
 
     for write, name in ((report.write_json, "c.json"), (report.write_html, "c.html"), (report.write_junit, "c.xml")):
-        (tmp_path / name).symlink_to(victim)
+        plant(tmp_path / name, victim)
         p = write(_check_report(), tmp_path / name)
         assert not p.is_symlink() and p.stat().st_size > 0 and _mode(p) == 0o644
     assert victim.read_text() == "precious\n"
@@ -230,7 +252,7 @@ def test_pictures_are_written_as_files_not_through_links(tmp_path, victim):
 
     from .test_convergence_stats import DEADLINES, trial
 
-    (tmp_path / "convergence-cdf-link.png").symlink_to(victim)
+    plant(tmp_path / "convergence-cdf-link.png", victim)
     paths = cdf_pngs([trial(100.0), trial(120.0)], DEADLINES, tmp_path)
     assert victim.read_text() == "precious\n"
     assert [p.name for p in paths] == ["convergence-cdf-link.png"] and paths[0].read_bytes()[:4] == b"\x89PNG"
@@ -240,8 +262,8 @@ def test_sweep_pages_replace_planted_links(tmp_path, victim):
     from lab import sweep_page
     from lab.sweep import SweepReport
 
-    (tmp_path / "sweep.json").symlink_to(victim)
-    (tmp_path / "sweep.html").symlink_to(victim)
+    plant(tmp_path / "sweep.json", victim)
+    plant(tmp_path / "sweep.html", victim)
     j, h = sweep_page.write(SweepReport("bag-mini", 0), tmp_path)
     assert victim.read_text() == "precious\n" and not j.is_symlink() and not h.is_symlink()
 
@@ -263,3 +285,30 @@ def test_the_sudo_user_is_trusted_only_under_root(monkeypatch):
     monkeypatch.setenv("SUDO_UID", "1234")
     assert (1234 in safe_io.trusted_uids()) == (os.getuid() == 0)
     assert 0 in safe_io.trusted_uids() and os.getuid() in safe_io.trusted_uids()
+
+
+def test_devices_are_written_into_and_own_links_kept(tmp_path, capfd):
+    # '--json /dev/null' must not turn the host's /dev/null into a file, nor '--html /dev/stdout'
+    # (root's link) replace the link
+    null = tmp_path / "null"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    safe_io.write_output(null, "{}")
+    assert stat.S_ISCHR(os.lstat(null).st_mode)
+    out = tmp_path / "stdout"
+    out.symlink_to("/proc/self/fd/1")
+    r, w = os.pipe()
+    saved = os.dup(1)
+    try:
+        os.dup2(w, 1)
+        safe_io.write_output(out, "to the pipe")
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(w)
+    assert os.read(r, 100) == b"to the pipe" and out.is_symlink()
+    os.close(r)
+    mine = tmp_path / "mine.json"
+    mine.symlink_to(tmp_path / "elsewhere.json")
+    with pytest.raises(LabError, match="a link to .*name the file itself"):
+        safe_io.write_output(mine, "{}")
+    assert mine.is_symlink() and not (tmp_path / "elsewhere.json").exists()
