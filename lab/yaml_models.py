@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from . import topology as _yaml
 from .errors import TopologyError, format_path
@@ -15,10 +15,16 @@ from .model import matching
 
 M = TypeVar("M", bound=BaseModel)
 
+def _one_line(v):
+    """A YAML block scalar (``description: >`` or ``|``) ends in a newline and may span lines: folded
+    into one line as YAML's '>' would, so a reviewer's wording is not refused for its layout."""
+    return " ".join(v.split()) if isinstance(v, str) and "\n" in v else v
+
+
 #: free text of these files (a description, why a change is intended): shown in tables and
 #: reports, so one line, as long as a topology's description at most, no control characters
-Text = Annotated[str, Field(max_length=400), matching(re.compile(r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]*"),
-                                                     "free text is one line without control characters")]
+Text = Annotated[str, Field(max_length=400), BeforeValidator(_one_line),
+                 matching(re.compile(r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]*"), "free text is one line without control characters")]
 
 
 class Located(Generic[M]):

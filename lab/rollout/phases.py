@@ -22,10 +22,10 @@ from ..node_kinds import kind_of
 from ..plan import Node, Plan
 from ..yaml_models import Located, Text, load_model
 
-#: a phase's name is shown in tables, JUnit XML, HTML and plot titles (where '$' starts TeX):
-#: words, digits and the punctuation a change ticket uses
-PhaseName = Annotated[str, matching(re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.,:;/+*?#()\[\]!~'-]{0,63}"),
-                                    "a phase name is 1-64 letters, digits, spaces and _.,:;/+*?#()[]!~'-")]
+#: a phase's name is shown in tables, JUnit XML, HTML and plot titles (each escapes it): one line,
+#: as a change ticket words it ("canary (5%)", an upgrade's router pattern '*-bag1')
+PhaseName = Annotated[str, matching(re.compile(r"[^\s\x00-\x1f\x7f-\x9f\ud800-\udfff][^\x00-\x1f\x7f-\x9f\ud800-\udfff]{0,63}"),
+                                    "a phase name is 1-64 characters on one line, not starting with a space")]
 #: a router name or a shell pattern of router names
 Pattern = Annotated[str, matching(re.compile(r"[A-Za-z0-9_.*?\[\]!-]{1,64}"),
                                   "a router name or pattern is 1-64 letters, digits and -_.*?[]!")]

@@ -105,7 +105,8 @@ def timeline_png(p: PhaseResult) -> bytes:
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="grey", alpha=0.8))
     ax.set_xlabel("seconds into the phase")
     ax.set_ylabel("packets")
-    ax.set_title(f"{p.name}: {p.status}, {p.lost} of {p.sent} lost", fontsize=10, loc="left")
+    name = p.name.replace("$", r"\$")            # a '$' pair would start matplotlib's TeX
+    ax.set_title(f"{name}: {p.status}, {p.lost} of {p.sent} lost", fontsize=10, loc="left")
     if p.samples:
         ax.legend(loc="lower right", fontsize=8, framealpha=0.8)
     else:

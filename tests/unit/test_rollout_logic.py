@@ -136,3 +136,10 @@ def test_cli_rollout_needs_its_inputs_and_rollback_needs_a_rollout(paths, capsys
     assert code == 2 and "no unfinished rollout to resume" in err
     code, err = _main(capsys, "rollback", "--name", "rlu")
     assert code == 2 and "nothing to roll back" in err
+
+
+def test_a_phase_name_with_dollars_draws_as_written():
+    from lab.rollout.report import timeline_png
+    # unescaped, matplotlib reads '$\frac{$' as TeX and fails to draw
+    png = timeline_png(_phase("canary $\\frac{$ 5%", "PASS"))
+    assert png.startswith(b"\x89PNG")

@@ -74,8 +74,7 @@ def test_plane_shares_may_be_keyed_by_number(tmp_path, mini):
 
 
 @pytest.mark.parametrize("text, path, words", [
-    # '$' starts TeX in the phase's plot title; control characters break tables and XML
-    ("phases: [{name: '$\\frac{$', rest: true}]\n", "phases[0].name", "a phase name is"),
+    # control characters break tables and XML
     ("phases: [{name: \"a\\x07b\", rest: true}]\n", "phases[0].name", "a phase name is"),
     ("phases: [{name: x, nodes: ['" + "*" * 65 + "']}]\n", "phases[0].nodes[0]", "a router name or pattern"),
     ("phases: [{name: x, nodes: [../../etc/passwd]}]\n", "phases[0].nodes[0]", "a router name or pattern"),
@@ -104,10 +103,24 @@ def test_wildcards_are_bounded_and_plain_names_are_not(tmp_path, mini):
 
 @pytest.mark.parametrize("what, value, words", [
     ("plane", "99", "less than or equal to 16"),
-    ("region", "a$b", "a phase name is"),
-    ("r1-$x", None, "a phase name is"),
+    ("region", "a\x07b", "a phase name is"),
+    ("r1-$x", None, "a router name or pattern"),
     ("region", "r" * 40, "at most 32 characters"),
 ])
 def test_upgrade_steps_from_the_command_line_are_held_to_the_same_rules(what, value, words):
     with pytest.raises(LabError, match=words.replace("$", r"\$")):
         step_spec(what, value)
+
+
+def test_phase_names_as_people_write_them(tmp_path, mini):
+    # an upgrade's router pattern is its phase's name; '$' pairs are escaped where TeX would read them
+    assert step_spec("*-bag1", None).name == "*-bag1"
+    text = "partial: true\nphases: [{name: 'canary (5%) $\\frac{$', nodes: [r1-bag1]}]\n"
+    assert [ph.name for ph in load_phases(_write(tmp_path, text), mini)] == ["canary (5%) $\\frac{$"]
+
+
+def test_block_scalar_descriptions_fold_into_one_line(tmp_path):
+    loaded = load_intents(_write(tmp_path, "description: >\n  Checks for\n  the mini lab\nreachability: {flows: 4}\n"))
+    assert loaded.model.description == "Checks for the mini lab"
+    loaded = load_intents(_write(tmp_path, "description: |\n  line one\n  line two\n"))
+    assert loaded.model.description == "line one line two"
