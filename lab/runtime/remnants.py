@@ -58,6 +58,16 @@ def _frr_daemon(cmd: list[bytes], is_ns) -> bool:
     return False
 
 
+def _frr_reload(cmd: list[bytes], is_ns) -> bool:
+    """A rollout's ``frr-reload.py -N <ns>`` (run by its interpreter, or in the version root's
+    wrapper), which a killed rollout can leave behind until its timeout."""
+    for i, a in enumerate(cmd):
+        if _base(a) == b"frr-reload.py" and (i == 0 or _base(cmd[0]).startswith(b"python") or _base(cmd[0]) in ROOT_WRAPPERS):
+            args = cmd[i + 1:]
+            return any(x == b"-N" and is_ns(y) for x, y in zip(args, args[1:]))
+    return False
+
+
 def _python_helper(cmd: list[bytes], is_ns) -> bool:
     """``python -m <helper module> ... <ns>``."""
     if not _base(cmd[0]).startswith(b"python") or len(cmd) < 4:
@@ -78,7 +88,7 @@ def is_lab_command(cmd: list[bytes], name: str) -> bool:
 
     def lab_file(a: bytes, suffix: bytes) -> bool:
         return a.startswith(state) and a.endswith(suffix)
-    if _frr_daemon(cmd, is_ns) or _python_helper(cmd, is_ns) or _is_up_of(cmd, name):
+    if _frr_daemon(cmd, is_ns) or _frr_reload(cmd, is_ns) or _python_helper(cmd, is_ns) or _is_up_of(cmd, name):
         return True
     # ExaBGP (a Python script: its interpreter may come first) on a node's config
     if any(_base(a) == b"exabgp" for a in cmd[:2]) and any(lab_file(a, b"/exabgp.conf") for a in cmd[1:]):

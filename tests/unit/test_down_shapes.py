@@ -15,6 +15,7 @@ from lab.forwarder import control as forwarder
 from lab.plan import build_plan
 from lab.runtime import clab, frr
 from lab.runtime.frr_root import ROOT_FRR_BIN, in_root, mgmtd_argv
+from lab.rollout.reload import _reload_argv
 from lab.runtime.remnants import is_lab_command
 from lab.state import LabPaths
 from lab.topology import load
@@ -65,6 +66,13 @@ def baglab_started() -> dict[str, list[str]]:
         "exabgp": [sys.executable, str(Path(sys.executable).parent / "exabgp"), f"{d}/exabgp.conf"],
         "containerlab deploy": clab.deploy_argv(TOPO_FILE),
         "baglab up": [sys.executable, "-m", "lab.cli", "up", "t.yaml", "--name", LAB],
+    })
+    reload_host = _reload_argv(PATHS, NODE, "--reload")
+    reload_root = _reload_argv(PATHS, NODE, "--reload", ROOT)
+    out.update({
+        "frr-reload.py": ["/usr/bin/python3", *reload_host],
+        "frr-reload.py in the root wrapper": reload_root,
+        "frr-reload.py in the root": ["/usr/bin/python3", *reload_root[reload_root.index(f"{ROOT_FRR_BIN}/frr-reload.py"):]],
     })
     for run in _exabgp_runs():
         out[f"exabgp runs {run[2]}"] = run
