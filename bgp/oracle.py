@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from lab.plan import Aggregate, Link, Plan
+from lab.frr_versions import weight_scale
 from lab.node_kinds import kind_of
 
 BLACKHOLE = "blackhole"     # the FIB entry FRR installs for an aggregate it originates
@@ -59,10 +60,6 @@ class Failures:
 NONE = Failures()
 
 
-#: FRR versions whose weights scale to the largest bandwidth (measured: tests/unit/test_ucmp_versions.py)
-SCALED_TO_MAX = {"10.3": 254, "10.7": 255}
-
-
 def ucmp_weights(bandwidths: list[float], frr: str | None = None, missing: str = "ecmp") -> list[int]:
     """The weight each path of a multipath set gets; 0 means the path is not installed.
 
@@ -82,7 +79,7 @@ def ucmp_weights(bandwidths: list[float], frr: str | None = None, missing: str =
 
 
 def _scaled(bandwidths: list[float], frr: str | None) -> list[int]:
-    top = SCALED_TO_MAX.get(frr or "")
+    top = weight_scale(frr)
     if top is not None:
         return [max(1, int(bw * top // max(bandwidths))) for bw in bandwidths]
     total = sum(bandwidths)

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import jinja2
 
-from lab.frr_defaults import kernel_nexthop_groups
+from lab.frr_versions import kernel_nexthop_groups
 from lab.bandwidth_missing import config_line
 from lab.plan import Node, Plan
 

@@ -7,17 +7,18 @@ FRR's default (no line), the others are ``bgp bestpath bandwidth skip-missing`` 
 rule: it drops UCMP for every route, community or not (measured, README "Other FRR versions").
 
 Which version accepts which keyword was measured with each version's parser (``vtysh -C``) and
-on running daemons (bench/bandwidth_missing.py); a version missing from ``SUPPORTED`` (a future
-one) must be measured before a topology may choose a non-default option on it.
+on running daemons (bench/bandwidth_missing.py); the catalogue (lab.frr_versions) holds it, and a
+version missing there must be measured before a topology may choose a non-default option on it.
 """
 from __future__ import annotations
 
-OPTIONS = ("ecmp", "skip-missing", "default-weight")
+from .frr_versions import ASSUMED_VERSION, BANDWIDTH_MISSING, CATALOGUE
+
+OPTIONS = BANDWIDTH_MISSING
 #: the FRR keyword each option renders as (None: FRR's default, nothing rendered)
 KEYWORD = {"ecmp": None, "skip-missing": "skip-missing", "default-weight": "default-weight-for-missing"}
-#: FRR version -> the options its bgpd accepts (None: the host's FRR, bookworm's 8.4)
-SUPPORTED: dict[str, frozenset[str]] = {v: frozenset(OPTIONS) for v in ("8.4", "10.3", "10.7")}
-HOST = "8.4"
+#: FRR version -> the options its bgpd accepts (a router without a version: as ASSUMED_VERSION)
+SUPPORTED: dict[str, frozenset[str]] = {v: c.bandwidth_missing for v, c in CATALOGUE.items()}
 
 
 def config_line(option: str) -> str | None:
@@ -30,4 +31,5 @@ def unsupported(option: str, versions: set[str | None]) -> list[str]:
     """The versions among ``versions`` that lack ``option`` (sorted), none for the default."""
     if option == "ecmp":
         return []
-    return sorted(v or HOST for v in versions if option not in SUPPORTED.get(v or HOST, frozenset()))
+    return sorted(v or ASSUMED_VERSION for v in versions
+                  if option not in SUPPORTED.get(v or ASSUMED_VERSION, frozenset()))

@@ -26,10 +26,9 @@ from pathlib import Path
 
 from . import leftovers
 from .errors import LabError
+from .frr_versions import SUITES
 from .image import CACHE, MIRROR, ROOT_CA, _chroot, _run, debootstrap_argv, install_script, prepare_apt
 
-#: FRR version (major.minor) -> the Debian suite that ships it
-SUITES = {"8.4": "bookworm", "10.3": "trixie", "10.7": "sid"}
 PACKAGES = ["frr", "frr-pythontools", "iproute2", "procps"]
 # bump when the build steps below change in a way the recipe does not show
 RECIPE_VERSION = 2
@@ -159,7 +158,7 @@ def build(version: str, force: bool = False, log=print) -> Path:
         _install(work, r["suite"])
         got = daemon_version(work)
         if got != version and not got.startswith(version + "."):
-            raise LabError(f"Debian {r['suite']} ships FRR {got}, not {version}: update SUITES in {__file__}")
+            raise LabError(f"Debian {r['suite']} ships FRR {got}, not {version}: update lab/frr_versions.py")
         (work / VERSION_FILE).write_text(got + "\n")
         (work / "baglab-recipe.json").write_text(json.dumps(r, indent=1, sort_keys=True) + "\n")
         if (users := root_users(final)):     # a lab started on it during the debootstrap

@@ -250,7 +250,7 @@ class Policy(Strict):
         return v
     maximum_paths: Count = Field(default=64, ge=1, le=64)
     #: kernel nexthop groups (zebra) on or off for every router; unset: each FRR version's default
-    #: (lab/frr_defaults.py: off on 8.4, whose groups lose a member after a short link flap)
+    #: (lab/frr_versions.py: off on 8.4, whose groups lose a member after a short link flap)
     kernel_nexthop_groups: StrictBool | None = None
     #: what a router does with a multipath set where some paths carry no link-bandwidth: 'ecmp'
     #: (FRR's default), 'skip-missing' or 'default-weight' (lab.bandwidth_missing, README)

@@ -14,10 +14,7 @@ import sys
 
 from . import frr_roots, image
 from .errors import LabError
-from .frr_defaults import ASSUMED_VERSION
-
-#: the FRR the default image carries (its suite, bookworm)
-IMAGE_FRR = ASSUMED_VERSION
+from .frr_versions import IMAGE_FRR, SUITES
 
 
 def is_default(version: str | None) -> bool:
@@ -48,7 +45,7 @@ def ensure(version: str | None, log=print, force: bool = False) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lab.version_image", description=__doc__.splitlines()[0])
-    ap.add_argument("version", help=f"one of {', '.join(frr_roots.SUITES)}")
+    ap.add_argument("version", help=f"one of {', '.join(SUITES)}")
     ap.add_argument("--force", action="store_true", help="rebuild even when an image of this recipe exists")
     a = ap.parse_args(argv)
     try:

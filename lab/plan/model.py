@@ -168,7 +168,7 @@ class Plan(Frozen):
     address_families: tuple[str, ...]
     transit_bandwidth: str
     maximum_paths: int
-    #: the topology's choice for every router; None: each router's FRR version decides (lab/frr_defaults.py)
+    #: the topology's choice for every router; None: each router's FRR version decides (lab/frr_versions.py)
     kernel_nexthop_groups: bool | None = None
     bandwidth_missing: Literal["ecmp", "skip-missing", "default-weight"] = "ecmp"
     keepalive: int

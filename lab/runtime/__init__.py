@@ -23,7 +23,7 @@ def native_version(name: str) -> str:
     if check_runtime(name) == "netns":
         from ..frr_roots import host_version
         return host_version()
-    from ..version_image import IMAGE_FRR
+    from ..frr_versions import IMAGE_FRR
     return IMAGE_FRR
 
 

@@ -1,4 +1,4 @@
-"""Per-version defaults (lab/frr_defaults.py) and the configs they produce.
+"""Per-version defaults (lab/frr_versions.py) and the configs they produce.
 
 The evidence (README, "Findings per FRR version"; bench/nhg_flap.py, 2026-12-01, load 1.7-3.0):
 with kernel nexthop groups on, a 10 ms flap of each member of r1-bag1~r2-bag1 in bag-mini left
@@ -12,8 +12,7 @@ import json
 import pytest
 
 from bgp.render import render_node
-from lab.frr_defaults import KERNEL_NEXTHOP_GROUPS, kernel_nexthop_groups
-from lab.frr_roots import SUITES
+from lab.frr_versions import CATALOGUE, SUITES, kernel_nexthop_groups
 from lab.plan import build_plan
 from lab.plan.steps.versions import with_frr
 from lab.topology import load, load_text
@@ -23,8 +22,12 @@ from ..conftest import ROOT, TOPOLOGIES
 ON, OFF = "\nzebra nexthop kernel enable\n", "\nno zebra nexthop kernel enable\n"
 
 
-def test_every_buildable_version_has_a_measured_default():
-    assert set(KERNEL_NEXTHOP_GROUPS) == set(SUITES)
+def test_the_image_carries_the_version_routers_without_one_are_judged_as():
+    # two facts kept apart (the image's FRR, the template's assumption): they must agree
+    from lab.frr_versions import ASSUMED_VERSION, IMAGE_FRR
+    from lab.image import recipe
+
+    assert IMAGE_FRR == ASSUMED_VERSION and recipe()["suite"] == SUITES[IMAGE_FRR]
 
 
 def test_the_table_follows_the_recorded_flaps():
@@ -35,7 +38,7 @@ def test_the_table_follows_the_recorded_flaps():
     for r in runs:
         diverged = [t for t in r["trials"] if t["rib_fib_count"] or not t["converged"]]
         assert len(diverged) == r["diverged"] and len(r["trials"]) >= 3
-        assert KERNEL_NEXTHOP_GROUPS[r["frr"]] is (not diverged), (r["frr"], [t["rib_fib"][:1] for t in diverged])
+        assert CATALOGUE[r["frr"]].kernel_nexthop_groups is (not diverged), (r["frr"], [t["rib_fib"][:1] for t in diverged])
 
 
 @pytest.mark.parametrize("version,expected", [("8.4", False), ("10.3", True), ("10.7", True), (None, False),

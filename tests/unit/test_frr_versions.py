@@ -11,7 +11,8 @@ from lab.plan import build_plan
 from lab.node_kinds import FRR, kind_of
 from lab.plan.steps.versions import with_frr, with_native
 from lab.topology import TopologyError, load, load_text
-from lab.frr_roots import SUITES, recipe_hash
+from lab.frr_roots import recipe_hash
+from lab.frr_versions import SUITES
 from lab.runtime.frr_root import in_root
 
 from ..conftest import TOPOLOGIES

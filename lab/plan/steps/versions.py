@@ -1,14 +1,13 @@
 """The FRR version of each router, from the topology's ``frr:`` rules (lab.frr_spec).
 
 Only FRR routers get one: emulated fabrics and collectors are not FRR.  A version must be one
-baglab knows how to build (lab.frr_roots.SUITES); whether it is built is the runtime's question
+baglab knows (lab.frr_versions); whether it is built is the runtime's question
 at bring-up, not the plan's."""
 from __future__ import annotations
 
 from ...bandwidth_missing import unsupported
 from ...errors import LabError
-from ...frr_defaults import ASSUMED_VERSION
-from ...frr_roots import SUITES
+from ...frr_versions import ASSUMED_VERSION, SUITES
 from ...node_kinds import FRR, kind_of
 from ..draft import Draft
 
