@@ -15,9 +15,7 @@ from ..state import LabPaths
 from . import attributes, drains, names, reach, shares, sweep
 from .quiet import baseline, verdict as quiet_verdict, wait_quiet
 from .schema import Intents, LoadedIntents, load_intents
-from .verdict import CheckReport, Verdict
-
-KINDS = ("quiet", "reachability", "shares", "attributes", "drains", "sweep")
+from .verdict import KINDS, CheckReport, Verdict
 
 
 def load(plan: Plan, path: str | Path) -> LoadedIntents:

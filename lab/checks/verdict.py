@@ -11,6 +11,14 @@ from ..exit_codes import FAILED, PASSED, UNDECIDED
 
 Status = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 
+#: the check kinds of an intent file, in running order: 'quiet' comes first by itself, the others
+#: a user may select (check --only, rollout --checks)
+KINDS = ("quiet", "reachability", "shares", "attributes", "drains", "sweep")
+SELECTABLE = KINDS[1:]
+#: what a rollout or upgrade judges after every phase unless told otherwise (drains and the sweep
+#: would change the state being judged)
+ROLLOUT_KINDS = ("reachability", "shares", "attributes")
+
 
 @dataclass
 class Verdict:

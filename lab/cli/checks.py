@@ -8,18 +8,14 @@ from typing import List, Optional
 import typer
 
 from ..session import lab_session
+from ..checks.verdict import SELECTABLE
 from ..safe_io import check_output_dir
 from .app import app
 from .common import NameOpt
 from .views import err, out
 
 
-class CheckKind(str, Enum):
-    reachability = "reachability"
-    shares = "shares"
-    attributes = "attributes"
-    drains = "drains"
-    sweep = "sweep"
+CheckKind = Enum("CheckKind", {k: k for k in SELECTABLE}, type=str)   # the CLI's choices: lab.checks.verdict's kinds
 
 
 @app.command("check")

@@ -8,18 +8,14 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
+from ..checks.verdict import ROLLOUT_KINDS, SELECTABLE
 from ..safe_io import check_output_dir
 from .app import app
 from .common import NameOpt, lab_paths
 from .views import err, out
 
 
-class Kind(str, Enum):
-    reachability = "reachability"
-    shares = "shares"
-    attributes = "attributes"
-    drains = "drains"
-    sweep = "sweep"
+Kind = Enum("Kind", {k: k for k in SELECTABLE}, type=str)     # the CLI's choices: lab.checks.verdict's kinds
 
 
 KindsOpt = typer.Option(None, "--checks", help="intent check kinds run after every phase (repeatable; default: "
@@ -74,7 +70,6 @@ def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (
     is: 'baglab rollback' returns it to the baseline."""
     from ..build import up
     from ..errors import LabError
-    from ..rollout.phase import DEFAULT_KINDS
     from ..rollout.run import rollout as run
 
     paths = lab_paths(name)
@@ -87,7 +82,7 @@ def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (
         else:
             res = up(topology, paths.name, policy=baseline)
             _say(f"lab {paths.name} {'already up' if res.reused else 'up'} on the baseline")
-    kinds = [k.value for k in checks] if checks else list(DEFAULT_KINDS)
+    kinds = [k.value for k in checks] if checks else list(ROLLOUT_KINDS)
     rep = run(paths, candidate, phases, intents, drain=drain, keep_going=keep_going, resume=resume, kinds=kinds,
               say=_say, frr=frr)
     _report(rep, reports)
@@ -101,11 +96,10 @@ def rollback(name: str = NameOpt, checks: Optional[List[Kind]] = KindsOpt,
              reports: Path = typer.Option(REPORTS, help="directory for rollback.json/.xml/.html")):
     """Return every router a rollout changed to the lab's own (baseline) policy, phase by phase in
     reverse, the same way it went out, and check the steady state."""
-    from ..rollout.phase import DEFAULT_KINDS
     from ..rollout.run import rollback as run
 
     check_output_dir(reports)
-    kinds = [k.value for k in checks] if checks else list(DEFAULT_KINDS)
+    kinds = [k.value for k in checks] if checks else list(ROLLOUT_KINDS)
     rep = run(lab_paths(name), kinds=kinds, say=_say)
     _report(rep, reports)
     raise typer.Exit(rep.exit_code)
@@ -123,11 +117,10 @@ def upgrade(what: str = typer.Argument(..., help="'plane', 'region' or a router 
     stopped and the version's started with their links kept; probe packets count the loss, and the
     steady state is compared with the oracle of the versions then running.  Back: the same with the
     old version."""
-    from ..rollout.phase import DEFAULT_KINDS
     from ..rollout.step import upgrade as run
 
     check_output_dir(reports)
-    kinds = [k.value for k in checks] if checks else list(DEFAULT_KINDS)
+    kinds = [k.value for k in checks] if checks else list(ROLLOUT_KINDS)
     rep = run(lab_paths(name), what, value, frr, drain=drain, intents=intents, kinds=kinds, say=_say)
     _report(rep, reports)
     raise typer.Exit(rep.exit_code)

@@ -24,6 +24,7 @@ from ..converge import wait_converged
 from ..frr_roots import host_version
 from ..node_kinds import FRR, kind_of
 from ..checks.run import run_checks
+from ..checks.verdict import ROLLOUT_KINDS
 from ..faults import FaultInjector
 from ..faults.injector import node_drain_pairs
 from ..plan import Plan
@@ -35,9 +36,6 @@ from . import sessions
 from .reload import reload_node
 from .upgrade import upgrade_routers
 
-DEFAULT_KINDS = ("reachability", "shares", "attributes")
-
-
 @dataclass
 class PhaseResult:
     name: str
@@ -46,6 +44,8 @@ class PhaseResult:
     policy: str | None
     status: str = "PASS"                    # PASS | FAIL | INCONCLUSIVE
     problems: list[str] = field(default_factory=list)
+    #: steps that went wrong whatever the checks say ('reload', 'oracle'): the phase FAILs
+    broken: list[str] = field(default_factory=list)
     reloads: list[dict] = field(default_factory=list)
     sessions_reset: list[str] = field(default_factory=list)
     pairs: int = 0
@@ -79,7 +79,7 @@ class Setup:
     paths: LabPaths
     injector: FaultInjector
     intents: object | None = None           # a loaded intent file, or None (loss and quiet only)
-    kinds: tuple = DEFAULT_KINDS
+    kinds: tuple = ROLLOUT_KINDS
     pps: int = 300
     settle_s: float = 2.0
     deadline_s: float = 45.0
@@ -194,6 +194,7 @@ def _act(setup: Setup, res: PhaseResult, policy_dir, t0: float, drain_id: int | 
         res.reloads.append(r)
         if r["error"]:
             res.problems.append(f"{r['node']}: reload failed ({r['method']}): {r['error']}")
+            res.broken.append("reload")
     mark(f"{verb}ed".replace("eed", "ed"))
     setup.say(f"{res.name}: {verb}ed {len(res.routers)} router(s)".replace("eed", "ed"))
     q = _quiet(setup, held, res, "the reload")
@@ -290,6 +291,7 @@ def _against_oracle(setup: Setup, res: PhaseResult) -> None:
     res.oracle = "equal" if conv.ok else "; ".join([str(m) for m in conv.mismatches[:4]] + conv.session_problems[:4])
     if not conv.ok:
         res.problems.append(f"steady state differs from the mixed-version oracle: {res.oracle}")
+        res.broken.append("oracle")
 
 
 def _judge(setup: Setup, res: PhaseResult) -> None:
@@ -300,7 +302,13 @@ def _judge(setup: Setup, res: PhaseResult) -> None:
                          quiet_deadline_s=setup.deadline_s)
         verdicts = rep.verdicts
     res.checks = [asdict(v) for v in verdicts]
-    losses = res.problems if setup.loss_fails else res.notes      # a rollback's losses are its cost
+    decide(res, verdicts, setup.loss_fails)
+
+
+def decide(res: PhaseResult, verdicts: list, loss_fails: bool = True) -> None:
+    """The phase's status from what it recorded: FAIL for a failed check, a loss (unless a
+    rollback's, whose losses are its cost) or a broken step; INCONCLUSIVE for any other problem."""
+    losses = res.problems if loss_fails else res.notes
     if res.lost:
         worst = sorted(res.lost_pairs, key=lambda p: -p["lost"])[:4]
         losses.append(f"{res.lost} of {res.sent} probe packets lost ("
@@ -319,8 +327,8 @@ def _judge(setup: Setup, res: PhaseResult) -> None:
                                                                 for p in worst) + ")")
     failed = [v for v in verdicts if v.status == "FAIL"]
     res.problems += [f"{v.check}: {v.summary}" for v in failed]
-    lossy = setup.loss_fails and (res.lost or after.get("lost"))
-    if failed or lossy or any("reload failed" in p or "mixed-version oracle" in p for p in res.problems):
+    lossy = loss_fails and (res.lost or after.get("lost"))
+    if failed or lossy or res.broken:
         res.status = "FAIL"
     elif res.problems or any(v.status == "INCONCLUSIVE" for v in verdicts):
         res.status = "INCONCLUSIVE"

@@ -16,13 +16,14 @@ from bgp.render import render_frr
 
 from .. import frr_roots
 from ..checks.run import load as load_intents
+from ..checks.verdict import ROLLOUT_KINDS
 from ..errors import LabError
 from ..exit_codes import FAILED, PASSED, UNDECIDED
 from ..plan import Plan
 from ..session import lab_session
 from ..state import LabPaths, load_built_plan, node_policies, node_versions, read_state, with_versions
 from . import journal
-from .phase import DEFAULT_KINDS, PhaseResult, Setup, run_phase
+from .phase import PhaseResult, Setup, run_phase
 from .phases import load_phases
 
 
@@ -104,7 +105,7 @@ def _setup(s, loaded, kinds, rec: journal.RolloutRecord, say, loss_fails: bool =
 
 
 def rollout(paths: LabPaths, candidate, phases_file, intents=None, drain: bool = False, keep_going: bool = False,
-            resume: bool = False, kinds=DEFAULT_KINDS, say=lambda _m: None, frr: str | None = None) -> RolloutReport:
+            resume: bool = False, kinds=ROLLOUT_KINDS, say=lambda _m: None, frr: str | None = None) -> RolloutReport:
     """Apply ``candidate`` to a running lab phase by phase (``resume``: continue the recorded one).
     ``frr``: an upgrade, every phase's routers moved to that FRR version (candidate None: the
     lab's own policy, i.e. only the version changes)."""
@@ -166,7 +167,7 @@ def _run(setup: Setup, rec: journal.RolloutRecord, rep: RolloutReport, policy, k
     journal.write(setup.paths, rec)
 
 
-def rollback(paths: LabPaths, kinds=DEFAULT_KINDS, say=lambda _m: None) -> RolloutReport:
+def rollback(paths: LabPaths, kinds=ROLLOUT_KINDS, say=lambda _m: None) -> RolloutReport:
     """Every router back on the lab's own policy, the rollout's phases in reverse, the same way
     (drained where the phase was); the last phase's checks judge the restored steady state."""
     t0 = time.monotonic()

@@ -12,13 +12,14 @@ import time
 from ..errors import LabError
 from ..session import lab_session
 from ..state import LabPaths, policy_dir_of
-from .phase import DEFAULT_KINDS, Setup, run_phase
+from ..checks.verdict import ROLLOUT_KINDS
+from .phase import Setup, run_phase
 from .phases import select, step_spec
 from .run import RolloutReport, _intents, preflight
 
 
 def upgrade(paths: LabPaths, what: str, value: str | None, version: str, drain: bool = False, intents=None,
-            kinds=DEFAULT_KINDS, say=lambda _m: None) -> RolloutReport:
+            kinds=ROLLOUT_KINDS, say=lambda _m: None) -> RolloutReport:
     t0 = time.monotonic()
     spec = step_spec(what, value)
     with lab_session(paths) as s:

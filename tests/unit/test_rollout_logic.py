@@ -143,3 +143,18 @@ def test_a_phase_name_with_dollars_draws_as_written():
     # unescaped, matplotlib reads '$\frac{$' as TeX and fails to draw
     png = timeline_png(_phase("canary $\\frac{$ 5%", "PASS"))
     assert png.startswith(b"\x89PNG")
+
+
+def test_a_broken_step_fails_the_phase_whatever_its_words():
+    from lab.rollout.phase import decide
+
+    quiet = _phase("p", "PASS", problems=["never quiet after the reload: r1-bag1 kept changing"])
+    decide(quiet, [])
+    assert quiet.status == "INCONCLUSIVE"
+    # the verdict follows the step, not the wording of the problem it left
+    broken = _phase("p", "PASS", problems=["r1-bag1: could not apply the candidate"], broken=["reload"])
+    decide(broken, [])
+    assert broken.status == "FAIL"
+    clean = _phase("p", "PASS")
+    decide(clean, [])
+    assert clean.status == "PASS"
