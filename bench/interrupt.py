@@ -41,7 +41,7 @@ def host_veths() -> set[str]:
 
 
 def docker_ok() -> bool:
-    from lab.runtime.docker import engine_or_none
+    from lab.runtime.docker_engine import engine_or_none
     return engine_or_none() is not None
 
 

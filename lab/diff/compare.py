@@ -4,6 +4,8 @@ differences the candidate declares as intended and the rest.
 Flow splits are measurements: a difference counts only beyond the statistical tolerance of
 two independent samples (each lab hashes flows with its own seed), so noise is never reported.
 FIBs and best paths are read, not sampled: any change is real.
+The N-1 sweep as observed (outcomes.py) differs by a lost or looping packet, a FIB once quiet,
+or a convergence or restoration far slower than the other lab's.
 """
 from __future__ import annotations
 
@@ -21,6 +23,11 @@ FIB_TOLERANCE = 0.015
 #: hash buckets make even an exact split uneven at a few percent: the floor of a flow tolerance
 FLOW_FLOOR = 0.05
 COMMUNITY_FIELDS = ("communities", "large_communities", "ext_communities")
+#: convergence times closer than this (ms), or than half the slower one, are the same
+CONVERGENCE_SLACK_MS = 2500.0
+#: restoration waits for BGP sessions to come back, on connect-retry timers: identical runs of one
+#: lab measured 0.4 s and 3.4 s for the same repair, so only a far slower repair counts
+RESTORE_SLACK_MS = 10000.0
 
 
 @dataclass
@@ -158,6 +165,36 @@ def _share(counts: dict[str, int]) -> dict[str, float]:
     return {k: v / total for k, v in counts.items()}
 
 
+def _slower(a: float, b: float, slack_ms: float) -> bool:
+    return abs(a - b) > slack_ms and max(a, b) > 2 * min(a, b)
+
+
+def sweep_differences(base: Snapshot, cand: Snapshot) -> list[Difference]:
+    out = []
+    for case in sorted(set(base.sweep) & set(cand.sweep)):
+        a, b = base.sweep[case], cand.sweep[case]
+        for key in sorted(set(a["delivered"]) | set(b["delivered"])):
+            da, db = a["delivered"].get(key), b["delivered"].get(key)
+            if (da and da["sent"] - da["delivered"]) != (db and db["sent"] - db["delivered"]):
+                src, prefix = key.split(">", 1)
+                out.append(Difference(src, prefix, "sweep", _delivered(da) if da else "not probed",
+                                      _delivered(db) if db else "not probed", f"during {case}", case))
+        if a["looped"] != b["looped"]:
+            out.append(Difference("", "", "sweep", f"{a['looped']} looped", f"{b['looped']} looped",
+                                  f"during {case}", case))
+        for what, slack in (("convergence_ms", CONVERGENCE_SLACK_MS), ("restore_ms", RESTORE_SLACK_MS)):
+            if _slower(a[what], b[what], slack):
+                out.append(Difference("", "", "sweep", f"{a[what]:.0f} ms", f"{b[what]:.0f} ms",
+                                      f"{what.split('_')[0]} after {case}", case))
+        for router in sorted(set(a["fib"]) | set(b["fib"])):
+            fa, fb = a["fib"].get(router, {}), b["fib"].get(router, {})
+            for prefix in sorted(set(fa) | set(fb)):
+                if not _same_shares(fa.get(prefix), fb.get(prefix)):
+                    out.append(Difference(router, prefix, "sweep", shares_text(fa.get(prefix)),
+                                          shares_text(fb.get(prefix)), f"FIB during {case}", case))
+    return out
+
+
 def matches(d: Difference, change: IntendedChange) -> bool:
     """Shell patterns: a node pattern against the router, a fabric pattern against the prefix's
     fabrics ("r1-f1" or just "f1"), and the aspect named."""
@@ -168,8 +205,6 @@ def matches(d: Difference, change: IntendedChange) -> bool:
 
 
 def compare(base: Snapshot, cand: Snapshot, intended: list[IntendedChange] = ()) -> DiffReport:
-    from .outcomes import sweep_differences
-
     rep = DiffReport(base.policy, cand.policy)
     for s, side in ((base, "baseline"), (cand, "candidate")):
         if s.quiet and not s.quiet.get("ok", True):

@@ -3,7 +3,8 @@
 
 lab.sweep judges each failure against the oracle, which only knows baglab's own policy and
 would wait out its deadline on every case of a candidate; here a case ends when the lab is
-quiet, and two labs' outcomes are compared with each other, never with a prediction.
+quiet, and two labs' outcomes are compared with each other (compare.sweep_differences), never
+with a prediction.
 """
 from __future__ import annotations
 
@@ -16,13 +17,7 @@ from ..probes import flows as probes
 from ..session import lab_session
 from ..state import LabPaths
 from ..settled import baseline, wait_quiet
-from .snapshot import Snapshot, deliveries, fib_view
-
-#: convergence times closer than this (ms), or than half the slower one, are the same
-CONVERGENCE_SLACK_MS = 2500.0
-#: restoration waits for BGP sessions to come back, on connect-retry timers: identical runs of one
-#: lab measured 0.4 s and 3.4 s for the same repair, so only a far slower repair counts
-RESTORE_SLACK_MS = 10000.0
+from .snapshot import deliveries, fib_view
 
 
 def observe(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, window_s: float = 1.0,
@@ -68,35 +63,3 @@ def _one(plan, paths, fi, tl, case, pairs, flows_per_pair, window_s, deadline_s,
     return {"quiet": q.ok and back.ok, "convergence_ms": round(fault_ms or q.last_change_s * 1000, 1),
             "restore_ms": round(back.last_change_s * 1000, 1),
             "delivered": delivered, "looped": looped, "fib": fib}, back.state
-
-
-def _slower(a: float, b: float, slack_ms: float) -> bool:
-    return abs(a - b) > slack_ms and max(a, b) > 2 * min(a, b)
-
-
-def sweep_differences(base: Snapshot, cand: Snapshot) -> list:
-    from .compare import Difference, _delivered, _same_shares, shares_text
-
-    out = []
-    for case in sorted(set(base.sweep) & set(cand.sweep)):
-        a, b = base.sweep[case], cand.sweep[case]
-        for key in sorted(set(a["delivered"]) | set(b["delivered"])):
-            da, db = a["delivered"].get(key), b["delivered"].get(key)
-            if (da and da["sent"] - da["delivered"]) != (db and db["sent"] - db["delivered"]):
-                src, prefix = key.split(">", 1)
-                out.append(Difference(src, prefix, "sweep", _delivered(da) if da else "not probed",
-                                      _delivered(db) if db else "not probed", f"during {case}", case))
-        if a["looped"] != b["looped"]:
-            out.append(Difference("", "", "sweep", f"{a['looped']} looped", f"{b['looped']} looped",
-                                  f"during {case}", case))
-        for what, slack in (("convergence_ms", CONVERGENCE_SLACK_MS), ("restore_ms", RESTORE_SLACK_MS)):
-            if _slower(a[what], b[what], slack):
-                out.append(Difference("", "", "sweep", f"{a[what]:.0f} ms", f"{b[what]:.0f} ms",
-                                      f"{what.split('_')[0]} after {case}", case))
-        for router in sorted(set(a["fib"]) | set(b["fib"])):
-            fa, fb = a["fib"].get(router, {}), b["fib"].get(router, {})
-            for prefix in sorted(set(fa) | set(fb)):
-                if not _same_shares(fa.get(prefix), fb.get(prefix)):
-                    out.append(Difference(router, prefix, "sweep", shares_text(fa.get(prefix)),
-                                          shares_text(fb.get(prefix)), f"FIB during {case}", case))
-    return out

@@ -3,7 +3,7 @@
 The lab's state records which runtime built it; everything that acts on a running lab gets its
 runtime from :func:`runtime_for`, so faults restart daemons the way the lab started them.
 What a runtime offers is the protocol in ``base.py``; the runtimes share helpers (plumbing.py,
-frr.py, teardown.py), never each other.
+frr.py, teardown.py, docker_engine.py), never each other.
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def runtime_for(paths):
 def down_lab(paths):
     """Remove everything of the lab, whichever runtime built it and whether or not its state
     survived: the recorded runtime's teardown, then any container still labelled with the lab."""
-    from .docker import remove_lab_containers
+    from .docker_engine import remove_lab_containers
     rep = runtime_for(paths).down()
     remove_lab_containers(paths.name)
     return rep

@@ -25,7 +25,7 @@ from ..plan import Plan
 from ..state import LabPaths, write_state
 from . import frr
 from .base import DownReport, Progress, _noop
-from .docker import LABEL_LAB, LABEL_NODE, engine, remove_lab_containers
+from .docker_engine import LABEL_LAB, LABEL_NODE, engine, remove_lab_containers
 from .plumbing import HostPlumbing
 from .teardown import teardown
 

@@ -20,7 +20,6 @@ finds them even when the lab's state is gone.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -38,70 +37,23 @@ from ..host import nsutil
 from ..node_kinds import COLLECTOR, EXABGP, kind_of
 from . import frr
 from .base import DownReport, Progress, _noop
+from .docker_engine import LABEL_LAB, LABEL_NODE, WORKERS, engine
 from .frr import DaemonLauncher
 from .frr_root import mgmtd_argv
 from .plumbing import HostPlumbing
 from .teardown import DOWN_DEADLINE_S, teardown
 
-LABEL_LAB = "org.baglab.lab"
-LABEL_NODE = "org.baglab.node"
 IMAGE_FRR_BIN = "/usr/lib/frr"
 IMAGE_PYTHON = "/opt/exabgp/bin/python"
 IMAGE_EXABGP = "/opt/exabgp/bin/exabgp"
 BGP_SRC = Path(bgp.__file__).resolve().parent
 # zebra programs routes (NET_ADMIN), FRR's privilege code asks for SYS_ADMIN and NET_RAW too
 CAPS = ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"]
-WORKERS = 4
 EXEC_SLOTS = threading.BoundedSemaphore(6)
 # Docker disables IPv6 in a container without an IPv6 network; the lab's links and loopbacks need it
 # (set before the veths arrive, so they inherit 'default')
 IPV6_ON = {"net.ipv6.conf.all.disable_ipv6": "0", "net.ipv6.conf.default.disable_ipv6": "0",
            "net.ipv6.conf.lo.disable_ipv6": "0"}
-
-
-def engine():
-    """A Docker SDK client for a running engine, or one clear error."""
-    try:
-        import docker
-    except ImportError:
-        raise LabError("the Docker SDK for Python is missing: run 'make deps'") from None
-    try:
-        c = docker.from_env(timeout=120)
-        c.ping()
-        return c
-    except Exception as exc:   # noqa: BLE001 - every way of not reaching the engine gets the same advice
-        raise LabError(f"no Docker engine answers ({type(exc).__name__}: {exc}); run 'make docker-setup' "
-                       "(installs docker.io, starts dockerd with --bridge=none --iptables=false)") from None
-
-
-def engine_or_none():
-    if not Path("/var/run/docker.sock").exists() and not os.environ.get("DOCKER_HOST"):
-        return None
-    try:
-        return engine()
-    except LabError:
-        return None
-
-
-def remove_lab_containers(lab: str, client=None) -> int:
-    """Every container labelled with this lab, whatever state it is in; returns how many."""
-    client = client or engine_or_none()
-    if client is None:
-        return 0
-    def rm(cid: str) -> int:
-        try:
-            client.api.remove_container(cid, force=True)
-            return 1
-        except Exception:  # noqa: BLE001 - already being removed by a concurrent down
-            return 0
-    with ThreadPoolExecutor(WORKERS) as pool:
-        return sum(pool.map(rm, lab_container_ids(lab, client)))
-
-
-def lab_container_ids(lab: str, client) -> list[str]:
-    """Ids of the lab's containers in one listing (the high-level list inspects each container
-    afterwards, and fails when one disappears in between, as during a concurrent down or up)."""
-    return [c["Id"] for c in client.api.containers(all=True, filters={"label": f"{LABEL_LAB}={lab}"})]
 
 
 def _log(m: str) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ..state import FRR_RUN, STATE_ROOT, LabPaths
 from ..host import nsutil
+from .docker_engine import LABEL_LAB, engine_or_none
 
 
 #: FRR daemons baglab starts (mgmtd: FRR 10's roots; staticd, watchfrr: what an image may start)
@@ -175,7 +176,6 @@ def host_nft_tables(name: str) -> list[str]:
 
 
 def containers(name: str) -> list[str]:
-    from .docker import LABEL_LAB, engine_or_none
     client = engine_or_none()
     if client is None:
         return []

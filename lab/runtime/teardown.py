@@ -8,7 +8,9 @@ import time
 
 from ..host import nsutil
 from ..state import FRR_RUN, STATE_ROOT, LabPaths, is_lab_name, lab_name_of_netns
+from . import remnants
 from .base import DownReport
+from .docker_engine import engine_or_none, remove_lab_containers
 
 # how long down keeps removing before it reports survivors, and how long a process gets
 # between SIGTERM and SIGKILL
@@ -23,7 +25,6 @@ class _Containers:
         self.lab, self._engine = lab, None
 
     def remove(self) -> int:
-        from .docker import engine_or_none, remove_lab_containers
         if self._engine is None:
             self._engine = engine_or_none() or False
         return remove_lab_containers(self.lab, self._engine) if self._engine else 0
@@ -39,8 +40,6 @@ def teardown(paths: LabPaths, deadline_s: float = DOWN_DEADLINE_S) -> DownReport
     namespaces whose name an earlier pass deleted, and by the shape of what baglab starts: see
     ``remnants.lab_pids``), delete its namespaces; until a pass finds nothing.  At the
     deadline it stops and reports what survived."""
-    from . import remnants
-
     prefix = paths.ns_prefix
     rep = DownReport()
     containers = _Containers(paths.name)

@@ -10,7 +10,7 @@ import pytest
 from lab.build import up
 from lab.converge import failure_report, wait_converged
 from lab.runtime import down_lab, runtime_for
-from lab.runtime.docker import engine_or_none
+from lab.runtime.docker_engine import engine_or_none
 from lab.state import LabPaths
 
 from ..conftest import TOPOLOGIES

@@ -20,7 +20,7 @@ from lab.model import LAB_V4, LAB_V6
 from lab.host import nsutil
 from lab.macsec.names import secy_port
 from lab.runtime import down_lab
-from lab.runtime.docker import LABEL_LAB, engine_or_none
+from lab.runtime.docker_engine import LABEL_LAB, engine_or_none
 from lab.state import FRR_RUN, LabPaths, read_state
 
 from ..conftest import TOPOLOGIES

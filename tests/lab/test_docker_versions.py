@@ -13,7 +13,7 @@ from lab.build import up
 from lab.frr_roots import root_of
 from lab.observers.fib import FibReader
 from lab.runtime import down_lab, runtime_for
-from lab.runtime.docker import engine_or_none
+from lab.runtime.docker_engine import engine_or_none
 from lab.state import LabPaths
 
 from ..conftest import TOPOLOGIES

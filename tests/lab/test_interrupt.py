@@ -48,7 +48,7 @@ def baglab(*args, check=True, timeout=180) -> subprocess.CompletedProcess:
 
 def docker_client():
     from lab import image
-    from lab.runtime.docker import engine_or_none
+    from lab.runtime.docker_engine import engine_or_none
     client = engine_or_none()
     if client is None:
         pytest.skip("no Docker engine answers (run 'make docker-setup')")

@@ -30,7 +30,7 @@ def _available(name: str) -> None:
     if name == "containerlab" and shutil.which("containerlab") is None:
         pytest.skip("no containerlab binary on PATH")
     from lab import image
-    from lab.runtime.docker import engine_or_none
+    from lab.runtime.docker_engine import engine_or_none
     client = engine_or_none()
     if client is None:
         pytest.skip("no Docker engine answers (run 'make docker-setup')")
@@ -39,7 +39,7 @@ def _available(name: str) -> None:
 
 
 def _leftovers(paths: LabPaths) -> dict:
-    from lab.runtime.docker import engine_or_none, lab_container_ids
+    from lab.runtime.docker_engine import engine_or_none, lab_container_ids
     client = engine_or_none()
     return {"containers": lab_container_ids(paths.name, client) if client else [],
             "namespaces": nsutil.list_netns(paths.ns_prefix),
