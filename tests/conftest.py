@@ -9,6 +9,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGIES = ROOT / "topologies"
 
+# options, fixtures (lab, oracle, faults, observe) and the interruption handling of live tests
+pytest_plugins = ["lab.pytest_plugin"]
+
 
 def pytest_collection_modifyitems(config, items):
     if os.geteuid() == 0:
@@ -17,43 +20,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "lab" in item.keywords:
             item.add_marker(skip)
-
-
-def pytest_addoption(parser):
-    from lab.pytest_plugin import pytest_addoption as add
-
-    add(parser)
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    from lab.pytest_plugin import pytest_terminal_summary as summary
-
-    summary(terminalreporter, exitstatus, config)
-
-
-# the plugin's interruption handling: SIGTERM like Ctrl-C, stale labs of killed runs removed
-def pytest_configure(config):
-    from lab.pytest_plugin import pytest_configure as configure
-
-    configure(config)
-
-
-def pytest_unconfigure(config):
-    from lab.pytest_plugin import pytest_unconfigure as unconfigure
-
-    unconfigure(config)
-
-
-def pytest_sessionstart(session):
-    from lab.pytest_plugin import pytest_sessionstart as start
-
-    start(session)
-
-
-def pytest_keyboard_interrupt(excinfo):
-    from lab.pytest_plugin import pytest_keyboard_interrupt as interrupted
-
-    interrupted(excinfo)
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ def _lab(topology: str, k: int):
 
 
 @pytest.fixture(scope="module")
-def mini():
+def mini_lab():
     plan, paths = None, None
     try:
         plan, paths = _lab("bag-mini", 0)
@@ -55,8 +55,8 @@ def _passes(plan, paths, topology: str):
     return rep, kinds
 
 
-def test_bag_mini_intents_pass(mini):
-    rep, kinds = _passes(*mini, "bag-mini")
+def test_bag_mini_intents_pass(mini_lab):
+    rep, kinds = _passes(*mini_lab, "bag-mini")
     assert {"quiet", "reachability", "shares", "attributes", "drains", "sweep"} <= kinds, kinds
 
 
@@ -72,8 +72,8 @@ def test_shipped_intents_pass(topology, k):
             down_lab(paths)
 
 
-def test_a_wrong_share_fails_naming_router_and_figures(mini):
-    plan, paths = mini
+def test_a_wrong_share_fails_naming_router_and_figures(mini_lab):
+    plan, paths = mini_lab
     it = Intents.model_validate({"shares": [{"at": "r2-bag1", "fabric": "f1", "tolerance": 5,
                                              "expect": {"r1-bag1": 50, "r1-bag2": 50}}]})
     rep = run_checks(plan, paths, it)
@@ -83,10 +83,10 @@ def test_a_wrong_share_fails_naming_router_and_figures(mini):
     assert v.evidence["flows"] == 1600 and abs(v.evidence["flows_observed"]["r1-bag1"] - 75) < 5, v.evidence
 
 
-def test_a_withdrawn_fabric_fails_reachability_listing_the_pairs(mini):
+def test_a_withdrawn_fabric_fails_reachability_listing_the_pairs(mini_lab):
     """The DSF pod stops announcing its IPv4 prefix (as a prefix-list typo would): every pair
     towards it must FAIL, and the others pass."""
-    plan, paths = mini
+    plan, paths = mini_lab
     edge = plan.node("r1-f2-edge")
     bgp = ["router bgp " + str(edge.asn), "address-family ipv4 unicast"]
     fi = FaultInjector(plan, paths)
@@ -105,9 +105,9 @@ def test_a_withdrawn_fabric_fails_reachability_listing_the_pairs(mini):
     assert "0/16 packets delivered" in v.summary, v.summary
 
 
-def test_a_lab_that_never_goes_quiet_is_inconclusive_exit_2(mini, tmp_path):
+def test_a_lab_that_never_goes_quiet_is_inconclusive_exit_2(mini_lab, tmp_path):
     """A link flapping all through the check: ``baglab check`` must neither pass nor fail it."""
-    plan, paths = mini
+    plan, paths = mini_lab
     link = next(l for l in plan.links if l.bundle == "r1-f1-p1s1~r1-bag1")
     stop = threading.Event()
 

@@ -47,7 +47,7 @@ def _diff(tmp_path, prefix: str, *policy_args: str) -> tuple[subprocess.Complete
 
 
 @pytest.fixture(scope="module")
-def mini():
+def mini_lab():
     paths = LabPaths(f"pdt{os.getpid() % 10000}")
     try:
         yield up(TOPOLOGIES / "bag-mini.yaml", paths.name).plan, paths
@@ -77,8 +77,8 @@ def _through(plan, exp, src: str, prefix: str) -> dict[str, dict[str, float]]:
     return out
 
 
-def test_a_plane_drain_shows_at_the_routers_the_oracle_names_and_nowhere_else(mini):
-    plan, paths = mini
+def test_a_plane_drain_shows_at_the_routers_the_oracle_names_and_nowhere_else(mini_lab):
+    plan, paths = mini_lab
     assert wait_quiet(plan, paths, 2.0, 60).ok
     before = snapshot(plan, paths)
     with lab_session(paths, plan) as s:
@@ -116,12 +116,12 @@ def test_a_plane_drain_shows_at_the_routers_the_oracle_names_and_nowhere_else(mi
     assert len(before.flows) == len(flow_pairs(plan))
 
 
-def test_the_observed_sweep_of_one_lab_twice_shows_no_difference(mini):
+def test_the_observed_sweep_of_one_lab_twice_shows_no_difference(mini_lab):
     """Bundle failures: each case goes quiet, and two runs of the same lab agree case by case
     (timing noise is not a difference; a pair a bundle cuts off is cut off both times)."""
     from lab.diff.outcomes import observe
 
-    plan, paths = mini
+    plan, paths = mini_lab
     runs = [observe(plan, paths, only=lambda c: c.kind == "bundle") for _ in range(2)]
     assert set(runs[0]) == {"bundle r1-bag1~r2-bag1", "bundle r1-f2-edge~r1-bag1", "bundle r1-f2-edge~r1-bag2"}
     for case, o in runs[0].items():

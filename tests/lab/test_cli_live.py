@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-from lab.pytest_plugin import lab, runtime_name  # noqa: F401  (fixtures: attach to or start a lab)
 
 pytestmark = pytest.mark.lab
 BAGLAB = [sys.executable, "-m", "lab.cli"]

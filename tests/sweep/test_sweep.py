@@ -26,7 +26,7 @@ pytestmark = pytest.mark.lab
 
 
 @pytest.fixture(scope="module")
-def mini(request):
+def mini_lab(request):
     base = request.config.getoption("--lab-name")      # under --lab-name's, like the plugin's extra labs
     paths = LabPaths(f"{base}-sw"[:16] if base else f"sw{os.getpid() % 10000}")
     try:
@@ -37,10 +37,10 @@ def mini(request):
         down_lab(paths)
 
 
-def test_flow_split_follows_the_weights(mini):
+def test_flow_split_follows_the_weights(mini_lab):
     """r1-f2-edge -> r2's fabric: r1-bag routers split over 3+1 members toward r2-bag1 and 1 toward
     r2-bag2; the packets' real split per router must match installed and oracle weights."""
-    plan, paths = mini
+    plan, paths = mini_lab
     prefix = plan.node("r2-f3-p1s1").prefixes_v4[0]
     exp = expected_routes(plan)
     n = flows_for_pair(exp, "r1-f2-edge", flows.target(prefix))      # +-5 points at every splitting router
@@ -62,8 +62,8 @@ def test_flow_split_follows_the_weights(mini):
         flows.split_rows(r, installed, planted)
 
 
-def test_sweep_finds_no_violation_on_the_designed_policy(mini):
-    plan, paths = mini
+def test_sweep_finds_no_violation_on_the_designed_policy(mini_lab):
+    plan, paths = mini_lab
     rep = sweep.run(plan, paths)
     sweep.write(rep, ROOT / "reports", "sweep")
     kinds = {i.kind for i in rep.items}
@@ -80,8 +80,8 @@ def test_sweep_finds_no_violation_on_the_designed_policy(mini):
     assert edge.cut_off, "the oracle says r1-f2-edge's prefixes are unreachable without it"
 
 
-def test_sweep_catches_a_spine_switch_withholding_link_bandwidth(mini):
-    plan, paths = mini
+def test_sweep_catches_a_spine_switch_withholding_link_bandwidth(mini_lab):
+    plan, paths = mini_lab
     ns = paths.netns("r2-f3-p1s1")
     maps = subprocess.run(["vtysh", "-N", ns, "-c", "show running-config"], capture_output=True, text=True).stdout
     origin_maps = sorted({line.split()[1] for line in maps.splitlines() if line.startswith("route-map ORIGIN")})

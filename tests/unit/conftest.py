@@ -5,23 +5,14 @@ from __future__ import annotations
 import pytest
 
 from lab import state
-from lab.plan import build_plan
-from lab.topology import load
-
-from ..conftest import TOPOLOGIES
-
-
-@pytest.fixture(scope="module")
-def mini_plan():
-    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
 
 
 @pytest.fixture
-def fake_lab(tmp_path, monkeypatch, mini_plan):
+def fake_lab(tmp_path, monkeypatch, mini):
     """Make a fake lab named ``name`` under a temporary STATE_ROOT; returns its directory."""
     def make(name: str):
         monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
         (tmp_path / name).mkdir()
-        (tmp_path / name / "plan.json").write_text(mini_plan.to_json())
+        (tmp_path / name / "plan.json").write_text(mini.to_json())
         return tmp_path / name
     return make

@@ -244,14 +244,14 @@ def test_unwritable_output_path_is_one_error_line(tmp_path, capsys):
     assert err_lines == [f"error: No such file or directory: {png}"]
 
 
-def test_subprocess_unknown_node_one_line(tmp_path, mini_plan):
+def test_subprocess_unknown_node_one_line(tmp_path, mini):
     """The real entry point in a fresh interpreter: BAGLAB_STATE (read at import) points at a fake lab."""
     import os
     import subprocess
     import sys
 
     (tmp_path / LAB).mkdir()
-    (tmp_path / LAB / "plan.json").write_text(mini_plan.to_json())
+    (tmp_path / LAB / "plan.json").write_text(mini.to_json())
     env = {**os.environ, "BAGLAB_STATE": str(tmp_path)}
     r = subprocess.run([sys.executable, "-m", "lab.cli", "drain", "node", "x" * 300, "--name", LAB, "--no-wait"],
                        capture_output=True, text=True, env=env, timeout=60)

@@ -131,11 +131,6 @@ def test_a_good_list_becomes_links_and_impairments(monkeypatch):
 
 
 # -- faults --------------------------------------------------------------------------------
-@pytest.fixture
-def mini():
-    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
-
-
 def test_backend_is_netem_else_the_secy_else_a_forwarder(mini):
     protected = next(l for l in mini.links if l.a.wire)
     plain = next(l for l in mini.links if not l.a.wire)

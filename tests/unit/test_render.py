@@ -15,21 +15,21 @@ from ..conftest import TOPOLOGIES
 
 
 @pytest.fixture(scope="module")
-def mini():
+def mini_confs():
     p = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
     return p, {n: f[CONFIG_FILE[p.node(n).emulator]] for n, f in render_all(p, "/run/x").items()}
 
 
-def test_origin_sets_port_speed_bandwidth(mini):
-    plan, confs = mini
+def test_origin_sets_port_speed_bandwidth(mini_confs):
+    plan, confs = mini_confs
     c = confs["r1-f2-edge"]
     assert "set extcommunity bandwidth 400" in c
     assert "match ip address prefix-list OWN4" in c
     assert c.count("route-map ORIGIN4-400 out") == 4
 
 
-def test_bag_sets_cumulative_and_multipath(mini):
-    _, confs = mini
+def test_bag_sets_cumulative_and_multipath(mini_confs):
+    _, confs = mini_confs
     c = confs["r1-bag1"]
     assert "set extcommunity bandwidth cumulative" in c
     assert "bgp bestpath as-path multipath-relax" in c
@@ -38,8 +38,8 @@ def test_bag_sets_cumulative_and_multipath(mini):
     assert "frr defaults datacenter" in c
 
 
-def test_one_session_per_member_and_family(mini):
-    plan, confs = mini
+def test_one_session_per_member_and_family(mini_confs):
+    plan, confs = mini_confs
     n = plan.node("r2-bag1")
     s = sessions(plan, n)
     assert len(s) == len(plan.links_of(n.name)) * 2
@@ -47,8 +47,8 @@ def test_one_session_per_member_and_family(mini):
         assert f"neighbor {sess.addr} remote-as {sess.peer_asn}" in confs[n.name]
 
 
-def test_every_address_in_configs_is_a_lab_address(mini):
-    _, confs = mini
+def test_every_address_in_configs_is_a_lab_address(mini_confs):
+    _, confs = mini_confs
     for name, c in confs.items():
         for tok in re.findall(r"\b[0-9a-f:.]+(?:/\d+)?\b", c):
             try:

@@ -19,20 +19,20 @@ def lab_dir(fake_lab):
     return fake_lab(LAB)
 
 
-def test_plan_read_from_the_lab_and_nothing_started(lab_dir, mini_plan):
+def test_plan_read_from_the_lab_and_nothing_started(lab_dir, mini):
     with lab_session(LAB) as s:
         assert s.name == LAB and s.paths.root == lab_dir
-        assert s.plan.digest() == mini_plan.digest()
+        assert s.plan.digest() == mini.digest()
         assert not s.timeline_open
         assert s.injector is s.injector           # one injector per session
         assert s.injector.faults() == []
     assert not s.timeline_open
 
 
-def test_given_plan_is_not_reread(tmp_path, monkeypatch, mini_plan):
+def test_given_plan_is_not_reread(tmp_path, monkeypatch, mini):
     monkeypatch.setattr(state, "STATE_ROOT", tmp_path)       # no plan.json anywhere
-    with lab_session(LAB, mini_plan) as s:
-        assert s.plan is mini_plan
+    with lab_session(LAB, mini) as s:
+        assert s.plan is mini
 
 
 def test_no_such_lab_is_a_lab_error(tmp_path, monkeypatch):

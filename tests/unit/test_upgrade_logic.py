@@ -48,21 +48,21 @@ def test_same_version_reads_none_as_the_hosts():
     assert not same_version(None, "10.3") and not same_version("10.3", "10.7")
 
 
-def test_with_versions_changes_only_the_routers_named(mini_plan):
-    assert with_versions(mini_plan, {}) is mini_plan
-    p = with_versions(mini_plan, {"r1-bag1": "10.7"})
+def test_with_versions_changes_only_the_routers_named(mini):
+    assert with_versions(mini, {}) is mini
+    p = with_versions(mini, {"r1-bag1": "10.7"})
     assert [n.name for n in p.nodes if n.frr] == ["r1-bag1"]
-    assert p.digest() != mini_plan.digest() and len(p.nodes) == len(mini_plan.nodes)
+    assert p.digest() != mini.digest() and len(p.nodes) == len(mini.nodes)
 
 
-def test_step_selects_a_plane_a_region_or_routers(mini_plan):
-    assert select(mini_plan, step_spec("plane", "1")) == ["r1-bag1", "r2-bag1"]
-    assert select(mini_plan, step_spec("plane", "r2/2")) == ["r2-bag2"]
+def test_step_selects_a_plane_a_region_or_routers(mini):
+    assert select(mini, step_spec("plane", "1")) == ["r1-bag1", "r2-bag1"]
+    assert select(mini, step_spec("plane", "r2/2")) == ["r2-bag2"]
     assert step_spec("plane", "r2/2").name == "BAG plane r2/2"
-    assert set(select(mini_plan, step_spec("region", "r2"))) == {"r2-bag1", "r2-bag2", "r2-f3-p1s1", "r2-f3-p1s2",
+    assert set(select(mini, step_spec("region", "r2"))) == {"r2-bag1", "r2-bag2", "r2-f3-p1s1", "r2-f3-p1s2",
                                                                  "r2-f3-p2s1", "r2-f3-p2s2"}
-    assert select(mini_plan, step_spec("r1-f2-edge", None)) == ["r1-f2-edge"]
-    assert select(mini_plan, step_spec("r1-f1-p1*", None)) == ["r1-f1-p1s1", "r1-f1-p1s2"]
+    assert select(mini, step_spec("r1-f2-edge", None)) == ["r1-f2-edge"]
+    assert select(mini, step_spec("r1-f1-p1*", None)) == ["r1-f1-p1s1", "r1-f1-p1s2"]
 
 
 @pytest.mark.parametrize("what, value, msg", [
@@ -75,11 +75,11 @@ def test_step_refuses_what_it_cannot_read(what, value, msg):
         step_spec(what, value)
 
 
-def test_step_that_selects_nothing_says_so(mini_plan):
+def test_step_that_selects_nothing_says_so(mini):
     with pytest.raises(LabError, match="'BAG plane 3' selects no router"):
-        select(mini_plan, step_spec("plane", "3"))
+        select(mini, step_spec("plane", "3"))
     with pytest.raises(LabError, match="'r9-bag1' selects no router"):
-        select(mini_plan, step_spec("r9-bag1", None))
+        select(mini, step_spec("r9-bag1", None))
 
 
 def test_targets_of_an_upgrade_and_of_its_rollback(paths):
@@ -132,21 +132,21 @@ def test_reload_runs_the_routers_own_frr_reload(paths):
     assert reload_script(root) == root / "usr/lib/frr/frr-reload.py"
 
 
-def test_status_names_a_mixed_lab(mini_plan):
-    assert mixed_versions_line(mini_plan) is None
-    mixed = with_versions(mini_plan, {"r1-bag1": "10.3", "r2-bag1": "10.3"})
+def test_status_names_a_mixed_lab(mini):
+    assert mixed_versions_line(mini) is None
+    mixed = with_versions(mini, {"r1-bag1": "10.3", "r2-bag1": "10.3"})
     assert running_versions(mixed)["10.3"] == ["r1-bag1", "r2-bag1"]
     line = mixed_versions_line(mixed)
     assert line.startswith("this lab runs mixed FRR versions: ") and "FRR 10.3 on 2 (r1-bag1, r2-bag1)" in line
     assert f"FRR {host_version()} on 11 " in line
 
 
-def test_every_session_of_a_replaced_router_counts_as_reset(mini_plan):
+def test_every_session_of_a_replaced_router_counts_as_reset(mini):
     from lab.rollout.sessions import of_routers
-    got = of_routers(mini_plan, ["r1-bag1", "r2-bag1"])
+    got = of_routers(mini, ["r1-bag1", "r2-bag1"])
     assert "r1-bag1 ~ r2-bag1 (ipv4, link 12)" in got and "r2-bag1 ~ r2-f3-p1s1 (ipv6, link 8)" in got
     assert len(got) == len(set(got)) and not any("r1-bag2 ~ r2-bag2" in s for s in got)
-    assert of_routers(mini_plan, []) == []
+    assert of_routers(mini, []) == []
 
 
 def test_an_undrained_upgrade_keeps_single_homed_losses_apart():
