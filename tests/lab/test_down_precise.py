@@ -21,18 +21,12 @@ from lab.runtime.remnants import describe, lab_pids, netns_inodes, remnants
 from lab.state import LabPaths, load_plan
 from lab.wait import wait_for
 
+from ..cli import baglab
 from ..conftest import TOPOLOGIES
 
 pytestmark = pytest.mark.lab
 MINI = str(TOPOLOGIES / "bag-mini.yaml")
-BAGLAB = [sys.executable, "-m", "lab.cli"]
 
-
-def baglab(*args, check=True, timeout=180) -> subprocess.CompletedProcess:
-    r = subprocess.run(BAGLAB + list(args), capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise AssertionError(f"baglab {' '.join(args)} exited {r.returncode}\n{r.stdout}\n{r.stderr}")
-    return r
 
 
 # A stand-in with the exact command line of baglab's speaker (python -m bgp.speaker CONFIG NETNS),

@@ -29,21 +29,15 @@ from lab.runtime.remnants import describe, netns_inodes, remnants
 from lab.state import LabPaths, read_state
 from lab.topology import load
 
+from ..cli import BAGLAB, baglab
 from ..conftest import ROOT, TOPOLOGIES
 
 pytestmark = pytest.mark.lab
 MINI = str(TOPOLOGIES / "bag-mini.yaml")
-BAGLAB = [sys.executable, "-m", "lab.cli"]
 PLAN = build_plan(load(MINI))
 FRR_NODES = sum(1 for n in PLAN.nodes if n.emulator == "frr")
 SECY_NODES = len({e.node for l in PLAN.links if l.a.wire for e in (l.a, l.b)})
 
-
-def baglab(*args, check=True, timeout=180) -> subprocess.CompletedProcess:
-    r = subprocess.run(BAGLAB + list(args), capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise AssertionError(f"baglab {' '.join(args)} exited {r.returncode}\n{r.stdout}\n{r.stderr}")
-    return r
 
 
 def docker_client():

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,18 +21,12 @@ from lab.runtime import down_lab, runtime_for
 from lab.state import FRR_RUN, LabPaths
 from lab.wait import poll
 
+from ..cli import BAGLAB, baglab
 from ..conftest import TOPOLOGIES
 
 pytestmark = pytest.mark.lab
 MINI = str(TOPOLOGIES / "bag-mini.yaml")
-BAGLAB = [sys.executable, "-m", "lab.cli"]
 
-
-def baglab(*args, check=True, timeout=120) -> subprocess.CompletedProcess:
-    r = subprocess.run(BAGLAB + list(args), capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise AssertionError(f"baglab {' '.join(args)} exited {r.returncode}\n{r.stdout}\n{r.stderr}")
-    return r
 
 
 def leftovers(name: str) -> dict:
