@@ -33,7 +33,7 @@ from .host import nsutil
 from .runtime import down_lab, make_runtime, native_version
 from .macsec import ports as macsec_ports
 from .runtime.base import Progress, Runtime
-from .state import LabPaths, read_state, write_state
+from .state import LabPaths, LabState
 from .topology import load
 
 
@@ -143,12 +143,12 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     configs = with_daemon_files(render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns, frr=frr))
     result.phases.append(Phase("render+frrcheck", time.monotonic() - t1, 0.0, _harness_peak_mb()))
 
-    state = read_state(paths)
-    same_policy = state.get("policy_digest", None) == pol.digest() and state.get("policy") == str(pol.root)
+    state = LabState.read(paths)
+    same_policy = state.policy_digest == pol.digest() and state.policy == str(pol.root)
     # a half-rolled-out or half-upgraded lab is not it
-    same_policy = same_policy and not state.get("node_policies") and not state.get("node_versions")
-    if (state.get("phase") == "up" and state.get("plan") == plan.digest() and same_policy
-            and state.get("runtime", "netns") == rt.name
+    same_policy = same_policy and not state.node_policies and not state.node_versions
+    if (state.phase == "up" and state.plan == plan.digest() and same_policy
+            and state.runtime_name == rt.name
             and _active_impairments(plan, paths) == _impairments_key(impairments)):
         procs = rt.processes(plan)
         if all(all(pid for pid in ds.values()) for ds in procs.values()):
@@ -159,18 +159,18 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
             result.convergence = conv
             require_converged(plan, paths, conv, procs)
             return result
-    elif state.get("plan") and state.get("plan") != plan.digest() and state.get("topology") != plan.topology:
-        raise LabError(f"lab {lab_name!r} already runs topology {state.get('topology')!r} "
-                       f"(from {state.get('source')}); run 'baglab down --name {lab_name}' first or pick another --name")
+    elif state.plan and state.plan != plan.digest() and state.topology != plan.topology:
+        raise LabError(f"lab {lab_name!r} already runs topology {state.topology!r} "
+                       f"(from {state.source}); run 'baglab down --name {lab_name}' first or pick another --name")
     down_lab(paths)   # remnants of a crashed or changed lab of this name (whichever runtime built it)
 
     timer = _Timer(paths, result)
     paths.root.mkdir(parents=True, exist_ok=True)
     safe_io.write_file(paths.plan_file, plan.to_json(), mode=0o600)     # holds TCP-MD5 passwords
-    write_state(paths, phase="building", plan=plan.digest(), topology=plan.topology, source=str(topology),
-                runtime=rt.name, policy=str(pol.root), policy_digest=pol.digest(),
-                pid=os.getpid(), started=time.time(), **({"harness": harness} if harness else {}),
-                **({"frr": frr_version} if frr_version else {}))
+    LabState.update(paths, phase="building", plan=plan.digest(), topology=plan.topology, source=str(topology),
+                    runtime=rt.name, policy=str(pol.root), policy_digest=pol.digest(),
+                    pid=os.getpid(), started=time.time(), **({"harness": harness} if harness else {}),
+                    **({"frr": frr_version} if frr_version else {}))
     try:
         with timer.phase("namespaces"):
             rt.create_namespaces(plan, progress)
@@ -186,9 +186,9 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
             with timer.phase("impairments"):
                 result.convergence = impair_lab(plan, paths, impairments, deadline, rt)
     except BaseException:
-        write_state(paths, phase="failed")
+        LabState.update(paths, phase="failed")
         raise
-    write_state(paths, phase="up", converged_s=conv.seconds)
+    LabState.update(paths, phase="up", converged_s=conv.seconds)
     return result
 
 

@@ -135,11 +135,11 @@ def confirm(session, designed: Plan, only: Optional[str] = None,
 
     from .plan.steps.versions import with_native
     from .runtime import native_version
-    from .state import read_state
+    from .state import LabState
 
     plan, paths = session.plan, session.paths
     # 'up' pinned routers without a version to the runtime's own FRR where it is not 8.4: so is the design
-    designed = with_native(designed, native_version(read_state(paths).get("runtime", "netns")))
+    designed = with_native(designed, native_version(LabState.read(paths).runtime_name))
     if plan.digest() != designed.digest():
         raise LabError(f"lab {paths.name} runs another plan than {source or designed.topology}")
     fi, tl = session.injector, session.timeline

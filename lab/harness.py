@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from .build import up
 from .host import nsutil
 from .runtime import down_lab
-from .state import STATE_ROOT, LabPaths, is_lab_name, read_state
+from .state import STATE_ROOT, LabPaths, LabState, is_lab_name
 
 
 # -- interruption: SIGTERM like Ctrl-C, teardown shielded, stale labs of dead harnesses ----------
@@ -113,7 +113,7 @@ def harness_alive(h: dict) -> bool:
 
 def stale(paths: LabPaths) -> bool:
     """The lab was started by a pytest session that is gone (killed before its teardown)."""
-    h = read_state(paths).get("harness")
+    h = LabState.read(paths).harness
     return isinstance(h, dict) and h.get("kind") == "pytest" and not harness_alive(h)
 
 
@@ -134,7 +134,7 @@ def remove_stale_labs(config) -> list[str]:
         if d.is_symlink() or not is_lab_name(d.name):
             continue            # not a lab baglab could have made
         paths = LabPaths(d.name)
-        h = read_state(paths).get("harness")
+        h = LabState.read(paths).harness
         if isinstance(h, dict) and h.get("rootdir") == str(config.rootpath) and stale(paths):
             remove_lab(paths)
             removed.append(d.name)

@@ -33,7 +33,7 @@ from .harness import (_SIGNALS, _Signals, _start_ticks, harness, harness_alive, 
 from .runtime import check_runtime
 from .session import LabSession, lab_session
 from .suite_topology import SUITE_COALESCE_MS, parse_coalesce, with_coalesce
-from .state import LabPaths, check_lab_name, read_state
+from .state import LabPaths, LabState, check_lab_name
 
 
 def pytest_addoption(parser):
@@ -132,7 +132,7 @@ def lab(request, runtime_name) -> Lab:
     if name and stale(LabPaths(name)):
         remove_lab(LabPaths(name))        # left by a killed session: rebuilt, not attached to
     policy = request.config.getoption("--policy")
-    if name and read_state(LabPaths(name)).get("phase") == "up" and _same_policy(LabPaths(name), policy):
+    if name and LabState.read(LabPaths(name)).phase == "up" and _same_policy(LabPaths(name), policy):
         with lab_session(name) as attached:
             yield Lab(attached.plan, attached.paths, owned=False)
         return
@@ -151,7 +151,7 @@ def suite_topology(request, topology: str | Path) -> str:
 
 def _same_policy(paths: LabPaths, policy: str | None) -> bool:
     """Attach to a running lab only when it runs the policy asked for (none asked: any)."""
-    return policy is None or read_state(paths).get("policy") == str(Path(policy).resolve())
+    return policy is None or LabState.read(paths).policy == str(Path(policy).resolve())
 
 
 class Oracle:

@@ -2,14 +2,15 @@
 
 Everything a lab creates is named after the lab (``bl_<lab>_<node>``), so that
 ``down`` can find all of it by name even when the state directory is gone or
-the harness was killed before it wrote anything.
+the harness was killed before it wrote anything.  What the lab records of itself (phase,
+runtime, policy, who runs which policy and FRR version, ...) is a :class:`LabState`.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from . import safe_io
@@ -98,47 +99,93 @@ class LabPaths:
         return self.vtysh_confdir(node) / self.netns(node) / "vtysh.conf"
 
 
-def write_state(paths: LabPaths, **fields) -> None:
-    paths.root.mkdir(parents=True, exist_ok=True)
-    cur = read_state(paths)
-    cur.update(fields)
-    safe_io.write_file(paths.state_file, json.dumps(cur, indent=1, sort_keys=True))
+@dataclass(frozen=True)
+class LabState:
+    """What ``state.json`` records of a running lab, one field per key.  None: the key is not in the
+    file (or is null; a key is written only once set), so a rewrite keeps the file's shape.  Nothing else reads or
+    writes the file: labs already running and the pytest harness's stale-lab check depend on it."""
+    phase: str | None = None                # building, up, failed
+    plan: str | None = None                 # the digest of the plan it was built from
+    topology: str | None = None
+    source: str | None = None               # the topology file
+    runtime: str | None = None              # lab.runtime.RUNTIMES
+    policy: str | None = None               # the lab's own policy directory
+    policy_digest: str | None = None
+    pid: int | None = None                  # the process that built it
+    started: float | None = None            # time.time() at bring-up
+    harness: dict | None = None             # lab.harness.harness(): the pytest session that owns it
+    frr: str | None = None                  # 'up --frr': every router's version at bring-up
+    converged_s: float | None = None
+    macsec_backend: str | None = None       # shim, kernel, none
+    node_policies: dict[str, str | None] | None = None  # router -> policy dir, off the lab's own
+    node_versions: dict[str, str] | None = None         # router -> FRR version, off the built one
+    # keys this code does not know (written by another baglab version): written back as they were
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, paths: LabPaths) -> LabState:
+        """The lab's state; the empty state when there is no file or it is unreadable."""
+        try:
+            doc = json.loads(paths.state_file.read_text())
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(doc, dict):
+            return cls()
+        known = {k: v for k, v in doc.items() if k in _FIELDS and v is not None}
+        return cls(**known, extra={k: v for k, v in doc.items() if k not in _FIELDS})
+
+    @classmethod
+    def update(cls, paths: LabPaths, **changes) -> LabState:
+        """Record ``changes`` (field=value; None drops the key) over what the file holds: the one
+        write of state.json, atomic (safe_io.write_file), mode 0644 like every rewrite before it."""
+        new = replace(cls.read(paths), **changes)
+        paths.root.mkdir(parents=True, exist_ok=True)
+        safe_io.write_file(paths.state_file, json.dumps(new.as_dict(), indent=1, sort_keys=True))
+        return new
+
+    def as_dict(self) -> dict:
+        """The file's content (what 'baglab status --json' shows as the lab's state)."""
+        known = {k: getattr(self, k) for k in _FIELDS if getattr(self, k) is not None}
+        return {**self.extra, **known}
+
+    @property
+    def runtime_name(self) -> str:
+        """The runtime that built the lab (netns when none is recorded)."""
+        return self.runtime or "netns"
+
+    def policy_of(self, node: str) -> str | None:
+        """The policy directory ``node`` runs (None: the built-in policy)."""
+        return (self.node_policies or {}).get(node, self.policy)
 
 
-def read_state(paths: LabPaths) -> dict:
-    try:
-        return json.loads(paths.state_file.read_text())
-    except (OSError, ValueError):
-        return {}
+_FIELDS = tuple(f.name for f in fields(LabState) if f.name != "extra")
 
 
 def node_policies(paths: LabPaths) -> dict[str, str]:
     """router -> policy directory, for the routers that do not run the lab's own policy."""
-    return dict(read_state(paths).get("node_policies") or {})
+    return dict(LabState.read(paths).node_policies or {})
 
 
 def policy_dir_of(paths: LabPaths, node: str) -> str | None:
     """The policy directory ``node`` runs (None: the built-in policy)."""
-    state = read_state(paths)
-    return (state.get("node_policies") or {}).get(node, state.get("policy"))
+    return LabState.read(paths).policy_of(node)
 
 
 def set_node_policy(paths: LabPaths, nodes: list[str], policy: str | None) -> None:
     """Record that ``nodes`` now run ``policy``; routers back on the lab's own policy leave the map."""
-    state = read_state(paths)
-    own = state.get("policy")
-    cur = dict(state.get("node_policies") or {})
+    state = LabState.read(paths)
+    cur = dict(state.node_policies or {})
     for n in nodes:
-        if policy == own:
+        if policy == state.policy:
             cur.pop(n, None)
         else:
             cur[n] = policy
-    write_state(paths, node_policies=cur)
+    LabState.update(paths, node_policies=cur)
 
 
 def node_versions(paths: LabPaths) -> dict[str, str]:
     """router -> FRR version it runs, for the routers an upgrade moved off the version they were built with."""
-    return dict(read_state(paths).get("node_versions") or {})
+    return dict(LabState.read(paths).node_versions or {})
 
 
 def set_node_version(paths: LabPaths, built: Plan, nodes: list[str], version: str) -> None:
@@ -150,7 +197,7 @@ def set_node_version(paths: LabPaths, built: Plan, nodes: list[str], version: st
             cur.pop(n, None)
         else:
             cur[n] = version
-    write_state(paths, node_versions=cur)
+    LabState.update(paths, node_versions=cur)
 
 
 def same_version(a: str | None, b: str | None) -> bool:

@@ -14,7 +14,7 @@ from .observers import bfd
 from .observers.frr import bgp_sessions, many
 from .plan import Plan, prefix_key
 from .runtime import runtime_for
-from .state import LabPaths, read_state
+from .state import LabPaths, LabState
 from .node_kinds import kind_of
 
 
@@ -110,7 +110,7 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
                              "as_designed": sum(1 for r in routes if r["as_designed"])},
                 "routes": routes,
             })
-    return {"lab": paths.name, "topology": plan.topology, "state": read_state(paths), "nodes": nodes,
+    return {"lab": paths.name, "topology": plan.topology, "state": LabState.read(paths).as_dict(), "nodes": nodes,
             "frr_versions": running_versions(plan),
             "in_force": [f"{f.id}: {f.kind} {f.target}" for f in active],
             "converged": is_converged(nodes)}

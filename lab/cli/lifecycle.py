@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..plan import build_plan
 from ..session import lab_session
-from ..state import LabPaths, read_state
+from ..state import LabPaths, LabState
 from ..topology import load
 from . import views
 from .app import app
@@ -161,8 +161,8 @@ def _show_status(name: str, bag_only: bool) -> bool:
     with lab_session(name) as s:
         st = gather(s.plan, s.paths)
         expected = expected_routes(s.plan, active_changes(s.plan, s.paths)[0])
-        state = read_state(s.paths)
-    policy, mixed = state.get("policy"), state.get("node_policies") or {}
+        state = LabState.read(s.paths)
+    policy, mixed = state.policy, state.node_policies or {}
     candidate = bool(policy) and Path(policy) != DEFAULT_DIR or bool(mixed)
     views.status_tables(st, expected, bag_only, judge=not candidate)
     if line := mixed_versions_line(s.plan):
@@ -196,11 +196,11 @@ def exec(node: str = NodeArg,
 def labs():
     """Labs present on this host (state directories or namespaces)."""
     from ..runtime.teardown import all_labs
-    from ..state import read_state
 
     for n in all_labs():
-        s = read_state(LabPaths(n))
-        views.out.print(f"{n}\t{s.get('phase', 'remnant')}\t{s.get('topology', '?')}", markup=False)
+        s = LabState.read(LabPaths(n))
+        phase, topology = ("remnant" if s.phase is None else s.phase), ("?" if s.topology is None else s.topology)
+        views.out.print(f"{n}\t{phase}\t{topology}", markup=False)
 
 
 @app.command()

@@ -42,11 +42,11 @@ def _say(msg: str) -> None:
 def _running(paths, topology: str, baseline: str | None) -> bool:
     """A lab of this topology that is up and runs FRR versions other than those it was built with
     (an upgrade under way, or 'baglab up --frr'): 'up' would rebuild it, so it is taken as it is."""
-    from ..state import read_state
+    from ..state import LabState
 
-    st = read_state(paths)
-    same = st.get("phase") == "up" and Path(st.get("source") or "/nonexistent").resolve() == Path(topology).resolve()
-    return same and baseline is None and bool(st.get("node_versions") or st.get("frr"))
+    st = LabState.read(paths)
+    same = st.phase == "up" and Path(st.source or "/nonexistent").resolve() == Path(topology).resolve()
+    return same and baseline is None and bool(st.node_versions or st.frr)
 
 
 @app.command()

@@ -21,7 +21,7 @@ from ..plan import Link, Plan
 from ..runtime import runtime_for
 from ..runtime.frr import write_frr_config
 from ..runtime.frr_root import own_vtysh
-from ..state import LabPaths, policy_dir_of, read_state
+from ..state import LabPaths, LabState, policy_dir_of
 from ..host import netem
 from ..impair.spec import Impairment
 from .actions import NFT_TABLE  # noqa: F401 - re-exported: callers knew it here
@@ -64,7 +64,7 @@ class FaultInjector:
     @property
     def policy(self) -> Policy:
         """The policy directory the lab was built with (its state records it)."""
-        return self._load(read_state(self.paths).get("policy"))
+        return self._load(LabState.read(self.paths).policy)
 
     def policy_of(self, node: str) -> Policy:
         """The policy ``node`` runs: the lab's, or what a rollout gave it (a drain re-renders with it)."""

@@ -14,14 +14,14 @@ from .. import safe_io
 from ..errors import LabError
 from ..host import nsutil
 from ..plan import Link, Plan
-from ..state import LabPaths, read_state, write_state
+from ..state import LabPaths, LabState
 from . import enforce, kernel, keys
 from .names import secy_port
 
 
 def backend(paths: LabPaths) -> str:
     """'shim', 'kernel' or 'none' (a runtime without the ports), as recorded at bring-up."""
-    return read_state(paths).get("macsec_backend", "shim")
+    return LabState.read(paths).macsec_backend or "shim"
 
 
 def protected_nodes(plan: Plan) -> list[str]:
@@ -48,7 +48,7 @@ def create(paths: LabPaths, plan: Plan) -> None:
     if not protected:
         return
     chosen = kernel.backend()
-    write_state(paths, macsec_backend=chosen)
+    LabState.update(paths, macsec_backend=chosen)
     chain = keys.create(paths, plan)
     per_node = _wire_commands(protected, chosen)
     configs = {node: keys.port_configs(plan, chain, node) for node in per_node}

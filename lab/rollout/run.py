@@ -21,7 +21,7 @@ from ..errors import LabError
 from ..exit_codes import FAILED, PASSED, UNDECIDED
 from ..plan import Plan
 from ..session import lab_session
-from ..state import LabPaths, load_built_plan, node_policies, node_versions, read_state, with_versions
+from ..state import LabPaths, LabState, load_built_plan, node_policies, node_versions, with_versions
 from . import journal
 from .phase import PhaseResult, Setup, run_phase
 from .phases import load_phases
@@ -64,7 +64,7 @@ class RolloutReport:
 def preflight(plan: Plan, paths: LabPaths, candidate, versions: dict | None = None) -> str:
     """The candidate as the lab will see it: every router's config rendered for the version it will
     run and checked by that version's FRR parser now (an unavailable version: one clear error)."""
-    runtime = read_state(paths).get("runtime", "netns")
+    runtime = LabState.read(paths).runtime_name
     if versions and runtime != "netns":
         # a container's FRR is its image's: stopping its daemons and starting another version's
         # would need the container recreated from that version's image, which is not built
@@ -123,12 +123,12 @@ def rollout(paths: LabPaths, candidate, phases_file, intents=None, drain: bool =
             phases = load_phases(phases_file, plan)
         if candidate is None and frr is None:
             raise LabError("a rollout changes a policy (--candidate), an FRR version (--frr) or both")
-        candidate = read_state(paths).get("policy") if candidate is None else candidate
+        candidate = LabState.read(paths).policy if candidate is None else candidate
         versions = upgrade_targets(phases, frr)
         cand = preflight(plan, paths, candidate, versions)
         src, loaded = _intents(plan, intents, cand)
         if not resume:
-            rec = journal.new(paths, read_state(paths).get("policy"), cand, phases_file, src, drain, phases, frr=frr)
+            rec = journal.new(paths, LabState.read(paths).policy, cand, phases_file, src, drain, phases, frr=frr)
         rep = RolloutReport("rollout", plan.topology, paths.name, rec.baseline, cand, str(phases_file), src, frr=frr)
         _run(_setup(s, loaded, kinds, rec, say, versions=versions), rec, rep, cand, keep_going, drain_all=rec.drain)
     rep.seconds = round(time.monotonic() - t0, 2)
@@ -181,7 +181,7 @@ def rollback(paths: LabPaths, kinds=ROLLOUT_KINDS, say=lambda _m: None) -> Rollo
             raise LabError(f"lab {paths.name}: {', '.join(sorted(moved))} run another FRR version or policy than "
                            "the lab was built with, but no rollout moved them: take them back with "
                            "'baglab upgrade ... --frr <version>' (the lab's own is in 'baglab status')")
-        base = read_state(paths).get("policy")
+        base = LabState.read(paths).policy
         versions = rollback_targets(load_built_plan(paths), paths)
         preflight(s.plan, paths, base, versions)
         src, loaded = _intents(s.plan, rec.intents, rec.candidate)

@@ -41,8 +41,8 @@ def make_runtime(name: str, paths):
 
 def runtime_for(paths):
     """The runtime that built this lab (from its state; netns when none is recorded)."""
-    from ..state import read_state
-    return make_runtime(read_state(paths).get("runtime", "netns"), paths)
+    from ..state import LabState
+    return make_runtime(LabState.read(paths).runtime_name, paths)
 
 
 def down_lab(paths):

@@ -22,7 +22,7 @@ from .. import safe_io
 from ..observers.vty import without_history
 from ..errors import LabError
 from ..plan import Plan
-from ..state import LabPaths, write_state
+from ..state import LabPaths, LabState
 from . import frr
 from .base import DownReport, Progress, _noop
 from .docker_engine import LABEL_LAB, LABEL_NODE, engine, remove_lab_containers
@@ -110,7 +110,7 @@ class ContainerlabRuntime:
     # bring-up: containerlab makes namespaces and links itself, at deploy (start_daemons)
     def create_namespaces(self, plan: Plan, progress: Progress = _noop) -> None:
         """Only records that the lab has no MACsec ports: the namespaces come at deploy."""
-        write_state(self.paths, macsec_backend="none")
+        LabState.update(self.paths, macsec_backend="none")
 
     def create_links(self, plan: Plan, progress: Progress = _noop) -> None:
         raise LabError("containerlab wires the links itself at deploy (makes_links is False)")

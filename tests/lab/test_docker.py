@@ -21,7 +21,7 @@ from lab.host import nsutil
 from lab.macsec.names import secy_port
 from lab.runtime import down_lab
 from lab.runtime.docker_engine import LABEL_LAB, engine_or_none
-from lab.state import FRR_RUN, LabPaths, read_state
+from lab.state import FRR_RUN, LabPaths, LabState
 
 from ..conftest import TOPOLOGIES
 from .vty_answers import differences
@@ -65,7 +65,7 @@ def dlab():
 
 def test_state_records_the_runtime(dlab):
     client, plan, paths = dlab
-    assert read_state(paths)["runtime"] == "docker"
+    assert LabState.read(paths).runtime == "docker"
     assert len(containers(client, paths.name)) == len(plan.nodes)
 
 

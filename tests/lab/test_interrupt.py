@@ -26,7 +26,7 @@ from lab.plan import build_plan
 from lab.host import nsutil
 from lab.runtime import down_lab
 from lab.runtime.remnants import describe, netns_inodes, remnants
-from lab.state import LabPaths, read_state
+from lab.state import LabPaths, LabState
 from lab.topology import load
 
 from ..cli import BAGLAB, baglab
@@ -133,7 +133,7 @@ def test_kill9_of_up_then_down_leaves_nothing_and_up_again_works(runtime, point)
         inodes.update(netns_inodes(nsutil.list_netns(paths.ns_prefix)))
         at_kill = snapshot(name, runtime)
         assert POINTS[point](at_kill), f"the kill should have left a half-built lab: {at_kill}"
-        assert read_state(paths).get("phase") == "building", read_state(paths)
+        assert LabState.read(paths).phase == "building", LabState.read(paths)
         r = baglab("down", "--name", name)
         assert "removed" in r.stderr
         # checked at once: down returns only when every process of the lab is gone
@@ -206,12 +206,12 @@ def test_down_returns_only_when_every_process_is_gone_including_late_successors(
 # -- pytest sessions killed: SIGTERM (CI timeout) and kill -9 (stale lab) -------------------------
 INNER = textwrap.dedent('''
     import json, os, threading
-    from lab.state import read_state
+    from lab.state import LabState
 
     def test_hold(lab):
-        st = read_state(lab.paths)
+        st = LabState.read(lab.paths)
         with open(os.environ["LF_OUT"], "w") as f:
-            json.dump({"owned": lab.owned, "name": lab.paths.name, "harness": st.get("harness"),
+            json.dump({"owned": lab.owned, "name": lab.paths.name, "harness": st.harness,
                        "pid": os.getpid()}, f)
         if os.environ.get("LF_HOLD"):
             threading.Event().wait(600)    # until the outer test signals this session
@@ -293,7 +293,7 @@ def test_stale_lab_of_a_killed_session_is_removed_by_the_next(tmp_path, how):
         first.communicate(timeout=30)
         old = set(nsutil.pids_by_netns(nsutil.list_netns(LabPaths(name).ns_prefix))[LabPaths(name).netns("r1-bag1")])
         inodes = lab_inodes(name)
-        assert old and read_state(LabPaths(name)).get("phase") == "up", "the killed session should leave its lab"
+        assert old and LabState.read(LabPaths(name)).phase == "up", "the killed session should leave its lab"
         if how == "same-lab-name":
             # the next session names the lab: it must rebuild it, not attach to the stale one
             second = inner_session(tmp_path, "--lab-name", name, "-k", "test_hold", hold=False, out="second.json")

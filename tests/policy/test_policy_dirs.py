@@ -13,7 +13,7 @@ from lab.converge import wait_converged
 from lab.observers.frr import bgp_paths, vtysh_json
 from lab.pytest_plugin import extra_lab
 from lab.rehearsal import rehearse
-from lab.state import read_state
+from lab.state import LabState
 from lab.wait import wait_for
 
 from ..conftest import ROOT, TOPOLOGIES
@@ -53,11 +53,11 @@ def test_safe_tag_converges_to_the_oracle_and_tags_origins(safe):
 
 def test_up_again_reuses_the_lab_only_with_the_same_policy(safe):
     lab, _, _ = safe
-    st = read_state(lab.paths)
-    assert st["policy"] == str((POLICIES / "safe-tag").resolve())
-    assert st["policy_digest"] == load_policy(POLICIES / "safe-tag").digest() != load_policy().digest()
+    st = LabState.read(lab.paths)
+    assert st.policy == str((POLICIES / "safe-tag").resolve())
+    assert st.policy_digest == load_policy(POLICIES / "safe-tag").digest() != load_policy().digest()
     # the topology the lab was built from (the suite's copy of bag-mini, with its coalesce time)
-    assert up(st["source"], lab.paths.name, policy=POLICIES / "safe-tag").reused
+    assert up(st.source, lab.paths.name, policy=POLICIES / "safe-tag").reused
 
 
 def test_drain_works_on_safe_tag(safe):

@@ -15,7 +15,7 @@ from bgp.render import sessions
 from lab.node_kinds import FRR, kind_of
 from lab.observers.frr import bgp_sessions, vtysh_json
 from lab.rollout.reload import MASK, SOFT_CLEAR, mask, reload_node
-from lab.state import read_state
+from lab.state import LabState
 from lab.wait import poll
 
 pytestmark = pytest.mark.lab
@@ -25,7 +25,7 @@ SECRET = "new-secret"
 
 
 def own_policy(lab):
-    return load_policy(read_state(lab.paths).get("policy"), lab.plan)
+    return load_policy(LabState.read(lab.paths).policy, lab.plan)
 
 
 def rendered(lab, node: str, policy) -> str:
@@ -81,7 +81,7 @@ def test_a_route_map_change_reaches_the_neighbours(lab):
 def password_policy(tmp_path: Path, lab, ends: dict[str, list[str]]) -> Path:
     """The lab's policy plus, per node, a fragment setting the new password for its peer's addresses."""
     pdir = tmp_path / "pol"
-    shutil.copytree(read_state(lab.paths).get("policy") or DEFAULT_DIR, pdir)
+    shutil.copytree(LabState.read(lab.paths).policy or DEFAULT_DIR, pdir)
     (pdir / "node").mkdir(exist_ok=True)
     for node, addrs in ends.items():
         lines = [f"router bgp {lab.plan.node(node).asn}", *[f" neighbor {a} password {SECRET}" for a in addrs], "exit"]

@@ -19,7 +19,7 @@ from lab.pytest_plugin import extra_lab
 from lab.rollout import journal, report
 from lab.rollout.run import rollback, rollout
 from lab.runtime import down_lab
-from lab.state import LabPaths, load_plan, node_policies, read_state
+from lab.state import LabPaths, LabState, load_plan, node_policies
 
 from ..conftest import ROOT, TOPOLOGIES
 
@@ -77,7 +77,7 @@ def test_safe_candidate_every_phase_passes_without_loss_and_rollback_restores(la
     assert [p.name for p in back.phases] == [f"rollback {n}" for n in ("hub", "spoke region", "spoke BAG plane 2",
                                                                        "canary STSW")]
     assert not node_policies(lab.paths) and journal.read(lab.paths).status == "rolled-back"
-    base = load_policy(read_state(lab.paths).get("policy"), lab.plan)
+    base = load_policy(LabState.read(lab.paths).policy, lab.plan)
     want = without_superseded(render_node(lab.plan, edge, str(lab.paths.log_file(edge.name)), frozenset(), base).text)
     assert (lab.paths.node_dir("r1-f2-edge") / "frr.conf").read_text() == want
     assert "64512:100" not in vtysh(lab.paths.netns("r1-f2-edge"), "show running-config")

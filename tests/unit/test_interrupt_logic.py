@@ -11,7 +11,8 @@ import pytest
 
 from lab import harness as plug
 from lab.runtime import remnants
-from lab.state import LabPaths
+from lab import state
+from lab.state import LabPaths, LabState
 
 
 @pytest.mark.parametrize("argv,lab,expected", [
@@ -111,7 +112,7 @@ def test_sigterm_in_a_fork_of_the_session_just_ends_that_fork():
     assert r.stdout.strip() == "True", r.stdout + r.stderr
 
 
-def test_a_lab_is_stale_only_when_its_pytest_harness_is_gone(monkeypatch):
+def test_a_lab_is_stale_only_when_its_pytest_harness_is_gone(monkeypatch, tmp_path):
     me = {"kind": "pytest", "pid": os.getpid(), "start": plug._start_ticks(os.getpid())}
     assert plug.harness_alive(me)
     assert not plug.harness_alive({**me, "start": (me["start"] or 0) + 1})      # pid reused
@@ -120,5 +121,7 @@ def test_a_lab_is_stale_only_when_its_pytest_harness_is_gone(monkeypatch):
     assert not plug.harness_alive({"kind": "pytest", "pid": dead.pid, "start": 1})
     states = {"a": {"harness": me}, "b": {"harness": {**me, "pid": dead.pid}}, "c": {"phase": "up"},
               "d": {"harness": {**me, "pid": dead.pid, "kind": "other"}}}
-    monkeypatch.setattr(plug, "read_state", lambda paths: states[paths.name])
+    monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
+    for name, fields in states.items():
+        LabState.update(LabPaths(name), **fields)
     assert [n for n in "abcd" if plug.stale(LabPaths(n))] == ["b"]

@@ -15,14 +15,14 @@ from lab.rollout.phase import PhaseResult, loss_window
 from lab.rollout.phases import Phase
 from lab.rollout.run import RolloutReport
 from lab.rollout.sessions import reset
-from lab.state import LabPaths, node_policies, policy_dir_of, set_node_policy, write_state
+from lab.state import LabPaths, LabState, node_policies, policy_dir_of, set_node_policy
 
 
 @pytest.fixture
 def paths(fake_lab):
     fake_lab("rlu")
     p = LabPaths("rlu")
-    write_state(p, policy="/pol/base")
+    LabState.update(p, policy="/pol/base")
     return p
 
 

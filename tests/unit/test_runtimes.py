@@ -10,7 +10,7 @@ from lab.runtime import make_runtime, runtime_for
 from lab.runtime.docker import DockerRuntime
 from lab.runtime.base import Runtime
 from lab.runtime.netns import NetnsRuntime
-from lab.state import LabPaths, write_state
+from lab.state import LabPaths, LabState
 
 TOPO = Path(__file__).resolve().parents[2] / "topologies" / "bag-mini.yaml"
 
@@ -20,7 +20,7 @@ def test_runtime_recorded_in_state_is_the_one_used(tmp_path, monkeypatch):
     monkeypatch.setattr(st, "STATE_ROOT", tmp_path)
     paths = LabPaths("x1")
     assert isinstance(runtime_for(paths), NetnsRuntime) and runtime_for(paths).name == "netns"
-    write_state(paths, runtime="docker")
+    LabState.update(paths, runtime="docker")
     assert isinstance(runtime_for(paths), DockerRuntime)
 
 

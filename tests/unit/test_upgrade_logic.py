@@ -15,8 +15,8 @@ from lab.rollout.phases import Phase, select, step_spec
 from lab.rollout.reload import _reload_argv, reload_script
 from lab.rollout.run import rollback_targets, upgrade_targets
 from lab.rollout.upgrade import UpgradeResult
-from lab.state import (LabPaths, load_built_plan, load_plan, node_versions, same_version, set_node_version,
-                       with_versions, write_state)
+from lab.state import (LabPaths, LabState, load_built_plan, load_plan, node_versions, same_version,
+                       set_node_version, with_versions)
 from lab.status import mixed_versions_line, running_versions
 
 
@@ -24,7 +24,7 @@ from lab.status import mixed_versions_line, running_versions
 def paths(fake_lab):
     fake_lab("ugu")
     p = LabPaths("ugu")
-    write_state(p, policy="/pol/base")
+    LabState.update(p, policy="/pol/base")
     return p
 
 
