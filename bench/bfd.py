@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Silent failures with and without BFD (issue 18 part 2): bag-mini with ``policy.bfd`` at the
+"""Silent failures with and without BFD: bag-mini with ``policy.bfd`` at the
 given timers, and without, each failure the same: every frame dropped at both ends of one link
 (nftables, the ports stay up), measured as bench/convergence.py measures (last FIB change in any
 router after the fault, every sample checked against the oracle).  protected = a MACsec-protected

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What a link impairment adds, measured with real packets (issue 18 part 3; README *Link
+"""What a link impairment adds, measured with real packets (README *Link
 impairments*).  On bag-mini, member 1 of r1-bag1~r2-bag1 is impaired, member 2 (same routers,
 same SecYs) is the control; ICMP echoes answered by the far router's kernel (lab/probes/rtt.py):
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The kernel's link-watch batching, reproduced without a lab (issue 18).
+"""The kernel's link-watch batching, reproduced without a lab.
 
 Two namespaces joined by two veth pairs.  One end of the first pair is set down, then one end of
 the second 50 ms later; the time until the second pair's far end reports NO-CARRIER is measured

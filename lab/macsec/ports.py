@@ -1,7 +1,7 @@
 """MACsec ports of a lab: on every protected port the wire (veth) carries only 802.1AE; the
 router's interface on top of it is a kernel macsec device, or one end of a veth pair inside the
 node whose other end the shim serves.  Not a TAP: the kernel batches a TAP's carrier changes (up
-to a second late), a veth end whose index differs from its peer's is told at once (issue 18).
+to a second late), a veth end whose index differs from its peer's is told at once.
 
 A build step (lab/build.py) after the runtime has made the links: the ports are the box's port
 hardware, the same under every runtime that has veths in node namespaces."""

@@ -13,7 +13,7 @@ policy that drops non-MACsec frames (lab/macsec/enforce.py) stands in front of
 it.  The router's carrier follows the wire's: the shim sets its own end down
 when the wire loses carrier (netlink link events), so pulling a cable is
 carrier loss to the router, delivered at once (a TAP's carrier changes, which
-the shim used before, are batched by the kernel up to a second: issue 18).
+the shim used before, are batched by the kernel up to a second).
 A SecY killed outright leaves the port up and dark (frames vanish: the BGP
 hold timer notices); an orderly stop takes its ports down.  One process serves all
 protected ports of a node; it is the node's hardware, so a crashed bgpd does not

@@ -1,4 +1,4 @@
-"""BFD (issue 18 part 2): a silent failure converges within BFD's detection time, not the hold time.
+"""BFD: a silent failure converges within BFD's detection time, not the hold time.
 
 A silent failure drops every frame while both ports stay up (an optic that goes deaf, a
 line card that stops forwarding): no carrier loss tells the routers, so without BFD only the BGP

@@ -1,4 +1,4 @@
-"""Carrier loss converges as fast as a shut port (issue 18).
+"""Carrier loss converges as fast as a shut port.
 
 Before, the kernel's link-watch held back a carrier change by up to a second whenever a veth end
 shared its peer's ifindex, and always on the SecY's TAP: a pulled cable converged ~1.1 s slower

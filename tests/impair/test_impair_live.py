@@ -1,4 +1,4 @@
-"""Link impairments on a live lab (issue 18 part 3): what they add shows in real packets, light
+"""Link impairments on a live lab: what they add shows in real packets, light
 loss leaves BGP alone, heavy loss brings sessions down by the hold timer and the FIBs follow the
 oracle (which reads such a link as down), and the sweep and a rehearsal still hold on an
 impaired lab.  On this platform (no sch_netem) every impairment here is served by the SecY's

@@ -1,4 +1,4 @@
-"""Impairments on plain (unprotected) links on a kernel without netem (issue 18 part 3): the
+"""Impairments on plain (unprotected) links on a kernel without netem: the
 node's forwarder, spliced in beside the router's interface (lab/forwarder/), delays and drops
 real frames as the SecY does on protected ports; light loss leaves BGP alone, heavy loss fails
 the sessions by the hold timer and the FIBs follow the oracle, a burst crosses a delayed link

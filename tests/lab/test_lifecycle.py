@@ -104,7 +104,7 @@ def test_lab_is_sealed_from_the_host(lab):
                 # cables are veths; a MACsec port's router side is a veth to the SecY (or a kernel macsec device)
                 allowed = ("veth", "macsec") if name in protected else ("veth", "loopback")
                 assert kind in allowed, (n.name, name, kind)
-                # a veth end numbered like its peer has its carrier changes batched (issue 18)
+                # a veth end numbered like its peer has its carrier changes batched
                 assert kind != "veth" or link["index"] != link.get_attr("IFLA_LINK"), \
                     f"{n.name} {name}: ifindex {link['index']} equals its peer's: carrier changes up to 1 s late"
             for a in ipr.get_addr():

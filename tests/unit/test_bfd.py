@@ -1,4 +1,4 @@
-"""BFD as policy (issue 18 part 2), no root: the schema, each link's resolved timers, the rendered
+"""BFD as policy, no root: the schema, each link's resolved timers, the rendered
 profiles and neighbour lines, bfdd's own config file, and the judgement of bfdd's peer list."""
 from __future__ import annotations
 

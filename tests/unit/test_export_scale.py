@@ -1,4 +1,4 @@
-"""Issue 13: the export of an accepted topology must not fail or crawl."""
+"""The export of an accepted topology must not fail or crawl."""
 from __future__ import annotations
 
 import time

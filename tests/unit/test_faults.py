@@ -257,7 +257,7 @@ def test_cli_prints_faults_as_before(lab, ran):
 
 def test_a_protected_link_is_pulled_at_the_cable_and_shut_at_the_router(lab, ran):
     """admin acts on the port (on a protected link the wire under the SecY), shut on the routers'
-    own interfaces: the reference a carrier loss is measured against (issue 18)."""
+    own interfaces: the reference a carrier loss is measured against."""
     plan, paths, fi = lab
     l = next(l for l in plan.links if l.a.wire)
     fi.link(l, mode="admin")

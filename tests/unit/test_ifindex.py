@@ -1,5 +1,5 @@
 """Link ends' interface indexes: the kernel tells a carrier change at once only when a veth end's
-index differs from its peer's (lab/host/ifindex.py, issue 18)."""
+index differs from its peer's (lab/host/ifindex.py)."""
 from __future__ import annotations
 
 from lab.host import ifindex

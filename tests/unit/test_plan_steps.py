@@ -1,7 +1,7 @@
 """The plan's expansion as named steps: same plan as before the split, byte for byte.
 
-tests/data/plan-digests.json holds the digests the single-module planner (before issue 14
-split it into steps) produced for every shipped topology and a few generated labs; any
+tests/data/plan-digests.json holds the digests the single-module planner (before it was
+split into steps) produced for every shipped topology and a few generated labs; any
 drift in the plan of any of them fails here."""
 from __future__ import annotations
 

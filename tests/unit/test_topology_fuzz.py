@@ -1,4 +1,4 @@
-"""Property (issue 13): whatever a topology file holds, baglab either refuses it with ONE
+"""Property: whatever a topology file holds, baglab either refuses it with ONE
 located TopologyError, in under 2 s and 200 MB, or accepts it and then plans, renders every
 node's configuration and exports it to containerlab without an error.
 

@@ -1,4 +1,4 @@
-"""Issue 13: topologies that crashed, hung or were wrongly accepted.  Each gets one located
+"""Topologies that crashed, hung or were wrongly accepted.  Each gets one located
 TopologyError, quickly, before anything is built.  "Quickly" is this process's CPU time, not the
 wall clock: the guards are against hangs and blow-ups, and must not fail because other labs load
 the machine."""

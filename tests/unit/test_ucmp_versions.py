@@ -7,7 +7,7 @@ tests/data/frr-weights/<lab>-<version>.json.
 
 Measured 2026-12-01 on FRR 10.3 (Debian trixie): bag-mini (28 routes), bag-2region (176), and
 tests/data/frr-weights/ratios.yaml (a DSF edge reaching three BAG planes over 1, 3 and 7 member links of 800G)
--- every route of those labs fits floor(bw * 254 / max(bw)); 255 (the lead in issue 17) would
+-- every route of those labs fits floor(bw * 254 / max(bw)); 255 (the first guess) would
 give 109 for 2400/5600 where 108 was installed, and a sum-relative rule (8.4's) gives 50/50 where
 254/254 was installed.  Not measured yet: paths without link-bandwidth, a weight that would
 round to 0.  With kernel nexthop groups on (policy.kernel_nexthop_groups, the ratios lab), both
