@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bgp.oracle import expected_routes  # noqa: E402
 from lab.build import up  # noqa: E402
-from lab.observers.frr import vtysh_json  # noqa: E402
+from lab.frr.show import show_json  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
@@ -33,7 +33,7 @@ HOPS = ("r2-bag1", "r2-bag2", "r2-f3-p1s1")
 
 def received(paths: LabPaths, node: str, prefix: str) -> list[str]:
     """The extended communities of every path ``node`` holds for ``prefix``, as FRR prints them."""
-    got = vtysh_json(paths.netns(node), f"show bgp ipv4 unicast {prefix} json")
+    got = show_json(paths.netns(node), f"show bgp ipv4 unicast {prefix} json")
     return [f"from {p.get('peer', {}).get('hostname', '?')}: {p.get('extendedCommunity', {}).get('string', '(none)')}"
             for p in got.get("paths", [])]
 

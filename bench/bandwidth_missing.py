@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.runtime.frr_root import own_vtysh  # noqa: E402
+from lab.frr.vtysh import own_vtysh  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 from lab.wait import poll  # noqa: E402
 

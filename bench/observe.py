@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What one convergence check costs, with FRR's show commands read from the daemons' vty sockets
-(lab/observers/vty.py) and, for comparison, through vtysh (``BAGLAB_VTYSH_ONLY=1``).
+(lab/frr/vty.py) and, for comparison, through vtysh (``BAGLAB_VTYSH_ONLY=1``).
 
 Every event a test measures ends in: every FIB against the oracle, every planned session
 Established, and zebra's RIB against the kernel's FIB on every router.  This times each of the

@@ -7,13 +7,13 @@ import json
 import subprocess
 from typing import Callable
 
-from lab.observers.frr import vtysh
+from lab.frr.show import show
 from lab.state import LabPaths
 from lab.wait import poll
 
 
 def route_view(paths: LabPaths, node: str, prefix: str) -> dict:
-    j = json.loads(vtysh(paths.netns(node), f"show bgp ipv4 unicast {prefix} json"))
+    j = json.loads(show(paths.netns(node), f"show bgp ipv4 unicast {prefix} json"))
     r = subprocess.run(["ip", "-n", paths.netns(node), "-j", "route", "show", prefix], capture_output=True, text=True)
     rt = json.loads(r.stdout or "[]")
     hops = (rt[0].get("nexthops") or [rt[0]]) if rt else []

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab.build import pss_mb, up  # noqa: E402
 from lab.node_kinds import kind_of  # noqa: E402
-from lab.observers.frr import vtysh_json  # noqa: E402
+from lab.frr.show import show_json  # noqa: E402
 from lab.host import nsutil  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.session import lab_session  # noqa: E402
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def ebgp_fib(ns: str) -> int:
-    for r in vtysh_json(ns, "show ipv6 route summary json").get("routes", []):
+    for r in show_json(ns, "show ipv6 route summary json").get("routes", []):
         if r.get("type") == "ebgp":
             return int(r.get("fib", 0))
     return 0

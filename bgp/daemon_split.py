@@ -2,17 +2,17 @@
 
 Started with ``-f frr.conf``, zebra and bgpd each read every line and log "No such command" for
 the other daemon's lines, so a real error drowns in hundreds of expected ones.  Each daemon now
-starts with only its lines; ``frr.conf`` stays the whole picture for people and vtysh.
+starts with only its lines; ``frr.conf`` stays the whole picture for people and FRR's shell.
 
 Where lines go: global lines (``frr version``/``defaults``, ``hostname``, ``log``, ``service``,
-``password``, ``line vty``) to both, except ``service integrated-vtysh-config``, which only vtysh
-knows (the daemons log "No such command" for it) and which stays in ``frr.conf`` alone;
+``password``, ``line vty``) to both, except the lines only FRR's shell reads (lab.frr.files.SHELL_ONLY_LINES:
+the daemons log "No such command" for them), which stay in ``frr.conf`` alone;
 ``zebra ...``, forwarding, ``ip/ipv6 protocol``, ``ip/ipv6 nht``,
 ``interface`` and ``vrf`` blocks to zebra; ``router bgp``, the BGP lists and ``debug bgp`` to bgpd;
 the ``bfd`` block (profiles) and ``debug bfd`` to bfdd, which every router runs (bgpd asks it for
 BFD sessions through zebra; without a ``bfd`` block it has nothing to do).
 Route-maps and prefix/access-lists are library commands every daemon that links the route-map
-code accepts (vtysh sends them to all of them), but a daemon needs only those it applies: they go
+code accepts (FRR's shell sends them to all of them), but a daemon needs only those it applies: they go
 to bgpd, and also to zebra when a zebra line (``ip protocol bgp route-map NAME``) names the map
 (and then the prefix-lists that map matches).  A zebra route-map carrying BGP ``set`` clauses would
 still be logged by zebra: such a map is not a zebra map.  Comments go with the line that follows
@@ -25,15 +25,16 @@ import re
 from dataclasses import dataclass, field
 
 from lab.errors import LabError
+from lab.frr.files import SHELL_ONLY_LINES
 
 DAEMONS = ("zebra", "bfdd", "bgpd")
 BOTH = frozenset(DAEMONS)       # every daemon (the name predates bfdd)
 ZEBRA, BGPD, BFDD = frozenset({"zebra"}), frozenset({"bgpd"}), frozenset({"bfdd"})
-VTYSH: frozenset[str] = frozenset()     # lines only vtysh reads: in frr.conf, in no daemon's file
+SHELL: frozenset[str] = frozenset()     # lines only FRR's shell reads: in frr.conf, in no daemon's file
 
 #: top-level line prefixes -> the daemons that read them (longest prefix wins)
 _RULES: dict[str, frozenset[str]] = {
-    **{p: VTYSH for p in ("service integrated-vtysh-config", "no service integrated-vtysh-config", "username ")},
+    **{p: SHELL for p in SHELL_ONLY_LINES},
     **{p: BOTH for p in ("frr version", "frr defaults", "hostname", "log ", "no log ", "service ", "no service ",
                          "password", "enable password", "line vty", "end", "exit")},
     "debug route-map": ZEBRA | BGPD,
@@ -90,7 +91,7 @@ def _units(text: str) -> tuple[list[_Unit], list[tuple[int, str]]]:
             daemons = _daemons_of(line)
             if daemons is None:
                 unplaced.append((n, line))
-            unit = _Unit(daemons or VTYSH, pending + [line], line)
+            unit = _Unit(daemons or SHELL, pending + [line], line)
             units.append(unit)
             pending = []
             block = unit if line.startswith(_BLOCKS) else None
@@ -121,7 +122,7 @@ def _share_zebra_maps(units: list[_Unit]) -> None:
 def split_by_daemon(text: str, where: str = "frr.conf") -> dict[str, str]:
     """daemon -> its config: every line of ``text`` in the file of each daemon that reads it,
     in the original order, blocks whole; only the global lines appear in more than one, and
-    vtysh's own lines in none."""
+    the shell's own lines in none."""
     units, unplaced = _units(text)
     if unplaced:
         n, line = unplaced[0]

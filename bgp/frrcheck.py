@@ -1,7 +1,8 @@
 """FRR's own parser reads every rendered config before a lab is built, so a fragment FRR would
 reject stops ``up`` with the fragment's file and line instead of a router quietly running without it.
 
-The check is ``vtysh -C -f FILE`` (FRR 8.4.4; no daemon needed, about 40 ms a file).  Measured:
+The check is FRR's dry-run parse of the file (lab.frr.check; FRR 8.4.4; no daemon needed, about 40 ms
+a file).  Measured:
 
 * It reports one stderr line per rejected config line, ``line N: % <message>[<node>]: <text>``,
   with three messages: ``Unknown command`` (a misspelt keyword, and also a value of the wrong
@@ -27,25 +28,20 @@ Configs hold TCP-MD5 passwords: each is written to a private (0600) temporary fi
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab.errors import LabError
+from lab.frr.check import CHECK, CHECK_TIMEOUT_S, WORKERS, Checker, checker as frr_checker
 
 from .daemon_split import unplaced_lines
 from .template_lines import Origin, RenderedLike, origin
 
 __all__ = ["check_rendered", "check_texts", "check_file", "check_files", "rejections", "parse_output", "Rejection"]
 
-WORKERS = 4                  # vtysh is CPU-bound for ~40 ms: 116 routers in about 2 s on 2 cores
-CHECK_TIMEOUT_S = 60
 SHOWN = 10                   # problems listed in full before "and N more"
 _LINE = re.compile(r"^line (\d+): % ([^\[\n]+?)\s*\[(\d+)\]: ?(.*)$")
 _LEFT_CONFIG_MODE = "3"      # FRR's ENABLE_NODE: an 'exit' too many left configuration mode
@@ -69,17 +65,17 @@ class Rejection:
 
 
 def parse_output(output: str, returncode: int) -> list[Rejection]:
-    """vtysh -C's output -> rejections; other lines matter only if nothing was named and it failed."""
+    """The parser's output -> rejections; other lines matter only if nothing was named and it failed."""
     found = [Rejection(int(m[1]), m[2].strip(), m[4], m[3])
              for m in map(_LINE.match, output.splitlines()) if m]
     if found or returncode == 0:
         return found
     rest = " ".join(l.strip() for l in output.splitlines() if l.strip())
-    return [Rejection(None, f"vtysh -C exit {returncode}" + (f": {rest[-300:]}" if rest else ""), "")]
+    return [Rejection(None, f"{CHECK} exit {returncode}" + (f": {rest[-300:]}" if rest else ""), "")]
 
 
 def second_asn(text: str) -> list[Rejection]:
-    """``router bgp`` blocks naming another ASN than the first: vtysh -C lets them pass, bgpd
+    """``router bgp`` blocks naming another ASN than the first: FRR's parser lets them pass, bgpd
     refuses them at load time ("BGP is already running"), so a fragment's block would be lost."""
     asns = [(n, m[1], line) for n, line in enumerate(text.splitlines(), 1) if (m := _ROUTER_BGP.match(line))]
     return [Rejection(n, f"the router's BGP instance is AS {asns[0][1]}: bgpd refuses another; baglab's check", line)
@@ -87,7 +83,7 @@ def second_asn(text: str) -> list[Rejection]:
 
 
 def baglab_checks(text: str) -> list[Rejection]:
-    """What vtysh -C lets pass but the lab cannot run: a second BGP instance's ASN, and lines for
+    """What FRR's parser lets pass but the lab cannot run: a second BGP instance's ASN, and lines for
     a daemon baglab does not start (each daemon gets its own file: bgp.daemon_split)."""
     return second_asn(text) + [
         Rejection(n, "no daemon baglab starts reads it: only zebra, bfdd and bgpd run; baglab's check", line)
@@ -100,50 +96,17 @@ def _merge(frr: list[Rejection], ours: list[Rejection]) -> list[Rejection]:
     return sorted(frr + [r for r in ours if r.line not in seen], key=lambda r: r.line or 0)
 
 
-@dataclass(frozen=True)
-class Checker:
-    """One FRR version's ``vtysh -C``: the host's, or a root's own (lab.frr_roots), run in that
-    root with the file written to the root's /tmp, where its vtysh sees it."""
-    argv: tuple[str, ...]
-    root: Path | None = None
-
-    def run(self, text: str) -> list[Rejection]:
-        fd, name = tempfile.mkstemp(prefix="baglab-frrcheck-", suffix=".conf",          # mode 0600
-                                    dir=str(self.root / "tmp") if self.root else None)
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            inside = "/tmp/" + Path(name).name if self.root else name
-            return _run_check(self.argv, Path(inside))
-        finally:
-            os.unlink(name)
-
-
-def _vtysh(version: str | None = None) -> Checker:
-    if version is not None:
-        from lab.frr_roots import resolve
-        root = resolve(version)
-        if root is not None:
-            return Checker(("chroot", str(root), "/usr/bin/vtysh"), root)
-    exe = shutil.which("vtysh")
-    if exe is None:
-        raise LabError("FRR's vtysh is not installed, so configs cannot be checked: "
-                       "run 'make deps' or 'apt-get install frr'")
-    return Checker((exe,))
-
-
-def _run_check(argv: tuple[str, ...], path: Path) -> list[Rejection]:
-    try:
-        r = subprocess.run([*argv, "-C", "-f", str(path)], capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
-                           stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return [Rejection(None, f"vtysh -C did not finish within {CHECK_TIMEOUT_S} s", "")]
-    return parse_output(r.stderr + "\n" + r.stdout, r.returncode)
+def _judged(out: tuple[int, str] | None) -> list[Rejection]:
+    """The parser's (exit code, output) -> rejections; None: it did not finish."""
+    if out is None:
+        return [Rejection(None, f"{CHECK} did not finish within {CHECK_TIMEOUT_S} s", "")]
+    returncode, text = out
+    return parse_output(text, returncode)
 
 
 def rejections(text: str, checker: Checker | None = None) -> list[Rejection]:
     """What FRR's parser refuses in a config text (written to a private temporary file)."""
-    return _merge((checker or _vtysh()).run(text), baglab_checks(text))
+    return _merge(_judged((checker or frr_checker()).run(text)), baglab_checks(text))
 
 
 @dataclass(frozen=True)
@@ -191,11 +154,11 @@ def format_problems(problems: list[Problem], header: str) -> str:
 def check_rendered(rendered: dict[str, RenderedLike], versions: dict[str, str | None] | None = None) -> None:
     """Raise one LabError listing what FRR rejects in any node's rendered config (the fragment
     file and template line, the node, FRR's words); return quietly when FRR accepts them all.
-    ``versions``: a router's FRR version, whose own vtysh checks it (default: the host's)."""
+    ``versions``: a router's FRR version, whose own parser checks it (default: the host's)."""
     if not rendered:
         return
     versions = versions or {}
-    checkers = {v: _vtysh(v) for v in {versions.get(n) for n in rendered}}
+    checkers = {v: frr_checker(v) for v in {versions.get(n) for n in rendered}}
     nodes = sorted(rendered)
     with ThreadPoolExecutor(min(WORKERS, len(nodes))) as pool:
         found = list(pool.map(lambda n: rejections(rendered[n].text, checkers[versions.get(n)]), nodes))
@@ -203,7 +166,7 @@ def check_rendered(rendered: dict[str, RenderedLike], versions: dict[str, str | 
     if problems:
         routers = len({p.node for p in problems})
         raise LabError(format_problems(problems, f"FRR rejects {len(problems)} config line(s) on {routers} "
-                                                 f"router(s) (vtysh -C); nothing was built:"))
+                                                 f"router(s) ({CHECK}); nothing was built:"))
 
 
 @dataclass(frozen=True)
@@ -256,9 +219,9 @@ def check_files(paths: list[str | Path], frr: str | None = None) -> None:
     # a version the file names but this host cannot run (e.g. production's 9.1): the host's parser,
     # said in every rejection; only an explicit --frr must be available
     versions = {f: v if frr or _runnable(v) else None for f, v in named.items()}
-    checkers = {v: _vtysh(v) for v in set(versions.values())}
+    checkers = {v: frr_checker(v) for v in set(versions.values())}
     with ThreadPoolExecutor(min(WORKERS, len(files))) as pool:
-        found = list(pool.map(lambda f: _merge(checkers[versions[f]].run(texts[f]), baglab_checks(texts[f])), files))
+        found = list(pool.map(lambda f: _merge(_judged(checkers[versions[f]].run(texts[f])), baglab_checks(texts[f])), files))
     tag = {f: _as_of(versions[f]) if versions[f] == named[f] else f"[FRR {named[f]} not available: the host's parser] "
            for f in files}
     entries = [f"{f}:{r.line}: {tag[f]}{r.describe()}" if r.line is not None
@@ -266,7 +229,7 @@ def check_files(paths: list[str | Path], frr: str | None = None) -> None:
     if entries:
         more = [f"  and {len(entries) - SHOWN} more"] if len(entries) > SHOWN else []
         bad = sum(1 for rejs in found if rejs)
-        raise LabError("\n".join([f"FRR rejects {len(entries)} line(s) in {bad} of {len(files)} file(s) (vtysh -C):"]
+        raise LabError("\n".join([f"FRR rejects {len(entries)} line(s) in {bad} of {len(files)} file(s) ({CHECK}):"]
                                  + [f"  {e}" for e in entries[:SHOWN]] + more))
 
 

@@ -89,7 +89,7 @@ def exabgp_fabric_config(plan: Plan, node: Node, python: str, node_dir: str, net
 
 
 def frr_files(text: str, node: str) -> dict[str, str]:
-    """frr.conf (people, vtysh) and zebra.conf/bgpd.conf, the files the daemons start from."""
+    """frr.conf (people, FRR's shell) and zebra.conf/bgpd.conf, the files the daemons start from."""
     return {"frr.conf": text, **{f"{d}.conf": t for d, t in split_by_daemon(text, f"{node}'s frr.conf").items()}}
 
 

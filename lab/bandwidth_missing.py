@@ -6,7 +6,7 @@ FRR's default (no line), the others are ``bgp bestpath bandwidth skip-missing`` 
 ``... default-weight-for-missing``.  FRR's third keyword, ``ignore``, is not a missing-bandwidth
 rule: it drops UCMP for every route, community or not (measured, README "Other FRR versions").
 
-Which version accepts which keyword was measured with each version's parser (``vtysh -C``) and
+Which version accepts which keyword was measured with each version's parser (lab.frr.check) and
 on running daemons (bench/bandwidth_missing.py); the catalogue (lab.frr_versions) holds it, and a
 version missing there must be measured before a topology may choose a non-default option on it.
 """

@@ -34,19 +34,12 @@ from .safe_io import write_outputs
 from .model import RESERVED_NODE_NAMES
 from .plan import Link, Node, Plan
 from .host.sysctls import NODE_SYSCTLS, hash_seed, ntable_commands
+from .frr.files import DAEMONS_FILE
 from .node_kinds import BULK, FRR, kind_of
 
 IN_NODE_DIR = "/var/lib/baglab"       # where exabgp / bulk nodes find their bound directory
 IMAGE_PYTHON = "/opt/exabgp/bin/python"
 IMAGE_EXABGP = "/opt/exabgp/bin/exabgp"
-FRR_DAEMONS = """# written by baglab export: the daemons frrinit.sh starts (zebra and watchfrr always)
-bgpd=yes
-bfdd=yes
-vtysh_enable=yes
-zebra_options=" -A 127.0.0.1 -s 67108864"
-bgpd_options=" -A 127.0.0.1"
-bfdd_options=" -A 127.0.0.1"
-"""
 SYSCTLS = {"net.ipv6.conf.all.disable_ipv6": "0", "net.ipv6.conf.default.disable_ipv6": "0", **NODE_SYSCTLS}
 NAME_OK = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._"
 
@@ -121,7 +114,7 @@ def node_files(plan: Plan, policy: str | Path | None = None) -> dict[str, dict[s
     out: dict[str, dict[str, str]] = {}
     for n in plan.nodes:
         if kind_of(n) is FRR:
-            out[n.name] = {"frr.conf": frr[n.name].text, "daemons": FRR_DAEMONS}
+            out[n.name] = {"frr.conf": frr[n.name].text, "daemons": DAEMONS_FILE}
         else:
             out[n.name] = rendered[n.name]
     return out

@@ -5,7 +5,7 @@ The host runs Debian bookworm's FRR; other versions come from other Debian suite
 and iproute2, the ``frr`` user with the host's ids first (node directories are shared), into
 ``<cache>/frr-<version>/<recipe hash>/``: built once per recipe, reused by every lab, rebuilt
 only when the recipe changes.  The netns runtime starts a node's daemons from such a root
-(lab.runtime.frr_root); the docker runtime's image per version could be a ``docker import`` of it.
+(lab.frr.root); the docker runtime's image per version could be a ``docker import`` of it.
 
     python -m lab.frr_roots [VERSION ...] [--force] [--list]
 """

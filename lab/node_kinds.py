@@ -21,7 +21,7 @@ class NodeKind:
     #: an emulated fabric: it announces (and can withdraw) a fabric's prefixes, but routes nothing
     emulates_fabric: bool
     #: the files its configuration is rendered into (in the node's directory); an FRR router's
-    #: daemons each read their own (bgp.daemon_split), frr.conf is the whole for people and vtysh
+    #: daemons each read their own (bgp.daemon_split), frr.conf is the whole for people and FRR's shell
     config_files: tuple[str, ...]
     #: the names under which the runtime reports its processes
     processes: tuple[str, ...]

@@ -5,12 +5,12 @@ configs hold TCP-MD5 passwords.  OUT is often shared ground ('/tmp/review'): wri
 :func:`lab.safe_io.write_outputs`, which replaces a planted link or file instead of writing into it."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from bgp import frrcheck
 from bgp.render import render_frr
 
+from .frr import check as frr_check
 from .plan import Plan
 from .safe_io import write_outputs
 from .state import LabPaths
@@ -24,7 +24,7 @@ def write_rendered(plan: Plan, policy: str | Path | None, out: str | Path | None
     judge them (errors raise before anything is written); with ``out``, write ``out/<node>/frr.conf`` (0600,
     directories 0700)."""
     rendered = render_frr(plan, REVIEW_LOG_DIR, policy)
-    if shutil.which("vtysh"):     # each router's config by its own version's parser
+    if frr_check.installed():     # each router's config by its own version's parser
         frrcheck.check_rendered(rendered, {n.name: n.frr for n in plan.nodes})
     if out is None:
         return []

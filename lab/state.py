@@ -89,15 +89,6 @@ class LabPaths:
     def log_file(self, node: str) -> Path:
         return self.node_dir(node) / "frr.log"
 
-    def vtysh_confdir(self, node: str) -> Path:
-        """What ``vtysh --config_dir`` (and frr-reload.py's ``--confdir``) is given: the node's own
-        directory, so frr-reload.py finds the candidate at ``<confdir>/frr.conf`` (it then does not
-        'write' the running config over it).  vtysh -N reads ``<confdir>/<netns>/vtysh.conf``."""
-        return self.node_dir(node)
-
-    def vtysh_conf(self, node: str) -> Path:
-        return self.vtysh_confdir(node) / self.netns(node) / "vtysh.conf"
-
 
 @dataclass(frozen=True)
 class LabState:

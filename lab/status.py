@@ -1,6 +1,6 @@
 """What a running lab looks like right now: daemons, sessions, FIB routes and weights.
 
-Everything here is observed (netlink, vtysh), then set beside the oracle's
+Everything here is observed (netlink, FRR's show commands), then set beside the oracle's
 expectation so that ``baglab status`` answers "is it as designed?" at a glance.
 """
 from __future__ import annotations

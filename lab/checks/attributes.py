@@ -7,7 +7,7 @@ from it (``show bgp <afi> unicast <prefix> json``), counting the ``LB:`` values 
 extended communities."""
 from __future__ import annotations
 
-from ..observers import frr
+from ..frr.router import Router
 from ..plan import Plan
 from ..state import LabPaths
 from .verdict import Verdict
@@ -39,7 +39,7 @@ def observe(plan: Plan, paths: LabPaths, region: str, which: str) -> list[dict]:
     for router, senders in sorted(receivers(plan, region).items()):
         for prefix in sorted(set(prefixes(plan, region, which))):
             afi = "ipv6" if ":" in prefix else "ipv4"
-            data = frr.vtysh_json(paths.netns(router), f"show bgp {afi} unicast {prefix} json")
+            data = Router(paths, router).show_json(f"show bgp {afi} unicast {prefix} json")
             for p in data.get("paths", []):
                 peer = p.get("peer", {}).get("hostname") or p.get("nexthops", [{}])[0].get("hostname")
                 if peer in senders:

@@ -14,7 +14,7 @@ from .views import out
 def frrcheck(files: List[str] = typer.Argument(..., help="FRR config files, or directories of *.conf files"),
              frr: Optional[str] = typer.Option(None, "--frr", help="check with this FRR version's parser "
                                                 "(default: the version each file's 'frr version' line names)")):
-    """Check FRR configs with FRR's own parser (vtysh -C; no lab, no daemon needed): each line FRR
+    """Check FRR configs with FRR's own parser (its -C dry run; no lab, no daemon needed): each line FRR
     rejects is named with its file and line; exit 2 when any is rejected.  Each file goes to the
     parser of its own FRR version (its 'frr version' line; the host's when it has none)."""
     from bgp.frrcheck import check_files, config_files

@@ -185,7 +185,7 @@ def exec(node: str = NodeArg,
          cmd: Optional[List[str]] = typer.Argument(None, metavar="-- CMD", show_default=False,
                                                     help="command and its arguments after '--' (default: bash)"),
          name: str = NameOpt):
-    """Run a command inside a node: baglab exec r1-bag1 -- ip route (vtysh gets -N added)."""
+    """Run a command inside a node: baglab exec r1-bag1 -- ip route (FRR's shell gets -N added)."""
     with lab_session(name) as s:
         check_node(s.plan, node)
         full = s.runtime.exec_argv(node, list(cmd or ()) or ["bash"])

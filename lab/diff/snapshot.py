@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from bgp.oracle import BLACKHOLE
 
+from ..frr.router import Router
 from ..observers.fib import FibHop, FibReader
 from ..observers.frr import many
 from ..plan import Plan
@@ -115,7 +116,7 @@ def best_path(entry: dict) -> dict | None:
 
 
 def json_stream(text: str) -> list:
-    """vtysh with several ``-c`` prints their JSON documents one after the other."""
+    """Several show commands in one process (Router.show_many) print their JSON documents one after the other."""
     dec, out, i = json.JSONDecoder(), [], 0
     while True:
         while i < len(text) and text[i].isspace():
@@ -127,13 +128,12 @@ def json_stream(text: str) -> list:
 
 
 def bgp_view(plan: Plan, paths: LabPaths) -> dict[str, dict[str, dict]]:
-    """One vtysh per router asks for every prefix at once (one process, not one per prefix)."""
+    """One FRR shell per router asks for every prefix at once (one process, not one per prefix)."""
     prefixes = plan.prefixes()
 
     def one(node: str) -> dict[str, dict]:
         cmds = [f"show bgp {'ipv6' if ':' in p else 'ipv4'} unicast {p} json" for p in prefixes]
-        args = [a for c in cmds for a in ("-c", c)]
-        docs = json_stream(_vtysh_many(paths.netns(node), args))
+        docs = json_stream(Router(paths, node).show_many(cmds))
         out = {}
         for p, doc in zip(prefixes, docs):
             best = best_path(doc) if isinstance(doc, dict) else None
@@ -142,15 +142,6 @@ def bgp_view(plan: Plan, paths: LabPaths) -> dict[str, dict[str, dict]]:
         return out
 
     return many(one, [n for n in routers(plan) if kind_of(plan.node(n)) is FRR])
-
-
-def _vtysh_many(netns: str, args: list[str]) -> str:
-    from ..observers.vty import run_vtysh
-
-    r = run_vtysh(["vtysh", "-N", netns, *args], capture_output=True, text=True, timeout=30)
-    if r.returncode != 0:
-        raise RuntimeError(f"vtysh -N {netns}: {(r.stderr or r.stdout).strip()}")
-    return r.stdout
 
 
 def prefix_fabrics(plan: Plan) -> dict[str, list[str]]:

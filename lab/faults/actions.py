@@ -173,7 +173,7 @@ class MacsecKey(Action):
 @dataclass
 class Md5(Action):
     """The TCP-MD5 password of a node's sessions to ``addrs`` ('' removes it).  It goes to FRR
-    through ``configure`` (vtysh's stdin): the password must never sit on a command line."""
+    through ``configure`` (FRR's shell's stdin): the password must never sit on a command line."""
     op: ClassVar[str] = "md5"
     addrs: list[str] = field(default_factory=list)
     password: str = ""
@@ -207,10 +207,8 @@ class ClearSession(Action):
     addr: str
 
     def apply(self, ctx: Context) -> None:
-        from ..observers.vty import run_vtysh
-        from ..runtime.frr_root import own_vtysh
-        r = run_vtysh(own_vtysh(ctx.paths.netns(self.node)) + ["-c", f"clear bgp {self.addr}"],
-                      capture_output=True, text=True)
+        from ..frr.router import Router
+        r = Router(ctx.paths, self.node).command(f"clear bgp {self.addr}")
         if r.returncode != 0:
             raise LabError(f"clear bgp {self.addr} on {self.node}: {r.stderr.strip()}")
 

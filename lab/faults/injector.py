@@ -16,11 +16,10 @@ from bgp.policy import Policy, live_bindings, load_policy, render_node
 from bgp.render import sessions
 
 from ..errors import LabError
-from ..observers.vty import run_vtysh
+from ..frr.router import Router
 from ..plan import Link, Plan
 from ..runtime import runtime_for
 from ..runtime.frr import write_frr_config
-from ..runtime.frr_root import own_vtysh
 from ..state import LabPaths, LabState, policy_dir_of
 from ..host import netem
 from ..impair.spec import Impairment
@@ -33,25 +32,6 @@ from .kinds import (Drain, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch
                     plane_nodes)
 
 __all__ = ["Fault", "FaultInjector", "FaultKind", "link_drain_pairs", "node_drain_pairs", "plane_nodes"]
-
-
-def vtysh_configure(netns: str, cmds: list[str]) -> str:
-    """Apply configuration lines live; returns FRR's complaints ('' when none).  The lines go on
-    vtysh's stdin, never its command line (/proc/*/cmdline is world-readable and TCP-MD5
-    passwords travel here), and only FRR's '%' lines come back (the echo repeats the input).
-    vtysh keeps no history of them (lab.observers.vty.vtysh_env)."""
-    script = "configure terminal\n" + "\n".join(cmds) + "\nend\n"
-    r = run_vtysh(own_vtysh(netns), input=script, capture_output=True, text=True)
-    # FRR 10.7 (mgmtd-backed route-maps) notes every re-entered existing 'route-map X permit N'
-    # with "% Configuration applied with notes: No changes found to be committed!": not a refusal
-    problems = [l.strip() for l in r.stdout.splitlines() if l.lstrip().startswith("%") and not _note(l)]
-    if r.returncode != 0:
-        problems.append(f"vtysh exit {r.returncode}: {r.stderr.strip()[-300:]}")
-    return "; ".join(problems)
-
-
-def _note(line: str) -> bool:
-    return line.strip().startswith("% Configuration applied with notes")
 
 
 class FaultInjector:
@@ -213,7 +193,7 @@ class FaultInjector:
 
     def configure(self, node: str, cmds: list[str]) -> str:
         """Apply configuration lines live; returns FRR's complaints ('' when none)."""
-        return vtysh_configure(self.paths.netns(node), cmds)
+        return Router(self.paths, node, self.runtime).configure(cmds)
 
     _configure, _sync_drain = configure, sync_drain     # the names earlier callers used
 

@@ -14,7 +14,7 @@ from lab.errors import LabError
 from lab.plan import Plan
 from lab.state import LabPaths
 
-from .injector import vtysh_configure
+from lab.frr.router import Router
 
 
 def _origin_maps(plan: Plan, node: str) -> dict[str, int]:
@@ -53,6 +53,6 @@ def set_option(plan: Plan, paths: LabPaths, routers: list[str], option: str) -> 
 
 
 def _apply(paths: LabPaths, node: str, cmds: list[str]) -> None:
-    problems = vtysh_configure(paths.netns(node), cmds)
+    problems = Router(paths, node).configure(cmds)
     if problems:
         raise LabError(f"{node}: FRR refused the change: {problems}")

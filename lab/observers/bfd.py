@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from bgp.skeleton import end_address
 
 from ..plan import Bfd, Plan
-from .frr import many, vtysh_json
+from ..frr.show import show_json
+from .frr import many
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Peer:
 def peers(netns: str) -> dict[str, Peer]:
     """peer address -> its BFD session on this router (none when bfdd is not running)."""
     out = {}
-    for p in vtysh_json(netns, "show bfd peers json") or []:
+    for p in show_json(netns, "show bfd peers json") or []:
         out[p["peer"]] = Peer(p["peer"], p.get("status", "?"), p.get("transmit-interval", 0),
                               p.get("detect-multiplier", 0), p.get("interface", ""))
     return out

@@ -1,43 +1,15 @@
-"""FRR's own view (RIB, BGP sessions) through ``vtysh -N <pathspace> ... json``."""
+"""FRR's own view (RIB, BGP sessions, a prefix's paths) from its show commands' JSON (lab.frr.show)."""
 from __future__ import annotations
 
-import json
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 from ..log_tail import log_tail  # noqa: F401  (read here by lab.converge; one tail for every daemon log)
-from . import vty
-
-
-def vtysh(netns: str, command: str, timeout: float = 10.0) -> str:
-    """``vtysh -N netns -c command``'s output; a show command one daemon answers is read from that
-    daemon's socket (lab/observers/vty.py), the same text ~50x sooner."""
-    daemon = vty.daemon_for(command)
-    if daemon is not None:
-        try:
-            status, out = vty.query(netns, daemon, command, timeout)
-        except vty.NoAnswer:
-            pass             # vtysh below names the daemon that is not running
-        except TimeoutError:
-            raise subprocess.TimeoutExpired(["vtysh", "-N", netns, "-c", command], timeout) from None
-        else:
-            if status not in (0, 1):       # 1, a warning (no such instance): vtysh exits 0 and prints it
-                raise RuntimeError(f"vtysh -N {netns} -c {command!r}: {out.strip()}")
-            return out
-    r = vty.run_vtysh(["vtysh", "-N", netns, "-c", command], capture_output=True, text=True, timeout=timeout)
-    if r.returncode != 0:
-        raise RuntimeError(f"vtysh -N {netns} -c {command!r}: {(r.stderr or r.stdout).strip()}")
-    return r.stdout
-
-
-def vtysh_json(netns: str, command: str, timeout: float = 10.0):
-    out = vtysh(netns, command, timeout)
-    return json.loads(out) if out.strip() else {}
+from ..frr.show import show_json
 
 
 def bgp_sessions(netns: str) -> dict[str, str]:
     """neighbor address -> state ('Established', 'Active', ...) across address families."""
-    data = vtysh_json(netns, "show bgp summary json")
+    data = show_json(netns, "show bgp summary json")
     out: dict[str, str] = {}
     for af in data.values():
         if isinstance(af, dict):
@@ -59,7 +31,7 @@ def rib(netns: str, families=("ipv4", "ipv6")) -> dict[str, list[tuple[str, int]
     out: dict[str, list[tuple[str, int]]] = {}
     for fam in families:
         cmd = "show ip route bgp json" if fam == "ipv4" else "show ipv6 route bgp json"
-        for prefix, entries in vtysh_json(netns, cmd).items():
+        for prefix, entries in show_json(netns, cmd).items():
             for e in entries:
                 if not e.get("selected"):
                     continue
@@ -82,7 +54,7 @@ def link_bandwidth(ext_community: str) -> float | None:
 def bgp_paths(netns: str, prefix: str) -> list[dict]:
     """The BGP table's paths for one prefix: peer, AS path, link bandwidth, multipath/best flags."""
     afi = "ipv6" if ":" in prefix else "ipv4"
-    data = vtysh_json(netns, f"show bgp {afi} unicast {prefix} json")
+    data = show_json(netns, f"show bgp {afi} unicast {prefix} json")
     out = []
     for p in data.get("paths", []):
         out.append({"peer": p.get("peer", {}).get("hostname") or p.get("peer", {}).get("peerId"),

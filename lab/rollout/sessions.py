@@ -11,6 +11,7 @@ import subprocess
 from bgp.render import sessions as planned_sessions
 
 from ..node_kinds import kind_of
+from ..frr.router import Router
 from ..observers import frr
 from ..plan import Plan
 from ..state import LabPaths
@@ -20,7 +21,7 @@ def counters(plan: Plan, paths: LabPaths) -> dict[tuple[str, str], tuple[int, in
     """(router, neighbour address) -> (connections established, dropped) so far, as FRR counts them."""
     def one(n: str) -> dict:
         try:
-            data = frr.vtysh_json(paths.netns(n), "show bgp summary json")
+            data = Router(paths, n).show_json("show bgp summary json")
         except (RuntimeError, ValueError, OSError, subprocess.TimeoutExpired):
             return {}       # a router down right now: its peers' counters tell the story
         return {addr: (p.get("connectionsEstablished", 0), p.get("connectionsDropped", 0))

@@ -4,7 +4,7 @@ in their place, from a config rendered for that version (its ``frr version`` lin
 
 The version each router runs is recorded in the lab's state (lab.state.node_versions) *before*
 its new daemons start, so whatever re-renders or queries it from then on (a drain, the runtime's
-restart after a crash, the oracle's weight rule, vtysh) treats it as the version it runs.  A phase
+restart after a crash, the oracle's weight rule, its FRR shell) treats it as the version it runs.  A phase
 of an upgrade is an ordinary rollout phase (lab.rollout.phase) whose change is this instead of a
 reload: the drain, the probe stream, the waiting and the checks are the same.
 """
@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
+
+from bgp.render import frr_files
 
 from ..converge import wait_sessions
 from ..errors import LabError
-from ..host import nsutil
+from ..frr.router import Router
 from ..plan import Plan
-from ..runtime.frr import write_frr_config, write_vtysh_conf
 from ..state import LabPaths, load_built_plan, set_node_version, with_versions
 
-#: what an FRR router runs, whichever version: mgmtd (10.x) and the helpers a root may start
-FRR_PROCESSES = ("watchfrr", "bgpd", "bfdd", "staticd", "zebra", "mgmtd")
-STOP_DEADLINE_S = 10.0
 SESSIONS_DEADLINE_S = 30.0
 
 
@@ -44,26 +41,6 @@ class UpgradeResult:
                 "seconds": round(self.seconds, 2), "error": self.error, "down_s": round(self.down_s, 2)}
 
 
-def _comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def frr_pids(paths: LabPaths, node: str) -> list[int]:
-    """The node's FRR processes (never its MACsec shim: the port outlives the software upgrade)."""
-    ns = paths.netns(node)
-    return [p for p in nsutil.pids_by_netns([ns])[ns] if _comm(p) in FRR_PROCESSES]
-
-
-def stop_frr(paths: LabPaths, node: str) -> None:
-    """An orderly stop (SIGTERM): bgpd tells its peers (Cease), zebra takes its routes out."""
-    left = nsutil.kill_all(frr_pids(paths, node), deadline_s=STOP_DEADLINE_S)
-    if left:
-        raise LabError(f"{node}: FRR processes {left} would not stop")
-
-
 def upgrade_node(runtime, plan: Plan, paths: LabPaths, node: str, version: str, text: str,
                  failures) -> UpgradeResult:
     """``node`` on FRR ``version`` running ``text`` (its config rendered for that version);
@@ -71,12 +48,12 @@ def upgrade_node(runtime, plan: Plan, paths: LabPaths, node: str, version: str, 
     t0 = time.monotonic()
     res = UpgradeResult(node, plan.node(node).frr or _host(), version)
     try:
-        stop_frr(paths, node)                   # first: old daemons that would not stop keep their config
-        write_frr_config(paths, node, text)     # what the new daemons start from
-        write_vtysh_conf(paths, node)
+        router = Router(paths, node, runtime)
+        router.stop()                           # first: old daemons that would not stop keep their config
+        router.write_config(frr_files(text, node))      # what the new daemons start from
         set_node_version(paths, load_built_plan(paths), [node], version)
         res.moved = True
-        runtime.start_daemons(with_versions(plan, {node: version}), nodes=[node])
+        router.start(with_versions(plan, {node: version}))
         res.down_s = time.monotonic() - t0
         bad = wait_sessions(with_versions(plan, {node: version}), paths, [node], failures, SESSIONS_DEADLINE_S)
         if bad:

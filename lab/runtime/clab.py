@@ -5,7 +5,7 @@ containerlab creates the containers, the veths and runs each node's ``exec`` (ad
 FRR's frrinit.sh / ExaBGP / the bulk speaker).  baglab then attaches every container's network
 namespace as ``bl_<lab>_<node>`` and binds the host's ``/var/run/frr/<netns>/`` as the container's
 ``/var/run/frr`` (and the node's state directory as ``/var/log/frr``), so observers, faults and
-``vtysh -N`` work as on the other runtimes.  MACsec-protected links are plain veths here (the
+FRR's shell (``-N``) work as on the other runtimes.  MACsec-protected links are plain veths here (the
 export does not carry the SecY).
 
 Not exercised on the development machine (no containerlab binary there): the argv and the
@@ -19,8 +19,8 @@ import subprocess
 from pathlib import Path
 
 from .. import safe_io
-from ..observers.vty import without_history
 from ..errors import LabError
+from ..frr.router import Router
 from ..plan import Plan
 from ..state import LabPaths, LabState
 from . import frr
@@ -169,7 +169,7 @@ class ContainerlabRuntime:
             return set()
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
-        argv = without_history(argv) if argv[:1] == ["vtysh"] else argv
+        argv = Router(self.paths, node, self).exec_argv(argv, pathspace=False)   # the container's own FRR shell
         return ["docker", "exec", "-i", container_prefix(self.paths.name) + node] + argv
 
     def down(self) -> DownReport:

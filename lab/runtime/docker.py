@@ -6,7 +6,7 @@ holding ``sleep infinity``) with ``network_mode=none``: its network namespace ha
 containerlab does), so veths, addresses, sysctls, nftables, the MACsec SecY, observers and faults
 reach the node exactly as in the netns runtime.  The routing daemons run *inside* the container
 (``docker exec``): FRR from the image, with the host's ``/var/run/frr/<netns>/`` bind-mounted at
-the same path (host ``vtysh -N <netns>`` talks to them) and the node's state directory likewise;
+the same path (the host's FRR shell reaches them by ``-N <netns>``) and the node's state directory likewise;
 ExaBGP (fabric emulator or collector) from the image's /opt/exabgp with the project's ``bgp``
 package bound read-only for its helper processes.
 
@@ -28,8 +28,9 @@ from pathlib import Path
 
 import bgp
 
-from ..observers.vty import without_history
 from ..errors import LabError
+from ..frr.root import mgmtd_argv
+from ..frr.router import Router
 from ..plan import Plan
 from ..state import LabPaths
 from .. import safe_io
@@ -39,7 +40,6 @@ from . import frr
 from .base import DownReport, Progress, _noop
 from .docker_engine import LABEL_LAB, LABEL_NODE, WORKERS, engine
 from .frr import DaemonLauncher
-from .frr_root import mgmtd_argv
 from .plumbing import HostPlumbing
 from .teardown import DOWN_DEADLINE_S, teardown
 
@@ -134,7 +134,7 @@ class DockerRuntime:
     # -- prerequisites ------------------------------------------------------------------
     @staticmethod
     def check_host() -> None:
-        frr.check_frr_host()     # host FRR's vtysh talks to the containers' daemons
+        frr.check_frr_host()     # the host's FRR shell talks to the containers' daemons
         engine()
 
     def image(self, version: str | None = None) -> str:
@@ -221,7 +221,7 @@ class DockerRuntime:
         from ..version_image import is_default
         if is_default(self.version(node)):
             return _Exec(self.container(node), argv)
-        if daemon == "zebra":        # FRR 10's zebra wants mgmtd (lab.runtime.frr_root.needs_mgmtd)
+        if daemon == "zebra":        # FRR 10's zebra wants mgmtd (lab.frr.root.needs_mgmtd)
             self._start_mgmtd(node)
         return _Exec(self.container(node), _stderr_to_file(argv))
 
@@ -247,8 +247,7 @@ class DockerRuntime:
         return self.host.processes(plan)
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
-        argv = frr.vtysh_argv(self.paths, node, argv)
-        argv = without_history(argv) if argv[:1] == ["vtysh"] else argv
+        argv = Router(self.paths, node, self).exec_argv(argv)
         tty = ["-t"] if sys.stdin.isatty() and sys.stdout.isatty() else []
         return ["docker", "exec", "-i", *tty, self.container_name(node)] + argv
 

@@ -4,13 +4,13 @@ runtime's; the launcher only needs something with ``communicate()`` and ``return
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Callable
 
 from .. import safe_io
 from ..errors import LabError
+from ..frr.files import FRR_BIN, FRR_DAEMONS, check_frr_host, daemon_config, write_config_files, write_cli_config
 from ..host import nsutil
 from ..macsec import secy
 from ..plan import Plan
@@ -18,27 +18,10 @@ from ..state import LabPaths
 from ..wait import poll
 from ..node_kinds import BULK, COLLECTOR, EXABGP, FRR, kind_of
 from .base import Progress, _noop
-from .plumbing import FRR_DAEMONS
 
-FRR_BIN = Path(os.environ.get("BAGLAB_FRR_BIN", "/usr/lib/frr"))
+__all__ = ["FRR_BIN", "check_frr_host", "DaemonLauncher", "frr_argv", "write_configs", "write_frr_config"]
+
 ZEBRA_NETLINK_BUF = 64 * 1024 * 1024     # room for large route bursts
-
-
-def check_frr_host() -> None:
-    """Root, FRR and iproute2 on the host (host vtysh talks to every runtime's daemons)."""
-    if os.geteuid() != 0:
-        raise LabError("the netns runtime needs root: run with sudo")
-    missing = [d for d in FRR_DAEMONS if not (FRR_BIN / d).exists()]
-    if missing or not shutil.which("vtysh"):
-        raise LabError(f"FRR is not installed ({FRR_BIN}/{missing[0] if missing else 'vtysh'} missing): "
-                       "run 'make deps' or 'apt-get install frr'")
-    if not shutil.which("ip"):
-        raise LabError("iproute2 ('ip') is not installed: run 'make deps'")
-
-
-def daemon_config(node_dir: Path, daemon: str) -> Path:
-    """The file a daemon starts from: only its own lines, so it logs only real config errors."""
-    return node_dir / f"{daemon}.conf"
 
 
 def frr_argv(frr_bin: str, ns: str, pid_dir: str, node_dir: Path, daemon: str) -> list[str]:
@@ -117,37 +100,15 @@ def write_configs(paths: LabPaths, plan: Plan, configs: dict[str, dict[str, str]
         for fname, text in configs[node.name].items():
             safe_io.write_file(d / fname, text, mode=0o640, owner=owner)
         if kind_of(node) is FRR:
-            write_vtysh_conf(paths, node.name)
+            write_cli_config(paths, node.name)
         # FRR (user frr) and root-run helpers (the MACsec SecY, emulators) share the node's
         # log: it must exist, owned by frr, before either opens it
         os.close(safe_io.open_append(paths.log_file(node.name), owner=owner))
         safe_io.make_dir(paths.frr_dir(node.name), owner=owner)
 
 
-def write_vtysh_conf(paths: LabPaths, node: str) -> None:
-    """vtysh -N reads ``<config_dir>/<netns>/vtysh.conf``: without one every vtysh warns, and
-    frr-reload.py needs it.  Its hostname is the node's, else vtysh's 'show running' carries the
-    host's name and every reload would want to remove it."""
-    owner = safe_io.frr_owner()
-    d = safe_io.make_dir(paths.vtysh_conf(node).parent, mode=0o750, owner=owner)
-    safe_io.write_file(d / "vtysh.conf", f"hostname {node}\nservice integrated-vtysh-config\n",
-                       mode=0o640, owner=owner)
-
-
 def write_frr_config(paths: LabPaths, node: str, text: str) -> None:
     """A router's rendered frr.conf and the per-daemon files cut from it, 0640 frr-owned (TCP-MD5
     passwords): what the router restarts from."""
     from bgp.render import frr_files
-    owner = safe_io.frr_owner()
-    for fname, content in frr_files(text, node).items():
-        safe_io.write_file(paths.node_dir(node) / fname, content, mode=0o640, owner=owner)
-
-
-def vtysh_argv(paths: LabPaths, node: str, argv: list[str]) -> list[str]:
-    """'baglab exec NODE -- vtysh ...': the node's pathspace and config dir, so vtysh finds the
-    node's vtysh.conf (no warning about a missing one, the node's hostname as its prompt)."""
-    if not argv or argv[0] != "vtysh":
-        return argv
-    extra = [] if "-N" in argv else ["-N", paths.netns(node)]
-    extra += [] if "--config_dir" in argv else ["--config_dir", str(paths.vtysh_confdir(node))]
-    return ["vtysh", *extra, *argv[1:]]
+    write_config_files(paths, node, frr_files(text, node))

@@ -11,16 +11,17 @@ import sys
 from pathlib import Path
 
 from .. import frr_roots
-from ..observers.vty import without_history
 from ..errors import LabError
+from ..frr.root import ROOT_FRR_BIN, StartedDaemon, in_root, mgmtd_argv, needs_mgmtd
+from ..frr.router import Router
 from ..host import nsutil
 from ..plan import Plan
 from ..state import LabPaths, load_plan
 from . import frr
 from .base import DownReport, Progress, _noop
 from .frr import FRR_BIN, DaemonLauncher
-from .frr_root import ROOT_FRR_BIN, StartedDaemon, in_root, mgmtd_argv, needs_mgmtd
-from .plumbing import FRR_DAEMONS as DAEMONS, HostPlumbing
+from ..frr.files import FRR_DAEMONS as DAEMONS
+from .plumbing import HostPlumbing
 from .teardown import DOWN_DEADLINE_S, all_labs, teardown
 
 __all__ = ["NetnsRuntime", "DAEMONS", "FRR_BIN", "all_labs"]
@@ -114,9 +115,8 @@ class NetnsRuntime:
         return set()
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
-        argv = frr.vtysh_argv(self.paths, node, argv)
-        if argv[:1] == ["vtysh"]:       # the node's own version's vtysh, keeping no history
-            argv = in_root(self.root(node), without_history(argv))
+        # FRR's shell: the node's own version's, keeping no history
+        argv = Router(self.paths, node, self).exec_argv(argv, root_of=self.root)
         return ["ip", "netns", "exec", self.paths.netns(node)] + argv
 
     # -- teardown -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 from pyroute2 import IPRoute
 
 from ..errors import LabError
+from ..frr.files import FRR_DAEMONS
 from ..host import ifindex, nsutil
 from ..host.sysctls import interface_sysctls, node_sysctls
 from ..macsec import ports as macsec_ports, secy
@@ -17,8 +18,6 @@ from ..state import LabPaths
 from ..node_kinds import BULK, COLLECTOR, FRR, kind_of
 from .base import Progress, _noop
 
-#: in start order: bfdd before bgpd, so bgpd's BFD sessions are registered as its neighbours appear
-FRR_DAEMONS = ("zebra", "bfdd", "bgpd")
 # emulator helpers whose command line also names the emulator (not to be taken for it)
 HELPERS = (b"bgp.collector", b"bgp.exabgp_feed")
 

@@ -34,7 +34,7 @@ from .docker_engine import LABEL_LAB, engine_or_none
 
 #: FRR daemons baglab starts (mgmtd: FRR 10's roots; staticd, watchfrr: what an image may start)
 FRR_DAEMONS = (b"zebra", b"bgpd", b"bfdd", b"staticd", b"mgmtd", b"watchfrr")
-#: lab.runtime.frr_root.in_root's chain before it execs the daemon
+#: lab.frr.root.in_root's chain before it execs the daemon
 ROOT_WRAPPERS = (b"unshare", b"sh", b"chroot")
 #: baglab's own helpers, run as ``python -m MODULE ... <namespace>``
 HELPER_MODULES = (b"lab.macsec.shim", b"lab.forwarder.loop", b"bgp.speaker", b"bgp.collector", b"bgp.exabgp_feed")

@@ -14,7 +14,7 @@ import pytest
 
 from bgp.oracle import Failures, ucmp_weights
 from bgp.render import sessions
-from lab.observers.frr import vtysh_json
+from lab.frr.show import show_json
 
 pytestmark = pytest.mark.lab
 
@@ -99,7 +99,7 @@ def test_failure_domain_loss(lab, oracle, faults, observe, kind, label):
 
 
 def _drops(lab, node: str, addr: str) -> int:
-    doc = vtysh_json(lab.paths.netns(node), f"show bgp neighbors {addr} json")
+    doc = show_json(lab.paths.netns(node), f"show bgp neighbors {addr} json")
     return doc[addr]["connectionsDropped"]
 
 
@@ -116,7 +116,7 @@ def test_session_reset_recovers(lab, faults, observe):
     # FRR may count a second drop when both ends reconnect at once (collision); CI saw 6 -> 8 once.
     assert before < after <= before + 2, \
         f"r2-bag1 -> {addr}: connectionsDropped {before} -> {after}, want the reset (one drop, two on a collision)"
-    state = vtysh_json(lab.paths.netns("r2-bag1"), f"show bgp neighbors {addr} json")[addr]["bgpState"]
+    state = show_json(lab.paths.netns("r2-bag1"), f"show bgp neighbors {addr} json")[addr]["bgpState"]
     assert state == "Established", f"r2-bag1 -> {addr}: session {state} after the reset"
 
 

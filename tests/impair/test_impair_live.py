@@ -14,7 +14,7 @@ import pytest
 from lab import sweep
 from lab.impair.spec import Impairment, fibre_delay_ms
 from lab.macsec.ports import stats
-from lab.observers.frr import vtysh_json
+from lab.frr.show import show_json
 from lab.probes.rtt import icmp_rtts
 from lab.rehearsal import rehearse
 from lab.wait import poll
@@ -66,7 +66,7 @@ def _sessions(lab, link) -> dict[str, tuple[str, int]]:
     ns = lab.paths.netns(link.a.node)
     out = {}
     for addr in (_addr(link.b),):
-        peer = vtysh_json(ns, f"show bgp neighbors {addr} json")[addr]
+        peer = show_json(ns, f"show bgp neighbors {addr} json")[addr]
         out[addr] = (peer["bgpState"], peer["connectionsDropped"])
     return out
 

@@ -19,7 +19,7 @@ from lab.converge import wait_converged
 from lab.frr_roots import root_of
 from lab.faults.unmark import set_marking, set_option
 from lab.node_kinds import FRR, kind_of
-from lab.observers.frr import vtysh
+from lab.frr.show import show
 from lab.runtime import down_lab
 from lab.state import LabPaths
 
@@ -59,7 +59,7 @@ def _converged(plan, paths, failures, what):
 
 def test_the_rendered_option_is_what_the_daemons_run(lab):
     plan, paths = lab
-    assert " bgp bestpath bandwidth skip-missing" in vtysh(paths.netns("r1-bag1"), "show running-config").splitlines()
+    assert " bgp bestpath bandwidth skip-missing" in show(paths.netns("r1-bag1"), "show running-config").splitlines()
 
 
 @pytest.mark.parametrize("option", ["skip-missing", "default-weight", "ecmp"])

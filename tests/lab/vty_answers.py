@@ -1,12 +1,12 @@
-"""What the vty client (lab/observers/vty.py) reads must be what the node's own vtysh prints: one
+"""What the vty client (lab/frr/vty.py) reads must be what the node's own vtysh prints: one
 comparison, used on each runtime and FRR version the lab tests bring up."""
 from __future__ import annotations
 
 import json
 import subprocess
 
-from lab.observers import vty
-from lab.runtime.frr_root import own_vtysh
+from lab.frr import vty
+from lab.frr.vtysh import own_vtysh
 
 COMMANDS = ("show ip route bgp json", "show ipv6 route bgp json", "show bgp summary json",
             "show bgp ipv4 unicast json", "show bfd peers json", "show interface json")

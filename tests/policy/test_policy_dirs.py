@@ -10,7 +10,8 @@ import pytest
 from bgp.policy import load_policy
 from lab.build import up
 from lab.converge import wait_converged
-from lab.observers.frr import bgp_paths, vtysh_json
+from lab.frr.show import show_json
+from lab.observers.frr import bgp_paths
 from lab.pytest_plugin import extra_lab
 from lab.rehearsal import rehearse
 from lab.state import LabState
@@ -32,7 +33,7 @@ def safe(request):
 def _communities(lab, node: str, prefix: str) -> dict[str, str]:
     """peer -> community string of each path the node's BGP table holds for the prefix."""
     afi = "ipv6" if ":" in prefix else "ipv4"
-    data = vtysh_json(lab.paths.netns(node), f"show bgp {afi} unicast {prefix} json")
+    data = show_json(lab.paths.netns(node), f"show bgp {afi} unicast {prefix} json")
     return {p.get("peer", {}).get("hostname") or p.get("peer", {}).get("peerId"): p.get("community", {}).get("string", "")
             for p in data.get("paths", [])}
 

@@ -13,8 +13,10 @@ import pytest
 from bgp.policy import DEFAULT_DIR, load_policy, render_node
 from bgp.render import sessions
 from lab.node_kinds import FRR, kind_of
-from lab.observers.frr import bgp_sessions, vtysh_json
-from lab.rollout.reload import MASK, SOFT_CLEAR, mask, reload_node
+from lab.frr.reload import MASK, SOFT_CLEAR, mask
+from lab.frr.show import show_json
+from lab.observers.frr import bgp_sessions
+from lab.rollout.reload import reload_node
 from lab.state import LabState
 from lab.wait import poll
 
@@ -53,7 +55,7 @@ def test_a_reload_of_the_running_config_changes_nothing(lab):
 
 
 def communities(lab, node: str, prefix: str) -> set[str]:
-    data = vtysh_json(lab.paths.netns(node), f"show bgp ipv4 unicast {prefix} json")
+    data = show_json(lab.paths.netns(node), f"show bgp ipv4 unicast {prefix} json")
     return {c for p in data.get("paths", []) for c in p.get("community", {}).get("string", "").split()}
 
 
@@ -96,7 +98,7 @@ def link_addrs(lab, a: str, b: str) -> dict[str, list[str]]:
 
 
 def neighbour(lab, node: str, addr: str) -> dict:
-    return vtysh_json(lab.paths.netns(node), f"show bgp neighbors {addr} json").get(addr, {})
+    return show_json(lab.paths.netns(node), f"show bgp neighbors {addr} json").get(addr, {})
 
 
 def vtysh_recorder(tmp_path: Path, monkeypatch) -> Path:
@@ -148,7 +150,7 @@ def test_a_password_change_resets_the_session_and_it_comes_back(lab, tmp_path, m
 def test_without_frr_reload_the_candidate_still_goes_on_additively(lab, monkeypatch, tmp_path):
     """No frr-reload.py (frr-pythontools missing): vtysh takes the whole file, the result says what
     that cannot do, and the new community still reaches the neighbour (the soft clear follows)."""
-    from lab.rollout import reload as rl
+    from lab.frr import reload as rl
 
     edge, receiver = "r1-f2-edge", "r1-bag1"
     prefix = lab.plan.node(edge).prefixes_v4[0]

@@ -14,7 +14,7 @@ from bgp.policy import load_policy, render_node, without_superseded
 from lab.checks.run import load as load_intents, run_checks
 from lab.diff.run import lab_names, run as diff_run
 from lab.faults import FaultInjector
-from lab.observers.frr import vtysh
+from lab.frr.show import show
 from lab.pytest_plugin import extra_lab
 from lab.rollout import journal, report
 from lab.rollout.run import rollback, rollout
@@ -69,7 +69,7 @@ def test_safe_candidate_every_phase_passes_without_loss_and_rollback_restores(la
     cand = load_policy(POLICIES / "safe-tag", lab.plan)
     edge = lab.plan.node("r1-f2-edge")
     assert "64512:100" in (lab.paths.node_dir("r1-f2-edge") / "frr.conf").read_text()
-    assert "64512:100" in vtysh(lab.paths.netns("r1-f2-edge"), "show running-config")
+    assert "64512:100" in show(lab.paths.netns("r1-f2-edge"), "show running-config")
     assert node_policies(lab.paths)["r1-f2-edge"] == str(cand.root)
 
     back = rollback(lab.paths)
@@ -80,7 +80,7 @@ def test_safe_candidate_every_phase_passes_without_loss_and_rollback_restores(la
     base = load_policy(LabState.read(lab.paths).policy, lab.plan)
     want = without_superseded(render_node(lab.plan, edge, str(lab.paths.log_file(edge.name)), frozenset(), base).text)
     assert (lab.paths.node_dir("r1-f2-edge") / "frr.conf").read_text() == want
-    assert "64512:100" not in vtysh(lab.paths.netns("r1-f2-edge"), "show running-config")
+    assert "64512:100" not in show(lab.paths.netns("r1-f2-edge"), "show running-config")
 
 
 def test_stripping_link_bandwidth_fails_at_the_first_phase_with_plane_2(lab):

@@ -9,11 +9,12 @@ import subprocess
 import pytest
 
 from lab.frr_roots import host_version, root_of
-from lab.observers.frr import vtysh
+from lab.frr.show import show
 from lab.pytest_plugin import extra_lab
 from lab.rollout import journal, report
 from lab.rollout.run import rollback, rollout
-from lab.runtime.frr_root import daemons_root, own_vtysh
+from lab.frr.root import daemons_root
+from lab.frr.vtysh import own_vtysh
 from lab.state import load_plan, node_policies, node_versions
 from lab.status import mixed_versions_line
 
@@ -91,8 +92,8 @@ def test_policy_rollout_on_a_lab_of_10_3_routers(request):
         assert reloads and all(r["method"] == "frr-reload" and not r["error"] for r in reloads), reloads
         edge = next(r for r in reloads if r["node"] == "r1-f2-edge")
         assert any("64512:100" in line for line in edge["added"]), edge
-        assert "64512:100" in vtysh(lab.paths.netns("r1-f2-edge"), "show running-config")
+        assert "64512:100" in show(lab.paths.netns("r1-f2-edge"), "show running-config")
         back = rollback(lab.paths)
         print(_summary(back))
         assert back.status == "PASS" and all(p.lost == 0 for p in back.phases), _summary(back)
-        assert "64512:100" not in vtysh(lab.paths.netns("r1-f2-edge"), "show running-config")
+        assert "64512:100" not in show(lab.paths.netns("r1-f2-edge"), "show running-config")

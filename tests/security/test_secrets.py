@@ -22,7 +22,7 @@ import pytest
 from lab.build import up
 from lab.faults import FaultInjector
 from lab.host import nsutil
-from lab.observers.frr import vtysh
+from lab.frr.show import show
 from lab.runtime import down_lab
 from lab.state import FRR_RUN, STATE_ROOT, LabPaths, load_plan
 from lab.wait import wait_for
@@ -74,7 +74,7 @@ def test_passwords_never_ride_on_a_command_line(md5_lab, tmp_path, monkeypatch):
     fi = FaultInjector(plan, paths)
     link = next(l for l in plan.links if l.tcp_md5)
     f = fi.md5_mismatch(link, "a")
-    running = vtysh(paths.netns(link.a.node), "show running-config")
+    running = show(paths.netns(link.a.node), "show running-config")
     wrong = re.search(r"password (mismatch-\w+)", running).group(1)
     fi.restore(f)
     argvs = seen.read_text()

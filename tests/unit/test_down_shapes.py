@@ -14,8 +14,8 @@ from bgp.render import collector_config, exabgp_fabric_config
 from lab.forwarder import control as forwarder
 from lab.plan import build_plan
 from lab.runtime import clab, frr
-from lab.runtime.frr_root import ROOT_FRR_BIN, in_root, mgmtd_argv
-from lab.rollout.reload import _reload_argv
+from lab.frr.reload import _reload_argv
+from lab.frr.root import ROOT_FRR_BIN, in_root, mgmtd_argv
 from lab.runtime.remnants import is_lab_command
 from lab.state import LabPaths
 from lab.topology import load

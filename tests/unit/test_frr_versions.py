@@ -13,7 +13,7 @@ from lab.plan.steps.versions import with_frr, with_native
 from lab.topology import TopologyError, load, load_text
 from lab.frr_roots import recipe_hash
 from lab.frr_versions import SUITES
-from lab.runtime.frr_root import in_root
+from lab.frr.root import in_root
 
 from ..conftest import TOPOLOGIES
 

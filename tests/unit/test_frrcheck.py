@@ -13,6 +13,7 @@ from bgp import frrcheck
 from bgp.render import render_all
 from bgp.template_lines import template_line
 from lab.errors import LabError
+from lab.frr import check as frr_check
 from lab.plan import build_plan
 from lab.topology import load
 
@@ -169,8 +170,8 @@ def test_temporary_config_is_private_and_removed(monkeypatch):
 
     def spy(exe, path):
         seen["mode"], seen["path"] = stat.S_IMODE(path.stat().st_mode), path
-        return []
-    monkeypatch.setattr(frrcheck, "_run_check", spy)
+        return 0, ""
+    monkeypatch.setattr(frr_check, "run_check", spy)
     assert frrcheck.rejections("router bgp 1\n neighbor 1.2.3.4 password s3cret\n") == []
     assert seen["mode"] == 0o600 and not seen["path"].exists()
 

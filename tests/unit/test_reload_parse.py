@@ -8,8 +8,8 @@ from pathlib import Path
 from bgp.policy import load_policy, render_node
 from bgp.render import sessions
 from bgp.policy.directory import DEFAULT_DIR
-from lab.rollout.reload import (MASK, ReloadResult, mask, parse_test_output, shown, touches_policy,
-                                vtysh_lines)
+from lab.frr.reload import (MASK, ReloadResult, mask, parse_test_output, shown, touches_policy,
+                             vtysh_lines)
 
 # the shape frr-reload.py 8.4 prints (measured on bag-mini), with a password change added
 OUT = """

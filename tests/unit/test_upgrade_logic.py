@@ -12,7 +12,7 @@ from lab.frr_roots import host_version
 from lab.rollout import journal
 from lab.rollout.phase import Setup, upgrading
 from lab.rollout.phases import Phase, select, step_spec
-from lab.rollout.reload import _reload_argv, reload_script
+from lab.frr.reload import _reload_argv, reload_script
 from lab.rollout.run import rollback_targets, upgrade_targets
 from lab.rollout.upgrade import UpgradeResult
 from lab.state import (LabPaths, LabState, load_built_plan, load_plan, node_versions, same_version,

@@ -1,4 +1,4 @@
-"""The vty client's framing and routing (lab/observers/vty.py), and how frr.vtysh maps its answers:
+"""The vty client's framing and routing (lab/frr/vty.py), and how lab.frr.show.show maps its answers:
 no FRR needed.  That its answers equal each router's own vtysh is checked against live daemons by
 tests/lab/vty_answers.py (8.4 and 10.3 in test_frr_versions.py, a container in test_docker.py)."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from lab.observers import frr, vty
+from lab.frr import show, vty
 
 
 @pytest.mark.parametrize("command,daemon", [
@@ -76,6 +76,6 @@ def test_statuses_map_as_vtysh_exits(monkeypatch, status, text, result):
     monkeypatch.setattr(vty, "query", lambda *a: (status, text))
     if result is RuntimeError:
         with pytest.raises(RuntimeError, match="Unknown command"):
-            frr.vtysh("bl_x_r1", "show bgp summary json")
+            show.show("bl_x_r1", "show bgp summary json")
     else:
-        assert frr.vtysh("bl_x_r1", "show bgp summary json") == result
+        assert show.show("bl_x_r1", "show bgp summary json") == result

@@ -76,9 +76,3 @@ def daemons_root(netns: str) -> Path | None:
         except OSError:
             continue
     return None
-
-
-def own_vtysh(netns: str) -> list[str]:
-    """``vtysh -N <netns>`` of the node's own FRR version: the host's 8.4 vtysh reads a 10.x
-    router's show commands but cannot configure it (exit 1)."""
-    return in_root(daemons_root(netns), ["vtysh", "-N", netns])

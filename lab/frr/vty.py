@@ -15,15 +15,12 @@ vtysh's side of the protocol: ``enable`` (some show commands, BFD's, exist only 
 command, each NUL-terminated; each answered by the daemon's output, ended by three
 NUL bytes and the command's status (0: success).
 
-What does go to vtysh runs with :func:`vtysh_env`: vtysh appends every line it reads (each ``-c``
-and each line of stdin) to a history file that outlives the lab, and configuration lines carry
-TCP-MD5 passwords.
+What does go to vtysh runs in lab.frr.vtysh's environment (no history file).
 """
 from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import time
 
 from ..state import FRR_RUN
@@ -42,32 +39,6 @@ def daemon_for(command: str) -> str | None:
     if cmd.startswith("show bfd static"):          # 10.x: staticd's BFD-monitored routes
         return None
     return next((d for prefix, d in _DAEMON_OF if cmd == prefix or cmd.startswith(prefix + " ")), None)
-
-
-#: where vtysh's history goes: under /dev/null, which is no directory, so no file is ever created
-NO_HISTORY = "/dev/null/.history_frr"
-_NO_HISTORY_VARS = {"VTYSH_HISTFILE": NO_HISTORY, "HOME": os.path.dirname(NO_HISTORY)}
-
-
-def vtysh_env() -> dict[str, str]:
-    """The environment of every vtysh baglab runs, directly, through frr-reload.py or in a version
-    root's chroot (children inherit it).  VTYSH_HISTFILE wins over HOME in vtysh; HOME too, for a
-    vtysh that knows no VTYSH_HISTFILE (with HOME unset it would use the passwd entry's home).
-    VTYSH_LOG dropped: vtysh would log every command line to it."""
-    env = {k: v for k, v in os.environ.items() if k != "VTYSH_LOG"}
-    env.update(_NO_HISTORY_VARS)
-    return env
-
-
-def without_history(argv: list[str]) -> list[str]:
-    """``argv`` (a vtysh, possibly in a container or chroot) run by ``env`` in :func:`vtysh_env`'s
-    terms: for 'baglab exec NODE -- vtysh', whose process another tool (ip netns, docker) starts."""
-    return ["env", "-u", "VTYSH_LOG", *(f"{k}={v}" for k, v in _NO_HISTORY_VARS.items()), *argv]
-
-
-def run_vtysh(argv: list[str], **kw) -> subprocess.CompletedProcess:
-    """``subprocess.run`` of vtysh (or of something that runs it, frr-reload.py) in :func:`vtysh_env`."""
-    return subprocess.run(argv, env=vtysh_env(), **kw)
 
 
 class NoAnswer(OSError):
