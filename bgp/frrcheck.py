@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.errors import LabError
+from lab.host.frr_install import host_version
 from lab.frr.check import CHECK, CHECK_TIMEOUT_S, WORKERS, Checker, checker as frr_checker
 
 from .daemon_split import unplaced_lines
@@ -253,5 +254,4 @@ def _runnable(version: str | None) -> bool:
 
 def _as_of(version: str | None) -> str:
     """Rejections by another version's parser than the host's say so."""
-    from lab.frr_roots import host_version
     return f"[FRR {version}] " if version and version != host_version() else ""

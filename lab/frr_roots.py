@@ -12,7 +12,6 @@ only when the recipe changes.  The netns runtime starts a node's daemons from su
 from __future__ import annotations
 
 import argparse
-import functools
 import grp
 import hashlib
 import json
@@ -27,13 +26,13 @@ from pathlib import Path
 from . import leftovers
 from .errors import LabError
 from .frr_versions import SUITES
+from .host.frr_install import HOST_FRR_BIN, host_version  # noqa: F401 (resolve reads it here)
 from .image import CACHE, MIRROR, ROOT_CA, _chroot, _run, debootstrap_argv, install_script, prepare_apt
 
 PACKAGES = ["frr", "frr-pythontools", "iproute2", "procps"]
 # bump when the build steps below change in a way the recipe does not show
 RECIPE_VERSION = 2
 VERSION_FILE = "frr-version"
-HOST_FRR_BIN = os.environ.get("BAGLAB_FRR_BIN", "/usr/lib/frr")
 
 
 def recipe(version: str) -> dict:
@@ -68,19 +67,6 @@ def root_of(version: str) -> Path | None:
 def built_versions() -> list[str]:
     """Versions whose root of the current recipe is in the cache."""
     return [v for v in SUITES if root_of(v)]
-
-
-@functools.cache
-def host_version() -> str:
-    """The host's FRR as major.minor (the netns runtime's default)."""
-    try:
-        r = subprocess.run([f"{HOST_FRR_BIN}/zebra", "--version"], capture_output=True, text=True)
-    except OSError as exc:
-        raise LabError(f"{HOST_FRR_BIN}/zebra: {exc.strerror}: is FRR installed? (apt-get install frr)") from None
-    m = re.search(r"version (\d+\.\d+)", r.stdout)
-    if not m:
-        raise LabError(f"{HOST_FRR_BIN}/zebra --version says nothing of a version: is FRR installed?")
-    return m.group(1)
 
 
 def available() -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import safe_io
 from .errors import LabError
+from .host.frr_install import host_version
 from .plan import Plan
 
 STATE_ROOT = Path(os.environ.get("BAGLAB_STATE", "/run/baglab"))
@@ -192,8 +193,7 @@ def set_node_version(paths: LabPaths, built: Plan, nodes: list[str], version: st
 
 
 def same_version(a: str | None, b: str | None) -> bool:
-    """None is the host's FRR (lab.frr_roots.host_version, 8.4 on Debian bookworm)."""
-    from .frr_roots import host_version
+    """None is the host's FRR (lab.host.frr_install.host_version, 8.4 on Debian bookworm)."""
     return (a or host_version()) == (b or host_version())
 
 

@@ -15,6 +15,7 @@ from .observers.frr import bgp_sessions, many
 from .plan import Plan, prefix_key
 from .runtime import runtime_for
 from .state import LabPaths, LabState
+from .host.frr_install import host_version
 from .node_kinds import kind_of
 
 
@@ -118,7 +119,6 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
 
 def running_versions(plan: Plan) -> dict[str, list[str]]:
     """FRR version -> the routers running it (the plan as it runs: lab.state.load_plan)."""
-    from .frr_roots import host_version
     out: dict[str, list[str]] = {}
     for n in plan.nodes:
         if kind_of(n).has_policy:

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import LabError
+from ..host.frr_install import host_version
 from ..host import nsutil
 from ..plan import Plan
 from ..state import LabPaths, load_plan
@@ -64,7 +65,6 @@ class Router:
     @property
     def version(self) -> str:
         """The FRR version (major.minor) the lab records for it: the plan's, an upgrade's, else the host's."""
-        from ..frr_roots import host_version
         return load_plan(self.paths).node(self.node).frr or host_version()
 
     def running_version(self) -> str | None:

@@ -21,7 +21,7 @@ from bgp.policy import DEFAULT_DIR, load_policy, render_node, without_superseded
 
 from ..checks.quiet import baseline, wait_quiet
 from ..converge import wait_converged
-from ..frr_roots import host_version
+from ..host.frr_install import host_version
 from ..node_kinds import FRR, kind_of
 from ..checks.run import run_checks
 from ..checks.verdict import ROLLOUT_KINDS

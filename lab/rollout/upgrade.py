@@ -65,7 +65,7 @@ def upgrade_node(runtime, plan: Plan, paths: LabPaths, node: str, version: str, 
 
 
 def _host() -> str:
-    from ..frr_roots import host_version
+    from ..host.frr_install import host_version
     return host_version()
 
 

@@ -21,7 +21,7 @@ def native_version(name: str) -> str:
     """The FRR a router without a version runs on this runtime: the host's (netns) or the
     default image's (docker, containerlab)."""
     if check_runtime(name) == "netns":
-        from ..frr_roots import host_version
+        from ..host.frr_install import host_version
         return host_version()
     from ..frr_versions import IMAGE_FRR
     return IMAGE_FRR
