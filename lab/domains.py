@@ -142,7 +142,7 @@ def confirm(session, designed: Plan, only: Optional[str] = None,
     designed = with_native(designed, native_version(LabState.read(paths).runtime_name))
     if plan.digest() != designed.digest():
         raise LabError(f"lab {paths.name} runs another plan than {source or designed.topology}")
-    fi, tl = session.injector, session.timeline
+    fi, tl = session.faults, session.timeline
     for kind, label in labels(plan):
         if only and only not in label:
             continue

@@ -224,7 +224,7 @@ def rehearse_recorded(session, reports, kind: Kind, **target) -> Rehearsal:
         return go
 
     fault, restore = settle_with(plan, paths, timeline)
-    rep = rehearse(plan, paths, session.injector, recorded(fault), recorded(restore), kind, **target)
+    rep = rehearse(plan, paths, session.faults, recorded(fault), recorded(restore), kind, **target)
     report.write()
     write_output(directory / "rehearsal.json", json.dumps(document(rep), indent=1))
     return rep

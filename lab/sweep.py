@@ -26,7 +26,7 @@ from .observers.fib import FibReader
 from .plan import Plan
 from .probes import flows
 from .probes.precision import PRECISION, flows_for_pair
-from .session import lab_session
+from .session import open_lab
 from .state import LabPaths
 from .sweep_diff import designed_shares, diff  # noqa: F401 - lab.sweep.diff is the API
 from .sweep_page import write  # noqa: F401 - lab.sweep.write is the API
@@ -204,8 +204,8 @@ def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable
     pairs = sample_pairs(plan)
     flows.install(plan, paths, reach_ports=len(pairs))
     todo = [c for c in cases(plan) if only is None or only(c)]
-    with lab_session(paths, plan) as session:
-        fi, tl = session.injector, session.timeline
+    with open_lab(paths, plan) as session:
+        fi, tl = session.faults, session.timeline
         rep.steady = weight_check(plan, paths, pairs, rows=rep.splits, failures=fi.failures())
         for i, case in enumerate(todo, 1):
             item = Item(case.kind, case.target)

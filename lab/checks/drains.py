@@ -11,7 +11,7 @@ import time
 from ..measure import EventResult
 from ..plan import Plan
 from ..rehearsal import rehearse
-from ..session import lab_session
+from ..session import open_lab
 from ..state import LabPaths
 from .quiet import baseline, wait_quiet
 from .verdict import Verdict
@@ -47,8 +47,8 @@ def check(plan: Plan, paths: LabPaths, d, settle_s: float = 1.5, deadline_s: flo
     what = (f"plane {d.plane}" + (f" in {d.region}" if d.region else "")) if kind == "plane" else (d.router or d.link)
     cid = f"drain:{what.replace(' ', '-')}"
     held = {"state": baseline(plan, paths)}
-    with lab_session(paths, plan) as session:
-        rep = rehearse(plan, paths, session.injector, _settle(plan, paths, "fault", settle_s, deadline_s, held),
+    with open_lab(paths, plan) as session:
+        rep = rehearse(plan, paths, session.faults, _settle(plan, paths, "fault", settle_s, deadline_s, held),
                        _settle(plan, paths, "restore", settle_s, 2 * deadline_s, held), kind, **kw)
     ev = {"sent": rep.sent, "lost": rep.lost, "pairs": len(rep.pairs),
           "steps": [{"name": s.name, "ms": round(s.converged_ms), "ok": s.ok, "problems": s.problems[:10]}

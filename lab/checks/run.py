@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..plan import Plan
 from ..probes import flows
-from ..session import lab_session
+from ..session import open_lab
 from ..state import LabPaths
 from . import attributes, drains, names, reach, shares, sweep
 from .quiet import baseline, verdict as quiet_verdict, wait_quiet
@@ -57,8 +57,8 @@ def _failed(plan: Plan, fi, names_: list[str]):
 def _shares(plan: Plan, paths: LabPaths, spec, router: str, settle_s: float, deadline_s: float) -> Verdict:
     if not spec.failures:
         return shares.check_one(plan, paths, spec, router)
-    with lab_session(paths, plan) as session:
-        fi = session.injector
+    with open_lab(paths, plan) as session:
+        fi = session.faults
         base = baseline(plan, paths)
         made = _failed(plan, fi, spec.failures)
         try:

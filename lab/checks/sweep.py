@@ -13,7 +13,7 @@ import time
 from .. import sweep as n1
 from ..plan import Plan
 from ..probes import flows
-from ..session import lab_session
+from ..session import open_lab
 from ..state import LabPaths
 from . import reach
 from .quiet import baseline, wait_quiet
@@ -35,8 +35,8 @@ def run(plan: Plan, paths: LabPaths, spec, per_pair: int = 8, settle_s: float = 
     probes_all = reach.plan_pairs(plan, plan.address_families, set())
     flows.install(plan, paths, reach_ports=len(probes_all))
     out = []
-    with lab_session(paths, plan) as session:
-        fi = session.injector
+    with open_lab(paths, plan) as session:
+        fi = session.faults
         for i, case in enumerate(todo, 1):
             out.append(_one(plan, paths, fi, case, spec.budget_ms, per_pair, settle_s, deadline_s))
             if progress:

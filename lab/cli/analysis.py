@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..plan import build_plan
 from ..safe_io import check_output_dir, write_output
-from ..session import lab_session
+from ..session import open_lab
 from ..topology import load
 from . import views
 from .app import app
@@ -94,7 +94,7 @@ def domains(topology: str = TopoArg, confirm: Optional[str] = typer.Option(None,
     if not confirm:
         return
     bad = 0
-    with lab_session(lab_paths(confirm)) as s:
+    with open_lab(lab_paths(confirm)) as s:
         for c in dm.confirm(s, p, only, source=topology):
             views.domain_confirmed(c)
             bad += bool(c.problems)

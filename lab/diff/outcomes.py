@@ -14,7 +14,7 @@ from typing import Callable
 from .. import sweep
 from ..plan import Plan
 from ..probes import flows as probes
-from ..session import lab_session
+from ..session import open_lab
 from ..state import LabPaths
 from ..settled import baseline, wait_quiet
 from .snapshot import deliveries, fib_view
@@ -28,10 +28,10 @@ def observe(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, window_s: 
     probes.install(plan, paths, reach_ports=len(pairs))
     todo = [c for c in sweep.cases(plan) if only is None or only(c)]
     out = {}
-    with lab_session(paths, plan) as session:
+    with open_lab(paths, plan) as session:
         state = baseline(plan, paths)
         steady = _sessions(state)                     # the sessions a repair must bring back
-        fi, tl = session.injector, session.timeline
+        fi, tl = session.faults, session.timeline
         for i, case in enumerate(todo, 1):
             out[f"{case.kind} {case.target}"], state = _one(plan, paths, fi, tl, case, pairs, flows_per_pair,
                                                             window_s, deadline_s, state,

@@ -20,7 +20,7 @@ from ..checks.verdict import ROLLOUT_KINDS
 from ..errors import LabError
 from ..exit_codes import FAILED, PASSED, UNDECIDED
 from ..plan import Plan
-from ..session import lab_session
+from ..session import open_lab
 from ..state import LabPaths, LabState, load_built_plan, node_policies, node_versions, with_versions
 from . import journal
 from .phase import PhaseResult, Setup, run_phase
@@ -100,7 +100,7 @@ def _setup(s, loaded, kinds, rec: journal.RolloutRecord, say, loss_fails: bool =
     def on_drain(fid):
         rec.drain_fault = fid
         journal.write(s.paths, rec)
-    return Setup(s.plan, s.paths, s.injector, loaded, tuple(kinds), on_drain=on_drain, loss_fails=loss_fails, say=say,
+    return Setup(s.plan, s.paths, s.faults, loaded, tuple(kinds), on_drain=on_drain, loss_fails=loss_fails, say=say,
                  versions=versions)
 
 
@@ -110,7 +110,7 @@ def rollout(paths: LabPaths, candidate, phases_file, intents=None, drain: bool =
     ``frr``: an upgrade, every phase's routers moved to that FRR version (candidate None: the
     lab's own policy, i.e. only the version changes)."""
     t0 = time.monotonic()
-    with lab_session(paths) as s:
+    with open_lab(paths) as s:
         plan = s.plan
         if resume:
             rec = journal.read(paths)
@@ -171,7 +171,7 @@ def rollback(paths: LabPaths, kinds=ROLLOUT_KINDS, say=lambda _m: None) -> Rollo
     """Every router back on the lab's own policy, the rollout's phases in reverse, the same way
     (drained where the phase was); the last phase's checks judge the restored steady state."""
     t0 = time.monotonic()
-    with lab_session(paths) as s:
+    with open_lab(paths) as s:
         rec = journal.read(paths)
         moved = set(node_policies(paths)) | set(node_versions(paths))
         if not moved:

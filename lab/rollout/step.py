@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from ..errors import LabError
-from ..session import lab_session
+from ..session import open_lab
 from ..state import LabPaths, policy_dir_of
 from ..checks.verdict import ROLLOUT_KINDS
 from .phase import Setup, run_phase
@@ -22,7 +22,7 @@ def upgrade(paths: LabPaths, what: str, value: str | None, version: str, drain: 
             kinds=ROLLOUT_KINDS, say=lambda _m: None) -> RolloutReport:
     t0 = time.monotonic()
     spec = step_spec(what, value)
-    with lab_session(paths) as s:
+    with open_lab(paths) as s:
         routers = select(s.plan, spec)
         policies = {policy_dir_of(paths, r) for r in routers}
         if len(policies) > 1:
@@ -31,7 +31,7 @@ def upgrade(paths: LabPaths, what: str, value: str | None, version: str, drain: 
         versions = {r: version for r in routers}
         pol = preflight(s.plan, paths, policies.pop(), versions)
         src, loaded = _intents(s.plan, intents, pol)
-        setup = Setup(s.plan, paths, s.injector, loaded, tuple(kinds), say=say, versions=versions)
+        setup = Setup(s.plan, paths, s.faults, loaded, tuple(kinds), say=say, versions=versions)
         res = run_phase(setup, spec.name, routers, drain, pol)
         say(f"{res.name}: {res.status}")
     rep = RolloutReport("upgrade", s.plan.topology, paths.name, pol, pol, "-", src, frr=version, phases=[res])

@@ -1,5 +1,5 @@
-"""lab_session without a running lab: a plan.json under a temporary STATE_ROOT stands in for it,
-so what the session builds (and what it does not) can be checked without root."""
+"""open_lab without a running lab: a plan.json under a temporary STATE_ROOT stands in for it,
+so what the Lab handle builds (and what it does not) can be checked without root."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +7,7 @@ import pytest
 from lab import state
 from lab.errors import LabError
 from lab.plan import build_plan
-from lab.session import lab_session
+from lab.session import open_lab
 from lab.topology import load
 from ..conftest import TOPOLOGIES
 
@@ -20,31 +20,45 @@ def lab_dir(fake_lab):
 
 
 def test_plan_read_from_the_lab_and_nothing_started(lab_dir, mini):
-    with lab_session(LAB) as s:
+    with open_lab(LAB) as s:
         assert s.name == LAB and s.paths.root == lab_dir
         assert s.plan.digest() == mini.digest()
         assert not s.timeline_open
-        assert s.injector is s.injector           # one injector per session
-        assert s.injector.faults() == []
+        assert s.faults is s.faults           # one injector per handle
+        assert s.faults.faults() == []
     assert not s.timeline_open
 
 
 def test_given_plan_is_not_reread(tmp_path, monkeypatch, mini):
     monkeypatch.setattr(state, "STATE_ROOT", tmp_path)       # no plan.json anywhere
-    with lab_session(LAB, mini) as s:
+    with open_lab(LAB, mini) as s:
         assert s.plan is mini
+
+
+def test_state_is_read_afresh(lab_dir):
+    with open_lab(LAB) as s:
+        assert s.state.policy is None
+        state.LabState.update(s.paths, policy="/x")
+        assert s.state.policy == "/x"
+
+
+def test_routers_are_the_plan_nodes_only(lab_dir):
+    with open_lab(LAB) as s:
+        assert list(s.routers) == [n.name for n in s.plan.nodes] and len(s.routers) == len(s.plan.nodes)
+        with pytest.raises(KeyError, match=f"lab {LAB} has no node 'nosuch' \\(it has {s.plan.nodes[0].name}, "):
+            s.routers["nosuch"]
 
 
 def test_no_such_lab_is_a_lab_error(tmp_path, monkeypatch):
     monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
     with pytest.raises(LabError, match="no lab named 'nolab'"):
-        with lab_session("nolab"):
+        with open_lab("nolab"):
             pass
 
 
 def test_bad_name_is_refused():
     with pytest.raises(LabError, match="lab name"):
-        with lab_session("../etc"):
+        with open_lab("../etc"):
             pass
 
 
@@ -66,7 +80,7 @@ def test_opened_timeline_is_stopped_even_after_an_error(lab_dir, monkeypatch):
 
     monkeypatch.setattr(tl_mod, "Timeline", FakeTimeline)
     with pytest.raises(RuntimeError):
-        with lab_session(LAB) as s:
+        with open_lab(LAB) as s:
             assert s.timeline is s.timeline
             raise RuntimeError("boom")
     assert events == [("made", len(s.plan.nodes)), "start", "stop"]
@@ -76,7 +90,7 @@ def test_domains_confirm_refuses_another_plan(lab_dir):
     from lab import domains
 
     other = build_plan(load(TOPOLOGIES / "bag-agg.yaml"))
-    with lab_session(LAB) as s:
+    with open_lab(LAB) as s:
         with pytest.raises(LabError, match=f"lab {LAB} runs another plan than agg.yaml"):
             next(domains.confirm(s, other, source="agg.yaml"))
         assert not s.timeline_open            # refused before any watcher started
