@@ -38,7 +38,7 @@ def check(intents: Path = typer.Argument(..., help="intent file, e.g. topologies
         check_output_dir(d)                     # refused now, not after the checks ran
     with open_lab(name) as s:
         loaded = load(s.plan, intents)          # names resolved before anything is touched
-        rep = run_checks(s.plan, s.paths, loaded, [k.value for k in only] if only else None, settle_s=settle,
+        rep = run_checks(s, loaded, [k.value for k in only] if only else None, settle_s=settle,
                          quiet_deadline_s=quiet_deadline, progress=True, source=str(intents))
     out.print(report.table(rep))
     written = [report.write_json(rep, json_out), report.write_junit(rep, junit_out), report.write_html(rep, html_out)]

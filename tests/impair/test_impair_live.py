@@ -122,6 +122,6 @@ def test_sweep_and_rehearsal_run_on_an_impaired_lab(lab, faults, observe):
     rep = sweep.run(lab.plan, lab.paths, only=lambda c: c.kind == "bundle"
                     or (c.kind == "link" and c.target.startswith(("r1-bag2~", "r1-bag1~r2-bag1#3"))))
     assert len(rep.items) >= 3 and rep.violations == 0, rep.as_dict()
-    reh = rehearse(lab.plan, lab.paths, faults, observe.after_fault, observe.after_restore, "link",
-                   bundle=FIBRE, members=[2])
+    reh = rehearse(lab.session, observe.after_fault, observe.after_restore, "link",
+                   bundle=FIBRE, members=[2], faults=faults)
     assert reh.ok and reh.lost == 0, reh.summary()
