@@ -146,7 +146,7 @@ def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", he
         from ..status import gather
 
         with open_lab(name) as s:
-            sys.stdout.write(json.dumps(gather(s.plan, s.paths), indent=1) + "\n")
+            sys.stdout.write(json.dumps(gather(s), indent=1) + "\n")
         return
     if not _show_status(name, bag_only=not all_nodes):
         raise typer.Exit(1)
@@ -159,9 +159,9 @@ def _show_status(name: str, bag_only: bool) -> bool:
     from ..status import active_changes, gather, mixed_versions_line
 
     with open_lab(name) as s:
-        st = gather(s.plan, s.paths)
-        expected = expected_routes(s.plan, active_changes(s.plan, s.paths)[0])
-        state = LabState.read(s.paths)
+        st = gather(s)
+        expected = expected_routes(s.plan, active_changes(s)[0])
+        state = s.state
     policy, mixed = state.policy, state.node_policies or {}
     candidate = bool(policy) and Path(policy) != DEFAULT_DIR or bool(mixed)
     views.status_tables(st, expected, bag_only, judge=not candidate)

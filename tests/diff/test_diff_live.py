@@ -122,7 +122,8 @@ def test_the_observed_sweep_of_one_lab_twice_shows_no_difference(mini_lab):
     from lab.diff.outcomes import observe
 
     plan, paths = mini_lab
-    runs = [observe(plan, paths, only=lambda c: c.kind == "bundle") for _ in range(2)]
+    with open_lab(paths, plan) as lab:
+        runs = [observe(lab, only=lambda c: c.kind == "bundle") for _ in range(2)]
     assert set(runs[0]) == {"bundle r1-bag1~r2-bag1", "bundle r1-f2-edge~r1-bag1", "bundle r1-f2-edge~r1-bag2"}
     for case, o in runs[0].items():
         assert o["quiet"], case
