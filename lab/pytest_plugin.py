@@ -32,9 +32,8 @@ from .harness import (_SIGNALS, _Signals, _start_ticks, harness, harness_alive, 
                       remove_lab, remove_stale_labs, stale, start_lab)
 from .runtime import check_runtime
 from . import session as lab_handle
-from .session import open_lab
 from .suite_topology import SUITE_COALESCE_MS, parse_coalesce, with_coalesce
-from .state import LabPaths, LabState, check_lab_name
+from .state import LabPaths, LabState, check_lab_name, load_plan
 
 
 def pytest_addoption(parser):
@@ -134,8 +133,7 @@ def lab(request, runtime_name) -> Lab:
         remove_lab(LabPaths(name))        # left by a killed session: rebuilt, not attached to
     policy = request.config.getoption("--policy")
     if name and LabState.read(LabPaths(name)).phase == "up" and _same_policy(LabPaths(name), policy):
-        with open_lab(name) as attached:
-            yield Lab(attached.plan, attached.paths, owned=False)
+        yield Lab(load_plan(LabPaths(name)), LabPaths(name), owned=False)    # its own handle: Lab.session
         return
     name = name or f"cv{os.getpid() % 100000}"
     res = start_lab(request, suite_topology(request, request.config.getoption("--topology")), name, runtime_name,

@@ -25,9 +25,7 @@ def _drain(name: str, make, wait: bool, check=None) -> None:
     """Apply a drain, wait for the oracle's drained state, and say what still crosses the drain."""
     from bgp.oracle import paths_through_drains
 
-    inject(name, make, wait, check)
-    with open_lab(name) as s:
-        views.through_drains(paths_through_drains(s.plan, s.faults.failures()))
+    inject(name, make, wait, check, then=lambda s: views.through_drains(paths_through_drains(s.plan, s.faults.failures())))
 
 
 def _undrain(name: str, pick, wait: bool) -> None:

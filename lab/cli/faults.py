@@ -17,11 +17,12 @@ from .views import err
 fault_app = sub_app("fault", "Inject a recorded, reversible failure and measure convergence.")
 
 
-def inject(name: str, make, wait: bool, check=None) -> None:
+def inject(name: str, make, wait: bool, check=None, then=None) -> None:
     """Apply a fault, then (unless --no-wait) wait for the oracle's state and report convergence.
 
     ``check(plan)`` validates the user's names first, so a typo fails before any timeline or
-    runtime is touched and without a traceback."""
+    runtime is touched and without a traceback; ``then(lab)``: what the verb shows afterwards,
+    on the same Lab."""
     from ..measure import after_fault
 
     with open_lab(name) as s:
@@ -33,6 +34,8 @@ def inject(name: str, make, wait: bool, check=None) -> None:
         views.fault_made(f)
         if tl:
             views.verdict(after_fault(s.plan, s.paths, tl, f, fi.failures(), "cli"))
+        if then:
+            then(s)
 
 
 @fault_app.command("link")
