@@ -56,7 +56,7 @@ def _failed(plan: Plan, fi, names_: list[str]):
 def _shares(lab: Lab, spec, router: str, settle_s: float, deadline_s: float) -> Verdict:
     plan, paths = lab.plan, lab.paths
     if not spec.failures:
-        return shares.check_one(plan, paths, spec, router)
+        return shares.check_one(lab, spec, router)
     fi = lab.faults
     base = baseline(plan, paths)
     made = _failed(plan, fi, spec.failures)
@@ -66,7 +66,7 @@ def _shares(lab: Lab, spec, router: str, settle_s: float, deadline_s: float) -> 
         if not q.ok:
             return Verdict(f"shares:{router}->{spec.fabric}", "shares", "INCONCLUSIVE",
                            f"never quiet after failing {', '.join(spec.failures)}: {'; '.join(q.changing[:4])}")
-        return shares.check_one(plan, paths, spec, router, frozenset(fl.nodes), frozenset(fl.links))
+        return shares.check_one(lab, spec, router, frozenset(fl.nodes), frozenset(fl.links))
     finally:
         base = baseline(plan, paths)
         for f in reversed(made):
@@ -76,11 +76,11 @@ def _shares(lab: Lab, spec, router: str, settle_s: float, deadline_s: float) -> 
 
 def _run_one(lab: Lab, kind, spec, settle_s, deadline_s, step) -> list[Verdict]:
     if kind == "reachability":
-        return reach.check(lab.plan, lab.paths, spec.families, spec.except_pairs, spec.flows)
+        return reach.check(lab, spec.families, spec.except_pairs, spec.flows)
     if kind == "shares":
         return [_shares(lab, spec[0], spec[1], settle_s, deadline_s)]
     if kind == "attributes":
-        return [attributes.check(lab.plan, lab.paths, spec)]
+        return [attributes.check(lab, spec)]
     if kind == "drains":
         return [drains.check(lab, spec, settle_s, deadline_s)]
     return sweep.run(lab, spec, settle_s=min(settle_s, 1.5), deadline_s=deadline_s, progress=step)
