@@ -93,7 +93,7 @@ class Lab:
         if self._faults is None:
             from .faults import FaultInjector
 
-            self._faults = FaultInjector(self.plan, self.paths)
+            self._faults = FaultInjector(self.plan, self.paths, runtime=self.runtime)
         return self._faults
 
     @property

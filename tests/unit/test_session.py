@@ -42,6 +42,17 @@ def test_state_is_read_afresh(lab_dir):
         assert s.state.policy == "/x"
 
 
+def test_a_new_plan_reaches_the_injector(lab_dir, mini):
+    from lab.state import with_versions
+
+    with open_lab(LAB) as s:
+        fi = s.faults
+        assert fi.runtime is s.runtime            # one runtime per handle
+        moved = with_versions(s.plan, {s.plan.nodes[0].name: "10.3"})
+        s.plan = moved
+        assert s.plan is moved and fi.plan is moved
+
+
 def test_routers_are_the_plan_nodes_only(lab_dir):
     with open_lab(LAB) as s:
         assert list(s.routers) == [n.name for n in s.plan.nodes] and len(s.routers) == len(s.plan.nodes)
