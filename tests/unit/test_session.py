@@ -120,3 +120,18 @@ def test_rehearsal_document_fields():
     assert list(doc) == ["target", "ok", "sent", "lost", "steps", "pairs", "not_probed"]
     assert doc["steps"] == [{"name": "drain", "converged_ms": 12.0, "ok": True, "problems": []}]
     assert doc["not_probed"] == ["r1"] and doc["ok"] is True
+
+
+def test_a_rollout_takes_a_mid_upgrade_lab_as_it_is(lab_dir, tmp_path):
+    """'baglab rollout' rebuilds nothing it would lose: a lab of the same topology running other
+    FRR versions than it was built with is rolled out from as it runs (lab.rollout.run.bring_up)."""
+    from lab.rollout.run import running_as_built
+
+    paths, topo = state.LabPaths(LAB), tmp_path / "t.yaml"
+    topo.write_text("")
+    state.LabState.update(paths, phase="up", source=str(topo), node_versions={"r1-bag1": "10.3"})
+    assert running_as_built(paths, str(topo), None)
+    assert not running_as_built(paths, str(topo), "some-baseline")      # a baseline asked for: 'up' decides
+    assert not running_as_built(paths, str(tmp_path / "other.yaml"), None)
+    state.LabState.update(paths, node_versions=None)
+    assert not running_as_built(paths, str(topo), None)                 # as built: 'up' reuses or rebuilds
