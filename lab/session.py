@@ -38,6 +38,9 @@ class Routers(Mapping):
             self._made[name] = Router(self._lab.paths, name, runtime=self._lab.runtime)
         return self._made[name]
 
+    def __contains__(self, name) -> bool:      # a name test must not construct a Router
+        return name in self._names()
+
     def __iter__(self):
         return iter(self._names())
 

@@ -56,6 +56,7 @@ def test_a_new_plan_reaches_the_injector(lab_dir, mini):
 def test_routers_are_the_plan_nodes_only(lab_dir):
     with open_lab(LAB) as s:
         assert list(s.routers) == [n.name for n in s.plan.nodes] and len(s.routers) == len(s.plan.nodes)
+        assert s.plan.nodes[0].name in s.routers and "nosuch" not in s.routers
         with pytest.raises(KeyError, match=f"lab {LAB} has no node 'nosuch' \\(it has {s.plan.nodes[0].name}, "):
             s.routers["nosuch"]
 
