@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from lab.build import up  # noqa: E402
 from lab.measure import after_fault, after_restore  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
-from lab.session import lab_session  # noqa: E402
+from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_convergence", ROOT / "bench" / "convergence.py")
@@ -51,7 +51,7 @@ def run(timers: str | None, topo: Path, lab: str, samples: int) -> dict:
     plan = up(topo, lab).plan
     up_s = time.monotonic() - t0
     try:
-        with lab_session(paths, plan) as s:
+        with open_lab(paths, plan) as s:
             out = _measure(timers or "off", s, samples)
     finally:
         down_lab(paths)
@@ -61,7 +61,7 @@ def run(timers: str | None, topo: Path, lab: str, samples: int) -> dict:
 
 
 def _measure(label: str, s, samples: int) -> dict[str, dict[str, list]]:
-    plan, paths, fi, tl = s.plan, s.paths, s.injector, s.timeline
+    plan, paths, fi, tl = s.plan, s.paths, s.faults, s.timeline
     kinds = {"protected": [l for l in plan.links if l.kind == "interbag"],
              "uplink": [l for l in plan.links if l.kind == "uplink"]}
     out: dict[str, dict[str, list]] = {}

@@ -30,7 +30,7 @@ from lab.build import lab_memory_mb, pss_mb, up  # noqa: E402
 from lab.generate import generate  # noqa: E402
 from lab.runtime import RUNTIMES, down_lab  # noqa: E402
 from lab.host.nsutil import cmdline  # noqa: E402
-from lab.session import lab_session  # noqa: E402
+from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ def _procs(marker: bytes) -> list[int]:
 def docker_extra(lab: str, plan) -> dict:
     """containerd-shim PSS of the lab's containers, and the engine's (shared) PSS."""
     ids = []
-    with lab_session(lab, plan) as session:
+    with open_lab(lab, plan) as session:
         for n in plan.nodes:
             try:
                 ids.append(session.runtime.container(n.name).id)

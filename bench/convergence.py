@@ -33,7 +33,7 @@ from lab.frr_roots import host_version  # noqa: E402
 from lab.generate import generate  # noqa: E402
 from lab.measure import after_fault, after_restore, settle  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
-from lab.session import lab_session  # noqa: E402
+from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 from bgp.oracle import NONE  # noqa: E402
 
@@ -78,8 +78,8 @@ def run_versions(label: str, topology: Path, labs: dict[str | None, str], trials
             down_lab(paths)
             stack.callback(down_lab, paths)
             plan = up(topology, lab, frr=frr).plan
-            session = stack.enter_context(lab_session(paths, plan))
-            sessions[frr or host_version()] = (session, cases(plan, session.injector, targets=trials))
+            session = stack.enter_context(open_lab(paths, plan))
+            sessions[frr or host_version()] = (session, cases(plan, session.faults, targets=trials))
         for i in range(trials):
             for kind in kinds:
                 for version, (session, makers) in sessions.items():
@@ -91,7 +91,7 @@ def run_versions(label: str, topology: Path, labs: dict[str | None, str], trials
 def _trial(session, version: str, kind: str, make, label: str) -> list[Trial]:
     """Fault then restore; a wrong trial is kept, and the lab is brought back to the oracle's
     steady state before the next one (else every later trial would inherit the damage)."""
-    plan, paths, fi, tl = session.plan, session.paths, session.injector, session.timeline
+    plan, paths, fi, tl = session.plan, session.paths, session.faults, session.timeline
     role_of = {n.name: n.role for n in plan.nodes}
     f = make()
     r = after_fault(plan, paths, tl, f, fi.failures(), kind, check_rib=False, deadline_s=WAIT_S["fault"])

@@ -37,13 +37,15 @@ def reference_sweep(topology: Path, lab: str) -> dict:
     from lab import sweep
     from lab.build import up
     from lab.runtime import down_lab
+    from lab.session import open_lab
     from lab.state import LabPaths
 
     paths = LabPaths(lab)
     plan = up(topology, lab).plan
     try:
         t0 = time.monotonic()
-        rep = sweep.run(plan, paths)
+        with open_lab(paths, plan) as handle:
+            rep = sweep.run(handle)
         return {"mode": "single lab.sweep.run", "wall_s": round(time.monotonic() - t0, 1), "cases": len(rep.items)}
     finally:
         down_lab(paths)

@@ -25,7 +25,7 @@ from lab.build import lab_memory_mb, up  # noqa: E402
 from lab.generate import generate  # noqa: E402
 from lab.rehearsal import rehearse, settle_with  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
-from lab.session import lab_session  # noqa: E402
+from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ def bench(label: str, topology: Path, lab: str, repeats: int) -> dict:
     down_lab(paths)
     plan = up(topology, lab).plan
     try:
-        with lab_session(paths, plan) as session:
+        with open_lab(paths, plan) as session:
             out, peak_lab = _rehearse_each(label, session, repeats)
     finally:
         down_lab(paths)
@@ -50,7 +50,7 @@ def bench(label: str, topology: Path, lab: str, repeats: int) -> dict:
 
 def _rehearse_each(label: str, session, repeats: int) -> tuple[dict, float]:
     """``repeats`` rehearsals of a plane, a BAG router and an inter-BAG link; the lab's peak memory."""
-    plan, paths, fi = session.plan, session.paths, session.injector
+    plan, paths = session.plan, session.paths
     fault, restore = settle_with(plan, paths, session.timeline, "bench")
     first_region = plan.nodes[0].region
     bag = next(n.name for n in plan.nodes if n.role == "bag" and n.region != first_region)
@@ -62,7 +62,7 @@ def _rehearse_each(label: str, session, repeats: int) -> tuple[dict, float]:
     for kind, kw in cases:
         for _ in range(repeats):
             t0 = time.monotonic()
-            rep = rehearse(plan, paths, fi, fault, restore, kind, window=300, **kw)
+            rep = rehearse(session, fault, restore, kind, window=300, **kw)
             wall = time.monotonic() - t0
             peak_lab = max(peak_lab, lab_memory_mb(paths, plan))
             slot = out.setdefault(kind, {"target": rep.target, "steps": {}, "wall_s": [], "sent": 0, "lost": 0,

@@ -25,13 +25,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab.build import up  # noqa: E402
-from lab.faults import FaultInjector  # noqa: E402
 from lab.faults.names import bundle_members  # noqa: E402
 from lab.forwarder import control as forwarders  # noqa: E402
 from lab.impair.spec import Impairment  # noqa: E402
 from lab.macsec import ports, secy  # noqa: E402
 from lab.probes.rtt import icmp_rtts  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
+from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,12 +113,13 @@ def main() -> None:
     down_lab(paths)
     plan = up(ROOT / "topologies" / "bag-mini.yaml", args.lab).plan
     try:
-        fi = FaultInjector(plan, paths)
-        m1, m2 = bundle_members(plan, PLAIN_BUNDLE if args.plain else BUNDLE, [1, 2])
-        out = {"delay": [delay_case(fi, paths, m1, m2, imp, args.count)
-                         for imp in (Impairment(delay_ms=0.3), Impairment(delay_ms=1.0, jitter_ms=0.5))],
-               "loss": [loss_case(fi, paths, m1, p, args.count) for p in (2.0, 10.0)],
-               "load": Path("/proc/loadavg").read_text().split()[:3]}
+        with open_lab(paths, plan) as lab:
+            fi = lab.faults
+            m1, m2 = bundle_members(plan, PLAIN_BUNDLE if args.plain else BUNDLE, [1, 2])
+            out = {"delay": [delay_case(fi, paths, m1, m2, imp, args.count)
+                             for imp in (Impairment(delay_ms=0.3), Impairment(delay_ms=1.0, jitter_ms=0.5))],
+                   "loss": [loss_case(fi, paths, m1, p, args.count) for p in (2.0, 10.0)],
+                   "load": Path("/proc/loadavg").read_text().split()[:3]}
     finally:
         if not args.keep:
             down_lab(paths)

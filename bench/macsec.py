@@ -28,7 +28,7 @@ from lab.build import up  # noqa: E402
 from lab.converge import wait_converged  # noqa: E402
 from lab.macsec import ports, secy  # noqa: E402
 from lab.runtime import down_lab, runtime_for  # noqa: E402
-from lab.session import lab_session  # noqa: E402
+from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_convergence", ROOT / "bench" / "convergence.py")
@@ -62,7 +62,7 @@ def bringup_and_mismatch(topo: Path, lab: str, mode: str) -> dict:
         if mode != "off":
             procs = runtime_for(paths).processes(plan)
             out["secy_pss_mb"] = round(max(pss_mb(procs[n]["macsec"]) for n in ports.protected_nodes(plan)), 1)
-            with lab_session(paths, plan) as session:
+            with open_lab(paths, plan) as session:
                 out.update(_key_mismatch(session))
             t0 = time.monotonic()
             secy.rotate(paths, plan)
@@ -74,7 +74,7 @@ def bringup_and_mismatch(topo: Path, lab: str, mode: str) -> dict:
 
 def _key_mismatch(session) -> dict:
     """Seconds from a wrong MACsec key on one end of a protected link to the oracle's FIBs, and back."""
-    plan, paths, fi = session.plan, session.paths, session.injector
+    plan, paths, fi = session.plan, session.paths, session.faults
     out = {}
     l = next(l for l in plan.links if l.a.wire)
     t0 = time.monotonic()

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lab.build import pss_mb, up  # noqa: E402
 from lab.rollout.run import rollback, rollout  # noqa: E402
 from lab.runtime import down_lab, runtime_for  # noqa: E402
+from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,11 +71,13 @@ def main() -> None:
         phases = generic_phases(plan) if a.generic else Path(a.phases)
         t1 = time.monotonic()
         cand = a.candidate or (None if a.frr else str(ROOT / "topologies" / "policies" / "bag-mini" / "safe-tag"))
-        rep = rollout(paths, cand, phases, a.intents, drain=a.drain, frr=a.frr)
+        with open_lab(paths) as lab:
+            rep = rollout(lab, cand, phases, a.intents, drain=a.drain, frr=a.frr)
         out.update(rollout_s=round(time.monotonic() - t1, 1), status=rep.status, phases=phases_of(rep),
                    lab_mb=lab_mb(paths, plan))
         t2 = time.monotonic()
-        back = rollback(paths)
+        with open_lab(paths) as lab:        # afresh: the plan as the rollout left it
+            back = rollback(lab)
         out.update(rollback_s=round(time.monotonic() - t2, 1), rollback_status=back.status,
                    rollback_phases=phases_of(back))
     finally:

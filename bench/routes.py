@@ -30,7 +30,7 @@ from lab.node_kinds import kind_of  # noqa: E402
 from lab.frr.show import show_json  # noqa: E402
 from lab.host import nsutil  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
-from lab.session import lab_session  # noqa: E402
+from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def run(base: Path, n: int, lab: str, emulator: str = "bulk", frr: str | None = 
         res = up(topo, lab, deadline_s=120 + n / 500, frr=frr)
         up_s = time.monotonic() - t0
     try:
-        with lab_session(paths, res.plan) as session:
+        with open_lab(paths, res.plan) as session:
             return {"frr": frr or "as planned", "load_before": round(load, 2),
                     **measure(session, n, emulator, up_s), "load_after": round(os.getloadavg()[0], 2)}
     finally:
@@ -92,7 +92,7 @@ def measure(session, n: int, emulator: str, up_s: float) -> dict:
     expected_bgp = n + len([p for p in plan.prefixes("ipv6") if not any(p == b.first for nd in plan.nodes for b in nd.bulk)])
     by_ns = nsutil.pids_by_netns([paths.netns(x) for x in frr_nodes])
     mem = {x: round(pss_mb(by_ns[paths.netns(x)]), 1) for x in frr_nodes}
-    fi = session.injector
+    fi = session.faults
     emu = next(nd for nd in plan.nodes if kind_of(nd).name == emulator)
     fabric = f"{emu.region}-{emu.fabric}"
     emu_nodes = [nd.name for nd in plan.nodes if nd.fabric == emu.fabric and nd.region == emu.region]

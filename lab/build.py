@@ -23,7 +23,6 @@ from .converge import Convergence, require_converged, wait_converged
 from .settled import wait_settled
 from . import frr_roots, safe_io
 from .errors import LabError
-from .faults import FaultInjector
 from .faults.impairment import from_topology as impairments_of
 from .faults.kinds import FaultKind
 from .impair.spec import Impairment
@@ -33,6 +32,7 @@ from .host import nsutil
 from .runtime import down_lab, make_runtime, native_version
 from .macsec import ports as macsec_ports
 from .runtime.base import Progress, Runtime
+from .session import Lab
 from .state import LabPaths, LabState
 from .topology import load
 
@@ -143,17 +143,20 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     configs = with_daemon_files(render_all(plan, str(paths.root / "nodes"), rt.python, paths.netns, frr=frr))
     result.phases.append(Phase("render+frrcheck", time.monotonic() - t1, 0.0, _harness_peak_mb()))
 
-    state = LabState.read(paths)
+    # the post-up steps act through one handle (its injector journals the impairments); it
+    # starts no timeline, so it needs no closing
+    lab = Lab(paths, plan)
+    state = lab.state
     same_policy = state.policy_digest == pol.digest() and state.policy == str(pol.root)
     # a half-rolled-out or half-upgraded lab is not it
     same_policy = same_policy and not state.node_policies and not state.node_versions
     if (state.phase == "up" and state.plan == plan.digest() and same_policy
             and state.runtime_name == rt.name
-            and _active_impairments(plan, paths) == _impairments_key(impairments)):
+            and _active_impairments(lab) == _impairments_key(impairments)):
         procs = rt.processes(plan)
         if all(all(pid for pid in ds.values()) for ds in procs.values()):
             result.reused = True
-            conv = (wait_converged(plan, paths, FaultInjector(plan, paths).failures(), deadline_s=deadline,
+            conv = (wait_converged(plan, paths, lab.faults.failures(), deadline_s=deadline,
                                    on_poll=on_poll) if wait is wait_converged
                     else wait(plan, paths, deadline_s=deadline, on_poll=on_poll))
             result.convergence = conv
@@ -184,7 +187,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
         require_converged(plan, paths, conv, rt.processes(plan))
         if impairments:          # before 'up': a lab whose impairments failed is not reused
             with timer.phase("impairments"):
-                result.convergence = impair_lab(plan, paths, impairments, deadline, rt)
+                result.convergence = impair_lab(lab, impairments, deadline, rt)
     except BaseException:
         LabState.update(paths, phase="failed")
         raise
@@ -196,18 +199,18 @@ def _impairments_key(impairments) -> str:
     return json.dumps(sorted([link.id, imp.to_json()] for link, imp in impairments), sort_keys=True)
 
 
-def _active_impairments(plan: Plan, paths: LabPaths) -> str:
+def _active_impairments(lab: Lab) -> str:
     """The impairments the lab's fault journal has in force, keyed like the topology's: a lab is
     reused only with the ones its topology asks for (not those a restore or 'impair' changed)."""
-    active = [f for f in FaultInjector(plan, paths).active() if f.kind == FaultKind.IMPAIR]
+    active = [f for f in lab.faults.active() if f.kind == FaultKind.IMPAIR]
     return json.dumps(sorted([f.scope["link"], Impairment.from_json(f.scope).to_json()] for f in active),
                       sort_keys=True)
 
 
-def impair_lab(plan: Plan, paths: LabPaths, impairments, deadline_s: float, rt: Runtime) -> Convergence:
+def impair_lab(lab: Lab, impairments, deadline_s: float, rt: Runtime) -> Convergence:
     """The topology's impairments, journalled like faults (so 'baglab impair --clear' and
     'restore' undo them); those beyond recovery are down links to the oracle: wait for it."""
-    fi = FaultInjector(plan, paths)
+    plan, paths, fi = lab.plan, lab.paths, lab.faults
     for link, imp in impairments:
         fi.impair(link, imp)
     conv = wait_converged(plan, paths, fi.failures(), deadline_s=deadline_s)

@@ -123,9 +123,9 @@ class Confirmation:
     problems: list[str] = field(default_factory=list)
 
 
-def confirm(session, designed: Plan, only: Optional[str] = None,
+def confirm(lab, designed: Plan, only: Optional[str] = None,
             source: Optional[str] = None) -> Iterator[Confirmation]:
-    """Fail each domain (labels containing ``only``) in the running lab of ``session``, one at a time,
+    """Fail each domain (labels containing ``only``) in the running ``lab`` (a Lab), one at a time,
     and compare the capacities its BGP tables show with the oracle's; each domain is restored before
     the next.  A generator, so a caller can report each domain while the next one runs.
 
@@ -135,14 +135,13 @@ def confirm(session, designed: Plan, only: Optional[str] = None,
 
     from .plan.steps.versions import with_native
     from .runtime import native_version
-    from .state import LabState
 
-    plan, paths = session.plan, session.paths
+    plan, paths = lab.plan, lab.paths
     # 'up' pinned routers without a version to the runtime's own FRR where it is not 8.4: so is the design
-    designed = with_native(designed, native_version(LabState.read(paths).runtime_name))
+    designed = with_native(designed, native_version(lab.state.runtime_name))
     if plan.digest() != designed.digest():
         raise LabError(f"lab {paths.name} runs another plan than {source or designed.topology}")
-    fi, tl = session.injector, session.timeline
+    fi, tl = lab.faults, lab.timeline
     for kind, label in labels(plan):
         if only and only not in label:
             continue

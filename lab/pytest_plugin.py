@@ -31,9 +31,9 @@ from .report import Report
 from .harness import (_SIGNALS, _Signals, _start_ticks, harness, harness_alive,  # noqa: F401 - tests use them here
                       remove_lab, remove_stale_labs, stale, start_lab)
 from .runtime import check_runtime
-from .session import LabSession, lab_session
+from . import session as lab_handle
 from .suite_topology import SUITE_COALESCE_MS, parse_coalesce, with_coalesce
-from .state import LabPaths, LabState, check_lab_name
+from .state import LabPaths, LabState, check_lab_name, load_plan
 
 
 def pytest_addoption(parser):
@@ -98,15 +98,15 @@ def pytest_sessionstart(session):
 
 @dataclass
 class Lab:
-    """The lab a test acts on: its plan and paths, and the lab_session (runtime, timeline) the
+    """The lab a test acts on: its plan and paths, and the open Lab handle (runtime, timeline) the
     fixtures share with the CLI, sweep and bench."""
     plan: Plan
     paths: LabPaths
     owned: bool
-    session: LabSession = field(init=False, repr=False)
+    session: lab_handle.Lab = field(init=False, repr=False)
 
     def __post_init__(self):
-        self.session = LabSession(self.paths, self.plan)
+        self.session = lab_handle.Lab(self.paths, self.plan)
 
     @property
     def nodes(self) -> list[str]:
@@ -133,8 +133,7 @@ def lab(request, runtime_name) -> Lab:
         remove_lab(LabPaths(name))        # left by a killed session: rebuilt, not attached to
     policy = request.config.getoption("--policy")
     if name and LabState.read(LabPaths(name)).phase == "up" and _same_policy(LabPaths(name), policy):
-        with lab_session(name) as attached:
-            yield Lab(attached.plan, attached.paths, owned=False)
+        yield Lab(load_plan(LabPaths(name)), LabPaths(name), owned=False)    # its own handle: Lab.session
         return
     name = name or f"cv{os.getpid() % 100000}"
     res = start_lab(request, suite_topology(request, request.config.getoption("--topology")), name, runtime_name,

@@ -27,6 +27,7 @@ from .measure import EventResult
 from .observers.fib import FibReader
 from .plan import Link, Plan
 from .probes.stream import PairResult, Stream
+from .session import Lab
 from .state import LabPaths
 from .wait import poll
 from .node_kinds import kind_of
@@ -98,11 +99,15 @@ def _fibs(plan: Plan, paths: LabPaths, skip_nodes: set[str], skip_pairs) -> dict
                 if (n, p) not in skip_pairs}
 
 
-def rehearse(plan: Plan, paths: LabPaths, faults: FaultInjector, after_fault: Settle, after_restore: Settle,
-             kind: Kind, *, plane: int | None = None, region: str | None = None, node: str | None = None,
+def rehearse(lab: Lab, after_fault: Settle, after_restore: Settle, kind: Kind, *, plane: int | None = None,
+             region: str | None = None, node: str | None = None,
              bundle: str | None = None, members: list[int] | None = None, pps: int = 300, flows_per_pair: int = 4,
              window: int = 600, checkpoint: Callable[[str], None] | None = None,
-             progress: Callable[[str], None] | None = None) -> Rehearsal:
+             progress: Callable[[str], None] | None = None, faults: FaultInjector | None = None) -> Rehearsal:
+    """``faults``: the injector to act through, default the lab's own (a test passes the one that
+    records what the test made)."""
+    plan, paths = lab.plan, lab.paths
+    faults = lab.faults if faults is None else faults
     say = progress or (lambda _m: None)
     links: list[Link] = []
     if kind == "plane":
@@ -200,8 +205,8 @@ def document(rep: Rehearsal) -> dict:
             "not_probed": sorted({r for r, _ in rep.stranded})}
 
 
-def rehearse_recorded(session, reports, kind: Kind, **target) -> Rehearsal:
-    """:func:`rehearse` on a lab session, every step's convergence recorded with its FIB timeline.
+def rehearse_recorded(lab: Lab, reports, kind: Kind, **target) -> Rehearsal:
+    """:func:`rehearse` on ``lab``, every step's convergence recorded with its FIB timeline.
 
     Writes ``<reports>/rehearsal/convergence-report.json`` (with PNG timelines) and
     ``<reports>/rehearsal/rehearsal.json``; ``target`` is passed on to :func:`rehearse`."""
@@ -212,7 +217,7 @@ def rehearse_recorded(session, reports, kind: Kind, **target) -> Rehearsal:
     from .safe_io import write_output
 
     directory = Path(reports) / "rehearsal"
-    plan, paths, timeline = session.plan, session.paths, session.timeline
+    plan, paths, timeline = lab.plan, lab.paths, lab.timeline
     report = Report(directory, paths.name, plan.topology)
     nodes = [n.name for n in plan.nodes]
 
@@ -224,7 +229,7 @@ def rehearse_recorded(session, reports, kind: Kind, **target) -> Rehearsal:
         return go
 
     fault, restore = settle_with(plan, paths, timeline)
-    rep = rehearse(plan, paths, session.injector, recorded(fault), recorded(restore), kind, **target)
+    rep = rehearse(lab, recorded(fault), recorded(restore), kind, **target)
     report.write()
     write_output(directory / "rehearsal.json", json.dumps(document(rep), indent=1))
     return rep

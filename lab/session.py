@@ -1,32 +1,85 @@
-"""One running lab, attached to: its plan, paths, runtime, fault injector and FIB timeline.
+"""One running lab, attached to: a :class:`Lab` handle with its plan, paths, state, runtime,
+fault injector, FIB timeline and routers.
 
-Every caller that acts on a running lab (the CLI's verbs, the N-1 sweep, bench/) needs the same
-handful of objects, built the same way; :func:`lab_session` builds them once.  The runtime and the
-injector are made on first use (a read-only verb such as ``baglab faults`` must not need root for
-what it does not touch), and the timeline -- a set of netlink watchers, one per node -- is started
-only when a caller asks for it and is always stopped on the way out, even after an error or Ctrl-C.
+Every caller that acts on a running lab (the CLI's verbs, the workflows, bench/) needs the same
+handful of objects, built the same way; :func:`open_lab` builds them once per command and the
+workflows pass the handle down instead of opening another.  The runtime and the injector are made
+on first use (a read-only verb such as ``baglab faults`` must not need root for what it does not
+touch), and the timeline -- a set of netlink watchers, one per node -- is started only when a
+caller asks for it and is always stopped on the way out, even after an error or Ctrl-C.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import contextmanager
 from typing import Iterator, Optional, Union
 
 from .plan import Plan
-from .state import LabPaths, check_lab_name, load_plan
+from .state import LabPaths, LabState, check_lab_name, load_plan
 
 
-class LabSession:
-    """What a verb needs to act on one lab; see :func:`lab_session`."""
+class Routers(Mapping):
+    """The plan's routers by node name, each a ``Router`` made on first access and kept."""
+
+    def __init__(self, lab: "Lab"):
+        self._lab = lab
+        self._made: dict = {}
+
+    def _names(self) -> list[str]:
+        return [n.name for n in self._lab.plan.nodes]
+
+    def __getitem__(self, name: str):
+        if name not in self._made:
+            names = self._names()
+            if name not in names:
+                raise KeyError(f"lab {self._lab.name} has no node {name!r} (it has {', '.join(names)})")
+            from .frr.router import Router
+
+            self._made[name] = Router(self._lab.paths, name, runtime=self._lab.runtime)
+        return self._made[name]
+
+    def __contains__(self, name) -> bool:      # a name test must not construct a Router
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._lab.plan.nodes)
+
+
+class Lab:
+    """What a command needs to act on one lab; see :func:`open_lab`."""
 
     def __init__(self, paths: LabPaths, plan: Plan):
-        self.paths, self.plan = paths, plan
+        self.paths = paths
+        self._plan = plan
         self._runtime = None
-        self._injector = None
+        self._faults = None
         self._timeline = None
+        self.routers = Routers(self)
 
     @property
     def name(self) -> str:
         return self.paths.name
+
+    @property
+    def plan(self) -> Plan:
+        return self._plan
+
+    @plan.setter
+    def plan(self, plan: Plan) -> None:
+        """An upgrade moves a router to another FRR version mid-command: the injector, which
+        re-renders drained configs, must follow."""
+        self._plan = plan
+        if self._faults is not None:
+            self._faults.plan = plan
+
+    @property
+    def state(self) -> LabState:
+        """What the lab records of itself, read afresh on every access: a rollout or another
+        process changes it while a command runs.  Written only through ``LabState.update``."""
+        return LabState.read(self.paths)
 
     @property
     def runtime(self):
@@ -38,13 +91,13 @@ class LabSession:
         return self._runtime
 
     @property
-    def injector(self):
+    def faults(self):
         """The lab's journalled fault injector: every fault it makes can be undone by any process."""
-        if self._injector is None:
+        if self._faults is None:
             from .faults import FaultInjector
 
-            self._injector = FaultInjector(self.plan, self.paths)
-        return self._injector
+            self._faults = FaultInjector(self.plan, self.paths, runtime=self.runtime)
+        return self._faults
 
     @property
     def timeline(self):
@@ -63,7 +116,7 @@ class LabSession:
         return self._timeline is not None
 
     def close(self) -> None:
-        """Stop what this session started; the lab itself is left as it is."""
+        """Stop what this handle started; the lab itself is left as it is."""
         if self._timeline is not None:
             tl, self._timeline = self._timeline, None
             tl.stop()
@@ -74,14 +127,15 @@ def _paths(lab: Union[str, LabPaths]) -> LabPaths:
 
 
 @contextmanager
-def lab_session(lab: Union[str, LabPaths], plan: Optional[Plan] = None) -> Iterator[LabSession]:
+def open_lab(lab: Union[str, LabPaths], plan: Optional[Plan] = None) -> Iterator[Lab]:
     """Attach to the lab named ``lab`` (or given by its paths).
 
     ``plan`` saves re-reading plan.json when the caller has just built the lab; otherwise the plan
     the lab was built from is read from its state (a LabError naming the lab when none runs)."""
     paths = _paths(lab)
-    session = LabSession(paths, plan if plan is not None else load_plan(paths))
+    handle = Lab(paths, plan if plan is not None else load_plan(paths))
     try:
-        yield session
+        yield handle
     finally:
-        session.close()
+        handle.close()
+

@@ -13,18 +13,14 @@ from .converge import fib_reader
 from .observers import bfd
 from .observers.frr import bgp_sessions, many
 from .plan import Plan, prefix_key
-from .runtime import runtime_for
-from .state import LabPaths, LabState
 from .host.frr_install import host_version
+from .session import Lab
 from .node_kinds import kind_of
 
 
-def active_changes(plan: Plan, paths: LabPaths):
+def active_changes(lab: Lab):
     """Faults and drains in force: the oracle's 'as designed' must include them."""
-    from .faults import FaultInjector
-
-    fi = FaultInjector(plan, paths)
-    return fi.failures(), fi.active()
+    return lab.faults.failures(), lab.faults.active()
 
 
 def session_expected_up(plan: Plan, failures: Failures, node: str, link_id: int) -> bool:
@@ -56,10 +52,10 @@ def is_converged(nodes: list[dict]) -> bool:
             and all(not nd["sessions"]["down"] for nd in nodes))
 
 
-def gather(plan: Plan, paths: LabPaths) -> dict:
-    rt = runtime_for(paths)
-    procs = rt.processes(plan)
-    failures, active = active_changes(plan, paths)
+def gather(lab: Lab) -> dict:
+    plan, paths = lab.plan, lab.paths
+    procs = lab.runtime.processes(plan)
+    failures, active = active_changes(lab)
     expected = expected_routes(plan, failures)
     alive = [n.name for n in plan.nodes if procs[n.name].get("bgpd")]
 
@@ -111,7 +107,7 @@ def gather(plan: Plan, paths: LabPaths) -> dict:
                              "as_designed": sum(1 for r in routes if r["as_designed"])},
                 "routes": routes,
             })
-    return {"lab": paths.name, "topology": plan.topology, "state": LabState.read(paths).as_dict(), "nodes": nodes,
+    return {"lab": paths.name, "topology": plan.topology, "state": lab.state.as_dict(), "nodes": nodes,
             "frr_versions": running_versions(plan),
             "in_force": [f"{f.id}: {f.kind} {f.target}" for f in active],
             "converged": is_converged(nodes)}

@@ -15,7 +15,9 @@ on its own destination port with its own delivery counter.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from bgp.oracle import NONE, Failures, delivers, expected_routes, longest_match
@@ -26,7 +28,7 @@ from .observers.fib import FibReader
 from .plan import Plan
 from .probes import flows
 from .probes.precision import PRECISION, flows_for_pair
-from .session import lab_session
+from .session import Lab, open_lab
 from .state import LabPaths
 from .sweep_diff import designed_shares, diff  # noqa: F401 - lab.sweep.diff is the API
 from .sweep_page import write  # noqa: F401 - lab.sweep.write is the API
@@ -196,34 +198,53 @@ class SweepReport:
         return d
 
 
-def run(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, only: Callable[[Case], bool] | None = None,
+def run(lab: Lab, *, flows_per_pair: int = 16, only: Callable[[Case], bool] | None = None,
         progress: Callable[[int, int, Item], None] | None = None, deadline_s: float = 30.0) -> SweepReport:
     """``deadline_s``: how long a failure may take to converge (restoration gets twice that)."""
+    plan, paths = lab.plan, lab.paths
     t0 = time.time()
     rep = SweepReport(plan.topology, t0, designed=designed_shares(plan))
     pairs = sample_pairs(plan)
     flows.install(plan, paths, reach_ports=len(pairs))
     todo = [c for c in cases(plan) if only is None or only(c)]
-    with lab_session(paths, plan) as session:
-        fi, tl = session.injector, session.timeline
-        rep.steady = weight_check(plan, paths, pairs, rows=rep.splits, failures=fi.failures())
-        for i, case in enumerate(todo, 1):
-            item = Item(case.kind, case.target)
-            f = case.make(fi)
-            r = after_fault(plan, paths, tl, f, fi.failures(), "sweep", check_rib=True, deadline_s=deadline_s)
-            item.fault_ms = round(r.overall_ms, 1)
-            if not r.ok:
-                item.violations.append("after the failure: " + (r.report or "not as the oracle predicts"))
-            v, item.cut_off = reachability(plan, paths, fi.failures(), pairs, flows_per_pair)
-            item.violations += v
-            done = fi.restore(f)[0]          # the record with its restore time
-            back = after_restore(plan, paths, tl, done, fi.failures(), "sweep", check_rib=True,
-                                 deadline_s=2 * deadline_s)
-            item.restore_ms = round(back.overall_ms, 1)
-            if not back.ok:
-                item.violations.append("steady state not back: " + (back.report or "not as the oracle predicts"))
-            rep.items.append(item)
-            if progress:
-                progress(i, len(todo), item)
+    fi, tl = lab.faults, lab.timeline
+    rep.steady = weight_check(plan, paths, pairs, rows=rep.splits, failures=fi.failures())
+    for i, case in enumerate(todo, 1):
+        item = Item(case.kind, case.target)
+        f = case.make(fi)
+        r = after_fault(plan, paths, tl, f, fi.failures(), "sweep", check_rib=True, deadline_s=deadline_s)
+        item.fault_ms = round(r.overall_ms, 1)
+        if not r.ok:
+            item.violations.append("after the failure: " + (r.report or "not as the oracle predicts"))
+        v, item.cut_off = reachability(plan, paths, fi.failures(), pairs, flows_per_pair)
+        item.violations += v
+        done = fi.restore(f)[0]          # the record with its restore time
+        back = after_restore(plan, paths, tl, done, fi.failures(), "sweep", check_rib=True,
+                             deadline_s=2 * deadline_s)
+        item.restore_ms = round(back.overall_ms, 1)
+        if not back.ok:
+            item.violations.append("steady state not back: " + (back.report or "not as the oracle predicts"))
+        rep.items.append(item)
+        if progress:
+            progress(i, len(todo), item)
     rep.seconds = round(time.time() - t0, 1)
     return rep
+
+
+def sweep_topology(topology: str | Path, name: str, kinds=frozenset(), keep: bool = False,
+                   watch=lambda _plan: nullcontext(None)) -> SweepReport:
+    """``baglab sweep``'s workflow: build the lab ``name`` on ``topology``, sweep it (``kinds``:
+    only those failure kinds), take it down unless ``keep``.  ``watch(plan)``: a context the
+    sweep runs in, yielding a progress callback or None (the CLI's progress bar)."""
+    from .build import up
+    from .runtime import down_lab
+
+    paths = LabPaths(name)
+    plan = up(Path(topology), name).plan
+    with watch(plan) as step:
+        try:
+            with open_lab(paths, plan) as lab:
+                return run(lab, only=(lambda c: c.kind in kinds) if kinds else None, progress=step)
+        finally:
+            if not keep:
+                down_lab(paths)

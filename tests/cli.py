@@ -2,14 +2,19 @@
 failure that shows what the command printed."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 BAGLAB = [sys.executable, "-m", "lab.cli"]
+# the tree these tests belong to, first: an editable install of another checkout must not answer
+_ROOT = str(Path(__file__).resolve().parents[1])
+_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
 
 
 def baglab(*args, check=True, timeout=180) -> subprocess.CompletedProcess:
-    r = subprocess.run(BAGLAB + list(args), capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(BAGLAB + list(args), capture_output=True, text=True, timeout=timeout, env=_ENV)
     if check and r.returncode != 0:
         raise AssertionError(f"baglab {' '.join(args)} exited {r.returncode}\n{r.stdout}\n{r.stderr}")
     return r

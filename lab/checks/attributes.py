@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..frr.router import Router
 from ..plan import Plan
+from ..session import Lab
 from ..state import LabPaths
 from .verdict import Verdict
 
@@ -47,7 +48,8 @@ def observe(plan: Plan, paths: LabPaths, region: str, which: str) -> list[dict]:
     return rows
 
 
-def check(plan: Plan, paths: LabPaths, spec) -> Verdict:
+def check(lab: Lab, spec) -> Verdict:
+    plan, paths = lab.plan, lab.paths
     which = getattr(spec, "routes", "all")
     cid = f"attributes:leaving-{spec.leaving}:lb={spec.link_bandwidth_values}" + ("" if which == "all" else f":{which}")
     rows = observe(plan, paths, spec.leaving, which)

@@ -11,7 +11,7 @@ import time
 from ..measure import EventResult
 from ..plan import Plan
 from ..rehearsal import rehearse
-from ..session import lab_session
+from ..session import Lab
 from ..state import LabPaths
 from .quiet import baseline, wait_quiet
 from .verdict import Verdict
@@ -42,14 +42,14 @@ def target(plan: Plan, d) -> tuple[str, dict]:
     return "link", {"bundle": bundle, "members": [int(member)] if member else None}
 
 
-def check(plan: Plan, paths: LabPaths, d, settle_s: float = 1.5, deadline_s: float = 30.0) -> Verdict:
+def check(lab: Lab, d, settle_s: float = 1.5, deadline_s: float = 30.0) -> Verdict:
+    plan, paths = lab.plan, lab.paths
     kind, kw = target(plan, d)
     what = (f"plane {d.plane}" + (f" in {d.region}" if d.region else "")) if kind == "plane" else (d.router or d.link)
     cid = f"drain:{what.replace(' ', '-')}"
     held = {"state": baseline(plan, paths)}
-    with lab_session(paths, plan) as session:
-        rep = rehearse(plan, paths, session.injector, _settle(plan, paths, "fault", settle_s, deadline_s, held),
-                       _settle(plan, paths, "restore", settle_s, 2 * deadline_s, held), kind, **kw)
+    rep = rehearse(lab, _settle(plan, paths, "fault", settle_s, deadline_s, held),
+                   _settle(plan, paths, "restore", settle_s, 2 * deadline_s, held), kind, **kw)
     ev = {"sent": rep.sent, "lost": rep.lost, "pairs": len(rep.pairs),
           "steps": [{"name": s.name, "ms": round(s.converged_ms), "ok": s.ok, "problems": s.problems[:10]}
                     for s in rep.steps],

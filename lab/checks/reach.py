@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..plan import Plan
 from ..probes import flows
+from ..session import Lab
 from ..state import LabPaths
 from ..wait import poll
 from . import capacity, names
@@ -93,7 +94,8 @@ def problems(probes: list[Probe]) -> list[str]:
     return out
 
 
-def check(plan: Plan, paths: LabPaths, families, except_pairs, per_pair: int) -> list[Verdict]:
+def check(lab: Lab, families, except_pairs, per_pair: int) -> list[Verdict]:
+    plan, paths = lab.plan, lab.paths
     skip = {(names.fabric(plan, e.src), names.fabric(plan, e.dst)) for e in except_pairs}
     probes = plan_pairs(plan, families, skip)
     flows.install(plan, paths, reach_ports=len(probes))

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from ..plan import Plan
 from ..probes import flows
-from ..session import lab_session
-from ..state import LabPaths
+from ..session import Lab
 from . import attributes, drains, names, reach, shares, sweep
 from .quiet import baseline, verdict as quiet_verdict, wait_quiet
 from .schema import Intents, LoadedIntents, load_intents
@@ -54,43 +53,45 @@ def _failed(plan: Plan, fi, names_: list[str]):
     return made
 
 
-def _shares(plan: Plan, paths: LabPaths, spec, router: str, settle_s: float, deadline_s: float) -> Verdict:
+def _shares(lab: Lab, spec, router: str, settle_s: float, deadline_s: float) -> Verdict:
+    plan, paths = lab.plan, lab.paths
     if not spec.failures:
-        return shares.check_one(plan, paths, spec, router)
-    with lab_session(paths, plan) as session:
-        fi = session.injector
+        return shares.check_one(lab, spec, router)
+    fi = lab.faults
+    base = baseline(plan, paths)
+    made = _failed(plan, fi, spec.failures)
+    try:
+        fl = fi.failures()
+        q = wait_quiet(plan, paths, settle_s, deadline_s, skip=frozenset(fl.nodes), expect_change=True, before=base)
+        if not q.ok:
+            return Verdict(f"shares:{router}->{spec.fabric}", "shares", "INCONCLUSIVE",
+                           f"never quiet after failing {', '.join(spec.failures)}: {'; '.join(q.changing[:4])}")
+        return shares.check_one(lab, spec, router, frozenset(fl.nodes), frozenset(fl.links))
+    finally:
         base = baseline(plan, paths)
-        made = _failed(plan, fi, spec.failures)
-        try:
-            fl = fi.failures()
-            q = wait_quiet(plan, paths, settle_s, deadline_s, skip=frozenset(fl.nodes), expect_change=True, before=base)
-            if not q.ok:
-                return Verdict(f"shares:{router}->{spec.fabric}", "shares", "INCONCLUSIVE",
-                               f"never quiet after failing {', '.join(spec.failures)}: {'; '.join(q.changing[:4])}")
-            return shares.check_one(plan, paths, spec, router, frozenset(fl.nodes), frozenset(fl.links))
-        finally:
-            base = baseline(plan, paths)
-            for f in reversed(made):
-                fi.restore(f)
-            wait_quiet(plan, paths, settle_s, 2 * deadline_s, expect_change=True, before=base)
+        for f in reversed(made):
+            fi.restore(f)
+        wait_quiet(plan, paths, settle_s, 2 * deadline_s, expect_change=True, before=base)
 
 
-def _run_one(plan, paths, kind, spec, settle_s, deadline_s, step) -> list[Verdict]:
+def _run_one(lab: Lab, kind, spec, settle_s, deadline_s, step) -> list[Verdict]:
     if kind == "reachability":
-        return reach.check(plan, paths, spec.families, spec.except_pairs, spec.flows)
+        return reach.check(lab, spec.families, spec.except_pairs, spec.flows)
     if kind == "shares":
-        return [_shares(plan, paths, spec[0], spec[1], settle_s, deadline_s)]
+        return [_shares(lab, spec[0], spec[1], settle_s, deadline_s)]
     if kind == "attributes":
-        return [attributes.check(plan, paths, spec)]
+        return [attributes.check(lab, spec)]
     if kind == "drains":
-        return [drains.check(plan, paths, spec, settle_s, deadline_s)]
-    return sweep.run(plan, paths, spec, settle_s=min(settle_s, 1.5), deadline_s=deadline_s, progress=step)
+        return [drains.check(lab, spec, settle_s, deadline_s)]
+    return sweep.run(lab, spec, settle_s=min(settle_s, 1.5), deadline_s=deadline_s, progress=step)
 
 
-def run_checks(plan: Plan, paths: LabPaths, intents: LoadedIntents | Intents, only=None, *, settle_s: float = 2.0,
+def run_checks(lab: Lab, intents: LoadedIntents | Intents, only=None, *, settle_s: float = 2.0,
                quiet_deadline_s: float = 30.0, progress: bool = False, source: str = "") -> CheckReport:
-    """Every check of ``intents`` on the running lab ``paths``; ``only``: a kind or list of kinds."""
+    """Every check of ``intents`` on the running ``lab``; ``only``: a kind or list of kinds.  The
+    disturbing checks use the lab's own fault injector: a caller's drains stay in view."""
     it = intents.model if isinstance(intents, LoadedIntents) else intents
+    plan, paths = lab.plan, lab.paths
     t0 = time.time()
     rep = CheckReport(plan.topology, paths.name, source or getattr(intents, "source", ""))
     todo = _planned(it, only)
@@ -108,7 +109,7 @@ def run_checks(plan: Plan, paths: LabPaths, intents: LoadedIntents | Intents, on
                 continue
             t = time.time()
             step = (lambda i, n, v: bar.update(task, description=f"sweep {i}/{n}: {v.check}")) if bar else None
-            for v in _run_one(plan, paths, kind, spec, settle_s, quiet_deadline_s, step):
+            for v in _run_one(lab, kind, spec, settle_s, quiet_deadline_s, step):
                 v.seconds = v.seconds or round(time.time() - t, 2)
                 rep.verdicts.append(v)
         if bar:

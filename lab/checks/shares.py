@@ -14,6 +14,7 @@ from bgp.oracle import longest_match
 from ..plan import Plan
 from ..probes import flows
 from ..probes.precision import flows_for  # noqa: F401 - also imported from here
+from ..session import Lab
 from ..state import LabPaths
 from . import capacity, names, quiet
 from .verdict import Verdict
@@ -70,8 +71,8 @@ def flow_split(plan: Plan, paths: LabPaths, src: str, router: str, prefix: str, 
     return r.split.get(router, {})
 
 
-def check_one(plan: Plan, paths: LabPaths, share, router: str, dead_nodes=frozenset(),
-              dead_links=frozenset()) -> Verdict:
+def check_one(lab: Lab, share, router: str, dead_nodes=frozenset(), dead_links=frozenset()) -> Verdict:
+    plan, paths = lab.plan, lab.paths
     fabric = names.fabric(plan, share.fabric)
     own = names.fabrics(plan)[fabric]
     prefix = next(p for n in own for p in plan.node(n).prefixes)

@@ -13,8 +13,7 @@ import time
 from .. import sweep as n1
 from ..plan import Plan
 from ..probes import flows
-from ..session import lab_session
-from ..state import LabPaths
+from ..session import Lab
 from . import reach
 from .quiet import baseline, wait_quiet
 from .verdict import Verdict
@@ -29,18 +28,17 @@ def selected(plan: Plan, spec) -> list[n1.Case]:
     return [c for c in n1.cases(plan) if (("domain" if c.kind in DOMAIN_KINDS else c.kind) in kinds)]
 
 
-def run(plan: Plan, paths: LabPaths, spec, per_pair: int = 8, settle_s: float = 1.5, deadline_s: float = 30.0,
+def run(lab: Lab, spec, per_pair: int = 8, settle_s: float = 1.5, deadline_s: float = 30.0,
         progress=None) -> list[Verdict]:
+    plan, paths = lab.plan, lab.paths
     todo = selected(plan, spec)
     probes_all = reach.plan_pairs(plan, plan.address_families, set())
     flows.install(plan, paths, reach_ports=len(probes_all))
     out = []
-    with lab_session(paths, plan) as session:
-        fi = session.injector
-        for i, case in enumerate(todo, 1):
-            out.append(_one(plan, paths, fi, case, spec.budget_ms, per_pair, settle_s, deadline_s))
-            if progress:
-                progress(i, len(todo), out[-1])
+    for i, case in enumerate(todo, 1):
+        out.append(_one(plan, paths, lab.faults, case, spec.budget_ms, per_pair, settle_s, deadline_s))
+        if progress:
+            progress(i, len(todo), out[-1])
     return out
 
 

@@ -5,7 +5,7 @@
 domains), ``configs`` (frrcheck), ``checks`` (check), ``diff`` (diff) and ``rollout`` (rollout, rollback) register their verbs on
 :data:`app`;
 ``views`` prints, ``common`` holds the arguments and input checks they share, and
-:func:`lab.session.lab_session` attaches them to a running lab.
+:func:`lab.session.open_lab` attaches them to a running lab.
 Importing this package registers every verb (the order here is the order ``--help`` lists them).
 """
 from __future__ import annotations

@@ -2,6 +2,7 @@
 failure domain, optionally confirmed on a running lab)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
 
@@ -11,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..plan import build_plan
 from ..safe_io import check_output_dir, write_output
-from ..session import lab_session
+from ..session import open_lab
 from ..topology import load
 from . import views
 from .app import app
@@ -45,12 +46,19 @@ def sweep(topology: str = TopoArg, name: str = NameOpt,
 
 
 def _sweep_one(topology: str, lab: str, tag: str, kinds: set, report_dir: Path, keep: bool):
-    """Build the lab, sweep it with a progress bar, take it down (unless ``keep``), write the report."""
+    """lab.sweep.sweep_topology with a progress bar; the report written and summarised."""
     from .. import sweep as sw
-    from ..build import up as build_up
 
-    paths = lab_paths(lab)
-    plan = build_up(Path(topology), lab).plan
+    rep = sw.sweep_topology(topology, lab_paths(lab).name, kinds, keep, watch=_bar)
+    j, h = sw.write(rep, report_dir, tag)
+    views.sweep_summary(rep, j, h)
+    return rep
+
+
+@contextmanager
+def _bar(plan):
+    from .. import sweep as sw
+
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err) as prog:
         task = prog.add_task(f"sweep {escape(plan.topology)}", total=len(sw.cases(plan)))
@@ -58,20 +66,7 @@ def _sweep_one(topology: str, lab: str, tag: str, kinds: set, report_dir: Path, 
         def step(i, n, item):
             prog.update(task, completed=i, total=n,
                         description=escape(f"{item.kind} {item.target}: ") + ("ok" if item.ok else "VIOLATION"))
-        try:
-            rep = sw.run(plan, paths, only=(lambda c: c.kind in kinds) if kinds else None, progress=step)
-        finally:
-            if not keep:
-                _take_down(paths)
-    j, h = sw.write(rep, report_dir, tag)
-    views.sweep_summary(rep, j, h)
-    return rep
-
-
-def _take_down(paths) -> None:
-    from ..runtime import down_lab
-
-    down_lab(paths)
+        yield step
 
 
 @app.command()
@@ -94,7 +89,7 @@ def domains(topology: str = TopoArg, confirm: Optional[str] = typer.Option(None,
     if not confirm:
         return
     bad = 0
-    with lab_session(lab_paths(confirm)) as s:
+    with open_lab(lab_paths(confirm)) as s:
         for c in dm.confirm(s, p, only, source=topology):
             views.domain_confirmed(c)
             bad += bool(c.problems)

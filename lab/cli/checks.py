@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ..session import lab_session
+from ..session import open_lab
 from ..checks.verdict import SELECTABLE
 from ..safe_io import check_output_dir
 from .app import app
@@ -36,9 +36,9 @@ def check(intents: Path = typer.Argument(..., help="intent file, e.g. topologies
 
     for d in {json_out.parent, junit_out.parent, html_out.parent}:
         check_output_dir(d)                     # refused now, not after the checks ran
-    with lab_session(name) as s:
+    with open_lab(name) as s:
         loaded = load(s.plan, intents)          # names resolved before anything is touched
-        rep = run_checks(s.plan, s.paths, loaded, [k.value for k in only] if only else None, settle_s=settle,
+        rep = run_checks(s, loaded, [k.value for k in only] if only else None, settle_s=settle,
                          quiet_deadline_s=quiet_deadline, progress=True, source=str(intents))
     out.print(report.table(rep))
     written = [report.write_json(rep, json_out), report.write_junit(rep, junit_out), report.write_html(rep, html_out)]

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import LabError
-from ..session import lab_session
+from ..session import open_lab
 from . import views
 from .app import app, sub_app
 from .common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, RehearseKind, WaitOpt,
@@ -25,17 +25,15 @@ def _drain(name: str, make, wait: bool, check=None) -> None:
     """Apply a drain, wait for the oracle's drained state, and say what still crosses the drain."""
     from bgp.oracle import paths_through_drains
 
-    inject(name, make, wait, check)
-    with lab_session(name) as s:
-        views.through_drains(paths_through_drains(s.plan, s.injector.failures()))
+    inject(name, make, wait, check, then=lambda s: views.through_drains(paths_through_drains(s.plan, s.faults.failures())))
 
 
 def _undrain(name: str, pick, wait: bool) -> None:
     """Take back every active drain ``pick`` selects; with ``wait``, check the oracle's state after."""
     from ..measure import after_restore
 
-    with lab_session(name) as s:
-        fi = s.injector
+    with open_lab(name) as s:
+        fi = s.faults
         targets = [f for f in fi.drains() if pick(f)]
         if not targets:
             raise LabError("no such active drain; active: " + (", ".join(f.target for f in fi.drains()) or "none"))
@@ -114,9 +112,9 @@ def rehearse(kind: RehearseKind = typer.Argument(..., help="what to take down"),
     from ..rehearsal import rehearse_recorded
 
     kind = kind.value
-    with lab_session(name) as s:
+    with open_lab(name) as s:
         check_rehearsal(s.plan, kind, what, region, member)
-        if s.injector.active():
+        if s.faults.active():
             raise LabError("the lab has active faults or drains; 'baglab restore' / 'baglab undrain all' first")
         rep = rehearse_recorded(s, reports, kind, plane=int(what) if kind == "plane" else None, region=region,
                                 node=what if kind == "node" else None, bundle=what if kind == "link" else None,

@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import LabError
-from ..session import lab_session
+from ..session import open_lab
 from . import views
 from .app import app, sub_app
 from .common import (BundleArg, DomainKind, LinkMode, MembersOpt, NameOpt, NodeArg, NodeMode, OneSide, PlaneArg,
@@ -17,22 +17,25 @@ from .views import err
 fault_app = sub_app("fault", "Inject a recorded, reversible failure and measure convergence.")
 
 
-def inject(name: str, make, wait: bool, check=None) -> None:
+def inject(name: str, make, wait: bool, check=None, then=None) -> None:
     """Apply a fault, then (unless --no-wait) wait for the oracle's state and report convergence.
 
     ``check(plan)`` validates the user's names first, so a typo fails before any timeline or
-    runtime is touched and without a traceback."""
+    runtime is touched and without a traceback; ``then(lab)``: what the verb shows afterwards,
+    on the same Lab."""
     from ..measure import after_fault
 
-    with lab_session(name) as s:
+    with open_lab(name) as s:
         if check:
             check(s.plan)
-        fi = s.injector
+        fi = s.faults
         tl = s.timeline if wait else None        # started before the fault, so its changes are seen
         f = make(fi, s.plan)
         views.fault_made(f)
         if tl:
             views.verdict(after_fault(s.plan, s.paths, tl, f, fi.failures(), "cli"))
+        if then:
+            then(s)
 
 
 @fault_app.command("link")
@@ -98,8 +101,8 @@ def fault_md5(bundle: str = ProtectedArg, member: int = MemberOpt,
 @app.command()
 def faults(name: str = NameOpt):
     """Faults recorded for the lab, active ones first."""
-    with lab_session(name) as s:
-        views.faults_table(s.name, s.injector.faults())
+    with open_lab(name) as s:
+        views.faults_table(s.name, s.faults.faults())
 
 
 @app.command()
@@ -108,8 +111,8 @@ def restore(fault_id: Optional[int] = typer.Argument(None, help="default: every 
     """Undo faults and check the lab returns to the oracle's state."""
     from ..measure import after_restore
 
-    with lab_session(name) as s:
-        fi = s.injector
+    with open_lab(name) as s:
+        fi = s.faults
         target = next((f for f in fi.faults() if f.id == fault_id), None) if fault_id else None
         if fault_id and (target is None or target.restored is not None):
             raise LabError(f"no active fault {fault_id}; see 'baglab faults'")

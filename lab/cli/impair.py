@@ -9,7 +9,7 @@ import typer
 from ..errors import LabError
 from ..faults.impairment import active_on
 from ..impair.spec import Impairment, fibre_delay_ms
-from ..session import lab_session
+from ..session import open_lab
 from . import views
 from .app import app
 from .common import BundleArg, MembersOpt, NameOpt, WaitOpt, bundle_links
@@ -52,15 +52,15 @@ def clear_links(name: str, bundle: str, member: Optional[List[int]], wait: bool)
     """Undo the links' impairments; then (unless --no-wait) check the lab returns to the oracle's state."""
     from ..measure import after_restore
 
-    with lab_session(name) as s:
+    with open_lab(name) as s:
         links = bundle_links(s.plan, bundle, member)
-        faults = s.injector.faults()
+        faults = s.faults.faults()
         bare = [f"member {l.member}" for l in links if active_on(faults, l) is None]
         if bare:        # all or nothing: a half-cleared bundle is not what was asked for
             raise LabError(f"{links[0].bundle} {', '.join(bare)} is not impaired; see 'baglab faults'")
         tl = s.timeline if wait else None
-        done = [s.injector.clear_impairment(link) for link in links]
+        done = [s.faults.clear_impairment(link) for link in links]
         for f in done:
             err.print(f"cleared fault {f.id}: {f.target}")
         if tl:
-            views.verdict(after_restore(s.plan, s.paths, tl, done[-1], s.injector.failures(), "cli"))
+            views.verdict(after_restore(s.plan, s.paths, tl, done[-1], s.faults.failures(), "cli"))

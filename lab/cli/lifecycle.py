@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..plan import build_plan
-from ..session import lab_session
+from ..session import open_lab
 from ..state import LabPaths, LabState
 from ..topology import load
 from . import views
@@ -145,8 +145,8 @@ def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", he
     if as_json:
         from ..status import gather
 
-        with lab_session(name) as s:
-            sys.stdout.write(json.dumps(gather(s.plan, s.paths), indent=1) + "\n")
+        with open_lab(name) as s:
+            sys.stdout.write(json.dumps(gather(s), indent=1) + "\n")
         return
     if not _show_status(name, bag_only=not all_nodes):
         raise typer.Exit(1)
@@ -158,10 +158,10 @@ def _show_status(name: str, bag_only: bool) -> bool:
 
     from ..status import active_changes, gather, mixed_versions_line
 
-    with lab_session(name) as s:
-        st = gather(s.plan, s.paths)
-        expected = expected_routes(s.plan, active_changes(s.plan, s.paths)[0])
-        state = LabState.read(s.paths)
+    with open_lab(name) as s:
+        st = gather(s)
+        expected = expected_routes(s.plan, active_changes(s)[0])
+        state = s.state
     policy, mixed = state.policy, state.node_policies or {}
     candidate = bool(policy) and Path(policy) != DEFAULT_DIR or bool(mixed)
     views.status_tables(st, expected, bag_only, judge=not candidate)
@@ -186,7 +186,7 @@ def exec(node: str = NodeArg,
                                                     help="command and its arguments after '--' (default: bash)"),
          name: str = NameOpt):
     """Run a command inside a node: baglab exec r1-bag1 -- ip route (FRR's shell gets -N added)."""
-    with lab_session(name) as s:
+    with open_lab(name) as s:
         check_node(s.plan, node)
         full = s.runtime.exec_argv(node, list(cmd or ()) or ["bash"])
     os.execvp(full[0], full)

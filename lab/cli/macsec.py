@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from ..errors import LabError
 from ..safe_io import check_output_dir, write_output
-from ..session import lab_session
+from ..session import open_lab
 from . import views
 from .app import app, sub_app
 from .common import NameOpt
@@ -25,7 +25,7 @@ def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", hel
     """Each link's protection policy (MACsec, TCP-MD5), BFD timers and state, and its ports' counters."""
     from ..observers.links import link_report
 
-    with lab_session(name) as s:
+    with open_lab(name) as s:
         rows = link_report(s.plan, s.paths)
     if protected:
         rows = [r for r in rows if r["macsec"] != "off"]
@@ -43,7 +43,7 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, min=1, help="frames
     from ..probes.macsec import KINDS, probe_link
 
     check_output_dir(Path(report).parent)        # a directory refused now, not after every probe has run
-    with lab_session(name) as s:
+    with open_lab(name) as s:
         links_ = [l for l in s.plan.links if l.a.wire]
         if not links_:
             raise LabError("this lab has no MACsec-protected link")
@@ -63,6 +63,6 @@ def macsec_rotate(name: str = NameOpt):
     """Add a key to the chain and move every protected port to it without dropping a frame."""
     from ..macsec import secy
 
-    with lab_session(name) as s:
+    with open_lab(name) as s:
         kid = secy.rotate(s.paths, s.plan)
     err.print(f"every protected port now transmits with key {kid} (AN {kid % 4})")

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from ..checks.verdict import ROLLOUT_KINDS, SELECTABLE
 from ..safe_io import check_output_dir
+from ..session import open_lab
 from .app import app
 from .common import NameOpt, lab_paths
 from .views import err, out
@@ -39,16 +40,6 @@ def _say(msg: str) -> None:
     err.print(escape(msg))
 
 
-def _running(paths, topology: str, baseline: str | None) -> bool:
-    """A lab of this topology that is up and runs FRR versions other than those it was built with
-    (an upgrade under way, or 'baglab up --frr'): 'up' would rebuild it, so it is taken as it is."""
-    from ..state import LabState
-
-    st = LabState.read(paths)
-    same = st.phase == "up" and Path(st.source or "/nonexistent").resolve() == Path(topology).resolve()
-    return same and baseline is None and bool(st.node_versions or st.frr)
-
-
 @app.command()
 def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (brings the lab up on the baseline "
                                                       "if it is not running); not needed with --resume"),
@@ -68,23 +59,19 @@ def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (
     links kept), phase by phase, with probe packets flowing and the intent checks run on every mixed
     state.  Stops at the first failing phase (exit 1; 2: could not decide); the lab is left as it
     is: 'baglab rollback' returns it to the baseline."""
-    from ..build import up
     from ..errors import LabError
-    from ..rollout.run import rollout as run
+    from ..rollout.run import bring_up, rollout as run
 
     paths = lab_paths(name)
     check_output_dir(reports)
     if not resume:
         if topology is None or (candidate is None and frr is None) or phases is None:
             raise LabError("rollout needs TOPOLOGY, --phases and --candidate or --frr (or --resume)")
-        if _running(paths, topology, baseline):
-            _say(f"lab {paths.name} already up: rolled out from the versions and policies it runs now")
-        else:
-            res = up(topology, paths.name, policy=baseline)
-            _say(f"lab {paths.name} {'already up' if res.reused else 'up'} on the baseline")
+        bring_up(paths, topology, baseline, say=_say)
     kinds = [k.value for k in checks] if checks else list(ROLLOUT_KINDS)
-    rep = run(paths, candidate, phases, intents, drain=drain, keep_going=keep_going, resume=resume, kinds=kinds,
-              say=_say, frr=frr)
+    with open_lab(paths) as lab:
+        rep = run(lab, candidate, phases, intents, drain=drain, keep_going=keep_going, resume=resume, kinds=kinds,
+                  say=_say, frr=frr)
     _report(rep, reports)
     if rep.status != "PASS":
         _say(f"the lab is left as the rollout left it: 'baglab rollback --name {paths.name}' returns it to the baseline")
@@ -100,7 +87,8 @@ def rollback(name: str = NameOpt, checks: Optional[List[Kind]] = KindsOpt,
 
     check_output_dir(reports)
     kinds = [k.value for k in checks] if checks else list(ROLLOUT_KINDS)
-    rep = run(lab_paths(name), kinds=kinds, say=_say)
+    with open_lab(name) as lab:
+        rep = run(lab, kinds=kinds, say=_say)
     _report(rep, reports)
     raise typer.Exit(rep.exit_code)
 
@@ -121,6 +109,7 @@ def upgrade(what: str = typer.Argument(..., help="'plane', 'region' or a router 
 
     check_output_dir(reports)
     kinds = [k.value for k in checks] if checks else list(ROLLOUT_KINDS)
-    rep = run(lab_paths(name), what, value, frr, drain=drain, intents=intents, kinds=kinds, say=_say)
+    with open_lab(name) as lab:
+        rep = run(lab, what, value, frr, drain=drain, intents=intents, kinds=kinds, say=_say)
     _report(rep, reports)
     raise typer.Exit(rep.exit_code)

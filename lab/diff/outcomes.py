@@ -12,32 +12,30 @@ import time
 from typing import Callable
 
 from .. import sweep
-from ..plan import Plan
 from ..probes import flows as probes
-from ..session import lab_session
-from ..state import LabPaths
+from ..session import Lab
 from ..settled import baseline, wait_quiet
 from .snapshot import deliveries, fib_view
 
 
-def observe(plan: Plan, paths: LabPaths, *, flows_per_pair: int = 16, window_s: float = 1.0,
+def observe(lab: Lab, *, flows_per_pair: int = 16, window_s: float = 1.0,
             deadline_s: float = 30.0, only: Callable | None = None,
             progress: Callable[[int, int, str], None] | None = None) -> dict[str, dict]:
     """Every single failure of lab.sweep.cases, one after the other; case name -> outcome."""
+    plan, paths = lab.plan, lab.paths
     pairs = sweep.sample_pairs(plan)
     probes.install(plan, paths, reach_ports=len(pairs))
     todo = [c for c in sweep.cases(plan) if only is None or only(c)]
     out = {}
-    with lab_session(paths, plan) as session:
-        state = baseline(plan, paths)
-        steady = _sessions(state)                     # the sessions a repair must bring back
-        fi, tl = session.injector, session.timeline
-        for i, case in enumerate(todo, 1):
-            out[f"{case.kind} {case.target}"], state = _one(plan, paths, fi, tl, case, pairs, flows_per_pair,
-                                                            window_s, deadline_s, state,
-                                                            lambda st: _sessions(st) == steady)
-            if progress:
-                progress(i, len(todo), f"{case.kind} {case.target}")
+    state = baseline(plan, paths)
+    steady = _sessions(state)                     # the sessions a repair must bring back
+    fi, tl = lab.faults, lab.timeline
+    for i, case in enumerate(todo, 1):
+        out[f"{case.kind} {case.target}"], state = _one(plan, paths, fi, tl, case, pairs, flows_per_pair,
+                                                        window_s, deadline_s, state,
+                                                        lambda st: _sessions(st) == steady)
+        if progress:
+            progress(i, len(todo), f"{case.kind} {case.target}")
     return out
 
 

@@ -75,6 +75,7 @@ def side(name: str, topology: str, lab: str, policy: str | None, flows: bool, sw
          window_s: float, deadline_s: float, flow_count: int = FLOWS) -> Side:
     """One side, start to end (run in a worker process)."""
     from ..build import lab_memory_mb
+    from ..session import open_lab
     from .outcomes import observe
     from ..settled import wait_quiet
 
@@ -87,16 +88,17 @@ def side(name: str, topology: str, lab: str, policy: str | None, flows: bool, sw
         t = time.monotonic()
 
     plan = bring_up(topology, lab, policy).plan
-    paths = LabPaths(lab)
     step("up")
-    q = wait_quiet(plan, paths, window_s, deadline_s)
-    step("quiet")
-    snap = snapshot(plan, paths, flows=flows, policy=policy, quiet=q.as_dict(), flow_count=flow_count)
-    step("snapshot")
-    s.lab_mb = round(lab_memory_mb(paths, plan), 1)
-    if sweep and q.ok:
-        snap.sweep = observe(plan, paths, window_s=min(window_s, 1.0), deadline_s=deadline_s)
-        step("sweep")
+    with open_lab(LabPaths(lab), plan) as handle:       # one per side: each side is its own process
+        paths = handle.paths
+        q = wait_quiet(plan, paths, window_s, deadline_s)
+        step("quiet")
+        snap = snapshot(plan, paths, flows=flows, policy=policy, quiet=q.as_dict(), flow_count=flow_count)
+        step("snapshot")
+        s.lab_mb = round(lab_memory_mb(paths, plan), 1)
+        if sweep and q.ok:
+            snap.sweep = observe(handle, window_s=min(window_s, 1.0), deadline_s=deadline_s)
+            step("sweep")
     s.snapshot = snap.as_dict()
     s.peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return s

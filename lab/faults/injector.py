@@ -35,9 +35,10 @@ __all__ = ["Fault", "FaultInjector", "FaultKind", "link_drain_pairs", "node_drai
 
 
 class FaultInjector:
-    def __init__(self, plan: Plan, paths: LabPaths):
+    def __init__(self, plan: Plan, paths: LabPaths, runtime=None):
         self.plan, self.paths = plan, paths
-        self.runtime = runtime_for(paths)      # the runtime that built the lab restarts its daemons
+        # the runtime that built the lab restarts its daemons (a Lab passes the one it holds)
+        self.runtime = runtime if runtime is not None else runtime_for(paths)
         self.journal = Journal(paths.root / "faults.json")
         self._policies: dict[str | None, Policy] = {}
 

@@ -25,11 +25,11 @@ from ..host.frr_install import host_version
 from ..node_kinds import FRR, kind_of
 from ..checks.run import run_checks
 from ..checks.verdict import ROLLOUT_KINDS
-from ..faults import FaultInjector
 from ..faults.injector import node_drain_pairs
 from ..plan import Plan
 from ..probes.stream import Stream
 from ..rehearsal import stream_pairs
+from ..session import Lab
 from ..state import LabPaths, same_version, set_node_policy
 from ..wait import poll
 from . import sessions
@@ -74,10 +74,9 @@ class PhaseResult:
 
 @dataclass
 class Setup:
-    """What every phase of one rollout shares."""
-    plan: Plan
-    paths: LabPaths
-    injector: FaultInjector
+    """What every phase of one rollout shares: the command's one Lab handle, whose injector its
+    checks use too, so a drain the phase holds is the one they see."""
+    lab: Lab
     intents: object | None = None           # a loaded intent file, or None (loss and quiet only)
     kinds: tuple = ROLLOUT_KINDS
     pps: int = 300
@@ -88,6 +87,19 @@ class Setup:
     say: object = lambda _m: None           # progress lines (the CLI prints them)
     #: an upgrade: router -> the FRR version the phase moves it to (None: a policy rollout, reloads)
     versions: dict | None = None
+
+    @property
+    def plan(self) -> Plan:
+        """The lab's plan as it runs now (an upgrade moves it router by router)."""
+        return self.lab.plan
+
+    @property
+    def paths(self) -> LabPaths:
+        return self.lab.paths
+
+    @property
+    def faults(self):
+        return self.lab.faults
 
 
 class Sampler:
@@ -138,17 +150,16 @@ def upgrading(setup: Setup, routers: list[str]) -> list[str]:
     return [r for r in routers if r in versions and not same_version(setup.plan.node(r).frr, versions[r])]
 
 
-def changing(setup: Setup, routers: list[str], policy_dir) -> list[str]:
-    """The routers whose config ``policy_dir`` (and the upgrade's version) changes, rendered
+def changing(setup: Setup, routers: list[str], new) -> list[str]:
+    """The routers whose config the policy ``new`` (and the upgrade's version) changes, rendered
     undrained as FRR would apply it."""
-    new = load_policy(policy_dir, setup.plan)
     moved = upgrading(setup, routers)
     return [r for r in routers
-            if r in moved or _config(setup, r, setup.injector.policy_of(r)) != _config(setup, r, new)]
+            if r in moved or _config(setup, r, setup.faults.policy_of(r)) != _config(setup, r, new)]
 
 
-def _reload_all(setup: Setup, routers: list[str], policy_dir) -> list:
-    pol, fi = load_policy(policy_dir, setup.plan), setup.injector
+def _reload_all(setup: Setup, routers: list[str], pol) -> list:
+    fi = setup.faults
 
     def one(name: str):
         return reload_node(setup.plan, setup.paths, name, _config(setup, name, pol, fi.drained_links(name)))
@@ -156,17 +167,17 @@ def _reload_all(setup: Setup, routers: list[str], policy_dir) -> list:
         return list(ex.map(one, routers))
 
 
-def _change_all(setup: Setup, routers: list[str], policy_dir) -> list[dict]:
+def _change_all(setup: Setup, routers: list[str], pol) -> list[dict]:
     """Each router's change as the report shows it: a reload, or an upgrade (new daemons)."""
     if not setup.versions:
         return [{"node": r.node, "method": r.method, "added": r.added, "removed": r.removed,
-                 "seconds": round(r.seconds, 2), "error": r.error} for r in _reload_all(setup, routers, policy_dir)]
-    pol, fi = load_policy(policy_dir, setup.plan), setup.injector
+                 "seconds": round(r.seconds, 2), "error": r.error} for r in _reload_all(setup, routers, pol)]
+    fi = setup.faults
     moved = upgrading(setup, routers)
     done = [u.as_reload() for u in upgrade_routers(
         setup, moved, setup.versions, lambda plan, n: _config(setup, n, pol, fi.drained_links(n), plan))]
     same = [r for r in routers if r not in moved]      # on that version already: their policy, reloaded
-    return done + (_change_all(replace(setup, versions=None), same, policy_dir) if same else [])
+    return done + (_change_all(replace(setup, versions=None), same, pol) if same else [])
 
 
 def _quiet(setup: Setup, held: dict, res: PhaseResult, what: str):
@@ -177,9 +188,10 @@ def _quiet(setup: Setup, held: dict, res: PhaseResult, what: str):
     return q
 
 
-def _act(setup: Setup, res: PhaseResult, policy_dir, t0: float, drain_id: int | None) -> None:
-    """The phase's actions; ``drain_id``: a drain still in force from an interrupted run of it."""
-    fi, held = setup.injector, {"state": baseline(setup.plan, setup.paths)}
+def _act(setup: Setup, res: PhaseResult, policy_dir, pol, t0: float, drain_id: int | None) -> None:
+    """The phase's actions (``pol``: ``policy_dir`` loaded); ``drain_id``: a drain still in force
+    from an interrupted run of it."""
+    fi, held = setup.faults, {"state": baseline(setup.plan, setup.paths)}
     mark = lambda what: res.events.append([round(time.monotonic() - t0, 2), what])   # noqa: E731
     d = next((f for f in fi.drains() if f.id == drain_id), None)
     if res.drain and d is None:
@@ -190,7 +202,7 @@ def _act(setup: Setup, res: PhaseResult, policy_dir, t0: float, drain_id: int | 
     verb = "upgrade" if setup.versions else "reload"
     mark(verb)
     set_node_policy(setup.paths, res.routers, policy_dir)      # first: a re-render from now on uses it
-    for r in _change_all(setup, res.routers, policy_dir):
+    for r in _change_all(setup, res.routers, pol):
         res.reloads.append(r)
         if r["error"]:
             res.problems.append(f"{r['node']}: reload failed ({r['method']}): {r['error']}")
@@ -211,7 +223,8 @@ def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_d
     res = PhaseResult(name, list(routers), drain, None if policy_dir is None else str(policy_dir))
     plan, paths = setup.plan, setup.paths
     t0 = time.monotonic()
-    if drain and drain_id is None and not changing(setup, routers, policy_dir):
+    pol = load_policy(policy_dir, plan)         # once: every render of the phase uses it
+    if drain and drain_id is None and not changing(setup, routers, pol):
         res.drain = drain = False
         res.notes.append("no router's config changes: not drained")
     stranded = (paths_through_drains(plan, Failures.of(drained=node_drain_pairs(plan, routers))) if drain else {})
@@ -220,7 +233,7 @@ def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_d
     res.pairs = len(pairs)
     before = sessions.counters(plan, paths)
     setup.say(f"{name}: {'draining, ' if drain else ''}applying to {len(routers)} router(s)")
-    results = _with_stream(setup, pairs, res, t0, lambda: _act(setup, res, policy_dir, t0, drain_id))
+    results = _with_stream(setup, pairs, res, t0, lambda: _act(setup, res, policy_dir, pol, t0, drain_id))
     restarted = [r["node"] for r in res.reloads
                  if r["method"].startswith("upgrade") and not r["error"].startswith("not upgraded")]
     res.sessions_reset = sorted(set(sessions.reset(plan, before, sessions.counters(plan, paths)))
@@ -287,7 +300,7 @@ def _against_oracle(setup: Setup, res: PhaseResult) -> None:
     res.versions = {n.name: n.frr or host_version() for n in setup.plan.nodes if kind_of(n) is FRR}
     if setup.versions is None or (res.policy is not None and Path(res.policy).resolve() != DEFAULT_DIR.resolve()):
         return
-    conv = wait_converged(setup.plan, setup.paths, setup.injector.failures(), deadline_s=setup.deadline_s)
+    conv = wait_converged(setup.plan, setup.paths, setup.faults.failures(), deadline_s=setup.deadline_s)
     res.oracle = "equal" if conv.ok else "; ".join([str(m) for m in conv.mismatches[:4]] + conv.session_problems[:4])
     if not conv.ok:
         res.problems.append(f"steady state differs from the mixed-version oracle: {res.oracle}")
@@ -298,7 +311,7 @@ def _judge(setup: Setup, res: PhaseResult) -> None:
     _against_oracle(setup, res)
     verdicts = []
     if setup.intents is not None:
-        rep = run_checks(setup.plan, setup.paths, setup.intents, list(setup.kinds), settle_s=setup.settle_s,
+        rep = run_checks(setup.lab, setup.intents, list(setup.kinds), settle_s=setup.settle_s,
                          quiet_deadline_s=setup.deadline_s)
         verdicts = rep.verdicts
     res.checks = [asdict(v) for v in verdicts]

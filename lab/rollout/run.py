@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bgp import frrcheck
 from bgp.policy import intents_of, load_policy
@@ -20,7 +21,7 @@ from ..checks.verdict import ROLLOUT_KINDS
 from ..errors import LabError
 from ..exit_codes import FAILED, PASSED, UNDECIDED
 from ..plan import Plan
-from ..session import lab_session
+from ..session import Lab
 from ..state import LabPaths, LabState, load_built_plan, node_policies, node_versions, with_versions
 from . import journal
 from .phase import PhaseResult, Setup, run_phase
@@ -61,10 +62,11 @@ class RolloutReport:
                 "not_run": self.not_run, "phases": [p.as_dict() for p in self.phases]}
 
 
-def preflight(plan: Plan, paths: LabPaths, candidate, versions: dict | None = None) -> str:
+def preflight(lab: Lab, candidate, versions: dict | None = None) -> str:
     """The candidate as the lab will see it: every router's config rendered for the version it will
     run and checked by that version's FRR parser now (an unavailable version: one clear error)."""
-    runtime = LabState.read(paths).runtime_name
+    plan, paths = lab.plan, lab.paths
+    runtime = lab.state.runtime_name
     if versions and runtime != "netns":
         # a container's FRR is its image's: stopping its daemons and starting another version's
         # would need the container recreated from that version's image, which is not built
@@ -96,41 +98,61 @@ def _intents(plan: Plan, intents, candidate: str):
     return (None, None) if intents is None else (str(intents), load_intents(plan, intents))
 
 
-def _setup(s, loaded, kinds, rec: journal.RolloutRecord, say, loss_fails: bool = True, versions=None) -> Setup:
+def _setup(lab: Lab, loaded, kinds, rec: journal.RolloutRecord, say, loss_fails: bool = True,
+           versions=None) -> Setup:
     def on_drain(fid):
         rec.drain_fault = fid
-        journal.write(s.paths, rec)
-    return Setup(s.plan, s.paths, s.injector, loaded, tuple(kinds), on_drain=on_drain, loss_fails=loss_fails, say=say,
+        journal.write(lab.paths, rec)
+    return Setup(lab, loaded, tuple(kinds), on_drain=on_drain, loss_fails=loss_fails, say=say,
                  versions=versions)
 
 
-def rollout(paths: LabPaths, candidate, phases_file, intents=None, drain: bool = False, keep_going: bool = False,
+def running_as_built(paths: LabPaths, topology: str, baseline: str | None) -> bool:
+    """A lab of this topology that is up and runs FRR versions other than those it was built with
+    (an upgrade under way, or 'baglab up --frr'): 'up' would rebuild it, so it is taken as it is."""
+    st = LabState.read(paths)
+    same = st.phase == "up" and Path(st.source or "/nonexistent").resolve() == Path(topology).resolve()
+    return same and baseline is None and bool(st.node_versions or st.frr)
+
+
+def bring_up(paths: LabPaths, topology: str, baseline: str | None, say=lambda _m: None) -> None:
+    """The lab a rollout starts from: the one running if it is this topology mid-upgrade, else
+    ``baglab up`` on the baseline (which reuses a lab already up as asked)."""
+    if running_as_built(paths, topology, baseline):
+        say(f"lab {paths.name} already up: rolled out from the versions and policies it runs now")
+        return
+    from ..build import up
+
+    res = up(topology, paths.name, policy=baseline)
+    say(f"lab {paths.name} {'already up' if res.reused else 'up'} on the baseline")
+
+
+def rollout(lab: Lab, candidate, phases_file, intents=None, drain: bool = False, keep_going: bool = False,
             resume: bool = False, kinds=ROLLOUT_KINDS, say=lambda _m: None, frr: str | None = None) -> RolloutReport:
     """Apply ``candidate`` to a running lab phase by phase (``resume``: continue the recorded one).
     ``frr``: an upgrade, every phase's routers moved to that FRR version (candidate None: the
     lab's own policy, i.e. only the version changes)."""
     t0 = time.monotonic()
-    with lab_session(paths) as s:
-        plan = s.plan
-        if resume:
-            rec = journal.read(paths)
-            if rec is None or rec.status in ("passed", "rolled-back"):
-                raise LabError(f"lab {paths.name} has no unfinished rollout to resume")
-            candidate, phases_file, drain, frr = rec.candidate, rec.phases_file, rec.drain, rec.frr
-            intents = intents or rec.intents
-            phases = rec.phase_list()
-        else:
-            phases = load_phases(phases_file, plan)
-        if candidate is None and frr is None:
-            raise LabError("a rollout changes a policy (--candidate), an FRR version (--frr) or both")
-        candidate = LabState.read(paths).policy if candidate is None else candidate
-        versions = upgrade_targets(phases, frr)
-        cand = preflight(plan, paths, candidate, versions)
-        src, loaded = _intents(plan, intents, cand)
-        if not resume:
-            rec = journal.new(paths, LabState.read(paths).policy, cand, phases_file, src, drain, phases, frr=frr)
-        rep = RolloutReport("rollout", plan.topology, paths.name, rec.baseline, cand, str(phases_file), src, frr=frr)
-        _run(_setup(s, loaded, kinds, rec, say, versions=versions), rec, rep, cand, keep_going, drain_all=rec.drain)
+    plan, paths = lab.plan, lab.paths
+    if resume:
+        rec = journal.read(paths)
+        if rec is None or rec.status in ("passed", "rolled-back"):
+            raise LabError(f"lab {paths.name} has no unfinished rollout to resume")
+        candidate, phases_file, drain, frr = rec.candidate, rec.phases_file, rec.drain, rec.frr
+        intents = intents or rec.intents
+        phases = rec.phase_list()
+    else:
+        phases = load_phases(phases_file, plan)
+    if candidate is None and frr is None:
+        raise LabError("a rollout changes a policy (--candidate), an FRR version (--frr) or both")
+    candidate = lab.state.policy if candidate is None else candidate
+    versions = upgrade_targets(phases, frr)
+    cand = preflight(lab, candidate, versions)
+    src, loaded = _intents(plan, intents, cand)
+    if not resume:
+        rec = journal.new(paths, lab.state.policy, cand, phases_file, src, drain, phases, frr=frr)
+    rep = RolloutReport("rollout", plan.topology, paths.name, rec.baseline, cand, str(phases_file), src, frr=frr)
+    _run(_setup(lab, loaded, kinds, rec, say, versions=versions), rec, rep, cand, keep_going, drain_all=rec.drain)
     rep.seconds = round(time.monotonic() - t0, 2)
     return rep
 
@@ -167,28 +189,28 @@ def _run(setup: Setup, rec: journal.RolloutRecord, rep: RolloutReport, policy, k
     journal.write(setup.paths, rec)
 
 
-def rollback(paths: LabPaths, kinds=ROLLOUT_KINDS, say=lambda _m: None) -> RolloutReport:
+def rollback(lab: Lab, kinds=ROLLOUT_KINDS, say=lambda _m: None) -> RolloutReport:
     """Every router back on the lab's own policy, the rollout's phases in reverse, the same way
     (drained where the phase was); the last phase's checks judge the restored steady state."""
     t0 = time.monotonic()
-    with lab_session(paths) as s:
-        rec = journal.read(paths)
-        moved = set(node_policies(paths)) | set(node_versions(paths))
-        if not moved:
-            raise LabError(f"lab {paths.name}: every router already runs the lab's own policy and FRR version; "
-                           "nothing to roll back")
-        if rec is None:     # moved by 'baglab upgrade', which keeps no rollout journal
-            raise LabError(f"lab {paths.name}: {', '.join(sorted(moved))} run another FRR version or policy than "
-                           "the lab was built with, but no rollout moved them: take them back with "
-                           "'baglab upgrade ... --frr <version>' (the lab's own is in 'baglab status')")
-        base = LabState.read(paths).policy
-        versions = rollback_targets(load_built_plan(paths), paths)
-        preflight(s.plan, paths, base, versions)
-        src, loaded = _intents(s.plan, rec.intents, rec.candidate)
-        rep = RolloutReport("rollback", s.plan.topology, paths.name, base, rec.candidate, rec.phases_file, src,
-                            frr=None if versions is None else ", ".join(sorted(set(versions.values()))))
-        order = [i for i in reversed(range(len(rec.phases))) if i in rec.done or i == rec.current]
-        _run(_setup(s, loaded, kinds, rec, say, loss_fails=False, versions=versions), rec, rep, base, True, rec.drain,
-             order=order, rename=lambda n: f"rollback {n}", only=moved)
+    paths = lab.paths
+    rec = journal.read(paths)
+    moved = set(node_policies(paths)) | set(node_versions(paths))
+    if not moved:
+        raise LabError(f"lab {paths.name}: every router already runs the lab's own policy and FRR version; "
+                       "nothing to roll back")
+    if rec is None:     # moved by 'baglab upgrade', which keeps no rollout journal
+        raise LabError(f"lab {paths.name}: {', '.join(sorted(moved))} run another FRR version or policy than "
+                       "the lab was built with, but no rollout moved them: take them back with "
+                       "'baglab upgrade ... --frr <version>' (the lab's own is in 'baglab status')")
+    base = lab.state.policy
+    versions = rollback_targets(load_built_plan(paths), paths)
+    preflight(lab, base, versions)
+    src, loaded = _intents(lab.plan, rec.intents, rec.candidate)
+    rep = RolloutReport("rollback", lab.plan.topology, paths.name, base, rec.candidate, rec.phases_file, src,
+                        frr=None if versions is None else ", ".join(sorted(set(versions.values()))))
+    order = [i for i in reversed(range(len(rec.phases))) if i in rec.done or i == rec.current]
+    _run(_setup(lab, loaded, kinds, rec, say, loss_fails=False, versions=versions), rec, rep, base, True, rec.drain,
+         order=order, rename=lambda n: f"rollback {n}", only=moved)
     rep.seconds = round(time.monotonic() - t0, 2)
     return rep

@@ -10,30 +10,30 @@ from __future__ import annotations
 import time
 
 from ..errors import LabError
-from ..session import lab_session
-from ..state import LabPaths, policy_dir_of
+from ..session import Lab
+from ..state import policy_dir_of
 from ..checks.verdict import ROLLOUT_KINDS
 from .phase import Setup, run_phase
 from .phases import select, step_spec
 from .run import RolloutReport, _intents, preflight
 
 
-def upgrade(paths: LabPaths, what: str, value: str | None, version: str, drain: bool = False, intents=None,
+def upgrade(lab: Lab, what: str, value: str | None, version: str, drain: bool = False, intents=None,
             kinds=ROLLOUT_KINDS, say=lambda _m: None) -> RolloutReport:
     t0 = time.monotonic()
     spec = step_spec(what, value)
-    with lab_session(paths) as s:
-        routers = select(s.plan, spec)
-        policies = {policy_dir_of(paths, r) for r in routers}
-        if len(policies) > 1:
-            raise LabError(f"{spec.name}: its routers run different policies ({', '.join(map(str, policies))}): "
-                           "finish or roll back the rollout first")
-        versions = {r: version for r in routers}
-        pol = preflight(s.plan, paths, policies.pop(), versions)
-        src, loaded = _intents(s.plan, intents, pol)
-        setup = Setup(s.plan, paths, s.injector, loaded, tuple(kinds), say=say, versions=versions)
-        res = run_phase(setup, spec.name, routers, drain, pol)
-        say(f"{res.name}: {res.status}")
-    rep = RolloutReport("upgrade", s.plan.topology, paths.name, pol, pol, "-", src, frr=version, phases=[res])
+    paths = lab.paths
+    routers = select(lab.plan, spec)
+    policies = {policy_dir_of(paths, r) for r in routers}
+    if len(policies) > 1:
+        raise LabError(f"{spec.name}: its routers run different policies ({', '.join(map(str, policies))}): "
+                       "finish or roll back the rollout first")
+    versions = {r: version for r in routers}
+    pol = preflight(lab, policies.pop(), versions)
+    src, loaded = _intents(lab.plan, intents, pol)
+    setup = Setup(lab, loaded, tuple(kinds), say=say, versions=versions)
+    res = run_phase(setup, spec.name, routers, drain, pol)
+    say(f"{res.name}: {res.status}")
+    rep = RolloutReport("upgrade", lab.plan.topology, paths.name, pol, pol, "-", src, frr=version, phases=[res])
     rep.seconds = round(time.monotonic() - t0, 2)
     return rep

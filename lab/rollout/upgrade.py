@@ -76,7 +76,7 @@ def version_of(plan: Plan, node: str) -> str:
 def upgrade_routers(setup, routers: list[str], versions: dict[str, str], render) -> list[UpgradeResult]:
     """The phase's routers one after the other (a restart is CPU-bound: in parallel on 2 cores
     they only wait for each other); ``render(plan, name)`` is a router's config for ``plan``.
-    The phase's plan (and its injector's, which re-renders drains) follows each router's move."""
+    The lab's plan (and so its injector's) follows each router's move."""
     out: list[UpgradeResult] = []
     for name in routers:
         failed = next((u.node for u in out if u.error), None)
@@ -85,8 +85,8 @@ def upgrade_routers(setup, routers: list[str], versions: dict[str, str], render)
                                      error=f"not upgraded: {failed} failed first"))
             continue
         target = with_versions(setup.plan, {name: versions[name]})
-        out.append(upgrade_node(setup.injector.runtime, setup.plan, setup.paths, name, versions[name],
-                                render(target, name), setup.injector.failures()))
+        out.append(upgrade_node(setup.lab.runtime, setup.plan, setup.paths, name, versions[name],
+                                render(target, name), setup.faults.failures()))
         if out[-1].moved:
-            setup.plan = setup.injector.plan = target
+            setup.lab.plan = target         # the injector, which re-renders drains, follows
     return out

@@ -14,8 +14,9 @@ import pytest
 from lab.build import up
 from lab.checks import report
 from lab.checks.quiet import baseline, wait_quiet
-from lab.checks.run import load, run_checks
+from lab.checks.run import load, run_checks as run_on
 from lab.checks.schema import Intents
+from lab.session import open_lab
 from lab.faults import FaultInjector
 from lab.runtime import down_lab
 from lab.state import LabPaths
@@ -41,6 +42,11 @@ def mini_lab():
     finally:
         if paths:
             down_lab(paths)
+
+
+def run_checks(plan, paths, intents, **kw):
+    with open_lab(paths, plan) as lab:
+        return run_on(lab, intents, **kw)
 
 
 def _passes(plan, paths, topology: str):

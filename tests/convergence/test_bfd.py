@@ -87,7 +87,7 @@ def test_bfd_sessions_follow_the_policy_and_its_overrides(bfd_lab):
     assert not any(l.bfd for l in lab.plan.links if l.kind == "collector"), "ExaBGP speaks no BFD"
     protected = lab.link("r1-bag1~r2-bag1", member=1)
     assert protected.macsec == "required" and _states(lab, protected) == {"r1-bag1": "up", "r2-bag1": "up"}
-    shown = {n["name"]: n.get("bfd") for n in gather(lab.plan, lab.paths)["nodes"]}     # baglab status
+    shown = {n["name"]: n.get("bfd") for n in gather(lab.session)["nodes"]}     # baglab status
     assert shown["r1-bag1"]["up"] == shown["r1-bag1"]["planned"] == 12, shown["r1-bag1"]
     assert shown["r1-f2-edge"]["planned"] == 0 and shown["coll2"] is None, shown
     res = observe.steady()

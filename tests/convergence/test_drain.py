@@ -31,8 +31,8 @@ def test_drain_plane_rehearsal_is_hitless(lab, oracle, faults, observe):
         if step == "bring back (drained)":
             assert "-DRAIN out" in (lab.paths.node_dir("r1-bag1") / "frr.conf").read_text()
 
-    rep = rehearse(lab.plan, lab.paths, faults, observe.after_fault, observe.after_restore, "plane",
-                   plane=1, region="r1", checkpoint=checkpoint)
+    rep = rehearse(lab.session, observe.after_fault, observe.after_restore, "plane",
+                   plane=1, region="r1", checkpoint=checkpoint, faults=faults)
     # NSF STSWs stripe to one BAG plane each: those of plane 1 cannot avoid it, and are named
     assert {r for r, _ in rep.stranded} == {"r1-f1-p1s1", "r1-f1-p2s1"}
     assert len(rep.pairs) >= 20 and rep.sent > 2000
@@ -42,8 +42,8 @@ def test_drain_plane_rehearsal_is_hitless(lab, oracle, faults, observe):
 
 
 def test_drain_link_rehearsal(lab, faults, observe):
-    rep = rehearse(lab.plan, lab.paths, faults, observe.after_fault, observe.after_restore, "link",
-                   bundle="r1-bag1~r2-bag1", members=[1], window=200)
+    rep = rehearse(lab.session, observe.after_fault, observe.after_restore, "link",
+                   bundle="r1-bag1~r2-bag1", members=[1], window=200, faults=faults)
     assert not rep.stranded, "every router can avoid one member link"
     assert rep.ok, rep.summary()
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.lab
 def test_status_is_as_designed_during_a_predicted_fault(lab, faults, observe, make):
     f = make(faults)
     observe.after_fault(f, faults.failures())
-    st = gather(lab.plan, lab.paths)
+    st = gather(lab.session)
     off = {n["name"]: n for n in st["nodes"] if n.get("failed")}
     assert set(off) == {"r1-bag1"}, off
     unexplained = {n["name"]: n["sessions"]["down"] for n in st["nodes"] if n["sessions"]["down"]}

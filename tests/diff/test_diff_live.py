@@ -20,7 +20,7 @@ from lab.settled import wait_quiet
 from lab.diff.snapshot import flow_pairs, snapshot
 from lab.probes import flows as probes
 from lab.runtime import down_lab
-from lab.session import lab_session
+from lab.session import open_lab
 from lab.state import LabPaths
 
 from ..conftest import ROOT, TOPOLOGIES
@@ -81,15 +81,15 @@ def test_a_plane_drain_shows_at_the_routers_the_oracle_names_and_nowhere_else(mi
     plan, paths = mini_lab
     assert wait_quiet(plan, paths, 2.0, 60).ok
     before = snapshot(plan, paths)
-    with lab_session(paths, plan) as s:
-        drain = s.injector.drain_plane(1, "r2")
+    with open_lab(paths, plan) as s:
+        drain = s.faults.drain_plane(1, "r2")
         try:
             q = wait_quiet(plan, paths, 2.0, 60)
             assert q.ok, q.why
             after = snapshot(plan, paths)
-            failures = s.injector.failures()
+            failures = s.faults.failures()
         finally:
-            s.injector.restore(drain)
+            s.faults.restore(drain)
     rep = compare(before, after)
     assert rep.intended == [] and rep.exit_code == 1
     by = lambda aspect: [d for d in rep.unintended if d.aspect == aspect]    # noqa: E731
@@ -122,7 +122,8 @@ def test_the_observed_sweep_of_one_lab_twice_shows_no_difference(mini_lab):
     from lab.diff.outcomes import observe
 
     plan, paths = mini_lab
-    runs = [observe(plan, paths, only=lambda c: c.kind == "bundle") for _ in range(2)]
+    with open_lab(paths, plan) as lab:
+        runs = [observe(lab, only=lambda c: c.kind == "bundle") for _ in range(2)]
     assert set(runs[0]) == {"bundle r1-bag1~r2-bag1", "bundle r1-f2-edge~r1-bag1", "bundle r1-f2-edge~r1-bag2"}
     for case, o in runs[0].items():
         assert o["quiet"], case

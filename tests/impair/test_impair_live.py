@@ -119,9 +119,9 @@ def test_sweep_and_rehearsal_run_on_an_impaired_lab(lab, faults, observe):
     faults.impair(lab.link(FIBRE, 1), Impairment(delay_ms=0.3, jitter_ms=0.1))
     dead = faults.impair(lab.link(LONE, 1), Impairment(loss=100.0))
     assert observe.after_fault(dead, faults.failures(), deadline_s=30.0).converged
-    rep = sweep.run(lab.plan, lab.paths, only=lambda c: c.kind == "bundle"
+    rep = sweep.run(lab.session, only=lambda c: c.kind == "bundle"
                     or (c.kind == "link" and c.target.startswith(("r1-bag2~", "r1-bag1~r2-bag1#3"))))
     assert len(rep.items) >= 3 and rep.violations == 0, rep.as_dict()
-    reh = rehearse(lab.plan, lab.paths, faults, observe.after_fault, observe.after_restore, "link",
-                   bundle=FIBRE, members=[2])
+    reh = rehearse(lab.session, observe.after_fault, observe.after_restore, "link",
+                   bundle=FIBRE, members=[2], faults=faults)
     assert reh.ok and reh.lost == 0, reh.summary()

@@ -63,8 +63,8 @@ def test_up_again_reuses_the_lab_only_with_the_same_policy(safe):
 
 def test_drain_works_on_safe_tag(safe):
     lab, obs, fi = safe
-    rep = rehearse(lab.plan, lab.paths, fi, obs.after_fault, obs.after_restore, "link",
-                   bundle="r1-bag1~r2-bag1", members=[1], window=200)
+    rep = rehearse(lab.session, obs.after_fault, obs.after_restore, "link",
+                   bundle="r1-bag1~r2-bag1", members=[1], window=200, faults=fi)
     assert rep.ok, rep.summary()
     # the twin sets GRACEFUL_SHUTDOWN and calls the policy's map: both communities arrive
     d = fi.drain_nodes(["r1-bag1"])
@@ -116,7 +116,7 @@ def test_prefix_typo_withdraws_one_fabric(typo):
 def _verdicts(lab, name: str) -> tuple[dict[str, tuple[str, str]], int]:
     from lab.checks.run import load, run_checks
 
-    rep = run_checks(lab.plan, lab.paths, load(lab.plan, POLICIES / name / "intents.yaml"))
+    rep = run_checks(lab.session, load(lab.plan, POLICIES / name / "intents.yaml"))
     return {v.check: (v.status, v.summary) for v in rep.verdicts}, rep.exit_code
 
 

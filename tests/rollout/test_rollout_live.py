@@ -19,7 +19,8 @@ from lab.pytest_plugin import extra_lab
 from lab.rollout import journal, report
 from lab.rollout.run import rollback, rollout
 from lab.runtime import down_lab
-from lab.state import LabPaths, LabState, load_plan, node_policies
+from lab.session import open_lab
+from lab.state import LabPaths, LabState, node_policies
 
 from ..conftest import ROOT, TOPOLOGIES
 
@@ -40,7 +41,7 @@ def lab(roll):
     """The module lab, rolled back to the baseline after the test, whatever it did."""
     yield roll
     if node_policies(roll.paths):
-        rep = rollback(roll.paths)
+        rep = rollback(roll.session)
         assert rep.status == "PASS", report.problems(rep)
     assert not node_policies(roll.paths)
 
@@ -54,7 +55,7 @@ def _phase(rep, name: str):
 
 
 def test_safe_candidate_every_phase_passes_without_loss_and_rollback_restores(lab, tmp_path):
-    rep = rollout(lab.paths, POLICIES / "safe-tag", PHASES / "bag-mini-4phase.yaml")
+    rep = rollout(lab.session, POLICIES / "safe-tag", PHASES / "bag-mini-4phase.yaml")
     assert [p.status for p in rep.phases] == ["PASS"] * 4, _summary(rep)
     assert all(p.lost == 0 and p.sent > 500 for p in rep.phases), _summary(rep)
     assert all(p.checks and all(c["status"] == "PASS" for c in p.checks) for p in rep.phases), _summary(rep)
@@ -72,7 +73,7 @@ def test_safe_candidate_every_phase_passes_without_loss_and_rollback_restores(la
     assert "64512:100" in show(lab.paths.netns("r1-f2-edge"), "show running-config")
     assert node_policies(lab.paths)["r1-f2-edge"] == str(cand.root)
 
-    back = rollback(lab.paths)
+    back = rollback(lab.session)
     assert back.status == "PASS", _summary(back)
     assert [p.name for p in back.phases] == [f"rollback {n}" for n in ("hub", "spoke region", "spoke BAG plane 2",
                                                                        "canary STSW")]
@@ -84,7 +85,7 @@ def test_safe_candidate_every_phase_passes_without_loss_and_rollback_restores(la
 
 
 def test_stripping_link_bandwidth_fails_at_the_first_phase_with_plane_2(lab):
-    rep = rollout(lab.paths, POLICIES / "strip-lb-plane2", PHASES / "bag-mini-4phase.yaml")
+    rep = rollout(lab.session, POLICIES / "strip-lb-plane2", PHASES / "bag-mini-4phase.yaml")
     assert rep.exit_code == 1
     assert [p.status for p in rep.phases] == ["PASS", "FAIL"], _summary(rep)
     assert rep.phases[1].routers == ["r2-bag2"] and rep.not_run == ["spoke region", "hub"]
@@ -98,13 +99,14 @@ def test_safe_when_finished_unsafe_half_way(lab):
     try:
         assert final.report.exit_code == 0, [d.__dict__ for d in final.report.unintended[:5]]
         cand = LabPaths(lab_names("rtag")[1])
-        verdict = run_checks(load_plan(cand), cand, load_intents(load_plan(cand), POLICIES / "region-tag" / "intents.yaml"))
+        with open_lab(cand) as h:
+            verdict = run_checks(h, load_intents(h.plan, POLICIES / "region-tag" / "intents.yaml"))
         assert verdict.exit_code == 0, [(v.check, v.summary) for v in verdict.verdicts if v.status != "PASS"]
     finally:
         for name in lab_names("rtag"):
             down_lab(LabPaths(name))
 
-    rep = rollout(lab.paths, POLICIES / "region-tag", PHASES / "bag-mini-4phase.yaml")
+    rep = rollout(lab.session, POLICIES / "region-tag", PHASES / "bag-mini-4phase.yaml")
     assert [p.status for p in rep.phases] == ["PASS", "FAIL"], _summary(rep)
     bad = rep.phases[1]
     assert bad.name == "spoke BAG plane 2" and bad.routers == ["r2-bag2"]
@@ -114,13 +116,13 @@ def test_safe_when_finished_unsafe_half_way(lab):
 
 
 def test_password_change_resets_sessions_and_drain_makes_it_lossless(lab):
-    plain = rollout(lab.paths, POLICIES / "md5-spoke-plane2", PHASES / "bag-mini-md5.yaml", MINI_INTENTS)
+    plain = rollout(lab.session, POLICIES / "md5-spoke-plane2", PHASES / "bag-mini-md5.yaml", MINI_INTENTS)
     first = plain.phases[0]
     assert len(first.sessions_reset) == 4 and all("r2-bag2 ~ r2-f3-p" in s for s in first.sessions_reset), _summary(plain)
     assert first.lost > 0 and first.status == "FAIL", _summary(plain)
-    assert rollback(lab.paths).status == "PASS"
+    assert rollback(lab.session).status == "PASS"
 
-    drained = rollout(lab.paths, POLICIES / "md5-spoke-plane2", PHASES / "bag-mini-md5.yaml", MINI_INTENTS, drain=True)
+    drained = rollout(lab.session, POLICIES / "md5-spoke-plane2", PHASES / "bag-mini-md5.yaml", MINI_INTENTS, drain=True)
     first = drained.phases[0]
     assert len(first.sessions_reset) == 4, _summary(drained)
     assert first.drain and first.lost == 0 and first.sent > 500, _summary(drained)
@@ -134,7 +136,7 @@ def test_interrupted_rollout_resumes_with_its_drain_in_force(lab):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        rollout(lab.paths, POLICIES / "md5-spoke-plane2", PHASES / "bag-mini-md5.yaml", MINI_INTENTS, drain=True,
+        rollout(lab.session, POLICIES / "md5-spoke-plane2", PHASES / "bag-mini-md5.yaml", MINI_INTENTS, drain=True,
                 say=stop_after_reload)
     rec = journal.read(lab.paths)
     assert rec.status == "interrupted" and rec.done == [] and rec.current == 0
@@ -142,7 +144,7 @@ def test_interrupted_rollout_resumes_with_its_drain_in_force(lab):
     assert [d.id for d in drains] == [rec.drain_fault] != [None], "the interrupted phase's drain stays in force"
     assert set(node_policies(lab.paths)) == {"r2-bag2", "r2-f3-p1s2", "r2-f3-p2s2"}
 
-    rep = rollout(lab.paths, None, None, resume=True)
+    rep = rollout(lab.session, None, None, resume=True)
     assert [p.name for p in rep.phases] == ["spoke plane 2 and its STSWs", "everything else"], _summary(rep)
     assert rep.status == "PASS", _summary(rep)
     again = rep.phases[0]

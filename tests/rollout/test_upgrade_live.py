@@ -47,7 +47,7 @@ def _running_version(paths, node: str) -> str:
 
 def test_bag_planes_upgraded_drained_without_loss_and_back(request):
     with extra_lab(TOPOLOGIES / "bag-mini.yaml", request, "upgr") as (lab, _obs, _fi):
-        rep = rollout(lab.paths, None, PHASES / "bag-mini-planes.yaml", drain=True, frr=VERSION)
+        rep = rollout(lab.session, None, PHASES / "bag-mini-planes.yaml", drain=True, frr=VERSION)
         print(_summary(rep))
         assert [p.name for p in rep.phases] == ["BAG plane 1", "BAG plane 2"], _summary(rep)
         assert rep.status == "PASS" and all(p.status == "PASS" for p in rep.phases), _summary(rep)
@@ -70,7 +70,7 @@ def test_bag_planes_upgraded_drained_without_loss_and_back(request):
         assert "mixed FRR versions" in mixed_versions_line(load_plan(lab.paths))
         assert f"frr version {VERSION}" in (lab.paths.node_dir("r1-bag2") / "frr.conf").read_text()
 
-        back = rollback(lab.paths)
+        back = rollback(lab.session)
         print(_summary(back))
         assert [p.name for p in back.phases] == ["rollback BAG plane 2", "rollback BAG plane 1"], _summary(back)
         assert back.status == "PASS" and all(p.lost == 0 and p.sent > 500 for p in back.phases), _summary(back)
@@ -85,7 +85,7 @@ def test_policy_rollout_on_a_lab_of_10_3_routers(request):
     configure them): the safe candidate goes out and comes back without a lost packet."""
     with extra_lab(TOPOLOGIES / "bag-mini.yaml", request, "p103", frr=VERSION) as (lab, _obs, _fi):
         assert _running_version(lab.paths, "r1-f2-edge") == VERSION
-        rep = rollout(lab.paths, SAFE_TAG, PHASES / "bag-mini-4phase.yaml")
+        rep = rollout(lab.session, SAFE_TAG, PHASES / "bag-mini-4phase.yaml")
         print(_summary(rep))
         assert rep.status == "PASS" and all(p.lost == 0 and p.sent > 500 for p in rep.phases), _summary(rep)
         reloads = [r for p in rep.phases for r in p.reloads]
@@ -93,7 +93,7 @@ def test_policy_rollout_on_a_lab_of_10_3_routers(request):
         edge = next(r for r in reloads if r["node"] == "r1-f2-edge")
         assert any("64512:100" in line for line in edge["added"]), edge
         assert "64512:100" in show(lab.paths.netns("r1-f2-edge"), "show running-config")
-        back = rollback(lab.paths)
+        back = rollback(lab.session)
         print(_summary(back))
         assert back.status == "PASS" and all(p.lost == 0 for p in back.phases), _summary(back)
         assert "64512:100" not in show(lab.paths.netns("r1-f2-edge"), "show running-config")

@@ -18,6 +18,7 @@ from lab.observers.fib import FibReader
 from lab.probes import flows
 from lab.probes.precision import flows_for_pair
 from lab.runtime import down_lab
+from lab.session import open_lab
 from lab.state import LabPaths
 
 from ..conftest import ROOT, TOPOLOGIES
@@ -64,7 +65,8 @@ def test_flow_split_follows_the_weights(mini_lab):
 
 def test_sweep_finds_no_violation_on_the_designed_policy(mini_lab):
     plan, paths = mini_lab
-    rep = sweep.run(plan, paths)
+    with open_lab(paths, plan) as lab:
+        rep = sweep.run(lab)
     sweep.write(rep, ROOT / "reports", "sweep")
     kinds = {i.kind for i in rep.items}
     assert kinds == {"link", "bundle", "node", "plane", "data_hall", "power_feed"}
@@ -96,8 +98,9 @@ def test_sweep_catches_a_spine_switch_withholding_link_bandwidth(mini_lab):
     vty(*[c for m in origin_maps for c in (f"route-map {m} permit 10", "no set extcommunity bandwidth")])
     try:
         # one failure is enough to show it (each case waits out its deadline: nothing converges as designed)
-        rep = sweep.run(plan, paths, only=lambda c: c.kind == "bundle" and c.target == "r1-bag1~r2-bag1",
-                        deadline_s=8)
+        with open_lab(paths, plan) as lab:
+            rep = sweep.run(lab, only=lambda c: c.kind == "bundle" and c.target == "r1-bag1~r2-bag1",
+                            deadline_s=8)
         found = rep.steady + [v for i in rep.items for v in i.violations]
         assert found, "a spine switch without link-bandwidth must not pass the sweep"
         assert any("r2" in f or "198.19.2." in f or "2001:db8:1000:200" in f for f in found), found

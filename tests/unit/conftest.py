@@ -1,5 +1,5 @@
 """Fixtures for tests that act on a lab without running one: a state directory of their own
-holding only the plan.json of bag-mini, which is all the CLI and lab_session read first."""
+holding only the plan.json of bag-mini, which is all the CLI and open_lab read first."""
 from __future__ import annotations
 
 import pytest

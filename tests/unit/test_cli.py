@@ -211,8 +211,8 @@ def test_status_tables_print_literally(lab_dir, capsys, monkeypatch):
                         "nexthops": [{"ifname": "[/bold]", "weight": 1, "peer": None}]}]}
     fake = {"lab": LAB, "topology": "[/bold]topo", "nodes": [node], "in_force": ["[red]drain"],
             "converged": False}
-    monkeypatch.setattr(st_mod, "gather", lambda plan, paths: fake)
-    monkeypatch.setattr(st_mod, "active_changes", lambda plan, paths: (Failures.of([], [], [], []), []))
+    monkeypatch.setattr(st_mod, "gather", lambda lab: fake)
+    monkeypatch.setattr(st_mod, "active_changes", lambda lab: (Failures.of([], [], [], []), []))
     with pytest.raises(SystemExit) as exc:
         cli.main(["status", "--name", LAB])
     assert exc.value.code == 1

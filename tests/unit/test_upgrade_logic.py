@@ -15,6 +15,7 @@ from lab.rollout.phases import Phase, select, step_spec
 from lab.frr.reload import _reload_argv, reload_script
 from lab.rollout.run import rollback_targets, upgrade_targets
 from lab.rollout.upgrade import UpgradeResult
+from lab.session import Lab
 from lab.state import (LabPaths, LabState, load_built_plan, load_plan, node_versions, same_version,
                        set_node_version, with_versions)
 from lab.status import mixed_versions_line, running_versions
@@ -94,9 +95,9 @@ def test_targets_of_an_upgrade_and_of_its_rollback(paths):
 
 def test_upgrading_names_only_routers_whose_version_changes(paths):
     plan = with_versions(load_built_plan(paths), {"r2-bag1": "10.3"})
-    setup = Setup(plan, paths, injector=None, versions={"r1-bag1": "10.3", "r2-bag1": "10.3"})
+    setup = Setup(Lab(paths, plan), versions={"r1-bag1": "10.3", "r2-bag1": "10.3"})
     assert upgrading(setup, ["r1-bag1", "r2-bag1", "r1-bag2"]) == ["r1-bag1"]
-    assert upgrading(Setup(plan, paths, injector=None), ["r1-bag1"]) == []
+    assert upgrading(Setup(Lab(paths, plan)), ["r1-bag1"]) == []
 
 
 def test_an_upgrade_is_reported_like_a_reload():
