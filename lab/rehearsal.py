@@ -31,7 +31,8 @@ from .state import LabPaths
 from .wait import poll
 from .node_kinds import kind_of
 
-Settle = Callable[[Fault, Failures], EventResult]
+#: how a step waits for the lab and judges it (a timeline and the oracle, or the lab going quiet)
+Judge = Callable[[Fault, Failures], EventResult]
 Kind = Literal["plane", "node", "link"]
 
 
@@ -98,7 +99,7 @@ def _fibs(plan: Plan, paths: LabPaths, skip_nodes: set[str], skip_pairs) -> dict
                 if (n, p) not in skip_pairs}
 
 
-def rehearse(plan: Plan, paths: LabPaths, faults: FaultInjector, after_fault: Settle, after_restore: Settle,
+def rehearse(plan: Plan, paths: LabPaths, faults: FaultInjector, after_fault: Judge, after_restore: Judge,
              kind: Kind, *, plane: int | None = None, region: str | None = None, node: str | None = None,
              bundle: str | None = None, members: list[int] | None = None, pps: int = 300, flows_per_pair: int = 4,
              window: int = 600, checkpoint: Callable[[str], None] | None = None,
@@ -181,13 +182,12 @@ def rehearse(plan: Plan, paths: LabPaths, faults: FaultInjector, after_fault: Se
     return rep
 
 
-def settle_with(plan: Plan, paths: LabPaths, timeline, scenario: str = "rehearsal") -> tuple[Settle, Settle]:
+def timeline_judges(plan: Plan, paths: LabPaths, timeline, scenario: str = "rehearsal") -> tuple[Judge, Judge]:
     """after_fault / after_restore for callers without the pytest observer (the CLI, bench/)."""
     from .measure import after_fault, after_restore
 
     return (lambda f, fl: after_fault(plan, paths, timeline, f, fl, scenario),
             lambda f, fl: after_restore(plan, paths, timeline, f, fl, scenario))
-
 
 
 def document(rep: Rehearsal) -> dict:
@@ -216,14 +216,14 @@ def rehearse_recorded(session, reports, kind: Kind, **target) -> Rehearsal:
     report = Report(directory, paths.name, plan.topology)
     nodes = [n.name for n in plan.nodes]
 
-    def recorded(settle: Settle) -> Settle:
+    def recorded(judge: Judge) -> Judge:
         def go(f: Fault, failures: Failures) -> EventResult:
-            res = settle(f, failures)
+            res = judge(f, failures)
             report.add(res, timeline, nodes)
             return res
         return go
 
-    fault, restore = settle_with(plan, paths, timeline)
+    fault, restore = timeline_judges(plan, paths, timeline)
     rep = rehearse(plan, paths, session.injector, recorded(fault), recorded(restore), kind, **target)
     report.write()
     write_output(directory / "rehearsal.json", json.dumps(document(rep), indent=1))

@@ -13,21 +13,21 @@ from ..plan import Plan
 from ..rehearsal import rehearse
 from ..session import lab_session
 from ..state import LabPaths
-from .quiet import baseline, wait_quiet
+from .quiet import Strategy, baseline, settle
 from .verdict import Verdict
 
 
-def _settle(plan: Plan, paths: LabPaths, event: str, settle_s: float, deadline_s: float, held: dict):
+def _quiet_judge(plan: Plan, paths: LabPaths, event: str, settle_s: float, deadline_s: float, held: dict):
     """Each step changes something: wait for that change, then for quiet (``held``: the state the
     previous step left, so a change faster than the first poll is still seen)."""
     def go(fault, failures) -> EventResult:
         t = time.time()
-        q = wait_quiet(plan, paths, settle_s, deadline_s, skip=frozenset(failures.nodes), expect_change=True,
-                       before=held.get("state"))
+        q = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=deadline_s,
+                   skip=frozenset(failures.nodes), expect_change=True, before=held.get("state"))
         held["state"] = q.state
         return EventResult(scenario="check", event=event, kind=str(fault.kind), target=fault.target, started=t,
                            failures={"links": sorted(failures.links), "nodes": sorted(failures.nodes)},
-                           converged=q.ok, oracle_match_s=q.waited_s, per_node_ms={"lab": 1000 * q.last_change_s},
+                           converged=q.ok, oracle_match_s=q.seconds, per_node_ms={"lab": 1000 * q.last_change_s},
                            report="" if q.ok else "never quiet: " + "; ".join(q.changing[:4]))
     return go
 
@@ -48,8 +48,8 @@ def check(plan: Plan, paths: LabPaths, d, settle_s: float = 1.5, deadline_s: flo
     cid = f"drain:{what.replace(' ', '-')}"
     held = {"state": baseline(plan, paths)}
     with lab_session(paths, plan) as session:
-        rep = rehearse(plan, paths, session.injector, _settle(plan, paths, "fault", settle_s, deadline_s, held),
-                       _settle(plan, paths, "restore", settle_s, 2 * deadline_s, held), kind, **kw)
+        rep = rehearse(plan, paths, session.injector, _quiet_judge(plan, paths, "fault", settle_s, deadline_s, held),
+                       _quiet_judge(plan, paths, "restore", settle_s, 2 * deadline_s, held), kind, **kw)
     ev = {"sent": rep.sent, "lost": rep.lost, "pairs": len(rep.pairs),
           "steps": [{"name": s.name, "ms": round(s.converged_ms), "ok": s.ok, "problems": s.problems[:10]}
                     for s in rep.steps],

@@ -13,7 +13,7 @@ from ..probes import flows
 from ..session import lab_session
 from ..state import LabPaths
 from . import attributes, drains, names, reach, shares, sweep
-from .quiet import baseline, verdict as quiet_verdict, wait_quiet
+from .quiet import Strategy, baseline, settle, verdict as quiet_verdict
 from .schema import Intents, LoadedIntents, load_intents
 from .verdict import KINDS, CheckReport, Verdict
 
@@ -63,7 +63,8 @@ def _shares(plan: Plan, paths: LabPaths, spec, router: str, settle_s: float, dea
         made = _failed(plan, fi, spec.failures)
         try:
             fl = fi.failures()
-            q = wait_quiet(plan, paths, settle_s, deadline_s, skip=frozenset(fl.nodes), expect_change=True, before=base)
+            q = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=deadline_s, skip=frozenset(fl.nodes),
+                       expect_change=True, before=base)
             if not q.ok:
                 return Verdict(f"shares:{router}->{spec.fabric}", "shares", "INCONCLUSIVE",
                                f"never quiet after failing {', '.join(spec.failures)}: {'; '.join(q.changing[:4])}")
@@ -72,7 +73,7 @@ def _shares(plan: Plan, paths: LabPaths, spec, router: str, settle_s: float, dea
             base = baseline(plan, paths)
             for f in reversed(made):
                 fi.restore(f)
-            wait_quiet(plan, paths, settle_s, 2 * deadline_s, expect_change=True, before=base)
+            settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=2 * deadline_s, expect_change=True, before=base)
 
 
 def _run_one(plan, paths, kind, spec, settle_s, deadline_s, step) -> list[Verdict]:
@@ -96,9 +97,9 @@ def run_checks(plan: Plan, paths: LabPaths, intents: LoadedIntents | Intents, on
     todo = _planned(it, only)
     with _bar(progress, len(todo) + 1) as bar:
         task = bar.add_task("waiting for the lab to go quiet", total=len(todo) + 1) if bar else None
-        q = wait_quiet(plan, paths, settle_s, quiet_deadline_s)
+        q = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=quiet_deadline_s)
         rep.verdicts.append(quiet_verdict(q, settle_s, quiet_deadline_s))
-        rep.verdicts[-1].seconds = q.waited_s
+        rep.verdicts[-1].seconds = q.seconds
         flows.install(plan, paths)
         for kind, label, spec in todo:
             if bar:

@@ -16,7 +16,7 @@ from ..probes import flows
 from ..session import lab_session
 from ..state import LabPaths
 from . import reach
-from .quiet import baseline, wait_quiet
+from .quiet import Strategy, baseline, settle
 from .verdict import Verdict
 
 DOMAIN_KINDS = {"data_hall", "power_feed"}
@@ -58,7 +58,8 @@ def _judge(plan, paths, fi, case, budget_ms, per_pair, settle_s, deadline_s) -> 
     try:
         fl = fi.failures()
         dead_nodes, dead_links = frozenset(fl.nodes), frozenset(fl.links)
-        q = wait_quiet(plan, paths, settle_s, deadline_s, skip=dead_nodes, expect_change=True, before=base)
+        q = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=deadline_s, skip=dead_nodes, expect_change=True,
+               before=base)
         probes = reach.plan_pairs(plan, plan.address_families, set(), dead_nodes, dead_links)
         before = flows.read(plan, paths)
         if q.ok:
@@ -67,8 +68,9 @@ def _judge(plan, paths, fi, case, budget_ms, per_pair, settle_s, deadline_s) -> 
         base = baseline(plan, paths)
     finally:
         fi.restore(f)
-    back = wait_quiet(plan, paths, settle_s, 2 * deadline_s, expect_change=True, before=base)
-    ev = {"converged_ms": round(1000 * q.last_change_s), "budget_ms": budget_ms, "restored_quiet_s": back.waited_s,
+    back = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=2 * deadline_s, expect_change=True,
+                  before=base)
+    ev = {"converged_ms": round(1000 * q.last_change_s), "budget_ms": budget_ms, "restored_quiet_s": back.seconds,
           "pairs": len(probes), "cut_off_in_plan": [p.pair for p in probes if not p.expected], "loops": looped}
     if not q.ok or not back.ok:
         what = q if not q.ok else back

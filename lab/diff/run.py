@@ -76,7 +76,7 @@ def side(name: str, topology: str, lab: str, policy: str | None, flows: bool, sw
     """One side, start to end (run in a worker process)."""
     from ..build import lab_memory_mb
     from .outcomes import observe
-    from ..settled import wait_quiet
+    from ..settle import Strategy, settle
 
     s = Side(name, lab, policy)
     t = time.monotonic()
@@ -89,7 +89,7 @@ def side(name: str, topology: str, lab: str, policy: str | None, flows: bool, sw
     plan = bring_up(topology, lab, policy).plan
     paths = LabPaths(lab)
     step("up")
-    q = wait_quiet(plan, paths, window_s, deadline_s)
+    q = settle(plan, paths, Strategy.QUIET, quiet_s=window_s, deadline_s=deadline_s)
     step("quiet")
     snap = snapshot(plan, paths, flows=flows, policy=policy, quiet=q.as_dict(), flow_count=flow_count)
     step("snapshot")

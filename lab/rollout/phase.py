@@ -19,8 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from bgp.oracle import Failures, paths_through_drains
 from bgp.policy import DEFAULT_DIR, load_policy, render_node, without_superseded
 
-from ..checks.quiet import baseline, wait_quiet
-from ..converge import wait_converged
+from ..settle import Strategy, baseline, settle
 from ..frr_roots import host_version
 from ..node_kinds import FRR, kind_of
 from ..checks.run import run_checks
@@ -170,10 +169,11 @@ def _change_all(setup: Setup, routers: list[str], policy_dir) -> list[dict]:
 
 
 def _quiet(setup: Setup, held: dict, res: PhaseResult, what: str):
-    q = wait_quiet(setup.plan, setup.paths, setup.settle_s, setup.deadline_s, before=held.get("state"))
+    q = settle(setup.plan, setup.paths, Strategy.QUIET, quiet_s=setup.settle_s, deadline_s=setup.deadline_s,
+               before=held.get("state"))
     held["state"] = q.state
     if not q.ok:
-        res.problems.append(f"never quiet after {what}: {q.why}")
+        res.problems.append(f"never quiet after {what}: {q.why()}")
     return q
 
 
@@ -287,7 +287,8 @@ def _against_oracle(setup: Setup, res: PhaseResult) -> None:
     res.versions = {n.name: n.frr or host_version() for n in setup.plan.nodes if kind_of(n) is FRR}
     if setup.versions is None or (res.policy is not None and Path(res.policy).resolve() != DEFAULT_DIR.resolve()):
         return
-    conv = wait_converged(setup.plan, setup.paths, setup.injector.failures(), deadline_s=setup.deadline_s)
+    conv = settle(setup.plan, setup.paths, Strategy.CONVERGED, failures=setup.injector.failures(),
+                  deadline_s=setup.deadline_s)
     res.oracle = "equal" if conv.ok else "; ".join([str(m) for m in conv.mismatches[:4]] + conv.session_problems[:4])
     if not conv.ok:
         res.problems.append(f"steady state differs from the mixed-version oracle: {res.oracle}")
