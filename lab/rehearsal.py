@@ -16,7 +16,7 @@ until every FIB equals the oracle's state for it, and the rehearsal checks:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Callable
 
 from bgp.oracle import Failures, expected_routes, paths_through_drains
 
@@ -28,12 +28,19 @@ from .observers.fib import FibReader
 from .plan import Link, Plan
 from .probes.stream import PairResult, Stream
 from .state import LabPaths
+from .text_enum import TextEnum
 from .wait import poll
 from .node_kinds import kind_of
 
 #: how a step waits for the lab and judges it (a timeline and the oracle, or the lab going quiet)
 Judge = Callable[[Fault, Failures], EventResult]
-Kind = Literal["plane", "node", "link"]
+
+
+class RehearsalKind(TextEnum):
+    """What a rehearsal drains and takes down: a BAG plane, a router, or a bundle's links."""
+    PLANE = "plane"
+    NODE = "node"
+    LINK = "link"
 
 
 @dataclass
@@ -51,6 +58,9 @@ class Rehearsal:
     stranded: dict[tuple[str, str], set[str]]
     steps: list[Step] = field(default_factory=list)
     results: list[PairResult] = field(default_factory=list)
+    #: the steps whose wait ran out before the lab settled (their judge's result not converged):
+    #: what a caller tells "could not decide" by, apart from a step that settled wrong
+    unsettled: list[str] = field(default_factory=list)
 
     @property
     def sent(self) -> int:
@@ -100,7 +110,7 @@ def _fibs(plan: Plan, paths: LabPaths, skip_nodes: set[str], skip_pairs) -> dict
 
 
 def rehearse(plan: Plan, paths: LabPaths, faults: FaultInjector, after_fault: Judge, after_restore: Judge,
-             kind: Kind, *, plane: int | None = None, region: str | None = None, node: str | None = None,
+             kind: RehearsalKind, *, plane: int | None = None, region: str | None = None, node: str | None = None,
              bundle: str | None = None, members: list[int] | None = None, pps: int = 300, flows_per_pair: int = 4,
              window: int = 600, checkpoint: Callable[[str], None] | None = None,
              progress: Callable[[str], None] | None = None) -> Rehearsal:
@@ -124,6 +134,8 @@ def rehearse(plan: Plan, paths: LabPaths, faults: FaultInjector, after_fault: Ju
     def step(name: str, res: EventResult, problems: list[str]) -> None:
         rep.steps.append(Step(name, res.overall_ms, res.ok and not problems,
                               ([res.report.splitlines()[0]] if not res.ok and res.report else []) + problems))
+        if not res.converged:
+            rep.unsettled.append(name)
         say(f"{name}: {'ok' if rep.steps[-1].ok else 'FAILED'}")
         if checkpoint:
             checkpoint(name)
@@ -200,7 +212,7 @@ def document(rep: Rehearsal) -> dict:
             "not_probed": sorted({r for r, _ in rep.stranded})}
 
 
-def rehearse_recorded(session, reports, kind: Kind, **target) -> Rehearsal:
+def rehearse_recorded(session, reports, kind: RehearsalKind, **target) -> Rehearsal:
     """:func:`rehearse` on a lab session, every step's convergence recorded with its FIB timeline.
 
     Writes ``<reports>/rehearsal/convergence-report.json`` (with PNG timelines) and

@@ -14,7 +14,7 @@ from ..rehearsal import rehearse
 from ..session import lab_session
 from ..state import LabPaths
 from .quiet import Strategy, baseline, settle
-from .verdict import Verdict
+from .verdict import CheckKind, Status, Verdict
 
 
 def _quiet_judge(plan: Plan, paths: LabPaths, event: str, settle_s: float, deadline_s: float, held: dict):
@@ -55,11 +55,11 @@ def check(plan: Plan, paths: LabPaths, d, settle_s: float = 1.5, deadline_s: flo
                     for s in rep.steps],
           "lost_by_pair": [{"src": r.src, "prefix": r.prefix, "lost": r.lost} for r in rep.results if r.lost],
           "not_probed": sorted({r for r, _ in rep.stranded})}
-    if any(not s.ok and any("never quiet" in p for p in s.problems) for s in rep.steps):
-        return Verdict(cid, "drains", "INCONCLUSIVE", f"draining {what}: the lab never went quiet", ev)
+    if rep.unsettled:             # a step never went quiet: the drain was not judged
+        return Verdict(cid, CheckKind.DRAINS, Status.INCONCLUSIVE, f"draining {what}: the lab never went quiet", ev)
     if not rep.ok:
         bad = [f"{s.name}: {'; '.join(s.problems[:3]) or 'failed'}" for s in rep.steps if not s.ok]
-        return Verdict(cid, "drains", "FAIL", f"draining {what}: {rep.lost} of {rep.sent} packets lost"
+        return Verdict(cid, CheckKind.DRAINS, Status.FAIL, f"draining {what}: {rep.lost} of {rep.sent} packets lost"
                        + (f"; {'; '.join(bad[:4])}" if bad else ""), ev)
-    return Verdict(cid, "drains", "PASS", f"draining {what}: {rep.sent} packets over {len(rep.pairs)} pairs, none lost",
-                   ev)
+    return Verdict(cid, CheckKind.DRAINS, Status.PASS,
+                   f"draining {what}: {rep.sent} packets over {len(rep.pairs)} pairs, none lost", ev)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from ..settle import Settled, Strategy, baseline, settle
 from ..settled import reader, snapshot
-from .verdict import Verdict
+from .verdict import CheckKind, Status, Verdict
 
 __all__ = ["Settled", "Strategy", "baseline", "reader", "settle", "snapshot", "verdict"]
 
 
 def verdict(q: Settled, settle_s: float, deadline_s: float) -> Verdict:
     if q.ok:
-        return Verdict("quiet", "quiet", "PASS", f"quiet after {q.seconds:.1f} s (nothing changed for {settle_s:g} s)",
+        return Verdict("quiet", CheckKind.QUIET, Status.PASS,
+                       f"quiet after {q.seconds:.1f} s (nothing changed for {settle_s:g} s)",
                        {"waited_s": q.seconds, "settle_s": settle_s})
-    return Verdict("quiet", "quiet", "INCONCLUSIVE",
+    return Verdict("quiet", CheckKind.QUIET, Status.INCONCLUSIVE,
                    f"never quiet within {deadline_s:g} s; still changing: {'; '.join(q.changing[:5])}",
                    {"waited_s": q.seconds, "settle_s": settle_s, "changing": q.changing})

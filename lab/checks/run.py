@@ -15,7 +15,7 @@ from ..state import LabPaths
 from . import attributes, drains, names, reach, shares, sweep
 from .quiet import Strategy, baseline, settle, verdict as quiet_verdict
 from .schema import Intents, LoadedIntents, load_intents
-from .verdict import KINDS, CheckReport, Verdict
+from .verdict import KINDS, CheckKind, CheckReport, Status, Verdict
 
 
 def load(plan: Plan, path: str | Path) -> LoadedIntents:
@@ -66,7 +66,7 @@ def _shares(plan: Plan, paths: LabPaths, spec, router: str, settle_s: float, dea
             q = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=deadline_s, skip=frozenset(fl.nodes),
                        expect_change=True, before=base)
             if not q.ok:
-                return Verdict(f"shares:{router}->{spec.fabric}", "shares", "INCONCLUSIVE",
+                return Verdict(f"shares:{router}->{spec.fabric}", CheckKind.SHARES, Status.INCONCLUSIVE,
                                f"never quiet after failing {', '.join(spec.failures)}: {'; '.join(q.changing[:4])}")
             return shares.check_one(plan, paths, spec, router, frozenset(fl.nodes), frozenset(fl.links))
         finally:
@@ -105,7 +105,7 @@ def run_checks(plan: Plan, paths: LabPaths, intents: LoadedIntents | Intents, on
             if bar:
                 bar.update(task, advance=1, description=label)
             if not q.ok:
-                rep.verdicts.append(Verdict(f"{kind}:{label}", kind, "INCONCLUSIVE", "the lab never went quiet"))
+                rep.verdicts.append(Verdict(f"{kind}:{label}", kind, Status.INCONCLUSIVE, "the lab never went quiet"))
                 continue
             t = time.time()
             step = (lambda i, n, v: bar.update(task, description=f"sweep {i}/{n}: {v.check}")) if bar else None

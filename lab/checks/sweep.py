@@ -11,15 +11,16 @@ from __future__ import annotations
 import time
 
 from .. import sweep as n1
+from ..faults.kinds import DomainKind
 from ..plan import Plan
 from ..probes import flows
 from ..session import lab_session
 from ..state import LabPaths
 from . import reach
 from .quiet import Strategy, baseline, settle
-from .verdict import Verdict
+from .verdict import CheckKind, Status, Verdict
 
-DOMAIN_KINDS = {"data_hall", "power_feed"}
+DOMAIN_KINDS = {k.value for k in DomainKind}
 
 
 def selected(plan: Plan, spec) -> list[n1.Case]:
@@ -74,7 +75,8 @@ def _judge(plan, paths, fi, case, budget_ms, per_pair, settle_s, deadline_s) -> 
           "pairs": len(probes), "cut_off_in_plan": [p.pair for p in probes if not p.expected], "loops": looped}
     if not q.ok or not back.ok:
         what = q if not q.ok else back
-        return Verdict(cid, "sweep", "INCONCLUSIVE", f"never quiet {'after the failure' if not q.ok else 'after restoring'}"
+        return Verdict(cid, CheckKind.SWEEP, Status.INCONCLUSIVE,
+                       f"never quiet {'after the failure' if not q.ok else 'after restoring'}"
                        f": {'; '.join(what.changing[:4])}", ev)
     bad = reach.problems(probes)
     ev["blackholes"] = bad
@@ -82,6 +84,6 @@ def _judge(plan, paths, fi, case, budget_ms, per_pair, settle_s, deadline_s) -> 
     if 1000 * q.last_change_s > budget_ms:
         issues.append(f"converged in {1000 * q.last_change_s:.0f} ms, over the {budget_ms} ms budget")
     if issues:
-        return Verdict(cid, "sweep", "FAIL", f"{case.kind} {case.target}: " + "; ".join(issues[:6]), ev)
-    return Verdict(cid, "sweep", "PASS", f"converged in {1000 * q.last_change_s:.0f} ms, {len(probes)} pairs clean"
+        return Verdict(cid, CheckKind.SWEEP, Status.FAIL, f"{case.kind} {case.target}: " + "; ".join(issues[:6]), ev)
+    return Verdict(cid, CheckKind.SWEEP, Status.PASS, f"converged in {1000 * q.last_change_s:.0f} ms, {len(probes)} pairs clean"
                    + (f", {len(ev['cut_off_in_plan'])} cut off by design" if ev["cut_off_in_plan"] else ""), ev)

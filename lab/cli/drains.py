@@ -8,10 +8,11 @@ import typer
 from rich.markup import escape
 
 from ..errors import LabError
+from ..rehearsal import RehearsalKind
 from ..session import lab_session
 from . import views
 from .app import app, sub_app
-from .common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, RehearseKind, WaitOpt,
+from .common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, WaitOpt,
                      bundle_links, check_node, check_plane, check_rehearsal)
 from .faults import inject
 from .views import err, out
@@ -103,7 +104,7 @@ def undrain_all(name: str = NameOpt, wait: bool = WaitOpt):
 
 
 @app.command()
-def rehearse(kind: RehearseKind = typer.Argument(..., help="what to take down"),
+def rehearse(kind: RehearsalKind = typer.Argument(..., help="what to take down"),
              what: str = typer.Argument(..., help="plane number, node name or bundle"),
              region: Optional[str] = typer.Option(None, help="plane: only this region"),
              member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="link: only these members"),
