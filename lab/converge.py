@@ -3,7 +3,8 @@
 A lab is converged when every node's kernel FIB holds exactly the next hops and
 weights the oracle predicts, and every planned BGP session is Established.  On
 timeout the report says, per node and prefix, what was expected and what was
-seen, plus the daemon log tail: enough to debug without re-running.
+seen, plus the daemon log tail: enough to debug without re-running.  Waiting for it is
+lab.settle's (strategy CONVERGED); this module compares and reports.
 """
 from __future__ import annotations
 
