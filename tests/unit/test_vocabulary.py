@@ -16,8 +16,10 @@ import typer
 from lab import cli
 from lab.checks.verdict import (KINDS, ROLLOUT_KINDS, SELECTABLE, CheckKind, CheckReport, SelectableKind, Status,
                                 Verdict, exit_code)
+from lab.convergence_stats import Outcome
 from lab.export import FORMATS, ExportFormat
 from lab.faults.kinds import DomainKind, End, FaultKind, LinkMode, NodeMode, Side
+from lab.probes.precision import Split
 from lab.rehearsal import RehearsalKind
 from lab.rollout import journal
 from lab.rollout.phase import Broken, PhaseResult, decide
@@ -103,7 +105,8 @@ def test_a_sweep_makes_only_the_kinds_it_offers(mini):
 
 
 @pytest.mark.parametrize("e", [Status.FAIL, CheckKind.SHARES, SweepKind.DATA_HALL, FaultKind.PLANE, Broken.RELOAD,
-                               journal.Progress.ROLLED_BACK, RuntimeName.NETNS, End.A])
+                               journal.Progress.ROLLED_BACK, RuntimeName.NETNS, End.A, Split.TOO_FEW,
+                               Outcome.WRONG])
 def test_a_member_reads_as_its_text(e):
     text = e.value
     assert str(e) == f"{e}" == "%s" % e == text and e == text and hash(e) == hash(text)
