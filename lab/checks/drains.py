@@ -12,8 +12,8 @@ from ..measure import EventResult
 from ..plan import Plan
 from ..rehearsal import rehearse
 from ..session import lab_session
+from ..settle import Strategy, baseline, settle
 from ..state import LabPaths
-from .quiet import Strategy, baseline, settle
 from .verdict import CheckKind, Status, Verdict
 
 

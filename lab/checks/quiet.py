@@ -6,11 +6,11 @@ stayed unchanged for a settle window.  Checks that read or probe the lab before 
 judge a moment, not the policy; a lab that never settles makes them INCONCLUSIVE."""
 from __future__ import annotations
 
-from ..settle import Settled, Strategy, baseline, settle
+from ..settle import Settled, baseline
 from ..settled import reader, snapshot
 from .verdict import CheckKind, Status, Verdict
 
-__all__ = ["Settled", "Strategy", "baseline", "reader", "settle", "snapshot", "verdict"]
+__all__ = ["baseline", "reader", "snapshot", "verdict"]      # the lab's state, as the checks compare it
 
 
 def verdict(q: Settled, settle_s: float, deadline_s: float) -> Verdict:

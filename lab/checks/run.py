@@ -11,9 +11,10 @@ from pathlib import Path
 from ..plan import Plan
 from ..probes import flows
 from ..session import lab_session
+from ..settle import Strategy, baseline, settle
 from ..state import LabPaths
 from . import attributes, drains, names, reach, shares, sweep
-from .quiet import Strategy, baseline, settle, verdict as quiet_verdict
+from .quiet import verdict as quiet_verdict
 from .schema import Intents, LoadedIntents, load_intents
 from .verdict import KINDS, CheckKind, CheckReport, Status, Verdict
 

@@ -15,9 +15,9 @@ from ..faults.kinds import DomainKind
 from ..plan import Plan
 from ..probes import flows
 from ..session import lab_session
+from ..settle import Strategy, baseline, settle
 from ..state import LabPaths
 from . import reach
-from .quiet import Strategy, baseline, settle
 from .verdict import CheckKind, Status, Verdict
 
 DOMAIN_KINDS = {k.value for k in DomainKind}

@@ -36,6 +36,7 @@ from . import sessions
 from .reload import reload_node
 from .upgrade import upgrade_routers
 
+
 class Broken(TextEnum):
     """A step of a phase that went wrong whatever the checks say: the phase FAILs."""
     RELOAD = "reload"           # a router's change did not apply
