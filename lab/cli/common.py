@@ -68,13 +68,16 @@ def check_domain(plan, kind: str, label: str) -> None:
         raise LabError(f"no element carries {kind} {label!r}; {kind} labels: {listing(known) or 'none'}")
 
 
-def check_rehearsal(plan, kind: str, what: str, region: Optional[str], member: Optional[List[int]]) -> None:
-    """The rehearsal runs for minutes with packets flowing: refuse a bad target before it starts."""
-    if kind == "plane":
+def check_rehearsal(plan, kind, what: str, region: Optional[str], member: Optional[List[int]]) -> None:
+    """The rehearsal runs for minutes with packets flowing: refuse a bad target before it starts
+    (``kind``: a lab.rehearsal.RehearsalKind)."""
+    from ..rehearsal import RehearsalKind
+
+    if kind == RehearsalKind.PLANE:
         if not what.isdigit():
             raise LabError(f"a plane is a number, not {what!r}")
         check_plane(plan, int(what), region)
-    elif kind == "node":
+    elif kind == RehearsalKind.NODE:
         check_node(plan, what)
     else:
         bundle_links(plan, what, member)
