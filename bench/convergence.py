@@ -31,7 +31,7 @@ from lab.convergence_cdf import cdf_pngs  # noqa: E402
 from lab.convergence_stats import Trial, outcome_counts, role_ms, side_by_side  # noqa: E402
 from lab.frr_roots import host_version  # noqa: E402
 from lab.generate import generate  # noqa: E402
-from lab.measure import after_fault, after_restore, settle  # noqa: E402
+from lab.measure import after_fault, after_restore, judge  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
@@ -98,8 +98,8 @@ def _trial(session, version: str, kind: str, make, label: str) -> list[Trial]:
     back = after_restore(plan, paths, tl, fi.restore(f)[0], fi.failures(), kind, check_rib=False,
                          deadline_s=WAIT_S["restore"])
     if not back.converged:
-        steady = settle(plan, paths, tl, NONE, time.time(), scenario=kind, event="steady", kind="none",
-                        target="steady", deadline_s=120, check_rib=False)
+        steady = judge(plan, paths, tl, NONE, time.time(), scenario=kind, event="steady", kind="none",
+                       target="steady", deadline_s=120, check_rib=False)
         if not steady.converged:
             raise SystemExit(f"{label} FRR {version}: the lab did not come back after {kind} {f.target}:\n"
                              f"{steady.report}")

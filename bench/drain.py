@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab.build import lab_memory_mb, up  # noqa: E402
 from lab.generate import generate  # noqa: E402
-from lab.rehearsal import rehearse, settle_with  # noqa: E402
+from lab.rehearsal import rehearse, timeline_judges  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
@@ -51,7 +51,7 @@ def bench(label: str, topology: Path, lab: str, repeats: int) -> dict:
 def _rehearse_each(label: str, session, repeats: int) -> tuple[dict, float]:
     """``repeats`` rehearsals of a plane, a BAG router and an inter-BAG link; the lab's peak memory."""
     plan, paths = session.plan, session.paths
-    fault, restore = settle_with(plan, paths, session.timeline, "bench")
+    fault, restore = timeline_judges(plan, paths, session.timeline, "bench")
     first_region = plan.nodes[0].region
     bag = next(n.name for n in plan.nodes if n.role == "bag" and n.region != first_region)
     member = next(l for l in plan.links if l.kind == "interbag")

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lab.build import up  # noqa: E402
-from lab.converge import wait_converged  # noqa: E402
+from lab.settle import Strategy, settle  # noqa: E402
 from lab.macsec import ports, secy  # noqa: E402
 from lab.runtime import down_lab, runtime_for  # noqa: E402
 from lab.session import open_lab  # noqa: E402
@@ -79,11 +79,11 @@ def _key_mismatch(session) -> dict:
     l = next(l for l in plan.links if l.a.wire)
     t0 = time.monotonic()
     f = fi.macsec_mismatch(l, "a")
-    conv = wait_converged(plan, paths, fi.failures(), deadline_s=60)
+    conv = settle(plan, paths, Strategy.CONVERGED, failures=fi.failures(), deadline_s=60)
     out["key_mismatch_to_fib_s"] = round(time.monotonic() - t0, 2) if conv.ok else None
     fi.restore(f)
     t0 = time.monotonic()
-    conv = wait_converged(plan, paths, fi.failures(), deadline_s=60)
+    conv = settle(plan, paths, Strategy.CONVERGED, failures=fi.failures(), deadline_s=60)
     out["key_repair_to_fib_s"] = round(time.monotonic() - t0, 2) if conv.ok else None
     return out
 

@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pyroute2 import IPRoute  # noqa: E402
 
 from lab.build import up  # noqa: E402
-from lab.converge import wait_converged, wait_rib_fib  # noqa: E402
+from lab.converge import wait_rib_fib  # noqa: E402
+from lab.settle import Strategy, settle  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
@@ -49,10 +50,10 @@ def flap(paths: LabPaths, node: str, ifname: str, seconds: float) -> None:
         ipr.link("set", index=idx, state="up")
 
 
-def one_flap(plan, paths: LabPaths, bundle: str, member: int, seconds: float, settle: float) -> dict:
+def one_flap(plan, paths: LabPaths, bundle: str, member: int, seconds: float, settle_s: float) -> dict:
     link = next(l for l in plan.links if l.bundle == bundle and l.member == member)
     flap(paths, link.a.node, link.a.ifname, seconds)
-    conv = wait_converged(plan, paths, deadline_s=settle)
+    conv = settle(plan, paths, Strategy.CONVERGED, deadline_s=settle_s)
     diverged = wait_rib_fib(plan, paths, [n.name for n in plan.nodes], deadline_s=5)
     return {"link": f"{bundle}#{member}", "converged": conv.ok, "seconds": round(conv.seconds, 2),
             "rib_fib": diverged[:6], "rib_fib_count": len(diverged),

@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab.build import up  # noqa: E402
-from lab.converge import rib_fib_mismatches, session_problems, wait_converged  # noqa: E402
+from lab.converge import rib_fib_mismatches, session_problems  # noqa: E402
+from lab.settle import Strategy, settle  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 
@@ -49,7 +50,7 @@ def main() -> None:
     try:
         plan = up(a.topology, a.lab_name, frr=a.frr).plan
         nodes = [n.name for n in plan.nodes]
-        checks = {"FIB vs oracle + sessions": lambda: wait_converged(plan, paths, deadline_s=5),
+        checks = {"FIB vs oracle + sessions": lambda: settle(plan, paths, Strategy.CONVERGED, deadline_s=5),
                   "sessions": lambda: session_problems(plan, paths),
                   "RIB vs FIB": lambda: rib_fib_mismatches(plan, paths, nodes)}
         print(f"{plan.topology}: {len(nodes)} nodes, FRR {a.frr or 'host'}, {a.rounds} rounds, ms median / max")

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Callable
 
 from bgp import frrcheck
+from bgp.oracle import NONE
 from bgp.policy import DEFAULT_DIR, load_policy
 from bgp.render import render_all, render_frr, with_daemon_files
 
-from .converge import Convergence, require_converged, wait_converged
-from .settled import wait_settled
+from .converge import require_converged
+from .settle import Settled, Strategy, settle
 from . import frr_roots, safe_io
 from .errors import LabError
 from .faults.impairment import from_topology as impairments_of
@@ -50,7 +51,7 @@ class UpResult:
     plan: Plan
     reused: bool
     phases: list[Phase] = field(default_factory=list)
-    convergence: Convergence | None = None
+    convergence: Settled | None = None
 
 
 def pss_mb(pids) -> float:
@@ -128,7 +129,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     impairments = impairments_of(loaded, plan)      # named and checked before anything is built
     pol = load_policy(policy, plan)
     # the oracle knows only the built-in policy: another policy's lab is up once it is settled
-    wait = wait_converged if pol.root == DEFAULT_DIR else wait_settled
+    strategy = Strategy.CONVERGED if pol.root == DEFAULT_DIR else Strategy.SETTLED
     result = UpResult(plan=plan, reused=False)
     result.phases.append(Phase("plan", time.monotonic() - t0, 0.0, _harness_peak_mb()))
     rt = make_runtime(runtime, paths)
@@ -156,9 +157,9 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
         procs = rt.processes(plan)
         if all(all(pid for pid in ds.values()) for ds in procs.values()):
             result.reused = True
-            conv = (wait_converged(plan, paths, lab.faults.failures(), deadline_s=deadline,
-                                   on_poll=on_poll) if wait is wait_converged
-                    else wait(plan, paths, deadline_s=deadline, on_poll=on_poll))
+            # the oracle's input: the faults in force (a candidate policy's wait has none to model)
+            down = lab.faults.failures() if strategy is Strategy.CONVERGED else NONE
+            conv = settle(plan, paths, strategy, failures=down, deadline_s=deadline, on_poll=on_poll)
             result.convergence = conv
             require_converged(plan, paths, conv, procs)
             return result
@@ -182,7 +183,7 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
             rt.write_configs(plan, configs)
             rt.start_daemons(plan, progress)
         with timer.phase("convergence"):
-            conv = wait(plan, paths, deadline_s=deadline, on_poll=on_poll)
+            conv = settle(plan, paths, strategy, deadline_s=deadline, on_poll=on_poll)
         result.convergence = conv
         require_converged(plan, paths, conv, rt.processes(plan))
         if impairments:          # before 'up': a lab whose impairments failed is not reused
@@ -207,12 +208,12 @@ def _active_impairments(lab: Lab) -> str:
                       sort_keys=True)
 
 
-def impair_lab(lab: Lab, impairments, deadline_s: float, rt: Runtime) -> Convergence:
+def impair_lab(lab: Lab, impairments, deadline_s: float, rt: Runtime) -> Settled:
     """The topology's impairments, journalled like faults (so 'baglab impair --clear' and
     'restore' undo them); those beyond recovery are down links to the oracle: wait for it."""
     plan, paths, fi = lab.plan, lab.paths, lab.faults
     for link, imp in impairments:
         fi.impair(link, imp)
-    conv = wait_converged(plan, paths, fi.failures(), deadline_s=deadline_s)
+    conv = settle(plan, paths, Strategy.CONVERGED, failures=fi.failures(), deadline_s=deadline_s)
     require_converged(plan, paths, conv, rt.processes(plan))
     return conv

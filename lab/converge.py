@@ -3,15 +3,15 @@
 A lab is converged when every node's kernel FIB holds exactly the next hops and
 weights the oracle predicts, and every planned BGP session is Established.  On
 timeout the report says, per node and prefix, what was expected and what was
-seen, plus the daemon log tail: enough to debug without re-running.
+seen, plus the daemon log tail: enough to debug without re-running.  Waiting for it is
+lab.settle's (strategy CONVERGED); this module compares and reports.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
 
-from bgp.oracle import NONE, Failures, NextHop, expected_counts, expected_routes
+from bgp.oracle import NONE, Failures, NextHop, expected_counts
 from bgp.render import sessions
 
 from .errors import LabError
@@ -111,49 +111,6 @@ def _safe_sessions(ns: str):
         return str(exc)
 
 
-@dataclass
-class Convergence:
-    seconds: float
-    polls: int
-    mismatches: list[Mismatch] = field(default_factory=list)
-    session_problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.mismatches and not self.session_problems
-
-
-def wait_converged(plan: Plan, paths: LabPaths, failures: Failures = NONE, deadline_s: float = 60.0,
-                   on_poll: Callable[[int, int], None] | None = None, check_sessions: bool = True,
-                   poll_s: float = 0.05) -> Convergence:
-    """Poll every FIB until it equals the oracle, then confirm sessions; never raises on timeout."""
-    expected = expected_routes(plan, failures)
-    live = [n.name for n in plan.nodes if n.name not in failures.nodes and kind_of(n).has_fib]
-    start = time.monotonic()
-    end = start + deadline_s
-    polls = 0
-    with fib_reader(plan, {n: paths.netns(n) for n in live}) as reader:
-        pending = list(live)
-        mism: list[Mismatch] = []
-        while True:
-            polls += 1
-            mism = fib_mismatches(plan, expected, reader, pending)
-            if not mism and len(pending) < len(live):
-                # a node that matched early may have changed since (a restarted zebra sweeps stale routes)
-                mism = fib_mismatches(plan, expected, reader, live)
-            bad = sorted({m.node for m in mism})
-            if on_poll:
-                on_poll(len(live) - len(bad), len(live))
-            if not mism or time.monotonic() >= end:
-                break
-            pending = bad
-            time.sleep(poll_s)
-    result = Convergence(time.monotonic() - start, polls, mism)
-    if check_sessions and not mism:
-        result.session_problems = wait_sessions(plan, paths, live, failures, max(1.0, end - time.monotonic()))
-    return result
-
-
 def wait_sessions(plan: Plan, paths: LabPaths, nodes: list[str], failures: Failures, deadline_s: float) -> list[str]:
     """Sessions may lag the FIB (a reset session re-announces what the FIB still had): poll them too."""
     end = time.monotonic() + deadline_s
@@ -198,8 +155,8 @@ def wait_rib_fib(plan: Plan, paths: LabPaths, nodes: list[str], deadline_s: floa
         time.sleep(0.1)
 
 
-def failure_report(plan: Plan, paths: LabPaths, result: Convergence, processes: dict | None = None,
-                   limit: int = 25) -> str:
+def failure_report(plan: Plan, paths: LabPaths, result, processes: dict | None = None, limit: int = 25) -> str:
+    """``result``: a lab.settle.Settled that is not ok (its FIB mismatches and session problems)."""
     lines = [f"not converged after {result.seconds:.1f}s ({result.polls} polls)"]
     if processes:
         dead = [f"{n}/{d}" for n, ds in processes.items() for d, pid in ds.items() if pid is None]
@@ -220,6 +177,6 @@ def failure_report(plan: Plan, paths: LabPaths, result: Convergence, processes: 
     return "\n".join(lines)
 
 
-def require_converged(plan: Plan, paths: LabPaths, result: Convergence, processes: dict | None = None) -> None:
+def require_converged(plan: Plan, paths: LabPaths, result, processes: dict | None = None) -> None:
     if not result.ok:
         raise LabError(failure_report(plan, paths, result, processes))

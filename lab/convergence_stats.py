@@ -10,8 +10,17 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-#: outcome of one trial
-OK, SLOW, WRONG = "ok", "slow", "wrong"
+from .text_enum import TextEnum
+
+
+class Outcome(TextEnum):
+    """One trial's outcome: within the deadline, beyond it, or never the oracle's state."""
+    OK = "ok"
+    SLOW = "slow"
+    WRONG = "wrong"
+
+
+OK, SLOW, WRONG = Outcome.OK, Outcome.SLOW, Outcome.WRONG
 ALL_ROLES = "all"
 
 
@@ -27,7 +36,7 @@ class Trial:
     overall_ms: float
     role_ms: dict[str, float] = field(default_factory=dict)
 
-    def outcome(self, deadline_ms: float) -> str:
+    def outcome(self, deadline_ms: float) -> Outcome:
         if not self.converged:
             return WRONG
         return SLOW if self.overall_ms > deadline_ms else OK

@@ -12,35 +12,35 @@ every BAG router's BGP table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Literal, Optional
+from typing import Iterator, Optional
 
 from bgp.oracle import NONE, Failures, expected_routes
 
 from .errors import LabError
 from .plan import Link, Plan
 from .node_kinds import kind_of
+from .faults.kinds import DomainKind
 
-Kind = Literal["data_hall", "power_feed"]
 
-
-def labels(plan: Plan) -> list[tuple[Kind, str]]:
-    out: set[tuple[Kind, str]] = set()
+def labels(plan: Plan) -> list[tuple[DomainKind, str]]:
+    out: set[tuple[DomainKind, str]] = set()
     for n in plan.nodes:
         if n.data_hall:
-            out.add(("data_hall", n.data_hall))
+            out.add((DomainKind.DATA_HALL, n.data_hall))
         if n.power_feed:
-            out.add(("power_feed", n.power_feed))
+            out.add((DomainKind.POWER_FEED, n.power_feed))
     for l in plan.links:
-        out |= {("data_hall", x) for x in l.data_halls} | {("power_feed", x) for x in l.power_feeds}
+        out |= ({(DomainKind.DATA_HALL, x) for x in l.data_halls}
+                | {(DomainKind.POWER_FEED, x) for x in l.power_feeds})
     return sorted(out)
 
 
-def members(plan: Plan, kind: Kind, label: str) -> tuple[list[str], list[Link]]:
+def members(plan: Plan, kind: DomainKind, label: str) -> tuple[list[str], list[Link]]:
     """Routers in the domain (they lose power) and cables labelled with it (they are cut)."""
     return plan.domain_members(kind, label)
 
 
-def failures_of(plan: Plan, kind: Kind, label: str) -> Failures:
+def failures_of(plan: Plan, kind: DomainKind, label: str) -> Failures:
     names, cut = members(plan, kind, label)
     return Failures.of(links=[l.id for l in cut], nodes=names)
 

@@ -36,6 +36,7 @@ from .plan import Link, Node, Plan
 from .host.sysctls import NODE_SYSCTLS, hash_seed, ntable_commands
 from .frr.files import DAEMONS_FILE
 from .node_kinds import BULK, FRR, kind_of
+from .text_enum import TextEnum
 
 IN_NODE_DIR = "/var/lib/baglab"       # where exabgp / bulk nodes find their bound directory
 IMAGE_PYTHON = "/opt/exabgp/bin/python"
@@ -175,7 +176,12 @@ def _package_files(src: Path, dest: str) -> dict[str, tuple[bytes, int]]:
     return out
 
 
-FORMATS = ("containerlab",)
+class ExportFormat(TextEnum):
+    """What ``baglab export --format`` writes."""
+    CONTAINERLAB = "containerlab"
+
+
+FORMATS = tuple(f.value for f in ExportFormat)
 
 
 def export_cli(topology_path: str, fmt: str, out_dir: str | None, image: str | None,

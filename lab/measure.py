@@ -11,10 +11,11 @@ from dataclasses import asdict, dataclass, field
 
 from bgp.oracle import Failures
 
-from .converge import failure_report, rib_snapshot, wait_converged, wait_rib_fib
+from .converge import failure_report
 from .faults import Fault
 from .observers.timeline import Timeline
 from .plan import Plan
+from .settle import Strategy, settle
 from .state import LabPaths
 
 
@@ -51,30 +52,16 @@ class EventResult:
         return d
 
 
-def settle(plan: Plan, paths: LabPaths, timeline: Timeline, failures: Failures, started: float, *,
-           scenario: str, event: str, kind: str, target: str, deadline_s: float = 30.0, quiet_s: float = 0.5,
-           check_rib: bool = True) -> EventResult:
-    end = time.time() + deadline_s
-    live = [n.name for n in plan.nodes if n.name not in failures.nodes]
-    while True:
-        conv = wait_converged(plan, paths, failures, deadline_s=max(0.5, end - time.time()))
-        matched = time.time()
-        # RIB against FIB inside the quiet window rather than after it: a FIB change during either
-        # sends the loop round again, so the two together cost the longer of them
-        ribs = rib_snapshot(plan, paths, live) if check_rib else None
-        rib_fib = wait_rib_fib(plan, paths, live, deadline_s=10.0) if check_rib else []
-        # the oracle's state can be passed through on the way elsewhere (stale routes of a restarted
-        # router, path hunting): it counts only if no route changes after it, for quiet_s
-        timeline.wait_quiet(quiet_s, max(0.5, end - time.time()))
-        if not conv.ok or not timeline.events(since=matched) or time.time() >= end:
-            break
-    if check_rib and not rib_fib and rib_snapshot(plan, paths, live) != ribs:
-        # zebra's RIB moved after the check while the kernel's FIB did not (no timeline event): a
-        # RIB the kernel never followed is what the check exists for, so compare once more
-        rib_fib = wait_rib_fib(plan, paths, live, deadline_s=10.0)
+def judge(plan: Plan, paths: LabPaths, timeline: Timeline, failures: Failures, started: float, *,
+          scenario: str, event: str, kind: str, target: str, deadline_s: float = 30.0, quiet_s: float = 0.5,
+          check_rib: bool = True) -> EventResult:
+    """One event waited for (lab.settle's TIMELINE strategy) and recorded with its per-node times."""
+    conv = settle(plan, paths, Strategy.TIMELINE, timeline=timeline, failures=failures, deadline_s=deadline_s,
+                  quiet_s=quiet_s, check_rib=check_rib)
+    rib_fib = conv.rib_fib
     res = EventResult(scenario=scenario, event=event, kind=kind, target=target, started=started,
                       failures={"links": sorted(failures.links), "nodes": sorted(failures.nodes)},
-                      converged=conv.ok, oracle_match_s=round(conv.seconds, 3),
+                      converged=conv.converged, oracle_match_s=round(conv.seconds, 3),
                       per_node_ms={n: ms for n, ms in timeline.convergence_ms(started, until=time.time()).items()
                                    if n not in failures.nodes},   # a dead router's own FIB is not convergence
                       mismatches=[str(m) for m in conv.mismatches], session_problems=conv.session_problems,
@@ -82,7 +69,7 @@ def settle(plan: Plan, paths: LabPaths, timeline: Timeline, failures: Failures, 
                       timeline_gaps=[f"{node}: {err}" for t, node, err in timeline.errors if t >= started])
     if res.timeline_gaps:
         res.report = "route-event record has gaps (convergence times unreliable):\n  " + "\n  ".join(res.timeline_gaps)
-    if not conv.ok:
+    if not conv.converged:
         from .runtime import runtime_for
 
         procs = runtime_for(paths).processes(plan)
@@ -94,10 +81,10 @@ def settle(plan: Plan, paths: LabPaths, timeline: Timeline, failures: Failures, 
 
 
 def after_fault(plan, paths, timeline, fault: Fault, failures: Failures, scenario: str, **kw) -> EventResult:
-    return settle(plan, paths, timeline, failures, fault.started, scenario=scenario, event="fault",
-                  kind=fault.kind, target=fault.target, **kw)
+    return judge(plan, paths, timeline, failures, fault.started, scenario=scenario, event="fault",
+                 kind=fault.kind, target=fault.target, **kw)
 
 
 def after_restore(plan, paths, timeline, fault: Fault, failures: Failures, scenario: str, **kw) -> EventResult:
-    return settle(plan, paths, timeline, failures, fault.restored or time.time(), scenario=scenario, event="restore",
-                  kind=fault.kind, target=fault.target, **kw)
+    return judge(plan, paths, timeline, failures, fault.restored or time.time(), scenario=scenario, event="restore",
+                 kind=fault.kind, target=fault.target, **kw)

@@ -23,7 +23,7 @@ import pytest
 from bgp.oracle import NONE, Failures, expected_routes, neighbour_shares
 
 from .faults import Fault, FaultInjector
-from .measure import EventResult, after_fault, after_restore, settle
+from .measure import EventResult, after_fault, after_restore, judge
 from .observers.fib import FibReader
 from .errors import LabError
 from .plan import Plan
@@ -211,8 +211,8 @@ class Observer:
         return res
 
     def steady(self, check: bool = True, **kw) -> EventResult:
-        res = settle(self.lab.plan, self.lab.paths, self.timeline, NONE, time.time(), scenario=self.scenario,
-                     event="steady", kind="none", target="steady state", **kw)
+        res = judge(self.lab.plan, self.lab.paths, self.timeline, NONE, time.time(), scenario=self.scenario,
+                    event="steady", kind="none", target="steady state", **kw)
         if res.ok:
             self.verified()
         return self._record(res, check) if check else res

@@ -16,7 +16,7 @@ until every FIB equals the oracle's state for it, and the rehearsal checks:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Callable
 
 from bgp.oracle import Failures, expected_routes, paths_through_drains
 
@@ -29,11 +29,19 @@ from .plan import Link, Plan
 from .probes.stream import PairResult, Stream
 from .session import Lab
 from .state import LabPaths
+from .text_enum import TextEnum
 from .wait import poll
 from .node_kinds import kind_of
 
-Settle = Callable[[Fault, Failures], EventResult]
-Kind = Literal["plane", "node", "link"]
+#: how a step waits for the lab and judges it (a timeline and the oracle, or the lab going quiet)
+Judge = Callable[[Fault, Failures], EventResult]
+
+
+class RehearsalKind(TextEnum):
+    """What a rehearsal drains and takes down: a BAG plane, a router, or a bundle's links."""
+    PLANE = "plane"
+    NODE = "node"
+    LINK = "link"
 
 
 @dataclass
@@ -51,6 +59,9 @@ class Rehearsal:
     stranded: dict[tuple[str, str], set[str]]
     steps: list[Step] = field(default_factory=list)
     results: list[PairResult] = field(default_factory=list)
+    #: the steps whose wait ran out before the lab settled (their judge's result not converged):
+    #: what a caller tells "could not decide" by, apart from a step that settled wrong
+    unsettled: list[str] = field(default_factory=list)
 
     @property
     def sent(self) -> int:
@@ -99,7 +110,7 @@ def _fibs(plan: Plan, paths: LabPaths, skip_nodes: set[str], skip_pairs) -> dict
                 if (n, p) not in skip_pairs}
 
 
-def rehearse(lab: Lab, after_fault: Settle, after_restore: Settle, kind: Kind, *, plane: int | None = None,
+def rehearse(lab: Lab, after_fault: Judge, after_restore: Judge, kind: RehearsalKind, *, plane: int | None = None,
              region: str | None = None, node: str | None = None,
              bundle: str | None = None, members: list[int] | None = None, pps: int = 300, flows_per_pair: int = 4,
              window: int = 600, checkpoint: Callable[[str], None] | None = None,
@@ -128,6 +139,8 @@ def rehearse(lab: Lab, after_fault: Settle, after_restore: Settle, kind: Kind, *
     def step(name: str, res: EventResult, problems: list[str]) -> None:
         rep.steps.append(Step(name, res.overall_ms, res.ok and not problems,
                               ([res.report.splitlines()[0]] if not res.ok and res.report else []) + problems))
+        if not res.converged:
+            rep.unsettled.append(name)
         say(f"{name}: {'ok' if rep.steps[-1].ok else 'FAILED'}")
         if checkpoint:
             checkpoint(name)
@@ -186,13 +199,12 @@ def rehearse(lab: Lab, after_fault: Settle, after_restore: Settle, kind: Kind, *
     return rep
 
 
-def settle_with(plan: Plan, paths: LabPaths, timeline, scenario: str = "rehearsal") -> tuple[Settle, Settle]:
+def timeline_judges(plan: Plan, paths: LabPaths, timeline, scenario: str = "rehearsal") -> tuple[Judge, Judge]:
     """after_fault / after_restore for callers without the pytest observer (the CLI, bench/)."""
     from .measure import after_fault, after_restore
 
     return (lambda f, fl: after_fault(plan, paths, timeline, f, fl, scenario),
             lambda f, fl: after_restore(plan, paths, timeline, f, fl, scenario))
-
 
 
 def document(rep: Rehearsal) -> dict:
@@ -205,7 +217,7 @@ def document(rep: Rehearsal) -> dict:
             "not_probed": sorted({r for r, _ in rep.stranded})}
 
 
-def rehearse_recorded(lab: Lab, reports, kind: Kind, **target) -> Rehearsal:
+def rehearse_recorded(lab: Lab, reports, kind: RehearsalKind, **target) -> Rehearsal:
     """:func:`rehearse` on ``lab``, every step's convergence recorded with its FIB timeline.
 
     Writes ``<reports>/rehearsal/convergence-report.json`` (with PNG timelines) and
@@ -221,14 +233,14 @@ def rehearse_recorded(lab: Lab, reports, kind: Kind, **target) -> Rehearsal:
     report = Report(directory, paths.name, plan.topology)
     nodes = [n.name for n in plan.nodes]
 
-    def recorded(settle: Settle) -> Settle:
+    def recorded(judge: Judge) -> Judge:
         def go(f: Fault, failures: Failures) -> EventResult:
-            res = settle(f, failures)
+            res = judge(f, failures)
             report.add(res, timeline, nodes)
             return res
         return go
 
-    fault, restore = settle_with(plan, paths, timeline)
+    fault, restore = timeline_judges(plan, paths, timeline)
     rep = rehearse(lab, recorded(fault), recorded(restore), kind, **target)
     report.write()
     write_output(directory / "rehearsal.json", json.dumps(document(rep), indent=1))

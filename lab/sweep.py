@@ -23,6 +23,7 @@ from typing import Callable
 from bgp.oracle import NONE, Failures, delivers, expected_routes, longest_match
 
 from .faults import FaultInjector
+from .faults.kinds import DomainKind
 from .measure import after_fault, after_restore
 from .observers.fib import FibReader
 from .plan import Plan
@@ -34,6 +35,17 @@ from .sweep_diff import designed_shares, diff  # noqa: F401 - lab.sweep.diff is 
 from .sweep_page import write  # noqa: F401 - lab.sweep.write is the API
 from .wait import poll
 from .node_kinds import COLLECTOR, kind_of
+from .text_enum import TextEnum
+
+
+class SweepKind(TextEnum):
+    """The kinds of single failure a sweep makes (``baglab sweep --only``)."""
+    LINK = "link"
+    BUNDLE = "bundle"
+    NODE = "node"
+    PLANE = "plane"
+    DATA_HALL = DomainKind.DATA_HALL.value
+    POWER_FEED = DomainKind.POWER_FEED.value
 
 
 @dataclass
@@ -48,24 +60,24 @@ def cases(plan: Plan) -> list[Case]:
     out: list[Case] = []
     net_links = [l for l in plan.links if l.kind != "collector"]
     for l in net_links:
-        out.append(Case("link", f"{l.bundle}#{l.member}", lambda fi, l=l: fi.link(l)))
+        out.append(Case(SweepKind.LINK, f"{l.bundle}#{l.member}", lambda fi, l=l: fi.link(l)))
     for b in sorted({l.bundle for l in net_links}):
         if sum(1 for l in net_links if l.bundle == b) > 1:
-            out.append(Case("bundle", b, lambda fi, b=b: fi.bundle(b)))
+            out.append(Case(SweepKind.BUNDLE, b, lambda fi, b=b: fi.bundle(b)))
     for n in plan.nodes:
         if kind_of(n) is not COLLECTOR:
-            out.append(Case("node", n.name, lambda fi, n=n.name: fi.node(n, "power")))
+            out.append(Case(SweepKind.NODE, n.name, lambda fi, n=n.name: fi.node(n, "power")))
     bags = [n for n in plan.nodes if n.role == "bag"]
     for region in sorted({n.region for n in bags}):
         for p in sorted({n.bag_plane for n in bags if n.region == region}):
-            out.append(Case("plane", f"{region} plane {p}", lambda fi, p=p, r=region: fi.plane(p, r)))
+            out.append(Case(SweepKind.PLANE, f"{region} plane {p}", lambda fi, p=p, r=region: fi.plane(p, r)))
     for p in sorted({n.bag_plane for n in bags}):
         if len({n.region for n in bags}) > 1:
-            out.append(Case("plane", f"plane {p} everywhere", lambda fi, p=p: fi.plane(p)))
-    for kind, attr in (("data_hall", "data_hall"), ("power_feed", "power_feed")):
-        labels = sorted({getattr(n, attr) for n in plan.nodes if getattr(n, attr)})
+            out.append(Case(SweepKind.PLANE, f"plane {p} everywhere", lambda fi, p=p: fi.plane(p)))
+    for domain in DomainKind:             # the plan's attribute is named like the kind
+        labels = sorted({getattr(n, domain.value) for n in plan.nodes if getattr(n, domain.value)})
         for label in labels:
-            out.append(Case(kind, label, lambda fi, k=kind, lb=label: fi.domain(k, lb)))
+            out.append(Case(SweepKind(domain.value), label, lambda fi, k=domain, lb=label: fi.domain(k, lb)))
     return out
 
 

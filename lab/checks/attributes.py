@@ -11,7 +11,7 @@ from ..frr.router import Router
 from ..plan import Plan
 from ..session import Lab
 from ..state import LabPaths
-from .verdict import Verdict
+from .verdict import CheckKind, Status, Verdict
 
 
 def receivers(plan: Plan, region: str) -> dict[str, set[str]]:
@@ -56,10 +56,11 @@ def check(lab: Lab, spec) -> Verdict:
     bad = [r for r in rows if r["lb_values"] != spec.link_bandwidth_values]
     ev = {"paths": len(rows), "wrong": bad[:50], "expected_values": spec.link_bandwidth_values}
     if not rows:
-        return Verdict(cid, "attributes", "FAIL", f"no route learnt from region {spec.leaving} by any other region", ev)
+        return Verdict(cid, CheckKind.ATTRIBUTES, Status.FAIL,
+                       f"no route learnt from region {spec.leaving} by any other region", ev)
     if bad:
         shown = "; ".join(f"{r['at']} {r['prefix']} from {r['from']}: {r['lb_values']}" for r in bad[:6])
-        return Verdict(cid, "attributes", "FAIL", f"{len(bad)} of {len(rows)} paths leaving {spec.leaving} carry "
+        return Verdict(cid, CheckKind.ATTRIBUTES, Status.FAIL, f"{len(bad)} of {len(rows)} paths leaving {spec.leaving} carry "
                        f"a number of link-bandwidth values other than {spec.link_bandwidth_values}: {shown}", ev)
-    return Verdict(cid, "attributes", "PASS", f"{len(rows)} paths leaving {spec.leaving}, each with "
+    return Verdict(cid, CheckKind.ATTRIBUTES, Status.PASS, f"{len(rows)} paths leaving {spec.leaving}, each with "
                    f"{spec.link_bandwidth_values} link-bandwidth value(s)", ev)

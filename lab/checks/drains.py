@@ -12,22 +12,22 @@ from ..measure import EventResult
 from ..plan import Plan
 from ..rehearsal import rehearse
 from ..session import Lab
+from ..settle import Strategy, baseline, settle
 from ..state import LabPaths
-from .quiet import baseline, wait_quiet
-from .verdict import Verdict
+from .verdict import CheckKind, Status, Verdict
 
 
-def _settle(plan: Plan, paths: LabPaths, event: str, settle_s: float, deadline_s: float, held: dict):
+def _quiet_judge(plan: Plan, paths: LabPaths, event: str, settle_s: float, deadline_s: float, held: dict):
     """Each step changes something: wait for that change, then for quiet (``held``: the state the
     previous step left, so a change faster than the first poll is still seen)."""
     def go(fault, failures) -> EventResult:
         t = time.time()
-        q = wait_quiet(plan, paths, settle_s, deadline_s, skip=frozenset(failures.nodes), expect_change=True,
-                       before=held.get("state"))
+        q = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=deadline_s,
+                   skip=frozenset(failures.nodes), expect_change=True, before=held.get("state"))
         held["state"] = q.state
         return EventResult(scenario="check", event=event, kind=str(fault.kind), target=fault.target, started=t,
                            failures={"links": sorted(failures.links), "nodes": sorted(failures.nodes)},
-                           converged=q.ok, oracle_match_s=q.waited_s, per_node_ms={"lab": 1000 * q.last_change_s},
+                           converged=q.ok, oracle_match_s=q.seconds, per_node_ms={"lab": 1000 * q.last_change_s},
                            report="" if q.ok else "never quiet: " + "; ".join(q.changing[:4]))
     return go
 
@@ -48,18 +48,18 @@ def check(lab: Lab, d, settle_s: float = 1.5, deadline_s: float = 30.0) -> Verdi
     what = (f"plane {d.plane}" + (f" in {d.region}" if d.region else "")) if kind == "plane" else (d.router or d.link)
     cid = f"drain:{what.replace(' ', '-')}"
     held = {"state": baseline(plan, paths)}
-    rep = rehearse(lab, _settle(plan, paths, "fault", settle_s, deadline_s, held),
-                   _settle(plan, paths, "restore", settle_s, 2 * deadline_s, held), kind, **kw)
+    rep = rehearse(lab, _quiet_judge(plan, paths, "fault", settle_s, deadline_s, held),
+                   _quiet_judge(plan, paths, "restore", settle_s, 2 * deadline_s, held), kind, **kw)
     ev = {"sent": rep.sent, "lost": rep.lost, "pairs": len(rep.pairs),
           "steps": [{"name": s.name, "ms": round(s.converged_ms), "ok": s.ok, "problems": s.problems[:10]}
                     for s in rep.steps],
           "lost_by_pair": [{"src": r.src, "prefix": r.prefix, "lost": r.lost} for r in rep.results if r.lost],
           "not_probed": sorted({r for r, _ in rep.stranded})}
-    if any(not s.ok and any("never quiet" in p for p in s.problems) for s in rep.steps):
-        return Verdict(cid, "drains", "INCONCLUSIVE", f"draining {what}: the lab never went quiet", ev)
+    if rep.unsettled:             # a step never went quiet: the drain was not judged
+        return Verdict(cid, CheckKind.DRAINS, Status.INCONCLUSIVE, f"draining {what}: the lab never went quiet", ev)
     if not rep.ok:
         bad = [f"{s.name}: {'; '.join(s.problems[:3]) or 'failed'}" for s in rep.steps if not s.ok]
-        return Verdict(cid, "drains", "FAIL", f"draining {what}: {rep.lost} of {rep.sent} packets lost"
+        return Verdict(cid, CheckKind.DRAINS, Status.FAIL, f"draining {what}: {rep.lost} of {rep.sent} packets lost"
                        + (f"; {'; '.join(bad[:4])}" if bad else ""), ev)
-    return Verdict(cid, "drains", "PASS", f"draining {what}: {rep.sent} packets over {len(rep.pairs)} pairs, none lost",
-                   ev)
+    return Verdict(cid, CheckKind.DRAINS, Status.PASS,
+                   f"draining {what}: {rep.sent} packets over {len(rep.pairs)} pairs, none lost", ev)

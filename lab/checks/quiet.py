@@ -1,4 +1,4 @@
-"""The "quiet" verdict: the checks judge a settled lab (lab.settled), or say they could not.
+"""The "quiet" verdict: the checks judge a settled lab (lab.settle, strategy QUIET), or say they could not.
 
 The candidate policy's weights are unknown, so "converged" cannot mean "equal to the oracle";
 it means: every FRR router's kernel FIB (next hops and weights) and every BGP session state
@@ -6,16 +6,18 @@ stayed unchanged for a settle window.  Checks that read or probe the lab before 
 judge a moment, not the policy; a lab that never settles makes them INCONCLUSIVE."""
 from __future__ import annotations
 
-from ..settled import Quiet, baseline, reader, snapshot, wait_quiet
-from .verdict import Verdict
+from ..settle import Settled, baseline
+from ..settled import reader, snapshot
+from .verdict import CheckKind, Status, Verdict
 
-__all__ = ["Quiet", "baseline", "reader", "snapshot", "verdict", "wait_quiet"]
+__all__ = ["baseline", "reader", "snapshot", "verdict"]      # the lab's state, as the checks compare it
 
 
-def verdict(q: Quiet, settle_s: float, deadline_s: float) -> Verdict:
+def verdict(q: Settled, settle_s: float, deadline_s: float) -> Verdict:
     if q.ok:
-        return Verdict("quiet", "quiet", "PASS", f"quiet after {q.waited_s:.1f} s (nothing changed for {settle_s:g} s)",
-                       {"waited_s": q.waited_s, "settle_s": settle_s})
-    return Verdict("quiet", "quiet", "INCONCLUSIVE",
+        return Verdict("quiet", CheckKind.QUIET, Status.PASS,
+                       f"quiet after {q.seconds:.1f} s (nothing changed for {settle_s:g} s)",
+                       {"waited_s": q.seconds, "settle_s": settle_s})
+    return Verdict("quiet", CheckKind.QUIET, Status.INCONCLUSIVE,
                    f"never quiet within {deadline_s:g} s; still changing: {'; '.join(q.changing[:5])}",
-                   {"waited_s": q.waited_s, "settle_s": settle_s, "changing": q.changing})
+                   {"waited_s": q.seconds, "settle_s": settle_s, "changing": q.changing})

@@ -14,7 +14,7 @@ from ..session import Lab
 from ..state import LabPaths
 from ..wait import poll
 from . import capacity, names
-from .verdict import Verdict
+from .verdict import CheckKind, Status, Verdict
 
 
 @dataclass
@@ -106,9 +106,9 @@ def check(lab: Lab, families, except_pairs, per_pair: int) -> list[Verdict]:
 def _verdict(p: Probe) -> Verdict:
     ev = {"src": p.src, "prefix": p.prefix, "connected_in_plan": p.expected, "sent": p.sent, "delivered": p.delivered}
     if not p.expected:
-        return Verdict(f"reach:{p.pair}", "reachability", "PASS",
+        return Verdict(f"reach:{p.pair}", CheckKind.REACHABILITY, Status.PASS,
                        f"cut off in the plan (no live path); {p.delivered}/{p.sent} delivered", ev)
     if p.delivered < p.sent:
-        return Verdict(f"reach:{p.pair}", "reachability", "FAIL",
+        return Verdict(f"reach:{p.pair}", CheckKind.REACHABILITY, Status.FAIL,
                        f"{p.pair}: {p.delivered}/{p.sent} packets delivered ({p.src} -> {p.prefix})", ev)
-    return Verdict(f"reach:{p.pair}", "reachability", "PASS", f"{p.delivered}/{p.sent} delivered", ev)
+    return Verdict(f"reach:{p.pair}", CheckKind.REACHABILITY, Status.PASS, f"{p.delivered}/{p.sent} delivered", ev)

@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..safe_io import write_output
-from .verdict import CheckReport
+from .verdict import CheckReport, Status
 
-STYLE = {"PASS": "green", "FAIL": "bold red", "INCONCLUSIVE": "yellow"}
+STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.INCONCLUSIVE: "yellow"}
 
 
 def table(rep: CheckReport):
@@ -37,14 +37,14 @@ def write_json(rep, path: Path) -> Path:
 def junit(rep: CheckReport) -> str:
     c = rep.counts()
     suite = ET.Element("testsuite", name=f"baglab-check {rep.topology}", tests=str(len(rep.verdicts)),
-                       failures=str(c["FAIL"]), errors=str(c["INCONCLUSIVE"]), time=f"{rep.seconds:.2f}")
+                       failures=str(c[Status.FAIL]), errors=str(c[Status.INCONCLUSIVE]), time=f"{rep.seconds:.2f}")
     for v in rep.verdicts:
         case = ET.SubElement(suite, "testcase", classname=f"baglab.{v.kind}", name=v.check, time=f"{v.seconds:.2f}")
         body = v.summary + "\n" + json.dumps(v.evidence, indent=1, default=str)
-        if v.status == "FAIL":
-            ET.SubElement(case, "failure", message=v.summary, type="FAIL").text = body
-        elif v.status == "INCONCLUSIVE":
-            ET.SubElement(case, "error", message=v.summary, type="INCONCLUSIVE").text = body
+        if v.status == Status.FAIL:
+            ET.SubElement(case, "failure", message=v.summary, type=Status.FAIL.value).text = body
+        elif v.status == Status.INCONCLUSIVE:
+            ET.SubElement(case, "error", message=v.summary, type=Status.INCONCLUSIVE.value).text = body
         else:
             ET.SubElement(case, "system-out").text = body
     root = ET.Element("testsuites")

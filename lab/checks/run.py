@@ -11,10 +11,11 @@ from pathlib import Path
 from ..plan import Plan
 from ..probes import flows
 from ..session import Lab
+from ..settle import Strategy, baseline, settle
 from . import attributes, drains, names, reach, shares, sweep
-from .quiet import baseline, verdict as quiet_verdict, wait_quiet
+from .quiet import verdict as quiet_verdict
 from .schema import Intents, LoadedIntents, load_intents
-from .verdict import KINDS, CheckReport, Verdict
+from .verdict import KINDS, CheckKind, CheckReport, Status, Verdict
 
 
 def load(plan: Plan, path: str | Path) -> LoadedIntents:
@@ -62,16 +63,17 @@ def _shares(lab: Lab, spec, router: str, settle_s: float, deadline_s: float) -> 
     made = _failed(plan, fi, spec.failures)
     try:
         fl = fi.failures()
-        q = wait_quiet(plan, paths, settle_s, deadline_s, skip=frozenset(fl.nodes), expect_change=True, before=base)
+        q = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=deadline_s, skip=frozenset(fl.nodes),
+                   expect_change=True, before=base)
         if not q.ok:
-            return Verdict(f"shares:{router}->{spec.fabric}", "shares", "INCONCLUSIVE",
+            return Verdict(f"shares:{router}->{spec.fabric}", CheckKind.SHARES, Status.INCONCLUSIVE,
                            f"never quiet after failing {', '.join(spec.failures)}: {'; '.join(q.changing[:4])}")
         return shares.check_one(lab, spec, router, frozenset(fl.nodes), frozenset(fl.links))
     finally:
         base = baseline(plan, paths)
         for f in reversed(made):
             fi.restore(f)
-        wait_quiet(plan, paths, settle_s, 2 * deadline_s, expect_change=True, before=base)
+        settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=2 * deadline_s, expect_change=True, before=base)
 
 
 def _run_one(lab: Lab, kind, spec, settle_s, deadline_s, step) -> list[Verdict]:
@@ -97,15 +99,15 @@ def run_checks(lab: Lab, intents: LoadedIntents | Intents, only=None, *, settle_
     todo = _planned(it, only)
     with _bar(progress, len(todo) + 1) as bar:
         task = bar.add_task("waiting for the lab to go quiet", total=len(todo) + 1) if bar else None
-        q = wait_quiet(plan, paths, settle_s, quiet_deadline_s)
+        q = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=quiet_deadline_s)
         rep.verdicts.append(quiet_verdict(q, settle_s, quiet_deadline_s))
-        rep.verdicts[-1].seconds = q.waited_s
+        rep.verdicts[-1].seconds = q.seconds
         flows.install(plan, paths)
         for kind, label, spec in todo:
             if bar:
                 bar.update(task, advance=1, description=label)
             if not q.ok:
-                rep.verdicts.append(Verdict(f"{kind}:{label}", kind, "INCONCLUSIVE", "the lab never went quiet"))
+                rep.verdicts.append(Verdict(f"{kind}:{label}", kind, Status.INCONCLUSIVE, "the lab never went quiet"))
                 continue
             t = time.time()
             step = (lambda i, n, v: bar.update(task, description=f"sweep {i}/{n}: {v.check}")) if bar else None

@@ -17,7 +17,7 @@ from ..probes.precision import flows_for  # noqa: F401 - also imported from here
 from ..session import Lab
 from ..state import LabPaths
 from . import capacity, names, quiet
-from .verdict import Verdict
+from .verdict import CheckKind, Status, Verdict
 
 
 def _groups(plan: Plan, router: str, by: str) -> dict[str, str]:
@@ -94,13 +94,13 @@ def check_one(lab: Lab, share, router: str, dead_nodes=frozenset(), dead_links=f
     rows = "; ".join(f"{g} {expected.get(g, 0):.0f}/{kernel.get(g, 0):.0f}/{flow.get(g, 0):.0f}"
                      for g in sorted(set(expected) | set(kernel) | set(flow)))
     if not kernel:
-        return Verdict(cid, "shares", "FAIL", f"{router} has no route towards {fabric} ({prefix})", ev)
+        return Verdict(cid, CheckKind.SHARES, Status.FAIL, f"{router} has no route towards {fabric} ({prefix})", ev)
     if bad_k or bad_f:
-        return Verdict(cid, "shares", "FAIL", f"{router} towards {fabric} by {share.by}: "
+        return Verdict(cid, CheckKind.SHARES, Status.FAIL, f"{router} towards {fabric} by {share.by}: "
                        + "; ".join([f"kernel {b}" for b in bad_k] + [f"flows {b}" for b in bad_f])
                        + f" (+-{share.tolerance:g} points, {n} flows)", ev)
     note = "" if src else " (no source whose flows all cross it: kernel weights only)"
-    return Verdict(cid, "shares", "PASS", f"expected/kernel/flows %: {rows} (+-{share.tolerance:g}){note}", ev)
+    return Verdict(cid, CheckKind.SHARES, Status.PASS, f"expected/kernel/flows %: {rows} (+-{share.tolerance:g}){note}", ev)
 
 
 def _r(d: dict[str, float]) -> dict[str, float]:

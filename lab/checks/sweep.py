@@ -11,14 +11,15 @@ from __future__ import annotations
 import time
 
 from .. import sweep as n1
+from ..faults.kinds import DomainKind
 from ..plan import Plan
 from ..probes import flows
 from ..session import Lab
+from ..settle import Strategy, baseline, settle
 from . import reach
-from .quiet import baseline, wait_quiet
-from .verdict import Verdict
+from .verdict import CheckKind, Status, Verdict
 
-DOMAIN_KINDS = {"data_hall", "power_feed"}
+DOMAIN_KINDS = {k.value for k in DomainKind}
 
 
 def selected(plan: Plan, spec) -> list[n1.Case]:
@@ -56,7 +57,8 @@ def _judge(plan, paths, fi, case, budget_ms, per_pair, settle_s, deadline_s) -> 
     try:
         fl = fi.failures()
         dead_nodes, dead_links = frozenset(fl.nodes), frozenset(fl.links)
-        q = wait_quiet(plan, paths, settle_s, deadline_s, skip=dead_nodes, expect_change=True, before=base)
+        q = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=deadline_s, skip=dead_nodes, expect_change=True,
+               before=base)
         probes = reach.plan_pairs(plan, plan.address_families, set(), dead_nodes, dead_links)
         before = flows.read(plan, paths)
         if q.ok:
@@ -65,12 +67,14 @@ def _judge(plan, paths, fi, case, budget_ms, per_pair, settle_s, deadline_s) -> 
         base = baseline(plan, paths)
     finally:
         fi.restore(f)
-    back = wait_quiet(plan, paths, settle_s, 2 * deadline_s, expect_change=True, before=base)
-    ev = {"converged_ms": round(1000 * q.last_change_s), "budget_ms": budget_ms, "restored_quiet_s": back.waited_s,
+    back = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=2 * deadline_s, expect_change=True,
+                  before=base)
+    ev = {"converged_ms": round(1000 * q.last_change_s), "budget_ms": budget_ms, "restored_quiet_s": back.seconds,
           "pairs": len(probes), "cut_off_in_plan": [p.pair for p in probes if not p.expected], "loops": looped}
     if not q.ok or not back.ok:
         what = q if not q.ok else back
-        return Verdict(cid, "sweep", "INCONCLUSIVE", f"never quiet {'after the failure' if not q.ok else 'after restoring'}"
+        return Verdict(cid, CheckKind.SWEEP, Status.INCONCLUSIVE,
+                       f"never quiet {'after the failure' if not q.ok else 'after restoring'}"
                        f": {'; '.join(what.changing[:4])}", ev)
     bad = reach.problems(probes)
     ev["blackholes"] = bad
@@ -78,6 +82,6 @@ def _judge(plan, paths, fi, case, budget_ms, per_pair, settle_s, deadline_s) -> 
     if 1000 * q.last_change_s > budget_ms:
         issues.append(f"converged in {1000 * q.last_change_s:.0f} ms, over the {budget_ms} ms budget")
     if issues:
-        return Verdict(cid, "sweep", "FAIL", f"{case.kind} {case.target}: " + "; ".join(issues[:6]), ev)
-    return Verdict(cid, "sweep", "PASS", f"converged in {1000 * q.last_change_s:.0f} ms, {len(probes)} pairs clean"
+        return Verdict(cid, CheckKind.SWEEP, Status.FAIL, f"{case.kind} {case.target}: " + "; ".join(issues[:6]), ev)
+    return Verdict(cid, CheckKind.SWEEP, Status.PASS, f"converged in {1000 * q.last_change_s:.0f} ms, {len(probes)} pairs clean"
                    + (f", {len(ev['cut_off_in_plan'])} cut off by design" if ev["cut_off_in_plan"] else ""), ev)

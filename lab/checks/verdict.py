@@ -5,25 +5,40 @@ the policy, and a CI job must be able to tell "the change is unsafe" from "we co
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
-
 from ..exit_codes import FAILED, PASSED, UNDECIDED
+from ..text_enum import TextEnum
 
-Status = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 
-#: the check kinds of an intent file, in running order: 'quiet' comes first by itself, the others
-#: a user may select (check --only, rollout --checks)
-KINDS = ("quiet", "reachability", "shares", "attributes", "drains", "sweep")
+class Status(TextEnum):
+    """A check's, a rollout phase's or a whole run's outcome (the JSON and JUnit reports' words)."""
+    PASS = "PASS"
+    FAIL = "FAIL"
+    INCONCLUSIVE = "INCONCLUSIVE"
+
+
+class CheckKind(TextEnum):
+    """The check kinds of an intent file, in running order: 'quiet' comes first by itself."""
+    QUIET = "quiet"
+    REACHABILITY = "reachability"
+    SHARES = "shares"
+    ATTRIBUTES = "attributes"
+    DRAINS = "drains"
+    SWEEP = "sweep"
+
+
+KINDS = tuple(CheckKind)
+#: the kinds a user may select (check --only, rollout --checks): all but 'quiet', which always runs
 SELECTABLE = KINDS[1:]
+SelectableKind = TextEnum("SelectableKind", [(k.name, k.value) for k in SELECTABLE])
 #: what a rollout or upgrade judges after every phase unless told otherwise (drains and the sweep
 #: would change the state being judged)
-ROLLOUT_KINDS = ("reachability", "shares", "attributes")
+ROLLOUT_KINDS = (CheckKind.REACHABILITY, CheckKind.SHARES, CheckKind.ATTRIBUTES)
 
 
 @dataclass
 class Verdict:
     check: str                  # stable id, e.g. "reach:f1->f3:ipv4"
-    kind: str                   # quiet | reachability | shares | sweep | drains | attributes
+    kind: CheckKind
     status: Status
     summary: str
     evidence: dict = field(default_factory=dict)
@@ -32,9 +47,9 @@ class Verdict:
 
 def exit_code(verdicts: list[Verdict]) -> int:
     """0: every check passed; 1: a check failed; 3: none failed but one could not decide (or none ran)."""
-    if any(v.status == "FAIL" for v in verdicts):
+    if any(v.status == Status.FAIL for v in verdicts):
         return FAILED
-    if verdicts and all(v.status == "PASS" for v in verdicts):
+    if verdicts and all(v.status == Status.PASS for v in verdicts):
         return PASSED
     return UNDECIDED
 
@@ -52,7 +67,7 @@ class CheckReport:
         return exit_code(self.verdicts)
 
     def counts(self) -> dict[str, int]:
-        return {s: sum(v.status == s for v in self.verdicts) for s in ("PASS", "FAIL", "INCONCLUSIVE")}
+        return {s.value: sum(v.status == s for v in self.verdicts) for s in Status}
 
     def as_dict(self) -> dict:
         return {"topology": self.topology, "lab": self.lab, "intents": self.intents, "seconds": self.seconds,

@@ -16,7 +16,8 @@ from ..session import open_lab
 from ..topology import load
 from . import views
 from .app import app
-from .common import NameOpt, SweepKind, TopoArg, lab_paths
+from ..sweep import SweepKind
+from .common import NameOpt, TopoArg, lab_paths
 from .views import err
 
 

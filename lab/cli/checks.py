@@ -1,27 +1,23 @@
 """``baglab check INTENTS``: judge a running lab against an intent file (exit 0 / 1 / 2)."""
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from ..session import open_lab
-from ..checks.verdict import SELECTABLE
+from ..checks.verdict import SelectableKind
 from ..safe_io import check_output_dir
 from .app import app
 from .common import NameOpt
 from .views import err, out
 
 
-CheckKind = Enum("CheckKind", {k: k for k in SELECTABLE}, type=str)   # the CLI's choices: lab.checks.verdict's kinds
-
-
 @app.command("check")
 def check(intents: Path = typer.Argument(..., help="intent file, e.g. topologies/intents/bag-mini.yaml"),
           name: str = NameOpt,
-          only: Optional[List[CheckKind]] = typer.Option(None, "--only", help="run only these kinds (repeatable)"),
+          only: Optional[List[SelectableKind]] = typer.Option(None, "--only", help="run only these kinds (repeatable)"),
           json_out: Path = typer.Option(Path("reports/check.json"), "--json", help="JSON report"),
           junit_out: Path = typer.Option(Path("reports/check.xml"), "--junit", help="JUnit XML (one testcase per check)"),
           html_out: Path = typer.Option(Path("reports/check.html"), "--html", help="HTML page"),

@@ -1,16 +1,15 @@
-"""What several verbs share: argument declarations, choice enumerations and input checks.
+"""What several verbs share: argument declarations and input checks.
 
 The checks turn a user's typo (an unknown node, bundle, plane or label) into a LabError naming what
-exists, before any runtime, timeline or fault is touched."""
+exists, before any runtime, timeline or fault is touched.  The verbs' choices (runtimes, fault
+modes, check kinds, ...) are the core's own enumerations, taken as they are: one list each."""
 from __future__ import annotations
 
-from enum import Enum
 from typing import List, Optional
 
 import typer
 
 from ..errors import LabError
-from ..runtime import RUNTIMES
 from ..state import DEFAULT_LAB, LabPaths, check_lab_name
 
 TopoArg = typer.Argument(..., help="topology YAML, e.g. topologies/bag-mini.yaml")
@@ -21,59 +20,6 @@ RegionOpt = typer.Option(None, help="only this region (default: every region)")
 MembersOpt = typer.Option(None, "--member", "-m", help="members; default: all")
 BundleArg = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab plan')")
 NodeArg = typer.Argument(..., help="router name (see 'baglab plan')")
-
-
-class Side(str, Enum):
-    """Which end(s) of a link a fault acts on; a typo is a usage error listing these."""
-    a = "a"
-    b = "b"
-    both = "both"
-
-
-class OneSide(str, Enum):
-    a = "a"
-    b = "b"
-
-
-class LinkMode(str, Enum):
-    admin = "admin"
-    carrier = "carrier"
-    silent = "silent"
-    shut = "shut"
-
-
-class NodeMode(str, Enum):
-    stop = "stop"
-    crash = "crash"
-    power = "power"
-
-
-class DomainKind(str, Enum):
-    data_hall = "data_hall"
-    power_feed = "power_feed"
-
-
-class RehearseKind(str, Enum):
-    plane = "plane"
-    node = "node"
-    link = "link"
-
-
-#: the runtimes lab.runtime knows, as a typed choice (one list: a new runtime appears here by itself)
-Runtime = Enum("Runtime", {r: r for r in RUNTIMES}, type=str)
-
-
-class ExportFormat(str, Enum):
-    containerlab = "containerlab"
-
-
-class SweepKind(str, Enum):
-    link = "link"
-    bundle = "bundle"
-    node = "node"
-    plane = "plane"
-    data_hall = "data_hall"
-    power_feed = "power_feed"
 
 
 def lab_paths(name: str) -> LabPaths:
@@ -122,13 +68,16 @@ def check_domain(plan, kind: str, label: str) -> None:
         raise LabError(f"no element carries {kind} {label!r}; {kind} labels: {listing(known) or 'none'}")
 
 
-def check_rehearsal(plan, kind: str, what: str, region: Optional[str], member: Optional[List[int]]) -> None:
-    """The rehearsal runs for minutes with packets flowing: refuse a bad target before it starts."""
-    if kind == "plane":
+def check_rehearsal(plan, kind, what: str, region: Optional[str], member: Optional[List[int]]) -> None:
+    """The rehearsal runs for minutes with packets flowing: refuse a bad target before it starts
+    (``kind``: a lab.rehearsal.RehearsalKind)."""
+    from ..rehearsal import RehearsalKind
+
+    if kind == RehearsalKind.PLANE:
         if not what.isdigit():
             raise LabError(f"a plane is a number, not {what!r}")
         check_plane(plan, int(what), region)
-    elif kind == "node":
+    elif kind == RehearsalKind.NODE:
         check_node(plan, what)
     else:
         bundle_links(plan, what, member)

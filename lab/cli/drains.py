@@ -8,10 +8,12 @@ import typer
 from rich.markup import escape
 
 from ..errors import LabError
+from ..faults.kinds import FaultKind
+from ..rehearsal import RehearsalKind
 from ..session import open_lab
 from . import views
 from .app import app, sub_app
-from .common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, RehearseKind, WaitOpt,
+from .common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, WaitOpt,
                      bundle_links, check_node, check_plane, check_rehearsal)
 from .faults import inject
 from .views import err, out
@@ -70,21 +72,21 @@ def drain_link(bundle: str = BundleArg, member: Optional[List[int]] = MembersOpt
 @undrain_app.command("plane")
 def undrain_plane(plane: int = PlaneArg, region: Optional[str] = RegionOpt, name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain a BAG plane."""
-    _undrain(name, lambda f: f.kind == "drain-plane" and f.matches(plane=plane, region=region), wait)
+    _undrain(name, lambda f: f.kind == FaultKind.DRAIN_PLANE and f.matches(plane=plane, region=region), wait)
 
 
 @undrain_app.command("node")
 def undrain_node(node: str = typer.Argument(..., help="a drained router (see 'baglab faults')"), name: str = NameOpt,
                  wait: bool = WaitOpt):
     """Undrain a router."""
-    _undrain(name, lambda f: f.kind == "drain-node" and f.matches(nodes=[node]), wait)
+    _undrain(name, lambda f: f.kind == FaultKind.DRAIN_NODE and f.matches(nodes=[node]), wait)
 
 
 @undrain_app.command("link")
 def undrain_link(bundle: str = typer.Argument(..., help="a drained bundle (see 'baglab faults')"), name: str = NameOpt,
                  wait: bool = WaitOpt):
     """Undrain a bundle (every drain of its members)."""
-    _undrain(name, lambda f: f.kind == "drain-link" and (f.matches(bundle=bundle) or f.matches(bundle=_reversed(bundle))),
+    _undrain(name, lambda f: f.kind == FaultKind.DRAIN_LINK and (f.matches(bundle=bundle) or f.matches(bundle=_reversed(bundle))),
              wait)
 
 
@@ -101,7 +103,7 @@ def undrain_all(name: str = NameOpt, wait: bool = WaitOpt):
 
 
 @app.command()
-def rehearse(kind: RehearseKind = typer.Argument(..., help="what to take down"),
+def rehearse(kind: RehearsalKind = typer.Argument(..., help="what to take down"),
              what: str = typer.Argument(..., help="plane number, node name or bundle"),
              region: Optional[str] = typer.Option(None, help="plane: only this region"),
              member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="link: only these members"),
@@ -111,13 +113,13 @@ def rehearse(kind: RehearseKind = typer.Argument(..., help="what to take down"),
     """Maintenance rehearsal with packets flowing: drain, take down, bring back, undrain; lost packets counted."""
     from ..rehearsal import rehearse_recorded
 
-    kind = kind.value
     with open_lab(name) as s:
         check_rehearsal(s.plan, kind, what, region, member)
         if s.faults.active():
             raise LabError("the lab has active faults or drains; 'baglab restore' / 'baglab undrain all' first")
-        rep = rehearse_recorded(s, reports, kind, plane=int(what) if kind == "plane" else None, region=region,
-                                node=what if kind == "node" else None, bundle=what if kind == "link" else None,
+        rep = rehearse_recorded(s, reports, kind, plane=int(what) if kind is RehearsalKind.PLANE else None,
+                                region=region, node=what if kind is RehearsalKind.NODE else None,
+                                bundle=what if kind is RehearsalKind.LINK else None,
                                 members=member or None, pps=pps, progress=lambda m: err.print(escape(m)))
     out.print(escape(rep.summary()))
     err.print(escape(f"report: {reports}/rehearsal/rehearsal.json, timelines in {reports}/rehearsal/timelines/"))

@@ -10,8 +10,9 @@ from ..errors import LabError
 from ..session import open_lab
 from . import views
 from .app import app, sub_app
-from .common import (BundleArg, DomainKind, LinkMode, MembersOpt, NameOpt, NodeArg, NodeMode, OneSide, PlaneArg,
-                     RegionOpt, Side, WaitOpt, bundle_links, check_domain, check_node, check_plane, one_link)
+from ..faults.kinds import DomainKind, End, LinkMode, NodeMode, Side
+from .common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, WaitOpt, bundle_links, check_domain,
+                     check_node, check_plane, one_link)
 from .views import err
 
 fault_app = sub_app("fault", "Inject a recorded, reversible failure and measure convergence.")
@@ -40,22 +41,22 @@ def inject(name: str, make, wait: bool, check=None, then=None) -> None:
 
 @fault_app.command("link")
 def fault_link(bundle: str = BundleArg, member: Optional[List[int]] = MembersOpt,
-               side: Side = typer.Option(Side.both, help="which end(s) fail"),
-               mode: LinkMode = typer.Option(LinkMode.admin, help="admin down (the port: on a protected link "
+               side: Side = typer.Option(Side.BOTH, help="which end(s) fail"),
+               mode: LinkMode = typer.Option(LinkMode.ADMIN, help="admin down (the port: on a protected link "
                                              "the cable), carrier loss (one side), silent drop, or shut (the "
                                              "router's own interface)"),
                name: str = NameOpt, wait: bool = WaitOpt):
     """Fail a bundle, or some of its member links."""
     def check(plan):
         bundle_links(plan, bundle, member)
-        if mode is LinkMode.carrier and side is Side.both:
+        if mode is LinkMode.CARRIER and side is Side.BOTH:
             raise LabError("carrier loss is seen at one end: pick --side a or --side b")
     inject(name, lambda fi, plan: fi.bundle(bundle, member or None, side=side.value, mode=mode.value), wait, check)
 
 
 @fault_app.command("node")
 def fault_node(node: str = NodeArg,
-               mode: NodeMode = typer.Option(NodeMode.crash, help="SIGTERM, SIGKILL, or ports dark then SIGKILL"),
+               mode: NodeMode = typer.Option(NodeMode.CRASH, help="SIGTERM, SIGKILL, or ports dark then SIGKILL"),
                name: str = NameOpt, wait: bool = WaitOpt):
     """Stop, crash or power off a router."""
     inject(name, lambda fi, plan: fi.node(node, mode.value), wait, lambda plan: check_node(plan, node))
@@ -82,7 +83,7 @@ MemberOpt = typer.Option(1, "--member", "-m", min=1, help="the member link")
 
 @fault_app.command("macsec-mismatch")
 def fault_macsec(bundle: str = ProtectedArg, member: int = MemberOpt,
-                 side: OneSide = typer.Option(OneSide.a, help="the end that gets the wrong key"),
+                 side: End = typer.Option(End.A, help="the end that gets the wrong key"),
                  name: str = NameOpt, wait: bool = WaitOpt):
     """Give one end of a protected link a key its peer does not hold."""
     inject(name, lambda fi, plan: fi.macsec_mismatch(one_link(plan, bundle, member), side.value), wait,
@@ -91,7 +92,7 @@ def fault_macsec(bundle: str = ProtectedArg, member: int = MemberOpt,
 
 @fault_app.command("md5-mismatch")
 def fault_md5(bundle: str = ProtectedArg, member: int = MemberOpt,
-              side: OneSide = typer.Option(OneSide.a, help="the end that gets the wrong password"),
+              side: End = typer.Option(End.A, help="the end that gets the wrong password"),
               name: str = NameOpt, wait: bool = WaitOpt):
     """Give one end's BGP sessions on a link a TCP-MD5 password its peer does not use."""
     inject(name, lambda fi, plan: fi.md5_mismatch(one_link(plan, bundle, member), side.value), wait,

@@ -18,7 +18,9 @@ from ..state import LabPaths, LabState
 from ..topology import load
 from . import views
 from .app import app
-from .common import ExportFormat, NameOpt, NodeArg, Runtime, TopoArg, check_node, lab_paths
+from ..export import ExportFormat
+from ..runtime import RuntimeName
+from .common import NameOpt, NodeArg, TopoArg, check_node, lab_paths
 from .views import err
 
 
@@ -76,7 +78,7 @@ def _progress() -> Progress:
 def up(topology: str = TopoArg, name: str = NameOpt,
        deadline: Optional[float] = typer.Option(None, min=0, help="seconds to wait for convergence (default scales with size)"),
        quiet: bool = typer.Option(False, "--quiet", "-q", help="no status table at the end"),
-       runtime: Runtime = typer.Option(Runtime.netns, "--runtime", help="namespaces (default), a container per "
+       runtime: RuntimeName = typer.Option(RuntimeName.NETNS, "--runtime", help="namespaces (default), a container per "
                                        "node, or the containerlab binary"),
        policy: Optional[str] = PolicyOpt,
        frr: Optional[str] = typer.Option(None, "--frr", help="every router on this FRR version (e.g. 10.3), "
@@ -204,7 +206,7 @@ def labs():
 
 
 @app.command()
-def export(topology: str = TopoArg, fmt: ExportFormat = typer.Option(ExportFormat.containerlab, "--format",
+def export(topology: str = TopoArg, fmt: ExportFormat = typer.Option(ExportFormat.CONTAINERLAB, "--format",
                                                          help="containerlab (.clab.yml)"),
            out_dir: Optional[str] = typer.Option(None, "--out", "-o", help="default: exports/<topology>"),
            image: Optional[str] = typer.Option(None, help="node image (default: the tag 'make docker-image' builds)"),

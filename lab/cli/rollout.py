@@ -1,22 +1,18 @@
 """``baglab rollout`` and ``baglab rollback``: a candidate policy pushed live, phase by phase."""
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 from rich.markup import escape
 
-from ..checks.verdict import ROLLOUT_KINDS, SELECTABLE
+from ..checks.verdict import ROLLOUT_KINDS, SelectableKind, Status
 from ..safe_io import check_output_dir
 from ..session import open_lab
 from .app import app
 from .common import NameOpt, lab_paths
 from .views import err, out
-
-
-Kind = Enum("Kind", {k: k for k in SELECTABLE}, type=str)     # the CLI's choices: lab.checks.verdict's kinds
 
 
 KindsOpt = typer.Option(None, "--checks", help="intent check kinds run after every phase (repeatable; default: "
@@ -53,7 +49,7 @@ def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (
                                               "version (e.g. 10.3); --candidate is then optional"),
             keep_going: bool = typer.Option(False, "--continue", help="run every phase even after one failed"),
             resume: bool = typer.Option(False, "--resume", help="continue the lab's interrupted rollout"),
-            checks: Optional[List[Kind]] = KindsOpt, name: str = NameOpt,
+            checks: Optional[List[SelectableKind]] = KindsOpt, name: str = NameOpt,
             reports: Path = typer.Option(REPORTS, help="directory for rollout.json/.xml/.html")):
     """Apply a candidate policy live (frr-reload.py) and/or another FRR version (--frr: new daemons,
     links kept), phase by phase, with probe packets flowing and the intent checks run on every mixed
@@ -73,13 +69,13 @@ def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (
         rep = run(lab, candidate, phases, intents, drain=drain, keep_going=keep_going, resume=resume, kinds=kinds,
                   say=_say, frr=frr)
     _report(rep, reports)
-    if rep.status != "PASS":
+    if rep.status != Status.PASS:
         _say(f"the lab is left as the rollout left it: 'baglab rollback --name {paths.name}' returns it to the baseline")
     raise typer.Exit(rep.exit_code)
 
 
 @app.command()
-def rollback(name: str = NameOpt, checks: Optional[List[Kind]] = KindsOpt,
+def rollback(name: str = NameOpt, checks: Optional[List[SelectableKind]] = KindsOpt,
              reports: Path = typer.Option(REPORTS, help="directory for rollback.json/.xml/.html")):
     """Return every router a rollout changed to the lab's own (baseline) policy, phase by phase in
     reverse, the same way it went out, and check the steady state."""
@@ -99,7 +95,7 @@ def upgrade(what: str = typer.Argument(..., help="'plane', 'region' or a router 
             frr: str = typer.Option(..., "--frr", help="the FRR version the routers move to (8.4, 10.3, 10.7)"),
             drain: bool = typer.Option(False, "--drain", help="drain the routers while their FRR is replaced"),
             intents: Optional[Path] = typer.Option(None, help="intent file judged afterwards"),
-            checks: Optional[List[Kind]] = KindsOpt, name: str = NameOpt,
+            checks: Optional[List[SelectableKind]] = KindsOpt, name: str = NameOpt,
             reports: Path = typer.Option(REPORTS, help="directory for upgrade.json/.xml/.html")):
     """One upgrade step: 'baglab upgrade plane 1 --frr 10.3 --drain'.  The routers' FRR daemons are
     stopped and the version's started with their links kept; probe packets count the loss, and the

@@ -14,7 +14,7 @@ from typing import Callable
 from .. import sweep
 from ..probes import flows as probes
 from ..session import Lab
-from ..settled import baseline, wait_quiet
+from ..settle import Strategy, baseline, settle
 from .snapshot import deliveries, fib_view
 
 
@@ -49,13 +49,14 @@ def _one(plan, paths, fi, tl, case, pairs, flows_per_pair, window_s, deadline_s,
     repaired, the next case's starting point."""
     t0 = time.time()
     f = case.make(fi)
-    q = wait_quiet(plan, paths, window_s, deadline_s, before=before)
+    q = settle(plan, paths, Strategy.QUIET, quiet_s=window_s, deadline_s=deadline_s, before=before)
     fault_ms = max(0.0, tl.last_change() - t0) * 1000
     delivered, looped = deliveries(plan, paths, pairs, set(fi.failures().nodes), flows_per_pair)
     failed = set(fi.failures().nodes)
     fib = {r: v for r, v in fib_view(plan, paths).items() if r not in failed}
     fi.restore(f)
-    back = wait_quiet(plan, paths, window_s, 2 * deadline_s, before=q.state, ready=repaired)
+    back = settle(plan, paths, Strategy.QUIET, quiet_s=window_s, deadline_s=2 * deadline_s, before=q.state,
+                  ready=repaired)
     # restoration includes sessions coming back, which the FIB timeline cannot see: the settle
     # poll's last change (FIBs and sessions) measures it, to its poll interval
     return {"quiet": q.ok and back.ok, "convergence_ms": round(fault_ms or q.last_change_s * 1000, 1),

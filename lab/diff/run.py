@@ -77,7 +77,7 @@ def side(name: str, topology: str, lab: str, policy: str | None, flows: bool, sw
     from ..build import lab_memory_mb
     from ..session import open_lab
     from .outcomes import observe
-    from ..settled import wait_quiet
+    from ..settle import Strategy, settle
 
     s = Side(name, lab, policy)
     t = time.monotonic()
@@ -91,7 +91,7 @@ def side(name: str, topology: str, lab: str, policy: str | None, flows: bool, sw
     step("up")
     with open_lab(LabPaths(lab), plan) as handle:       # one per side: each side is its own process
         paths = handle.paths
-        q = wait_quiet(plan, paths, window_s, deadline_s)
+        q = settle(plan, paths, Strategy.QUIET, quiet_s=window_s, deadline_s=deadline_s)
         step("quiet")
         snap = snapshot(plan, paths, flows=flows, policy=policy, quiet=q.as_dict(), flow_count=flow_count)
         step("snapshot")

@@ -34,7 +34,7 @@ class Snapshot:
     lab: str
     policy: str | None
     taken: float
-    quiet: dict = field(default_factory=dict)          # settle.Quiet as a dict
+    quiet: dict = field(default_factory=dict)          # a QUIET lab.settle.Settled as a dict
     #: prefix -> the fabrics ("region-fabric") it belongs to (an aggregate: all it covers)
     fabrics: dict[str, list[str]] = field(default_factory=dict)
     #: router -> prefix -> neighbour -> share of the installed weight
@@ -195,7 +195,7 @@ def flow_view(plan: Plan, paths: LabPaths, flows: int = FLOWS) -> dict[str, dict
 
 def snapshot(plan: Plan, paths: LabPaths, flows: bool = True, policy: str | None = None,
              quiet: dict | None = None, flow_count: int = FLOWS) -> Snapshot:
-    """Record one lab as it is now (the caller has waited for it to be quiet: settle.wait_quiet)."""
+    """Record one lab as it is now (the caller has waited for it to be quiet: lab.settle, strategy QUIET)."""
     snap = Snapshot(plan.topology, paths.name, policy, time.time(), quiet or {}, prefix_fabrics(plan))
     snap.fib = fib_view(plan, paths)
     snap.bgp = bgp_view(plan, paths)

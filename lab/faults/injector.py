@@ -9,7 +9,7 @@ in: the plan, the paths, the runtime that built the lab, FRR configuration and d
 from __future__ import annotations
 
 import time
-from typing import Iterable, Literal
+from typing import Iterable
 
 from bgp.oracle import Failures
 from bgp.policy import Policy, live_bindings, load_policy, render_node
@@ -27,8 +27,8 @@ from .actions import NFT_TABLE  # noqa: F401 - re-exported: callers knew it here
 from .impairment import LinkImpairment, active_on, choose_backend
 from .journal import Journal
 from .names import bundle_members
-from .kinds import (Drain, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch, Md5Mismatch, NodeFault,
-                    NodeMode, SessionReset, Withdrawal, link_drain_pairs, links_scope, node_drain_pairs,
+from .kinds import (DomainKind, Drain, End, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch, Md5Mismatch, NodeFault,
+                    NodeMode, SessionReset, Side, Withdrawal, link_drain_pairs, links_scope, node_drain_pairs,
                     plane_nodes)
 
 __all__ = ["Fault", "FaultInjector", "FaultKind", "link_drain_pairs", "node_drain_pairs", "plane_nodes"]
@@ -93,30 +93,32 @@ class FaultInjector:
     def _link(self, link: Link | int) -> Link:
         return self.plan.links[link] if isinstance(link, int) else link
 
-    def link(self, link: Link | int, side: Literal["a", "b", "both"] = "both", mode: LinkMode = "admin") -> Fault:
+    def link(self, link: Link | int, side: Side = Side.BOTH, mode: LinkMode = LinkMode.ADMIN) -> Fault:
         """admin: the chosen end(s) set down (the other end sees carrier loss);
         carrier: the chosen end loses carrier while staying admin-up (its peer end is set down);
         silent: frames dropped on the chosen end(s), links stay up: only BFD (policy.bfd) or the hold timer notices;
         shut: the routers' own interfaces set down (differs from admin only on protected links)."""
         return self.links([link], side, mode, kind=f"link-{mode}")
 
-    def links(self, links: Iterable[Link | int], side="both", mode: LinkMode = "admin", kind: str | None = None,
+    def links(self, links: Iterable[Link | int], side: Side = Side.BOTH, mode: LinkMode = LinkMode.ADMIN,
+              kind: str | None = None,
               target: str | None = None, scope: dict | None = None) -> Fault:
         ls = [self._link(l) for l in links]
         label = target or (ls[0].bundle + f" member {ls[0].member}" if len(ls) == 1 else f"{len(ls)} links")
         return self._record(LinkFault.build(ls, side, mode, FaultKind.parse(kind or f"links-{mode}"), label,
                                             scope or links_scope(ls)))
 
-    def bundle(self, bundle: str, members: Iterable[int] | None = None, side="both", mode: LinkMode = "admin") -> Fault:
+    def bundle(self, bundle: str, members: Iterable[int] | None = None, side: Side = Side.BOTH,
+               mode: LinkMode = LinkMode.ADMIN) -> Fault:
         ls = bundle_members(self.plan, bundle, members)
         bundle = ls[0].bundle          # the plan's name, also when typed the other way round
         kind = "bundle" if members is None else "bundle-members"
         return self.links(ls, side, mode, kind=kind, target=bundle + ("" if members is None else f" members {sorted(members)}"))
 
-    def node(self, name: str, mode: NodeMode = "crash") -> Fault:
+    def node(self, name: str, mode: NodeMode = NodeMode.CRASH) -> Fault:
         return self.nodes([name], mode, kind=f"node-{mode}", target=name)
 
-    def nodes(self, names: Iterable[str], mode: NodeMode = "power", kind: str = "nodes", target: str = "",
+    def nodes(self, names: Iterable[str], mode: NodeMode = NodeMode.POWER, kind: str = "nodes", target: str = "",
               extra_links: Iterable[Link] = (), scope: dict | None = None) -> Fault:
         names = list(names)
         for n in names:
@@ -124,11 +126,11 @@ class FaultInjector:
         return self._record(NodeFault.build(self.plan, names, mode, FaultKind.parse(kind), target,
                                             scope or {"nodes": sorted(names)}, extra_links))
 
-    def plane(self, plane: int, region: str | None = None, mode: NodeMode = "power") -> Fault:
+    def plane(self, plane: int, region: str | None = None, mode: NodeMode = NodeMode.POWER) -> Fault:
         names, target = plane_nodes(self.plan, plane, region)
         return self.nodes(names, mode, kind="plane", target=target, scope={"plane": plane, "region": region})
 
-    def domain(self, kind: Literal["data_hall", "power_feed"], label: str) -> Fault:
+    def domain(self, kind: DomainKind, label: str) -> Fault:
         """Everything in a failure domain loses power; cables labelled with it are cut."""
         names, cut = self.plan.domain_members(kind, label)
         if not names and not cut:
@@ -140,11 +142,11 @@ class FaultInjector:
         """An emulated fabric withdraws every prefix it announces (sessions stay up); undo re-announces."""
         return self._record(Withdrawal.build(self.plan, fabric))
 
-    def macsec_mismatch(self, link: Link | int, side: Literal["a", "b"] = "a") -> Fault:
+    def macsec_mismatch(self, link: Link | int, side: End = End.A) -> Fault:
         """One end of a protected link gets a key its peer does not hold (see MacsecMismatch)."""
         return self._record(MacsecMismatch.build(self._link(link), side))
 
-    def md5_mismatch(self, link: Link | int, side: Literal["a", "b"] = "a") -> Fault:
+    def md5_mismatch(self, link: Link | int, side: End = End.A) -> Fault:
         """One end's BGP sessions on the link get a TCP-MD5 password its peer does not use."""
         return self._record(Md5Mismatch.build(self.plan, self._link(link), side))
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any, ClassVar, Iterable, Literal
+from typing import Any, ClassVar, Iterable
 
 from bgp.oracle import Failures
 from bgp.render import end_address, sessions
@@ -20,16 +19,45 @@ from bgp.render import end_address, sessions
 from ..errors import LabError
 from ..node_kinds import kind_of
 from ..plan import Link, Plan
+from ..text_enum import TextEnum
 from .names import plane_nodes  # noqa: F401 - callers import it from here
 from .actions import (Action, ClearSession, Context, DrainSync, Kill, LinkState, MacsecKey, Md5, NftDrop,
                       Signal, Start, action_from_json)
 
-LinkMode = Literal["admin", "carrier", "silent", "shut"]
-NodeMode = Literal["stop", "crash", "power"]
+class LinkMode(TextEnum):
+    """How a link fails: the port admin down, carrier lost, dropped silently, or shut by the router."""
+    ADMIN = "admin"
+    CARRIER = "carrier"
+    SILENT = "silent"
+    SHUT = "shut"
 
 
-class FaultKind(str, Enum):
-    """Every kind of fault a journal may hold.  str-valued so ``f.kind == "plane"``, f-strings and
+class NodeMode(TextEnum):
+    """How a router fails: SIGTERM, SIGKILL, or its ports dark then SIGKILL (power)."""
+    STOP = "stop"
+    CRASH = "crash"
+    POWER = "power"
+
+
+class Side(TextEnum):
+    """Which end(s) of a link a fault acts on."""
+    A = "a"
+    B = "b"
+    BOTH = "both"
+
+
+class DomainKind(TextEnum):
+    """The kinds of failure domain a node or cable is labelled with (the plan's attribute name)."""
+    DATA_HALL = "data_hall"
+    POWER_FEED = "power_feed"
+
+
+#: one end of a link (a key or password mismatch is configured on one end)
+End = TextEnum("End", [(s.name, s.value) for s in Side if s is not Side.BOTH])
+
+
+class FaultKind(TextEnum):
+    """Every kind of fault a journal may hold.  Text-valued so ``f.kind == "plane"``, f-strings and
     report JSON read as before."""
     LINK_ADMIN = "link-admin"
     LINK_CARRIER = "link-carrier"
@@ -58,9 +86,6 @@ class FaultKind(str, Enum):
     DRAIN_PLANE = "drain-plane"
     DRAIN_LINK = "drain-link"
     IMPAIR = "impair"                           # loss, delay, jitter, duplication (lab/faults/impairment.py)
-
-    __str__ = str.__str__           # "plane", not "FaultKind.PLANE", wherever it is printed
-    __format__ = str.__format__
 
     @classmethod
     def parse(cls, value: Any) -> "FaultKind":
@@ -260,7 +285,7 @@ class MacsecMismatch(Fault):
     type: ClassVar[str] = "macsec-mismatch"
 
     @classmethod
-    def build(cls, link: Link, side: Literal["a", "b"]) -> "MacsecMismatch":
+    def build(cls, link: Link, side: End) -> "MacsecMismatch":
         end = link.a if side == "a" else link.b
         if not end.wire:
             raise LabError(f"link {link.id} ({link.bundle} member {link.member}) is not MACsec-protected")
@@ -278,7 +303,7 @@ class Md5Mismatch(Fault):
     type: ClassVar[str] = "md5-mismatch"
 
     @classmethod
-    def build(cls, plan: Plan, link: Link, side: Literal["a", "b"]) -> "Md5Mismatch":
+    def build(cls, plan: Plan, link: Link, side: End) -> "Md5Mismatch":
         end = link.a if side == "a" else link.b
         if not kind_of(plan.node(end.node)).has_policy:
             raise LabError(f"{end.node} is not an FRR router: pick the other side")

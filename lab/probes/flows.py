@@ -187,9 +187,9 @@ def split_rows(r: Round, installed: dict[str, dict[str, int]], expected: dict[st
             got = counts.get(ifname, 0) / total
             tol, verdict = precision_.verdict(got, p, total, precision)
             if not exp:
-                verdict = "no route in the oracle"
-            elif len(exp) == 1 and verdict == "too few flows":
-                verdict = "ok"          # one next hop: nothing to split, nothing to measure
+                verdict = precision_.Split.NO_ROUTE
+            elif len(exp) == 1 and verdict == precision_.Split.TOO_FEW:
+                verdict = precision_.Split.OK          # one next hop: nothing to split, nothing to measure
             rows.append({"router": router, "next_hop": ifname, "flows": counts.get(ifname, 0), "total": total,
                          "share": got, "expected": p, "tolerance": tol, "verdict": verdict,
                          "installed_weight": inst.get(ifname, 0), "expected_weight": exp.get(ifname, 0)})
@@ -209,16 +209,16 @@ def split_problems(r: Round, installed: dict[str, dict[str, int]], expected: dic
                    + (f"; lost on the way into or inside {where}" if where else ""))
     seen_few = set()
     for w in split_rows(r, installed, expected, precision):
-        if w["verdict"] == "no route in the oracle":
+        if w["verdict"] == precision_.Split.NO_ROUTE:
             if w["router"] not in seen_few:
                 out.append(f"{w['router']} forwarded {w['total']} packets for {r.prefix} but the oracle has no route there")
             seen_few.add(w["router"])
-        elif w["verdict"] == "too few flows":
+        elif w["verdict"] == precision_.Split.TOO_FEW:
             if w["router"] not in seen_few:
                 out.append(f"{w['router']} {r.prefix}: only {w['total']} flows, too few to judge its split to "
                            f"+-{100 * precision:.0f} points (needs {precision_.flows_for(100 * precision)})")
             seen_few.add(w["router"])
-        elif w["verdict"] == "skewed":
+        elif w["verdict"] == precision_.Split.SKEWED:
             out.append(f"{w['router']} {r.prefix} via {w['next_hop']}: {w['share']:.0%} of {w['total']} flows, "
                        f"expected {w['expected']:.0%} +-{w['tolerance']:.0%} (installed weight "
                        f"{w['installed_weight']}, oracle weight {w['expected_weight']})")

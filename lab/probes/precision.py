@@ -13,6 +13,16 @@ import math
 
 from bgp.oracle import longest_match
 
+from ..text_enum import TextEnum
+
+
+class Split(TextEnum):
+    """The verdict on one router / next-hop row of a measured flow split (reports carry the text)."""
+    OK = "ok"
+    SKEWED = "skewed"
+    TOO_FEW = "too few flows"
+    NO_ROUTE = "no route in the oracle"     # the router forwarded flows the oracle routes elsewhere
+
 Z = 4.0                 # standard deviations of the tolerance band
 PRECISION = 0.05        # the split error a check must be able to see: +-5 points
 MAX_FLOWS = 40000       # one source port per flow (20000 + i), below 65536
@@ -32,16 +42,16 @@ def tolerance(total: int, p: float) -> float:
     return max(0.01, Z * math.sqrt(max(p * (1 - p), 1e-9) / total))
 
 
-def verdict(got: float, p: float, total: int, precision: float = PRECISION) -> tuple[float, str]:
+def verdict(got: float, p: float, total: int, precision: float = PRECISION) -> tuple[float, Split]:
     """(tolerance, verdict) of one router / next-hop row: 'ok', 'skewed' or 'too few flows'.
 
     Too few flows is judged at the worst case p = 0.5 so that the sibling rows of one router agree."""
     tol = tolerance(total, p)
     if abs(got - p) > tol:
-        return tol, "skewed"
+        return tol, Split.SKEWED
     if total < flows_for(100 * precision, cap=MAX_FLOWS) * 0.8:     # 0.8: the hash's own spread
-        return tol, "too few flows"
-    return tol, "ok"
+        return tol, Split.TOO_FEW
+    return tol, Split.OK
 
 
 def reach_shares(expected: dict, src: str, address: str) -> dict[str, float]:

@@ -17,7 +17,17 @@ from pathlib import Path
 from .. import safe_io
 from ..errors import LabError
 from ..state import LabPaths, node_policies, node_versions
+from ..text_enum import TextEnum
 from .phases import Phase
+
+
+class Progress(TextEnum):
+    """How far a rollout got, as its record says (what --resume and rollback decide by)."""
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    ROLLED_BACK = "rolled-back"
 
 
 @dataclass
@@ -31,7 +41,7 @@ class RolloutRecord:
     done: list[int] = field(default_factory=list)      # indexes of phases finished (pass or fail)
     current: int | None = None          # the phase being applied
     drain_fault: int | None = None      # the current phase's drain (a fault id in the fault journal)
-    status: str = "running"             # running | passed | failed | interrupted | rolled-back
+    status: Progress = Progress.RUNNING
     frr: str | None = None              # an upgrade: the FRR version every phase's routers move to
 
     def phase_list(self) -> list[Phase]:
@@ -60,7 +70,7 @@ def new(paths: LabPaths, baseline, candidate, phases_file, intents, drain: bool,
     """Start a record; refuses while another rollout on the lab is unfinished."""
     old = read(paths)
     moved = set(node_policies(paths)) | set(node_versions(paths))
-    if old is not None and old.status in ("running", "interrupted", "failed") and moved:
+    if old is not None and old.status in (Progress.RUNNING, Progress.INTERRUPTED, Progress.FAILED) and moved:
         raise LabError(f"lab {paths.name} is half rolled out ({old.candidate}, phases done: {len(old.done)}); "
                        f"continue with 'baglab rollout ... --resume' or undo with 'baglab rollback --name {paths.name}'")
     rec = RolloutRecord(None if baseline is None else str(baseline), str(candidate), str(phases_file),

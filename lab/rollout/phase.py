@@ -19,22 +19,29 @@ from dataclasses import asdict, dataclass, field, replace
 from bgp.oracle import Failures, paths_through_drains
 from bgp.policy import DEFAULT_DIR, load_policy, render_node, without_superseded
 
-from ..checks.quiet import baseline, wait_quiet
-from ..converge import wait_converged
+from ..settle import Strategy, baseline, settle
 from ..host.frr_install import host_version
 from ..node_kinds import FRR, kind_of
 from ..checks.run import run_checks
-from ..checks.verdict import ROLLOUT_KINDS
+from ..checks.verdict import ROLLOUT_KINDS, Status
 from ..faults.injector import node_drain_pairs
 from ..plan import Plan
 from ..probes.stream import Stream
 from ..rehearsal import stream_pairs
 from ..session import Lab
 from ..state import LabPaths, same_version, set_node_policy
+from ..text_enum import TextEnum
 from ..wait import poll
 from . import sessions
 from .reload import reload_node
 from .upgrade import upgrade_routers
+
+
+class Broken(TextEnum):
+    """A step of a phase that went wrong whatever the checks say: the phase FAILs."""
+    RELOAD = "reload"           # a router's change did not apply
+    ORACLE = "oracle"           # an upgrade's steady state is not the mixed-version oracle's
+
 
 @dataclass
 class PhaseResult:
@@ -42,10 +49,9 @@ class PhaseResult:
     routers: list[str]
     drain: bool
     policy: str | None
-    status: str = "PASS"                    # PASS | FAIL | INCONCLUSIVE
+    status: Status = Status.PASS
     problems: list[str] = field(default_factory=list)
-    #: steps that went wrong whatever the checks say ('reload', 'oracle'): the phase FAILs
-    broken: list[str] = field(default_factory=list)
+    broken: list[Broken] = field(default_factory=list)
     reloads: list[dict] = field(default_factory=list)
     sessions_reset: list[str] = field(default_factory=list)
     pairs: int = 0
@@ -167,30 +173,41 @@ def _reload_all(setup: Setup, routers: list[str], pol) -> list:
         return list(ex.map(one, routers))
 
 
-def _change_all(setup: Setup, routers: list[str], pol) -> list[dict]:
-    """Each router's change as the report shows it: a reload, or an upgrade (new daemons)."""
+@dataclass
+class Change:
+    """One router's change: the report's record of it and the facts the phase decides by (never
+    its text)."""
+    report: dict                # as lab.rollout.report shows it: node, method, added, removed, seconds, error
+    failed: bool                # it did not apply: the phase is broken whatever the checks say
+    restarted: bool = False     # its daemons were replaced (an upgrade tried): its sessions were reset
+
+
+def _change_all(setup: Setup, routers: list[str], pol) -> list[Change]:
+    """Each router's change: a reload, or an upgrade (new daemons)."""
     if not setup.versions:
-        return [{"node": r.node, "method": r.method, "added": r.added, "removed": r.removed,
-                 "seconds": round(r.seconds, 2), "error": r.error} for r in _reload_all(setup, routers, pol)]
+        return [Change({"node": r.node, "method": r.method, "added": r.added, "removed": r.removed,
+                        "seconds": round(r.seconds, 2), "error": r.error}, bool(r.error))
+                for r in _reload_all(setup, routers, pol)]
     fi = setup.faults
     moved = upgrading(setup, routers)
-    done = [u.as_reload() for u in upgrade_routers(
+    done = [Change(u.as_reload(), bool(u.error), restarted=not u.skipped) for u in upgrade_routers(
         setup, moved, setup.versions, lambda plan, n: _config(setup, n, pol, fi.drained_links(n), plan))]
     same = [r for r in routers if r not in moved]      # on that version already: their policy, reloaded
     return done + (_change_all(replace(setup, versions=None), same, pol) if same else [])
 
 
 def _quiet(setup: Setup, held: dict, res: PhaseResult, what: str):
-    q = wait_quiet(setup.plan, setup.paths, setup.settle_s, setup.deadline_s, before=held.get("state"))
+    q = settle(setup.plan, setup.paths, Strategy.QUIET, quiet_s=setup.settle_s, deadline_s=setup.deadline_s,
+               before=held.get("state"))
     held["state"] = q.state
     if not q.ok:
-        res.problems.append(f"never quiet after {what}: {q.why}")
+        res.problems.append(f"never quiet after {what}: {q.why()}")
     return q
 
 
-def _act(setup: Setup, res: PhaseResult, policy_dir, pol, t0: float, drain_id: int | None) -> None:
+def _act(setup: Setup, res: PhaseResult, policy_dir, pol, t0: float, drain_id: int | None, restarted: list[str]) -> None:
     """The phase's actions (``pol``: ``policy_dir`` loaded); ``drain_id``: a drain still in force
-    from an interrupted run of it."""
+    from an interrupted run of it; ``restarted`` gets the routers whose daemons were replaced."""
     fi, held = setup.faults, {"state": baseline(setup.plan, setup.paths)}
     mark = lambda what: res.events.append([round(time.monotonic() - t0, 2), what])   # noqa: E731
     d = next((f for f in fi.drains() if f.id == drain_id), None)
@@ -202,11 +219,14 @@ def _act(setup: Setup, res: PhaseResult, policy_dir, pol, t0: float, drain_id: i
     verb = "upgrade" if setup.versions else "reload"
     mark(verb)
     set_node_policy(setup.paths, res.routers, policy_dir)      # first: a re-render from now on uses it
-    for r in _change_all(setup, res.routers, pol):
+    for c in _change_all(setup, res.routers, pol):
+        r = c.report
         res.reloads.append(r)
-        if r["error"]:
+        if c.failed:
             res.problems.append(f"{r['node']}: reload failed ({r['method']}): {r['error']}")
-            res.broken.append("reload")
+            res.broken.append(Broken.RELOAD)
+        if c.restarted:
+            restarted.append(r["node"])
     mark(f"{verb}ed".replace("eed", "ed"))
     setup.say(f"{res.name}: {verb}ed {len(res.routers)} router(s)".replace("eed", "ed"))
     q = _quiet(setup, held, res, "the reload")
@@ -233,9 +253,8 @@ def run_phase(setup: Setup, name: str, routers: list[str], drain: bool, policy_d
     res.pairs = len(pairs)
     before = sessions.counters(plan, paths)
     setup.say(f"{name}: {'draining, ' if drain else ''}applying to {len(routers)} router(s)")
-    results = _with_stream(setup, pairs, res, t0, lambda: _act(setup, res, policy_dir, pol, t0, drain_id))
-    restarted = [r["node"] for r in res.reloads
-                 if r["method"].startswith("upgrade") and not r["error"].startswith("not upgraded")]
+    restarted: list[str] = []
+    results = _with_stream(setup, pairs, res, t0, lambda: _act(setup, res, policy_dir, pol, t0, drain_id, restarted))
     res.sessions_reset = sorted(set(sessions.reset(plan, before, sessions.counters(plan, paths)))
                                 | set(sessions.of_routers(plan, restarted)))
     single = set() if drain or not restarted else set(
@@ -300,11 +319,12 @@ def _against_oracle(setup: Setup, res: PhaseResult) -> None:
     res.versions = {n.name: n.frr or host_version() for n in setup.plan.nodes if kind_of(n) is FRR}
     if setup.versions is None or (res.policy is not None and Path(res.policy).resolve() != DEFAULT_DIR.resolve()):
         return
-    conv = wait_converged(setup.plan, setup.paths, setup.faults.failures(), deadline_s=setup.deadline_s)
+    conv = settle(setup.plan, setup.paths, Strategy.CONVERGED, failures=setup.faults.failures(),
+                  deadline_s=setup.deadline_s)
     res.oracle = "equal" if conv.ok else "; ".join([str(m) for m in conv.mismatches[:4]] + conv.session_problems[:4])
     if not conv.ok:
         res.problems.append(f"steady state differs from the mixed-version oracle: {res.oracle}")
-        res.broken.append("oracle")
+        res.broken.append(Broken.ORACLE)
 
 
 def _judge(setup: Setup, res: PhaseResult) -> None:
@@ -338,10 +358,10 @@ def decide(res: PhaseResult, verdicts: list, loss_fails: bool = True) -> None:
         losses.append(f"after the undrain, {after['lost']} of {after['sent']} packets lost from the pairs not "
                             "probed while drained (" + ", ".join(f"{p['src']} -> {p['prefix']}: {p['lost']}"
                                                                 for p in worst) + ")")
-    failed = [v for v in verdicts if v.status == "FAIL"]
+    failed = [v for v in verdicts if v.status == Status.FAIL]
     res.problems += [f"{v.check}: {v.summary}" for v in failed]
     lossy = loss_fails and (res.lost or after.get("lost"))
     if failed or lossy or res.broken:
-        res.status = "FAIL"
-    elif res.problems or any(v.status == "INCONCLUSIVE" for v in verdicts):
-        res.status = "INCONCLUSIVE"
+        res.status = Status.FAIL
+    elif res.problems or any(v.status == Status.INCONCLUSIVE for v in verdicts):
+        res.status = Status.INCONCLUSIVE

@@ -13,13 +13,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..checks.report import STYLE, save_junit, save_page, write_json  # noqa: F401 - write_json: any as_dict() report
+from ..checks.verdict import Status
 from .phase import PhaseResult
 from .run import RolloutReport
 
 
 def _checks(p: PhaseResult) -> str:
-    n = {s: sum(c["status"] == s for c in p.checks) for s in ("PASS", "FAIL", "INCONCLUSIVE")}
-    return f"{n['PASS']}/{len(p.checks)} pass" + (f", {n['FAIL']} FAIL" if n["FAIL"] else "") if p.checks else "-"
+    n = {s: sum(c["status"] == s for c in p.checks) for s in Status}
+    return (f"{n[Status.PASS]}/{len(p.checks)} pass" + (f", {n[Status.FAIL]} FAIL" if n[Status.FAIL] else "")
+            if p.checks else "-")
 
 
 def _changed(p: PhaseResult) -> str:
@@ -61,18 +63,18 @@ def problems(rep: RolloutReport) -> list[str]:
 
 
 def junit(rep: RolloutReport) -> str:
-    fails = sum(p.status == "FAIL" for p in rep.phases)
-    errs = sum(p.status == "INCONCLUSIVE" for p in rep.phases)
+    fails = sum(p.status == Status.FAIL for p in rep.phases)
+    errs = sum(p.status == Status.INCONCLUSIVE for p in rep.phases)
     suite = ET.Element("testsuite", name=f"baglab-{rep.action} {rep.topology}", tests=str(len(rep.phases)),
                        failures=str(fails), errors=str(errs), skipped=str(len(rep.not_run)), time=f"{rep.seconds:.2f}")
     for p in rep.phases:
         case = ET.SubElement(suite, "testcase", classname=f"baglab.{rep.action}", name=p.name, time=f"{p.seconds:.2f}")
         body = json.dumps({k: v for k, v in p.as_dict().items() if k != "samples"}, indent=1, default=str)
         msg = "; ".join(p.problems[:3]) or p.status
-        if p.status == "FAIL":
-            ET.SubElement(case, "failure", message=msg, type="FAIL").text = body
-        elif p.status == "INCONCLUSIVE":
-            ET.SubElement(case, "error", message=msg, type="INCONCLUSIVE").text = body
+        if p.status == Status.FAIL:
+            ET.SubElement(case, "failure", message=msg, type=Status.FAIL.value).text = body
+        elif p.status == Status.INCONCLUSIVE:
+            ET.SubElement(case, "error", message=msg, type=Status.INCONCLUSIVE.value).text = body
         else:
             ET.SubElement(case, "system-out").text = body
     for n in rep.not_run:

@@ -17,7 +17,7 @@ from bgp.render import render_frr
 
 from .. import frr_roots
 from ..checks.run import load as load_intents
-from ..checks.verdict import ROLLOUT_KINDS
+from ..checks.verdict import ROLLOUT_KINDS, Status
 from ..errors import LabError
 from ..exit_codes import FAILED, PASSED, UNDECIDED
 from ..plan import Plan
@@ -43,17 +43,17 @@ class RolloutReport:
     frr: str | None = None          # an upgrade: the version the phases move routers to
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         st = [p.status for p in self.phases]
         if self.action == "rollback":
             st = st[-1:]        # judged by where it ends: the baseline's steady state (the start may be broken)
-        if "FAIL" in st:
-            return "FAIL"
-        return "PASS" if st and all(s == "PASS" for s in st) and not self.not_run else "INCONCLUSIVE"
+        if Status.FAIL in st:
+            return Status.FAIL
+        return Status.PASS if st and all(s == Status.PASS for s in st) and not self.not_run else Status.INCONCLUSIVE
 
     @property
     def exit_code(self) -> int:
-        return {"PASS": PASSED, "FAIL": FAILED}.get(self.status, UNDECIDED)
+        return {Status.PASS: PASSED, Status.FAIL: FAILED}.get(self.status, UNDECIDED)
 
     def as_dict(self) -> dict:
         return {"action": self.action, "topology": self.topology, "lab": self.lab, "baseline": self.baseline,
@@ -136,7 +136,7 @@ def rollout(lab: Lab, candidate, phases_file, intents=None, drain: bool = False,
     plan, paths = lab.plan, lab.paths
     if resume:
         rec = journal.read(paths)
-        if rec is None or rec.status in ("passed", "rolled-back"):
+        if rec is None or rec.status in (journal.Progress.PASSED, journal.Progress.ROLLED_BACK):
             raise LabError(f"lab {paths.name} has no unfinished rollout to resume")
         candidate, phases_file, drain, frr = rec.candidate, rec.phases_file, rec.drain, rec.frr
         intents = intents or rec.intents
@@ -176,16 +176,17 @@ def _run(setup: Setup, rec: journal.RolloutRecord, rep: RolloutReport, policy, k
             journal.write(setup.paths, rec)
             rep.phases.append(res)
             setup.say(f"{res.name}: {res.status}")
-            if res.status != "PASS" and not keep_going:
+            if res.status != Status.PASS and not keep_going:
                 rep.not_run = [rename(phases[j].name) for j in order[k + 1:]]
                 break
     except BaseException:
-        rec.status = "interrupted"
+        rec.status = journal.Progress.INTERRUPTED
         journal.write(setup.paths, rec)
         raise
-    rec.status = {"rollout": {"PASS": "passed"}.get(rep.status, "failed"), "rollback": "rolled-back"}[rep.action]
+    rec.status = {"rollout": journal.Progress.PASSED if rep.status == Status.PASS else journal.Progress.FAILED,
+                  "rollback": journal.Progress.ROLLED_BACK}[rep.action]
     if rep.action == "rollback" and (node_policies(setup.paths) or node_versions(setup.paths)):
-        rec.status = "failed"
+        rec.status = journal.Progress.FAILED
     journal.write(setup.paths, rec)
 
 

@@ -33,6 +33,7 @@ class UpgradeResult:
     down_s: float = 0.0         # from the stop to the new daemons running
     error: str = ""
     moved: bool = False         # the lab's state says it runs ``after`` (its old daemons are gone)
+    skipped: bool = False       # not tried (a router before it failed): its daemons were not touched
 
     def as_reload(self) -> dict:
         """The shape a phase reports its routers' changes in (lab.rollout.report)."""
@@ -82,7 +83,7 @@ def upgrade_routers(setup, routers: list[str], versions: dict[str, str], render)
         failed = next((u.node for u in out if u.error), None)
         if failed:                     # a broken root or start: the plane's other routers keep running
             out.append(UpgradeResult(name, version_of(setup.plan, name), versions[name],
-                                     error=f"not upgraded: {failed} failed first"))
+                                     error=f"not upgraded: {failed} failed first", skipped=True))
             continue
         target = with_versions(setup.plan, {name: versions[name]})
         out.append(upgrade_node(setup.lab.runtime, setup.plan, setup.paths, name, versions[name],

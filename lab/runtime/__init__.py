@@ -7,7 +7,17 @@ frr.py, teardown.py, docker_engine.py), never each other.
 """
 from __future__ import annotations
 
-RUNTIMES = ("netns", "docker", "containerlab")
+from ..text_enum import TextEnum
+
+
+class RuntimeName(TextEnum):
+    """The runtimes a lab can be built on (``baglab up --runtime``)."""
+    NETNS = "netns"
+    DOCKER = "docker"
+    CONTAINERLAB = "containerlab"
+
+
+RUNTIMES = tuple(r.value for r in RuntimeName)
 
 
 def check_runtime(name: str) -> str:

@@ -13,7 +13,8 @@ import pytest
 
 from lab.build import up
 from lab.checks import report
-from lab.checks.quiet import baseline, wait_quiet
+from lab.checks.quiet import baseline
+from lab.settle import Strategy, settle
 from lab.checks.run import load, run_checks as run_on
 from lab.checks.schema import Intents
 from lab.session import open_lab
@@ -103,7 +104,7 @@ def test_a_withdrawn_fabric_fails_reachability_listing_the_pairs(mini_lab):
     finally:
         before = baseline(plan, paths)
         assert fi.configure(edge.name, bgp + [f"network {edge.prefixes_v4[0]}"]) == ""
-        assert wait_quiet(plan, paths, 2.0, 30.0, expect_change=True, before=before).ok
+        assert settle(plan, paths, Strategy.QUIET, quiet_s=2.0, deadline_s=30.0, expect_change=True, before=before).ok
     failed = sorted(v.check for v in rep.verdicts if v.status == "FAIL")
     assert failed == ["reach:r1-f1->r1-f2:ipv4", "reach:r2-f3->r1-f2:ipv4"], failed
     assert rep.exit_code == 1
@@ -138,4 +139,4 @@ def test_a_lab_that_never_goes_quiet_is_inconclusive_exit_2(mini_lab, tmp_path):
     assert r.returncode == 3, r.stdout + r.stderr      # undecided, not bad input (2)
     assert "INCONCLUSIVE" in r.stdout and "never quiet" in r.stdout, r.stdout
     assert "r1-f1-p1s1" in (tmp_path / "c.json").read_text() or "r1-bag1" in (tmp_path / "c.json").read_text()
-    assert wait_quiet(plan, paths, 2.0, 60.0).ok
+    assert settle(plan, paths, Strategy.QUIET, quiet_s=2.0, deadline_s=60.0).ok

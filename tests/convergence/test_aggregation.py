@@ -96,7 +96,7 @@ def test_the_lab_refutes_an_unconditional_aggregate(agg):
     would do -- r1-bag1 keeps advertising, and its discard route eats f1's traffic.  The lab
     must disagree with that oracle (else the condition proves nothing)."""
     from bgp.oracle import expected_routes
-    from lab.converge import wait_converged
+    from lab.settle import Strategy, settle
 
     lab, observe, faults = agg
     observe.scenario = "aggregate control"
@@ -105,7 +105,7 @@ def test_the_lab_refutes_an_unconditional_aggregate(agg):
     observe.after_fault(f, faults.failures())
     exp = expected_routes(loose, faults.failures())
     assert {h.peer for h in exp["r2-bag1"][_aggregate(loose).prefix]} == {"r1-bag1", "r1-bag2"}
-    conv = wait_converged(loose, lab.paths, faults.failures(), deadline_s=2, check_sessions=False)
+    conv = settle(loose, lab.paths, Strategy.CONVERGED, failures=faults.failures(), deadline_s=2, check_sessions=False)
     assert not conv.ok and any(m.node == "r2-bag1" for m in conv.mismatches)
     faults.restore_and_check(f)
 

@@ -68,9 +68,9 @@ def test_the_stream_sees_loss_and_transit_when_a_plane_goes_down_undrained(lab, 
 
 def test_a_wrong_drain_expectation_fails(lab, faults, observe):
     """If the oracle assumed a drain the lab does not have, the comparison must fail."""
-    from lab.converge import wait_converged
+    from lab.settle import Strategy, settle
 
     bag = lab.plan.node("r1-bag1")
     lie = Failures.of(drained=[(bag.name, l.id) for l in lab.plan.links_of(bag.name)])
-    conv = wait_converged(lab.plan, lab.paths, lie, deadline_s=2, check_sessions=False)
+    conv = settle(lab.plan, lab.paths, Strategy.CONVERGED, failures=lie, deadline_s=2, check_sessions=False)
     assert not conv.ok and any(m.node == "r2-bag1" for m in conv.mismatches)

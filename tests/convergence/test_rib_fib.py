@@ -17,7 +17,8 @@ import pytest
 from pyroute2 import IPRoute
 
 from lab.build import up
-from lab.converge import failure_report, wait_converged, wait_rib_fib
+from lab.converge import failure_report, wait_rib_fib
+from lab.settle import Strategy, settle
 from lab.frr_versions import kernel_nexthop_groups
 from lab.frr_roots import host_version
 from lab.runtime import down_lab
@@ -55,7 +56,7 @@ def _flapped_nhg_lab(tmp_path, runtime_name, frr, paths):
     plan = up(_nhg_topology(tmp_path), paths.name, runtime=runtime_name, frr=frr).plan
     link = next(l for l in plan.links if l.bundle == "r1-bag1~r2-bag1" and l.member == 1)
     flap(paths, "r1-bag1", link.a.ifname)
-    conv = wait_converged(plan, paths, deadline_s=15)
+    conv = settle(plan, paths, Strategy.CONVERGED, deadline_s=15)
     # a FIB that stayed off the oracle for those 15 s has had its time to heal: one RIB/FIB read
     # then names the divergence (5 s more of waiting for it to heal cost every 8.4 run 5 s)
     return plan, conv, wait_rib_fib(plan, paths, [n.name for n in plan.nodes], deadline_s=5 if conv.ok else 0)

@@ -142,9 +142,10 @@ def test_restoration_returns_to_steady_state(lab, oracle, faults, observe):
 def test_wrong_expectation_is_caught_with_a_diff(lab, observe):
     """Tell the oracle a link is down while it is up: the check must fail and say where."""
     lie = Failures.of(links=[lab.link("r1-bag1~r2-bag1", 1).id])
-    from lab.converge import failure_report, wait_converged
+    from lab.converge import failure_report
+    from lab.settle import Strategy, settle
 
-    conv = wait_converged(lab.plan, lab.paths, lie, deadline_s=2, check_sessions=False)
+    conv = settle(lab.plan, lab.paths, Strategy.CONVERGED, failures=lie, deadline_s=2, check_sessions=False)
     assert not conv.ok
     text = failure_report(lab.plan, lab.paths, conv)
     # four equal 800G paths, three of them in the lie: the weights r2-bag1's FRR version gives them

@@ -16,7 +16,7 @@ import pytest
 from bgp.oracle import BLACKHOLE, expected_routes, longest_match, neighbour_shares
 from lab.build import up
 from lab.diff.compare import FIB_TOLERANCE, compare
-from lab.settled import wait_quiet
+from lab.settle import Strategy, settle
 from lab.diff.snapshot import flow_pairs, snapshot
 from lab.probes import flows as probes
 from lab.runtime import down_lab
@@ -79,13 +79,13 @@ def _through(plan, exp, src: str, prefix: str) -> dict[str, dict[str, float]]:
 
 def test_a_plane_drain_shows_at_the_routers_the_oracle_names_and_nowhere_else(mini_lab):
     plan, paths = mini_lab
-    assert wait_quiet(plan, paths, 2.0, 60).ok
+    assert settle(plan, paths, Strategy.QUIET, quiet_s=2.0, deadline_s=60).ok
     before = snapshot(plan, paths)
     with open_lab(paths, plan) as s:
         drain = s.faults.drain_plane(1, "r2")
         try:
-            q = wait_quiet(plan, paths, 2.0, 60)
-            assert q.ok, q.why
+            q = settle(plan, paths, Strategy.QUIET, quiet_s=2.0, deadline_s=60)
+            assert q.ok, q.why()
             after = snapshot(plan, paths)
             failures = s.faults.failures()
         finally:

@@ -15,7 +15,7 @@ import pytest
 
 from bgp.oracle import Failures, expected_routes
 from lab.build import up
-from lab.converge import wait_converged
+from lab.settle import Strategy, settle
 from lab.frr_roots import root_of
 from lab.faults.unmark import set_marking, set_option
 from lab.node_kinds import FRR, kind_of
@@ -52,7 +52,7 @@ def lab(request, tmp_path_factory):
 
 
 def _converged(plan, paths, failures, what):
-    res = wait_converged(plan, paths, failures, deadline_s=60.0)
+    res = settle(plan, paths, Strategy.CONVERGED, failures=failures, deadline_s=60.0)
     assert res.ok, f"{what}: FIBs differ from the oracle after {res.seconds:.1f} s: " + "; ".join(
         str(m) for m in res.mismatches[:8]) + "; ".join(res.session_problems[:4])
 

@@ -9,7 +9,8 @@ import signal
 import pytest
 
 from lab.build import up
-from lab.converge import failure_report, wait_converged
+from lab.converge import failure_report
+from lab.settle import Strategy, settle
 from lab.faults import FaultInjector
 from lab.runtime import down_lab, runtime_for
 from lab.state import LabPaths
@@ -33,7 +34,7 @@ def bulk_lab(request, tmp_path_factory):
 
 def test_bulk_routes_reach_every_bag_fib(bulk_lab):
     plan, paths = bulk_lab
-    conv = wait_converged(plan, paths, deadline_s=30)
+    conv = settle(plan, paths, Strategy.CONVERGED, deadline_s=30)
     assert conv.ok, failure_report(plan, paths, conv)
     import subprocess
     out = subprocess.run(["ip", "-o", "-n", paths.netns("r2-bag2"), "-6", "route", "show", "proto", "bgp"],
@@ -45,10 +46,10 @@ def test_withdraw_and_reannounce(bulk_lab):
     plan, paths = bulk_lab
     fi = FaultInjector(plan, paths)
     f = fi.withdraw("r1-f1")
-    conv = wait_converged(plan, paths, fi.failures(), deadline_s=30)
+    conv = settle(plan, paths, Strategy.CONVERGED, failures=fi.failures(), deadline_s=30)
     assert conv.ok, failure_report(plan, paths, conv)
     fi.restore(f)
-    conv = wait_converged(plan, paths, fi.failures(), deadline_s=30)
+    conv = settle(plan, paths, Strategy.CONVERGED, failures=fi.failures(), deadline_s=30)
     assert conv.ok, failure_report(plan, paths, conv)
 
 
@@ -58,11 +59,11 @@ def test_a_dead_speaker_is_named(bulk_lab):
     proc = "speaker" if plan.node("r1-f1-p1s1").emulator == "bulk" else "exabgp"
     os.kill(rt.processes(plan)["r1-f1-p1s1"][proc], signal.SIGKILL)
     try:
-        conv = wait_converged(plan, paths, deadline_s=3)
+        conv = settle(plan, paths, Strategy.CONVERGED, deadline_s=3)
         text = failure_report(plan, paths, conv, rt.processes(plan))
         assert not conv.ok and f"daemons not running: r1-f1-p1s1/{proc}" in text
         assert "--- tail of " in text and "r1-f1-p1s1/frr.log" in text
     finally:
         rt.start_daemons(plan, nodes=["r1-f1-p1s1"])
-    conv = wait_converged(plan, paths, deadline_s=30)
+    conv = settle(plan, paths, Strategy.CONVERGED, deadline_s=30)
     assert conv.ok, failure_report(plan, paths, conv)

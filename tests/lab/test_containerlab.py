@@ -8,7 +8,8 @@ import shutil
 import pytest
 
 from lab.build import up
-from lab.converge import failure_report, wait_converged
+from lab.converge import failure_report
+from lab.settle import Strategy, settle
 from lab.runtime import down_lab, runtime_for
 from lab.runtime.docker_engine import engine_or_none
 from lab.state import LabPaths
@@ -27,7 +28,7 @@ def test_containerlab_runtime_deploys_converges_and_destroys():
         res = up(TOPOLOGIES / "bag-mini.yaml", paths.name, runtime="containerlab")
         assert res.convergence.ok
         assert runtime_for(paths).name == "containerlab"
-        conv = wait_converged(res.plan, paths, deadline_s=30)
+        conv = settle(res.plan, paths, Strategy.CONVERGED, deadline_s=30)
         assert conv.ok, failure_report(res.plan, paths, conv)
     finally:
         rep = down_lab(paths)

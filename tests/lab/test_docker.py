@@ -15,7 +15,8 @@ from lab.wait import wait_for
 from pyroute2 import IPRoute
 
 from lab.build import up
-from lab.converge import failure_report, wait_converged
+from lab.converge import failure_report
+from lab.settle import Strategy, settle
 from lab.model import LAB_V4, LAB_V6
 from lab.host import nsutil
 from lab.macsec.names import secy_port
@@ -141,7 +142,7 @@ def test_second_lab_coexists_and_down_without_state_leaves_nothing(dlab):
     other = f"dl{os.getpid() % 100000}"
     try:
         assert up(MINI, other, runtime="docker").convergence.ok
-        assert wait_converged(plan, paths, deadline_s=10).ok, "the first lab must be unaffected"
+        assert settle(plan, paths, Strategy.CONVERGED, deadline_s=10).ok, "the first lab must be unaffected"
         # a crashed harness whose state directory is gone: down finds everything by name and label
         # (its daemons still write logs into it: remove until it stays gone)
         root = LabPaths(other).root
@@ -153,5 +154,5 @@ def test_second_lab_coexists_and_down_without_state_leaves_nothing(dlab):
         down_lab(LabPaths(other))
     assert leftovers(client, other) == NOTHING
     assert len(containers(client, paths.name)) == len(plan.nodes)
-    back = wait_converged(plan, paths, deadline_s=15)
+    back = settle(plan, paths, Strategy.CONVERGED, deadline_s=15)
     assert back.ok, failure_report(plan, paths, back)

@@ -14,7 +14,8 @@ from pyroute2 import IPRoute
 
 from bgp.oracle import Failures, neighbour_shares
 from lab.build import up
-from lab.converge import session_problems, wait_converged, failure_report
+from lab.converge import session_problems, failure_report
+from lab.settle import Strategy, settle
 from lab.model import LAB_V4, LAB_V6
 from lab.host import nsutil
 from lab.runtime import down_lab, runtime_for
@@ -53,7 +54,7 @@ def lab():
 
 def test_fib_equals_oracle_and_sessions_established(lab):
     plan, paths = lab
-    conv = wait_converged(plan, paths, deadline_s=10)
+    conv = settle(plan, paths, Strategy.CONVERGED, deadline_s=10)
     assert conv.ok, failure_report(plan, paths, conv)
     assert session_problems(plan, paths) == []
 
@@ -140,18 +141,19 @@ def test_the_check_can_fail_and_says_what_is_wrong(lab):
             # the routers learn of the cable asynchronously (through the MACsec SecY's carrier mirror):
             # wait until the steady-state check fails, then read what it says
             conv = poll(lambda: (lambda c: None if c.ok else c)(
-                wait_converged(plan, paths, deadline_s=0.3, check_sessions=False)), 5)
+                settle(plan, paths, Strategy.CONVERGED, deadline_s=0.3, check_sessions=False)), 5)
             assert conv is not None, "the FIB never reacted to the down link"
             assert not conv.ok
             text = failure_report(plan, paths, conv)
             assert "r2-bag1" in text and link.b.ifname in text and "expected [" in text and "observed [" in text
             assert "--- tail of" in text
             # and the oracle, told about the failure, agrees with the kernel
-            moved = wait_converged(plan, paths, Failures.of(links=[link.id]), deadline_s=15, check_sessions=False)
+            moved = settle(plan, paths, Strategy.CONVERGED, failures=Failures.of(links=[link.id]), deadline_s=15,
+                           check_sessions=False)
             assert moved.ok, failure_report(plan, paths, moved)
         finally:
             ipr.link("set", index=idx, state="up")
-    back = wait_converged(plan, paths, deadline_s=30)
+    back = settle(plan, paths, Strategy.CONVERGED, deadline_s=30)
     assert back.ok, failure_report(plan, paths, back)
 
 
@@ -161,7 +163,7 @@ def test_two_labs_coexist(lab):
     try:
         res = up(MINI, other)
         assert res.convergence.ok
-        assert wait_converged(plan, paths, deadline_s=10).ok, "the first lab must be unaffected"
+        assert settle(plan, paths, Strategy.CONVERGED, deadline_s=10).ok, "the first lab must be unaffected"
     finally:
         down_lab(LabPaths(other))
     assert leftovers(other) == NOTHING
@@ -221,7 +223,7 @@ def test_fault_and_restore_from_the_cli(lab):
     r = baglab("restore", "--name", paths.name)
     assert "restored 1 fault(s)" in r.stderr and "as the oracle predicts" in r.stderr
     assert "active" not in baglab("faults", "--name", paths.name).stdout
-    assert wait_converged(plan, paths, deadline_s=10).ok
+    assert settle(plan, paths, Strategy.CONVERGED, deadline_s=10).ok
 
 
 def test_up_builds_afresh_when_only_the_impairments_changed(lab, tmp_path):

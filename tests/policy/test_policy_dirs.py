@@ -9,7 +9,7 @@ import pytest
 
 from bgp.policy import load_policy
 from lab.build import up
-from lab.converge import wait_converged
+from lab.settle import Strategy, settle
 from lab.frr.show import show_json
 from lab.observers.frr import bgp_paths
 from lab.pytest_plugin import extra_lab
@@ -45,7 +45,7 @@ def _gshut(community: str) -> str | None:
 
 def test_safe_tag_converges_to_the_oracle_and_tags_origins(safe):
     lab, _, _ = safe
-    conv = wait_converged(lab.plan, lab.paths, deadline_s=30)
+    conv = settle(lab.plan, lab.paths, Strategy.CONVERGED, deadline_s=30)
     assert conv.ok, [str(m) for m in conv.mismatches[:5]] + conv.session_problems[:5]
     for prefix in (lab.prefix("r1-f2-edge"), lab.prefix("r2-f3-p1s1", v6=True)):
         comms = _communities(lab, "r1-bag1", prefix)

@@ -16,7 +16,8 @@ from pyroute2 import IPRoute
 
 from bgp.oracle import Failures
 from lab.build import up
-from lab.converge import failure_report, wait_converged
+from lab.converge import failure_report
+from lab.settle import Strategy, settle
 from lab.faults import FaultInjector
 from lab.macsec import enforce
 from lab.observers.links import link_report
@@ -51,7 +52,7 @@ def ports(plan, paths) -> dict[tuple[int, str], dict]:
 
 
 def converged(plan, paths, fi, deadline_s=30):
-    conv = wait_converged(plan, paths, fi.failures(), deadline_s=deadline_s)
+    conv = settle(plan, paths, Strategy.CONVERGED, failures=fi.failures(), deadline_s=deadline_s)
     assert conv.ok, failure_report(plan, paths, conv, runtime_for(paths).processes(plan))
 
 
@@ -160,7 +161,7 @@ def test_shutting_a_routers_protected_port_leaves_the_secy_running(sec_lab):
         idx = ipr.link_lookup(ifname=l.b.ifname)[0]
         ipr.link("set", index=idx, state="down")
         try:
-            conv = wait_converged(plan, paths, Failures.of(links=[l.id]), deadline_s=30)
+            conv = settle(plan, paths, Strategy.CONVERGED, failures=Failures.of(links=[l.id]), deadline_s=30)
             assert conv.ok, failure_report(plan, paths, conv, rt.processes(plan))
         finally:
             ipr.link("set", index=idx, state="up")
@@ -180,7 +181,7 @@ def test_a_dead_shim_is_named(sec_lab):
         def diverged():
             # a killed SecY leaves its ports up and dark (the routers keep carrier, frames vanish):
             # the sessions over them fall at the hold timer, so the FIBs change only then
-            conv = wait_converged(plan, paths, deadline_s=0.5)
+            conv = settle(plan, paths, Strategy.CONVERGED, deadline_s=0.5)
             return None if conv.ok else conv
         conv = wait_for(diverged, plan.holdtime + 6, f"the FIBs to show {node}'s dead SecY")
         text = failure_report(plan, paths, conv, rt.processes(plan))

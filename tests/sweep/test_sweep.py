@@ -13,7 +13,8 @@ import pytest
 from bgp.oracle import expected_routes
 from lab import sweep
 from lab.build import up
-from lab.converge import failure_report, wait_converged
+from lab.converge import failure_report
+from lab.settle import Strategy, settle
 from lab.observers.fib import FibReader
 from lab.probes import flows
 from lab.probes.precision import flows_for_pair
@@ -107,5 +108,5 @@ def test_sweep_catches_a_spine_switch_withholding_link_bandwidth(mini_lab):
     finally:
         speeds = {m: m.split("-")[1] for m in origin_maps}
         vty(*[c for m in origin_maps for c in (f"route-map {m} permit 10", f"set extcommunity bandwidth {speeds[m]}")])
-    conv = wait_converged(plan, paths, deadline_s=30)
+    conv = settle(plan, paths, Strategy.CONVERGED, deadline_s=30)
     assert conv.ok, failure_report(plan, paths, conv)

@@ -160,3 +160,23 @@ def test_an_undrained_upgrade_keeps_single_homed_losses_apart():
     assert (res.sent, res.lost, res.single_homed_lost) == (114, 1, 18)
     assert [p["prefix"] for p in res.lost_pairs] == ["198.19.0.0/24"]
     assert res.single_homed_pairs == [{"src": "r1-f1-p1s1", "prefix": "198.19.2.0/24", "lost": 18, "sent": 69}]
+
+
+def test_a_phase_judges_each_change_by_its_fields_not_its_words(monkeypatch):
+    """A router not tried (another failed first) is a failed change whose daemons were not
+    replaced: its sessions are not counted as reset, whatever its error says."""
+    from types import SimpleNamespace
+
+    from lab.rollout import phase
+    from lab.rollout.upgrade import UpgradeResult
+
+    done = [UpgradeResult("r1-bag1", "8.4", "10.3", moved=True),
+            UpgradeResult("r2-bag1", "8.4", "10.3", error="sessions not back within 30 s: r2-bag1", moved=True),
+            UpgradeResult("r3-bag1", "8.4", "10.3", error="not upgraded: r2-bag1 failed first", skipped=True)]
+    monkeypatch.setattr(phase, "upgrading", lambda setup, routers: list(routers))
+    monkeypatch.setattr(phase, "upgrade_routers", lambda *a: done)
+    setup = SimpleNamespace(versions={u.node: "10.3" for u in done}, faults=SimpleNamespace(), plan=None)
+    changes = phase._change_all(setup, [u.node for u in done], None)
+    assert [(c.report["node"], c.failed, c.restarted) for c in changes] == [
+        ("r1-bag1", False, True), ("r2-bag1", True, True), ("r3-bag1", True, False)]
+    assert changes[0].report == done[0].as_reload()         # the report's record, as before
