@@ -28,7 +28,7 @@ test: deps
 	$(PYTEST) tests
 
 lint: deps
-	$(VENV)/bin/ruff check lab bgp tests bench
+	$(VENV)/bin/ruff check lab tests bench
 
 test-unit: deps
 	$(PYTEST) -m "not lab" tests
@@ -39,10 +39,10 @@ docker-setup: deps
 	@scripts/docker-setup.sh
 
 frr-roots: deps
-	$(VENV)/bin/python -m lab.frr_roots
+	$(VENV)/bin/python -m lab.frr.roots
 
 docker-image: docker-setup
-	$(VENV)/bin/python -m lab.image
+	$(VENV)/bin/python -m lab.frr.image
 
 test-docker: docker-image
 	$(PYTEST) tests/convergence --runtime docker --report-dir reports/docker
@@ -50,12 +50,12 @@ test-docker: docker-image
 # the convergence suite again, every router on FRR FRR_TEST (a root from 'make frr-roots')
 FRR_TEST ?= 10.3
 test-frr: deps
-	$(VENV)/bin/python -m lab.frr_roots $(FRR_TEST)
+	$(VENV)/bin/python -m lab.frr.roots $(FRR_TEST)
 	$(PYTEST) tests/convergence --frr $(FRR_TEST) --report-dir reports/frr-$(FRR_TEST)
 
 # the missing-bandwidth tests on every version (CI runs 8.4 and 10.3 only, to stay under an hour)
 test-versions: deps
-	$(VENV)/bin/python -m lab.frr_roots
+	$(VENV)/bin/python -m lab.frr.roots
 	BAGLAB_TEST_VERSIONS="8.4 10.3 10.7" $(PYTEST) tests/lab/test_bandwidth_missing.py tests/lab/test_frr_versions.py
 
 bench: deps

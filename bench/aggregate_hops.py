@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bgp.oracle import expected_routes  # noqa: E402
-from lab.build import up  # noqa: E402
+from lab.config.oracle import expected_routes  # noqa: E402
+from lab.workflows.build import up  # noqa: E402
 from lab.frr.show import show_json  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402

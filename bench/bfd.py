@@ -22,8 +22,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lab.build import up  # noqa: E402
-from lab.measure import after_fault, after_restore  # noqa: E402
+from lab.workflows.build import up  # noqa: E402
+from lab.verdict.measure import after_fault, after_restore  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402

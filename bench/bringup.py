@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.build import lab_memory_mb, pss_mb, up  # noqa: E402
-from lab.generate import generate  # noqa: E402
+from lab.workflows.build import lab_memory_mb, pss_mb, up  # noqa: E402
+from lab.design.generate import generate  # noqa: E402
 from lab.runtime import RUNTIMES, down_lab  # noqa: E402
 from lab.host.nsutil import cmdline  # noqa: E402
 from lab.session import open_lab  # noqa: E402

@@ -26,16 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.build import up  # noqa: E402
-from lab.convergence_cdf import cdf_pngs  # noqa: E402
-from lab.convergence_stats import Trial, outcome_counts, role_ms, side_by_side  # noqa: E402
-from lab.frr_roots import host_version  # noqa: E402
-from lab.generate import generate  # noqa: E402
-from lab.measure import after_fault, after_restore, judge  # noqa: E402
+from lab.workflows.build import up  # noqa: E402
+from lab.verdict.cdf import cdf_pngs  # noqa: E402
+from lab.verdict.stats import Trial, outcome_counts, role_ms, side_by_side  # noqa: E402
+from lab.frr.roots import host_version  # noqa: E402
+from lab.design.generate import generate  # noqa: E402
+from lab.verdict.measure import after_fault, after_restore, judge  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
-from bgp.oracle import NONE  # noqa: E402
+from lab.config.oracle import NONE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_S = {"fault": 60.0, "restore": 90.0}     # how long a trial may take before it is called wrong

@@ -3,7 +3,7 @@
 the other, with peak memory of the harness and of the labs.
 
 bag-mini by default (target: under 60 s without the sweep); ``--sweep`` adds the observed N-1
-sweep on both labs and, with ``--reference``, times one plain ``lab.sweep.run`` for the
+sweep on both labs and, with ``--reference``, times one plain ``lab.workflows.sweep.run`` for the
 "under twice a single sweep" comparison.  Same policy on both sides unless ``--baseline`` /
 ``--candidate`` name policy directories.  Run as root:
 ``sudo .venv/bin/python bench/diff.py [--sequential] [--sweep [--reference]] [--json]``.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.diff.run import run  # noqa: E402
+from lab.workflows.diff.run import run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,8 +34,8 @@ def one(topology: Path, parallel: bool, sweep: bool, prefix: str, baseline, cand
 
 
 def reference_sweep(topology: Path, lab: str) -> dict:
-    from lab import sweep
-    from lab.build import up
+    from lab.workflows import sweep
+    from lab.workflows.build import up
     from lab.runtime import down_lab
     from lab.session import open_lab
     from lab.state import LabPaths
@@ -46,7 +46,7 @@ def reference_sweep(topology: Path, lab: str) -> dict:
         t0 = time.monotonic()
         with open_lab(paths, plan) as handle:
             rep = sweep.run(handle)
-        return {"mode": "single lab.sweep.run", "wall_s": round(time.monotonic() - t0, 1), "cases": len(rep.items)}
+        return {"mode": "single lab.workflows.sweep.run", "wall_s": round(time.monotonic() - t0, 1), "cases": len(rep.items)}
     finally:
         down_lab(paths)
 

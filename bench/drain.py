@@ -3,7 +3,7 @@
 
 For bag-mini and the generated 100+ router lab: a BAG plane of one region, one BAG
 router and one BAG-to-BAG member link are each rehearsed ``--repeats`` times
-(lab/rehearsal.py: every step waits for the oracle's FIBs; a probe stream runs
+(lab/workflows/rehearsal.py: every step waits for the oracle's FIBs; a probe stream runs
 throughout).  Reports each step's convergence (last FIB change after the action,
 median and max), wall time, packets sent/lost, and peak memory of the lab and the
 harness.  Run as root: ``sudo .venv/bin/python bench/drain.py [--repeats 3] [--json]``.
@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.build import lab_memory_mb, up  # noqa: E402
-from lab.generate import generate  # noqa: E402
-from lab.rehearsal import rehearse, timeline_judges  # noqa: E402
+from lab.workflows.build import lab_memory_mb, up  # noqa: E402
+from lab.design.generate import generate  # noqa: E402
+from lab.workflows.rehearsal import rehearse, timeline_judges  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from routes import ebgp_fib  # noqa: E402
 
-from lab.build import pss_mb, up  # noqa: E402
+from lab.workflows.build import pss_mb, up  # noqa: E402
 from lab.host import nsutil  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.state import LabPaths, load_plan  # noqa: E402

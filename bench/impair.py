@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What a link impairment adds, measured with real packets (README *Link
 impairments*).  On bag-mini, member 1 of r1-bag1~r2-bag1 is impaired, member 2 (same routers,
-same SecYs) is the control; ICMP echoes answered by the far router's kernel (lab/probes/rtt.py):
+same SecYs) is the control; ICMP echoes answered by the far router's kernel (lab/observe/probes/rtt.py):
 
 - delay: added one-way delay (half the RTT difference) at p10/p50/p90, and its spread, for 0.3 ms
   (60 km of fibre) and 1 ms ± 0.5 ms;
@@ -24,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.build import up  # noqa: E402
+from lab.workflows.build import up  # noqa: E402
 from lab.faults.names import bundle_members  # noqa: E402
 from lab.forwarder import control as forwarders  # noqa: E402
 from lab.impair.spec import Impairment  # noqa: E402
 from lab.macsec import ports, secy  # noqa: E402
-from lab.probes.rtt import icmp_rtts  # noqa: E402
+from lab.observe.probes.rtt import icmp_rtts  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402

@@ -24,8 +24,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lab.build import up  # noqa: E402
-from lab.settle import Strategy, settle  # noqa: E402
+from lab.workflows.build import up  # noqa: E402
+from lab.observe.settle import Strategy, settle  # noqa: E402
 from lab.macsec import ports, secy  # noqa: E402
 from lab.runtime import down_lab, runtime_for  # noqa: E402
 from lab.session import open_lab  # noqa: E402

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pyroute2 import IPRoute  # noqa: E402
 
-from lab.build import up  # noqa: E402
-from lab.converge import wait_rib_fib  # noqa: E402
-from lab.settle import Strategy, settle  # noqa: E402
+from lab.workflows.build import up  # noqa: E402
+from lab.observe.converge import wait_rib_fib  # noqa: E402
+from lab.observe.settle import Strategy, settle  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 

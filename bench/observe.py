@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.build import up  # noqa: E402
-from lab.converge import rib_fib_mismatches, session_problems  # noqa: E402
-from lab.settle import Strategy, settle  # noqa: E402
+from lab.workflows.build import up  # noqa: E402
+from lab.observe.converge import rib_fib_mismatches, session_problems  # noqa: E402
+from lab.observe.settle import Strategy, settle  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.build import pss_mb, up  # noqa: E402
-from lab.rollout.run import rollback, rollout  # noqa: E402
+from lab.workflows.build import pss_mb, up  # noqa: E402
+from lab.workflows.rollout.run import rollback, rollout  # noqa: E402
 from lab.runtime import down_lab, runtime_for  # noqa: E402
 from lab.session import open_lab  # noqa: E402
 from lab.state import LabPaths  # noqa: E402

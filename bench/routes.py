@@ -2,9 +2,9 @@
 """Route scale: how long until N prefixes sit in every BAG router's kernel FIB, and how long
 until they are gone after the fabric disconnects.  Peak memory per router too.
 
-The fabric is baglab's bulk speaker (bgp/speaker.py) by default, so FRR, not the
+The fabric is baglab's bulk speaker (lab/nodes/speaker.py) by default, so FRR, not the
 emulator, is measured; ``--emulators bulk exabgp`` runs the same sizes with ExaBGP 5 as
-the fabric too (bgp/exabgp_feed.py), to show what ExaBGP's own speed costs.  Progress is
+the fabric too (lab/nodes/exabgp_feed.py), to show what ExaBGP's own speed costs.  Progress is
 polled from zebra (``show ipv6 route summary json``: routes zebra has confirmed in the
 kernel), cheap even at 1M; the final state is checked by counting the kernel FIB itself.  Run as root:
 ``sudo .venv/bin/python bench/routes.py [--sizes 10000 100000 1000000] [--emulators bulk exabgp] [--mini]``.
@@ -25,8 +25,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.build import pss_mb, up  # noqa: E402
-from lab.node_kinds import kind_of  # noqa: E402
+from lab.workflows.build import pss_mb, up  # noqa: E402
+from lab.design.node_kinds import kind_of  # noqa: E402
 from lab.frr.show import show_json  # noqa: E402
 from lab.host import nsutil  # noqa: E402
 from lab.runtime import down_lab  # noqa: E402

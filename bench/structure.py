@@ -128,7 +128,7 @@ def measure(root: Path) -> dict[str, object]:
     cycles = [c for c in _sccs(both) if len(c) > 1]
     texts = {n: p.read_text() for n, p in known.items()}
     return {
-        "modules (lab/, bgp/)": len(known),
+        "modules (lab/, lab/config/)": len(known),
         "packages": len(packages),
         "loose modules at lab/'s top": len(loose),
         "largest module (lines)": max(t.count("\n") for t in texts.values()),
@@ -138,7 +138,7 @@ def measure(root: Path) -> dict[str, object]:
         "function-level imports of project modules": inner_count,
         "modules mentioning vtysh": sum("vtysh" in t for t in texts.values()),
         "modules naming state.json": sum("state.json" in t for t in texts.values()),
-        "bgp/ imports of lab": sum(1 for n in known if n.startswith("bgp") for m in both[n] if m.startswith("lab")),
+        "lab/config/ imports of lab": sum(1 for n in known if n.startswith("bgp") for m in both[n] if m.startswith("lab")),
     }
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bgp.oracle import expected_routes, ucmp_weights  # noqa: E402
-from lab.node_kinds import kind_of  # noqa: E402
-from lab.observers.fib import FibReader  # noqa: E402
+from lab.config.oracle import expected_routes, ucmp_weights  # noqa: E402
+from lab.design.node_kinds import kind_of  # noqa: E402
+from lab.observe.fib import FibReader  # noqa: E402
 from lab.state import LabPaths, load_plan  # noqa: E402
 
 

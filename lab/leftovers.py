@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# lab.host's helpers are not used here: lab.host imports lab.plan, which imports the root builds
+# lab.host's helpers are not used here: lab.host imports lab.design.plan, which imports the root builds
 NETNS_DIR = Path("/run/netns")
 
 BUILD_PREFIX, ROOTFS_PREFIX, PROBE_PREFIX = ".build-", "rootfs-", "bl_probe_"

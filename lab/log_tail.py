@@ -7,7 +7,7 @@ singly-linked file, as :mod:`lab.safe_io` reads; only its end is read, so a log 
 no more than a small one, and a FIFO planted there cannot block the reader.
 
 A module of its own, below every package: the FRR observers, the MACsec SecY and the impairment
-forwarder all show the same log, and lab.observers already imports lab.macsec.
+forwarder all show the same log, and lab.observe already imports lab.macsec.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ Attach to a running lab (``--lab-name``) or let the suite start its own from
 at teardown and the lab is checked back to its steady state, so one failing
 test cannot poison the next.
 
-Interruption (SIGTERM like Ctrl-C, stale labs of killed sessions): lab/harness.py; the
+Interruption (SIGTERM like Ctrl-C, stale labs of killed sessions): lab/workflows/harness.py; the
 hooks here hand over to it.
 """
 from __future__ import annotations
@@ -20,20 +20,20 @@ from pathlib import Path
 
 import pytest
 
-from bgp.oracle import NONE, Failures, expected_routes, neighbour_shares
+from lab.config.oracle import NONE, Failures, expected_routes, neighbour_shares
 
-from .faults import Fault, FaultInjector
-from .measure import EventResult, after_fault, after_restore, judge
-from .observers.fib import FibReader
-from .errors import LabError
-from .plan import Plan
-from .report import Report
-from .harness import (_SIGNALS, _Signals, _start_ticks, harness, harness_alive,  # noqa: F401 - tests use them here
+from lab.faults import Fault, FaultInjector
+from lab.verdict.measure import EventResult, after_fault, after_restore, judge
+from lab.observe.fib import FibReader
+from lab.errors import LabError
+from lab.design.plan import Plan
+from lab.verdict.report import Report
+from lab.workflows.harness import (_SIGNALS, _Signals, _start_ticks, harness, harness_alive,  # noqa: F401 - tests use them here
                       remove_lab, remove_stale_labs, stale, start_lab)
-from .runtime import check_runtime
-from . import session as lab_handle
-from .suite_topology import SUITE_COALESCE_MS, parse_coalesce, with_coalesce
-from .state import LabPaths, LabState, check_lab_name, load_plan
+from lab.runtime import check_runtime
+from lab import session as lab_handle
+from lab.design.suite import SUITE_COALESCE_MS, parse_coalesce, with_coalesce
+from lab.state import LabPaths, LabState, check_lab_name, load_plan
 
 
 def pytest_addoption(parser):
@@ -47,14 +47,14 @@ def pytest_addoption(parser):
                      "(or set BAGLAB_RUNTIME)")
     g.addoption("--policy", default=os.environ.get("BAGLAB_TEST_POLICY"),
                 help="policy directory for the lab the suite starts (default: the built-in "
-                     "bgp/policies/default; or set BAGLAB_TEST_POLICY)")
+                     "lab/config/policies/default; or set BAGLAB_TEST_POLICY)")
     g.addoption("--frr", default=os.environ.get("BAGLAB_TEST_FRR"),
                 help="FRR version of every router of the lab the suite starts (e.g. 10.3; default: as the "
                      "topology says, else the host's; or set BAGLAB_TEST_FRR)")
     g.addoption("--bgp-coalesce-ms", default=os.environ.get("BAGLAB_TEST_COALESCE_MS", str(SUITE_COALESCE_MS)),
                 help="bgpd coalesce-time (ms) of the labs the suite starts, unless their topology sets "
                      f"policy.bgp_coalesce_ms (default {SUITE_COALESCE_MS}; 'topology': FRR's ~1.6 s; "
-                     "or set BAGLAB_TEST_COALESCE_MS; lab/suite_topology.py)")
+                     "or set BAGLAB_TEST_COALESCE_MS; lab/design/suite.py)")
     g.addoption("--report-dir", default=os.environ.get("BAGLAB_REPORT_DIR", "reports"),
                 help="where the JSON report and PNG timelines go")
 
@@ -143,7 +143,7 @@ def lab(request, runtime_name) -> Lab:
 
 
 def suite_topology(request, topology: str | Path) -> str:
-    """``topology`` with the run's coalesce time (--bgp-coalesce-ms, lab/suite_topology.py)."""
+    """``topology`` with the run's coalesce time (--bgp-coalesce-ms, lab/design/suite.py)."""
     ms = parse_coalesce(request.config.getoption("--bgp-coalesce-ms"))
     return with_coalesce(topology, request.getfixturevalue("tmp_path_factory").mktemp("coalesce"), ms)
 
@@ -316,7 +316,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     path, rep = got
     tr = terminalreporter
     tr.section("baglab convergence")
-    from .report import summary_lines
+    from lab.verdict.report import summary_lines
 
     for line in summary_lines([r for r, _ in rep.results]):
         tr.write_line(line)

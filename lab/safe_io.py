@@ -20,7 +20,7 @@ import stat
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .errors import LabError
+from lab.errors import LabError
 
 _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
 

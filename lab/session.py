@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from typing import Iterator, Optional, Union
 
-from .plan import Plan
-from .state import LabPaths, LabState, check_lab_name, load_plan
+from lab.design.plan import Plan
+from lab.state import LabPaths, LabState, check_lab_name, load_plan
 
 
 class Routers(Mapping):
@@ -33,7 +33,7 @@ class Routers(Mapping):
             names = self._names()
             if name not in names:
                 raise KeyError(f"lab {self._lab.name} has no node {name!r} (it has {', '.join(names)})")
-            from .frr.router import Router
+            from lab.frr.router import Router
 
             self._made[name] = Router(self._lab.paths, name, runtime=self._lab.runtime)
         return self._made[name]
@@ -85,7 +85,7 @@ class Lab:
     def runtime(self):
         """The runtime that built the lab (recorded in its state), so daemons restart the same way."""
         if self._runtime is None:
-            from .runtime import runtime_for
+            from lab.runtime import runtime_for
 
             self._runtime = runtime_for(self.paths)
         return self._runtime
@@ -94,7 +94,7 @@ class Lab:
     def faults(self):
         """The lab's journalled fault injector: every fault it makes can be undone by any process."""
         if self._faults is None:
-            from .faults import FaultInjector
+            from lab.faults import FaultInjector
 
             self._faults = FaultInjector(self.plan, self.paths, runtime=self.runtime)
         return self._faults
@@ -106,7 +106,7 @@ class Lab:
         Opened lazily because it costs a watcher per node; a caller that measures convergence must
         touch it *before* acting, or the changes it wants to time are gone."""
         if self._timeline is None:
-            from .observers.timeline import Timeline
+            from lab.observe.timeline import Timeline
 
             self._timeline = Timeline({n.name: self.paths.netns(n.name) for n in self.plan.nodes}).start()
         return self._timeline

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from . import safe_io
-from .errors import LabError
-from .host.frr_install import host_version
-from .plan import Plan
+from lab import safe_io
+from lab.errors import LabError
+from lab.host.frr_install import host_version
+from lab.design.plan import Plan
 
 STATE_ROOT = Path(os.environ.get("BAGLAB_STATE", "/run/baglab"))
 FRR_RUN = Path("/var/run/frr")
@@ -105,7 +105,7 @@ class LabState:
     policy_digest: str | None = None
     pid: int | None = None                  # the process that built it
     started: float | None = None            # time.time() at bring-up
-    harness: dict | None = None             # lab.harness.harness(): the pytest session that owns it
+    harness: dict | None = None             # lab.workflows.harness.harness(): the pytest session that owns it
     frr: str | None = None                  # 'up --frr': every router's version at bring-up
     converged_s: float | None = None
     macsec_backend: str | None = None       # shim, kernel, none

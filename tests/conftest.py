@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def mini():
     """bag-mini's plan (frozen, so one serves every pure-logic test)."""
-    from lab.plan import build_plan
-    from lab.topology import load
+    from lab.design.plan import build_plan
+    from lab.design.topology import load
 
     return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))

@@ -13,11 +13,11 @@ from __future__ import annotations
 import sys
 from typing import List, Optional
 
-from ..errors import LabError
-from ..exit_codes import BAD_INPUT
-from . import lifecycle, faults, impair, drains, macsec, analysis, configs, checks, diff, rollout  # noqa: F401 - registers the verbs
-from .app import Interrupted, app
-from .views import err, error
+from lab.errors import LabError
+from lab.exit_codes import BAD_INPUT
+from lab.cli import lifecycle, faults, impair, drains, macsec, analysis, configs, checks, diff, rollout  # noqa: F401 - registers the verbs
+from lab.cli.app import Interrupted, app
+from lab.cli.views import err, error
 
 __all__ = ["app", "main"]
 

@@ -10,15 +10,15 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..plan import build_plan
-from ..safe_io import check_output_dir, write_output
-from ..session import open_lab
-from ..topology import load
-from . import views
-from .app import app
-from ..sweep import SweepKind
-from .common import NameOpt, TopoArg, lab_paths
-from .views import err
+from lab.design.plan import build_plan
+from lab.safe_io import check_output_dir, write_output
+from lab.session import open_lab
+from lab.design.topology import load
+from lab.cli import views
+from lab.cli.app import app
+from lab.workflows.sweep import SweepKind
+from lab.cli.common import NameOpt, TopoArg, lab_paths
+from lab.cli.views import err
 
 
 @app.command()
@@ -30,7 +30,7 @@ def sweep(topology: str = TopoArg, name: str = NameOpt,
           keep: bool = typer.Option(False, help="leave the lab(s) running afterwards")):
     """Every single failure the plan allows: inject, converge, check oracle weights, RIB/FIB and
     packet reachability, restore, check the steady state; JSON + HTML report."""
-    from .. import sweep as sw
+    from lab.workflows import sweep as sw
 
     kinds = {k.value for k in only or ()}
     check_output_dir(Path(report_dir))       # an unfit report directory refused before the labs are built
@@ -47,8 +47,8 @@ def sweep(topology: str = TopoArg, name: str = NameOpt,
 
 
 def _sweep_one(topology: str, lab: str, tag: str, kinds: set, report_dir: Path, keep: bool):
-    """lab.sweep.sweep_topology with a progress bar; the report written and summarised."""
-    from .. import sweep as sw
+    """lab.workflows.sweep.sweep_topology with a progress bar; the report written and summarised."""
+    from lab.workflows import sweep as sw
 
     rep = sw.sweep_topology(topology, lab_paths(lab).name, kinds, keep, watch=_bar)
     j, h = sw.write(rep, report_dir, tag)
@@ -58,7 +58,7 @@ def _sweep_one(topology: str, lab: str, tag: str, kinds: set, report_dir: Path, 
 
 @contextmanager
 def _bar(plan):
-    from .. import sweep as sw
+    from lab.workflows import sweep as sw
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err) as prog:
@@ -77,7 +77,7 @@ def domains(topology: str = TopoArg, confirm: Optional[str] = typer.Option(None,
             png: Optional[str] = typer.Option(None, "--png", help="also draw the table as a heatmap"),
             only: Optional[str] = typer.Option(None, help="only domains whose label contains this")):
     """Which prefixes lose which fraction of capacity when a data hall or power feed fails."""
-    from .. import domains as dm
+    from lab.verdict import domains as dm
 
     p = build_plan(load(topology))
     if png:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from .views import out
+from lab.cli.views import out
 
 
 class Interrupted(Exception):

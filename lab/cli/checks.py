@@ -6,12 +6,12 @@ from typing import List, Optional
 
 import typer
 
-from ..session import open_lab
-from ..checks.verdict import SelectableKind
-from ..safe_io import check_output_dir
-from .app import app
-from .common import NameOpt
-from .views import err, out
+from lab.session import open_lab
+from lab.verdict.checks.verdict import SelectableKind
+from lab.safe_io import check_output_dir
+from lab.cli.app import app
+from lab.cli.common import NameOpt
+from lab.cli.views import err, out
 
 
 @app.command("check")
@@ -27,8 +27,8 @@ def check(intents: Path = typer.Argument(..., help="intent file, e.g. topologies
 
     Exit code 0: every check passed; 1: a check failed; 3: none failed but one could not decide
     (the lab never went quiet); 2: the input was wrong."""
-    from ..checks import report
-    from ..checks.run import load, run_checks
+    from lab.verdict.checks import report
+    from lab.workflows.check import load, run_checks
 
     for d in {json_out.parent, junit_out.parent, html_out.parent}:
         check_output_dir(d)                     # refused now, not after the checks ran

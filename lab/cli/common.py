@@ -9,8 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from ..errors import LabError
-from ..state import DEFAULT_LAB, LabPaths, check_lab_name
+from lab.errors import LabError
+from lab.state import DEFAULT_LAB, LabPaths, check_lab_name
 
 TopoArg = typer.Argument(..., help="topology YAML, e.g. topologies/bag-mini.yaml")
 NameOpt = typer.Option(DEFAULT_LAB, "--name", "-n", help="lab name; labs with different names coexist")
@@ -41,7 +41,7 @@ def check_node(plan, node: str) -> None:
 
 def bundle_links(plan, bundle: str, members: Optional[List[int]] = None) -> list:
     """The bundle's links (only ``members`` when given; either end first), or a LabError naming what exists."""
-    from ..faults.names import bundle_members
+    from lab.faults.names import bundle_members
 
     return bundle_members(plan, bundle, members)
 
@@ -52,7 +52,7 @@ def one_link(plan, bundle: str, member: int):
 
 
 def check_plane(plan, plane: int, region: Optional[str]) -> None:
-    from ..faults.names import plane_nodes, planes_listing
+    from lab.faults.names import plane_nodes, planes_listing
 
     regions = sorted({n.region for n in plan.nodes if n.role == "bag"})
     if region is not None and region not in regions:
@@ -61,7 +61,7 @@ def check_plane(plan, plane: int, region: Optional[str]) -> None:
 
 
 def check_domain(plan, kind: str, label: str) -> None:
-    from .. import domains as dm
+    from lab.verdict import domains as dm
 
     known = [l for k, l in dm.labels(plan) if k == kind]
     if label not in known:
@@ -70,8 +70,8 @@ def check_domain(plan, kind: str, label: str) -> None:
 
 def check_rehearsal(plan, kind, what: str, region: Optional[str], member: Optional[List[int]]) -> None:
     """The rehearsal runs for minutes with packets flowing: refuse a bad target before it starts
-    (``kind``: a lab.rehearsal.RehearsalKind)."""
-    from ..rehearsal import RehearsalKind
+    (``kind``: a lab.workflows.rehearsal.RehearsalKind)."""
+    from lab.workflows.rehearsal import RehearsalKind
 
     if kind == RehearsalKind.PLANE:
         if not what.isdigit():

@@ -6,8 +6,8 @@ from typing import List, Optional
 
 import typer
 
-from .app import app
-from .views import out
+from lab.cli.app import app
+from lab.cli.views import out
 
 
 @app.command()
@@ -17,7 +17,7 @@ def frrcheck(files: List[str] = typer.Argument(..., help="FRR config files, or d
     """Check FRR configs with FRR's own parser (its -C dry run; no lab, no daemon needed): each line FRR
     rejects is named with its file and line; exit 2 when any is rejected.  Each file goes to the
     parser of its own FRR version (its 'frr version' line; the host's when it has none)."""
-    from bgp.frrcheck import check_files, config_files
+    from lab.config.frrcheck import check_files, config_files
 
     check_files(files, frr)
     out.print(f"FRR accepts {len(config_files(files))} config file(s)")

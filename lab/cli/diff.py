@@ -8,10 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..safe_io import check_output_dir
-from .app import app
-from .common import TopoArg
-from .views import err, out
+from lab.safe_io import check_output_dir
+from lab.cli.app import app
+from lab.cli.common import TopoArg
+from lab.cli.views import err, out
 
 
 @app.command()
@@ -30,8 +30,8 @@ def diff(topology: str = TopoArg,
     """Bring up two labs (baseline and candidate policy), wait until each is quiet, record FIBs by
     neighbour, BGP best paths and flow splits (and with --sweep every N-1 outcome), and report what
     differs: exit 0 nothing unintended, 1 unintended differences, 3 could not decide (2: bad input)."""
-    from ..diff import report as rp
-    from ..diff.run import run
+    from lab.workflows.diff import report as rp
+    from lab.workflows.diff.run import run
 
     def done(s):
         err.print(escape(f"{s.name} ({s.lab}): " + ", ".join(f"{k} {v:.1f} s" for k, v in s.steps.items())))

@@ -7,16 +7,16 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
-from ..errors import LabError
-from ..faults.kinds import FaultKind
-from ..rehearsal import RehearsalKind
-from ..session import open_lab
-from . import views
-from .app import app, sub_app
-from .common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, WaitOpt,
+from lab.errors import LabError
+from lab.faults.kinds import FaultKind
+from lab.workflows.rehearsal import RehearsalKind
+from lab.session import open_lab
+from lab.cli import views
+from lab.cli.app import app, sub_app
+from lab.cli.common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, WaitOpt,
                      bundle_links, check_node, check_plane, check_rehearsal)
-from .faults import inject
-from .views import err, out
+from lab.cli.faults import inject
+from lab.cli.views import err, out
 
 drain_app = sub_app("drain", "Move traffic off a plane, router or link with BGP policy "
                     "(policy.drain: graceful-shutdown or as-path-prepend) before maintenance.")
@@ -25,14 +25,14 @@ undrain_app = sub_app("undrain", "Take a drain back (traffic returns).")
 
 def _drain(name: str, make, wait: bool, check=None) -> None:
     """Apply a drain, wait for the oracle's drained state, and say what still crosses the drain."""
-    from bgp.oracle import paths_through_drains
+    from lab.config.oracle import paths_through_drains
 
     inject(name, make, wait, check, then=lambda s: views.through_drains(paths_through_drains(s.plan, s.faults.failures())))
 
 
 def _undrain(name: str, pick, wait: bool) -> None:
     """Take back every active drain ``pick`` selects; with ``wait``, check the oracle's state after."""
-    from ..measure import after_restore
+    from lab.verdict.measure import after_restore
 
     with open_lab(name) as s:
         fi = s.faults
@@ -111,7 +111,7 @@ def rehearse(kind: RehearsalKind = typer.Argument(..., help="what to take down")
              reports: str = typer.Option("reports", help="where the JSON report and PNG timelines go"),
              name: str = NameOpt):
     """Maintenance rehearsal with packets flowing: drain, take down, bring back, undrain; lost packets counted."""
-    from ..rehearsal import rehearse_recorded
+    from lab.workflows.rehearsal import rehearse_recorded
 
     with open_lab(name) as s:
         check_rehearsal(s.plan, kind, what, region, member)

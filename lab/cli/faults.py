@@ -6,14 +6,14 @@ from typing import List, Optional
 
 import typer
 
-from ..errors import LabError
-from ..session import open_lab
-from . import views
-from .app import app, sub_app
-from ..faults.kinds import DomainKind, End, LinkMode, NodeMode, Side
-from .common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, WaitOpt, bundle_links, check_domain,
+from lab.errors import LabError
+from lab.session import open_lab
+from lab.cli import views
+from lab.cli.app import app, sub_app
+from lab.faults.kinds import DomainKind, End, LinkMode, NodeMode, Side
+from lab.cli.common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, WaitOpt, bundle_links, check_domain,
                      check_node, check_plane, one_link)
-from .views import err
+from lab.cli.views import err
 
 fault_app = sub_app("fault", "Inject a recorded, reversible failure and measure convergence.")
 
@@ -24,7 +24,7 @@ def inject(name: str, make, wait: bool, check=None, then=None) -> None:
     ``check(plan)`` validates the user's names first, so a typo fails before any timeline or
     runtime is touched and without a traceback; ``then(lab)``: what the verb shows afterwards,
     on the same Lab."""
-    from ..measure import after_fault
+    from lab.verdict.measure import after_fault
 
     with open_lab(name) as s:
         if check:
@@ -110,7 +110,7 @@ def faults(name: str = NameOpt):
 def restore(fault_id: Optional[int] = typer.Argument(None, help="default: every active fault"),
             name: str = NameOpt, wait: bool = WaitOpt):
     """Undo faults and check the lab returns to the oracle's state."""
-    from ..measure import after_restore
+    from lab.verdict.measure import after_restore
 
     with open_lab(name) as s:
         fi = s.faults

@@ -6,15 +6,15 @@ from typing import List, Optional
 
 import typer
 
-from ..errors import LabError
-from ..faults.impairment import active_on
-from ..impair.spec import Impairment, fibre_delay_ms
-from ..session import open_lab
-from . import views
-from .app import app
-from .common import BundleArg, MembersOpt, NameOpt, WaitOpt, bundle_links
-from .faults import inject
-from .views import err
+from lab.errors import LabError
+from lab.faults.impairment import active_on
+from lab.impair.spec import Impairment, fibre_delay_ms
+from lab.session import open_lab
+from lab.cli import views
+from lab.cli.app import app
+from lab.cli.common import BundleArg, MembersOpt, NameOpt, WaitOpt, bundle_links
+from lab.cli.faults import inject
+from lab.cli.views import err
 
 
 def impairment(loss: float, delay: float, jitter: float, duplicate: float, fibre_km: float) -> Impairment:
@@ -50,7 +50,7 @@ def impair(bundle: str = BundleArg, member: Optional[List[int]] = MembersOpt,
 
 def clear_links(name: str, bundle: str, member: Optional[List[int]], wait: bool) -> None:
     """Undo the links' impairments; then (unless --no-wait) check the lab returns to the oracle's state."""
-    from ..measure import after_restore
+    from lab.verdict.measure import after_restore
 
     with open_lab(name) as s:
         links = bundle_links(s.plan, bundle, member)

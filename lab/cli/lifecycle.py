@@ -8,32 +8,32 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from bgp.policy import DEFAULT_DIR
+from lab.config.policy import DEFAULT_DIR
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..plan import build_plan
-from ..session import open_lab
-from ..state import LabPaths, LabState
-from ..topology import load
-from . import views
-from .app import app
-from ..export import ExportFormat
-from ..runtime import RuntimeName
-from .common import NameOpt, NodeArg, TopoArg, check_node, lab_paths
-from .views import err
+from lab.design.plan import build_plan
+from lab.session import open_lab
+from lab.state import LabPaths, LabState
+from lab.design.topology import load
+from lab.cli import views
+from lab.cli.app import app
+from lab.config.export import ExportFormat
+from lab.runtime import RuntimeName
+from lab.cli.common import NameOpt, NodeArg, TopoArg, check_node, lab_paths
+from lab.cli.views import err
 
 
 PolicyOpt = typer.Option(None, "--policy", help="policy directory of FRR fragments (default: the built-in "
-                         "bgp/policies/default); see README, 'Your own routing policy'")
+                         "lab/config/policies/default); see README, 'Your own routing policy'")
 
 
 def _as_run_here(p):
     """The plan as 'up' on this host's netns runtime would run it (routers without a version on
     the host's FRR where it is not 8.4); unchanged where no FRR is installed."""
-    from ..errors import LabError
-    from ..plan.steps.versions import with_native
-    from ..runtime import native_version
+    from lab.errors import LabError
+    from lab.design.plan.steps.versions import with_native
+    from lab.runtime import native_version
     try:
         return with_native(p, native_version("netns"))
     except LabError:
@@ -47,12 +47,12 @@ def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", 
          render: Optional[str] = typer.Option(None, "--render", metavar="OUT",
                                               help="write every FRR router's config to OUT/<node>/frr.conf for review")):
     """Expand a topology into nodes, links, addresses and ASNs, and check the design (no root needed)."""
-    from ..design import checks
+    from lab.verdict.headroom import checks
 
     loaded = load(topology)
     p = build_plan(loaded)
     if render is not None or policy is not None:
-        from ..review import write_rendered
+        from lab.workflows.review import write_rendered
 
         files = write_rendered(_as_run_here(p), policy, render)
         if render is not None:
@@ -84,7 +84,7 @@ def up(topology: str = TopoArg, name: str = NameOpt,
        frr: Optional[str] = typer.Option(None, "--frr", help="every router on this FRR version (e.g. 10.3), "
                                          "whatever the topology's 'frr:' says")):
     """Build the lab and return once every session is up and every FIB is as designed."""
-    from ..build import up as build_up
+    from lab.workflows.build import up as build_up
 
     paths = lab_paths(name)
     with _progress() as prog:
@@ -110,8 +110,8 @@ def up(topology: str = TopoArg, name: str = NameOpt,
 def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help="every baglab lab on this host, "
                                                             "and what killed builds and probes left")):
     """Remove every namespace, link and process of the lab, even after a crash."""
-    from ..runtime import down_lab
-    from ..runtime.teardown import all_labs as _all
+    from lab.runtime import down_lab
+    from lab.runtime.teardown import all_labs as _all
 
     names = _all() if all_labs else [lab_paths(name).name]
     failed = False
@@ -129,8 +129,8 @@ def down(name: str = NameOpt, all_labs: bool = typer.Option(False, "--all", help
 
 def _sweep_leftovers() -> bool:
     """What killed builds and probes left outside any lab (lab.leftovers); True when some would not go."""
-    from ..image import CACHE
-    from ..leftovers import sweep
+    from lab.frr.image import CACHE
+    from lab.leftovers import sweep
 
     swept = sweep(CACHE)
     if swept.removed:
@@ -145,7 +145,7 @@ def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", he
            all_nodes: bool = typer.Option(False, "--all", help="routes of every node, not only BAG routers")):
     """Nodes, sessions, prefixes, and per-prefix next hops and weights read from the kernel."""
     if as_json:
-        from ..status import gather
+        from lab.workflows.status import gather
 
         with open_lab(name) as s:
             sys.stdout.write(json.dumps(gather(s), indent=1) + "\n")
@@ -156,9 +156,9 @@ def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", he
 
 def _show_status(name: str, bag_only: bool) -> bool:
     """Print the status tables; True when the lab is as designed."""
-    from bgp.oracle import expected_routes
+    from lab.config.oracle import expected_routes
 
-    from ..status import active_changes, gather, mixed_versions_line
+    from lab.workflows.status import active_changes, gather, mixed_versions_line
 
     with open_lab(name) as s:
         st = gather(s)
@@ -197,7 +197,7 @@ def exec(node: str = NodeArg,
 @app.command()
 def labs():
     """Labs present on this host (state directories or namespaces)."""
-    from ..runtime.teardown import all_labs
+    from lab.runtime.teardown import all_labs
 
     for n in all_labs():
         s = LabState.read(LabPaths(n))
@@ -212,7 +212,7 @@ def export(topology: str = TopoArg, fmt: ExportFormat = typer.Option(ExportForma
            image: Optional[str] = typer.Option(None, help="node image (default: the tag 'make docker-image' builds)"),
            policy: Optional[str] = PolicyOpt):
     """Write the topology for another runner: containerlab / clabernetes, node configs as binds."""
-    from ..export import export_cli
+    from lab.config.export import export_cli
 
     exp = export_cli(topology, fmt.value, out_dir, image, policy)
     err.print(escape(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "

@@ -8,13 +8,13 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..errors import LabError
-from ..safe_io import check_output_dir, write_output
-from ..session import open_lab
-from . import views
-from .app import app, sub_app
-from .common import NameOpt
-from .views import err
+from lab.errors import LabError
+from lab.safe_io import check_output_dir, write_output
+from lab.session import open_lab
+from lab.cli import views
+from lab.cli.app import app, sub_app
+from lab.cli.common import NameOpt
+from lab.cli.views import err
 
 macsec_app = sub_app("macsec", "MACsec key chain of a running lab.")
 
@@ -23,7 +23,7 @@ macsec_app = sub_app("macsec", "MACsec key chain of a running lab.")
 def links(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", help="the rows as JSON"),
           protected: bool = typer.Option(False, "--protected", help="only MACsec-protected links")):
     """Each link's protection policy (MACsec, TCP-MD5), BFD timers and state, and its ports' counters."""
-    from ..observers.links import link_report
+    from lab.observe.links import link_report
 
     with open_lab(name) as s:
         rows = link_report(s.plan, s.paths)
@@ -40,7 +40,7 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, min=1, help="frames
           report: str = typer.Option("reports/macsec-probes.json", help="where the JSON report goes")):
     """Put plaintext, keyed, wrong-key, tampered and replayed frames on every MACsec-only link
     (both directions) and account for each: delivered, or dropped by the right counter."""
-    from ..probes.macsec import KINDS, probe_link
+    from lab.observe.probes.macsec import KINDS, probe_link
 
     check_output_dir(Path(report).parent)        # a directory refused now, not after every probe has run
     with open_lab(name) as s:
@@ -61,7 +61,7 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, min=1, help="frames
 @macsec_app.command("rotate")
 def macsec_rotate(name: str = NameOpt):
     """Add a key to the chain and move every protected port to it without dropping a frame."""
-    from ..macsec import secy
+    from lab.macsec import secy
 
     with open_lab(name) as s:
         kid = secy.rotate(s.paths, s.plan)

@@ -7,12 +7,12 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
-from ..checks.verdict import ROLLOUT_KINDS, SelectableKind, Status
-from ..safe_io import check_output_dir
-from ..session import open_lab
-from .app import app
-from .common import NameOpt, lab_paths
-from .views import err, out
+from lab.verdict.checks.verdict import ROLLOUT_KINDS, SelectableKind, Status
+from lab.safe_io import check_output_dir
+from lab.session import open_lab
+from lab.cli.app import app
+from lab.cli.common import NameOpt, lab_paths
+from lab.cli.views import err, out
 
 
 KindsOpt = typer.Option(None, "--checks", help="intent check kinds run after every phase (repeatable; default: "
@@ -21,7 +21,7 @@ REPORTS = Path("reports/rollout")
 
 
 def _report(rep, reports: Path) -> None:
-    from ..rollout import report
+    from lab.workflows.rollout import report
 
     out.print(report.table(rep))
     for line in report.problems(rep):
@@ -55,8 +55,8 @@ def rollout(topology: Optional[str] = typer.Argument(None, help="topology YAML (
     links kept), phase by phase, with probe packets flowing and the intent checks run on every mixed
     state.  Stops at the first failing phase (exit 1; 2: could not decide); the lab is left as it
     is: 'baglab rollback' returns it to the baseline."""
-    from ..errors import LabError
-    from ..rollout.run import bring_up, rollout as run
+    from lab.errors import LabError
+    from lab.workflows.rollout.run import bring_up, rollout as run
 
     paths = lab_paths(name)
     check_output_dir(reports)
@@ -79,7 +79,7 @@ def rollback(name: str = NameOpt, checks: Optional[List[SelectableKind]] = Kinds
              reports: Path = typer.Option(REPORTS, help="directory for rollback.json/.xml/.html")):
     """Return every router a rollout changed to the lab's own (baseline) policy, phase by phase in
     reverse, the same way it went out, and check the steady state."""
-    from ..rollout.run import rollback as run
+    from lab.workflows.rollout.run import rollback as run
 
     check_output_dir(reports)
     kinds = [k.value for k in checks] if checks else list(ROLLOUT_KINDS)
@@ -101,7 +101,7 @@ def upgrade(what: str = typer.Argument(..., help="'plane', 'region' or a router 
     stopped and the version's started with their links kept; probe packets count the loss, and the
     steady state is compared with the oracle of the versions then running.  Back: the same with the
     old version."""
-    from ..rollout.step import upgrade as run
+    from lab.workflows.rollout.step import upgrade as run
 
     check_output_dir(reports)
     kinds = [k.value for k in checks] if checks else list(ROLLOUT_KINDS)

@@ -201,8 +201,8 @@ def _faulted(running) -> Text:
 
 
 def status_tables(st: dict, expected: dict, bag_only: bool, judge: bool = True) -> None:
-    """``st`` as lab.status.gather reports it; ``expected``: the oracle's routes for the faults in force."""
-    from bgp.oracle import neighbour_shares
+    """``st`` as lab.workflows.status.gather reports it; ``expected``: the oracle's routes for the faults in force."""
+    from lab.config.oracle import neighbour_shares
 
     out.print(_nodes_table(st))
     if st["in_force"]:

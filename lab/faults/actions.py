@@ -14,12 +14,12 @@ from typing import Any, ClassVar, Protocol
 
 from pyroute2 import IPRoute
 
-from ..errors import LabError
-from ..host import nft, nsutil
-from ..forwarder import control as forwarders
-from ..macsec import keys as macsec_keys, secy
-from ..plan import Plan
-from ..state import LabPaths
+from lab.errors import LabError
+from lab.host import nft, nsutil
+from lab.forwarder import control as forwarders
+from lab.macsec import keys as macsec_keys, secy
+from lab.design.plan import Plan
+from lab.state import LabPaths
 
 NFT_TABLE = "baglab_fault"
 
@@ -207,7 +207,7 @@ class ClearSession(Action):
     addr: str
 
     def apply(self, ctx: Context) -> None:
-        from ..frr.router import Router
+        from lab.frr.router import Router
         r = Router(ctx.paths, self.node).command(f"clear bgp {self.addr}")
         if r.returncode != 0:
             raise LabError(f"clear bgp {self.addr} on {self.node}: {r.stderr.strip()}")

@@ -16,18 +16,18 @@ import signal
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
-from .. import safe_io
-from ..errors import LabError
-from ..host import netem
-from ..forwarder import control as forwarders
-from ..impair.spec import Impairment
-from ..macsec import ports as macsec_ports, secy
-from ..plan import Endpoint, Link, Plan
-from ..topology import LoadedTopology
-from ..wait import poll
-from .actions import Action, Context, register
-from .kinds import Fault, FaultKind, fault_type
-from .names import bundle_members
+from lab import safe_io
+from lab.errors import LabError
+from lab.host import netem
+from lab.forwarder import control as forwarders
+from lab.impair.spec import Impairment
+from lab.macsec import ports as macsec_ports, secy
+from lab.design.plan import Endpoint, Link, Plan
+from lab.design.topology import LoadedTopology
+from lab.wait import poll
+from lab.faults.actions import Action, Context, register
+from lab.faults.kinds import Fault, FaultKind, fault_type
+from lab.faults.names import bundle_members
 
 Backend = Callable[[Endpoint], str]     # an end -> "netem" | "shim" | "forwarder"
 

@@ -11,24 +11,24 @@ from __future__ import annotations
 import time
 from typing import Iterable
 
-from bgp.oracle import Failures
-from bgp.policy import Policy, live_bindings, load_policy, render_node
-from bgp.render import sessions
+from lab.config.oracle import Failures
+from lab.config.policy import Policy, live_bindings, load_policy, render_node
+from lab.config.render import sessions
 
-from ..errors import LabError
-from ..frr.router import Router
-from ..plan import Link, Plan
-from ..runtime import runtime_for
-from ..runtime.frr import write_frr_config
-from ..state import LabPaths, LabState, policy_dir_of
-from ..host import netem
-from ..impair.spec import Impairment
-from .actions import NFT_TABLE  # noqa: F401 - re-exported: callers knew it here
-from .impairment import LinkImpairment, active_on, choose_backend
-from .journal import Journal
-from .names import bundle_members
-from .kinds import (DomainKind, Drain, End, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch, Md5Mismatch, NodeFault,
-                    NodeMode, SessionReset, Side, Withdrawal, link_drain_pairs, links_scope, node_drain_pairs,
+from lab.errors import LabError
+from lab.frr.router import Router
+from lab.design.plan import Link, Plan
+from lab.runtime import runtime_for
+from lab.runtime.frr import write_frr_config
+from lab.state import LabPaths, LabState, policy_dir_of
+from lab.host import netem
+from lab.impair.spec import Impairment
+from lab.faults.actions import NFT_TABLE  # noqa: F401 - re-exported: callers knew it here
+from lab.faults.impairment import LinkImpairment, active_on, choose_backend
+from lab.faults.journal import Journal
+from lab.faults.names import bundle_members
+from lab.faults.kinds import (DomainKind, Drain, End, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch, Md5Mismatch,
+                    NodeFault, NodeMode, SessionReset, Side, Withdrawal, link_drain_pairs, links_scope, node_drain_pairs,
                     plane_nodes)
 
 __all__ = ["Fault", "FaultInjector", "FaultKind", "link_drain_pairs", "node_drain_pairs", "plane_nodes"]

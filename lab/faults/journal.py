@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import safe_io
-from ..errors import LabError
-from . import impairment  # noqa: F401 - registers its fault type and action for reading journals
-from .actions import action_from_legacy
-from .kinds import FAULT_TYPES, Fault, FaultKind
+from lab import safe_io
+from lab.errors import LabError
+from lab.faults import impairment  # noqa: F401 - registers its fault type and action for reading journals
+from lab.faults.actions import action_from_legacy
+from lab.faults.kinds import FAULT_TYPES, Fault, FaultKind
 
 
 @dataclass

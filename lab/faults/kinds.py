@@ -13,15 +13,15 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable
 
-from bgp.oracle import Failures
-from bgp.render import end_address, sessions
+from lab.config.oracle import Failures
+from lab.config.render import end_address, sessions
 
-from ..errors import LabError
-from ..node_kinds import kind_of
-from ..plan import Link, Plan
-from ..text_enum import TextEnum
-from .names import plane_nodes  # noqa: F401 - callers import it from here
-from .actions import (Action, ClearSession, Context, DrainSync, Kill, LinkState, MacsecKey, Md5, NftDrop,
+from lab.errors import LabError
+from lab.design.node_kinds import kind_of
+from lab.design.plan import Link, Plan
+from lab.text_enum import TextEnum
+from lab.faults.names import plane_nodes  # noqa: F401 - callers import it from here
+from lab.faults.actions import (Action, ClearSession, Context, DrainSync, Kill, LinkState, MacsecKey, Md5, NftDrop,
                       Signal, Start, action_from_json)
 
 class LinkMode(TextEnum):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import difflib
 from typing import Iterable
 
-from ..errors import LabError
-from ..plan import Link, Plan
+from lab.errors import LabError
+from lab.design.plan import Link, Plan
 
 
 def bundle_name(plan: Plan, name: str) -> str:

@@ -8,10 +8,10 @@ sees what it would in production: no community at all, not a zero.  The oracle's
 """
 from __future__ import annotations
 
-from bgp.skeleton import sessions
-from lab.bandwidth_missing import OPTIONS, config_line
+from lab.config.skeleton import sessions
+from lab.design.bandwidth_missing import OPTIONS, config_line
 from lab.errors import LabError
-from lab.plan import Plan
+from lab.design.plan import Plan
 from lab.state import LabPaths
 
 from lab.frr.router import Router

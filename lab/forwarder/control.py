@@ -12,13 +12,13 @@ import os
 import signal
 import sys
 
-from .. import safe_io
-from ..errors import LabError
-from ..host import nsutil
-from ..log_tail import log_tail
-from ..state import LabPaths
-from ..wait import poll
-from . import splice
+from lab import safe_io
+from lab.errors import LabError
+from lab.host import nsutil
+from lab.log_tail import log_tail
+from lab.state import LabPaths
+from lab.wait import poll
+from lab.forwarder import splice
 
 MARKER = b"lab.forwarder.loop"
 

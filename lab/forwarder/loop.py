@@ -24,12 +24,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from .. import safe_io
-from ..host.ethtool import precise_timers
-from ..impair import serve
-from ..impair.line import DelayLine
-from ..impair.spec import Impairment
-from .splice import MARK
+from lab import safe_io
+from lab.host.ethtool import precise_timers
+from lab.impair import serve
+from lab.impair.line import DelayLine
+from lab.impair.spec import Impairment
+from lab.forwarder.splice import MARK
 
 ETH_P_ALL, PACKET_OUTGOING = 0x0003, 4
 SOL_PACKET, PACKET_STATISTICS, SO_RCVBUFFORCE = 263, 6, 33

@@ -20,9 +20,9 @@ import hashlib
 import json
 import subprocess
 
-from ..errors import LabError
-from ..host import nft, nsutil
-from ..host.ethtool import no_checksum_offload
+from lab.errors import LabError
+from lab.host import nft, nsutil
+from lab.host.ethtool import no_checksum_offload
 
 MARK = 0x0BA61AB0          # frames the forwarder sends: the egress chain lets them leave
 TABLE_PREFIX = "baglab_imp_"

@@ -1,5 +1,5 @@
 """FRR's own parser as a dry run on a config text: ``vtysh -C -f FILE`` of the host's FRR or of a
-version root's (no lab, no daemon).  What its output means is bgp.frrcheck's; here only how it
+version root's (no lab, no daemon).  What its output means is lab.config.frrcheck's; here only how it
 runs.  Configs hold TCP-MD5 passwords: each is written to a private (0600) temporary file,
 removed after."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import LabError
+from lab.errors import LabError
 
 #: how the check is named in what users read
 CHECK = "vtysh -C"
@@ -22,7 +22,7 @@ WORKERS = 4
 
 @dataclass(frozen=True)
 class Checker:
-    """One FRR version's ``vtysh -C``: the host's, or a root's own (lab.frr_roots), run in that
+    """One FRR version's ``vtysh -C``: the host's, or a root's own (lab.frr.roots), run in that
     root with the file written to the root's /tmp, where its vtysh sees it."""
     argv: tuple[str, ...]
     root: Path | None = None
@@ -43,7 +43,7 @@ class Checker:
 def checker(version: str | None = None) -> Checker:
     """The parser of FRR ``version`` (a built root's), the host's for None or the host's version."""
     if version is not None:
-        from ..frr_roots import resolve
+        from lab.frr.roots import resolve
         root = resolve(version)
         if root is not None:
             return Checker(("chroot", str(root), "/usr/bin/vtysh"), root)

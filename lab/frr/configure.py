@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import subprocess
 
-from .vtysh import own_vtysh, run_vtysh
+from lab.frr.vtysh import own_vtysh, run_vtysh
 
 
 def configure(netns: str, cmds: list[str]) -> str:

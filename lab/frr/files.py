@@ -5,9 +5,9 @@ import os
 import shutil
 from pathlib import Path
 
-from .. import safe_io
-from ..errors import LabError
-from ..state import LabPaths
+from lab import safe_io
+from lab.errors import LabError
+from lab.state import LabPaths
 
 #: the host's FRR daemons (a version root's are at lab.frr.root.ROOT_FRR_BIN)
 FRR_BIN = Path(os.environ.get("BAGLAB_FRR_BIN", "/usr/lib/frr"))
@@ -68,7 +68,7 @@ def write_cli_config(paths: LabPaths, node: str) -> None:
 
 
 def write_config_files(paths: LabPaths, node: str, files: dict[str, str]) -> None:
-    """A router's rendered frr.conf and the per-daemon files cut from it (bgp.render.frr_files),
+    """A router's rendered frr.conf and the per-daemon files cut from it (lab.config.render.frr_files),
     0640 frr-owned (TCP-MD5 passwords): what the router restarts from."""
     owner = safe_io.frr_owner()
     for fname, content in files.items():

@@ -16,7 +16,7 @@ Three things FRR does not do for us:
   by vtysh on its stdin instead (method "vtysh", said in ``actions``), from frr-reload.py's own
   computed lines.  Passwords are masked in everything returned, and neither vtysh nor the vtysh
   frr-reload.py runs keeps a history of them (lab.frr.vtysh.vtysh_env).
-* **the router's own version.**  A router on another FRR version than the host's (lab.frr_roots)
+* **the router's own version.**  A router on another FRR version than the host's (lab.frr.roots)
   is reloaded by its root's frr-reload.py and vtysh, run chrooted like its daemons
   (lab.frr.root.in_root); the host's 8.4 vtysh can read a 10.x router but not configure it.
 * **cosmetic lines.**  ``frr version`` differs between the rendered file (the release baglab
@@ -35,11 +35,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..state import LabPaths
-from .configure import command, configure
-from .files import config_dir, vtysh_conf, write_config_files, write_cli_config
-from .root import ROOT_FRR_BIN, daemons_root, in_root
-from .vtysh import host_bindir, run_vtysh
+from lab.state import LabPaths
+from lab.frr.configure import command, configure
+from lab.frr.files import config_dir, vtysh_conf, write_config_files, write_cli_config
+from lab.frr.root import ROOT_FRR_BIN, daemons_root, in_root
+from lab.frr.vtysh import host_bindir, run_vtysh
 
 FRR_RELOAD = Path(os.environ.get("BAGLAB_FRR_RELOAD", "/usr/lib/frr/frr-reload.py"))
 MASK = "*****"
@@ -198,7 +198,7 @@ def _without_frr_reload(paths: LabPaths, node: str, text: str, res: ReloadResult
 
 
 def reload(paths: LabPaths, node: str, files: dict[str, str]) -> ReloadResult:
-    """Write ``files`` (bgp.render.frr_files: the router's complete rendered frr.conf and the
+    """Write ``files`` (lab.config.render.frr_files: the router's complete rendered frr.conf and the
     per-daemon files cut from it) as the router's config and apply the difference to the running
     router; see the module docstring for what is added to FRR's."""
     text = files["frr.conf"]

@@ -1,5 +1,5 @@
 """Daemons of an FRR version the host does not run, started from that version's root filesystem
-(lab.frr_roots) inside the node's network namespace.
+(lab.frr.roots) inside the node's network namespace.
 
 Each process gets a private mount namespace in which the host's /proc, /sys, /dev and /run are
 bound into the root before it chroots: the node's config, log and vtysh sockets all live under
@@ -67,7 +67,7 @@ def daemons_root(netns: str) -> Path | None:
     """The root the node's FRR runs from, read off its running daemons (/proc/PID/root): callers
     that know only a namespace (live configuration, faults) reach the right vtysh without the
     plan.  None: the host's FRR (or no FRR running)."""
-    from ..host import nsutil
+    from lab.host import nsutil
     for pid in nsutil.pids_by_netns([netns])[netns]:
         try:
             if Path(f"/proc/{pid}/comm").read_text().strip() in ("zebra", "bgpd"):

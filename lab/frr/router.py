@@ -7,14 +7,14 @@ import re
 import subprocess
 from pathlib import Path
 
-from ..errors import LabError
-from ..host.frr_install import host_version
-from ..host import nsutil
-from ..plan import Plan
-from ..state import LabPaths, load_plan
-from . import configure as _configure, files, show as _show, vtysh
-from .reload import ReloadResult, reload as _reload
-from .root import daemons_root
+from lab.errors import LabError
+from lab.host.frr_install import host_version
+from lab.host import nsutil
+from lab.design.plan import Plan
+from lab.state import LabPaths, load_plan
+from lab.frr import configure as _configure, files, show as _show, vtysh
+from lab.frr.reload import ReloadResult, reload as _reload
+from lab.frr.root import daemons_root
 
 STOP_DEADLINE_S = 10.0
 _VERSION = re.compile(r"FRRouting (\d+(?:\.\d+)+)")
@@ -86,12 +86,12 @@ class Router:
         return _configure.command(self.netns, command, timeout)
 
     def reload(self, files_: dict[str, str]) -> ReloadResult:
-        """The rendered files (bgp.render.frr_files) written and their difference applied with
+        """The rendered files (lab.config.render.frr_files) written and their difference applied with
         frr-reload.py (lab.frr.reload)."""
         return _reload(self.paths, self.node, files_)
 
     def write_config(self, files_: dict[str, str]) -> None:
-        """The files it restarts from (bgp.render.frr_files), and its vtysh.conf."""
+        """The files it restarts from (lab.config.render.frr_files), and its vtysh.conf."""
         files.write_config_files(self.paths, self.node, files_)
         files.write_cli_config(self.paths, self.node)
 

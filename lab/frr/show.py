@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from . import vty
-from .vtysh import host_vtysh, run_vtysh
+from lab.frr import vty
+from lab.frr.vtysh import host_vtysh, run_vtysh
 
 
 def show(netns: str, command: str, timeout: float = 10.0) -> str:

@@ -23,7 +23,7 @@ import os
 import socket
 import time
 
-from ..state import FRR_RUN
+from lab.state import FRR_RUN
 
 #: show-command prefixes and the one daemon that answers each
 _DAEMON_OF = (("show ip route", "zebra"), ("show ipv6 route", "zebra"), ("show interface", "zebra"),

@@ -12,9 +12,9 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from ..state import LabPaths
-from .files import config_dir
-from .root import daemons_root, in_root
+from lab.state import LabPaths
+from lab.frr.files import config_dir
+from lab.frr.root import daemons_root, in_root
 
 VTYSH = "vtysh"
 #: where vtysh's history goes: under /dev/null, which is no directory, so no file is ever created

@@ -8,7 +8,7 @@ import os
 import re
 import subprocess
 
-from ..errors import LabError
+from lab.errors import LabError
 
 HOST_FRR_BIN = os.environ.get("BAGLAB_FRR_BIN", "/usr/lib/frr")
 

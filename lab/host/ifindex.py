@@ -11,7 +11,7 @@ Derived from the link ids, not stored in the plan: plan digests do not change.
 """
 from __future__ import annotations
 
-from ..plan import Link
+from lab.design.plan import Link
 
 # above anything a fresh namespace or a container (lo, docker's own devices) numbers by itself
 BASE = 1000

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from ..errors import LabError
+from lab.errors import LabError
 
 
 def available(netns: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from ..errors import LabError
+from lab.errors import LabError
 
 
 def apply(netns: str, script: str, tolerate: bool = False) -> None:

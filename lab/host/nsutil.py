@@ -85,7 +85,7 @@ def pids_by_cmdline(marker: str) -> list[int]:
             cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        daemon = cmd[0].endswith((b"zebra", b"bfdd", b"bgpd", b"exabgp", b"watchfrr")) or b"bgp.speaker" in cmd
+        daemon = cmd[0].endswith((b"zebra", b"bfdd", b"bgpd", b"exabgp", b"watchfrr")) or b"lab.nodes.speaker" in cmd
         if daemon and any(arg.decode(errors="replace").startswith(marker) for arg in cmd[1:]):
             found.append(int(entry.name))
     return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections import deque
 
-from .spec import Impairment
+from lab.impair.spec import Impairment
 
 
 class DelayLine:

@@ -13,8 +13,8 @@ import signal
 import time
 from typing import Callable, Iterable
 
-from ..errors import LabError
-from .line import DelayLine
+from lab.errors import LabError
+from lab.impair.line import DelayLine
 
 IDLE_S = 0.1
 STATS_EVERY_S = 0.05

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from .spec import MAX_DELAY_MS, Impairment, fibre_delay_ms
+from lab.impair.spec import MAX_DELAY_MS, Impairment, fibre_delay_ms
 
 Percent = Annotated[float, Field(ge=0, le=100, strict=True)]
 Millis = Annotated[float, Field(ge=0, le=MAX_DELAY_MS, strict=True)]

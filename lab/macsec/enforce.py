@@ -7,7 +7,7 @@ kernel ``macsec`` device (it sits on the wire) and the user-space shim.
 """
 from __future__ import annotations
 
-from ..host import nft
+from lab.host import nft
 
 TABLE = "baglab_macsec"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from ..leftovers import probe_netns_name
+from lab.leftovers import probe_netns_name
 
 
 def available() -> bool:

@@ -17,11 +17,11 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 
-from .. import safe_io
-from ..plan import Link, Plan
-from ..state import LabPaths
-from .frame import CIPHERS
-from .names import secy_port
+from lab import safe_io
+from lab.design.plan import Link, Plan
+from lab.state import LabPaths
+from lab.macsec.frame import CIPHERS
+from lab.macsec.names import secy_port
 
 #: receivers keep this many keys (the transmitting one and its predecessor)
 LIVE_KEYS = 2

@@ -3,20 +3,20 @@ router's interface on top of it is a kernel macsec device, or one end of a veth 
 node whose other end the shim serves.  Not a TAP: the kernel batches a TAP's carrier changes (up
 to a second late), a veth end whose index differs from its peer's is told at once.
 
-A build step (lab/build.py) after the runtime has made the links: the ports are the box's port
+A build step (lab/workflows/build.py) after the runtime has made the links: the ports are the box's port
 hardware, the same under every runtime that has veths in node namespaces."""
 from __future__ import annotations
 
 import json
 import subprocess
 
-from .. import safe_io
-from ..errors import LabError
-from ..host import nsutil
-from ..plan import Link, Plan
-from ..state import LabPaths, LabState
-from . import enforce, kernel, keys
-from .names import secy_port
+from lab import safe_io
+from lab.errors import LabError
+from lab.host import nsutil
+from lab.design.plan import Link, Plan
+from lab.state import LabPaths, LabState
+from lab.macsec import enforce, kernel, keys
+from lab.macsec.names import secy_port
 
 
 def backend(paths: LabPaths) -> str:

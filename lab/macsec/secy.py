@@ -8,15 +8,15 @@ import signal
 import subprocess
 import sys
 
-from .. import safe_io
-from ..errors import LabError
-from ..host import nsutil
-from ..log_tail import log_tail
-from ..plan import Plan
-from ..state import LabPaths
-from ..wait import poll
-from . import keys
-from .ports import backend, protected_nodes, stats
+from lab import safe_io
+from lab.errors import LabError
+from lab.host import nsutil
+from lab.log_tail import log_tail
+from lab.design.plan import Plan
+from lab.state import LabPaths
+from lab.wait import poll
+from lab.macsec import keys
+from lab.macsec.ports import backend, protected_nodes, stats
 
 MARKER = b"lab.macsec.shim"
 

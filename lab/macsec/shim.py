@@ -38,13 +38,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from .. import safe_io
-from ..host.ethtool import no_checksum_offload, precise_timers
-from ..errors import LabError
-from ..impair import serve
-from ..impair.line import DelayLine
-from ..impair.spec import Impairment
-from .frame import ETH_P_MACSEC, Drop, RxState, encrypt, sci_of
+from lab import safe_io
+from lab.host.ethtool import no_checksum_offload, precise_timers
+from lab.errors import LabError
+from lab.impair import serve
+from lab.impair.line import DelayLine
+from lab.impair.spec import Impairment
+from lab.macsec.frame import ETH_P_MACSEC, Drop, RxState, encrypt, sci_of
 
 SIOCGIFFLAGS, IFF_RUNNING = 0x8913, 0x40
 ETH_P_ALL = 0x0003

@@ -7,7 +7,7 @@ frr.py, teardown.py, docker_engine.py), never each other.
 """
 from __future__ import annotations
 
-from ..text_enum import TextEnum
+from lab.text_enum import TextEnum
 
 
 class RuntimeName(TextEnum):
@@ -21,7 +21,7 @@ RUNTIMES = tuple(r.value for r in RuntimeName)
 
 
 def check_runtime(name: str) -> str:
-    from ..errors import LabError
+    from lab.errors import LabError
     if name not in RUNTIMES:
         raise LabError(f"unknown runtime {name!r} (known: {', '.join(RUNTIMES)})")
     return name
@@ -31,34 +31,34 @@ def native_version(name: str) -> str:
     """The FRR a router without a version runs on this runtime: the host's (netns) or the
     default image's (docker, containerlab)."""
     if check_runtime(name) == "netns":
-        from ..host.frr_install import host_version
+        from lab.host.frr_install import host_version
         return host_version()
-    from ..frr_versions import IMAGE_FRR
+    from lab.design.frr_versions import IMAGE_FRR
     return IMAGE_FRR
 
 
 def make_runtime(name: str, paths):
     check_runtime(name)
     if name == "docker":
-        from .docker import DockerRuntime
+        from lab.runtime.docker import DockerRuntime
         return DockerRuntime(paths)
     if name == "containerlab":
-        from .clab import ContainerlabRuntime
+        from lab.runtime.clab import ContainerlabRuntime
         return ContainerlabRuntime(paths)
-    from .netns import NetnsRuntime
+    from lab.runtime.netns import NetnsRuntime
     return NetnsRuntime(paths)
 
 
 def runtime_for(paths):
     """The runtime that built this lab (from its state; netns when none is recorded)."""
-    from ..state import LabState
+    from lab.state import LabState
     return make_runtime(LabState.read(paths).runtime_name, paths)
 
 
 def down_lab(paths):
     """Remove everything of the lab, whichever runtime built it and whether or not its state
     survived: the recorded runtime's teardown, then any container still labelled with the lab."""
-    from .docker_engine import remove_lab_containers
+    from lab.runtime.docker_engine import remove_lab_containers
     rep = runtime_for(paths).down()
     remove_lab_containers(paths.name)
     return rep

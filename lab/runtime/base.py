@@ -1,4 +1,4 @@
-"""What a runtime does, as a protocol: lab/build.py, faults, observers and the CLI use only this.
+"""What a runtime does, as a protocol: lab/workflows/build.py, faults, observers and the CLI use only this.
 
 Runtimes are built by composition (lab/runtime/plumbing.py: namespaces, veths, addresses;
 lab/runtime/frr.py: starting the daemons; lab/runtime/teardown.py: down), never by subclassing
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, runtime_checkable
 
-from ..plan import Plan
-from ..state import LabPaths
+from lab.design.plan import Plan
+from lab.state import LabPaths
 
 Progress = Callable[[str, int, int], None]   # step, done, total
 

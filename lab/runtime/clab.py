@@ -1,4 +1,4 @@
-"""The containerlab runtime: baglab exports the lab (lab/export.py) and drives the ``containerlab``
+"""The containerlab runtime: baglab exports the lab (lab/config/export.py) and drives the ``containerlab``
 binary through subprocess: ``deploy -t``, ``inspect --format json``, ``destroy --cleanup``.
 
 containerlab creates the containers, the veths and runs each node's ``exec`` (addresses, then
@@ -18,16 +18,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .. import safe_io
-from ..errors import LabError
-from ..frr.router import Router
-from ..plan import Plan
-from ..state import LabPaths, LabState
-from . import frr
-from .base import DownReport, Progress, _noop
-from .docker_engine import LABEL_LAB, LABEL_NODE, engine, remove_lab_containers
-from .plumbing import HostPlumbing
-from .teardown import teardown
+from lab import safe_io
+from lab.errors import LabError
+from lab.frr.router import Router
+from lab.design.plan import Plan
+from lab.state import LabPaths, LabState
+from lab.runtime import frr
+from lab.runtime.base import DownReport, Progress, _noop
+from lab.runtime.docker_engine import LABEL_LAB, LABEL_NODE, engine, remove_lab_containers
+from lab.runtime.plumbing import HostPlumbing
+from lab.runtime.teardown import teardown
 
 BINARY = "containerlab"
 PREFIX = "bl"
@@ -122,8 +122,8 @@ class ContainerlabRuntime:
         frr.write_configs(self.paths, plan, configs)
 
     def deploy(self, plan: Plan) -> dict[str, dict]:
-        from ..export import write
-        from ..image import ensure
+        from lab.config.export import write
+        from lab.frr.image import ensure
 
         def binds(node: str) -> list[str]:
             return [f"{self.paths.frr_dir(node)}:/var/run/frr", f"{self.paths.node_dir(node)}:/var/log/frr"]
@@ -150,7 +150,7 @@ class ContainerlabRuntime:
             self.deploy(plan)
             return
         client = engine()
-        from ..export import node_entry
+        from lab.config.export import node_entry
         for n in nodes:     # a node fault's restart: run the node's start command again
             c = client.containers.get(container_prefix(self.paths.name) + n)
             start = node_entry(plan, plan.node(n), "", "")["exec"][-1]

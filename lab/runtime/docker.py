@@ -1,14 +1,14 @@
 """The docker runtime: every FRR / ExaBGP node is a container, wired as containerlab wires them.
 
-Each node's container (image from lab/image.py) runs only an init (docker-init/tini
+Each node's container (image from lab/frr/image.py) runs only an init (docker-init/tini
 holding ``sleep infinity``) with ``network_mode=none``: its network namespace has nothing but
 ``lo``.  The namespace is attached as ``/run/netns/bl_<lab>_<node>`` (``ip netns attach``, as
 containerlab does), so veths, addresses, sysctls, nftables, the MACsec SecY, observers and faults
 reach the node exactly as in the netns runtime.  The routing daemons run *inside* the container
 (``docker exec``): FRR from the image, with the host's ``/var/run/frr/<netns>/`` bind-mounted at
 the same path (the host's FRR shell reaches them by ``-N <netns>``) and the node's state directory likewise;
-ExaBGP (fabric emulator or collector) from the image's /opt/exabgp with the project's ``bgp``
-package bound read-only for its helper processes.
+ExaBGP (fabric emulator or collector) from the image's /opt/exabgp with the project's node
+programs (lab/nodes) bound read-only for its helper processes.
 
 Deliberately on the host, inside the node's namespace: the MACsec SecY (the box's port hardware)
 and baglab's bulk BGP speaker (``emulator: bulk``), both project Python code.
@@ -26,27 +26,29 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import bgp
+import lab.nodes
 
-from ..errors import LabError
-from ..frr.root import mgmtd_argv
-from ..frr.router import Router
-from ..plan import Plan
-from ..state import LabPaths
-from .. import safe_io
-from ..host import nsutil
-from ..node_kinds import COLLECTOR, EXABGP, kind_of
-from . import frr
-from .base import DownReport, Progress, _noop
-from .docker_engine import LABEL_LAB, LABEL_NODE, WORKERS, engine
-from .frr import DaemonLauncher
-from .plumbing import HostPlumbing
-from .teardown import DOWN_DEADLINE_S, teardown
+from lab.errors import LabError
+from lab.frr.root import mgmtd_argv
+from lab.frr.router import Router
+from lab.design.plan import Plan
+from lab.state import LabPaths
+from lab import safe_io
+from lab.host import nsutil
+from lab.design.node_kinds import COLLECTOR, EXABGP, kind_of
+from lab.runtime import frr
+from lab.runtime.base import DownReport, Progress, _noop
+from lab.runtime.docker_engine import LABEL_LAB, LABEL_NODE, WORKERS, engine
+from lab.runtime.frr import DaemonLauncher
+from lab.runtime.plumbing import HostPlumbing
+from lab.runtime.teardown import DOWN_DEADLINE_S, teardown
 
 IMAGE_FRR_BIN = "/usr/lib/frr"
 IMAGE_PYTHON = "/opt/exabgp/bin/python"
 IMAGE_EXABGP = "/opt/exabgp/bin/exabgp"
-BGP_SRC = Path(bgp.__file__).resolve().parent
+NODES_SRC = Path(lab.nodes.__file__).resolve().parent
+# where the image's python finds them: /opt/baglab is on its path, lab/ a namespace package there
+NODES_IN_IMAGE = "/opt/baglab/lab/nodes"
 # zebra programs routes (NET_ADMIN), FRR's privilege code asks for SYS_ADMIN and NET_RAW too
 CAPS = ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"]
 EXEC_SLOTS = threading.BoundedSemaphore(6)
@@ -139,7 +141,7 @@ class DockerRuntime:
 
     def image(self, version: str | None = None) -> str:
         """The node image of FRR ``version`` (None: the default image), built when missing."""
-        from ..version_image import ensure, is_default
+        from lab.frr.version_image import ensure, is_default
         if is_default(version):
             if self._image is None:
                 self._image = ensure(None, log=_log)
@@ -151,7 +153,7 @@ class DockerRuntime:
     def version(self, node: str) -> str | None:
         """A router's FRR version as planned (read from the lab's plan when another process built it)."""
         if self._versions is None:
-            from ..state import load_plan
+            from lab.state import load_plan
             self._versions = {n.name: n.frr for n in load_plan(self.paths).nodes}
         return self._versions.get(node)
 
@@ -164,8 +166,8 @@ class DockerRuntime:
             safe_io.make_dir(d, owner=safe_io.frr_owner())
         volumes = {str(nd): {"bind": str(nd), "mode": "rw"},
                    str(run): {"bind": f"/run/frr/{ns}", "mode": "rw"}}
-        if kind_of(plan.node(node)) in (EXABGP, COLLECTOR):     # ExaBGP runs our bgp package
-            volumes[str(BGP_SRC)] = {"bind": "/opt/baglab/bgp", "mode": "ro"}
+        if kind_of(plan.node(node)) in (EXABGP, COLLECTOR):     # ExaBGP runs our node programs
+            volumes[str(NODES_SRC)] = {"bind": NODES_IN_IMAGE, "mode": "ro"}
         try:
             return self.client.containers.run(
                 self.image(plan.node(node).frr), ["/bin/sleep", "infinity"], name=self.container_name(node), hostname=node,
@@ -218,7 +220,7 @@ class DockerRuntime:
     def _spawn_frr(self, node: str, daemon: str) -> _Exec:
         ns = self.paths.netns(node)
         argv = frr.frr_argv(IMAGE_FRR_BIN, ns, f"/run/frr/{ns}", self.paths.node_dir(node), daemon)
-        from ..version_image import is_default
+        from lab.frr.version_image import is_default
         if is_default(self.version(node)):
             return _Exec(self.container(node), argv)
         if daemon == "zebra":        # FRR 10's zebra wants mgmtd (lab.frr.root.needs_mgmtd)

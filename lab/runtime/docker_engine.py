@@ -7,7 +7,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..errors import LabError
+from lab.errors import LabError
 
 LABEL_LAB = "org.baglab.lab"
 LABEL_NODE = "org.baglab.node"

@@ -8,16 +8,16 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from .. import safe_io
-from ..errors import LabError
-from ..frr.files import FRR_BIN, FRR_DAEMONS, check_frr_host, daemon_config, write_config_files, write_cli_config
-from ..host import nsutil
-from ..macsec import secy
-from ..plan import Plan
-from ..state import LabPaths
-from ..wait import poll
-from ..node_kinds import BULK, COLLECTOR, EXABGP, FRR, kind_of
-from .base import Progress, _noop
+from lab import safe_io
+from lab.errors import LabError
+from lab.frr.files import FRR_BIN, FRR_DAEMONS, check_frr_host, daemon_config, write_config_files, write_cli_config
+from lab.host import nsutil
+from lab.macsec import secy
+from lab.design.plan import Plan
+from lab.state import LabPaths
+from lab.wait import poll
+from lab.design.node_kinds import BULK, COLLECTOR, EXABGP, FRR, kind_of
+from lab.runtime.base import Progress, _noop
 
 __all__ = ["FRR_BIN", "check_frr_host", "DaemonLauncher", "frr_argv", "write_configs", "write_frr_config"]
 
@@ -45,7 +45,7 @@ def spawn_host_helper(paths: LabPaths, node: str, argv: list[str], env: dict | N
 
 def spawn_speaker(paths: LabPaths, node: str):
     # the namespace name rides on the command line so 'down' finds it even without the netns
-    return spawn_host_helper(paths, node, [sys.executable, "-m", "bgp.speaker",
+    return spawn_host_helper(paths, node, [sys.executable, "-m", "lab.nodes.speaker",
                                            str(paths.node_dir(node) / "speaker.json"), paths.netns(node)])
 
 
@@ -110,5 +110,5 @@ def write_configs(paths: LabPaths, plan: Plan, configs: dict[str, dict[str, str]
 def write_frr_config(paths: LabPaths, node: str, text: str) -> None:
     """A router's rendered frr.conf and the per-daemon files cut from it, 0640 frr-owned (TCP-MD5
     passwords): what the router restarts from."""
-    from bgp.render import frr_files
+    from lab.config.render import frr_files
     write_config_files(paths, node, frr_files(text, node))

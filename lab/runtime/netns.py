@@ -10,19 +10,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .. import frr_roots
-from ..errors import LabError
-from ..frr.root import ROOT_FRR_BIN, StartedDaemon, in_root, mgmtd_argv, needs_mgmtd
-from ..frr.router import Router
-from ..host import nsutil
-from ..plan import Plan
-from ..state import LabPaths, load_plan
-from . import frr
-from .base import DownReport, Progress, _noop
-from .frr import FRR_BIN, DaemonLauncher
-from ..frr.files import FRR_DAEMONS as DAEMONS
-from .plumbing import HostPlumbing
-from .teardown import DOWN_DEADLINE_S, all_labs, teardown
+from lab.frr import roots as frr_roots
+from lab.errors import LabError
+from lab.frr.root import ROOT_FRR_BIN, StartedDaemon, in_root, mgmtd_argv, needs_mgmtd
+from lab.frr.router import Router
+from lab.host import nsutil
+from lab.design.plan import Plan
+from lab.state import LabPaths, load_plan
+from lab.runtime import frr
+from lab.runtime.base import DownReport, Progress, _noop
+from lab.runtime.frr import FRR_BIN, DaemonLauncher
+from lab.frr.files import FRR_DAEMONS as DAEMONS
+from lab.runtime.plumbing import HostPlumbing
+from lab.runtime.teardown import DOWN_DEADLINE_S, all_labs, teardown
 
 __all__ = ["NetnsRuntime", "DAEMONS", "FRR_BIN", "all_labs"]
 

@@ -8,18 +8,18 @@ from pathlib import Path
 
 from pyroute2 import IPRoute
 
-from ..errors import LabError
-from ..frr.files import FRR_DAEMONS
-from ..host import ifindex, nsutil
-from ..host.sysctls import interface_sysctls, node_sysctls
-from ..macsec import ports as macsec_ports, secy
-from ..plan import Node, Plan
-from ..state import LabPaths
-from ..node_kinds import BULK, COLLECTOR, FRR, kind_of
-from .base import Progress, _noop
+from lab.errors import LabError
+from lab.frr.files import FRR_DAEMONS
+from lab.host import ifindex, nsutil
+from lab.host.sysctls import interface_sysctls, node_sysctls
+from lab.macsec import ports as macsec_ports, secy
+from lab.design.plan import Node, Plan
+from lab.state import LabPaths
+from lab.design.node_kinds import BULK, COLLECTOR, FRR, kind_of
+from lab.runtime.base import Progress, _noop
 
 # emulator helpers whose command line also names the emulator (not to be taken for it)
-HELPERS = (b"bgp.collector", b"bgp.exabgp_feed")
+HELPERS = (b"lab.nodes.collector", b"lab.nodes.exabgp_feed")
 
 
 class HostPlumbing:
@@ -114,8 +114,8 @@ def _emulator_processes(n: Node, pids: list[int]) -> dict[str, int | None]:
                      and not any(h in nsutil.cmdline(p) for h in HELPERS if h != tag)), None)
     kind = kind_of(n)
     if kind is BULK:
-        return {"speaker": find(b"bgp.speaker")}
+        return {"speaker": find(b"lab.nodes.speaker")}
     if kind is COLLECTOR:
         return {"exabgp": find(b"exabgp")}
     # an ExaBGP fabric: ExaBGP itself and the feed that gives it routes
-    return {"exabgp": find(b"exabgp"), "feed": find(b"bgp.exabgp_feed")}
+    return {"exabgp": find(b"exabgp"), "feed": find(b"lab.nodes.exabgp_feed")}

@@ -27,9 +27,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from ..state import FRR_RUN, STATE_ROOT, LabPaths
-from ..host import nsutil
-from .docker_engine import LABEL_LAB, engine_or_none
+from lab.state import FRR_RUN, STATE_ROOT, LabPaths
+from lab.host import nsutil
+from lab.runtime.docker_engine import LABEL_LAB, engine_or_none
 
 
 #: FRR daemons baglab starts (mgmtd: FRR 10's roots; staticd, watchfrr: what an image may start)
@@ -37,7 +37,8 @@ FRR_DAEMONS = (b"zebra", b"bgpd", b"bfdd", b"staticd", b"mgmtd", b"watchfrr")
 #: lab.frr.root.in_root's chain before it execs the daemon
 ROOT_WRAPPERS = (b"unshare", b"sh", b"chroot")
 #: baglab's own helpers, run as ``python -m MODULE ... <namespace>``
-HELPER_MODULES = (b"lab.macsec.shim", b"lab.forwarder.loop", b"bgp.speaker", b"bgp.collector", b"bgp.exabgp_feed")
+HELPER_MODULES = (b"lab.macsec.shim", b"lab.forwarder.loop", b"lab.nodes.speaker", b"lab.nodes.collector",
+                  b"lab.nodes.exabgp_feed")
 
 
 def markers(name: str) -> tuple[bytes, ...]:

@@ -6,11 +6,11 @@ import shutil
 import subprocess
 import time
 
-from ..host import nsutil
-from ..state import FRR_RUN, STATE_ROOT, LabPaths, is_lab_name, lab_name_of_netns
-from . import remnants
-from .base import DownReport
-from .docker_engine import engine_or_none, remove_lab_containers
+from lab.host import nsutil
+from lab.state import FRR_RUN, STATE_ROOT, LabPaths, is_lab_name, lab_name_of_netns
+from lab.runtime import remnants
+from lab.runtime.base import DownReport
+from lab.runtime.docker_engine import engine_or_none, remove_lab_containers
 
 # how long down keeps removing before it reports survivors, and how long a process gets
 # between SIGTERM and SIGKILL

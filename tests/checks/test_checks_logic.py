@@ -7,14 +7,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lab.checks import capacity, names
-from lab.checks.report import junit, page, write_html, write_json, write_junit
-from lab.checks.run import load
-from lab.checks.schema import load_intents
-from lab.checks.verdict import CheckReport, Verdict, exit_code
+from lab.verdict.checks import capacity, names
+from lab.verdict.checks.report import junit, page, write_html, write_json, write_junit
+from lab.workflows.check import load
+from lab.verdict.checks.schema import load_intents
+from lab.verdict.checks.verdict import CheckReport, Verdict, exit_code
 from lab.errors import TopologyError
-from lab.plan import build_plan
-from lab.topology import load as load_topology
+from lab.design.plan import build_plan
+from lab.design.topology import load as load_topology
 
 from ..conftest import TOPOLOGIES
 
@@ -136,7 +136,7 @@ def test_a_fabric_name_in_several_regions_must_be_qualified(tmp_path):
 
 
 def test_probe_pairs_follow_the_plan_graph(mini):
-    from lab.checks.reach import plan_pairs
+    from lab.verdict.checks.reach import plan_pairs
 
     all_ = plan_pairs(mini, ["ipv4", "ipv6"], set())
     assert len(all_) == 12 and all(p.expected for p in all_)
@@ -150,7 +150,7 @@ def test_probe_pairs_follow_the_plan_graph(mini):
 
 
 def test_flow_count_from_tolerance_and_comparison():
-    from lab.checks.shares import compare, flows_for, grouped
+    from lab.verdict.checks.shares import compare, flows_for, grouped
 
     assert flows_for(5) == 1600 and flows_for(2) == 10000 and flows_for(0.1) == 20000
     got = grouped({"a-1": 30, "a-2": 45, "b-1": 25}, {"a-1": "a", "a-2": "a", "b-1": "b"})

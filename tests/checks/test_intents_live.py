@@ -11,12 +11,12 @@ import threading
 
 import pytest
 
-from lab.build import up
-from lab.checks import report
-from lab.checks.quiet import baseline
-from lab.settle import Strategy, settle
-from lab.checks.run import load, run_checks as run_on
-from lab.checks.schema import Intents
+from lab.workflows.build import up
+from lab.verdict.checks import report
+from lab.verdict.checks.quiet import baseline
+from lab.observe.settle import Strategy, settle
+from lab.workflows.check import load, run_checks as run_on
+from lab.verdict.checks.schema import Intents
 from lab.session import open_lab
 from lab.faults import FaultInjector
 from lab.runtime import down_lab

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.oracle import BLACKHOLE, paths_through_drains
-from lab.probes import flows
+from lab.config.oracle import BLACKHOLE, paths_through_drains
+from lab.observe.probes import flows
 from lab.pytest_plugin import extra_lab
 
 from ..conftest import TOPOLOGIES
@@ -95,8 +95,8 @@ def test_the_lab_refutes_an_unconditional_aggregate(agg):
     """The control: the same failure, but the oracle is asked what an unconditional aggregate
     would do -- r1-bag1 keeps advertising, and its discard route eats f1's traffic.  The lab
     must disagree with that oracle (else the condition proves nothing)."""
-    from bgp.oracle import expected_routes
-    from lab.settle import Strategy, settle
+    from lab.config.oracle import expected_routes
+    from lab.observe.settle import Strategy, settle
 
     lab, observe, faults = agg
     observe.scenario = "aggregate control"
@@ -115,7 +115,7 @@ def test_whole_fabric_loss(agg):
     hides the surviving f2 from the spoke too (the price of min_fabrics: 2, explained by the
     oracle); advertising the specifics instead keeps f2 reachable."""
     lab, observe, faults = agg
-    observe.scenario = f"aggregate whole fabric loss ({lab.plan.aggregates[0].when_thin})"
+    observe.scenario = f"aggregate whole fabric loss ({lab.design.plan.aggregates[0].when_thin})"
     a4, a6 = _aggregate(lab.plan), _aggregate(lab.plan, "ipv6")
     f = faults.domain("data_hall", "dh1a")
     observe.after_fault(f, faults.failures())

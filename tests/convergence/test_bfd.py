@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from lab.observers import bfd
-from lab.observers.links import link_report
-from lab.status import gather
+from lab.observe import bfd
+from lab.observe.links import link_report
+from lab.workflows.status import gather
 from lab.pytest_plugin import extra_lab
 from lab.wait import poll
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from bgp.oracle import NONE, Failures, expected_routes
-from lab.observers import collector
+from lab.config.oracle import NONE, Failures, expected_routes
+from lab.observe import collector
 from lab.wait import wait_for
 
 pytestmark = pytest.mark.lab

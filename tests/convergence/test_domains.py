@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.oracle import expected_routes
-from lab import domains
+from lab.config.oracle import expected_routes
+from lab.verdict import domains
 
 pytestmark = pytest.mark.lab
 
@@ -33,5 +33,5 @@ def test_capacity_comparison_can_fail(lab):
 
 
 def faults_none():
-    from bgp.oracle import NONE
+    from lab.config.oracle import NONE
     return NONE

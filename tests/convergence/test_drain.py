@@ -1,6 +1,6 @@
 """Drains are hitless maintenance: proven on bag-mini with real packets flowing the whole time.
 
-The rehearsal (lab/rehearsal.py, also ``baglab rehearse``): drain (BGP policy:
+The rehearsal (lab/workflows/rehearsal.py, also ``baglab rehearse``): drain (BGP policy:
 GRACEFUL_SHUTDOWN), check traffic has left (FIBs equal the oracle's drained
 state; no stream packet crosses the drained routers), take it down (no FIB entry
 changes on any router that had another way), bring it back (drained: still
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.oracle import Failures, paths_through_drains
-from lab.rehearsal import stream_pairs, rehearse
-from lab.probes.stream import Stream
+from lab.config.oracle import Failures, paths_through_drains
+from lab.workflows.rehearsal import stream_pairs, rehearse
+from lab.observe.probes.stream import Stream
 from lab.wait import wait_for
 
 pytestmark = pytest.mark.lab
@@ -68,7 +68,7 @@ def test_the_stream_sees_loss_and_transit_when_a_plane_goes_down_undrained(lab, 
 
 def test_a_wrong_drain_expectation_fails(lab, faults, observe):
     """If the oracle assumed a drain the lab does not have, the comparison must fail."""
-    from lab.settle import Strategy, settle
+    from lab.observe.settle import Strategy, settle
 
     bag = lab.plan.node("r1-bag1")
     lie = Failures.of(drained=[(bag.name, l.id) for l in lab.plan.links_of(bag.name)])

@@ -4,7 +4,7 @@ Seen here: after a ~10 ms link flap, zebra's RIB lists every weighted next hop
 while the kernel's nexthop group keeps one fewer, and it never heals.  The lab's
 8.4 default (``no zebra nexthop kernel enable``) avoids it; the suite must catch it
 wherever it arises.  FRR 10.3 and 10.7 heal, so there groups are the default
-(lab/frr_versions.py) and the same flap must end with RIB, FIB and oracle equal
+(lab/design/frr_versions.py) and the same flap must end with RIB, FIB and oracle equal
 (``pytest --frr 10.3``).
 """
 from __future__ import annotations
@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from pyroute2 import IPRoute
 
-from lab.build import up
-from lab.converge import failure_report, wait_rib_fib
-from lab.settle import Strategy, settle
-from lab.frr_versions import kernel_nexthop_groups
-from lab.frr_roots import host_version
+from lab.workflows.build import up
+from lab.observe.converge import failure_report, wait_rib_fib
+from lab.observe.settle import Strategy, settle
+from lab.design.frr_versions import kernel_nexthop_groups
+from lab.frr.roots import host_version
 from lab.runtime import down_lab
 from lab.state import LabPaths
 
@@ -80,7 +80,7 @@ def test_nexthop_group_divergence_is_caught(tmp_path, runtime_name, request):
         plan, conv, rib_fib = _flapped_nhg_lab(tmp_path, runtime_name, request.config.getoption("--frr"), paths)
         if conv.ok and not rib_fib:
             pytest.fail("FRR no longer loses a nexthop-group member after a short flap: "
-                        "update the README's findings and lab/frr_versions.py, and turn this test around")
+                        "update the README's findings and lab/design/frr_versions.py, and turn this test around")
         # the divergence is reported precisely: which node, which prefix, RIB vs FIB
         assert any(p.startswith("r2-bag1 198.19.0.0/24: RIB [r1-bag1-1 w25") and "FIB [r1-bag1-2" in p
                    for p in rib_fib), rib_fib

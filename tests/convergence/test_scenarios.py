@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from bgp.oracle import Failures, ucmp_weights
-from bgp.render import sessions
+from lab.config.oracle import Failures, ucmp_weights
+from lab.config.render import sessions
 from lab.frr.show import show_json
 
 pytestmark = pytest.mark.lab
@@ -36,7 +36,7 @@ def test_steady_state_ucmp_weights(lab, oracle, observe):
 
 def test_bgp_table_carries_the_oracles_bandwidths(lab, oracle):
     """Cumulative link-bandwidth on the wire, per path, equals what the oracle derived."""
-    from lab.observers.frr import bgp_paths
+    from lab.observe.frr import bgp_paths
 
     for node, origin in (("r1-f2-edge", "r2-f3-p1s1"), ("r2-bag1", "r1-f1-p1s1"), ("r1-bag1", "r1-f1-p1s1")):
         prefix = lab.prefix(origin)
@@ -142,8 +142,8 @@ def test_restoration_returns_to_steady_state(lab, oracle, faults, observe):
 def test_wrong_expectation_is_caught_with_a_diff(lab, observe):
     """Tell the oracle a link is down while it is up: the check must fail and say where."""
     lie = Failures.of(links=[lab.link("r1-bag1~r2-bag1", 1).id])
-    from lab.converge import failure_report
-    from lab.settle import Strategy, settle
+    from lab.observe.converge import failure_report
+    from lab.observe.settle import Strategy, settle
 
     conv = settle(lab.plan, lab.paths, Strategy.CONVERGED, failures=lie, deadline_s=2, check_sessions=False)
     assert not conv.ok
@@ -191,7 +191,7 @@ def test_a_dead_daemon_is_named_with_its_log(lab, observe):
     import os
     import signal as sig
 
-    from lab.node_kinds import FRR
+    from lab.design.node_kinds import FRR
     from lab.runtime import runtime_for
 
     rt = runtime_for(lab.paths)

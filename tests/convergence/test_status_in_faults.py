@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.status import gather
+from lab.workflows.status import gather
 
 pytestmark = pytest.mark.lab
 

@@ -13,12 +13,12 @@ import sys
 
 import pytest
 
-from bgp.oracle import BLACKHOLE, expected_routes, longest_match, neighbour_shares
-from lab.build import up
-from lab.diff.compare import FIB_TOLERANCE, compare
-from lab.settle import Strategy, settle
-from lab.diff.snapshot import flow_pairs, snapshot
-from lab.probes import flows as probes
+from lab.config.oracle import BLACKHOLE, expected_routes, longest_match, neighbour_shares
+from lab.workflows.build import up
+from lab.workflows.diff.compare import FIB_TOLERANCE, compare
+from lab.observe.settle import Strategy, settle
+from lab.workflows.diff.snapshot import flow_pairs, snapshot
+from lab.observe.probes import flows as probes
 from lab.runtime import down_lab
 from lab.session import open_lab
 from lab.state import LabPaths
@@ -32,7 +32,7 @@ CANDIDATES = ROOT / "topologies" / "policies" / "bag-mini"
 
 
 def policies_supported() -> bool:
-    """The policy work (lab.build.up(..., policy=)) may not be merged yet where this runs."""
+    """The policy work (lab.workflows.build.up(..., policy=)) may not be merged yet where this runs."""
     import inspect
 
     return "policy" in inspect.signature(up).parameters
@@ -119,7 +119,7 @@ def test_a_plane_drain_shows_at_the_routers_the_oracle_names_and_nowhere_else(mi
 def test_the_observed_sweep_of_one_lab_twice_shows_no_difference(mini_lab):
     """Bundle failures: each case goes quiet, and two runs of the same lab agree case by case
     (timing noise is not a difference; a pair a bundle cuts off is cut off both times)."""
-    from lab.diff.outcomes import observe
+    from lab.workflows.diff.outcomes import observe
 
     plan, paths = mini_lab
     with open_lab(paths, plan) as lab:
@@ -139,7 +139,7 @@ def test_the_observed_sweep_of_one_lab_twice_shows_no_difference(mini_lab):
 
 
 def snapshot_with(plan, paths, sweep_outcomes):
-    from lab.diff.snapshot import Snapshot
+    from lab.workflows.diff.snapshot import Snapshot
 
     return Snapshot(plan.topology, paths.name, None, 0.0, {"ok": True}, sweep=sweep_outcomes)
 
@@ -165,7 +165,7 @@ def test_baglab_diff_with_the_same_policy_finds_nothing(tmp_path):
 
 
 needs_policies = pytest.mark.skipif(not policies_supported() or not CANDIDATES.is_dir(),
-                                    reason="policy directories (lab.build.up(policy=)) not merged here yet")
+                                    reason="policy directories (lab.workflows.build.up(policy=)) not merged here yet")
 
 
 @needs_policies

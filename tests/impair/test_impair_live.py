@@ -11,12 +11,12 @@ import time
 
 import pytest
 
-from lab import sweep
+from lab.workflows import sweep
 from lab.impair.spec import Impairment, fibre_delay_ms
 from lab.macsec.ports import stats
 from lab.frr.show import show_json
-from lab.probes.rtt import icmp_rtts
-from lab.rehearsal import rehearse
+from lab.observe.probes.rtt import icmp_rtts
+from lab.workflows.rehearsal import rehearse
 from lab.wait import poll
 
 pytestmark = pytest.mark.lab

@@ -14,7 +14,7 @@ import pytest
 from lab.forwarder import control, splice
 from lab.host import netem
 from lab.impair.spec import Impairment, fibre_delay_ms
-from lab.probes import flows
+from lab.observe.probes import flows
 from lab.runtime import remnants
 from lab.wait import poll
 

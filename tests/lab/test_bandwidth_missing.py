@@ -13,12 +13,12 @@ import os
 
 import pytest
 
-from bgp.oracle import Failures, expected_routes
-from lab.build import up
-from lab.settle import Strategy, settle
-from lab.frr_roots import root_of
+from lab.config.oracle import Failures, expected_routes
+from lab.workflows.build import up
+from lab.observe.settle import Strategy, settle
+from lab.frr.roots import root_of
 from lab.faults.unmark import set_marking, set_option
-from lab.node_kinds import FRR, kind_of
+from lab.design.node_kinds import FRR, kind_of
 from lab.frr.show import show
 from lab.runtime import down_lab
 from lab.state import LabPaths

@@ -8,9 +8,9 @@ import signal
 
 import pytest
 
-from lab.build import up
-from lab.converge import failure_report
-from lab.settle import Strategy, settle
+from lab.workflows.build import up
+from lab.observe.converge import failure_report
+from lab.observe.settle import Strategy, settle
 from lab.faults import FaultInjector
 from lab.runtime import down_lab, runtime_for
 from lab.state import LabPaths

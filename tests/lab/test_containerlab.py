@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from lab.build import up
-from lab.converge import failure_report
-from lab.settle import Strategy, settle
+from lab.workflows.build import up
+from lab.observe.converge import failure_report
+from lab.observe.settle import Strategy, settle
 from lab.runtime import down_lab, runtime_for
 from lab.runtime.docker_engine import engine_or_none
 from lab.state import LabPaths

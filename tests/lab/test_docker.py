@@ -14,10 +14,10 @@ import pytest
 from lab.wait import wait_for
 from pyroute2 import IPRoute
 
-from lab.build import up
-from lab.converge import failure_report
-from lab.settle import Strategy, settle
-from lab.model import LAB_V4, LAB_V6
+from lab.workflows.build import up
+from lab.observe.converge import failure_report
+from lab.observe.settle import Strategy, settle
+from lab.design.model import LAB_V4, LAB_V6
 from lab.host import nsutil
 from lab.macsec.names import secy_port
 from lab.runtime import down_lab

@@ -1,5 +1,5 @@
 """Live, docker runtime with mixed FRR versions: a bag-mini whose plane-2 BAG routers run 10.3
-from that version's image (built on its root, lab/version_image.py) and the rest the default
+from that version's image (built on its root, lab/frr/version_image.py) and the rest the default
 image's 8.4 converges to the version-aware oracle (``up`` raises otherwise, naming each
 mismatch), each container runs its own version's daemons, and the 10.3 routers install 10.3's
 weights.  ``--lab-name`` names the lab (else a pid-derived name)."""
@@ -9,9 +9,9 @@ import os
 
 import pytest
 
-from lab.build import up
-from lab.frr_roots import root_of
-from lab.observers.fib import FibReader
+from lab.workflows.build import up
+from lab.frr.roots import root_of
+from lab.observe.fib import FibReader
 from lab.runtime import down_lab, runtime_for
 from lab.runtime.docker_engine import engine_or_none
 from lab.state import LabPaths

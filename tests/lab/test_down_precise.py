@@ -29,7 +29,7 @@ MINI = str(TOPOLOGIES / "bag-mini.yaml")
 
 
 
-# A stand-in with the exact command line of baglab's speaker (python -m bgp.speaker CONFIG NETNS),
+# A stand-in with the exact command line of baglab's speaker (python -m lab.nodes.speaker CONFIG NETNS),
 # run from a package earlier on the path.  Told to stop, it forks a successor (as a daemon's
 # launcher or a supervisor does; same command line) and is slow to exit itself: down must find
 # the successor by its shape too, and return only once both are gone.
@@ -61,7 +61,7 @@ def start_fake_speaker(tmp_path: Path, paths: LabPaths, node: str) -> tuple[subp
     (pkg / "speaker.py").write_text(FAKE_SPEAKER)
     ready = tmp_path / "speaker.ready"
     env = dict(os.environ, PYTHONPATH=str(pkg.parent), H3_READY=str(ready))
-    argv = [sys.executable, "-m", "bgp.speaker", str(paths.node_dir(node) / "speaker.json"), paths.netns(node)]
+    argv = [sys.executable, "-m", "lab.nodes.speaker", str(paths.node_dir(node) / "speaker.json"), paths.netns(node)]
     return subprocess.Popen(argv, cwd=tmp_path, env=env, start_new_session=True), ready
 
 

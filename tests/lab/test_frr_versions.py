@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from lab.build import up
+from lab.workflows.build import up
 from lab.errors import LabError
-from lab import frr_roots
-from lab.frr_roots import build, root_of, root_users
+from lab.frr import roots as frr_roots
+from lab.frr.roots import build, root_of, root_users
 from lab.host import nsutil
-from lab.observers.fib import FibReader
+from lab.observe.fib import FibReader
 from lab.runtime import down_lab, runtime_for
 from lab.state import LabPaths
 

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from lab.plan import build_plan
+from lab.design.plan import build_plan
 from lab.host import nsutil
 from lab.runtime import down_lab
 from lab.runtime.remnants import describe, netns_inodes, remnants
 from lab.state import LabPaths, LabState
-from lab.topology import load
+from lab.design.topology import load
 
 from ..cli import BAGLAB, baglab
 from ..conftest import ROOT, TOPOLOGIES
@@ -41,7 +41,7 @@ SECY_NODES = len({e.node for l in PLAN.links if l.a.wire for e in (l.a, l.b)})
 
 
 def docker_client():
-    from lab import image
+    from lab.frr import image
     from lab.runtime.docker_engine import engine_or_none
     client = engine_or_none()
     if client is None:

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from pyroute2 import IPRoute
 
-from bgp.oracle import Failures, neighbour_shares
-from lab.build import up
-from lab.converge import session_problems, failure_report
-from lab.settle import Strategy, settle
-from lab.model import LAB_V4, LAB_V6
+from lab.config.oracle import Failures, neighbour_shares
+from lab.workflows.build import up
+from lab.observe.converge import session_problems, failure_report
+from lab.observe.settle import Strategy, settle
+from lab.design.model import LAB_V4, LAB_V6
 from lab.host import nsutil
 from lab.runtime import down_lab, runtime_for
 from lab.state import FRR_RUN, LabPaths
@@ -208,7 +208,7 @@ def test_down_of_absent_lab_is_harmless():
 
 def test_neighbour_share_helper_matches_kernel_semantics(lab):
     plan, paths = lab
-    from bgp.oracle import expected_routes
+    from lab.config.oracle import expected_routes
     hops = expected_routes(plan)["r2-bag1"][plan.node("r1-f1-p1s1").prefixes_v6[0]]
     assert neighbour_shares(hops) == {"r1-bag1": 0.75, "r1-bag2": 0.25}
 

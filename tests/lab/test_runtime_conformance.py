@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from lab.build import up
+from lab.workflows.build import up
 from lab.host import nsutil
 from lab.runtime import down_lab, runtime_for
 from lab.runtime.base import Runtime
@@ -29,7 +29,7 @@ def _available(name: str) -> None:
         return
     if name == "containerlab" and shutil.which("containerlab") is None:
         pytest.skip("no containerlab binary on PATH")
-    from lab import image
+    from lab.frr import image
     from lab.runtime.docker_engine import engine_or_none
     client = engine_or_none()
     if client is None:

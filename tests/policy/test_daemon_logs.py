@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from lab.node_kinds import FRR, kind_of
+from lab.design.node_kinds import FRR, kind_of
 
 pytestmark = pytest.mark.lab
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.policy import load_policy
-from lab.build import up
-from lab.settle import Strategy, settle
+from lab.config.policy import load_policy
+from lab.workflows.build import up
+from lab.observe.settle import Strategy, settle
 from lab.frr.show import show_json
-from lab.observers.frr import bgp_paths
+from lab.observe.frr import bgp_paths
 from lab.pytest_plugin import extra_lab
-from lab.rehearsal import rehearse
+from lab.workflows.rehearsal import rehearse
 from lab.state import LabState
 from lab.wait import wait_for
 
@@ -111,10 +111,10 @@ def test_prefix_typo_withdraws_one_fabric(typo):
         assert not bgp_paths(ns, f2_v4), f"{bag} still has {f2_v4}"
 
 
-# -- the candidates' own intent files judge them (lab.checks): what an engineer runs in CI -------
+# -- the candidates' own intent files judge them (lab.verdict.checks): what an engineer runs in CI -------
 
 def _verdicts(lab, name: str) -> tuple[dict[str, tuple[str, str]], int]:
-    from lab.checks.run import load, run_checks
+    from lab.workflows.check import load, run_checks
 
     rep = run_checks(lab.session, load(lab.plan, POLICIES / name / "intents.yaml"))
     return {v.check: (v.status, v.summary) for v in rep.verdicts}, rep.exit_code

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bgp.policy import DEFAULT_DIR, load_policy, render_node
-from bgp.render import sessions
-from lab.node_kinds import FRR, kind_of
+from lab.config.policy import DEFAULT_DIR, load_policy, render_node
+from lab.config.render import sessions
+from lab.design.node_kinds import FRR, kind_of
 from lab.frr.reload import MASK, SOFT_CLEAR, mask
 from lab.frr.show import show_json
-from lab.observers.frr import bgp_sessions
-from lab.rollout.reload import reload_node
+from lab.observe.frr import bgp_sessions
+from lab.workflows.rollout.reload import reload_node
 from lab.state import LabState
 from lab.wait import poll
 
@@ -86,7 +86,7 @@ def password_policy(tmp_path: Path, lab, ends: dict[str, list[str]]) -> Path:
     shutil.copytree(LabState.read(lab.paths).policy or DEFAULT_DIR, pdir)
     (pdir / "node").mkdir(exist_ok=True)
     for node, addrs in ends.items():
-        lines = [f"router bgp {lab.plan.node(node).asn}", *[f" neighbor {a} password {SECRET}" for a in addrs], "exit"]
+        lines = [f"router bgp {lab.design.plan.node(node).asn}", *[f" neighbor {a} password {SECRET}" for a in addrs], "exit"]
         (pdir / "node" / f"{node}.j2").write_text("\n".join(lines) + "\n")
     return pdir
 

@@ -10,14 +10,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bgp.policy import load_policy, render_node, without_superseded
-from lab.checks.run import load as load_intents, run_checks
-from lab.diff.run import lab_names, run as diff_run
+from lab.config.policy import load_policy, render_node, without_superseded
+from lab.workflows.check import load as load_intents, run_checks
+from lab.workflows.diff.run import lab_names, run as diff_run
 from lab.faults import FaultInjector
 from lab.frr.show import show
 from lab.pytest_plugin import extra_lab
-from lab.rollout import journal, report
-from lab.rollout.run import rollback, rollout
+from lab.workflows.rollout import journal, report
+from lab.workflows.rollout.run import rollback, rollout
 from lab.runtime import down_lab
 from lab.session import open_lab
 from lab.state import LabPaths, LabState, node_policies

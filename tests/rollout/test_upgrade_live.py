@@ -8,15 +8,15 @@ import subprocess
 
 import pytest
 
-from lab.frr_roots import host_version, root_of
+from lab.frr.roots import host_version, root_of
 from lab.frr.show import show
 from lab.pytest_plugin import extra_lab
-from lab.rollout import journal, report
-from lab.rollout.run import rollback, rollout
+from lab.workflows.rollout import journal, report
+from lab.workflows.rollout.run import rollback, rollout
 from lab.frr.root import daemons_root
 from lab.frr.vtysh import own_vtysh
 from lab.state import load_plan, node_policies, node_versions
-from lab.status import mixed_versions_line
+from lab.workflows.status import mixed_versions_line
 
 from ..conftest import ROOT, TOPOLOGIES
 

@@ -14,14 +14,14 @@ import subprocess
 import pytest
 from pyroute2 import IPRoute
 
-from bgp.oracle import Failures
-from lab.build import up
-from lab.converge import failure_report
-from lab.settle import Strategy, settle
+from lab.config.oracle import Failures
+from lab.workflows.build import up
+from lab.observe.converge import failure_report
+from lab.observe.settle import Strategy, settle
 from lab.faults import FaultInjector
 from lab.macsec import enforce
-from lab.observers.links import link_report
-from lab.probes.macsec import KINDS, probe_link
+from lab.observe.links import link_report
+from lab.observe.probes.macsec import KINDS, probe_link
 from lab.macsec import secy
 from lab.runtime import down_lab, runtime_for
 from lab.state import LabPaths

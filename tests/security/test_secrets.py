@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.build import up
+from lab.workflows.build import up
 from lab.faults import FaultInjector
 from lab.host import nsutil
 from lab.frr.show import show
@@ -126,7 +126,7 @@ def baglab(*args: str, ok=(0,), timeout: float = 300) -> subprocess.CompletedPro
 
 def version_roots() -> list[Path]:
     """The places inside each built FRR root that a chrooted vtysh or frr-reload.py could write."""
-    from lab import frr_roots
+    from lab.frr import roots as frr_roots
     roots = [frr_roots.root_of(v) for v in frr_roots.built_versions()]
     return [r / d for r in roots if r is not None for d in ("root", "tmp", "var/tmp", "var/log")]
 

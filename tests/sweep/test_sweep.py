@@ -10,14 +10,14 @@ import subprocess
 
 import pytest
 
-from bgp.oracle import expected_routes
-from lab import sweep
-from lab.build import up
-from lab.converge import failure_report
-from lab.settle import Strategy, settle
-from lab.observers.fib import FibReader
-from lab.probes import flows
-from lab.probes.precision import flows_for_pair
+from lab.config.oracle import expected_routes
+from lab.workflows import sweep
+from lab.workflows.build import up
+from lab.observe.converge import failure_report
+from lab.observe.settle import Strategy, settle
+from lab.observe.fib import FibReader
+from lab.observe.probes import flows
+from lab.observe.probes.precision import flows_for_pair
 from lab.runtime import down_lab
 from lab.session import open_lab
 from lab.state import LabPaths

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.oracle import Failures, expected_routes, ucmp_weights
-from lab.plan import build_plan
-from lab.topology import load_text
+from lab.config.oracle import Failures, expected_routes, ucmp_weights
+from lab.design.plan import build_plan
+from lab.design.topology import load_text
 
 from ..conftest import ROOT
 
@@ -109,20 +109,20 @@ def test_the_oracle_follows_an_stsw_that_stops_marking_through_cumulative_bandwi
 @pytest.mark.parametrize("option,line", [("skip-missing", " bgp bestpath bandwidth skip-missing"),
                                          ("default-weight", " bgp bestpath bandwidth default-weight-for-missing")])
 def test_the_option_is_rendered_in_router_bgp(option, line):
-    from bgp.render import render_frr
+    from lab.config.render import render_frr
     conf = render_frr(_plan(option, "10.3"), "/tmp/x")["r1-bag1"].text
     assert line in conf.splitlines()
     assert conf.index(line) > conf.index("router bgp ")
 
 
 def test_ecmp_renders_nothing_frrs_default():
-    from bgp.render import render_frr
+    from lab.config.render import render_frr
     assert "bestpath bandwidth" not in render_frr(_plan("ecmp"), "/tmp/x")["r1-bag1"].text
 
 
 def test_a_version_without_the_option_is_one_error_naming_the_yaml_path_and_version(monkeypatch):
-    from lab import bandwidth_missing
-    from lab.topology import TopologyError
+    from lab.design import bandwidth_missing
+    from lab.design.topology import TopologyError
     monkeypatch.setitem(bandwidth_missing.SUPPORTED, "10.3", frozenset({"ecmp", "default-weight"}))
     with pytest.raises(TopologyError) as e:
         _plan("skip-missing", "10.3")
@@ -132,16 +132,16 @@ def test_a_version_without_the_option_is_one_error_naming_the_yaml_path_and_vers
 
 
 def test_frr_override_checks_the_option_too(monkeypatch):
-    from lab import bandwidth_missing
+    from lab.design import bandwidth_missing
     from lab.errors import LabError
-    from lab.plan.steps.versions import with_frr
+    from lab.design.plan.steps.versions import with_frr
     monkeypatch.setitem(bandwidth_missing.SUPPORTED, "10.7", frozenset({"ecmp"}))
     with pytest.raises(LabError, match=r"--frr 10.7.*bandwidth_missing.*FRR 10.7"):
         with_frr(_plan("skip-missing"), "10.7")
 
 
 def test_an_unknown_option_names_the_choices():
-    from lab.topology import TopologyError
+    from lab.design.topology import TopologyError
     with pytest.raises(TopologyError, match="skip-missing"):
         _plan("ignore")
 

@@ -8,13 +8,13 @@ import textwrap
 import pytest
 import yaml
 
-from bgp.daemon_split import split_by_daemon
-from bgp.frrcheck import rejections
-from bgp.render import render_node
+from lab.config.daemon_split import split_by_daemon
+from lab.config.frrcheck import rejections
+from lab.config.render import render_node
 from lab.errors import TopologyError
-from lab.observers.bfd import Peer, judge, link_states, planned
-from lab.plan import Plan, build_plan
-from lab.topology import load_text
+from lab.observe.bfd import Peer, judge, link_states, planned
+from lab.design.plan import Plan, build_plan
+from lab.design.topology import load_text
 
 from ..conftest import TOPOLOGIES
 

@@ -201,8 +201,8 @@ def test_fault_journal_prints_literally(lab_dir, capsys):
 
 def test_status_tables_print_literally(lab_dir, capsys, monkeypatch):
     """The status tables show what the lab reports (topology name, routes); none of it is markup."""
-    from bgp.oracle import Failures
-    from lab import status as st_mod
+    from lab.config.oracle import Failures
+    from lab.workflows import status as st_mod
 
     node = {"name": "r1-bag1", "role": "bag", "asn": 1, "daemons": {"zebra": True, "bgpd": False},
             "sessions": {"planned": 2, "established": 1, "down": ["x"]},

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.render import render_all
+from lab.config.render import render_all
 from lab.errors import TopologyError
-from lab.observers.collector import parse
-from lab.plan import build_plan
-from lab.topology import load, load_text
+from lab.observe.collector import parse
+from lab.design.plan import build_plan
+from lab.design.topology import load, load_text
 
 from ..conftest import TOPOLOGIES
 
@@ -36,7 +36,7 @@ def test_collector_is_wired_to_its_peers_and_renders_exabgp():
     assert sorted(l.peer("coll2").node for l in p.links_of("coll2")) == ["r2-bag1", "r2-bag2"]
     conf = render_all(p, "/run/baglab/x/nodes", "/usr/bin/python3", lambda n: "bl_x_" + n)["coll2"]["exabgp.conf"]
     assert conf.count("neighbor ") == 4 and "encoder json;" in conf and "receive { parsed; update; }" in conf
-    assert "bgp.collector /run/baglab/x/nodes/coll2/updates.jsonl" in conf
+    assert "lab.nodes.collector /run/baglab/x/nodes/coll2/updates.jsonl" in conf
 
 
 def test_unknown_collector_peer_is_a_clear_error():

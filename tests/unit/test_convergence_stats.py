@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.convergence_stats import (SLOW, WRONG, Trial, cdf_points, outcome_counts, percentile, role_ms,
+from lab.verdict.stats import (SLOW, WRONG, Trial, cdf_points, outcome_counts, percentile, role_ms,
                                    side_by_side, summarise)
 
 DEADLINES = {"fault": 1000.0, "restore": 5000.0}
@@ -70,7 +70,7 @@ def test_cdf_steps_end_at_one():
 
 
 def test_cdf_png_per_kind(tmp_path):
-    from lab.convergence_cdf import cdf_pngs
+    from lab.verdict.cdf import cdf_pngs
 
     ts = [trial(float(v)) for v in (100, 120, 140)] + [trial(2500.0, event="restore"), trial(9.0, converged=False)]
     paths = cdf_pngs(ts + [trial(300.0, kind="node")], DEADLINES, tmp_path)

@@ -2,12 +2,12 @@
 comparisons are read.  A wrong parser here would make every live verdict wrong in the same way."""
 from __future__ import annotations
 
-from bgp.oracle import NextHop
-from lab.converge import Mismatch, fib_mismatches
-from lab.observers.fib import BLACKHOLE, FibHop, _parse_ip_route_line
-from lab.observers.frr import link_bandwidth
-from lab.plan import build_plan
-from lab.topology import load
+from lab.config.oracle import NextHop
+from lab.observe.converge import Mismatch, fib_mismatches
+from lab.observe.fib import BLACKHOLE, FibHop, _parse_ip_route_line
+from lab.observe.frr import link_bandwidth
+from lab.design.plan import build_plan
+from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
 

@@ -6,11 +6,11 @@ from collections import Counter
 
 import pytest
 
-from bgp.daemon_split import split_by_daemon
-from bgp.render import render_all, with_daemon_files
+from lab.config.daemon_split import split_by_daemon
+from lab.config.render import render_all, with_daemon_files
 from lab.errors import LabError
-from lab.plan import build_plan
-from lab.topology import load
+from lab.design.plan import build_plan
+from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
 

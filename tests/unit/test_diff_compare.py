@@ -5,10 +5,10 @@ import copy
 
 import pytest
 
-from lab.checks.schema import IntendedChange
-from lab.diff.compare import compare, flow_tolerance
-from lab.diff.snapshot import Snapshot, _split_lb, best_path, grouped, json_stream
-from lab.observers.fib import FibHop
+from lab.verdict.checks.schema import IntendedChange
+from lab.workflows.diff.compare import compare, flow_tolerance
+from lab.workflows.diff.snapshot import Snapshot, _split_lb, best_path, grouped, json_stream
+from lab.observe.fib import FibHop
 
 P = "198.19.2.0/24"
 
@@ -161,7 +161,7 @@ def test_equal_paths_give_the_same_record_whichever_frr_calls_best():
 
 
 def test_bad_input_fails_before_any_lab(tmp_path):
-    from lab.diff.run import intended_changes, run
+    from lab.workflows.diff.run import intended_changes, run
     from lab.errors import LabError
 
     topo = "topologies/bag-mini.yaml"

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bgp.render import collector_config, exabgp_fabric_config
+from lab.config.render import collector_config, exabgp_fabric_config
 from lab.forwarder import control as forwarder
-from lab.plan import build_plan
+from lab.design.plan import build_plan
 from lab.runtime import clab, frr
 from lab.frr.reload import _reload_argv
 from lab.frr.root import ROOT_FRR_BIN, in_root, mgmtd_argv
 from lab.runtime.remnants import is_lab_command
 from lab.state import LabPaths
-from lab.topology import load
+from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
 
@@ -62,7 +62,7 @@ def baglab_started() -> dict[str, list[str]]:
         "forwarder": forwarder.argv(PATHS, NODE),
         "secy shim": [sys.executable, "-m", "lab.macsec.shim", f"{d}/macsec.json", f"{d}/macsec-stats.json",
                       f"{d}/frr.log", NS],
-        "speaker": [sys.executable, "-m", "bgp.speaker", f"{d}/speaker.json", NS],
+        "speaker": [sys.executable, "-m", "lab.nodes.speaker", f"{d}/speaker.json", NS],
         "exabgp": [sys.executable, str(Path(sys.executable).parent / "exabgp"), f"{d}/exabgp.conf"],
         "containerlab deploy": clab.deploy_argv(TOPO_FILE),
         "baglab up": [sys.executable, "-m", "lab.cli", "up", "t.yaml", "--name", LAB],
@@ -94,7 +94,7 @@ def test_no_process_of_a_lab_whose_name_extends_this_one_is_taken(what):
 
 
 def test_the_exabgp_helpers_are_both_seen():
-    assert sorted(r[2] for r in _exabgp_runs()) == ["bgp.collector", "bgp.exabgp_feed"]
+    assert sorted(r[2] for r in _exabgp_runs()) == ["lab.nodes.collector", "lab.nodes.exabgp_feed"]
 
 
 LOG, STATE = str(PATHS.log_file(NODE)), str(PATHS.state_file)
@@ -109,7 +109,7 @@ OPERATORS = {
     "a debugger on a daemon's argv": ["gdb", "--args", *_frr("bgpd")],
     "strace of a shim": ["strace", "-f", sys.executable, "-m", "lab.macsec.shim", "x", "y", "z", NS],
     "json.tool on a speaker's config": [sys.executable, "-m", "json.tool", str(PATHS.node_dir(NODE) / "speaker.json")],
-    "a helper naming the state, not a namespace": [sys.executable, "-m", "bgp.speaker", str(PATHS.root / "x.json")],
+    "a helper naming the state, not a namespace": [sys.executable, "-m", "lab.nodes.speaker", str(PATHS.root / "x.json")],
     "an editor on exabgp.conf": ["vim", str(PATHS.node_dir(NODE) / "exabgp.conf")],
     "containerlab inspect": clab.inspect_argv(TOPO_FILE),
     "baglab down": [sys.executable, "-m", "lab.cli", "down", "--name", LAB],

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from bgp.exabgp_feed import commands
-from bgp.render import render_all
+from lab.nodes.exabgp_feed import commands
+from lab.config.render import render_all
 from lab.errors import TopologyError
-from lab.plan import build_plan
-from lab.topology import load_text
+from lab.design.plan import build_plan
+from lab.design.topology import load_text
 
 from ..conftest import TOPOLOGIES
 
@@ -27,7 +27,7 @@ def test_exabgp_fabric_renders_config_and_feed():
     conf, cfg = files["exabgp.conf"], json.loads(files["speaker.json"])
     sessions = len(p.links_of("r1-f1-p1s1")) * len(p.address_families)
     assert conf.count("neighbor ") == sessions == len(cfg["neighbors"])
-    assert "bgp.exabgp_feed /run/baglab/x/nodes/r1-f1-p1s1/speaker.json" in conf and "encoder text;" in conf
+    assert "lab.nodes.exabgp_feed /run/baglab/x/nodes/r1-f1-p1s1/speaker.json" in conf and "encoder text;" in conf
     assert "api { processes [ feed ]; }" in conf and "receive" not in conf
 
 

@@ -9,10 +9,10 @@ import jsonschema
 import pytest
 import yaml
 
-from lab import export
+from lab.config import export
 from lab.errors import LabError
-from lab.plan import build_plan
-from lab.topology import load
+from lab.design.plan import build_plan
+from lab.design.topology import load
 
 from ..conftest import ROOT, TOPOLOGIES
 
@@ -146,7 +146,7 @@ def test_a_policy_that_does_not_fit_the_plan_is_refused_before_writing(tmp_path)
 
 
 def test_each_router_runs_its_frr_versions_image(tmp_path):
-    from lab.version_image import tag_for
+    from lab.frr.version_image import tag_for
     topo = tmp_path / "mixed.yaml"
     topo.write_text((TOPOLOGIES / "bag-mini.yaml").read_text() + 'frr:\n  nodes:\n    r1-bag1: "10.3"\n')
     exp = export.export_cli(str(topo), "containerlab", str(tmp_path / "out"), None)

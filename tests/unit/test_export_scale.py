@@ -6,9 +6,9 @@ import time
 import pytest
 
 from lab.errors import LabError
-from lab.export import write
-from lab.plan import Node, build_plan
-from lab.topology import load
+from lab.config.export import write
+from lab.design.plan import Node, build_plan
+from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
 

@@ -21,8 +21,8 @@ from lab.faults.actions import (ACTIONS, ClearSession, DrainSync, Kill, LinkStat
 from lab.faults.impairment import ImpairPort
 from lab.faults.journal import Journal, parse
 from lab.faults.kinds import FAULT_TYPES
-from lab.plan import build_plan
-from lab.topology import load
+from lab.design.plan import build_plan
+from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
 

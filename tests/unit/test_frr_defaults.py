@@ -1,4 +1,4 @@
-"""Per-version defaults (lab/frr_versions.py) and the configs they produce.
+"""Per-version defaults (lab/design/frr_versions.py) and the configs they produce.
 
 The evidence (README, "Findings per FRR version"; bench/nhg_flap.py, 2026-12-01, load 1.7-3.0):
 with kernel nexthop groups on, a 10 ms flap of each member of r1-bag1~r2-bag1 in bag-mini left
@@ -11,11 +11,11 @@ import json
 
 import pytest
 
-from bgp.render import render_node
-from lab.frr_versions import CATALOGUE, SUITES, kernel_nexthop_groups
-from lab.plan import build_plan
-from lab.plan.steps.versions import with_frr
-from lab.topology import load, load_text
+from lab.config.render import render_node
+from lab.design.frr_versions import CATALOGUE, SUITES, kernel_nexthop_groups
+from lab.design.plan import build_plan
+from lab.design.plan.steps.versions import with_frr
+from lab.design.topology import load, load_text
 
 from ..conftest import ROOT, TOPOLOGIES
 
@@ -24,8 +24,8 @@ ON, OFF = "\nzebra nexthop kernel enable\n", "\nno zebra nexthop kernel enable\n
 
 def test_the_image_carries_the_version_routers_without_one_are_judged_as():
     # two facts kept apart (the image's FRR, the template's assumption): they must agree
-    from lab.frr_versions import ASSUMED_VERSION, IMAGE_FRR
-    from lab.image import recipe
+    from lab.design.frr_versions import ASSUMED_VERSION, IMAGE_FRR
+    from lab.frr.image import recipe
 
     assert IMAGE_FRR == ASSUMED_VERSION and recipe()["suite"] == SUITES[IMAGE_FRR]
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.render import render_frr
+from lab.config.render import render_frr
 from lab.errors import LabError
-from lab.frr_spec import FrrSpec
-from lab.plan import build_plan
-from lab.node_kinds import FRR, kind_of
-from lab.plan.steps.versions import with_frr, with_native
-from lab.topology import TopologyError, load, load_text
-from lab.frr_roots import recipe_hash
-from lab.frr_versions import SUITES
+from lab.design.frr_spec import FrrSpec
+from lab.design.plan import build_plan
+from lab.design.node_kinds import FRR, kind_of
+from lab.design.plan.steps.versions import with_frr, with_native
+from lab.design.topology import TopologyError, load, load_text
+from lab.frr.roots import recipe_hash
+from lab.design.frr_versions import SUITES
 from lab.frr.root import in_root
 
 from ..conftest import TOPOLOGIES
@@ -85,7 +85,7 @@ def test_the_config_says_the_routers_version():
 
 @pytest.mark.skipif(not __import__("shutil").which("vtysh"), reason="no FRR (nor its frr user) on this host")
 def test_each_version_has_its_own_recipe():
-    from lab.frr_roots import recipe
+    from lab.frr.roots import recipe
     assert len({recipe_hash(recipe(v)) for v in SUITES}) == len(SUITES)
 
 
@@ -108,7 +108,7 @@ def test_spec_lookup_ignores_planes_for_non_bag_routers():
 
 
 def test_a_version_without_a_built_root_is_one_clear_error(monkeypatch, tmp_path):
-    from lab import frr_roots
+    from lab.frr import roots as frr_roots
     monkeypatch.setattr(frr_roots, "CACHE", tmp_path)
     monkeypatch.setattr(frr_roots, "host_version", lambda: "8.4")
     assert frr_roots.resolve(None) is None and frr_roots.resolve("8.4") is None

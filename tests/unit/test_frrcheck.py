@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bgp import frrcheck
-from bgp.render import render_all
-from bgp.template_lines import template_line
+from lab.config import frrcheck
+from lab.config.render import render_all
+from lab.config.template_lines import template_line
 from lab.errors import LabError
 from lab.frr import check as frr_check
-from lab.plan import build_plan
-from lab.topology import load
+from lab.design.plan import build_plan
+from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
 
@@ -228,7 +228,7 @@ def test_line_for_a_daemon_baglab_does_not_start_names_its_fragment(tmp_path):
 def _root_built(version: str) -> bool:
     import os
 
-    from lab.frr_roots import root_of
+    from lab.frr.roots import root_of
     return os.geteuid() == 0 and root_of(version) is not None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab import image
+from lab.frr import image
 
 
 def test_tag_is_the_recipe_hash():
@@ -25,7 +25,7 @@ def test_any_recipe_change_changes_the_tag(key, value):
 
 
 def _recipes():
-    from lab import version_image
+    from lab.frr import version_image
     try:
         return version_image.recipe_for
     except KeyError:
@@ -41,7 +41,7 @@ def test_the_default_image_keeps_its_recipe_so_make_docker_image_builds_only_it(
 
 @pytest.mark.parametrize("version,suite", [("10.3", "trixie"), ("10.7", "sid")])
 def test_each_version_has_its_own_recipe_on_its_suites_root(version, suite):
-    from lab import frr_roots
+    from lab.frr import roots as frr_roots
     recipe_for = _recipes()
     r = recipe_for(version)
     assert (r["frr"], r["suite"]) == (version, suite)

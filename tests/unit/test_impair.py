@@ -20,8 +20,8 @@ from lab.faults.journal import Journal
 from lab.host import netem
 from lab.impair.line import DelayLine
 from lab.impair.spec import DOWN_LOSS, Impairment, fibre_delay_ms
-from lab.plan import build_plan
-from lab.topology import load, load_text
+from lab.design.plan import build_plan
+from lab.design.topology import load, load_text
 
 from ..conftest import TOPOLOGIES
 

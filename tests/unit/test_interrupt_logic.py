@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from lab import harness as plug
+from lab.workflows import harness as plug
 from lab.runtime import remnants
 from lab import state
 from lab.state import LabPaths, LabState

@@ -30,7 +30,7 @@ def test_good_names_stay_under_the_state_root(name):
 
 
 def test_build_refuses_a_bad_name_before_building(tmp_path, monkeypatch):
-    from lab.build import up
+    from lab.workflows.build import up
 
     monkeypatch.setattr(state, "STATE_ROOT", tmp_path / "state")
     with pytest.raises(LabError, match="lab name"):

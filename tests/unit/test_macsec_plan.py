@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.render import render_all
+from lab.config.render import render_all
 from lab.errors import TopologyError
 from lab.macsec import enforce, kernel, keys
-from lab.plan import build_plan
-from lab.topology import load_text
+from lab.design.plan import build_plan
+from lab.design.topology import load_text
 
 from ..conftest import TOPOLOGIES
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.render import render_all, with_daemon_files
-from lab.node_kinds import BULK, COLLECTOR, EXABGP, FRR, kind_of
-from lab.plan import build_plan
-from lab.topology import load, load_text
+from lab.config.render import render_all, with_daemon_files
+from lab.design.node_kinds import BULK, COLLECTOR, EXABGP, FRR, kind_of
+from lab.design.plan import build_plan
+from lab.design.topology import load, load_text
 
 from ..conftest import TOPOLOGIES
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.oracle import Failures, expected_routes, neighbour_shares, ucmp_weights
+from lab.config.oracle import Failures, expected_routes, neighbour_shares, ucmp_weights
 
 
 

@@ -8,10 +8,10 @@ from collections import Counter
 
 import pytest
 
-from lab.generate import generate
-from lab.model import LAB_V4, LAB_V6
-from lab.plan import IFNAME_MAX, build_plan
-from lab.topology import load, load_text
+from lab.design.generate import generate
+from lab.design.model import LAB_V4, LAB_V6
+from lab.design.plan import IFNAME_MAX, build_plan
+from lab.design.topology import load, load_text
 
 from ..conftest import ROOT, TOPOLOGIES
 
@@ -24,7 +24,7 @@ def plan(request):
 def test_same_yaml_same_plan_byte_for_byte():
     # in a fresh interpreter too, so no dict/set ordering or hash seed can leak in
     a = build_plan(load(TOPOLOGIES / "bag-2region.yaml")).to_json()
-    code = ("from lab.plan import build_plan; from lab.topology import load; import sys;"
+    code = ("from lab.design.plan import build_plan; from lab.design.topology import load; import sys;"
             "sys.stdout.write(build_plan(load('topologies/bag-2region.yaml')).to_json())")
     b = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                        env={"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin"}).stdout
@@ -139,7 +139,7 @@ def test_generated_topology_is_large_and_valid():
 
 
 def test_speed_parsing():
-    from lab.model import parse_speed
+    from lab.design.model import parse_speed
     assert parse_speed("800G") == 800 and parse_speed("1.6T") == 1600 and parse_speed(400) == 400
     for bad in ("fast", "0G", "1.5G", True):
         with pytest.raises(ValueError):

@@ -7,9 +7,9 @@ import ipaddress
 import pytest
 
 from lab.errors import TopologyError
-from lab.plan import build_plan
-from lab.plan.addresses import host_count
-from lab.topology import load_text
+from lab.design.plan import build_plan
+from lab.design.plan.addresses import host_count
+from lab.design.topology import load_text
 
 from .test_topology import BASE
 

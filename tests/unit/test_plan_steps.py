@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from lab.generate import generate
-from lab.plan import build_plan
-from lab.topology import load, load_text
+from lab.design.generate import generate
+from lab.design.plan import build_plan
+from lab.design.topology import load, load_text
 
 from ..conftest import ROOT, TOPOLOGIES
 
@@ -39,14 +39,14 @@ def test_generated_lab_plans_as_before(name):
 
 
 def test_build_plan_is_the_named_steps_in_order():
-    from lab.plan import STEPS
+    from lab.design.plan import STEPS
     assert [name for name, _ in STEPS] == [
         "nodes", "fabric_uplinks", "interconnects", "extra_links", "collectors",
         "explicit_prefixes", "node_addresses", "links", "multipath", "frr_versions", "oversubscription", "aggregates"]
 
 
 def test_each_step_fills_its_own_part_of_the_draft():
-    from lab.plan import run_steps
+    from lab.design.plan import run_steps
     loaded = load(TOPOLOGIES / "bag-agg.yaml")
     after_nodes = run_steps(loaded, until="nodes")
     assert after_nodes.nodes and not after_nodes.wires

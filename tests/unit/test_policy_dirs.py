@@ -8,13 +8,13 @@ import shutil
 
 import pytest
 
-from bgp.policy import DEFAULT_DIR, Block, load_policy, read_config, render_node
-from bgp.policy.mechanisms import live_bindings
-from bgp.render import render_frr, sessions
+from lab.config.policy import DEFAULT_DIR, Block, load_policy, read_config, render_node
+from lab.config.policy.mechanisms import live_bindings
+from lab.config.render import render_frr, sessions
 from lab.errors import LabError
-from lab.plan import build_plan
-from lab.review import write_rendered
-from lab.topology import load
+from lab.design.plan import build_plan
+from lab.workflows.review import write_rendered
+from lab.design.topology import load
 
 from ..conftest import ROOT, TOPOLOGIES
 

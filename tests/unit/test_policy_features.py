@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.oracle import (Failures, aggregate_path, expected_routes, neighbour_shares, paths_through_drains,
+from lab.config.oracle import (Failures, aggregate_path, expected_routes, neighbour_shares, paths_through_drains,
                         set_size, ucmp_weights)
-from bgp.render import render_node
-from lab import domains
-from lab.design import checks, max_length_m, pfc_headroom_bytes
+from lab.config.render import render_node
+from lab.verdict import domains
+from lab.verdict.headroom import checks, max_length_m, pfc_headroom_bytes
 from lab.errors import TopologyError
-from lab.model import DesignSpec
-from lab.plan import build_plan
-from lab.topology import load, load_text
+from lab.design.model import DesignSpec
+from lab.design.plan import build_plan
+from lab.design.topology import load, load_text
 
 from ..conftest import TOPOLOGIES
 
@@ -148,7 +148,7 @@ def test_domain_capacity_report(mini):
 
 
 def test_rehearsal_probes_only_pairs_that_can_avoid_the_drain(mini):
-    from lab.rehearsal import stream_pairs
+    from lab.workflows.rehearsal import stream_pairs
 
     f = _drain_node(mini, "r1-bag1")
     stranded = paths_through_drains(mini, f)
@@ -160,8 +160,8 @@ def test_rehearsal_probes_only_pairs_that_can_avoid_the_drain(mini):
 
 
 def test_delivery_walk_follows_aggregates_and_sees_discard_routes(mini, agg):
-    from bgp.oracle import delivers
-    from lab.probes.flows import target
+    from lab.config.oracle import delivers
+    from lab.observe.probes.flows import target
 
     f1 = target(agg.node("r1-f1-p1s1").prefixes_v4[0])
     assert delivers(agg, expected_routes(agg), "r2-f3-p1s1", f1)         # via the aggregate

@@ -18,14 +18,14 @@ import time
 import jinja2
 import pytest
 
-from bgp.policy import DEFAULT_DIR, load_policy, render_node
-from bgp.policy.context import context
-from bgp.render import sessions
-from bgp.template_lines import template_line
+from lab.config.policy import DEFAULT_DIR, load_policy, render_node
+from lab.config.policy.context import context
+from lab.config.render import sessions
+from lab.config.template_lines import template_line
 from lab.errors import LabError
-from lab.node_kinds import FRR, kind_of
-from lab.plan import build_plan
-from lab.topology import load
+from lab.design.node_kinds import FRR, kind_of
+from lab.design.plan import build_plan
+from lab.design.topology import load
 
 from ..conftest import ROOT, TOPOLOGIES
 
@@ -241,7 +241,7 @@ def test_digest_covers_the_bytes_that_rendered(pdir):
 def _shipped() -> list[tuple[str, str]]:
     """(topology file, policy directory) for the built-in policy on every shipped topology and
     each example candidate on the topology it is written for."""
-    pairs = [(t.name, "bgp/policies/default") for t in sorted(TOPOLOGIES.glob("*.yaml"))]
+    pairs = [(t.name, "lab/config/policies/default") for t in sorted(TOPOLOGIES.glob("*.yaml"))]
     for cand in sorted((TOPOLOGIES / "policies").glob("*/*")):
         if cand.is_dir():
             pairs.append((f"{cand.parent.name}.yaml", str(cand.relative_to(ROOT))))
@@ -279,8 +279,8 @@ if __name__ == "__main__":
 
 def test_a_policys_own_intent_file_is_never_read_through_a_link(tmp_path):
     # diff and rollout read DIR/intents.yaml as root; a link there could echo a secret in an error
-    from bgp.policy import intents_of
-    from lab.diff.run import intended_changes
+    from lab.config.policy import intents_of
+    from lab.workflows.diff.run import intended_changes
 
     secret = tmp_path / "secret"
     secret.write_text("intended_changes: [{aspect: s3cret}]\n")

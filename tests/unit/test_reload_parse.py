@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bgp.policy import load_policy, render_node
-from bgp.render import sessions
-from bgp.policy.directory import DEFAULT_DIR
+from lab.config.policy import load_policy, render_node
+from lab.config.render import sessions
+from lab.config.policy.directory import DEFAULT_DIR
 from lab.frr.reload import (MASK, ReloadResult, mask, parse_test_output, shown, touches_policy,
                              vtysh_lines)
 

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from bgp.render import CONFIG_FILE, render_all, sessions
-from lab.model import LAB_V4, LAB_V6
-from lab.plan import build_plan
-from lab.topology import load
+from lab.config.render import CONFIG_FILE, render_all, sessions
+from lab.design.model import LAB_V4, LAB_V6
+from lab.design.plan import build_plan
+from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
 

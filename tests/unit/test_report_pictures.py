@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import time
 
-from lab.measure import EventResult
-from lab.observers.timeline import RouteEvent
-from lab.report import changed_prefixes, timeline_figure
+from lab.verdict.measure import EventResult
+from lab.observe.timeline import RouteEvent
+from lab.verdict.report import changed_prefixes, timeline_figure
 
 
 def _result(scenario: str) -> EventResult:
@@ -42,7 +42,7 @@ def test_changed_prefixes_are_numeric_and_bounded():
 
 
 def test_convergence_summary_keeps_scenario_names_whole():
-    from lab.report import summary_lines
+    from lab.verdict.report import summary_lines
 
     base = "test_failure_domain_loss_and_restoration_of_the_lab"       # > 48 characters, shared
     rs = [_result(f"{base}[{p}]") for p in ("power_feed-pf1b", "data_hall-dh1b", "power_feed-pf2a")]
@@ -54,7 +54,7 @@ def test_convergence_summary_keeps_scenario_names_whole():
 
 
 def test_domain_heatmap_names_fabrics_sorts_numerically_and_labels_zero(mini):
-    from lab import domains as dm
+    from lab.verdict import domains as dm
 
     impacts = dm.report(mini)
     rows, cols, grid = dm.heatmap_grid(impacts, dm.fabric_names(mini))
@@ -81,7 +81,7 @@ def test_report_writes_every_timeline_before_the_json_names_it(tmp_path):
     """Pictures are drawn by a worker process; write() returns only when they are all on disk."""
     import json
 
-    from lab.report import Report
+    from lab.verdict.report import Report
 
     rep = Report(tmp_path, "lab", "bag-mini")
     for scenario in ("first", "second"):
@@ -95,7 +95,7 @@ def test_report_writes_every_timeline_before_the_json_names_it(tmp_path):
 def test_a_picture_that_fails_to_draw_is_an_error_at_write(tmp_path):
     import pytest
 
-    from lab.picture_worker import PictureWorker
+    from lab.verdict.picture_worker import PictureWorker
 
     w = PictureWorker()
     w.submit(int, "not a number")

@@ -7,14 +7,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bgp.policy import without_superseded
-from bgp.render import sessions
+from lab.config.policy import without_superseded
+from lab.config.render import sessions
 from lab.errors import LabError
-from lab.rollout import journal, report
-from lab.rollout.phase import PhaseResult, loss_window
-from lab.rollout.phases import Phase
-from lab.rollout.run import RolloutReport
-from lab.rollout.sessions import reset
+from lab.workflows.rollout import journal, report
+from lab.workflows.rollout.phase import PhaseResult, loss_window
+from lab.workflows.rollout.phases import Phase
+from lab.workflows.rollout.run import RolloutReport
+from lab.workflows.rollout.sessions import reset
 from lab.state import LabPaths, LabState, node_policies, policy_dir_of, set_node_policy
 
 
@@ -139,14 +139,14 @@ def test_cli_rollout_needs_its_inputs_and_rollback_needs_a_rollout(paths, capsys
 
 
 def test_a_phase_name_with_dollars_draws_as_written():
-    from lab.rollout.report import timeline_png
+    from lab.workflows.rollout.report import timeline_png
     # unescaped, matplotlib reads '$\frac{$' as TeX and fails to draw
     png = timeline_png(_phase("canary $\\frac{$ 5%", "PASS"))
     assert png.startswith(b"\x89PNG")
 
 
 def test_a_broken_step_fails_the_phase_whatever_its_words():
-    from lab.rollout.phase import decide
+    from lab.workflows.rollout.phase import decide
 
     quiet = _phase("p", "PASS", problems=["never quiet after the reload: r1-bag1 kept changing"])
     decide(quiet, [])

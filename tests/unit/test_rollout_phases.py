@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from lab.errors import TopologyError
-from lab.rollout.phases import load_phases
+from lab.workflows.rollout.phases import load_phases
 
 from ..conftest import TOPOLOGIES
 

@@ -66,8 +66,8 @@ def test_every_runtime_implements_the_protocol_by_itself(name):
 def test_only_containerlab_wires_its_own_links():
     """A runtime without the link step says so (makes_links) and refuses the step outright."""
     from lab.errors import LabError
-    from lab.plan import build_plan
-    from lab.topology import load
+    from lab.design.plan import build_plan
+    from lab.design.topology import load
     assert make_runtime("netns", LabPaths("x1")).makes_links and make_runtime("docker", LabPaths("x1")).makes_links
     rt = make_runtime("containerlab", LabPaths("x1"))
     assert not rt.makes_links

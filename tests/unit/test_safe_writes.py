@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from lab import export, safe_io
+from lab import safe_io
+from lab.config import export
 from lab.errors import LabError
-from lab.review import write_rendered
+from lab.workflows.review import write_rendered
 
 from ..conftest import TOPOLOGIES
 
@@ -182,8 +183,8 @@ def test_export_refuses_a_symlinked_node_directory_and_writes_nothing(tmp_path, 
 
 
 def test_export_clears_a_stale_package_copy_and_refuses_a_linked_one(tmp_path):
-    from lab.plan import build_plan
-    from lab.topology import load
+    from lab.design.plan import build_plan
+    from lab.design.topology import load
 
     plan = build_plan(load(TOPOLOGIES / "bag-routes.yaml"))      # has emulated (non-FRR) nodes
     bgp = tmp_path / "exp" / "configs" / "bgp"
@@ -202,13 +203,13 @@ def test_export_clears_a_stale_package_copy_and_refuses_a_linked_one(tmp_path):
 
 
 def _check_report():
-    from lab.checks.verdict import CheckReport, Verdict
+    from lab.verdict.checks.verdict import CheckReport, Verdict
 
     return CheckReport("bag-mini", "pc1", "i.yaml", [Verdict("reach", "reachability", "PASS", "ok", {}, 0.1)])
 
 
 def test_check_reports_replace_planted_links(tmp_path, victim):
-    from lab.checks import report
+    from lab.verdict.checks import report
 
     for write, name in ((report.write_json, "c.json"), (report.write_html, "c.html"), (report.write_junit, "c.xml")):
         plant(tmp_path / name, victim)
@@ -219,7 +220,7 @@ def test_check_reports_replace_planted_links(tmp_path, victim):
 
 @needs_root
 def test_check_report_into_a_directory_another_user_owns_is_refused(tmp_path):
-    from lab.checks import report
+    from lab.verdict.checks import report
 
     (tmp_path / "reports").mkdir()
     os.chown(tmp_path / "reports", NOBODY, NOBODY)
@@ -229,7 +230,7 @@ def test_check_report_into_a_directory_another_user_owns_is_refused(tmp_path):
 
 
 def test_convergence_report_clears_and_draws_timelines_without_following_a_link(tmp_path):
-    from lab.report import Report
+    from lab.verdict.report import Report
 
     from .test_report_pictures import _Timeline, _events, _result
 
@@ -248,7 +249,7 @@ def test_convergence_report_clears_and_draws_timelines_without_following_a_link(
 
 
 def test_pictures_are_written_as_files_not_through_links(tmp_path, victim):
-    from lab.convergence_cdf import cdf_pngs
+    from lab.verdict.cdf import cdf_pngs
 
     from .test_convergence_stats import DEADLINES, trial
 
@@ -259,8 +260,8 @@ def test_pictures_are_written_as_files_not_through_links(tmp_path, victim):
 
 
 def test_sweep_pages_replace_planted_links(tmp_path, victim):
-    from lab import sweep_page
-    from lab.sweep import SweepReport
+    from lab.verdict import sweep_page
+    from lab.workflows.sweep import SweepReport
 
     plant(tmp_path / "sweep.json", victim)
     plant(tmp_path / "sweep.html", victim)

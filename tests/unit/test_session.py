@@ -6,9 +6,9 @@ import pytest
 
 from lab import state
 from lab.errors import LabError
-from lab.plan import build_plan
+from lab.design.plan import build_plan
 from lab.session import open_lab
-from lab.topology import load
+from lab.design.topology import load
 from ..conftest import TOPOLOGIES
 
 LAB = "sessiontest"
@@ -75,7 +75,7 @@ def test_bad_name_is_refused():
 
 
 def test_opened_timeline_is_stopped_even_after_an_error(lab_dir, monkeypatch):
-    from lab.observers import timeline as tl_mod
+    from lab.observe import timeline as tl_mod
 
     events = []
 
@@ -99,7 +99,7 @@ def test_opened_timeline_is_stopped_even_after_an_error(lab_dir, monkeypatch):
 
 
 def test_domains_confirm_refuses_another_plan(lab_dir):
-    from lab import domains
+    from lab.verdict import domains
 
     other = build_plan(load(TOPOLOGIES / "bag-agg.yaml"))
     with open_lab(LAB) as s:
@@ -109,8 +109,8 @@ def test_domains_confirm_refuses_another_plan(lab_dir):
 
 
 def test_rehearsal_document_fields():
-    from lab.probes.stream import PairResult
-    from lab.rehearsal import Rehearsal, Step, document
+    from lab.observe.probes.stream import PairResult
+    from lab.workflows.rehearsal import Rehearsal, Step, document
 
     import dataclasses
 
@@ -125,8 +125,8 @@ def test_rehearsal_document_fields():
 
 def test_a_rollout_takes_a_mid_upgrade_lab_as_it_is(lab_dir, tmp_path):
     """'baglab rollout' rebuilds nothing it would lose: a lab of the same topology running other
-    FRR versions than it was built with is rolled out from as it runs (lab.rollout.run.bring_up)."""
-    from lab.rollout.run import running_as_built
+    FRR versions than it was built with is rolled out from as it runs (lab.workflows.rollout.run.bring_up)."""
+    from lab.workflows.rollout.run import running_as_built
 
     paths, topo = state.LabPaths(LAB), tmp_path / "t.yaml"
     topo.write_text("")

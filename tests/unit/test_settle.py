@@ -1,4 +1,4 @@
-"""lab.settle's pure parts: the strategies' defaults, what a result says is missing, and the QUIET,
+"""lab.observe.settle's pure parts: the strategies' defaults, what a result says is missing, and the QUIET,
 SETTLED and CONVERGED loops run against a fake clock and fake readers (no lab, no root)."""
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from contextlib import nullcontext
 
 import pytest
 
-from bgp.oracle import NONE
-import lab.settle as st
-from lab.converge import Mismatch
-from lab.settle import DEFAULTS, Settled, Strategy, settle
+from lab.config.oracle import NONE
+import lab.observe.settle as st
+from lab.observe.converge import Mismatch
+from lab.observe.settle import DEFAULTS, Settled, Strategy, settle
 from lab.state import LabPaths
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from bgp.speaker import MAX_MSG, keepalive_due, link_bandwidth_community, open_message, update_messages
+from lab.nodes.speaker import MAX_MSG, keepalive_due, link_bandwidth_community, open_message, update_messages
 
 
 def parse_updates(msgs):

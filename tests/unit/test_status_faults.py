@@ -1,10 +1,10 @@
 """status judges the lab against the faults in force: a plane that is off, as predicted, is as designed."""
 from __future__ import annotations
 
-from bgp.oracle import Failures
-from bgp.render import sessions
+from lab.config.oracle import Failures
+from lab.config.render import sessions
 from lab.faults.kinds import plane_nodes
-from lab.status import is_converged, judge_sessions, session_expected_up
+from lab.workflows.status import is_converged, judge_sessions, session_expected_up
 
 
 def _plane1_r1(mini) -> Failures:

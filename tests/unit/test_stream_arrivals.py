@@ -1,7 +1,7 @@
 """A stream's end: it waits for late packets only while they still arrive."""
 from __future__ import annotations
 
-from lab.probes.stream import Arrivals
+from lab.observe.probes.stream import Arrivals
 
 
 class Clock:

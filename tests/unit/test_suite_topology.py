@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bgp.render import render_node
+from lab.config.render import render_node
 from lab.errors import TopologyError
-from lab.plan import build_plan
-from lab.suite_topology import parse_coalesce, with_coalesce
-from lab.topology import load
+from lab.design.plan import build_plan
+from lab.design.suite import parse_coalesce, with_coalesce
+from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
 

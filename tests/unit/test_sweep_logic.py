@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from lab import sweep
-from lab.plan import build_plan
-from lab.probes.flows import Round, gaps, split_problems, split_rows
-from lab.topology import load
+from lab.workflows import sweep
+from lab.design.plan import build_plan
+from lab.observe.probes.flows import Round, gaps, split_problems, split_rows
+from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
 
@@ -72,9 +72,9 @@ def test_a_router_with_one_next_hop_needs_no_flow_count():
 
 
 def test_flows_per_pair_come_from_the_least_travelled_splitting_router():
-    from bgp.oracle import expected_routes
-    from lab.probes.flows import target
-    from lab.probes.precision import flows_for, flows_for_pair, reach_shares
+    from lab.config.oracle import expected_routes
+    from lab.observe.probes.flows import target
+    from lab.observe.probes.precision import flows_for, flows_for_pair, reach_shares
 
     p = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
     exp = expected_routes(p)

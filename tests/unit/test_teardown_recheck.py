@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from lab.observers.timeline import RouteEvent
+from lab.observe.timeline import RouteEvent
 from lab.pytest_plugin import Observer
 
 
@@ -67,7 +67,7 @@ def _restored(monkeypatch, ok: bool):
 
 def test_a_full_restore_to_no_failure_is_the_proof(monkeypatch):
     """A rehearsal's undrain restores through after_restore, not restore_and_check: the same proof."""
-    from bgp.oracle import NONE
+    from lab.config.oracle import NONE
 
     obs = _restored(monkeypatch, ok=True)
     obs.after_restore(None, NONE)
@@ -75,7 +75,7 @@ def test_a_full_restore_to_no_failure_is_the_proof(monkeypatch):
 
 
 def test_what_is_not_a_full_proof_of_the_steady_state_is_not_taken_for_one(monkeypatch):
-    from bgp.oracle import NONE, Failures
+    from lab.config.oracle import NONE, Failures
 
     obs = _restored(monkeypatch, ok=True)
     obs.after_restore(None, Failures.of(links=[1]))

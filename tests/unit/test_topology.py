@@ -6,8 +6,8 @@ import textwrap
 import pytest
 
 from lab.errors import TopologyError
-from lab.plan import build_plan
-from lab.topology import load, load_text
+from lab.design.plan import build_plan
+from lab.design.topology import load, load_text
 
 from ..conftest import TOPOLOGIES
 

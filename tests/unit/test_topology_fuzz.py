@@ -2,7 +2,7 @@
 located TopologyError, in under 2 s and 200 MB, or accepts it and then plans, renders every
 node's configuration and exports it to containerlab without an error.
 
-Inputs are valid topologies (the shipped ones and lab/generate.py's) with mutations: wrong
+Inputs are valid topologies (the shipped ones and lab/design/generate.py's) with mutations: wrong
 types, booleans, huge/negative/infinite numbers, deleted and duplicated keys and items,
 unicode and terminal-markup strings, known keys moved to the wrong place, deep nesting,
 alias and merge-key bombs, non-UTF-8 bytes and truncation.
@@ -27,13 +27,13 @@ pytest.importorskip("hypothesis", reason="pip install -e '.[test]' (scripts/inst
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from bgp.render import render_all
-from lab.design import checks
+from lab.config.render import render_all
+from lab.verdict.headroom import checks
 from lab.errors import TopologyError
-from lab.export import write
-from lab.generate import generate
-from lab.plan import build_plan
-from lab.topology import load_bytes
+from lab.config.export import write
+from lab.design.generate import generate
+from lab.design.plan import build_plan
+from lab.design.topology import load_bytes
 
 from ..conftest import TOPOLOGIES
 

@@ -11,8 +11,8 @@ import tracemalloc
 import pytest
 
 from lab.errors import TopologyError
-from lab.plan import build_plan
-from lab.topology import MAX_BYTES, load, load_bytes, load_text
+from lab.design.plan import build_plan
+from lab.design.topology import MAX_BYTES, load, load_bytes, load_text
 
 from ..conftest import TOPOLOGIES
 from .test_topology import BASE
@@ -298,7 +298,7 @@ def test_the_million_route_bench_topology_is_accepted():
 
 
 def test_the_generated_116_router_lab_is_accepted():
-    from lab.generate import generate
+    from lab.design.generate import generate
 
     p = build_plan(load_text(generate(), "gen.yaml"))
     assert len(p.nodes) == 116
@@ -317,7 +317,7 @@ def test_pure_python_event_parser_gives_the_same_answer(text, monkeypatch):
     """Without libyaml the reader falls back to PyYAML's own parser, with the same limits."""
     import yaml
 
-    import lab.topology as topology
+    import lab.design.topology as topology
 
     def answer():
         try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import pytest
 
-from bgp.oracle import ucmp_weights
+from lab.config.oracle import ucmp_weights
 
 #: (received link-bandwidths in Gbit/s, weights the kernel holds) on FRR 10.3
 OBSERVED_10_3 = [

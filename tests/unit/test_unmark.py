@@ -6,9 +6,9 @@ import pytest
 
 from lab.errors import LabError
 from lab.faults.unmark import _origin_maps, set_marking, set_option
-from lab.plan import build_plan
+from lab.design.plan import build_plan
 from lab.state import LabPaths
-from lab.topology import load
+from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
 

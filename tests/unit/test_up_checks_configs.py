@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from lab import build
+from lab.workflows import build
 from lab.errors import LabError
 from lab.state import LabPaths
 

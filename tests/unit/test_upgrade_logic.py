@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 
 from lab.errors import LabError
-from lab.frr_roots import host_version
-from lab.rollout import journal
-from lab.rollout.phase import Setup, upgrading
-from lab.rollout.phases import Phase, select, step_spec
+from lab.frr.roots import host_version
+from lab.workflows.rollout import journal
+from lab.workflows.rollout.phase import Setup, upgrading
+from lab.workflows.rollout.phases import Phase, select, step_spec
 from lab.frr.reload import _reload_argv, reload_script
-from lab.rollout.run import rollback_targets, upgrade_targets
-from lab.rollout.upgrade import UpgradeResult
+from lab.workflows.rollout.run import rollback_targets, upgrade_targets
+from lab.workflows.rollout.upgrade import UpgradeResult
 from lab.session import Lab
 from lab.state import (LabPaths, LabState, load_built_plan, load_plan, node_versions, same_version,
                        set_node_version, with_versions)
-from lab.status import mixed_versions_line, running_versions
+from lab.workflows.status import mixed_versions_line, running_versions
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_status_names_a_mixed_lab(mini):
 
 
 def test_every_session_of_a_replaced_router_counts_as_reset(mini):
-    from lab.rollout.sessions import of_routers
+    from lab.workflows.rollout.sessions import of_routers
     got = of_routers(mini, ["r1-bag1", "r2-bag1"])
     assert "r1-bag1 ~ r2-bag1 (ipv4, link 12)" in got and "r2-bag1 ~ r2-f3-p1s1 (ipv6, link 8)" in got
     assert len(got) == len(set(got)) and not any("r1-bag2 ~ r2-bag2" in s for s in got)
@@ -151,8 +151,8 @@ def test_every_session_of_a_replaced_router_counts_as_reset(mini):
 
 
 def test_an_undrained_upgrade_keeps_single_homed_losses_apart():
-    from lab.probes.stream import PairResult
-    from lab.rollout.phase import PhaseResult, _account
+    from lab.observe.probes.stream import PairResult
+    from lab.workflows.rollout.phase import PhaseResult, _account
     res = PhaseResult("BAG plane 1", ["r1-bag1"], False, None)
     other = [PairResult("r1-f2-edge", "198.19.0.0/24", 57, 56, 0), PairResult("r1-f2-edge", "198.19.2.0/24", 57, 57, 0)]
     single = [PairResult("r1-f1-p1s1", "198.19.2.0/24", 50, 51, 19)]
@@ -167,8 +167,8 @@ def test_a_phase_judges_each_change_by_its_fields_not_its_words(monkeypatch):
     replaced: its sessions are not counted as reset, whatever its error says."""
     from types import SimpleNamespace
 
-    from lab.rollout import phase
-    from lab.rollout.upgrade import UpgradeResult
+    from lab.workflows.rollout import phase
+    from lab.workflows.rollout.upgrade import UpgradeResult
 
     done = [UpgradeResult("r1-bag1", "8.4", "10.3", moved=True),
             UpgradeResult("r2-bag1", "8.4", "10.3", error="sessions not back within 30 s: r2-bag1", moved=True),

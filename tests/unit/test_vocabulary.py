@@ -14,17 +14,17 @@ import pytest
 import typer
 
 from lab import cli
-from lab.checks.verdict import (KINDS, ROLLOUT_KINDS, SELECTABLE, CheckKind, CheckReport, SelectableKind, Status,
+from lab.verdict.checks.verdict import (KINDS, ROLLOUT_KINDS, SELECTABLE, CheckKind, CheckReport, SelectableKind, Status,
                                 Verdict, exit_code)
-from lab.convergence_stats import Outcome
-from lab.export import FORMATS, ExportFormat
+from lab.verdict.stats import Outcome
+from lab.config.export import FORMATS, ExportFormat
 from lab.faults.kinds import DomainKind, End, FaultKind, LinkMode, NodeMode, Side
-from lab.probes.precision import Split
-from lab.rehearsal import RehearsalKind
-from lab.rollout import journal
-from lab.rollout.phase import Broken, PhaseResult, decide
+from lab.observe.probes.precision import Split
+from lab.workflows.rehearsal import RehearsalKind
+from lab.workflows.rollout import journal
+from lab.workflows.rollout.phase import Broken, PhaseResult, decide
 from lab.runtime import RUNTIMES, RuntimeName
-from lab.sweep import SweepKind, cases
+from lab.workflows.sweep import SweepKind, cases
 from lab.text_enum import TextEnum
 
 ROOT = Path(__file__).resolve().parents[2]

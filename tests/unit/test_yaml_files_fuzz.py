@@ -26,12 +26,12 @@ pytest.importorskip("hypothesis", reason="pip install -e '.[test]' (scripts/inst
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from lab.checks import names
-from lab.checks.schema import load_intents
+from lab.verdict.checks import names
+from lab.verdict.checks.schema import load_intents
 from lab.errors import LabError, TopologyError
-from lab.plan import build_plan
-from lab.rollout.phases import load_phases
-from lab.topology import load
+from lab.design.plan import build_plan
+from lab.workflows.rollout.phases import load_phases
+from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
 from .test_topology_fuzz import ERROR_BYTES, ERROR_SECONDS, _mutate, _text_mutation

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from lab.checks import names
-from lab.checks.schema import load_intents
+from lab.verdict.checks import names
+from lab.verdict.checks.schema import load_intents
 from lab.errors import LabError, TopologyError
-from lab.rollout.phases import MAX_WILDCARDS, load_phases, step_spec
+from lab.workflows.rollout.phases import MAX_WILDCARDS, load_phases, step_spec
 
 
 def _write(tmp_path, text: str):

@@ -1,0 +1,1 @@
+"""The plan's steps, each a named function ``Draft -> Draft``; lab.design.plan.STEPS orders them."""

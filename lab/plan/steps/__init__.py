@@ -1,1 +1,0 @@
-"""The plan's steps, each a named function ``Draft -> Draft``; lab.plan.STEPS orders them."""

@@ -1,0 +1,117 @@
+"""The intent file: what must hold for a policy, in the user's words (fabrics, routers, planes).
+
+No check here needs an oracle of the *candidate* policy (baglab's oracle only
+knows its own built-in policy): reachability, shares against a stated figure or
+the plan's remaining capacity, behaviour under every single failure, loss-free
+drains and route attributes are all judged from the plan and what the routers
+did.  Names are checked against the plan later (:mod:`lab.verdict.checks.names`), where
+the plan is known; this module only fixes the shape, so a typo in a key is one
+located error before any lab is touched.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt
+
+from lab.design.model import MAX_ITEMS, Strict
+from lab.design.yaml_files import Located, Text, load_model
+
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.*?~#\[\]-]+$")]
+Family = Literal["ipv4", "ipv6"]
+Aspect = Literal["fib", "as_path", "local_pref", "communities", "link_bandwidth", "flows", "sweep"]
+#: every list of the file: far more than any intent needs, and validation stops at the first item
+#: too many instead of reporting each of 20,000 bad ones (seconds)
+Many = Field(max_length=MAX_ITEMS)
+#: a share in percent; strict: YAML's true is not 1 and '50' is not a number
+Percent = Annotated[StrictFloat, Field(ge=0, le=100)]
+
+
+def _plane_keys(v: object) -> object:
+    """``expect: {1: 60, 2: 40}`` (by plane) as naturally written: a plane's number as its key."""
+    return {str(k) if isinstance(k, int) and not isinstance(k, bool) else k: x for k, x in v.items()} \
+        if isinstance(v, dict) else v
+
+
+class Pair(Strict):
+    """An ordered pair of fabrics (``from`` sends, ``to`` owns the prefix)."""
+    src: Name = Field(alias="from")
+    dst: Name = Field(alias="to")
+
+
+class Reachability(Strict):
+    """Every ordered pair of fabrics reaches the other by real packets, in every family, except
+    the listed pairs."""
+    families: list[Family] = Field(default=["ipv4", "ipv6"], max_length=2)
+    except_pairs: list[Pair] = Field(default=[], alias="except", max_length=MAX_ITEMS)
+    flows: StrictInt = Field(default=16, ge=1, le=4096)
+
+
+class Share(Strict):
+    """At router ``at``, the traffic towards fabric ``fabric`` splits over next hops grouped
+    ``by`` neighbour, plane or region, as ``expect`` says: a share per group in percent, or
+    ``proportional`` (to the remaining capacity: the plan's live links and port speeds)."""
+    at: Annotated[list[Name], Many] | Name
+    fabric: Name
+    by: Literal["neighbour", "plane", "region"] = "neighbour"
+    expect: Literal["proportional"] | Annotated[dict[Name, Percent], Many, BeforeValidator(_plane_keys)] = "proportional"
+    tolerance: StrictFloat = Field(default=2.0, ge=0, le=100, description="percentage points")
+    flows: StrictInt | None = Field(default=None, ge=16, le=20000)
+    failures: list[Name] = Field(default=[], max_length=MAX_ITEMS)   # links (bundle#member), bundles, routers failed first
+
+
+class Sweep(Strict):
+    """Every single failure (N-1) and, optionally, every failure domain: no blackhole, no loop,
+    converged within the budget."""
+    budget_ms: StrictInt = Field(default=5000, ge=100, le=600_000)
+    domains: StrictBool = True
+    kinds: Annotated[list[Literal["link", "bundle", "node", "plane", "domain"]], Field(max_length=5)] | None = None
+
+
+class Drain(Strict):
+    """Draining exactly one of: a BAG plane (``plane`` with ``region``, or every region),
+    a router, or a link (``bundle#member``) loses no probe packet."""
+    plane: StrictInt | None = Field(default=None, ge=1, le=16)
+    region: Name | None = None
+    router: Name | None = None
+    link: Name | None = None
+
+
+class Attribute(Strict):
+    """Routes a router advertises out of its region (``leaving`` region) carry exactly
+    ``link_bandwidth_values`` link-bandwidth values (checked in the receiving routers' RIB)."""
+    leaving: Name
+    link_bandwidth_values: StrictInt = Field(default=1, ge=0, le=16)
+    routes: Literal["all", "specifics", "aggregates"] = "all"   # aggregates merge their contributors' values
+
+
+class IntendedChange(Strict):
+    """A difference the candidate means to make; ``baglab diff`` lists matching differences apart
+    from the unintended ones.  Names and prefixes are shell-style patterns."""
+    nodes: list[Name] = Field(default=["*"], max_length=MAX_ITEMS)
+    fabrics: list[Name] = Field(default=["*"], max_length=MAX_ITEMS)
+    aspects: list[Aspect] = Field(max_length=MAX_ITEMS)
+    why: Text = ""
+
+
+class Intents(Strict):
+    description: Text = ""
+    reachability: Reachability | None = None
+    shares: list[Share] = Field(default=[], max_length=MAX_ITEMS)
+    sweep: Sweep | None = None
+    drains: list[Drain] = Field(default=[], max_length=MAX_ITEMS)
+    attributes: list[Attribute] = Field(default=[], max_length=MAX_ITEMS)
+    intended_changes: list[IntendedChange] = Field(default=[], max_length=MAX_ITEMS)
+
+
+
+
+#: the validated intents plus the YAML tree, so a name check later can point at a line
+LoadedIntents = Located      # (of Intents; unsubscripted so isinstance works)
+
+
+def load_intents(path: str | Path) -> LoadedIntents:
+    """One located error (file:line: YAML path) for anything malformed, as for topologies."""
+    return load_model(path, Intents, "intent file", "a mapping (reachability, shares, sweep, drains, attributes, "
+                      "intended_changes)")
