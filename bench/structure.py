@@ -128,7 +128,7 @@ def measure(root: Path) -> dict[str, object]:
     cycles = [c for c in _sccs(both) if len(c) > 1]
     texts = {n: p.read_text() for n, p in known.items()}
     return {
-        "modules (lab/, lab/config/)": len(known),
+        "modules (lab/; before, also bgp/)": len(known),
         "packages": len(packages),
         "loose modules at lab/'s top": len(loose),
         "largest module (lines)": max(t.count("\n") for t in texts.values()),
@@ -136,14 +136,16 @@ def measure(root: Path) -> dict[str, object]:
         "longest import chain, with function-level imports": _depth(both),
         "module import cycles (with function-level imports)": len(cycles),
         "function-level imports of project modules": inner_count,
-        "modules mentioning vtysh": sum("vtysh" in t for t in texts.values()),
+        "modules naming vtysh": sum("vtysh" in t for t in texts.values()),
         "modules naming state.json": sum("state.json" in t for t in texts.values()),
-        "lab/config/ imports of lab": sum(1 for n in known if n.startswith("bgp") for m in both[n] if m.startswith("lab")),
+        "units (packages and loose modules at the top)": len({".".join(n.split(".")[:2]) for n in known}),
     }
 
 
 def _tree_of(rev: str, into: Path) -> Path:
-    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "lab", "bgp"],
+    have = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "--name-only", rev], check=True,
+                          capture_output=True, text=True).stdout.split()
+    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev, *[p for p in PACKAGES if p in have]],
                           check=True, capture_output=True).stdout
     dest = into / rev.replace("/", "_")
     dest.mkdir()

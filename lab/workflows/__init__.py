@@ -1,0 +1,2 @@
+"""Workflows: what a command does from start to end on one Lab -- up, check, sweep, rehearse,
+diff, rollout, upgrade, status -- so the CLI only parses, calls one of these and prints."""
