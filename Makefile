@@ -7,7 +7,7 @@ PYTEST := $(VENV)/bin/pytest
 
 CHECK_PREFIX ?= ck
 
-.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker frr-roots test-frr test-versions
+.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker frr-roots test-frr test-versions test-interrupt
 
 deps:
 	@scripts/install-deps.sh
@@ -57,6 +57,10 @@ test-frr: deps
 test-versions: deps
 	$(VENV)/bin/python -m lab.frr.roots
 	BAGLAB_TEST_VERSIONS="8.4 10.3 10.7" $(PYTEST) tests/lab/test_bandwidth_missing.py tests/lab/test_frr_versions.py
+
+# every kill point and signal moment on every runtime (CI runs the ones with the most half-built state)
+test-interrupt: deps
+	BAGLAB_FULL_MATRIX=1 $(PYTEST) tests/lab/test_interrupt.py
 
 bench: deps
 	$(VENV)/bin/python bench/bringup.py
