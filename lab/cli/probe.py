@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from lab.errors import LabError
 from lab.safe_io import check_output_dir, write_output
 from lab.session import open_lab
 from lab.cli import views
@@ -21,15 +20,11 @@ def probe(name: str = NameOpt, count: int = typer.Option(10, min=1, help="frames
           report: str = typer.Option("reports/macsec-probes.json", help="where the JSON report goes")):
     """Put plaintext, keyed, wrong-key, tampered and replayed frames on every MACsec-only link
     (both directions) and account for each: delivered, or dropped by the right counter."""
-    from lab.observe.probes.macsec import KINDS, probe_link
+    from lab.observe.probes.macsec import KINDS, probe_protected
 
     check_output_dir(Path(report).parent)        # a directory refused now, not after every probe has run
     with open_lab(name) as s:
-        links_ = [l for l in s.plan.links if l.a.wire]
-        if not links_:
-            raise LabError("this lab has no MACsec-protected link")
-        results = [(l, probe_link(s.plan, s.paths, l, sender, count=count))
-                   for l in links_ for sender in (l.a.node, l.b.node)]
+        results = probe_protected(s.plan, s.paths, count)
     views.probes_table(s.name, KINDS, results)
     write_output(report, json.dumps([r.__dict__ for _, r in results], indent=1))
     plain = sum(r.delivered["plaintext"] for _, r in results)

@@ -6,7 +6,6 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
-from lab.errors import LabError
 from lab.workflows.rehearsal import RehearsalKind
 from lab.session import open_lab
 from lab.cli.app import app
@@ -27,8 +26,6 @@ def rehearse(kind: RehearsalKind = typer.Argument(..., help="what to take down")
 
     with open_lab(name) as s:
         check_rehearsal(s.plan, kind, what, region, member)
-        if s.faults.active():
-            raise LabError("the lab has active faults or drains; 'baglab restore' / 'baglab undrain all' first")
         rep = rehearse_recorded(s, reports, kind, plane=int(what) if kind is RehearsalKind.PLANE else None,
                                 region=region, node=what if kind is RehearsalKind.NODE else None,
                                 bundle=what if kind is RehearsalKind.LINK else None,

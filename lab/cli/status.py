@@ -32,13 +32,10 @@ def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", he
 
 def show_status(name: str, bag_only: bool) -> bool:
     """Print the status tables (``up`` shows them too); True when the lab is as designed."""
-    from lab.config.oracle import expected_routes
-
-    from lab.workflows.status import active_changes, gather, mixed_versions_line
+    from lab.workflows.status import mixed_versions_line, with_expected
 
     with open_lab(name) as s:
-        st = gather(s)
-        expected = expected_routes(s.plan, active_changes(s)[0])
+        st, expected = with_expected(s)
         state = s.state
     policy, mixed = state.policy, state.node_policies or {}
     candidate = bool(policy) and Path(policy) != DEFAULT_DIR or bool(mixed)

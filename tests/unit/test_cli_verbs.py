@@ -165,3 +165,22 @@ def test_rollout_brings_up_then_rolls_out_on_the_same_lab(monkeypatch, fake_lab)
     calls.clear()
     rollout_run.bring_up_and_roll_out(state.LabPaths("ro"), None, None, None, None, resume=True, drain=False)
     assert calls == [("rollout", "ro", None, True, False)]
+
+
+def test_a_rehearsal_refuses_a_lab_with_faults_before_it_starts(lab, tmp_path):
+    from lab.workflows.rehearsal import RehearsalKind, rehearse_recorded
+
+    lab.faults.drain_plane(1, "r1")
+    with pytest.raises(LabError, match="active faults or drains"):
+        rehearse_recorded(lab, tmp_path, RehearsalKind.NODE, node="r1-bag1")
+    assert not lab.timeline_open and not (tmp_path / "rehearsal").exists()
+
+
+def test_probing_a_lab_without_protected_links_is_refused(mini, tmp_path):
+    from types import SimpleNamespace
+
+    from lab.observe.probes.macsec import probe_protected
+
+    plain = SimpleNamespace(links=[l for l in mini.links if not l.a.wire])     # only the links are read
+    with pytest.raises(LabError, match="no MACsec-protected link"):
+        probe_protected(plain, state.LabPaths("x"), 1)
