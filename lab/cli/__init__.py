@@ -1,10 +1,11 @@
-"""``baglab``: one obvious command per lab verb, one module per verb group.
+"""``baglab``: one obvious command per lab verb, one module per verb.
 
-``lifecycle`` (plan, up, down, status, exec, labs, export), ``faults`` (fault, faults, restore), ``impair``,
-``drains`` (drain, undrain, rehearse), ``macsec`` (macsec, links, probe), ``analysis`` (sweep,
-domains), ``configs`` (frrcheck), ``checks`` (check), ``diff`` (diff) and ``rollout`` (rollout, rollback) register their verbs on
-:data:`app`;
-``views`` prints, ``common`` holds the arguments and input checks they share, and
+Each verb module (``plan``, ``up``, ``down``, ``status``, ``exec``, ``labs``, ``export``,
+``fault``, ``faults``, ``restore``, ``impair``, ``drain`` (drain and undrain), ``rehearse``,
+``macsec``, ``links``, ``probe``, ``sweep``, ``domains``, ``frrcheck``, ``check``, ``diff``,
+``rollout``, ``rollback``, ``upgrade``) parses its arguments, calls one function of
+:mod:`lab.workflows` (or a reader) and prints; it registers itself on :data:`app`.  ``views``
+prints, ``common`` holds the arguments and input checks they share, and
 :func:`lab.session.open_lab` attaches them to a running lab.
 Importing this package registers every verb (the order here is the order ``--help`` lists them).
 """
@@ -15,7 +16,9 @@ from typing import List, Optional
 
 from lab.errors import LabError
 from lab.exit_codes import BAD_INPUT
-from lab.cli import lifecycle, faults, impair, drains, macsec, analysis, configs, checks, diff, rollout  # noqa: F401 - registers the verbs
+from lab.cli import (plan, up, down, status, exec, labs, export,  # noqa: F401 - registers the verbs
+                     fault, faults, restore, impair, drain, rehearse, macsec, links, probe, sweep, domains,
+                     frrcheck, check, diff, rollout, rollback, upgrade)
 from lab.cli.app import Interrupted, app
 from lab.cli.views import err, error
 

@@ -1,4 +1,4 @@
-"""``baglab impair``: loss, delay, jitter and duplication on member links, journalled like faults
+"""``baglab impair BUNDLE``: loss, delay, jitter and duplication on member links, journalled like faults
 (``baglab faults`` lists them, ``--clear`` or ``baglab restore`` undoes them)."""
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from typing import List, Optional
 import typer
 
 from lab.errors import LabError
-from lab.faults.impairment import active_on
 from lab.impair.spec import Impairment, fibre_delay_ms
 from lab.session import open_lab
 from lab.cli import views
 from lab.cli.app import app
 from lab.cli.common import BundleArg, MembersOpt, NameOpt, WaitOpt, bundle_links
-from lab.cli.faults import inject
+from lab.cli.fault import inject
 from lab.cli.views import err
 
 
@@ -50,17 +49,10 @@ def impair(bundle: str = BundleArg, member: Optional[List[int]] = MembersOpt,
 
 def clear_links(name: str, bundle: str, member: Optional[List[int]], wait: bool) -> None:
     """Undo the links' impairments; then (unless --no-wait) check the lab returns to the oracle's state."""
-    from lab.verdict.measure import after_restore
+    from lab.workflows.inject import clear_impairments
 
     with open_lab(name) as s:
         links = bundle_links(s.plan, bundle, member)
-        faults = s.faults.faults()
-        bare = [f"member {l.member}" for l in links if active_on(faults, l) is None]
-        if bare:        # all or nothing: a half-cleared bundle is not what was asked for
-            raise LabError(f"{links[0].bundle} {', '.join(bare)} is not impaired; see 'baglab faults'")
-        tl = s.timeline if wait else None
-        done = [s.faults.clear_impairment(link) for link in links]
-        for f in done:
-            err.print(f"cleared fault {f.id}: {f.target}")
-        if tl:
-            views.verdict(after_restore(s.plan, s.paths, tl, done[-1], s.faults.failures(), "cli"))
+        res = clear_impairments(s, links, wait, on_cleared=lambda f: err.print(f"cleared fault {f.id}: {f.target}"))
+        if res is not None:
+            views.verdict(res)

@@ -261,3 +261,21 @@ def _nodes_table(st: dict) -> Table:
             f"{n['prefixes']['installed']}/{n['prefixes']['expected']}",
             styled("yes", "green") if ok else styled("no", "red"))
     return t
+
+
+def say(msg: str) -> None:
+    """A workflow's progress line, as it comes (never markup)."""
+    err.print(escape(msg))
+
+
+def rollout_report(rep, reports) -> None:
+    """A rollout, rollback or upgrade: its table, its problems, and the reports written under ``reports``."""
+    from lab.workflows.rollout import report
+
+    out.print(report.table(rep))
+    for line in report.problems(rep):
+        err.print(escape(line))
+    stem = reports / rep.action
+    written = [report.write_json(rep, stem.with_suffix(".json")), report.write_junit(rep, stem.with_suffix(".xml")),
+               report.write_html(rep, stem.with_suffix(".html"))]
+    err.print("reports: " + ", ".join(escape(str(p)) for p in written))

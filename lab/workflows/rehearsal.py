@@ -26,6 +26,7 @@ from lab.faults.names import bundle_members
 from lab.verdict.measure import EventResult
 from lab.observe.fib import FibReader
 from lab.design.plan import Link, Plan
+from lab.errors import LabError
 from lab.observe.probes.stream import PairResult, Stream
 from lab.session import Lab
 from lab.state import LabPaths
@@ -228,6 +229,8 @@ def rehearse_recorded(lab: Lab, reports, kind: RehearsalKind, **target) -> Rehea
     from lab.verdict.report import Report
     from lab.safe_io import write_output
 
+    if lab.faults.active():         # the rehearsal's verdicts assume it starts from the designed state
+        raise LabError("the lab has active faults or drains; 'baglab restore' / 'baglab undrain all' first")
     directory = Path(reports) / "rehearsal"
     plan, paths, timeline = lab.plan, lab.paths, lab.timeline
     report = Report(directory, paths.name, plan.topology)

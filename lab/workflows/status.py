@@ -129,3 +129,9 @@ def mixed_versions_line(plan: Plan) -> str | None:
         return None
     parts = [f"FRR {v} on {len(rs)} ({', '.join(rs[:4])}{' ...' if len(rs) > 4 else ''})" for v, rs in sorted(by.items())]
     return "this lab runs mixed FRR versions: " + "; ".join(parts) + " (the oracle uses each router's own rule)"
+
+
+def with_expected(lab: Lab) -> tuple[dict, dict]:
+    """:func:`gather` and the oracle's routes under the faults in force, which status tables set
+    side by side."""
+    return gather(lab), expected_routes(lab.plan, active_changes(lab)[0])

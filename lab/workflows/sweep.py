@@ -33,6 +33,7 @@ from lab.session import Lab, open_lab
 from lab.state import LabPaths
 from lab.workflows.sweep_diff import designed_shares, diff  # noqa: F401 - lab.workflows.sweep.diff is the API
 from lab.verdict.sweep_page import write  # noqa: F401 - lab.workflows.sweep.write is the API
+from lab.safe_io import write_output
 from lab.wait import poll
 from lab.design.node_kinds import COLLECTOR, kind_of
 from lab.text_enum import TextEnum
@@ -260,3 +261,32 @@ def sweep_topology(topology: str | Path, name: str, kinds=frozenset(), keep: boo
         finally:
             if not keep:
                 down_lab(paths)
+
+
+@dataclass
+class SweepRun:
+    """``baglab sweep``'s outcome: the sweep, and with a candidate its sweep and what changes."""
+    current: SweepReport
+    candidate: SweepReport | None = None
+    changes: list[str] = field(default_factory=list)
+    diff_file: Path | None = None
+
+
+def sweep_and_compare(topology: str | Path, name: str, kinds, report_dir: Path, keep: bool = False,
+                      candidate: str | Path | None = None, candidate_name: str | None = None,
+                      watch=lambda _plan: nullcontext(None), on_report=lambda _rep, _json, _html: None) -> SweepRun:
+    """Sweep ``topology`` on lab ``name`` (sweep.json/.html in ``report_dir``); with ``candidate``
+    (a second topology), sweep it on lab ``candidate_name`` (sweep-candidate.*) and write what
+    changes to sweep-diff.txt.  ``on_report(report, json_file, html_file)`` after each sweep."""
+    def one(topo, lab: str, tag: str) -> SweepReport:
+        rep = sweep_topology(topo, lab, kinds, keep, watch=watch)
+        on_report(rep, *write(rep, report_dir, tag))
+        return rep
+
+    out = SweepRun(one(topology, name, "sweep"))
+    if candidate:
+        out.candidate = one(candidate, candidate_name or name + "c", "sweep-candidate")
+        out.changes = diff(out.current, out.candidate)
+        out.diff_file = Path(report_dir, "sweep-diff.txt")
+        write_output(out.diff_file, "\n".join(out.changes) + "\n")
+    return out

@@ -63,7 +63,7 @@ def test_down_all_sweep_removes_a_killed_creators_leftovers_and_keeps_live_ones(
         assert set(made["probes"]) <= set(nsutil.list_netns(leftovers.PROBE_PREFIX))
         assert mounted_under(build), "the bind mount did not take"
         env = dict(os.environ, BAGLAB_IMAGE_CACHE=str(cache))
-        r = subprocess.run([sys.executable, "-c", "import sys; from lab.cli.lifecycle import _sweep_leftovers; "
+        r = subprocess.run([sys.executable, "-c", "import sys; from lab.cli.down import _sweep_leftovers; "
                                                   "sys.exit(int(_sweep_leftovers()))"],
                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
         assert r.returncode == 0, r.stderr

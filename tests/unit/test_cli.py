@@ -116,7 +116,7 @@ def test_exec_usage_shows_the_command_after_double_dash():
 def test_exec_passes_the_command_through(lab_dir, monkeypatch):
     """Everything after '--' reaches the node, options included (they are the command's, not ours)."""
     seen = []
-    monkeypatch.setattr(cli.lifecycle.os, "execvp", lambda prog, argv: seen.append(argv))
+    monkeypatch.setattr(cli.exec.os, "execvp", lambda prog, argv: seen.append(argv))
     with pytest.raises(SystemExit) as exc:
         cli.main(["exec", "r1-bag1", "--name", LAB, "--", "vtysh", "-c", "show bgp summary", "--name", "x"])
     assert exc.value.code == 0
@@ -224,7 +224,7 @@ def test_status_tables_print_literally(lab_dir, capsys, monkeypatch):
 def test_ctrl_c_exits_130_with_a_hint(monkeypatch, capsys):
     def interrupted(*_a, **_k):
         raise KeyboardInterrupt
-    monkeypatch.setattr(cli.lifecycle, "load", interrupted)
+    monkeypatch.setattr(cli.plan, "load", interrupted)
     code, text = _main_exit(capsys, "plan", "any.yaml")
     assert code == 130 and "baglab down" in text
 

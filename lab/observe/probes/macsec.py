@@ -170,3 +170,11 @@ def probe_link(plan: Plan, paths: LabPaths, link: Link, sender: str, count: int 
         if res.delivered[kind] != want:
             res.problems.append(f"{kind}: {res.delivered[kind]} delivered at {r_end.node}, expected {want}")
     return res
+
+
+def probe_protected(plan: Plan, paths: LabPaths, count: int = 20) -> list[tuple[Link, ProbeResult]]:
+    """Every MACsec-only link probed from each of its ends, one after the other: ``baglab probe``."""
+    protected = [l for l in plan.links if l.a.wire]
+    if not protected:
+        raise LabError("this lab has no MACsec-protected link")
+    return [(l, probe_link(plan, paths, l, sender, count=count)) for l in protected for sender in (l.a.node, l.b.node)]

@@ -21,7 +21,7 @@ from lab.verdict.checks.verdict import ROLLOUT_KINDS, Status
 from lab.errors import LabError
 from lab.exit_codes import FAILED, PASSED, UNDECIDED
 from lab.design.plan import Plan
-from lab.session import Lab
+from lab.session import Lab, open_lab
 from lab.state import LabPaths, LabState, load_built_plan, node_policies, node_versions, with_versions
 from lab.workflows.rollout import journal
 from lab.workflows.rollout.phase import PhaseResult, Setup, run_phase
@@ -155,6 +155,18 @@ def rollout(lab: Lab, candidate, phases_file, intents=None, drain: bool = False,
     _run(_setup(lab, loaded, kinds, rec, say, versions=versions), rec, rep, cand, keep_going, drain_all=rec.drain)
     rep.seconds = round(time.monotonic() - t0, 2)
     return rep
+
+
+def bring_up_and_roll_out(paths: LabPaths, topology: str | None, baseline: str | None, candidate, phases_file,
+                          intents=None, *, resume: bool = False, say=lambda _m: None, **kw) -> RolloutReport:
+    """``baglab rollout``: the lab brought up on the baseline (unless ``resume``), then
+    :func:`rollout` on it (``kw``: drain, keep_going, kinds, frr)."""
+    if not resume:
+        if topology is None or (candidate is None and kw.get("frr") is None) or phases_file is None:
+            raise LabError("rollout needs TOPOLOGY, --phases and --candidate or --frr (or --resume)")
+        bring_up(paths, topology, baseline, say=say)
+    with open_lab(paths) as lab:
+        return rollout(lab, candidate, phases_file, intents, resume=resume, say=say, **kw)
 
 
 def _run(setup: Setup, rec: journal.RolloutRecord, rep: RolloutReport, policy, keep_going: bool, drain_all: bool,

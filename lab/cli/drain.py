@@ -1,5 +1,5 @@
-"""Drain verbs: ``drain``/``undrain`` move traffic off (and back onto) a plane, router or link with
-BGP policy; ``rehearse`` runs a whole maintenance with packets flowing."""
+"""``baglab drain`` and ``baglab undrain`` (plane, node, link; undrain all): traffic moved off a
+target with BGP policy before maintenance, and back onto it after."""
 from __future__ import annotations
 
 from typing import List, Optional
@@ -7,16 +7,14 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
-from lab.errors import LabError
 from lab.faults.kinds import FaultKind
-from lab.workflows.rehearsal import RehearsalKind
 from lab.session import open_lab
 from lab.cli import views
-from lab.cli.app import app, sub_app
+from lab.cli.app import sub_app
 from lab.cli.common import (BundleArg, MembersOpt, NameOpt, NodeArg, PlaneArg, RegionOpt, WaitOpt,
-                     bundle_links, check_node, check_plane, check_rehearsal)
-from lab.cli.faults import inject
-from lab.cli.views import err, out
+                     bundle_links, check_node, check_plane)
+from lab.cli.fault import inject
+from lab.cli.views import err
 
 drain_app = sub_app("drain", "Move traffic off a plane, router or link with BGP policy "
                     "(policy.drain: graceful-shutdown or as-path-prepend) before maintenance.")
@@ -32,19 +30,12 @@ def _drain(name: str, make, wait: bool, check=None) -> None:
 
 def _undrain(name: str, pick, wait: bool) -> None:
     """Take back every active drain ``pick`` selects; with ``wait``, check the oracle's state after."""
-    from lab.verdict.measure import after_restore
+    from lab.workflows import inject as wf
 
     with open_lab(name) as s:
-        fi = s.faults
-        targets = [f for f in fi.drains() if pick(f)]
-        if not targets:
-            raise LabError("no such active drain; active: " + (", ".join(f.target for f in fi.drains()) or "none"))
-        tl = s.timeline if wait else None
-        for f in targets:
-            fi.restore(f)
-            err.print(f"undrained {escape(f.target)}")
-        if tl:
-            views.verdict(after_restore(s.plan, s.paths, tl, targets[-1], fi.failures(), "cli"))
+        res = wf.undrain(s, pick, wait, on_undrained=lambda f: err.print(f"undrained {escape(f.target)}"))
+        if res is not None:
+            views.verdict(res)
 
 
 @drain_app.command("plane")
@@ -100,28 +91,3 @@ def _reversed(bundle: str) -> str:
 def undrain_all(name: str = NameOpt, wait: bool = WaitOpt):
     """Undrain everything."""
     _undrain(name, lambda f: True, wait)
-
-
-@app.command()
-def rehearse(kind: RehearsalKind = typer.Argument(..., help="what to take down"),
-             what: str = typer.Argument(..., help="plane number, node name or bundle"),
-             region: Optional[str] = typer.Option(None, help="plane: only this region"),
-             member: Optional[List[int]] = typer.Option(None, "--member", "-m", help="link: only these members"),
-             pps: int = typer.Option(300, min=1, help="probe packets per second"),
-             reports: str = typer.Option("reports", help="where the JSON report and PNG timelines go"),
-             name: str = NameOpt):
-    """Maintenance rehearsal with packets flowing: drain, take down, bring back, undrain; lost packets counted."""
-    from lab.workflows.rehearsal import rehearse_recorded
-
-    with open_lab(name) as s:
-        check_rehearsal(s.plan, kind, what, region, member)
-        if s.faults.active():
-            raise LabError("the lab has active faults or drains; 'baglab restore' / 'baglab undrain all' first")
-        rep = rehearse_recorded(s, reports, kind, plane=int(what) if kind is RehearsalKind.PLANE else None,
-                                region=region, node=what if kind is RehearsalKind.NODE else None,
-                                bundle=what if kind is RehearsalKind.LINK else None,
-                                members=member or None, pps=pps, progress=lambda m: err.print(escape(m)))
-    out.print(escape(rep.summary()))
-    err.print(escape(f"report: {reports}/rehearsal/rehearsal.json, timelines in {reports}/rehearsal/timelines/"))
-    if not rep.ok:
-        raise typer.Exit(1)

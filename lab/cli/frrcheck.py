@@ -1,4 +1,4 @@
-"""``baglab frrcheck``: FRR's own parser on config files a user edits (``baglab plan --render``
+"""``baglab frrcheck FILES``: FRR's own parser on config files a user edits (``baglab plan --render``
 output, a node's frr.conf), the same check ``up`` runs on every rendered config."""
 from __future__ import annotations
 

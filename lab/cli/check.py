@@ -1,4 +1,4 @@
-"""``baglab check INTENTS``: judge a running lab against an intent file (exit 0 / 1 / 2)."""
+"""``baglab check INTENTS``: a running lab judged against an intent file (exit 0 / 1 / 2 / 3)."""
 from __future__ import annotations
 
 from pathlib import Path
