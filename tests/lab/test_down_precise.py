@@ -55,12 +55,14 @@ FAKE_SPEAKER = textwrap.dedent('''
 
 
 def start_fake_speaker(tmp_path: Path, paths: LabPaths, node: str) -> tuple[subprocess.Popen, Path]:
-    pkg = tmp_path / "shapes" / "bgp"
+    shapes = tmp_path / "shapes"
+    pkg = shapes / "lab" / "nodes"
     pkg.mkdir(parents=True)
+    (shapes / "lab" / "__init__.py").write_text("")
     (pkg / "__init__.py").write_text("")
     (pkg / "speaker.py").write_text(FAKE_SPEAKER)
     ready = tmp_path / "speaker.ready"
-    env = dict(os.environ, PYTHONPATH=str(pkg.parent), H3_READY=str(ready))
+    env = dict(os.environ, PYTHONPATH=str(shapes), H3_READY=str(ready))
     argv = [sys.executable, "-m", "lab.nodes.speaker", str(paths.node_dir(node) / "speaker.json"), paths.netns(node)]
     return subprocess.Popen(argv, cwd=tmp_path, env=env, start_new_session=True), ready
 
