@@ -28,8 +28,7 @@ from lab.observe.fib import FibReader
 from lab.errors import LabError
 from lab.design.plan import Plan
 from lab.verdict.report import Report
-from lab.workflows.harness import (_SIGNALS, _Signals, _start_ticks, harness, harness_alive,  # noqa: F401 - tests use them here
-                      remove_lab, remove_stale_labs, stale, start_lab)
+from lab.workflows.harness import _SIGNALS, remove_lab, remove_stale_labs, stale, start_lab
 from lab.runtime import check_runtime
 from lab import session as lab_handle
 from lab.design.suite import SUITE_COALESCE_MS, parse_coalesce, with_coalesce

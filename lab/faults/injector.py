@@ -23,15 +23,14 @@ from lab.runtime.frr import write_frr_config
 from lab.state import LabPaths, LabState, policy_dir_of
 from lab.host import netem
 from lab.impair.spec import Impairment
-from lab.faults.actions import NFT_TABLE  # noqa: F401 - re-exported: callers knew it here
 from lab.faults.impairment import LinkImpairment, active_on, choose_backend
 from lab.faults.journal import Journal
 from lab.faults.names import bundle_members
 from lab.faults.kinds import (DomainKind, Drain, End, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch, Md5Mismatch,
-                    NodeFault, NodeMode, SessionReset, Side, Withdrawal, link_drain_pairs, links_scope, node_drain_pairs,
-                    plane_nodes)
+                    NodeFault, NodeMode, SessionReset, Side, Withdrawal, link_drain_pairs, links_scope, node_drain_pairs)
+from lab.faults.names import plane_nodes
 
-__all__ = ["Fault", "FaultInjector", "FaultKind", "link_drain_pairs", "node_drain_pairs", "plane_nodes"]
+__all__ = ["Fault", "FaultInjector", "FaultKind"]
 
 
 class FaultInjector:

@@ -20,7 +20,6 @@ from lab.errors import LabError
 from lab.design.node_kinds import kind_of
 from lab.design.plan import Link, Plan
 from lab.text_enum import TextEnum
-from lab.faults.names import plane_nodes  # noqa: F401 - callers import it from here
 from lab.faults.actions import (Action, ClearSession, Context, DrainSync, Kill, LinkState, MacsecKey, Md5, NftDrop,
                       Signal, Start, action_from_json)
 

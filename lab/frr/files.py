@@ -6,11 +6,12 @@ import shutil
 from pathlib import Path
 
 from lab import safe_io
+from lab.host.frr_install import HOST_FRR_BIN
 from lab.errors import LabError
 from lab.state import LabPaths
 
 #: the host's FRR daemons (a version root's are at lab.frr.root.ROOT_FRR_BIN)
-FRR_BIN = Path(os.environ.get("BAGLAB_FRR_BIN", "/usr/lib/frr"))
+FRR_BIN = Path(HOST_FRR_BIN)
 #: in start order: bfdd before bgpd, so bgpd's BFD sessions are registered as its neighbours appear
 FRR_DAEMONS = ("zebra", "bfdd", "bgpd")
 #: what an FRR router runs, whichever version: mgmtd (10.x) and the helpers a root may start

@@ -26,7 +26,7 @@ from pathlib import Path
 from lab import leftovers
 from lab.errors import LabError
 from lab.design.frr_versions import SUITES
-from lab.host.frr_install import HOST_FRR_BIN, host_version  # noqa: F401 (resolve reads it here)
+from lab.host.frr_install import host_version
 from lab.frr.image import CACHE, MIRROR, ROOT_CA, _chroot, _run, debootstrap_argv, install_script, prepare_apt
 
 PACKAGES = ["frr", "frr-pythontools", "iproute2", "procps"]

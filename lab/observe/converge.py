@@ -16,7 +16,8 @@ from lab.config.render import sessions
 
 from lab.errors import LabError
 from lab.observe.fib import CountingFibReader, FibHop, FibReader
-from lab.observe.frr import bgp_sessions, log_tail, many, rib
+from lab.log_tail import log_tail
+from lab.observe.frr import bgp_sessions, many, rib
 from lab.design.plan import Plan, prefix_key
 from lab.design.node_kinds import kind_of
 from lab.state import LabPaths

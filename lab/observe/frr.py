@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from lab.log_tail import log_tail  # noqa: F401  (read here by lab.observe.converge; one tail for every daemon log)
 from lab.frr.show import show_json
 
 

@@ -21,7 +21,8 @@ from typing import Callable
 from lab.config.oracle import Failures, expected_routes, paths_through_drains
 
 from lab.faults import Fault, FaultInjector
-from lab.faults.injector import link_drain_pairs, node_drain_pairs, plane_nodes
+from lab.faults.kinds import link_drain_pairs, node_drain_pairs
+from lab.faults.names import plane_nodes
 from lab.faults.names import bundle_members
 from lab.verdict.measure import EventResult
 from lab.observe.fib import FibReader

@@ -70,7 +70,7 @@ def test_a_swallowed_interruption_is_raised_again():
     """Python only prints an exception raised in an at-fork hook: the first KeyboardInterrupt is
     lost there.  The watchdog sends SIGTERM again until the interruption is seen arriving."""
     code = ("import os, signal, threading\n"
-            "from lab import pytest_plugin as p\n"
+            "from lab.workflows import harness as p\n"
             "p._SIGNALS.pid = os.getpid()\n"
             "p._SIGNALS.RETRY_S = 0.2\n"
             "signal.signal(signal.SIGTERM, p._SIGNALS.handler)\n"
@@ -92,7 +92,7 @@ def test_sigterm_in_a_fork_of_the_session_just_ends_that_fork():
     """pyroute2 forks to enter a namespace and ends the child with SIGTERM: the child must not
     raise KeyboardInterrupt (it would run the session's teardown from a copy of its stack)."""
     code = ("import os, signal, sys\n"
-            "from lab import pytest_plugin as p\n"
+            "from lab.workflows import harness as p\n"
             "p._SIGNALS.pid = os.getpid()\n"
             "signal.signal(signal.SIGTERM, p._SIGNALS.handler)\n"
             "r, w = os.pipe()\n"

@@ -10,7 +10,6 @@ import pytest
 from lab import log_tail as lt
 from lab.forwarder import control
 from lab.log_tail import TAIL_BYTES, log_tail
-from lab.observe import frr
 from lab.state import LabPaths
 
 SECRET = "root:$6$very-secret-hash:19000:0:99999:7:::"
@@ -78,9 +77,10 @@ def test_a_cut_first_line_is_dropped_and_escapes_are_defused(tmp_path):
 
 
 def test_every_site_shows_the_same_tail():
-    # converge (through lab.observe.frr), the forwarder and the SecY use this one function
+    # converge, the forwarder and the SecY use this one function
     from lab.macsec import secy
-    assert frr.log_tail is lt.log_tail and control.log_tail is lt.log_tail and secy.log_tail is lt.log_tail
+    from lab.observe import converge
+    assert converge.log_tail is lt.log_tail and control.log_tail is lt.log_tail and secy.log_tail is lt.log_tail
 
 
 def test_forwarder_stats_refuse_a_planted_link(tmp_path, monkeypatch, secret):

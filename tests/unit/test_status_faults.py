@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from lab.config.oracle import Failures
 from lab.config.render import sessions
-from lab.faults.kinds import plane_nodes
+from lab.faults.names import plane_nodes
 from lab.workflows.status import is_converged, judge_sessions, session_expected_up
 
 

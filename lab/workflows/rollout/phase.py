@@ -24,7 +24,7 @@ from lab.host.frr_install import host_version
 from lab.design.node_kinds import FRR, kind_of
 from lab.workflows.check import run_checks
 from lab.verdict.checks.verdict import ROLLOUT_KINDS, Status
-from lab.faults.injector import node_drain_pairs
+from lab.faults.kinds import node_drain_pairs
 from lab.design.plan import Plan
 from lab.observe.probes.stream import Stream
 from lab.workflows.rehearsal import stream_pairs
