@@ -1,4 +1,5 @@
-"""Shared test plumbing: the lab marker needs root, and every lab gets a unique name."""
+"""Shared test plumbing: the lab marker needs root, every lab gets a unique name, and the
+shipped topologies' plans are built once (tests/plans.py)."""
 from __future__ import annotations
 
 import os
