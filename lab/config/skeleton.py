@@ -36,7 +36,7 @@ class Session:
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("bgp", "templates"), trim_blocks=True,
+    return jinja2.Environment(loader=jinja2.PackageLoader("lab.config", "templates"), trim_blocks=True,
                               lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
