@@ -1,4 +1,5 @@
-"""Shared test plumbing: the lab marker needs root, and every lab gets a unique name."""
+"""Shared test plumbing: the lab marker needs root, every lab gets a unique name, and the
+shipped topologies' plans are built once (tests/plans.py)."""
 from __future__ import annotations
 
 import os
@@ -22,10 +23,30 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+# The shipped plans several files read, by topology (tests.plans.plan_of for any other).
 @pytest.fixture(scope="session")
 def mini():
     """bag-mini's plan (frozen, so one serves every pure-logic test)."""
-    from lab.design.plan import build_plan
-    from lab.design.topology import load
+    from .plans import plan_of
+    return plan_of("bag-mini")
 
-    return build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+
+@pytest.fixture(scope="session")
+def agg():
+    """bag-agg's plan: the BAG tier originates aggregates."""
+    from .plans import plan_of
+    return plan_of("bag-agg")
+
+
+@pytest.fixture(scope="session")
+def two_region():
+    """bag-2region's plan: fabric names repeat across regions."""
+    from .plans import plan_of
+    return plan_of("bag-2region")
+
+
+@pytest.fixture(scope="session")
+def routes():
+    """bag-routes' plan: emulated (bulk, non-FRR) route sources."""
+    from .plans import plan_of
+    return plan_of("bag-routes")

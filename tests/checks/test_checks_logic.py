@@ -13,10 +13,9 @@ from lab.workflows.check import load
 from lab.verdict.checks.schema import load_intents
 from lab.verdict.checks.verdict import CheckReport, Verdict, exit_code
 from lab.errors import TopologyError
-from lab.design.plan import build_plan
-from lab.design.topology import load as load_topology
 
 from ..conftest import TOPOLOGIES
+from ..plans import plan_of
 
 
 def _intents(tmp_path, text: str):
@@ -58,7 +57,7 @@ def test_unknown_plane_and_link(tmp_path, mini):
 
 def test_shipped_intent_files_resolve():
     for f in sorted((TOPOLOGIES / "intents").glob("*.yaml")):
-        plan = build_plan(load_topology(TOPOLOGIES / f.name))
+        plan = plan_of(f.name)
         assert load(plan, f).model is not None
 
 
@@ -127,8 +126,8 @@ def test_json_and_html(tmp_path):
     assert "&lt;&amp;&gt;" in text and "<&>" not in page(_report()).split("<table>")[1] and "exit code 1" in text
 
 
-def test_a_fabric_name_in_several_regions_must_be_qualified(tmp_path):
-    plan = build_plan(load_topology(TOPOLOGIES / "bag-2region.yaml"))
+def test_a_fabric_name_in_several_regions_must_be_qualified(tmp_path, two_region):
+    plan = two_region
     p = _intents(tmp_path, "reachability:\n  except:\n    - {from: f1, to: r2-d1}\n")
     with pytest.raises(TopologyError, match=r":3: reachability.except\[0\].from: fabric 'f1' is in several regions "
                                             r"\(r1-f1, r2-f1\)"):

@@ -22,19 +22,18 @@ from pathlib import Path
 
 import pytest
 
-from lab.design.plan import build_plan
 from lab.host import nsutil
 from lab.runtime import down_lab
 from lab.runtime.remnants import describe, netns_inodes, remnants
 from lab.state import LabPaths, LabState
-from lab.design.topology import load
 
 from ..cli import BAGLAB, baglab
 from ..conftest import ROOT, TOPOLOGIES
+from ..plans import plan_of
 
 pytestmark = pytest.mark.lab
 MINI = str(TOPOLOGIES / "bag-mini.yaml")
-PLAN = build_plan(load(MINI))
+PLAN = plan_of("bag-mini")
 FRR_NODES = sum(1 for n in PLAN.nodes if n.emulator == "frr")
 SECY_NODES = len({e.node for l in PLAN.links if l.a.wire for e in (l.a, l.b)})
 

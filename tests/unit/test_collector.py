@@ -7,7 +7,7 @@ from lab.config.render import render_all
 from lab.errors import TopologyError
 from lab.observe.collector import parse
 from lab.design.plan import build_plan
-from lab.design.topology import load, load_text
+from lab.design.topology import load_text
 
 from ..conftest import TOPOLOGIES
 
@@ -29,8 +29,8 @@ def test_parse_exabgp_updates():
     assert evs[0].bandwidth == pytest.approx(3200.0)
 
 
-def test_collector_is_wired_to_its_peers_and_renders_exabgp():
-    p = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def test_collector_is_wired_to_its_peers_and_renders_exabgp(mini):
+    p = mini
     c = p.node("coll2")
     assert c.role == "collector" and c.emulator == "exabgp" and not c.prefixes
     assert sorted(l.peer("coll2").node for l in p.links_of("coll2")) == ["r2-bag1", "r2-bag2"]
@@ -52,8 +52,8 @@ def test_bulk_routes_need_an_emulator():
         build_plan(load_text(text, "t.yaml"))
 
 
-def test_bulk_blocks_expand_deterministically():
-    p = build_plan(load(TOPOLOGIES / "bag-routes.yaml"))
+def test_bulk_blocks_expand_deterministically(routes):
+    p = routes
     blocks = p.node("r1-f1-p1s1").bulk
     v6 = next(b for b in blocks if b.family == "ipv6")
     prefixes = list(v6.prefixes())

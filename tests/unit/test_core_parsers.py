@@ -6,10 +6,7 @@ from lab.config.oracle import NextHop
 from lab.observe.converge import Mismatch, fib_mismatches
 from lab.observe.fib import BLACKHOLE, FibHop, _parse_ip_route_line
 from lab.observe.frr import link_bandwidth
-from lab.design.plan import build_plan
-from lab.design.topology import load
 
-from ..conftest import TOPOLOGIES
 
 
 def test_single_path_route_is_all_traffic():
@@ -53,8 +50,8 @@ def _hop(ifname, weight):
     return NextHop(link=0, ifname=ifname, peer="p", bandwidth=1.0, weight=weight)
 
 
-def test_fib_mismatches_within_tolerance_missing_extra_and_wrong_weight():
-    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def test_fib_mismatches_within_tolerance_missing_extra_and_wrong_weight(mini):
+    plan = mini
     expected = {"r1-bag1": {"198.18.100.0/24": [_hop("eth1", 75), _hop("eth2", 25)],
                             "198.18.101.0/24": [_hop("eth1", 100)],
                             "198.18.102.0/24": [_hop("eth1", 66), _hop("eth2", 33)]}}

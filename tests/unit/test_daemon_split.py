@@ -9,17 +9,16 @@ import pytest
 from lab.config.daemon_split import split_by_daemon
 from lab.config.render import render_all, with_daemon_files
 from lab.errors import LabError
-from lab.design.plan import build_plan
-from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
+from ..plans import plan_of
 
 SHARED = ("frr version", "frr defaults", "hostname", "log ")
 
 
 def shipped_configs():
     for topo in sorted(TOPOLOGIES.glob("*.yaml")):
-        plan = build_plan(load(topo))
+        plan = plan_of(topo.name)
         for node, files in with_daemon_files(render_all(plan, "/run/x")).items():
             if "frr.conf" in files:
                 yield f"{topo.stem}/{node}", files

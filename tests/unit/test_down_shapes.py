@@ -12,15 +12,13 @@ import pytest
 
 from lab.config.render import collector_config, exabgp_fabric_config
 from lab.forwarder import control as forwarder
-from lab.design.plan import build_plan
 from lab.runtime import clab, frr
 from lab.frr.reload import _reload_argv
 from lab.frr.root import ROOT_FRR_BIN, in_root, mgmtd_argv
 from lab.runtime.remnants import is_lab_command
 from lab.state import LabPaths
-from lab.design.topology import load
 
-from ..conftest import TOPOLOGIES
+from ..plans import plan_of
 
 LAB = "lf1"
 PATHS = LabPaths(LAB)
@@ -41,7 +39,7 @@ def _frr(daemon: str) -> list[str]:
 
 def _exabgp_runs() -> list[list[str]]:
     """The helper command lines ExaBGP runs, from the configs baglab renders for it."""
-    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+    plan = plan_of("bag-mini")
     node = plan.nodes[0]
     d = str(PATHS.node_dir(node.name))
     texts = [collector_config(plan, node, sys.executable, f"{d}/updates.jsonl", PATHS.netns(node.name)),

@@ -11,10 +11,9 @@ import yaml
 
 from lab.config import export
 from lab.errors import LabError
-from lab.design.plan import build_plan
-from lab.design.topology import load
 
 from ..conftest import ROOT, TOPOLOGIES
+from ..plans import plan_of
 
 SCHEMA = json.loads((ROOT / "tests/data/containerlab/clab.schema.json").read_text())
 IMAGE = "baglab/node:0123456789abcdef"
@@ -30,7 +29,7 @@ def validate(doc: dict) -> None:
 
 @pytest.fixture(scope="module", params=["bag-mini.yaml", "bag-2region.yaml", "bag-routes.yaml"])
 def written(request, tmp_path_factory):
-    plan = build_plan(load(TOPOLOGIES / request.param))
+    plan = plan_of(request.param)
     out = tmp_path_factory.mktemp("clab")
     exp = export.write(plan, out, IMAGE)
     return plan, exp, yaml.safe_load(exp.topology_file.read_text())
@@ -82,8 +81,8 @@ def test_addresses_are_configured_by_exec(written):
             assert f"ip ntable change name arp_cache dev {e.ifname} gc_stale 3600000 queue 8028" in cmds
 
 
-def test_protected_links_export_as_plain_veths_under_the_router_interface():
-    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def test_protected_links_export_as_plain_veths_under_the_router_interface(mini):
+    plan = mini
     doc = export.topology(plan, IMAGE)
     prot = [l for l in plan.links if l.a.wire]
     assert prot, "bag-mini has MACsec links"
@@ -93,11 +92,11 @@ def test_protected_links_export_as_plain_veths_under_the_router_interface():
         assert not any(l.a.wire in x for ep in eps for x in ep)
 
 
-def test_schema_rejects_a_broken_export():
+def test_schema_rejects_a_broken_export(mini):
     """The validation can fail: an unknown kind, a network mode other than none/host and an
     unknown node key are caught.  (The schema's endpoint pattern sits under 'prefixItems', which
     draft-07 ignores: endpoints are checked by test_every_node_and_link_is_exported_from_the_plan.)"""
-    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+    plan = mini
     doc = export.topology(plan, IMAGE)
     doc["topology"]["nodes"]["r1-bag1"]["kind"] = "frr-router"
     with pytest.raises(jsonschema.ValidationError):
@@ -117,8 +116,8 @@ def test_unknown_format_is_one_clear_error(tmp_path):
         export.export_cli(str(TOPOLOGIES / "bag-mini.yaml"), "gns3", str(tmp_path), IMAGE)
 
 
-def test_configs_with_a_tcp_md5_password_are_readable_by_their_owner_only(tmp_path):
-    exp = export.write(build_plan(load(TOPOLOGIES / "bag-mini.yaml")), tmp_path, IMAGE)
+def test_configs_with_a_tcp_md5_password_are_readable_by_their_owner_only(tmp_path, mini):
+    exp = export.write(mini, tmp_path, IMAGE)
     holding = {p for p in exp.files if p.is_file() and " password " in p.read_text()}
     assert holding and set(exp.secret_files) == holding
     assert {p.stat().st_mode & 0o777 for p in holding} == {0o600}
@@ -126,8 +125,8 @@ def test_configs_with_a_tcp_md5_password_are_readable_by_their_owner_only(tmp_pa
     assert others and {p.stat().st_mode & 0o777 for p in others} == {0o644}
 
 
-def test_the_engineers_policy_is_what_the_export_renders(tmp_path):
-    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def test_the_engineers_policy_is_what_the_export_renders(tmp_path, mini):
+    plan = mini
     policy = ROOT / "topologies/policies/bag-mini/safe-tag"
     export.write(plan, tmp_path / "own", IMAGE, policy=policy)
     export.write(plan, tmp_path / "default", IMAGE)
@@ -135,8 +134,8 @@ def test_the_engineers_policy_is_what_the_export_renders(tmp_path):
     assert "64512:100" in own and "64512:100" not in (tmp_path / "default/configs/r1-f1-p1s1/frr.conf").read_text()
 
 
-def test_a_policy_that_does_not_fit_the_plan_is_refused_before_writing(tmp_path):
-    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def test_a_policy_that_does_not_fit_the_plan_is_refused_before_writing(tmp_path, mini):
+    plan = mini
     policy = tmp_path / "pol"
     shutil.copytree(ROOT / "topologies/policies/bag-mini/safe-tag", policy)
     (policy / "role/stsw.j2").unlink()          # a role without its file

@@ -21,10 +21,7 @@ from lab.faults.actions import (ACTIONS, ClearSession, DrainSync, Kill, LinkStat
 from lab.faults.impairment import ImpairPort
 from lab.faults.journal import Journal, parse
 from lab.faults.kinds import FAULT_TYPES
-from lab.design.plan import build_plan
-from lab.design.topology import load
 
-from ..conftest import TOPOLOGIES
 
 EVERY_ACTION = [LinkState("n", "eth1", "down"), NftDrop("n", "eth1"), NftDrop("n", "eth1", drop=False),
                 Kill("n", "TERM"), Start("n"), Signal("n", "withdraw"), MacsecKey("n", 3, "wrong"),
@@ -43,9 +40,9 @@ def ran(monkeypatch):
 
 
 @pytest.fixture
-def lab(tmp_path, monkeypatch, ran):
+def lab(tmp_path, monkeypatch, ran, mini):
     monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
-    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+    plan = mini
     paths = state.LabPaths("tfunit")
     paths.root.mkdir()
     paths.plan_file.write_text(plan.to_json())

@@ -15,7 +15,7 @@ from lab.config.render import render_node
 from lab.design.frr_versions import CATALOGUE, SUITES, kernel_nexthop_groups
 from lab.design.plan import build_plan
 from lab.design.plan.steps.versions import with_frr
-from lab.design.topology import load, load_text
+from lab.design.topology import load_text
 
 from ..conftest import ROOT, TOPOLOGIES
 
@@ -58,8 +58,8 @@ def _bag_config(plan) -> str:
 
 
 @pytest.mark.parametrize("version,line", [(None, OFF), ("8.4", OFF), ("10.3", ON), ("10.7", ON)])
-def test_rendered_config_follows_the_version(version, line):
-    text = _bag_config(with_frr(build_plan(load(TOPOLOGIES / "bag-mini.yaml")), version))
+def test_rendered_config_follows_the_version(version, line, mini):
+    text = _bag_config(with_frr(mini, version))
     assert line in text and (ON if line == OFF else OFF) not in text
 
 

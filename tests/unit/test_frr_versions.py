@@ -10,7 +10,7 @@ from lab.design.frr_spec import FrrSpec
 from lab.design.plan import build_plan
 from lab.design.node_kinds import FRR, kind_of
 from lab.design.plan.steps.versions import with_frr, with_native
-from lab.design.topology import TopologyError, load, load_text
+from lab.design.topology import TopologyError, load_text
 from lab.frr.roots import recipe_hash
 from lab.design.frr_versions import SUITES
 from lab.frr.root import in_root
@@ -38,8 +38,8 @@ def test_a_bare_version_is_every_routers_and_emulators_get_none():
     assert all(n.frr is None for n in plan.nodes if n.emulator != "frr" or n.role == "collector")
 
 
-def test_no_frr_key_keeps_the_plan_as_before():
-    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def test_no_frr_key_keeps_the_plan_as_before(mini):
+    plan = mini
     assert all(n.frr is None for n in plan.nodes)
     assert '"frr":' not in plan.to_json()
 
@@ -56,8 +56,8 @@ def test_an_unknown_node_is_an_error():
         build_plan(load_text(MINI + 'frr:\n  nodes: {r9-bag1: "10.3"}\n'))
 
 
-def test_cli_override_sets_every_router_and_rejects_unknown_versions():
-    plan = with_frr(build_plan(load(TOPOLOGIES / "bag-mini.yaml")), "10.7")
+def test_cli_override_sets_every_router_and_rejects_unknown_versions(mini):
+    plan = with_frr(mini, "10.7")
     assert {n.frr for n in plan.nodes if n.emulator == "frr" and n.role != "collector"} == {"10.7"}
     with pytest.raises(LabError, match="known are 8.4, 10.3, 10.7"):
         with_frr(plan, "11.0")

@@ -14,10 +14,9 @@ from lab.config.render import render_all
 from lab.config.template_lines import template_line
 from lab.errors import LabError
 from lab.frr import check as frr_check
-from lab.design.plan import build_plan
-from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
+from ..plans import plan_of
 
 needs_vtysh = pytest.mark.skipif(shutil.which("vtysh") is None, reason="FRR's vtysh is not installed")
 
@@ -147,7 +146,7 @@ def test_unmatched_template_line_says_the_rendered_line(tmp_path):
 def test_every_shipped_topology_renders_configs_frr_accepts():
     # bag-scale is the same templates 116 times (about 4 s: measured in the README, not here)
     for topo in sorted(t for t in TOPOLOGIES.glob("*.yaml") if t.stem != "bag-scale"):
-        plan = build_plan(load(topo))
+        plan = plan_of(topo.name)
         confs = {n: Rendered(f["frr.conf"], []) for n, f in render_all(plan, "/run/x").items() if "frr.conf" in f}
         frrcheck.check_rendered(confs)
 

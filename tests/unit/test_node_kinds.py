@@ -6,14 +6,15 @@ import pytest
 from lab.config.render import render_all, with_daemon_files
 from lab.design.node_kinds import BULK, COLLECTOR, EXABGP, FRR, kind_of
 from lab.design.plan import build_plan
-from lab.design.topology import load, load_text
+from lab.design.topology import load_text
 
 from ..conftest import TOPOLOGIES
+from ..plans import plan_of
 
 
 def plans():
     routes = (TOPOLOGIES / "bag-routes.yaml").read_text()
-    yield build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+    yield plan_of("bag-mini")
     yield build_plan(load_text(routes, "bag-routes.yaml"))
     yield build_plan(load_text(routes.replace("emulator: bulk", "emulator: exabgp"), "bag-routes-exabgp.yaml"))
 

@@ -11,19 +11,20 @@ import pytest
 from lab.design.generate import generate
 from lab.design.model import LAB_V4, LAB_V6
 from lab.design.plan import IFNAME_MAX, build_plan
-from lab.design.topology import load, load_text
+from lab.design.topology import load_text
 
-from ..conftest import ROOT, TOPOLOGIES
+from ..conftest import ROOT
+from ..plans import plan_of
 
 
 @pytest.fixture(scope="module", params=["bag-mini", "bag-2region", "bag-scale"])
 def plan(request):
-    return build_plan(load(TOPOLOGIES / f"{request.param}.yaml"))
+    return plan_of(request.param)
 
 
-def test_same_yaml_same_plan_byte_for_byte():
+def test_same_yaml_same_plan_byte_for_byte(two_region):
     # in a fresh interpreter too, so no dict/set ordering or hash seed can leak in
-    a = build_plan(load(TOPOLOGIES / "bag-2region.yaml")).to_json()
+    a = two_region.to_json()
     code = ("from lab.design.plan import build_plan; from lab.design.topology import load; import sys;"
             "sys.stdout.write(build_plan(load('topologies/bag-2region.yaml')).to_json())")
     b = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
@@ -88,8 +89,8 @@ def test_asns_per_tier(plan):
     assert len(set(fab_asn.values())) == len(fab_asn), "one ASN per fabric"
 
 
-def test_nsf_striping_meets_matching_bag_plane():
-    p = build_plan(load(TOPOLOGIES / "bag-2region.yaml"))
+def test_nsf_striping_meets_matching_bag_plane(two_region):
+    p = two_region
     for l in p.links:
         if l.kind != "uplink":
             continue
@@ -104,21 +105,21 @@ def test_nsf_striping_meets_matching_bag_plane():
     assert meets == {(bp, sp) for bp in range(1, 5) for sp in (1, 2)}
 
 
-def test_dsf_edge_pod_meets_every_bag_plane_with_its_member_count():
-    p = build_plan(load(TOPOLOGIES / "bag-2region.yaml"))
+def test_dsf_edge_pod_meets_every_bag_plane_with_its_member_count(two_region):
+    p = two_region
     members = Counter(l.b.node for l in p.links if l.a.node == "r1-d1-edge")
     assert members == {f"r1-bag{i}": 2 for i in range(1, 5)}
 
 
-def test_spread_with_bundle_override():
-    p = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def test_spread_with_bundle_override(mini):
+    p = mini
     bundles = Counter(l.bundle for l in p.links if l.kind == "interbag")
     assert bundles == {"r1-bag1~r2-bag1": 3, "r1-bag1~r2-bag2": 1, "r1-bag2~r2-bag1": 1, "r1-bag2~r2-bag2": 1}
     assert all(l.macsec == "required" for l in p.links if l.kind == "interbag")
 
 
-def test_oversubscription_figures():
-    p = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def test_oversubscription_figures(mini):
+    p = mini
     got = {(o.scope, o.tier): round(o.ratio, 2) for o in p.oversubscription}
     # f1: 14.4T behind 4 STSW uplinks of 800G -> 4.5:1; r1: 4.8T of fabric uplinks over 6 x 800G inter-BAG
     assert got[("fabric r1-f1", "L2->BAG")] == 4.5
@@ -126,8 +127,8 @@ def test_oversubscription_figures():
     assert got[("region r2", "BAG->BAG")] == round(3200 / 4800, 2)
 
 
-def test_failure_domain_labels_reach_links():
-    p = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def test_failure_domain_labels_reach_links(mini):
+    p = mini
     l = next(l for l in p.links if l.a.node == "r1-f1-p2s1")
     assert "pf1b" in l.power_feeds and "dh1a" in l.data_halls
 
@@ -144,3 +145,10 @@ def test_speed_parsing():
     for bad in ("fast", "0G", "1.5G", True):
         with pytest.raises(ValueError):
             parse_speed(bad)
+
+
+def test_a_changed_copy_indexes_its_own_links(mini):
+    # plans are shared between tests, so the original may have indexed its links already
+    some = mini.links[0]
+    assert mini.link(some.id) is some
+    assert mini.model_copy(update={"links": ()}).link(some.id) is None

@@ -14,6 +14,7 @@ from lab.design.plan import build_plan
 from lab.design.topology import load, load_text
 
 from ..conftest import ROOT, TOPOLOGIES
+from ..plans import plan_of
 
 DIGESTS = json.loads((ROOT / "tests" / "data" / "plan-digests.json").read_text())
 GENERATED = {"generate-default": {},
@@ -28,7 +29,7 @@ def test_every_shipped_topology_has_a_recorded_digest():
 
 @pytest.mark.parametrize("name", sorted(p.name for p in TOPOLOGIES.glob("*.yaml")))
 def test_shipped_topology_plans_as_before(name):
-    plan = build_plan(load(TOPOLOGIES / name))
+    plan = plan_of(name)
     assert plan.digest() == DIGESTS[name]
 
 

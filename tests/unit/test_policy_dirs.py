@@ -12,11 +12,10 @@ from lab.config.policy import DEFAULT_DIR, Block, load_policy, read_config, rend
 from lab.config.policy.mechanisms import live_bindings
 from lab.config.render import render_frr, sessions
 from lab.errors import LabError
-from lab.design.plan import build_plan
 from lab.workflows.review import write_rendered
-from lab.design.topology import load
 
 from ..conftest import ROOT, TOPOLOGIES
+from ..plans import plan_of
 
 EXAMPLES = ROOT / "topologies" / "policies" / "bag-mini"
 
@@ -71,7 +70,7 @@ def test_undefined_name_names_file_line_and_node(pdir, mini):
 
 @pytest.mark.parametrize("topo", sorted(p.name for p in TOPOLOGIES.glob("*.yaml")))
 def test_default_directory_renders_every_shipped_topology(topo):
-    plan = build_plan(load(TOPOLOGIES / topo))
+    plan = plan_of(topo)
     out = render_frr(plan, "/run/x")
     assert out and all("route-map" in r.text and r.blocks[0].path is None for r in out.values())
 
@@ -163,8 +162,7 @@ def test_outbound_map_replacing_communities_is_refused_with_gshut_drains(pdir, m
         render_node(mini, mini.node("r1-bag1"), "/x", policy=load_policy(pdir, mini))
 
 
-def test_aggregation_guard_lands_in_the_rebound_map():
-    agg = build_plan(load(TOPOLOGIES / "bag-agg.yaml"))
+def test_aggregation_guard_lands_in_the_rebound_map(agg):
     n = agg.node("r1-bag1")
     abroad = [s for s in sessions(agg, n) if s.route_map.endswith("-X") and s.family == "ipv4"]
     text = render_node(agg, n, "/x").text

@@ -14,11 +14,7 @@ from lab.design.plan import build_plan
 from lab.design.topology import load, load_text
 
 from ..conftest import TOPOLOGIES
-
-
-@pytest.fixture(scope="module")
-def agg():
-    return build_plan(load(TOPOLOGIES / "bag-agg.yaml"))
+from ..plans import plan_of
 
 
 def _drain_node(plan, name):
@@ -45,7 +41,7 @@ def test_prepend_drain_renders_own_asn_and_no_gshut_policy(agg):
 
 @pytest.mark.parametrize("topo", ["bag-mini.yaml", "bag-agg.yaml"])
 def test_drained_plane_carries_nothing_where_there_is_another_way(topo):
-    plan = build_plan(load(TOPOLOGIES / topo))
+    plan = plan_of(topo)
     f = _drain_node(plan, "r1-bag1")
     exp = expected_routes(plan, f)
     far = plan.node("r2-f3-p1s1").prefixes_v4[0]

@@ -24,10 +24,9 @@ from lab.config.render import sessions
 from lab.config.template_lines import template_line
 from lab.errors import LabError
 from lab.design.node_kinds import FRR, kind_of
-from lab.design.plan import build_plan
-from lab.design.topology import load
 
 from ..conftest import ROOT, TOPOLOGIES
+from ..plans import plan_of
 
 RECORDED = ROOT / "tests" / "data" / "policy-renders.json"
 SECRET = "top-secret-5d1f"
@@ -250,7 +249,7 @@ def _shipped() -> list[tuple[str, str]]:
 
 def _fragments_digest(topology: str, policy: str) -> str:
     """What every FRR router's fragments rendered (baglab's own lines left out)."""
-    plan = build_plan(load(TOPOLOGIES / topology))
+    plan = plan_of(topology)
     pol = load_policy(ROOT / policy, plan)
     h = hashlib.sha256()
     for node in plan.nodes:

@@ -8,15 +8,12 @@ import pytest
 
 from lab.config.render import CONFIG_FILE, render_all, sessions
 from lab.design.model import LAB_V4, LAB_V6
-from lab.design.plan import build_plan
-from lab.design.topology import load
 
-from ..conftest import TOPOLOGIES
 
 
 @pytest.fixture(scope="module")
-def mini_confs():
-    p = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def mini_confs(mini):
+    p = mini
     return p, {n: f[CONFIG_FILE[p.node(n).emulator]] for n, f in render_all(p, "/run/x").items()}
 
 
@@ -62,7 +59,7 @@ def test_every_address_in_configs_is_a_lab_address(mini_confs):
             assert ip.subnet_of(LAB_V4 if ip.version == 4 else LAB_V6), (name, tok)
 
 
-def test_link_transit_mode_renders_port_speed():
-    p = build_plan(load(TOPOLOGIES / "bag-mini.yaml")).model_copy(update={"transit_bandwidth": "link"})
+def test_link_transit_mode_renders_port_speed(mini):
+    p = mini.model_copy(update={"transit_bandwidth": "link"})
     c = render_all(p, "/run/x")["r1-bag1"]["frr.conf"]
     assert "cumulative" not in c and "route-map TRANSIT-800 permit 10" in c

@@ -63,14 +63,12 @@ def test_every_runtime_implements_the_protocol_by_itself(name):
     assert isinstance(rt.makes_links, bool) and rt.python and rt.name == name
 
 
-def test_only_containerlab_wires_its_own_links():
+def test_only_containerlab_wires_its_own_links(mini):
     """A runtime without the link step says so (makes_links) and refuses the step outright."""
     from lab.errors import LabError
-    from lab.design.plan import build_plan
-    from lab.design.topology import load
     assert make_runtime("netns", LabPaths("x1")).makes_links and make_runtime("docker", LabPaths("x1")).makes_links
     rt = make_runtime("containerlab", LabPaths("x1"))
     assert not rt.makes_links
-    plan = build_plan(load(TOPO))
+    plan = mini
     with pytest.raises(LabError, match="deploy"):
         rt.create_links(plan)

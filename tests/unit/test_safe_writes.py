@@ -18,7 +18,6 @@ from lab.config import export
 from lab.errors import LabError
 from lab.workflows.review import write_rendered
 
-from ..conftest import TOPOLOGIES
 
 NOBODY = 65534
 IMAGE = "baglab/node:0123456789abcdef"
@@ -182,11 +181,8 @@ def test_export_refuses_a_symlinked_node_directory_and_writes_nothing(tmp_path, 
     assert [p.name for p in (tmp_path / "exp").iterdir()] == ["configs"]
 
 
-def test_export_clears_a_stale_package_copy_and_refuses_a_linked_one(tmp_path):
-    from lab.design.plan import build_plan
-    from lab.design.topology import load
-
-    plan = build_plan(load(TOPOLOGIES / "bag-routes.yaml"))      # has emulated (non-FRR) nodes
+def test_export_clears_a_stale_package_copy_and_refuses_a_linked_one(tmp_path, routes):
+    plan = routes      # has emulated (non-FRR) nodes
     bgp = tmp_path / "exp" / "configs" / "bgp"
     bgp.mkdir(parents=True)
     (bgp / "gone.py").write_text("")

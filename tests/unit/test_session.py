@@ -6,10 +6,7 @@ import pytest
 
 from lab import state
 from lab.errors import LabError
-from lab.design.plan import build_plan
 from lab.session import open_lab
-from lab.design.topology import load
-from ..conftest import TOPOLOGIES
 
 LAB = "sessiontest"
 
@@ -98,10 +95,10 @@ def test_opened_timeline_is_stopped_even_after_an_error(lab_dir, monkeypatch):
     assert events == [("made", len(s.plan.nodes)), "start", "stop"]
 
 
-def test_domains_confirm_refuses_another_plan(lab_dir):
+def test_domains_confirm_refuses_another_plan(lab_dir, agg):
     from lab.verdict import domains
 
-    other = build_plan(load(TOPOLOGIES / "bag-agg.yaml"))
+    other = agg
     with open_lab(LAB) as s:
         with pytest.raises(LabError, match=f"lab {LAB} runs another plan than agg.yaml"):
             next(domains.confirm(s, other, source="agg.yaml"))

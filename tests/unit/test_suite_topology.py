@@ -24,10 +24,10 @@ def test_frr_keeps_its_own_heuristic_unless_the_topology_sets_it():
     assert not [l for l in _bgp_lines(MINI) if "coalesce-time" in l]
 
 
-def test_the_suite_copy_sets_it_and_nothing_else(tmp_path):
+def test_the_suite_copy_sets_it_and_nothing_else(tmp_path, mini):
     copy = with_coalesce(MINI, tmp_path, 100)
     assert copy != str(MINI) and " coalesce-time 100" in _bgp_lines(copy)
-    plain, fast = build_plan(load(MINI)), build_plan(load(copy))
+    plain, fast = mini, build_plan(load(copy))
     assert fast.bgp_coalesce_ms == 100 and plain.bgp_coalesce_ms is None
     assert fast.model_copy(update={"bgp_coalesce_ms": None, "topology": plain.topology}) == plain
 

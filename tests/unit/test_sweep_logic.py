@@ -5,15 +5,12 @@ import json
 from collections import Counter
 
 from lab.workflows import sweep
-from lab.design.plan import build_plan
 from lab.observe.probes.flows import Round, gaps, split_problems, split_rows
-from lab.design.topology import load
-
-from ..conftest import TOPOLOGIES
 
 
-def test_every_single_failure_is_enumerated_once():
-    p = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+
+def test_every_single_failure_is_enumerated_once(mini):
+    p = mini
     cs = sweep.cases(p)
     kinds = Counter(c.kind for c in cs)
     net_links = [l for l in p.links if l.kind != "collector"]
@@ -27,8 +24,8 @@ def test_every_single_failure_is_enumerated_once():
     assert len({(c.kind, c.target) for c in cs}) == len(cs)
 
 
-def test_probe_pairs_cover_every_ordered_pair_of_fabrics_in_both_families():
-    p = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def test_probe_pairs_cover_every_ordered_pair_of_fabrics_in_both_families(mini):
+    p = mini
     pairs = sweep.sample_pairs(p)
     fabrics = {(n.region, n.fabric) for n in p.nodes if n.fabric}
     assert len(pairs) == len(fabrics) * (len(fabrics) - 1)
@@ -71,12 +68,12 @@ def test_a_router_with_one_next_hop_needs_no_flow_count():
     assert split_problems(r, {"r1": {"x": 1}}, {"r1": {"x": 1}}) == []
 
 
-def test_flows_per_pair_come_from_the_least_travelled_splitting_router():
+def test_flows_per_pair_come_from_the_least_travelled_splitting_router(mini):
     from lab.config.oracle import expected_routes
     from lab.observe.probes.flows import target
     from lab.observe.probes.precision import flows_for, flows_for_pair, reach_shares
 
-    p = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+    p = mini
     exp = expected_routes(p)
     dst = target(p.node("r2-f3-p1s1").prefixes_v4[0])
     shares = reach_shares(exp, "r1-f2-edge", dst)
@@ -137,8 +134,8 @@ def test_report_files_name_every_failure_and_violation(tmp_path):
     assert "&plusmn;5%" in page and "&plusmn;27%" in page and ">too few flows</td>" in page and ">ok</td>" in page
 
 
-def test_a_blackhole_is_placed_at_the_router_behind_the_loss():
-    plan = build_plan(load(TOPOLOGIES / "bag-mini.yaml"))
+def test_a_blackhole_is_placed_at_the_router_behind_the_loss(mini):
+    plan = mini
     up = plan.links_of("r1-bag1")[0]
     a, b = up.a, up.b
     split = {a.node: {a.ifname: 100}, b.node: {}}

@@ -9,7 +9,7 @@ from lab.errors import TopologyError
 from lab.design.plan import build_plan
 from lab.design.topology import load, load_text
 
-from ..conftest import TOPOLOGIES
+from .. import plans
 
 BASE = """\
 name: t
@@ -88,5 +88,5 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("name", ["bag-mini", "bag-2region", "bag-scale"])
 def test_shipped_topologies_are_valid(name):
-    p = build_plan(load(TOPOLOGIES / f"{name}.yaml"))
+    p = plans.plan_of(name)
     assert p.topology == name and p.nodes and p.links

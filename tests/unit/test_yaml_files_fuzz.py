@@ -16,7 +16,6 @@ import tempfile
 import time
 import tracemalloc
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -29,11 +28,10 @@ from hypothesis import strategies as st  # noqa: E402
 from lab.verdict.checks import names
 from lab.verdict.checks.schema import load_intents
 from lab.errors import LabError, TopologyError
-from lab.design.plan import build_plan
 from lab.workflows.rollout.phases import load_phases
-from lab.design.topology import load
 
 from ..conftest import TOPOLOGIES
+from ..plans import plan_of
 from .test_topology_fuzz import ERROR_BYTES, ERROR_SECONDS, _mutate, _text_mutation
 
 INTENTS = sorted((TOPOLOGIES / "intents").glob("*.yaml"))
@@ -58,11 +56,6 @@ values = st.one_of(
                     max_size=2))
 
 
-@lru_cache(maxsize=None)
-def plan_for(name: str):
-    return build_plan(load(TOPOLOGIES / f"{name}.yaml"))
-
-
 @st.composite
 def files(draw, shipped: list[Path], topology: str | None = None) -> tuple[str, bytes]:
     """(the topology the file is written for, the file's bytes): an intent file is named after its
@@ -77,20 +70,20 @@ def files(draw, shipped: list[Path], topology: str | None = None) -> tuple[str, 
 
 def _intents(path: Path, topology: str):
     loaded = load_intents(path)
-    names.resolve(plan_for(topology), loaded)
+    names.resolve(plan_of(topology), loaded)
     return loaded
 
 
 def _phases(path: Path, topology: str):
-    phases = load_phases(path, plan_for(topology))
-    routers = {n.name for n in plan_for(topology).nodes}
+    phases = load_phases(path, plan_of(topology))
+    routers = {n.name for n in plan_of(topology).nodes}
     every = [r for p in phases for r in p.routers]
     assert every and len(every) == len(set(every)) and set(every) <= routers, phases
     return phases
 
 
 def _check(reader, topology: str, data: bytes) -> None:
-    plan_for(topology)          # planned outside the measurement: the plan is not the file's cost
+    plan_of(topology)          # planned outside the measurement: the plan is not the file's cost
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "h.yaml"
         path.write_bytes(data)

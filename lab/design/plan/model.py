@@ -262,7 +262,7 @@ class Plan(Frozen):
 
     def model_copy(self, *, update=None, deep: bool = False) -> "Plan":
         copy = super().model_copy(update=update, deep=deep)
-        for cached in ("_digest", "_node_index", "_links_index"):    # a changed copy has its own
+        for cached in ("_digest", "_node_index", "_links_index", "_link_ids"):   # a changed copy has its own
             copy.__dict__.pop(cached, None)
         return copy
 
