@@ -27,7 +27,7 @@ from ..conftest import ROOT, TOPOLOGIES
 
 pytestmark = pytest.mark.lab
 BAGLAB = os.path.join(os.path.dirname(sys.executable), "baglab")
-DEFAULT_POLICY = ROOT / "bgp" / "policies" / "default"
+DEFAULT_POLICY = ROOT / "lab" / "config" / "policies" / "default"
 CANDIDATES = ROOT / "topologies" / "policies" / "bag-mini"
 
 
