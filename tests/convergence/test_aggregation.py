@@ -115,7 +115,7 @@ def test_whole_fabric_loss(agg):
     hides the surviving f2 from the spoke too (the price of min_fabrics: 2, explained by the
     oracle); advertising the specifics instead keeps f2 reachable."""
     lab, observe, faults = agg
-    observe.scenario = f"aggregate whole fabric loss ({lab.design.plan.aggregates[0].when_thin})"
+    observe.scenario = f"aggregate whole fabric loss ({lab.plan.aggregates[0].when_thin})"
     a4, a6 = _aggregate(lab.plan), _aggregate(lab.plan, "ipv6")
     f = faults.domain("data_hall", "dh1a")
     observe.after_fault(f, faults.failures())

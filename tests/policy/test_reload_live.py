@@ -86,7 +86,7 @@ def password_policy(tmp_path: Path, lab, ends: dict[str, list[str]]) -> Path:
     shutil.copytree(LabState.read(lab.paths).policy or DEFAULT_DIR, pdir)
     (pdir / "node").mkdir(exist_ok=True)
     for node, addrs in ends.items():
-        lines = [f"router bgp {lab.design.plan.node(node).asn}", *[f" neighbor {a} password {SECRET}" for a in addrs], "exit"]
+        lines = [f"router bgp {lab.plan.node(node).asn}", *[f" neighbor {a} password {SECRET}" for a in addrs], "exit"]
         (pdir / "node" / f"{node}.j2").write_text("\n".join(lines) + "\n")
     return pdir
 
