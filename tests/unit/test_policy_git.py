@@ -156,3 +156,86 @@ def test_loader_errors_name_ref_path_and_commit_not_the_temporary_directory(repo
     text = str(e.value)
     assert text.startswith("main:policies/cand/role/bag.j2:1: template error")
     assert f"[main:policies/cand is commit {commit}]" in text and tmp not in text
+
+
+# -- commands: a lab that outlives the command keeps its copy; reports name REF:PATH ---------------
+
+def test_a_lab_left_running_keeps_the_copy_its_records_name(repo, tmp_path, monkeypatch):
+    from lab import state
+    from lab.state import LabPaths, LabState, set_node_policy
+    from lab.workflows.policy_source import KEPT, for_labs
+    from lab.workflows.rollout import journal
+
+    monkeypatch.setattr(state, "STATE_ROOT", tmp_path / "state")
+    monkeypatch.chdir(repo)
+    paths = LabPaths("gitlab")
+    with for_labs([paths], "HEAD~1:policies/cand", "main:policies/cand") as (b, c):
+        LabState.update(paths, policy=b.path)            # as 'up' records the baseline
+        set_node_policy(paths, ["r1-bag1"], c.path)      # as a rollout phase records the candidate
+        journal.write(paths, journal.RolloutRecord(b.path, c.path, "p.yaml", None, False, []))
+        tmps = (b.path, c.path)
+    assert not any(Path(t).exists() for t in tmps)
+    st = LabState.read(paths)
+    assert Path(st.policy).parent == paths.root / KEPT and Path(st.policy).is_dir()
+    assert stat.S_IMODE(os.stat(st.policy).st_mode) == 0o700
+    assert "common.j2" not in load_policy(st.policy).fragments          # HEAD~1's tree
+    assert "common.j2" in load_policy(st.node_policies["r1-bag1"]).fragments
+    rec = journal.read(paths)
+    assert (rec.baseline, rec.candidate) == (st.policy, st.node_policies["r1-bag1"])
+
+
+def test_a_lab_not_naming_the_copy_gets_nothing(repo, tmp_path, monkeypatch):
+    from lab import state
+    from lab.state import LabPaths
+    from lab.workflows.policy_source import for_labs
+
+    monkeypatch.setattr(state, "STATE_ROOT", tmp_path / "state")
+    monkeypatch.chdir(repo)
+    with for_labs([LabPaths("other")], "main:policies/cand"):
+        pass
+    assert not (tmp_path / "state" / "other").exists()
+
+
+def test_relabel_names_ref_path_and_commit(repo):
+    from lab.workflows.policy_source import relabel
+
+    with gs.opened("main:policies/cand", cwd=repo) as src:
+        commit = src.git.commit
+        assert relabel(src.path, src) == f"main:policies/cand (commit {commit})"
+        assert relabel(f"{src.path}/intents.yaml", src) == f"main:policies/cand/intents.yaml (commit {commit})"
+        assert relabel("/elsewhere", src) == "/elsewhere"
+
+
+def test_diff_reports_name_ref_path(monkeypatch):
+    from lab.workflows.diff import run as dr
+
+    snap = {"topology": "t", "lab": "l", "policy": None, "taken": 0.0}
+    sides = [dr.Side("baseline", "diff-b", "/tmp/x", snapshot={**snap, "policy": "/tmp/x"}),
+             dr.Side("candidate", "diff-c", "/tmp/y", snapshot={**snap, "policy": "/tmp/y"})]
+    monkeypatch.setattr(dr, "_run_sides", lambda *a: sides)
+    monkeypatch.setattr(dr, "check_policy", lambda p: None)
+    monkeypatch.setattr(dr, "intended_changes", lambda p: [])
+    monkeypatch.setattr(dr, "compare", lambda b, c, i: (b.policy, c.policy))
+    r = dr.run(__file__, "/tmp/x", "/tmp/y", keep=True, labels={"/tmp/x": "main:p (commit a)", "/tmp/y": "HEAD:p (commit b)"})
+    assert r.report == ("main:p (commit a)", "HEAD:p (commit b)")
+    assert [s.policy for s in r.sides] == ["main:p (commit a)", "HEAD:p (commit b)"]
+
+
+def test_plan_render_takes_ref_path(repo, tmp_path, monkeypatch, capsys):
+    from lab import cli
+    from lab.frr import check as frr_check
+
+    from ..conftest import TOPOLOGIES
+
+    monkeypatch.setattr(frr_check, "installed", lambda: False)     # FRR's parser: not this test's subject
+    monkeypatch.chdir(repo)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as e:
+        cli.main(["plan", str(TOPOLOGIES / "bag-mini.yaml"), "--policy", "main:policies/cand", "--render", str(out)])
+    text = capsys.readouterr().err
+    assert e.value.code in (0, None), text
+    assert "(policy main:policies/cand (commit " in text
+    assert "! added in two" in (out / "r1-bag1" / "frr.conf").read_text()
+    with pytest.raises(SystemExit) as e:
+        cli.main(["plan", str(TOPOLOGIES / "bag-mini.yaml"), "--policy", "--upload-pack=x:p", "--render", str(out)])
+    assert e.value.code == 2 and "not a git ref" in capsys.readouterr().err

@@ -111,7 +111,8 @@ def lab_names(prefix: str) -> tuple[str, str]:
 def run(topology: str | Path, baseline: str | Path | None, candidate: str | Path | None, *,
         prefix: str = "diff", sweep: bool = False, keep: bool = False, parallel: bool = True, flows: bool = True,
         window_s: float = 2.0, deadline_s: float = 60.0, flow_count: int = FLOWS,
-        on_side: Callable[[Side], None] | None = None) -> DiffRun:
+        on_side: Callable[[Side], None] | None = None, labels: dict | None = None) -> DiffRun:
+    """``labels``: policy directory -> how the report names it (a copy taken out of git: REF:PATH)."""
     if not Path(topology).is_file():
         raise LabError(f"topology {topology}: no such file")
     for p in (baseline, candidate):
@@ -126,6 +127,8 @@ def run(topology: str | Path, baseline: str | Path | None, candidate: str | Path
         if not keep:
             take_down(labs)
     base, cand = (Snapshot.from_dict(s.snapshot) for s in sides)
+    for s, snap in zip(sides, (base, cand)):
+        s.policy = snap.policy = (labels or {}).get(s.policy, s.policy)
     return DiffRun(compare(base, cand, intended), base, cand, sides, round(time.monotonic() - t0, 1), parallel)
 
 
