@@ -119,7 +119,8 @@ def resolve(spec: str, cwd: str | Path | None = None) -> GitPolicy:
     top = _git(["rev-parse", "--show-toplevel"], here,
                f"policy {spec!r}: no directory {spec!r} here, and {here} is not in a git repository").decode().strip()
     commit = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], Path(top),
-                  f"policy {spec!r}: no commit named {ref!r} in the repository at {top}")
+                  f"policy {spec!r}: no commit named {ref!r} in the repository at {top} "
+                  f"(and no directory {spec!r} here)")
     commit = commit.decode().strip()
     if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
         raise LabError(f"policy {spec!r}: no commit named {ref!r} in the repository at {top}")
