@@ -215,8 +215,12 @@ def test_diff_reports_name_ref_path(monkeypatch):
     monkeypatch.setattr(dr, "_run_sides", lambda *a: sides)
     monkeypatch.setattr(dr, "check_policy", lambda p: None)
     monkeypatch.setattr(dr, "intended_changes", lambda p: [])
+    monkeypatch.setattr(dr, "load_policy", lambda p, plan: None)
     monkeypatch.setattr(dr, "compare", lambda b, c, i: (b.policy, c.policy))
-    r = dr.run(__file__, "/tmp/x", "/tmp/y", keep=True, labels={"/tmp/x": "main:p (commit a)", "/tmp/y": "HEAD:p (commit b)"})
+    from ..conftest import TOPOLOGIES
+
+    r = dr.run(TOPOLOGIES / "bag-mini.yaml", "/tmp/x", "/tmp/y", keep=True,
+               labels={"/tmp/x": "main:p (commit a)", "/tmp/y": "HEAD:p (commit b)"})
     assert r.report == ("main:p (commit a)", "HEAD:p (commit b)")
     assert [s.policy for s in r.sides] == ["main:p (commit a)", "HEAD:p (commit b)"]
 
@@ -239,3 +243,14 @@ def test_plan_render_takes_ref_path(repo, tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["plan", str(TOPOLOGIES / "bag-mini.yaml"), "--policy", "--upload-pack=x:p", "--render", str(out)])
     assert e.value.code == 2 and "not a git ref" in capsys.readouterr().err
+
+
+def test_diff_refuses_a_broken_policy_before_any_lab(repo, monkeypatch):
+    from lab.workflows.diff import run as dr
+
+    from ..conftest import TOPOLOGIES
+
+    monkeypatch.setattr(dr, "_run_sides", lambda *a: pytest.fail("a lab was started"))
+    with pytest.raises(LabError, match=r"main:policies/cand/role/bag.j2: not a policy fragment"):
+        with gs.opened("main:policies/cand/role", cwd=repo) as src:
+            dr.run(TOPOLOGIES / "bag-mini.yaml", None, src.path)

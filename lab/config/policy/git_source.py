@@ -85,8 +85,10 @@ def _git(args: list[str], cwd: Path, what: str, stdin: bytes | None = None) -> b
     except subprocess.TimeoutExpired:
         raise LabError(f"{what}: git took over 60 s") from None
     if r.returncode != 0:
-        msg = r.stderr.decode(errors="replace").strip().splitlines()
-        raise LabError(f"{what} (git: {msg[-1][:300]})" if msg else what)
+        # git's own line ("fatal: detected dubious ownership ..."), not the hint lines after it
+        msg = [m for m in r.stderr.decode(errors="replace").splitlines() if m.strip()]
+        msg = next((m for m in msg if m.startswith(("fatal:", "error:"))), msg[-1] if msg else "")
+        raise LabError(f"{what} (git: {msg[:300]})" if msg else what)
     return r.stdout
 
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from lab.config.policy import intents_of
+from lab.config.policy import intents_of, load_policy
+from lab.design.plan import build_plan
+from lab.design.topology import load
 
 from lab.verdict.checks.schema import IntendedChange, load_intents
 from lab.errors import LabError
@@ -117,6 +119,9 @@ def run(topology: str | Path, baseline: str | Path | None, candidate: str | Path
         raise LabError(f"topology {topology}: no such file")
     for p in (baseline, candidate):
         check_policy(p)
+    plan = build_plan(load(topology))
+    for p in (baseline, candidate):
+        load_policy(p, plan)       # a broken candidate refused before the baseline's lab is built
     intended = intended_changes(candidate)       # a bad intent file fails here, before any lab
     labs = lab_names(prefix)
     args = [("baseline", str(topology), labs[0], _str(baseline)), ("candidate", str(topology), labs[1], _str(candidate))]
