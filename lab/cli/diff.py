@@ -16,9 +16,11 @@ from lab.cli.views import err, out
 
 @app.command()
 def diff(topology: str = TopoArg,
-         baseline: Optional[str] = typer.Option(None, help="baseline policy directory (default: the built-in policy)"),
-         candidate: Optional[str] = typer.Option(None, help="candidate policy directory; its intents.yaml's "
-                                                 "intended_changes are listed apart"),
+         baseline: Optional[str] = typer.Option(None, help="baseline policy directory or REF:PATH in this git "
+                                                "repository (default: the built-in policy)"),
+         candidate: Optional[str] = typer.Option(None, help="candidate policy directory or REF:PATH (e.g. "
+                                                 "main:policies/cand); its intents.yaml's intended_changes "
+                                                 "are listed apart"),
          sweep: bool = typer.Option(False, "--sweep", help="also compare every single failure's outcome"),
          keep: bool = typer.Option(False, "--keep", help="leave both labs running"),
          name_prefix: str = typer.Option("diff", "--name-prefix", help="labs <prefix>-b and <prefix>-c"),
@@ -31,15 +33,19 @@ def diff(topology: str = TopoArg,
     neighbour, BGP best paths and flow splits (and with --sweep every N-1 outcome), and report what
     differs: exit 0 nothing unintended, 1 unintended differences, 3 could not decide (2: bad input)."""
     from lab.workflows.diff import report as rp
-    from lab.workflows.diff.run import run
+    from lab.workflows.diff.run import lab_names, run
+    from lab.workflows.policy_source import for_labs
+    from lab.state import LabPaths
 
     def done(s):
         err.print(escape(f"{s.name} ({s.lab}): " + ", ".join(f"{k} {v:.1f} s" for k, v in s.steps.items())))
 
     for out_file in filter(None, (json_out, html_out)):
         check_output_dir(Path(out_file).parent)     # refused before two labs are built
-    r = run(topology, baseline, candidate, prefix=name_prefix, sweep=sweep, keep=keep, parallel=not sequential,
-            flows=flows, on_side=done)
+    kept = [LabPaths(n) for n in lab_names(name_prefix)] if keep else []
+    with for_labs(kept, baseline, candidate) as (b, c):
+        r = run(topology, b.path, c.path, prefix=name_prefix, sweep=sweep, keep=keep, parallel=not sequential,
+                flows=flows, on_side=done, labels={b.path: b.label, c.path: c.label})
     show(r.report)
     if json_out:
         err.print(f"json: {escape(str(rp.write_json(r, json_out)))}")

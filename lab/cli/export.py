@@ -20,8 +20,10 @@ def export(topology: str = TopoArg, fmt: ExportFormat = typer.Option(ExportForma
            policy: Optional[str] = PolicyOpt):
     """Write the topology for another runner: containerlab / clabernetes, node configs as binds."""
     from lab.config.export import export_cli
+    from lab.config.policy.git_source import opened
 
-    exp = export_cli(topology, fmt.value, out_dir, image, policy)
+    with opened(policy) as src:
+        exp = export_cli(topology, fmt.value, out_dir, image, src.path)
     err.print(escape(f"wrote {exp.topology_file} and {len(exp.files) - 1} node files; "
                      f"run: containerlab deploy -t {exp.topology_file}"), soft_wrap=True)
     if exp.secret_files:

@@ -39,11 +39,14 @@ def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", 
     loaded = load(topology)
     p = build_plan(loaded)
     if render is not None or policy is not None:
+        from lab.config.policy.git_source import opened
         from lab.workflows.review import write_rendered
 
-        files = write_rendered(_as_run_here(p), policy, render)
+        with opened(policy) as src:
+            files = write_rendered(_as_run_here(p), src.path, render)
         if render is not None:
-            err.print(escape(f"wrote {len(files)} FRR configs under {render}"))
+            err.print(escape(f"wrote {len(files)} FRR configs under {render}"
+                             + (f" (policy {src.label})" if src.git else "")), soft_wrap=True)
     if as_json:
         sys.stdout.write(p.to_json())
         return

@@ -30,11 +30,12 @@ def up(topology: str = TopoArg, name: str = NameOpt,
                                          "whatever the topology's 'frr:' says")):
     """Build the lab and return once every session is up and every FIB is as designed."""
     from lab.workflows.build import up as build_up
+    from lab.workflows.policy_source import for_labs
     # imported here: at module level it would register 'status' before 'up' in --help
     from lab.cli.status import show_status
 
     paths = lab_paths(name)
-    with _progress() as prog:
+    with for_labs([paths], policy) as (src,), _progress() as prog:
         tasks: dict[str, int] = {}
 
         def step(what: str, done: int, total: int):
@@ -44,7 +45,7 @@ def up(topology: str = TopoArg, name: str = NameOpt,
 
         res = build_up(topology, paths.name, progress=step, deadline_s=deadline,
                        on_poll=lambda ok, total: step("converged", ok, total), runtime=runtime.value,
-                       policy=policy, frr=frr)
+                       policy=src.path, frr=frr)
     verb = "already up" if res.reused else "up"
     conv = res.convergence
     err.print(views.up_line(paths.name, res.plan.topology, verb, len(res.plan.nodes), conv.seconds,

@@ -3,7 +3,9 @@ topology reader's limits and composer, validated by a pydantic model, every erro
 (file:line: YAML path), and the node tree kept so later name checks can point at a line too."""
 from __future__ import annotations
 
+import difflib
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Generic, TypeVar
 
@@ -37,13 +39,34 @@ class Located(Generic[M]):
         return TopologyError(format_path(parts), reason, source=self.source, line=_yaml._line_of(self._root, parts))
 
 
-def _first_unknown_key(exc: ValidationError, root, source: str) -> TopologyError | None:
-    """A misspelt key also leaves the real one "missing"; the typo is what the user must see."""
+def _models_in(tp) -> list[type[BaseModel]]:
+    """The models an annotation can hold (through Optional, unions, Annotated, lists and dicts)."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    return [m for a in typing.get_args(tp) for m in _models_in(a)]
+
+
+def keys_at(model: type[BaseModel], parts) -> list[str]:
+    """The keys a mapping at YAML path ``parts`` may have, as the user writes them (aliases)."""
+    here = [model]
+    for p in parts:
+        fields = [f for m in here for name, f in m.model_fields.items() if p in (name, f.alias)]
+        if fields:          # an index or a mapping's own key (a plane, a router) keeps the models
+            here = [m for f in fields for m in _models_in(f.annotation)]
+    return sorted({f.alias or name for m in here for name, f in m.model_fields.items()})
+
+
+def _first_unknown_key(exc: ValidationError, root, source: str, model: type[BaseModel]) -> TopologyError | None:
+    """A misspelt key also leaves the real one "missing"; the typo is what the user must see, with
+    the keys that exist there (the nearest first), so the fix needs no documentation."""
     for e in exc.errors():
         if e["type"] == "extra_forbidden":
             parts = _yaml._clean_parts(e["loc"])
-            return TopologyError(format_path(parts), "unknown key (check the spelling)", source=source,
-                                 line=_yaml._line_of(root, parts))
+            known = keys_at(model, parts[:-1])
+            near = difflib.get_close_matches(str(parts[-1]), known, n=2)
+            reason = f"unknown key {str(parts[-1])!r}" + (f" (did you mean {' or '.join(near)}?)" if near else "") \
+                + (f"; keys here: {', '.join(known)}" if known else " (check the spelling)")
+            return TopologyError(format_path(parts), reason, source=source, line=_yaml._line_of(root, parts))
     return None
 
 
@@ -59,4 +82,4 @@ def load_model(path: str | Path, model: type[M], what: str, shape: str) -> Locat
     try:
         return Located(model.model_validate(data), str(p), root)
     except ValidationError as exc:
-        raise _first_unknown_key(exc, root, str(p)) or _yaml._validation_error(exc, root, str(p)) from None
+        raise _first_unknown_key(exc, root, str(p), model) or _yaml._validation_error(exc, root, str(p)) from None

@@ -44,59 +44,65 @@ class Reachability(Strict):
     """Every ordered pair of fabrics reaches the other by real packets, in every family, except
     the listed pairs."""
     families: list[Family] = Field(default=["ipv4", "ipv6"], max_length=2)
-    except_pairs: list[Pair] = Field(default=[], alias="except", max_length=MAX_ITEMS)
-    flows: StrictInt = Field(default=16, ge=1, le=4096)
+    except_pairs: list[Pair] = Field(default=[], alias="except", max_length=MAX_ITEMS,
+                                     description="pairs that need not reach each other")
+    flows: StrictInt = Field(default=16, ge=1, le=4096, description="probe flows per pair and family")
 
 
 class Share(Strict):
     """At router ``at``, the traffic towards fabric ``fabric`` splits over next hops grouped
     ``by`` neighbour, plane or region, as ``expect`` says: a share per group in percent, or
     ``proportional`` (to the remaining capacity: the plan's live links and port speeds)."""
-    at: Annotated[list[Name], Many] | Name
-    fabric: Name
+    at: Annotated[list[Name], Many] | Name = Field(description="router(s) where the split is measured")
+    fabric: Name = Field(description="fabric (f1, or r1-f1 where the name is in several regions)")
     by: Literal["neighbour", "plane", "region"] = "neighbour"
-    expect: Literal["proportional"] | Annotated[dict[Name, Percent], Many, BeforeValidator(_plane_keys)] = "proportional"
+    expect: Literal["proportional"] | Annotated[dict[Name, Percent], Many, BeforeValidator(_plane_keys)] = Field(
+        default="proportional", description="group -> percent, or proportional to the remaining capacity")
     tolerance: StrictFloat = Field(default=2.0, ge=0, le=100, description="percentage points")
-    flows: StrictInt | None = Field(default=None, ge=16, le=20000)
-    failures: list[Name] = Field(default=[], max_length=MAX_ITEMS)   # links (bundle#member), bundles, routers failed first
+    flows: StrictInt | None = Field(default=None, ge=16, le=20000, description="probe flows (default: by size)")
+    failures: list[Name] = Field(default=[], max_length=MAX_ITEMS,
+                                 description="links (bundle#member), bundles or routers failed first")
 
 
 class Sweep(Strict):
     """Every single failure (N-1) and, optionally, every failure domain: no blackhole, no loop,
     converged within the budget."""
-    budget_ms: StrictInt = Field(default=5000, ge=100, le=600_000)
-    domains: StrictBool = True
-    kinds: Annotated[list[Literal["link", "bundle", "node", "plane", "domain"]], Field(max_length=5)] | None = None
+    budget_ms: StrictInt = Field(default=5000, ge=100, le=600_000, description="convergence budget per failure")
+    domains: StrictBool = Field(default=True, description="also fail each failure domain (data hall, power feed)")
+    kinds: Annotated[list[Literal["link", "bundle", "node", "plane", "domain"]], Field(max_length=5)] | None = Field(
+        default=None, description="only these failure kinds (default: all)")
 
 
 class Drain(Strict):
     """Draining exactly one of: a BAG plane (``plane`` with ``region``, or every region),
     a router, or a link (``bundle#member``) loses no probe packet."""
-    plane: StrictInt | None = Field(default=None, ge=1, le=16)
-    region: Name | None = None
-    router: Name | None = None
-    link: Name | None = None
+    plane: StrictInt | None = Field(default=None, ge=1, le=16, description="a BAG plane")
+    region: Name | None = Field(default=None, description="with plane: only this region's")
+    router: Name | None = Field(default=None, description="a router")
+    link: Name | None = Field(default=None, description="a link bundle#member, or a bundle")
 
 
 class Attribute(Strict):
     """Routes a router advertises out of its region (``leaving`` region) carry exactly
     ``link_bandwidth_values`` link-bandwidth values (checked in the receiving routers' RIB)."""
-    leaving: Name
+    leaving: Name = Field(description="region the routes leave")
     link_bandwidth_values: StrictInt = Field(default=1, ge=0, le=16)
-    routes: Literal["all", "specifics", "aggregates"] = "all"   # aggregates merge their contributors' values
+    routes: Literal["all", "specifics", "aggregates"] = Field(
+        default="all", description="aggregates merge their contributors' values")
 
 
 class IntendedChange(Strict):
     """A difference the candidate means to make; ``baglab diff`` lists matching differences apart
     from the unintended ones.  Names and prefixes are shell-style patterns."""
-    nodes: list[Name] = Field(default=["*"], max_length=MAX_ITEMS)
-    fabrics: list[Name] = Field(default=["*"], max_length=MAX_ITEMS)
-    aspects: list[Aspect] = Field(max_length=MAX_ITEMS)
-    why: Text = ""
+    nodes: list[Name] = Field(default=["*"], max_length=MAX_ITEMS, description="routers (patterns)")
+    fabrics: list[Name] = Field(default=["*"], max_length=MAX_ITEMS, description="fabrics whose prefixes (patterns)")
+    aspects: list[Aspect] = Field(max_length=MAX_ITEMS, description="what differs")
+    why: Text = Field(default="", description="shown beside each matching difference")
 
 
 class Intents(Strict):
-    description: Text = ""
+    """What must hold for a policy; every key is optional, and a kind left out is not checked."""
+    description: Text = Field(default="", description="one line, shown in reports")
     reachability: Reachability | None = None
     shares: list[Share] = Field(default=[], max_length=MAX_ITEMS)
     sweep: Sweep | None = None

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from lab.config.policy import intents_of
+from lab.config.policy import intents_of, load_policy
+from lab.design.plan import build_plan
+from lab.design.topology import load
 
 from lab.verdict.checks.schema import IntendedChange, load_intents
 from lab.errors import LabError
@@ -111,11 +113,15 @@ def lab_names(prefix: str) -> tuple[str, str]:
 def run(topology: str | Path, baseline: str | Path | None, candidate: str | Path | None, *,
         prefix: str = "diff", sweep: bool = False, keep: bool = False, parallel: bool = True, flows: bool = True,
         window_s: float = 2.0, deadline_s: float = 60.0, flow_count: int = FLOWS,
-        on_side: Callable[[Side], None] | None = None) -> DiffRun:
+        on_side: Callable[[Side], None] | None = None, labels: dict | None = None) -> DiffRun:
+    """``labels``: policy directory -> how the report names it (a copy taken out of git: REF:PATH)."""
     if not Path(topology).is_file():
         raise LabError(f"topology {topology}: no such file")
     for p in (baseline, candidate):
         check_policy(p)
+    plan = build_plan(load(topology))
+    for p in (baseline, candidate):
+        load_policy(p, plan)       # a broken candidate refused before the baseline's lab is built
     intended = intended_changes(candidate)       # a bad intent file fails here, before any lab
     labs = lab_names(prefix)
     args = [("baseline", str(topology), labs[0], _str(baseline)), ("candidate", str(topology), labs[1], _str(candidate))]
@@ -126,6 +132,8 @@ def run(topology: str | Path, baseline: str | Path | None, candidate: str | Path
         if not keep:
             take_down(labs)
     base, cand = (Snapshot.from_dict(s.snapshot) for s in sides)
+    for s, snap in zip(sides, (base, cand)):
+        s.policy = snap.policy = (labels or {}).get(s.policy, s.policy)
     return DiffRun(compare(base, cand, intended), base, cand, sides, round(time.monotonic() - t0, 1), parallel)
 
 
