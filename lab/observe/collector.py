@@ -6,7 +6,7 @@ Turns the recorder's JSONL (lab/nodes/collector.py) into flat events, so tests c
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -17,6 +17,8 @@ class UpdateEvent:
     kind: str            # "announce" | "withdraw"
     prefix: str
     bandwidth: float | None = None   # link-bandwidth in baglab units, when announced
+    #: the UPDATE's path attributes as ExaBGP decoded them (announcements only)
+    attributes: dict | None = field(default=None, compare=False, hash=False, repr=False)
 
 
 def _nlris(entries) -> list[str]:
@@ -68,7 +70,7 @@ def parse(lines) -> list[UpdateEvent]:
         bw = _bandwidth(upd.get("attribute", {}))
         for fam, entries in upd.get("announce", {}).items():
             for p in _nlris(entries):
-                events.append(UpdateEvent(rec["t"], peer, "announce", p, bw))
+                events.append(UpdateEvent(rec["t"], peer, "announce", p, bw, upd.get("attribute", {})))
         for fam, entries in upd.get("withdraw", {}).items():
             for p in _nlris(entries):
                 events.append(UpdateEvent(rec["t"], peer, "withdraw", p))

@@ -12,11 +12,18 @@ from lab.design.plan import Plan
 from lab.observe.probes import flows
 from lab.session import Lab
 from lab.observe.settle import Strategy, baseline, settle
+from lab.observe.routes import RouteTables
 from lab.verdict.checks import attributes, names, reach, shares
+from lab.verdict.checks import routes as route_checks
+from lab.verdict.checks.route_match import describe
 from lab.workflows import check_drains as drains, check_sweep as sweep
 from lab.verdict.checks.quiet import verdict as quiet_verdict
 from lab.verdict.checks.schema import Intents, LoadedIntents, load_intents
 from lab.verdict.checks.verdict import KINDS, CheckKind, CheckReport, Status, Verdict
+
+
+ROUTE_CHECKS = {"routes": route_checks.check_routes, "advertised": route_checks.check_advertised,
+                "paths": route_checks.check_paths}
 
 
 def load(plan: Plan, path: str | Path) -> LoadedIntents:
@@ -35,6 +42,9 @@ def _planned(it: Intents, only) -> list[tuple[str, str, object]]:
         for r in [s.at] if isinstance(s.at, str) else s.at:
             out.append(("shares", f"shares at {r} towards {s.fabric}", (s, r)))
     out += [("attributes", f"attributes leaving {a.leaving}", a) for a in it.attributes]
+    out += [("routes", f"routes {r.expect} at {describe(r.at)}", r) for r in it.routes]
+    out += [("advertised", f"advertised {describe(a.src)} -> {describe(a.to)}", a) for a in it.advertised]
+    out += [("paths", f"paths at {describe(p.at)}", p) for p in it.paths]
     out += [("drains", "drain " + (f"plane {d.plane}" if d.plane else d.router or d.link), d) for d in it.drains]
     if it.sweep:
         out.append(("sweep", "N-1 sweep", it.sweep))
@@ -77,7 +87,9 @@ def _shares(lab: Lab, spec, router: str, settle_s: float, deadline_s: float) -> 
         settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=2 * deadline_s, expect_change=True, before=base)
 
 
-def _run_one(lab: Lab, kind, spec, settle_s, deadline_s, step) -> list[Verdict]:
+def _run_one(lab: Lab, kind, spec, settle_s, deadline_s, step, tables: RouteTables) -> list[Verdict]:
+    if kind in ROUTE_CHECKS:
+        return [ROUTE_CHECKS[kind](lab.plan, tables, spec)]
     if kind == "reachability":
         return reach.check(lab, spec.families, spec.except_pairs, spec.flows)
     if kind == "shares":
@@ -104,6 +116,7 @@ def run_checks(lab: Lab, intents: LoadedIntents | Intents, only=None, *, settle_
         rep.verdicts.append(quiet_verdict(q, settle_s, quiet_deadline_s))
         rep.verdicts[-1].seconds = q.seconds
         flows.install(plan, paths)
+        tables = RouteTables(plan, paths)      # read once, after the lab went quiet, for every route check
         for kind, label, spec in todo:
             if bar:
                 bar.update(task, advance=1, description=label)
@@ -112,7 +125,7 @@ def run_checks(lab: Lab, intents: LoadedIntents | Intents, only=None, *, settle_
                 continue
             t = time.time()
             step = (lambda i, n, v: bar.update(task, description=f"sweep {i}/{n}: {v.check}")) if bar else None
-            for v in _run_one(lab, kind, spec, settle_s, quiet_deadline_s, step):
+            for v in _run_one(lab, kind, spec, settle_s, quiet_deadline_s, step, tables):
                 v.seconds = v.seconds or round(time.time() - t, 2)
                 rep.verdicts.append(v)
         if bar:

@@ -39,8 +39,8 @@ def test_valid_file_exits_0_and_says_what_was_checked(capsys):
      ["keys here: aspects, fabrics, nodes, why"]),
     ("reachability:\n  except:\n    - {from: f1, too: f2}\n", ":3: reachability.except[0].too",
      ["keys here: from, to"]),
-    ("sweeps: {}\n", ":1: sweeps", ["keys here: attributes, description, drains, intended_changes, reachability, "
-                                     "shares, sweep"]),
+    ("sweeps: {}\n", ":1: sweeps", ["keys here: advertised, attributes, description, drains, intended_changes, "
+                                     "paths, reachability, routes, shares, sweep"]),
     ("shares:\n  - at: r1-bag9\n    fabric: f1\n", ":2: shares[0].at: unknown router 'r1-bag9'", ["known: coll2, r1-bag1"]),
     ("drains:\n  - plane: 3\n", ":2: drains[0].plane: unknown plane '3'", ["known: 1, 2"]),
     ("reachability:\n  flows: many\n", ":2: reachability.flows", []),

@@ -82,7 +82,8 @@ def test_the_cli_offers_exactly_the_core_choices():
 def test_each_list_of_words_is_its_enumeration():
     assert RUNTIMES == ("netns", "docker", "containerlab") == tuple(RuntimeName)
     assert FORMATS == ("containerlab",) == tuple(ExportFormat)
-    assert KINDS == ("quiet", "reachability", "shares", "attributes", "drains", "sweep") == tuple(CheckKind)
+    assert KINDS == ("quiet", "reachability", "shares", "attributes", "routes", "advertised", "paths",
+                     "drains", "sweep") == tuple(CheckKind)
     assert SELECTABLE == KINDS[1:] == tuple(SelectableKind)
     assert set(ROLLOUT_KINDS) <= set(SELECTABLE)
     assert {e.value for e in End} == {"a", "b"} and set(End) < set(Side)

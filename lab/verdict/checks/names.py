@@ -5,8 +5,11 @@ what exists, instead of a check that silently covers nothing."""
 from __future__ import annotations
 
 import difflib
+import re
+from fnmatch import fnmatchcase
 
 from lab.design.plan import Plan
+from lab.verdict.checks import route_match
 from lab.verdict.checks.schema import LoadedIntents
 
 
@@ -92,3 +95,84 @@ def resolve(plan: Plan, loaded: LoadedIntents) -> None:
                    "link (bundle#member) or bundle", links + bundles)
     for i, a in enumerate(it.attributes):
         _check(loaded, ["attributes", i, "leaving"], a.leaving, a.leaving in regions, "region", regions)
+    resolve_routes(plan, loaded)
+
+
+def _routers(plan: Plan, loaded: LoadedIntents, parts, where, what: str = "router") -> list[str]:
+    """A route intent's router choice: each name, region and fabric exists, and the whole chooses
+    at least one router (an intent that covers nothing is an error, never a silent PASS)."""
+    routers = [n.name for n in plan.nodes]
+    if isinstance(where, (str, list)):
+        pats = [where] if isinstance(where, str) else where
+        for j, p in enumerate(pats):
+            if not any(fnmatchcase(r, p) for r in routers):
+                _check(loaded, parts + ([j] if isinstance(where, list) else []), p, False, what, routers)
+    else:
+        regions = sorted({n.region for n in plan.nodes})
+        for j, p in enumerate(where.routers):
+            if not any(fnmatchcase(r, p) for r in routers):
+                _check(loaded, parts + ["routers", j], p, False, what, routers)
+        for j, g in enumerate(where.regions):
+            _check(loaded, parts + ["regions", j], g, g in regions, "region", regions)
+        fab = sorted(fabrics(plan)) + sorted({q.split("-", 1)[1] for q in fabrics(plan)})
+        for j, f in enumerate(where.fabrics):
+            _fabric(plan, loaded, parts + ["fabrics", j], f, fab)
+    chosen = route_match.select(plan, where)
+    if not chosen:
+        raise loaded.error(parts, f"chooses no {what} ({route_match.describe(where)}); "
+                           f"roles here: {', '.join(sorted({n.role for n in plan.nodes}))}")
+    return chosen
+
+
+def _prefixes(plan: Plan, loaded: LoadedIntents, parts, spec) -> None:
+    fab = route_match.fabric_prefixes(plan)
+    for key, texts in (("prefixes", spec.prefixes), ("except", spec.except_)):
+        for j, t in enumerate(texts):
+            try:
+                route_match.parse_spec(t, fab)
+            except route_match.SpecError as e:
+                raise loaded.error(parts + [key, j], str(e)) from None
+
+
+def _communities(loaded: LoadedIntents, parts, rule) -> None:
+    for key in ("has", "lacks", "exactly"):
+        for j, c in enumerate(getattr(rule, key) or []):
+            if not re.fullmatch(r"[0-9*?]+(:[0-9*?]+){1,2}", c):
+                raise loaded.error(parts + [key, j], f"{c!r} is not a community (ASN:VALUE, "
+                                   "ASN:DATA1:DATA2 for a large one; '*' and '?' as wildcards)")
+
+
+def resolve_routes(plan: Plan, loaded: LoadedIntents) -> None:
+    """The route-level kinds: routers, prefix sets, patterns and tables that can be judged."""
+    it = loaded.model
+    for i, r in enumerate(it.routes):
+        chosen = _routers(plan, loaded, ["routes", i, "at"], r.at)
+        _prefixes(plan, loaded, ["routes", i], r)
+        if r.table != "bgp" and any(plan.node(n).role == "collector" for n in chosen):
+            raise loaded.error(["routes", i, "table"], f"a collector has no {r.table}: it only hears BGP "
+                               "(table: bgp)")
+    for i, a in enumerate(it.advertised):
+        senders = _routers(plan, loaded, ["advertised", i, "from"], a.src)
+        if all(plan.node(n).role == "collector" for n in senders):
+            raise loaded.error(["advertised", i, "from"], "a collector sends nothing: name the routers "
+                               "that send (the collector is a 'to')")
+        _routers(plan, loaded, ["advertised", i, "to"], a.to, "neighbour")
+        _prefixes(plan, loaded, ["advertised", i], a)
+    for i, p in enumerate(it.paths):
+        _routers(plan, loaded, ["paths", i, "at"], p.at)
+        for key in ("learnt_from", "next_hop", "best_via"):
+            if getattr(p, key) is not None:
+                _routers(plan, loaded, ["paths", i, key], getattr(p, key), "neighbour")
+        _prefixes(plan, loaded, ["paths", i], p)
+        for key in ("communities", "large_communities"):
+            if getattr(p, key) is not None:
+                _communities(loaded, ["paths", i, key], getattr(p, key))
+        if p.as_path is not None and p.as_path.matches is not None:
+            try:
+                re.compile(p.as_path.matches)
+            except re.error as e:
+                raise loaded.error(["paths", i, "as_path", "matches"], f"not a regular expression: {e}") from None
+        if not any(getattr(p, k) is not None for k in ("communities", "large_communities", "as_path", "local_pref",
+                                                        "med", "origin", "link_bandwidth", "next_hop", "best_via")):
+            raise loaded.error(["paths", i], "says nothing about the paths: give communities, large_communities, "
+                               "as_path, local_pref, med, origin, link_bandwidth, next_hop or best_via")

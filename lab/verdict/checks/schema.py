@@ -91,6 +91,114 @@ class Attribute(Strict):
         default="all", description="aggregates merge their contributors' values")
 
 
+Role = Literal["bag", "stsw", "edge", "collector"]
+#: a prefix-list entry: 'any', 'P', 'P ge N', 'P le N', 'P ge N le M', 'more-specifics of P', 'fabric NAME'
+PrefixText = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class Where(Strict):
+    """Routers chosen by what they are: a router is chosen when it matches every key given (names
+    are shell patterns).  Collectors are chosen only by name or ``roles: [collector]``."""
+    routers: list[Name] = Field(default=[], max_length=MAX_ITEMS, description="names or patterns (r1-bag*)")
+    roles: list[Role] = Field(default=[], max_length=4)
+    regions: list[Name] = Field(default=[], max_length=MAX_ITEMS)
+    planes: list[Annotated[StrictInt, Field(ge=1, le=16)]] = Field(default=[], max_length=16,
+                                                                   description="BAG planes (an STSW: the plane it stripes to)")
+    fabrics: list[Name] = Field(default=[], max_length=MAX_ITEMS, description="the fabric's STSWs / edge pods")
+
+
+#: a router name or pattern, a list of them, or a Where mapping
+Routers = Where | Annotated[list[Name], Many] | Name
+
+
+class Count(Strict):
+    """How many matching prefixes a router may hold."""
+    min: StrictInt | None = Field(default=None, ge=0)
+    max: StrictInt | None = Field(default=None, ge=0)
+
+
+class _PrefixScope(Strict):
+    prefixes: list[PrefixText] = Field(default=["any"], max_length=MAX_ITEMS,
+                                       description="the routes in scope, as prefix-list entries")
+    except_: list[PrefixText] = Field(default=[], alias="except", max_length=MAX_ITEMS,
+                                      description="routes taken out of scope (anything but these)")
+    families: list[Family] = Field(default=["ipv4", "ipv6"], min_length=1, max_length=2)
+
+
+class Routes(_PrefixScope):
+    """At every router chosen by ``at``, the routes of ``prefixes`` (minus ``except``) are
+    ``present`` (each exact prefix, and at least one per range), ``absent`` (none at all: a leak is
+    named with the peer it came from and its AS path) or held ``exactly`` (present, and nothing else of
+    the families outside ``except``); ``count`` bounds how many match.  ``table: bgp`` counts every
+    path, selected or not; ``rib`` zebra's selected routes; ``fib`` the kernel's BGP routes."""
+    at: Routers = Field(description="routers, a pattern, or {routers, roles, regions, planes, fabrics}; "
+                        "a collector: what it heard")
+    table: Literal["bgp", "rib", "fib"] = "bgp"
+    expect: Literal["present", "absent", "exactly"] = "present"
+    count: Count | None = None
+    why: Text = Field(default="", description="shown with the verdict")
+
+
+class Advertised(_PrefixScope):
+    """What routers send a neighbour (FRR's Adj-RIB-Out, after outbound policy): the routes of
+    ``prefixes`` each router of ``from`` sends each neighbour chosen by ``to`` are present, absent or
+    exactly these, as for ``routes``."""
+    src: Routers = Field(alias="from", description="the sending routers")
+    to: Routers = Field(description="the neighbours (routers, a collector, a fabric's STSWs)")
+    expect: Literal["present", "absent", "exactly"] = "present"
+    count: Count | None = None
+    why: Text = Field(default="", description="shown with the verdict")
+
+
+class CommunityRule(Strict):
+    """Communities a path must carry (``has``), must not (``lacks``), or exactly; '64512:*' patterns."""
+    has: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=64)
+    lacks: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=64)
+    exactly: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=64)
+
+
+class AsPathRule(Strict):
+    """The AS path: its length, a regular expression over its text ('4200000001 4200100002'), ASNs
+    required or forbidden (numbers or 'lo-hi' ranges), private ASNs forbidden."""
+    max_length: StrictInt | None = Field(default=None, ge=0, le=255)
+    min_length: StrictInt | None = Field(default=None, ge=0, le=255)
+    matches: Annotated[str, Field(max_length=200)] | None = None
+    has: list[StrictInt | Annotated[str, Field(pattern=r"^\d{1,10}(-\d{1,10})?$")]] = Field(default=[], max_length=64)
+    lacks: list[StrictInt | Annotated[str, Field(pattern=r"^\d{1,10}(-\d{1,10})?$")]] = Field(default=[], max_length=64)
+    private: Literal["allowed", "forbidden"] = "allowed"
+
+
+class Range(Strict):
+    min: StrictInt | None = None
+    max: StrictInt | None = None
+
+
+class LinkBandwidthRule(Strict):
+    """The link-bandwidth extended communities of a path: how many, and their values as carried on the
+    wire (bytes/s; FRR's configuration writes Mbit/s, 'bandwidth 800' -> 100000000)."""
+    count: StrictInt | None = Field(default=None, ge=0, le=16)
+    bytes_per_second: list[StrictInt] | None = Field(default=None, max_length=64)
+
+
+class Paths(_PrefixScope):
+    """At every router chosen by ``at``, the paths of the prefixes in scope (``which``: all paths,
+    the best, or the multipath set; ``learnt_from``: only paths from these routers) carry the
+    attributes given; ``best_via``: each prefix's best path comes from one of these routers."""
+    at: Routers = Field(description="routers (or a collector: the paths it heard)")
+    learnt_from: Routers | None = Field(default=None, description="only paths from these neighbours")
+    which: Literal["all", "best", "multipath"] = "all"
+    communities: CommunityRule | None = None
+    large_communities: CommunityRule | None = None
+    as_path: AsPathRule | None = None
+    local_pref: StrictInt | Range | None = None
+    med: StrictInt | Range | None = None
+    origin: Literal["igp", "egp", "incomplete"] | None = None
+    link_bandwidth: LinkBandwidthRule | None = None
+    next_hop: Routers | None = Field(default=None, description="the path's neighbour is one of these")
+    best_via: Routers | None = Field(default=None, description="the best path's neighbour is one of these")
+    why: Text = Field(default="", description="shown with the verdict")
+
+
 class IntendedChange(Strict):
     """A difference the candidate means to make; ``baglab diff`` lists matching differences apart
     from the unintended ones.  Names and prefixes are shell-style patterns."""
@@ -108,6 +216,9 @@ class Intents(Strict):
     sweep: Sweep | None = None
     drains: list[Drain] = Field(default=[], max_length=MAX_ITEMS)
     attributes: list[Attribute] = Field(default=[], max_length=MAX_ITEMS)
+    routes: list[Routes] = Field(default=[], max_length=MAX_ITEMS)
+    advertised: list[Advertised] = Field(default=[], max_length=MAX_ITEMS)
+    paths: list[Paths] = Field(default=[], max_length=MAX_ITEMS)
     intended_changes: list[IntendedChange] = Field(default=[], max_length=MAX_ITEMS)
 
 
@@ -120,4 +231,4 @@ LoadedIntents = Located      # (of Intents; unsubscripted so isinstance works)
 def load_intents(path: str | Path) -> LoadedIntents:
     """One located error (file:line: YAML path) for anything malformed, as for topologies."""
     return load_model(path, Intents, "intent file", "a mapping (reachability, shares, sweep, drains, attributes, "
-                      "intended_changes)")
+                      "routes, advertised, paths, intended_changes)")

@@ -22,6 +22,9 @@ class CheckKind(TextEnum):
     REACHABILITY = "reachability"
     SHARES = "shares"
     ATTRIBUTES = "attributes"
+    ROUTES = "routes"
+    ADVERTISED = "advertised"
+    PATHS = "paths"
     DRAINS = "drains"
     SWEEP = "sweep"
 
@@ -32,7 +35,8 @@ SELECTABLE = KINDS[1:]
 SelectableKind = TextEnum("SelectableKind", [(k.name, k.value) for k in SELECTABLE])
 #: what a rollout or upgrade judges after every phase unless told otherwise (drains and the sweep
 #: would change the state being judged)
-ROLLOUT_KINDS = (CheckKind.REACHABILITY, CheckKind.SHARES, CheckKind.ATTRIBUTES)
+ROLLOUT_KINDS = (CheckKind.REACHABILITY, CheckKind.SHARES, CheckKind.ATTRIBUTES, CheckKind.ROUTES,
+                 CheckKind.ADVERTISED, CheckKind.PATHS)
 
 
 @dataclass

@@ -1,0 +1,263 @@
+"""What a route-level intent points at, as pure logic: prefix sets written the way a prefix-list is
+("198.18.0.0/15 ge 31", "more-specifics of 198.19.0.0/16", "fabric f1", "any"), routers chosen by
+name pattern, role, region, plane or fabric, and the path attributes a ``paths`` intent asks for.
+
+Nothing here reads a lab: the checks feed it tables, the name resolver feeds it the plan."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from ipaddress import ip_network
+
+from lab.design.plan import Plan
+
+#: 64512-65534 (RFC 6996), 4200000000-4294967294 (RFC 6996)
+PRIVATE_ASNS = ((64512, 65534), (4_200_000_000, 4_294_967_294))
+SPEC_RE = re.compile(r"^(?:(any)|more-specifics of (\S+)|fabric (\S+)|(\S+?)(?: ge (\d+))?(?: le (\d+))?)$")
+
+
+class SpecError(ValueError):
+    """A prefix spec that is not one (the message says what forms exist)."""
+
+
+FORMS = ("'any', 'P', 'P ge N', 'P le N', 'P ge N le M', 'more-specifics of P' or 'fabric NAME'"
+         " (P a prefix such as 198.19.0.0/16 or 2001:db8::/32)")
+
+
+@dataclass(frozen=True)
+class PrefixSpec:
+    """One entry of a prefix set.  ``exact`` entries are the ones 'present' can require one by one."""
+    text: str
+    network: object = None          # ip_network, None for 'any' and fabrics
+    ge: int | None = None
+    le: int | None = None
+    fabric_prefixes: tuple = ()     # a fabric: its prefixes (exact)
+
+    @property
+    def exact(self) -> tuple[str, ...]:
+        if self.fabric_prefixes:
+            return self.fabric_prefixes
+        if self.network is not None and self.ge is None and self.le is None:
+            return (str(self.network),)
+        return ()
+
+    def matches(self, prefix: str) -> bool:
+        if self.text == "any":
+            return True
+        if self.fabric_prefixes:
+            return prefix in self.fabric_prefixes
+        net = ip_network(prefix, strict=False)
+        if net.version != self.network.version or not net.subnet_of(self.network):
+            return False
+        lo = self.ge if self.ge is not None else (self.network.prefixlen if self.le is None else self.network.prefixlen)
+        hi = self.le if self.le is not None else (net.max_prefixlen if self.ge is not None else self.network.prefixlen)
+        return lo <= net.prefixlen <= hi
+
+
+def parse_spec(text: str, fabrics: dict[str, tuple[str, ...]] | None = None) -> PrefixSpec:
+    """``text`` as a PrefixSpec; ``fabrics`` (name -> prefixes) resolves 'fabric NAME' (None: syntax only)."""
+    m = SPEC_RE.match(text.strip())
+    if not m:
+        raise SpecError(f"{text!r} is not a prefix set entry; use {FORMS}")
+    any_, more, fab, pfx, ge, le = m.groups()
+    if any_:
+        return PrefixSpec("any")
+    if fab:
+        if fabrics is None:
+            return PrefixSpec(text, fabric_prefixes=("?",))
+        if fab not in fabrics:
+            raise SpecError(f"unknown fabric {fab!r}; known: {', '.join(sorted(fabrics))}")
+        return PrefixSpec(text, fabric_prefixes=tuple(fabrics[fab]))
+    try:
+        net = ip_network(more or pfx)
+    except ValueError:
+        raise SpecError(f"{(more or pfx)!r} is not a prefix (host bits set, or not an address/length); "
+                        f"use {FORMS}") from None
+    if more:
+        if net.prefixlen == net.max_prefixlen:
+            raise SpecError(f"{more} has no more-specifics")
+        return PrefixSpec(text, net, ge=net.prefixlen + 1, le=net.max_prefixlen)
+    ge_, le_ = (int(ge) if ge else None), (int(le) if le else None)
+    for v in (ge_, le_):
+        if v is not None and not net.prefixlen <= v <= net.max_prefixlen:
+            raise SpecError(f"{text!r}: ge/le must be between {net.prefixlen} and {net.max_prefixlen}")
+    if ge_ is not None and le_ is not None and ge_ > le_:
+        raise SpecError(f"{text!r}: ge is greater than le")
+    return PrefixSpec(text, net, ge_, le_)
+
+
+@dataclass(frozen=True)
+class PrefixSet:
+    """``prefixes`` minus ``except``, optionally one family."""
+    include: tuple[PrefixSpec, ...]
+    exclude: tuple[PrefixSpec, ...] = ()
+    families: tuple[str, ...] = ("ipv4", "ipv6")
+
+    def matches(self, prefix: str) -> bool:
+        fam = "ipv6" if ":" in prefix else "ipv4"
+        return fam in self.families and any(s.matches(prefix) for s in self.include) \
+            and not any(s.matches(prefix) for s in self.exclude)
+
+    def in_family(self, prefix: str) -> bool:
+        return ("ipv6" if ":" in prefix else "ipv4") in self.families and \
+            not any(s.matches(prefix) for s in self.exclude)
+
+    def required(self) -> list[str]:
+        """The exact prefixes 'present' requires one by one (in the families, not excepted)."""
+        return [p for s in self.include for p in s.exact if self.matches(p)]
+
+
+def fabric_prefixes(plan: Plan) -> dict[str, tuple[str, ...]]:
+    """Fabric name (``r1-f1``, and ``f1`` where unique) -> the prefixes its routers originate."""
+    full: dict[str, list[str]] = {}
+    for n in plan.nodes:
+        if n.fabric and n.originates:
+            full.setdefault(f"{n.region}-{n.fabric}", []).extend(n.prefixes_v4 + n.prefixes_v6)
+    out = {k: tuple(sorted(set(v))) for k, v in full.items()}
+    short: dict[str, list[str]] = {}
+    for k in full:
+        short.setdefault(k.split("-", 1)[1], []).append(k)
+    out.update({s: out[ks[0]] for s, ks in short.items() if len(ks) == 1 and s not in out})
+    return out
+
+
+def prefix_set(plan: Plan, include, exclude=(), families=None) -> PrefixSet:
+    fabrics = fabric_prefixes(plan)
+    return PrefixSet(tuple(parse_spec(t, fabrics) for t in include), tuple(parse_spec(t, fabrics) for t in exclude),
+                     tuple(families or ("ipv4", "ipv6")))
+
+
+# -- routers ---------------------------------------------------------------------------------------
+
+def select(plan: Plan, where, *, collectors: bool = True) -> list[str]:
+    """The nodes a ``Where`` (or a name/pattern, or a list of them) chooses, in plan order."""
+    if where is None:
+        return []
+    if isinstance(where, str):
+        where = [where]
+    if isinstance(where, (list, tuple)):
+        return [n.name for n in plan.nodes if any(fnmatchcase(n.name, p) for p in where)
+                and (collectors or n.role != "collector")]
+    out = []
+    for n in plan.nodes:
+        if where.routers and not any(fnmatchcase(n.name, p) for p in where.routers):
+            continue
+        if where.roles and n.role not in where.roles:
+            continue
+        if where.regions and n.region not in where.regions:
+            continue
+        if where.planes and n.bag_plane not in where.planes:
+            continue
+        if where.fabrics and not (n.fabric and (n.fabric in where.fabrics or f"{n.region}-{n.fabric}" in where.fabrics)):
+            continue
+        if not where.roles and n.role == "collector" and not where.routers:
+            continue        # collectors only when asked for (by role or name)
+        if n.role == "collector" and not collectors:
+            continue
+        out.append(n.name)
+    return out
+
+
+def describe(where) -> str:
+    if isinstance(where, str):
+        return where
+    if isinstance(where, (list, tuple)):
+        return ",".join(where)
+    parts = [f"{k}={','.join(map(str, v))}" for k, v in
+             (("routers", where.routers), ("roles", where.roles), ("regions", where.regions),
+              ("planes", where.planes), ("fabrics", where.fabrics)) if v]
+    return " ".join(parts) or "every router"
+
+
+# -- path attributes -------------------------------------------------------------------------------
+
+def is_private(asn: int) -> bool:
+    return any(lo <= asn <= hi for lo, hi in PRIVATE_ASNS)
+
+
+def asn_in(asn: int, ranges) -> bool:
+    """``ranges``: ints or 'lo-hi' strings."""
+    for r in ranges:
+        if isinstance(r, int) and asn == r:
+            return True
+        if isinstance(r, str):
+            lo, _, hi = r.partition("-")
+            if int(lo) <= asn <= int(hi or lo):
+                return True
+    return False
+
+
+def community_matches(value: str, pattern: str) -> bool:
+    """'64512:*' matches any 64512:x; an exact value only itself."""
+    return fnmatchcase(value, pattern)
+
+
+def _community_faults(found: tuple[str, ...], rule, what: str) -> list[str]:
+    out = []
+    if rule is None:
+        return out
+    for c in rule.has:
+        if not any(community_matches(v, c) for v in found):
+            out.append(f"{what} lacks {c}")
+    for c in rule.lacks:
+        hit = [v for v in found if community_matches(v, c)]
+        if hit:
+            out.append(f"{what} has {', '.join(hit)} (forbidden: {c})")
+    if rule.exactly is not None and sorted(found) != sorted(rule.exactly):
+        out.append(f"{what} are {' '.join(found) or 'none'}, not exactly {' '.join(rule.exactly) or 'none'}")
+    return out
+
+
+def _range_fault(value, rule, what: str) -> list[str]:
+    if rule is None:
+        return []
+    if isinstance(rule, int):
+        return [] if value == rule else [f"{what} is {value}, not {rule}"]
+    out = []
+    if rule.min is not None and (value is None or value < rule.min):
+        out.append(f"{what} is {value}, below {rule.min}")
+    if rule.max is not None and value is not None and value > rule.max:
+        out.append(f"{what} is {value}, above {rule.max}")
+    return out
+
+
+def path_faults(p, spec, peer_ok=None) -> list[str]:
+    """Every way path ``p`` (a RoutePath) breaks the attribute rules of a ``paths`` intent, as text."""
+    out = _community_faults(p.communities, spec.communities, "communities")
+    out += _community_faults(p.large_communities, spec.large_communities, "large communities")
+    a = spec.as_path
+    if a is not None:
+        text = " ".join(map(str, p.as_path))
+        if a.max_length is not None and len(p.as_path) > a.max_length:
+            out.append(f"AS path {text} is {len(p.as_path)} long, above {a.max_length}")
+        if a.min_length is not None and len(p.as_path) < a.min_length:
+            out.append(f"AS path {text or '(empty)'} is {len(p.as_path)} long, below {a.min_length}")
+        if a.matches is not None and not re.search(a.matches, text):
+            out.append(f"AS path {text or '(empty)'} does not match /{a.matches}/")
+        for asn in a.has:
+            if not any(asn_in(x, [asn]) for x in p.as_path):
+                out.append(f"AS path {text or '(empty)'} lacks {asn}")
+        bad = [x for x in p.as_path if asn_in(x, a.lacks)]
+        if bad:
+            out.append(f"AS path {text} has forbidden ASN {', '.join(map(str, sorted(set(bad))))}")
+        if a.private == "forbidden":
+            priv = [x for x in p.as_path if is_private(x)]
+            if priv:
+                out.append(f"AS path {text} has private ASN {', '.join(map(str, sorted(set(priv))))}")
+    out += _range_fault(p.local_pref, spec.local_pref, "local preference")
+    out += _range_fault(p.med, spec.med, "MED")
+    if spec.origin is not None and p.origin != spec.origin:
+        out.append(f"origin is {p.origin}, not {spec.origin}")
+    lb = spec.link_bandwidth
+    if lb is not None:
+        if lb.count is not None and len(p.link_bandwidth) != lb.count:
+            out.append(f"{len(p.link_bandwidth)} link-bandwidth values, not {lb.count}")
+        if lb.bytes_per_second is not None:
+            bad = [v for v in p.link_bandwidth if v not in lb.bytes_per_second]
+            if bad or not p.link_bandwidth:
+                out.append(f"link-bandwidth {', '.join(f'{v} bytes/s' for v in p.link_bandwidth) or 'none'}, "
+                           f"not one of {', '.join(map(str, lb.bytes_per_second))} bytes/s")
+    if peer_ok is not None and not peer_ok(p.peer):
+        out.append(f"next hop {p.peer} is not one of the allowed routers")
+    return out
