@@ -2,7 +2,7 @@
 
 Each verb module (``plan``, ``up``, ``down``, ``status``, ``exec``, ``labs``, ``export``,
 ``fault``, ``faults``, ``restore``, ``impair``, ``drain`` (drain and undrain), ``rehearse``,
-``macsec``, ``links``, ``probe``, ``sweep``, ``domains``, ``frrcheck``, ``check``, ``diff``,
+``macsec``, ``links``, ``probe``, ``sweep``, ``domains``, ``frrcheck``, ``check``, ``record``, ``diff``,
 ``rollout``, ``rollback``, ``upgrade``) parses its arguments, calls one function of
 :mod:`lab.workflows` (or a reader) and prints; it registers itself on :data:`app`.  ``views``
 prints, ``common`` holds the arguments and input checks they share, and
@@ -18,7 +18,7 @@ from lab.errors import LabError
 from lab.exit_codes import BAD_INPUT
 from lab.cli import (plan, up, down, status, exec, labs, export,  # noqa: F401 - registers the verbs
                      fault, faults, restore, impair, drain, rehearse, macsec, links, probe, sweep, domains,
-                     frrcheck, check, diff, rollout, rollback, upgrade)
+                     frrcheck, check, record, diff, rollout, rollback, upgrade)
 from lab.cli.app import Interrupted, app
 from lab.cli.views import err, error
 

@@ -14,14 +14,14 @@ from lab.design.plan import Plan
 
 #: 64512-65534 (RFC 6996), 4200000000-4294967294 (RFC 6996)
 PRIVATE_ASNS = ((64512, 65534), (4_200_000_000, 4_294_967_294))
-SPEC_RE = re.compile(r"^(?:(any)|more-specifics of (\S+)|fabric (\S+)|(\S+?)(?: ge (\d+))?(?: le (\d+))?)$")
+SPEC_RE = re.compile(r"^(?:(any)|more-specifics of (\S+)|(fabric|region) (\S+)|(\S+?)(?: ge (\d+))?(?: le (\d+))?)$")
 
 
 class SpecError(ValueError):
     """A prefix spec that is not one (the message says what forms exist)."""
 
 
-FORMS = ("'any', 'P', 'P ge N', 'P le N', 'P ge N le M', 'more-specifics of P' or 'fabric NAME'"
+FORMS = ("'any', 'P', 'P ge N', 'P le N', 'P ge N le M', 'more-specifics of P', 'fabric NAME' or 'region NAME'"
          " (P a prefix such as 198.19.0.0/16 or 2001:db8::/32)")
 
 
@@ -60,15 +60,17 @@ def parse_spec(text: str, fabrics: dict[str, tuple[str, ...]] | None = None) -> 
     m = SPEC_RE.match(text.strip())
     if not m:
         raise SpecError(f"{text!r} is not a prefix set entry; use {FORMS}")
-    any_, more, fab, pfx, ge, le = m.groups()
+    any_, more, word, fab, pfx, ge, le = m.groups()
     if any_:
         return PrefixSpec("any")
     if fab:
+        key = fab if word == "fabric" else f"region {fab}"
         if fabrics is None:
             return PrefixSpec(text, fabric_prefixes=("?",))
-        if fab not in fabrics:
-            raise SpecError(f"unknown fabric {fab!r}; known: {', '.join(sorted(fabrics))}")
-        return PrefixSpec(text, fabric_prefixes=tuple(fabrics[fab]))
+        if key not in fabrics:
+            known = sorted(k.split(" ", 1)[1] for k in fabrics if (" " in k) == (word == "region"))
+            raise SpecError(f"unknown {word} {fab!r}; known: {', '.join(known)}")
+        return PrefixSpec(text, fabric_prefixes=tuple(fabrics[key]))
     try:
         net = ip_network(more or pfx)
     except ValueError:
@@ -109,16 +111,20 @@ class PrefixSet:
 
 
 def fabric_prefixes(plan: Plan) -> dict[str, tuple[str, ...]]:
-    """Fabric name (``r1-f1``, and ``f1`` where unique) -> the prefixes its routers originate."""
+    """Fabric name (``r1-f1``, and ``f1`` where unique) -> the prefixes its routers originate;
+    ``region r1`` -> every fabric prefix of region r1."""
     full: dict[str, list[str]] = {}
+    regions: dict[str, set[str]] = {}
     for n in plan.nodes:
         if n.fabric and n.originates:
             full.setdefault(f"{n.region}-{n.fabric}", []).extend(n.prefixes_v4 + n.prefixes_v6)
+            regions.setdefault(f"region {n.region}", set()).update(n.prefixes_v4 + n.prefixes_v6)
     out = {k: tuple(sorted(set(v))) for k, v in full.items()}
     short: dict[str, list[str]] = {}
     for k in full:
         short.setdefault(k.split("-", 1)[1], []).append(k)
     out.update({s: out[ks[0]] for s, ks in short.items() if len(ks) == 1 and s not in out})
+    out.update({k: tuple(sorted(v)) for k, v in regions.items()})
     return out
 
 
