@@ -65,14 +65,12 @@ def compress(plan: Plan, prefixes) -> list[str]:
     left = set(prefixes)
     out = []
     sets = fabric_prefixes(plan)
-    for key in sorted(k for k in sets if k.startswith("region ")):
-        if sets[key] and set(sets[key]) <= left:
-            out.append(key)
-            left -= set(sets[key])
-    for key in sorted(k for k in sets if not k.startswith("region ") and k.count("-") >= 1):
-        if sets[key] and set(sets[key]) <= left:
-            out.append(f"fabric {key}")
-            left -= set(sets[key])
+    for key in sorted(k for k in sets if k.startswith("region ")) + \
+            sorted(k for k in sets if not k.startswith("region ") and k.count("-") >= 1):
+        group = sets[key]
+        if group and len(group) <= len(left) and all(p in left for p in group):
+            out.append(key if key.startswith("region ") else f"fabric {key}")
+            left -= set(group)
     return out + sorted(left, key=_prefix_order)
 
 
@@ -159,7 +157,7 @@ def draft_paths(plan: Plan, bgp: dict[str, dict]) -> list[dict]:
                             "learnt_from": {"regions": [src], "roles": ["bag"]}, **rule,
                             "_comment": f"routes from {src} as {at}'s BAG routers hear them ({len(paths)} paths)"})
     for owner in sorted({n.region for n in plan.nodes if n.fabric and n.originates}):
-        mine = set(fabric_prefixes(plan).get(f"region {owner}", ()))
+        mine = fabric_prefixes(plan).get(f"region {owner}")
         bags = [r for r in bgp if plan.node(r).role == "bag"]
 
         def best_region(r: str, mine=mine) -> frozenset:

@@ -25,6 +25,42 @@ FORMS = ("'any', 'P', 'P ge N', 'P le N', 'P ge N le M', 'more-specifics of P', 
          " (P a prefix such as 198.19.0.0/16 or 2001:db8::/32)")
 
 
+class PrefixGroup:
+    """A fabric's or region's prefixes: the announced ones plus bulk blocks, tested by arithmetic
+    (a million emulated routes are never listed)."""
+
+    def __init__(self, prefixes=(), blocks=()):
+        self.prefixes = frozenset(prefixes)
+        # (version, prefixlen, first address as int, step, count) per bulk block
+        self.blocks = tuple(blocks)
+
+    def __contains__(self, prefix: str) -> bool:
+        if prefix in self.prefixes:
+            return True
+        if not self.blocks:
+            return False
+        net = ip_network(prefix, strict=False)
+        a = int(net.network_address)
+        return any(v == net.version and ln == net.prefixlen and 0 <= a - base < step * n and (a - base) % step == 0
+                   for v, ln, base, step, n in self.blocks)
+
+    def __iter__(self):
+        yield from sorted(self.prefixes)
+        for v, ln, base, step, n in self.blocks:
+            cls = type(ip_network(f"{'0.0.0.0' if v == 4 else '::'}/0").network_address)
+            for i in range(n):
+                yield f"{cls(base + i * step)}/{ln}"
+
+    def __len__(self) -> int:
+        return len(self.prefixes) + sum(b[4] for b in self.blocks)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __or__(self, other: "PrefixGroup") -> "PrefixGroup":
+        return PrefixGroup(self.prefixes | other.prefixes, self.blocks + other.blocks)
+
+
 @dataclass(frozen=True)
 class PrefixSpec:
     """One entry of a prefix set.  ``exact`` entries are the ones 'present' can require one by one."""
@@ -32,11 +68,11 @@ class PrefixSpec:
     network: object = None          # ip_network, None for 'any' and fabrics
     ge: int | None = None
     le: int | None = None
-    fabric_prefixes: tuple = ()     # a fabric: its prefixes (exact)
+    fabric_prefixes: PrefixGroup | None = None     # a fabric or region: its prefixes (exact)
 
     @property
-    def exact(self) -> tuple[str, ...]:
-        if self.fabric_prefixes:
+    def exact(self):
+        if self.fabric_prefixes is not None:
             return self.fabric_prefixes
         if self.network is not None and self.ge is None and self.le is None:
             return (str(self.network),)
@@ -45,7 +81,7 @@ class PrefixSpec:
     def matches(self, prefix: str) -> bool:
         if self.text == "any":
             return True
-        if self.fabric_prefixes:
+        if self.fabric_prefixes is not None:
             return prefix in self.fabric_prefixes
         net = ip_network(prefix, strict=False)
         if net.version != self.network.version or not net.subnet_of(self.network):
@@ -66,11 +102,11 @@ def parse_spec(text: str, fabrics: dict[str, tuple[str, ...]] | None = None) -> 
     if fab:
         key = fab if word == "fabric" else f"region {fab}"
         if fabrics is None:
-            return PrefixSpec(text, fabric_prefixes=("?",))
+            return PrefixSpec(text, fabric_prefixes=PrefixGroup())
         if key not in fabrics:
             known = sorted(k.split(" ", 1)[1] for k in fabrics if (" " in k) == (word == "region"))
             raise SpecError(f"unknown {word} {fab!r}; known: {', '.join(known)}")
-        return PrefixSpec(text, fabric_prefixes=tuple(fabrics[key]))
+        return PrefixSpec(text, fabric_prefixes=fabrics[key])
     try:
         net = ip_network(more or pfx)
     except ValueError:
@@ -110,21 +146,31 @@ class PrefixSet:
         return [p for s in self.include for p in s.exact if self.matches(p)]
 
 
-def fabric_prefixes(plan: Plan) -> dict[str, tuple[str, ...]]:
-    """Fabric name (``r1-f1``, and ``f1`` where unique) -> the prefixes its routers originate;
-    ``region r1`` -> every fabric prefix of region r1."""
-    full: dict[str, list[str]] = {}
-    regions: dict[str, set[str]] = {}
+def _group(n) -> PrefixGroup:
+    blocks = []
+    for b in n.bulk:
+        net = ip_network(b.first)
+        blocks.append((net.version, b.prefixlen, int(net.network_address), 1 << (net.max_prefixlen - b.prefixlen), b.count))
+    return PrefixGroup(n.prefixes_v4 + n.prefixes_v6, blocks)
+
+
+def fabric_prefixes(plan: Plan) -> dict[str, PrefixGroup]:
+    """Fabric name (``r1-f1``, and ``f1`` where unique) -> the prefixes its routers originate (bulk
+    blocks included); ``region r1`` -> every fabric prefix of region r1."""
+    full: dict[str, PrefixGroup] = {}
+    regions: dict[str, PrefixGroup] = {}
     for n in plan.nodes:
         if n.fabric and n.originates:
-            full.setdefault(f"{n.region}-{n.fabric}", []).extend(n.prefixes_v4 + n.prefixes_v6)
-            regions.setdefault(f"region {n.region}", set()).update(n.prefixes_v4 + n.prefixes_v6)
-    out = {k: tuple(sorted(set(v))) for k, v in full.items()}
+            g = _group(n)
+            key, region = f"{n.region}-{n.fabric}", f"region {n.region}"
+            full[key] = full[key] | g if key in full else g
+            regions[region] = regions[region] | g if region in regions else g
     short: dict[str, list[str]] = {}
     for k in full:
         short.setdefault(k.split("-", 1)[1], []).append(k)
-    out.update({s: out[ks[0]] for s, ks in short.items() if len(ks) == 1 and s not in out})
-    out.update({k: tuple(sorted(v)) for k, v in regions.items()})
+    out = dict(full)
+    out.update({s: full[ks[0]] for s, ks in short.items() if len(ks) == 1 and s not in full})
+    out.update(regions)
     return out
 
 
