@@ -12,7 +12,7 @@ import subprocess
 
 from lab.design.node_kinds import kind_of
 from lab.observe import frr
-from lab.observe.fib import CountingFibReader, FibReader
+from lab.observe.fib import CountingFibReader, DumpFibReader
 from lab.design.plan import Plan
 from lab.state import LabPaths
 
@@ -37,12 +37,13 @@ def reader(plan: Plan, paths: LabPaths, nodes: list[str]):
     netns = {n: paths.netns(n) for n in nodes}
     if any(n.bulk for n in plan.nodes):
         return CountingFibReader(netns, set(plan.prefixes()))
-    return FibReader(netns)
+    return DumpFibReader(netns)
 
 
 def snapshot(fib, paths: LabPaths, nodes: list[str], skip: frozenset = frozenset()) -> dict:
     live = [n for n in nodes if n not in skip]
-    state = {("fib", n): fib.read(n) for n in live}
+    many_ = getattr(fib, "read_many", None)
+    state = {("fib", n): t for n, t in many_(live).items()} if many_ else {("fib", n): fib.read(n) for n in live}
     for n in live:
         if getattr(fib, "counts", {}).get(n):
             state[("fib", n)]["routes"] = fib.counts[n]

@@ -22,6 +22,8 @@ from lab.verdict.checks.schema import Intents, LoadedIntents, load_intents
 from lab.verdict.checks.verdict import KINDS, CheckKind, CheckReport, Status, Verdict
 
 
+#: the kinds that send probe packets (their flows are installed first)
+PROBING = {"reachability", "shares", "drains", "sweep"}
 ROUTE_CHECKS = {"routes": route_checks.check_routes, "advertised": route_checks.check_advertised,
                 "paths": route_checks.check_paths}
 
@@ -115,7 +117,8 @@ def run_checks(lab: Lab, intents: LoadedIntents | Intents, only=None, *, settle_
         q = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=quiet_deadline_s)
         rep.verdicts.append(quiet_verdict(q, settle_s, quiet_deadline_s))
         rep.verdicts[-1].seconds = q.seconds
-        flows.install(plan, paths)
+        if any(kind in PROBING for kind, _l, _s in todo):
+            flows.install(plan, paths)          # seconds on 100+ routers: only for checks that send packets
         tables = RouteTables(plan, paths)      # read once, after the lab went quiet, for every route check
         for kind, label, spec in todo:
             if bar:

@@ -19,7 +19,7 @@ CLI = Path(cli.__file__).parent
 NOT_VERBS = {"__init__", "__main__", "app", "common", "views"}
 # `baglab --help` lists single commands, then groups, each in the order lab.cli imports their modules
 COMMANDS = ["plan", "up", "down", "status", "exec", "labs", "export", "faults", "restore", "impair", "rehearse",
-            "links", "probe", "sweep", "domains", "frrcheck", "check", "diff", "rollout", "rollback", "upgrade"]
+            "links", "probe", "sweep", "domains", "frrcheck", "check", "record", "diff", "rollout", "rollback", "upgrade"]
 GROUPS = ["fault", "drain", "undrain", "macsec"]
 SHARED_MODULE = {"undrain": "drain"}        # one concept, one module
 
