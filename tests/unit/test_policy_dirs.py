@@ -170,7 +170,8 @@ def test_aggregation_guard_lands_in_the_rebound_map(agg):
     assert abroad and "route-map TRANSIT-X-DRAIN permit 10" in text
 
 
-@pytest.mark.parametrize("name", ["safe-tag", "strip-lb-plane2", "prefix-typo", "frr-rejects"])
+@pytest.mark.parametrize("name", ["safe-tag", "strip-lb-plane2", "prefix-typo", "frr-rejects", "region-tag",
+                                  "md5-spoke-plane2", "leak-connected", "strip-community", "hub-preference"])
 def test_example_policies_render(mini, name):
     out = render_frr(mini, "/run/x", EXAMPLES / name)
     assert set(out) == {n.name for n in mini.nodes if n.emulator == "frr"}
@@ -180,6 +181,54 @@ def test_strip_lb_rebinds_plane2_bags_only(mini):
     out = render_frr(mini, "/run/x", EXAMPLES / "strip-lb-plane2")
     assert "route-map STRIP-LB-DRAIN permit 10" in out["r1-bag2"].text
     assert "STRIP-LB" not in out["r1-bag1"].text and "STRIP-LB" not in out["r1-f1-p1s2"].text
+
+
+def _with(out: dict, line: str) -> set[str]:
+    """The routers whose rendered config holds ``line`` (a whole line, leading spaces ignored)."""
+    return {n for n, r in out.items() if any(t.strip() == line for t in r.text.splitlines())}
+
+
+def test_leak_connected_redistributes_on_the_spokes_stsws_only(mini):
+    out = render_frr(mini, "/run/x", EXAMPLES / "leak-connected")
+    spoke_stsws = {n.name for n in mini.nodes if n.role == "stsw" and n.region == "r2"}
+    assert len(spoke_stsws) == 4
+    assert _with(out, "redistribute connected") == spoke_stsws
+    assert _with(out, "match source-protocol connected") == spoke_stsws
+    text = out["r2-f3-p1s1"].text
+    assert text.count("redistribute connected") == 2          # one per address family
+    assert "route-map ORIGIN4-800 permit 20\n match source-protocol connected" in text
+
+
+def test_strip_community_tags_everywhere_and_strips_on_plane2_bags(mini):
+    out = render_frr(mini, "/run/x", EXAMPLES / "strip-community")
+    bags = {n.name for n in mini.nodes if n.role == "bag"}
+    assert _with(out, "set community 64512:2 additive") == bags
+    assert _with(out, "set comm-list REGION-INTERNAL delete") == {"r1-bag2", "r2-bag2"}
+    assert not any("FROM-BAG" in r.text for r in out.values())        # no enforcement: tag only
+    text = out["r2-bag2"].text
+    # the scrub runs after the tag: entry 10 tags and goes on, entry 20 deletes 64512:*
+    assert "route-map TO-BAG-800 permit 10\n on-match next" in text
+    assert "route-map TO-BAG-800 permit 20\n set comm-list REGION-INTERNAL delete" in text
+    facts = read_config(text)
+    assert "set community 64512:2 additive" in facts.maps["TO-BAG-800"][10]
+    peers = {s.addr: s.peer for s in sessions(mini, mini.node("r2-bag2"))}
+    bound = {peers[a] for (_, a, way), m in facts.bindings.items() if way == "out" and m == "TO-BAG-800"}
+    assert bound == {"r1-bag1", "r1-bag2"}
+
+
+def test_hub_preference_raises_the_hub_at_r2_bag1_only(mini):
+    out = render_frr(mini, "/run/x", EXAMPLES / "hub-preference")
+    assert _with(out, "set local-preference 200") == {"r2-bag1"}
+    n = mini.node("r2-bag1")
+    hub = [s for s in sessions(mini, n) if mini.node(s.peer).role == "bag" and mini.node(s.peer).region == "r1"]
+    assert len(hub) == 8                                        # 4 links to the hub's BAGs, 2 families
+    text = out["r2-bag1"].text
+    assert {s.addr for s in hub} == {a for a in (s.addr for s in sessions(mini, n))
+                                     if f"  neighbor {a} allowas-in 1" in text}
+    facts = read_config(text)
+    assert {facts.bindings[(s.family, s.addr, "in")] for s in hub} == {"FROM-HUB"}
+    assert facts.maps["FROM-HUB"][10] == ["permit", "set local-preference 200", "call FROM-PEER"]
+    assert not any("allowas-in" in r.text for name, r in out.items() if name != "r2-bag1")
 
 
 def test_plan_render_writes_private_files(tmp_path, mini):
