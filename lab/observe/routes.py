@@ -67,8 +67,16 @@ def _lb_values(ext: str) -> tuple[int, ...]:
     return tuple(int(tok.rsplit(":", 1)[1]) for tok in ext.split() if tok.startswith("LB:"))
 
 
+#: RFC 1997/8326/7999 well-known communities, as FRR names them in its show output
+WELL_KNOWN = {"graceful-shutdown": "65535:0", "accept-own": "65535:1", "llgr-stale": "65535:6",
+              "no-llgr": "65535:7", "accept-own-nexthop": "65535:8", "blackhole": "65535:666",
+              "no-export": "65535:65281", "no-advertise": "65535:65282", "local-AS": "65535:65283",
+              "no-peer": "65535:65284", "internet": "0:0"}
+
+
 def _split(text: str) -> tuple[str, ...]:
-    return tuple(sorted(text.split())) if text else ()
+    """Community values as numbers ('graceful-shutdown' -> '65535:0'), sorted."""
+    return tuple(sorted(WELL_KNOWN.get(t, t) for t in text.split())) if text else ()
 
 
 def frr_path(prefix: str, p: dict, names: dict[str, str]) -> RoutePath:

@@ -137,9 +137,10 @@ def _prefixes(plan: Plan, loaded: LoadedIntents, parts, spec) -> None:
 def _communities(loaded: LoadedIntents, parts, rule) -> None:
     for key in ("has", "lacks", "exactly"):
         for j, c in enumerate(getattr(rule, key) or []):
-            if not re.fullmatch(r"[0-9*?]+(:[0-9*?]+){1,2}", c):
+            if not re.fullmatch(r"[0-9*?]+(:[0-9*?]+){1,2}", c) and c not in route_match.WELL_KNOWN:
                 raise loaded.error(parts + [key, j], f"{c!r} is not a community (ASN:VALUE, "
-                                   "ASN:DATA1:DATA2 for a large one; '*' and '?' as wildcards)")
+                                   "ASN:DATA1:DATA2 for a large one; '*' and '?' as wildcards; or a well-known name: "
+                                   f"{', '.join(route_match.WELL_KNOWN)})")
 
 
 def resolve_routes(plan: Plan, loaded: LoadedIntents) -> None:

@@ -11,6 +11,7 @@ from fnmatch import fnmatchcase
 from ipaddress import ip_network
 
 from lab.design.plan import Plan
+from lab.observe.routes import WELL_KNOWN
 
 #: 64512-65534 (RFC 6996), 4200000000-4294967294 (RFC 6996)
 PRIVATE_ASNS = ((64512, 65534), (4_200_000_000, 4_294_967_294))
@@ -241,8 +242,8 @@ def asn_in(asn: int, ranges) -> bool:
 
 
 def community_matches(value: str, pattern: str) -> bool:
-    """'64512:*' matches any 64512:x; an exact value only itself."""
-    return fnmatchcase(value, pattern)
+    """'64512:*' matches any 64512:x; an exact value only itself; a well-known name its number."""
+    return fnmatchcase(value, WELL_KNOWN.get(pattern, pattern))
 
 
 def _community_faults(found: tuple[str, ...], rule, what: str) -> list[str]:
@@ -256,7 +257,7 @@ def _community_faults(found: tuple[str, ...], rule, what: str) -> list[str]:
         hit = [v for v in found if community_matches(v, c)]
         if hit:
             out.append(f"{what} has {', '.join(hit)} (forbidden: {c})")
-    if rule.exactly is not None and sorted(found) != sorted(rule.exactly):
+    if rule.exactly is not None and sorted(found) != sorted(WELL_KNOWN.get(x, x) for x in rule.exactly):
         out.append(f"{what} are {' '.join(found) or 'none'}, not exactly {' '.join(rule.exactly) or 'none'}")
     return out
 

@@ -73,13 +73,28 @@ def held_faults(router: str, held: dict[str, object], scope: rm.PrefixSet, expec
     return out
 
 
-def _explainer(tables: RouteTables):
+def originators(plan: Plan, tables: RouteTables, prefix: str, path) -> list[str]:
+    """The routers that put ``prefix`` into BGP themselves, among those of the AS that ends its AS path:
+    read from their own tables, so a leak names the router it started at, not only the last hop."""
+    if not path.as_path:
+        return []
+    asn = path.as_path[-1]
+    nodes = [n.name for n in plan.nodes if n.asn == asn and n.role != "collector"]
+    tables.prefetch(nodes, ["bgp"])
+    return [n for n in nodes if any(p.peer == SELF for p in tables.bgp(n).get(prefix, []))]
+
+
+def _explainer(plan: Plan, tables: RouteTables):
     def explain(router: str, prefix: str) -> str:
         paths = tables.bgp(router).get(prefix, [])
         if not paths:
             return "not in BGP"
-        shown = "; ".join(p.describe() for p in paths[:2])
-        return shown + (f"; +{len(paths) - 2} more paths" if len(paths) > 2 else "")
+        seen = collapse([p.describe() for p in paths])
+        shown = "; ".join(seen[:2]) + (f"; +{len(seen) - 2} more" if len(seen) > 2 else "")
+        origin = originators(plan, tables, prefix, paths[0])
+        if origin:
+            shown += f"; originated by {', '.join(origin)} (origin {paths[0].origin})"
+        return shown
     return explain
 
 
@@ -93,7 +108,7 @@ def check_routes(plan: Plan, tables: RouteTables, spec) -> Verdict:
     for r in routers:
         held = tables.bgp(r) if plan.node(r).role == "collector" else tables.table(r, spec.table)
         held_n += sum(scope.matches(p) for p in held)
-        findings += held_faults(r, held, scope, spec.expect, spec.count, _explainer(tables))
+        findings += held_faults(r, held, scope, spec.expect, spec.count, _explainer(plan, tables))
     cid = f"routes:{rm.describe(spec.at)}:{spec.expect}:{_spec_id(spec)}:{spec.table}"
     ok = f"{len(routers)} router(s), {spec.table} table: {spec.expect} holds ({held_n} matching prefix entries)"
     return _verdict(cid, CheckKind.ROUTES, spec, findings, ok,
@@ -112,7 +127,7 @@ def check_advertised(plan: Plan, tables: RouteTables, spec) -> Verdict:
             if peer not in wanted:
                 continue
             sessions += 1
-            findings += held_faults(r, dict.fromkeys(sent), scope, spec.expect, spec.count, _explainer(tables),
+            findings += held_faults(r, dict.fromkeys(sent), scope, spec.expect, spec.count, _explainer(plan, tables),
                                     SEND, f"{r} -> {peer}:")
     cid = f"advertised:{rm.describe(spec.src)}->{rm.describe(spec.to)}:{spec.expect}:{_spec_id(spec)}"
     if not sessions:
