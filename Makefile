@@ -7,7 +7,7 @@ PYTEST := $(VENV)/bin/pytest
 
 CHECK_PREFIX ?= ck
 
-.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker frr-roots test-frr test-versions test-interrupt
+.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker frr-roots test-frr test-versions test-interrupt test-matrix
 
 deps:
 	@scripts/install-deps.sh
@@ -61,6 +61,10 @@ test-versions: deps
 # every kill point and signal moment on every runtime (CI runs the ones with the most half-built state)
 test-interrupt: deps
 	BAGLAB_FULL_MATRIX=1 $(PYTEST) tests/lab/test_interrupt.py
+
+# the shipped intent files with every failure they state (CI sweeps bag-mini's BAG planes only)
+test-matrix: deps
+	BAGLAB_FULL_MATRIX=1 $(PYTEST) tests/checks/test_intents_live.py tests/lab/test_interrupt.py
 
 bench: deps
 	$(VENV)/bin/python bench/bringup.py

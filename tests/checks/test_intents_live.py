@@ -50,9 +50,18 @@ def run_checks(plan, paths, intents, **kw):
         return run_on(lab, intents, **kw)
 
 
+#: CI sweeps bag-mini's BAG planes only (4 failures, ~40 s); the shipped file's bundles, planes and
+#: failure domains (16 failures, ~200 s) run with BAGLAB_FULL_MATRIX=1 ('make test-matrix')
+FULL_MATRIX = os.environ.get("BAGLAB_FULL_MATRIX") == "1"
+
+
 def _passes(plan, paths, topology: str):
     path = TOPOLOGIES / "intents" / f"{topology}.yaml"
-    rep = run_checks(plan, paths, load(plan, path), source=str(path))
+    loaded = load(plan, path)
+    it = loaded.model
+    if it.sweep is not None and not FULL_MATRIX:
+        it = it.model_copy(update={"sweep": it.sweep.model_copy(update={"kinds": ["plane"], "domains": False})})
+    rep = run_checks(plan, paths, it, source=str(path))
     out = ROOT / "reports" / "checks"
     report.write_json(rep, out / f"{topology}.json")
     report.write_junit(rep, out / f"{topology}.xml")
