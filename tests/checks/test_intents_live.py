@@ -73,7 +73,8 @@ def _passes(plan, paths, topology: str):
 
 def test_bag_mini_intents_pass(mini_lab):
     rep, kinds = _passes(*mini_lab, "bag-mini")
-    assert {"quiet", "reachability", "shares", "attributes", "drains", "sweep"} <= kinds, kinds
+    assert {"quiet", "reachability", "shares", "attributes", "routes", "advertised", "paths", "drains",
+            "sweep"} <= kinds, kinds
 
 
 @pytest.mark.parametrize("topology,k", [("bag-2region", 1), ("bag-agg", 2), ("bag-routes", 3)])
@@ -83,6 +84,7 @@ def test_shipped_intents_pass(topology, k):
         plan, paths = _lab(topology, k)
         _, kinds = _passes(plan, paths, topology)
         assert {"quiet", "shares", "attributes"} <= kinds, kinds
+        assert topology == "bag-routes" or "routes" in kinds, kinds
     finally:
         if paths:
             down_lab(paths)

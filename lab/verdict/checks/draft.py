@@ -2,8 +2,8 @@
 holds, what it sends each neighbour, the communities and link-bandwidth of routes between regions,
 and where each BAG router's best path for a fabric goes.
 
-Routers that behave alike are written once: a group is first a region's routers of one role, then
-split by fabric, then by plane, and only then router by router, so a regular lab reads as a few
+Routers that behave alike are written once: a group is first every router, then a region's routers
+of one role, then split by fabric, then by plane, and only then router by router, so a regular lab reads as a few
 statements per region.  Prefix sets are written as 'region r1' and 'fabric r1-f1' where the set holds
 all of them.  The file is YAML with comments, in the order a reviewer reads it."""
 from __future__ import annotations
@@ -20,6 +20,7 @@ DRAFTABLE = (CheckKind.ROUTES, CheckKind.ADVERTISED, CheckKind.PATHS)
 
 #: how routers are grouped, coarsest first: each level's key and how the group is written
 LEVELS: tuple[tuple[str, Callable], ...] = (
+    ("all", lambda n: ("all",) if n.role != "collector" else ("collector", n.name)),
     ("role", lambda n: (n.region, n.role)),
     ("fabric", lambda n: (n.region, n.role, n.fabric)),
     ("plane", lambda n: (n.region, n.role, n.fabric, n.bag_plane)),
@@ -32,6 +33,8 @@ def where(plan: Plan, level: str, members: list[str]) -> object:
     n = plan.node(members[0])
     if level == "router" or n.role == "collector":
         return n.name
+    if level == "all":
+        return {"roles": sorted({plan.node(m).role for m in members})}
     out: dict = {"regions": [n.region], "roles": [n.role]}
     if level in ("fabric", "plane") and n.fabric:
         out["fabrics"] = [f"{n.region}-{n.fabric}"]
