@@ -152,3 +152,20 @@ def test_interrupted_rollout_resumes_with_its_drain_in_force(lab):
     assert again.lost == 0, _summary(rep)      # (sessions the interrupted reload reset may come back in it)
     assert not FaultInjector(lab.plan, lab.paths).drains()
     assert journal.read(lab.paths).status == "passed"
+
+
+def test_route_intents_judge_every_mixed_state_and_catch_a_leak_at_the_canary(lab):
+    """leak-connected's canary (r2-f3-p1s1 alone on the candidate) already leaks: the phase's
+    route-level checks fail naming its prefixes, and the later phases never run."""
+    rep = rollout(lab.session, POLICIES / "leak-connected", PHASES / "bag-mini-4phase.yaml",
+                  kinds=("routes", "advertised", "paths"))
+    assert rep.exit_code == 1 and [p.status for p in rep.phases] == ["FAIL"], _summary(rep)
+    canary = rep.phases[0]
+    assert canary.routers == ["r2-f3-p1s1"] and rep.not_run == ["spoke BAG plane 2", "spoke region", "hub"]
+    assert {c["kind"] for c in canary.checks} >= {"routes", "advertised", "paths"}, canary.checks
+    failed = [c for c in canary.checks if c["status"] == "FAIL"]
+    assert {c["kind"] for c in failed} == {"routes", "advertised", "paths"}, _summary(rep)
+    text = json.dumps(failed)
+    assert "198.18.0.16/31" in text and "originated by r2-f3-p1s1" in text, text[:2000]
+    # only the canary runs the candidate: the other STSWs' link subnets did not leak
+    assert "198.18.0.18/31" not in text and "originated by r2-f3-p1s2" not in text, text[:2000]
