@@ -11,6 +11,7 @@ from fnmatch import fnmatchcase
 from ipaddress import ip_network
 
 from lab.design.plan import Plan
+from lab.observe.routes import WELL_KNOWN
 
 #: 64512-65534 (RFC 6996), 4200000000-4294967294 (RFC 6996)
 PRIVATE_ASNS = ((64512, 65534), (4_200_000_000, 4_294_967_294))
@@ -104,8 +105,9 @@ class PrefixSet:
             not any(s.matches(prefix) for s in self.exclude)
 
     def required(self) -> list[str]:
-        """The exact prefixes 'present' requires one by one (in the families, not excepted)."""
-        return [p for s in self.include for p in s.exact if self.matches(p)]
+        """The exact prefixes 'present' requires one by one (in the families, not excepted), each once
+        however many entries name it ('fabric f1' and its prefix)."""
+        return list(dict.fromkeys(p for s in self.include for p in s.exact if self.matches(p)))
 
 
 def fabric_prefixes(plan: Plan) -> dict[str, tuple[str, ...]]:
@@ -189,8 +191,9 @@ def asn_in(asn: int, ranges) -> bool:
 
 
 def community_matches(value: str, pattern: str) -> bool:
-    """'64512:*' matches any 64512:x; an exact value only itself."""
-    return fnmatchcase(value, pattern)
+    """'64512:*' matches any 64512:x; an exact value only itself; a well-known name (graceful-shutdown,
+    no-export) its number, as the tables hold it."""
+    return fnmatchcase(value, WELL_KNOWN.get(pattern, pattern))
 
 
 def _community_faults(found: tuple[str, ...], rule, what: str) -> list[str]:
@@ -204,8 +207,12 @@ def _community_faults(found: tuple[str, ...], rule, what: str) -> list[str]:
         hit = [v for v in found if community_matches(v, c)]
         if hit:
             out.append(f"{what} has {', '.join(hit)} (forbidden: {c})")
-    if rule.exactly is not None and sorted(found) != sorted(rule.exactly):
-        out.append(f"{what} are {' '.join(found) or 'none'}, not exactly {' '.join(rule.exactly) or 'none'}")
+    if rule.exactly is not None:
+        # every value is one of the list and every entry of the list is there ('64512:*': at least one)
+        stray = [v for v in found if not any(community_matches(v, c) for c in rule.exactly)]
+        missing = [c for c in rule.exactly if not any(community_matches(v, c) for v in found)]
+        if stray or missing:
+            out.append(f"{what} are {' '.join(found) or 'none'}, not exactly {' '.join(rule.exactly) or 'none'}")
     return out
 
 
@@ -229,10 +236,10 @@ def path_faults(p, spec, peer_ok=None) -> list[str]:
     a = spec.as_path
     if a is not None:
         text = " ".join(map(str, p.as_path))
-        if a.max_length is not None and len(p.as_path) > a.max_length:
-            out.append(f"AS path {text} is {len(p.as_path)} long, above {a.max_length}")
-        if a.min_length is not None and len(p.as_path) < a.min_length:
-            out.append(f"AS path {text or '(empty)'} is {len(p.as_path)} long, below {a.min_length}")
+        if a.max_length is not None and p.path_length > a.max_length:
+            out.append(f"AS path {text} is {p.path_length} long, above {a.max_length}")
+        if a.min_length is not None and p.path_length < a.min_length:
+            out.append(f"AS path {text or '(empty)'} is {p.path_length} long, below {a.min_length}")
         if a.matches is not None and not re.search(a.matches, text):
             out.append(f"AS path {text or '(empty)'} does not match /{a.matches}/")
         for asn in a.has:
