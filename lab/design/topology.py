@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 import re
 import stat
+import typing
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent
@@ -208,11 +209,27 @@ _BRANCHES = {"int", "str", "float", "bool", "constrained-str", "constrained-int"
              "function-after", "function-before", "function-wrap", "function-plain"}
 
 
-def _clean_parts(loc) -> list:
+def _models_of(tp) -> list[type[BaseModel]]:
+    """The models an annotation can hold (through Optional, unions, Annotated, lists and dicts)."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    return [m for a in typing.get_args(tp) for m in _models_of(a)]
+
+
+def _clean_parts(loc, model: type[BaseModel] | None = None) -> list:
     # pydantic inserts union-branch names ('list[str]', 'int') and validator tags into locations;
-    # a mapping key that is not a string (null, 1.5) is shown as YAML would print it
+    # a mapping key that is not a string (null, 1.5) is shown as YAML would print it.  With the
+    # file's ``model`` the location is followed through its fields, so a branch named after its
+    # model ('Where' of a router choice that is a name, a list or a mapping) is dropped too
     out = []
+    here = [model] if model is not None else []
     for i, p in enumerate(loc):
+        if isinstance(p, str) and here:
+            fields = [f for m in here for n, f in m.model_fields.items() if p in (n, f.alias)]
+            if fields:
+                here = [m for f in fields for m in _models_of(f.annotation)]
+            elif p in {m.__name__ for m in here}:
+                continue
         if isinstance(p, int) and not isinstance(p, bool):
             out.append(p)
         elif not isinstance(p, str):
@@ -226,8 +243,8 @@ def _clean_parts(loc) -> list:
     return out
 
 
-def _validation_error(exc: ValidationError, root, source: str) -> TopologyError:
-    errs = [(e, _clean_parts(e["loc"])) for e in exc.errors()]
+def _validation_error(exc: ValidationError, root, source: str, model: type[BaseModel] | None = None) -> TopologyError:
+    errs = [(e, _clean_parts(e["loc"], model)) for e in exc.errors()]
     # a union ('3' or a list) fails in every branch; the deepest location is the one that explains it,
     # and of equally deep ones the branch whose type matched (a list too long, not "not an integer")
     first, parts = max(errs, key=lambda ep: (len(ep[1]), not ep[0]["type"].endswith("_type")))

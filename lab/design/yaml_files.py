@@ -61,7 +61,7 @@ def _first_unknown_key(exc: ValidationError, root, source: str, model: type[Base
     the keys that exist there (the nearest first), so the fix needs no documentation."""
     for e in exc.errors():
         if e["type"] == "extra_forbidden":
-            parts = _yaml._clean_parts(e["loc"])
+            parts = _yaml._clean_parts(e["loc"], model)
             known = keys_at(model, parts[:-1])
             near = difflib.get_close_matches(str(parts[-1]), known, n=2)
             reason = f"unknown key {str(parts[-1])!r}" + (f" (did you mean {' or '.join(near)}?)" if near else "") \
@@ -82,4 +82,4 @@ def load_model(path: str | Path, model: type[M], what: str, shape: str) -> Locat
     try:
         return Located(model.model_validate(data), str(p), root)
     except ValidationError as exc:
-        raise _first_unknown_key(exc, root, str(p), model) or _yaml._validation_error(exc, root, str(p)) from None
+        raise _first_unknown_key(exc, root, str(p), model) or _yaml._validation_error(exc, root, str(p), model) from None

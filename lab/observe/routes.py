@@ -29,6 +29,9 @@ class RoutePath:
     peer: str                       # the router it came from, SELF, or the address when unknown
     peer_addr: str = ""
     as_path: tuple[int, ...] = ()
+    #: the AS path's length as best-path selection counts it (an AS_SET once, confederation segments
+    #: not at all); None: every ASN of ``as_path`` counts
+    as_path_length: int | None = None
     communities: tuple[str, ...] = ()
     large_communities: tuple[str, ...] = ()
     #: link-bandwidth values as carried on the wire (bytes/s)
@@ -38,6 +41,10 @@ class RoutePath:
     origin: str = "igp"
     best: bool = False
     multipath: bool = False
+
+    @property
+    def path_length(self) -> int:
+        return len(self.as_path) if self.as_path_length is None else self.as_path_length
 
     @property
     def family(self) -> str:
@@ -67,20 +74,37 @@ def _lb_values(ext: str) -> tuple[int, ...]:
     return tuple(int(tok.rsplit(":", 1)[1]) for tok in ext.split() if tok.startswith("LB:"))
 
 
-#: RFC 1997/8326/7999 well-known communities, as FRR names them in its show output
-WELL_KNOWN = {"graceful-shutdown": "65535:0", "accept-own": "65535:1", "llgr-stale": "65535:6",
+#: the names FRR prints for well-known communities (bgpd/bgp_community.c), as the numbers the wire,
+#: the collector and an intent file carry
+WELL_KNOWN = {"internet": "0:0", "graceful-shutdown": "65535:0", "accept-own": "65535:1",
+              "route-filter-translated-v4": "65535:2", "route-filter-v4": "65535:3",
+              "route-filter-translated-v6": "65535:4", "route-filter-v6": "65535:5", "llgr-stale": "65535:6",
               "no-llgr": "65535:7", "accept-own-nexthop": "65535:8", "blackhole": "65535:666",
               "no-export": "65535:65281", "no-advertise": "65535:65282", "local-AS": "65535:65283",
-              "no-peer": "65535:65284", "internet": "0:0"}
+              "no-peer": "65535:65284"}
 
 
 def _split(text: str) -> tuple[str, ...]:
-    """Community values as numbers ('graceful-shutdown' -> '65535:0'), sorted."""
     return tuple(sorted(WELL_KNOWN.get(t, t) for t in text.split())) if text else ()
 
 
-def frr_path(prefix: str, p: dict, names: dict[str, str]) -> RoutePath:
-    """A path of ``show bgp <afi> unicast json detail`` as a RoutePath (FRR 8.4 to 10.x)."""
+#: AS path segment types and what each adds to the path's length (RFC 4271 9.1.2.2, RFC 5065 5.3)
+SEGMENT_LENGTH = {"as-sequence": None, "as-set": 1, "as-confed-sequence": 0, "as-confed-set": 0}
+
+
+def _path_length(segments) -> int | None:
+    """The length best-path selection compares; None when every segment is a plain sequence."""
+    if all(seg.get("type", "as-sequence") == "as-sequence" for seg in segments):
+        return None
+    return sum(len(seg.get("list") or seg.get("value") or []) if SEGMENT_LENGTH.get(seg.get("type")) is None
+               else SEGMENT_LENGTH[seg.get("type")] for seg in segments)
+
+
+def frr_path(prefix: str, p: dict, names: dict[str, str], default_local_pref: int | None = None) -> RoutePath:
+    """A path of ``show bgp <afi> unicast json detail`` as a RoutePath (FRR 8.4 to 10.x).
+
+    FRR prints ``locPrf`` only where the attribute is set (a route-map, iBGP); a path learnt over eBGP
+    without it is compared at the table's ``defaultLocPrf``, and that is the value it gets here."""
     peer = p.get("peer", {})
     addr = peer.get("peerId", "")
     if addr in ("0.0.0.0", "::", "") and not peer.get("hostname"):
@@ -90,22 +114,28 @@ def frr_path(prefix: str, p: dict, names: dict[str, str]) -> RoutePath:
     asp = p.get("aspath", {})
     as_path = tuple(a for seg in asp.get("segments", []) for a in seg.get("list", [])) if isinstance(asp, dict) \
         else tuple(int(a) for a in str(asp).split() if a.isdigit())
+    length = _path_length(asp.get("segments", [])) if isinstance(asp, dict) else None
     return RoutePath(
-        prefix=prefix, peer=name, peer_addr=addr, as_path=as_path,
+        prefix=prefix, peer=name, peer_addr=addr, as_path=as_path, as_path_length=length,
         communities=_split(p.get("community", {}).get("string", "")),
         large_communities=_split(p.get("largeCommunity", {}).get("string", "")),
         link_bandwidth=_lb_values(p.get("extendedCommunity", {}).get("string", "")),
-        local_pref=p.get("locPrf", p.get("localPref")), med=p.get("metric", p.get("med")),
+        local_pref=p.get("locPrf", p.get("localPref", default_local_pref)), med=p.get("metric", p.get("med")),
         origin=ORIGINS.get(p.get("origin", "IGP"), str(p.get("origin", "")).lower()),
         best=bool(p.get("bestpath", {}).get("overall")), multipath=bool(p.get("multipath")))
 
 
 def parse_bgp(data: dict, names: dict[str, str]) -> dict[str, list[RoutePath]]:
-    """prefix -> paths, from ``show bgp <afi> unicast json detail``: FRR lists the prefix's own
-    entry (prefix, advertisedTo) first, then its paths (entries with a peer)."""
+    """prefix -> paths, from ``show bgp <afi> unicast json detail``.  FRR 8.x lists the prefix's own
+    entry (prefix, advertisedTo) first, then its paths (entries with a peer); FRR 9 and later print
+    the prefix as one object whose ``paths`` are the list."""
     out: dict[str, list[RoutePath]] = {}
+    default_lp = data.get("defaultLocPrf")
     for prefix, entries in (data.get("routes") or {}).items():
-        out[prefix] = [frr_path(prefix, e, names) for e in entries if "peer" in e or "aspath" in e]
+        if isinstance(entries, dict):
+            entries = entries.get("paths") or []
+        out[prefix] = [frr_path(prefix, e, names, default_lp) for e in entries
+                       if isinstance(e, dict) and ("peer" in e or "aspath" in e)]
     return out
 
 
@@ -124,9 +154,17 @@ def _community_pairs(values) -> tuple[str, ...]:
     return tuple(sorted(":".join(str(x) for x in v) for v in values or [] if isinstance(v, (list, tuple))))
 
 
+def _exabgp_segments(value) -> list[dict]:
+    """ExaBGP 5's {"0": {"element": "as-sequence", "value": [...]}, "1": ...} in segment order."""
+    if not isinstance(value, dict):
+        return []
+    return [{"type": value[k].get("element", "as-sequence"), "list": value[k].get("value", [])}
+            for k in sorted(value, key=lambda k: int(k) if str(k).isdigit() else 0)]
+
+
 def _exabgp_as_path(value) -> tuple[int, ...]:
-    if isinstance(value, dict):                   # ExaBGP 5: {"0": {"element": ..., "value": [...]}}
-        return tuple(a for k in sorted(value, key=str) for a in value[k].get("value", []))
+    if isinstance(value, dict):
+        return tuple(a for seg in _exabgp_segments(value) for a in seg["list"])
     return tuple(a for a in value or [] if isinstance(a, int))
 
 
@@ -140,11 +178,12 @@ def collector_paths(events, names: dict[str, str]) -> dict[str, list[RoutePath]]
             continue
         a = e.attributes or {}
         ext = [c.get("value") for c in a.get("extended-community", []) or [] if isinstance(c, dict)]
-        lb = tuple(int.from_bytes(int(v).to_bytes(8, "big")[4:], "big") for v in ext
-                   if isinstance(v, int) and v.to_bytes(8, "big")[1] == 0x04)
+        lb = tuple(int.from_bytes(v.to_bytes(8, "big")[4:], "big") for v in ext
+                   if isinstance(v, int) and v.to_bytes(8, "big")[:2] in (b"\x00\x04", b"\x40\x04"))
         held[key] = RoutePath(
             prefix=e.prefix, peer=names.get(e.peer, e.peer), peer_addr=e.peer,
-            as_path=_exabgp_as_path(a.get("as-path")), communities=_community_pairs(a.get("community")),
+            as_path=_exabgp_as_path(a.get("as-path")), as_path_length=_path_length(_exabgp_segments(a.get("as-path"))),
+            communities=_community_pairs(a.get("community")),
             large_communities=_community_pairs(a.get("large-community")),
             link_bandwidth=tuple(_float_bytes(v) for v in lb), local_pref=a.get("local-preference"),
             med=a.get("med"), origin=str(a.get("origin", "igp")).lower())

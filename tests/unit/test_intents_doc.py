@@ -62,10 +62,10 @@ def test_every_kind_has_an_example():
     assert set(kinds) <= seen, f"no example for {sorted(set(kinds) - seen)}"
 
 
-@pytest.mark.parametrize("i", range(6))
+@pytest.mark.parametrize("i", range(9))
 def test_examples_are_valid_for_bag_mini(tmp_path, i):
     examples = _examples()
-    assert len(examples) == 6
+    assert len(examples) == 9
     f = tmp_path / "intents.yaml"
     f.write_text(examples[i])
     v = validate(f, TOPOLOGIES / "bag-mini.yaml")

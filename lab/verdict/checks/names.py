@@ -9,6 +9,7 @@ import re
 from fnmatch import fnmatchcase
 
 from lab.design.plan import Plan
+from lab.observe.routes import WELL_KNOWN
 from lab.verdict.checks import route_match
 from lab.verdict.checks.schema import LoadedIntents
 
@@ -117,6 +118,9 @@ def _routers(plan: Plan, loaded: LoadedIntents, parts, where, what: str = "route
         fab = sorted(fabrics(plan)) + sorted({q.split("-", 1)[1] for q in fabrics(plan)})
         for j, f in enumerate(where.fabrics):
             _fabric(plan, loaded, parts + ["fabrics", j], f, fab)
+        planes = sorted({n.bag_plane for n in plan.nodes if n.bag_plane})
+        for j, pl in enumerate(where.planes):
+            _check(loaded, parts + ["planes", j], str(pl), pl in planes, "plane", [str(x) for x in planes])
     chosen = route_match.select(plan, where)
     if not chosen:
         raise loaded.error(parts, f"chooses no {what} ({route_match.describe(where)}); "
@@ -124,23 +128,47 @@ def _routers(plan: Plan, loaded: LoadedIntents, parts, where, what: str = "route
     return chosen
 
 
+def _family(spec: route_match.PrefixSpec) -> set[str]:
+    """The families an entry can match ('any' both)."""
+    if spec.network is not None:
+        return {f"ipv{spec.network.version}"}
+    if spec.fabric_prefixes:
+        return {"ipv6" if ":" in p else "ipv4" for p in spec.fabric_prefixes}
+    return {"ipv4", "ipv6"}
+
+
 def _prefixes(plan: Plan, loaded: LoadedIntents, parts, spec) -> None:
     fab = route_match.fabric_prefixes(plan)
     for key, texts in (("prefixes", spec.prefixes), ("except", spec.except_)):
         for j, t in enumerate(texts):
             try:
-                route_match.parse_spec(t, fab)
+                parsed = route_match.parse_spec(t, fab)
             except route_match.SpecError as e:
                 raise loaded.error(parts + [key, j], str(e)) from None
+            if key == "prefixes" and not _family(parsed) & set(spec.families):
+                raise loaded.error(parts + [key, j], f"{t!r} is {'/'.join(sorted(_family(parsed)))} but families is "
+                                   f"[{', '.join(spec.families)}]: it would cover nothing")
 
 
-def _communities(loaded: LoadedIntents, parts, rule) -> None:
+def _communities(loaded: LoadedIntents, parts, rule, large: bool) -> None:
     for key in ("has", "lacks", "exactly"):
         for j, c in enumerate(getattr(rule, key) or []):
-            if not re.fullmatch(r"[0-9*?]+(:[0-9*?]+){1,2}", c) and c not in route_match.WELL_KNOWN:
-                raise loaded.error(parts + [key, j], f"{c!r} is not a community (ASN:VALUE, "
-                                   "ASN:DATA1:DATA2 for a large one; '*' and '?' as wildcards; or a well-known name: "
-                                   f"{', '.join(route_match.WELL_KNOWN)})")
+            ok = re.fullmatch(r"[0-9*?]+(:[0-9*?]+){2}" if large else r"[0-9*?]+:[0-9*?]+", c) \
+                or (not large and c in WELL_KNOWN)
+            if not ok:
+                form = "ASN:DATA1:DATA2" if large else f"ASN:VALUE or a well-known name ({', '.join(WELL_KNOWN)})"
+                raise loaded.error(parts + [key, j], f"{c!r} is not a {'large ' * large}community ({form}; "
+                                   "'*' and '?' as wildcards)")
+
+
+def _order(loaded: LoadedIntents, parts, lo, hi, what: str) -> None:
+    """A minimum above its maximum: nothing could ever satisfy it."""
+    if lo is not None and hi is not None and lo > hi:
+        raise loaded.error(parts, f"{what}: {lo} is above {hi}, so nothing can match")
+
+
+def _sessions(plan: Plan) -> set[tuple[str, str]]:
+    return {(a.node, b.node) for l in plan.links for a, b in ((l.a, l.b), (l.b, l.a))}
 
 
 def resolve_routes(plan: Plan, loaded: LoadedIntents) -> None:
@@ -152,27 +180,54 @@ def resolve_routes(plan: Plan, loaded: LoadedIntents) -> None:
         if r.table != "bgp" and any(plan.node(n).role == "collector" for n in chosen):
             raise loaded.error(["routes", i, "table"], f"a collector has no {r.table}: it only hears BGP "
                                "(table: bgp)")
+        if r.count is not None:
+            _order(loaded, ["routes", i, "count"], r.count.min, r.count.max, "count min above max")
+    sessions = _sessions(plan)
     for i, a in enumerate(it.advertised):
         senders = _routers(plan, loaded, ["advertised", i, "from"], a.src)
         if all(plan.node(n).role == "collector" for n in senders):
             raise loaded.error(["advertised", i, "from"], "a collector sends nothing: name the routers "
                                "that send (the collector is a 'to')")
-        _routers(plan, loaded, ["advertised", i, "to"], a.to, "neighbour")
+        to = _routers(plan, loaded, ["advertised", i, "to"], a.to, "neighbour")
+        if not any((s, t) in sessions for s in senders for t in to):
+            near = sorted({t for s in senders for (x, t) in sessions if x == s})
+            raise loaded.error(["advertised", i, "to"], f"no router of 'from' ({route_match.describe(a.src)}) has a "
+                               f"session to one of 'to' ({route_match.describe(a.to)}); their neighbours: "
+                               f"{', '.join(near[:16])}")
         _prefixes(plan, loaded, ["advertised", i], a)
+        if a.count is not None:
+            _order(loaded, ["advertised", i, "count"], a.count.min, a.count.max, "count min above max")
     for i, p in enumerate(it.paths):
-        _routers(plan, loaded, ["paths", i, "at"], p.at)
+        chosen = _routers(plan, loaded, ["paths", i, "at"], p.at)
         for key in ("learnt_from", "next_hop", "best_via"):
             if getattr(p, key) is not None:
                 _routers(plan, loaded, ["paths", i, key], getattr(p, key), "neighbour")
+        colls = [n for n in chosen if plan.node(n).role == "collector"]
+        if colls and (p.which != "all" or p.best_via is not None):
+            raise loaded.error(["paths", i, "which" if p.which != "all" else "best_via"],
+                               f"{colls[0]} is a collector: it keeps every path it heard and selects none "
+                               "(which: all, and no best_via, where 'at' chooses a collector)")
         _prefixes(plan, loaded, ["paths", i], p)
         for key in ("communities", "large_communities"):
             if getattr(p, key) is not None:
-                _communities(loaded, ["paths", i, key], getattr(p, key))
-        if p.as_path is not None and p.as_path.matches is not None:
-            try:
-                re.compile(p.as_path.matches)
-            except re.error as e:
-                raise loaded.error(["paths", i, "as_path", "matches"], f"not a regular expression: {e}") from None
+                _communities(loaded, ["paths", i, key], getattr(p, key), key == "large_communities")
+        if p.as_path is not None:
+            a = p.as_path
+            if a.matches is not None:
+                try:
+                    re.compile(a.matches)
+                except re.error as e:
+                    raise loaded.error(["paths", i, "as_path", "matches"], f"not a regular expression: {e}") from None
+            _order(loaded, ["paths", i, "as_path"], a.min_length, a.max_length, "min_length above max_length")
+            for key in ("has", "lacks"):
+                for j, r in enumerate(getattr(a, key)):
+                    if isinstance(r, str) and "-" in r:
+                        lo, hi = map(int, r.split("-"))
+                        _order(loaded, ["paths", i, "as_path", key, j], lo, hi, f"ASN range {r}")
+        for key in ("local_pref", "med"):
+            v = getattr(p, key)
+            if v is not None and not isinstance(v, int):
+                _order(loaded, ["paths", i, key], v.min, v.max, "min above max")
         if not any(getattr(p, k) is not None for k in ("communities", "large_communities", "as_path", "local_pref",
                                                         "med", "origin", "link_bandwidth", "next_hop", "best_via")):
             raise loaded.error(["paths", i], "says nothing about the paths: give communities, large_communities, "

@@ -105,7 +105,8 @@ def parse_spec(text: str, fabrics: dict[str, tuple[str, ...]] | None = None) -> 
         if fabrics is None:
             return PrefixSpec(text, fabric_prefixes=PrefixGroup())
         if key not in fabrics:
-            known = sorted(k.split(" ", 1)[1] for k in fabrics if (" " in k) == (word == "region"))
+            known = sorted(k.split(" ", 1)[1] if word == "region" else k for k in fabrics
+                           if (" " in k) == (word == "region"))
             raise SpecError(f"unknown {word} {fab!r}; known: {', '.join(known)}")
         return PrefixSpec(text, fabric_prefixes=fabrics[key])
     try:
@@ -143,8 +144,9 @@ class PrefixSet:
             not any(s.matches(prefix) for s in self.exclude)
 
     def required(self) -> list[str]:
-        """The exact prefixes 'present' requires one by one (in the families, not excepted)."""
-        return [p for s in self.include for p in s.exact if self.matches(p)]
+        """The exact prefixes 'present' requires one by one (in the families, not excepted), each once
+        however many entries name it ('fabric f1' and its prefix)."""
+        return list(dict.fromkeys(p for s in self.include for p in s.exact if self.matches(p)))
 
 
 def _group(n) -> PrefixGroup:
@@ -242,7 +244,8 @@ def asn_in(asn: int, ranges) -> bool:
 
 
 def community_matches(value: str, pattern: str) -> bool:
-    """'64512:*' matches any 64512:x; an exact value only itself; a well-known name its number."""
+    """'64512:*' matches any 64512:x; an exact value only itself; a well-known name (graceful-shutdown,
+    no-export) its number, as the tables hold it."""
     return fnmatchcase(value, WELL_KNOWN.get(pattern, pattern))
 
 
@@ -257,8 +260,12 @@ def _community_faults(found: tuple[str, ...], rule, what: str) -> list[str]:
         hit = [v for v in found if community_matches(v, c)]
         if hit:
             out.append(f"{what} has {', '.join(hit)} (forbidden: {c})")
-    if rule.exactly is not None and sorted(found) != sorted(WELL_KNOWN.get(x, x) for x in rule.exactly):
-        out.append(f"{what} are {' '.join(found) or 'none'}, not exactly {' '.join(rule.exactly) or 'none'}")
+    if rule.exactly is not None:
+        # every value is one of the list and every entry of the list is there ('64512:*': at least one)
+        stray = [v for v in found if not any(community_matches(v, c) for c in rule.exactly)]
+        missing = [c for c in rule.exactly if not any(community_matches(v, c) for v in found)]
+        if stray or missing:
+            out.append(f"{what} are {' '.join(found) or 'none'}, not exactly {' '.join(rule.exactly) or 'none'}")
     return out
 
 
@@ -282,10 +289,10 @@ def path_faults(p, spec, peer_ok=None) -> list[str]:
     a = spec.as_path
     if a is not None:
         text = " ".join(map(str, p.as_path))
-        if a.max_length is not None and len(p.as_path) > a.max_length:
-            out.append(f"AS path {text} is {len(p.as_path)} long, above {a.max_length}")
-        if a.min_length is not None and len(p.as_path) < a.min_length:
-            out.append(f"AS path {text or '(empty)'} is {len(p.as_path)} long, below {a.min_length}")
+        if a.max_length is not None and p.path_length > a.max_length:
+            out.append(f"AS path {text} is {p.path_length} long, above {a.max_length}")
+        if a.min_length is not None and p.path_length < a.min_length:
+            out.append(f"AS path {text or '(empty)'} is {p.path_length} long, below {a.min_length}")
         if a.matches is not None and not re.search(a.matches, text):
             out.append(f"AS path {text or '(empty)'} does not match /{a.matches}/")
         for asn in a.has:

@@ -148,7 +148,8 @@ def check_paths(plan: Plan, tables: RouteTables, spec) -> Verdict:
     routers = rm.select(plan, spec.at)
     scope = _scope(plan, spec)
     from_ = set(rm.select(plan, spec.learnt_from)) if spec.learnt_from is not None else None
-    hop_ok = (lambda peer: peer in set(rm.select(plan, spec.next_hop))) if spec.next_hop is not None else None
+    hops = set(rm.select(plan, spec.next_hop)) if spec.next_hop is not None else None
+    hop_ok = hops.__contains__ if hops is not None else None
     via = set(rm.select(plan, spec.best_via)) if spec.best_via is not None else None
     tables.prefetch(routers, ["bgp"])
     findings: list[str] = []

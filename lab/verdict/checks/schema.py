@@ -112,9 +112,9 @@ Routers = Where | Annotated[list[Name], Many] | Name
 
 
 class Count(Strict):
-    """How many matching prefixes a router may hold."""
-    min: StrictInt | None = Field(default=None, ge=0)
-    max: StrictInt | None = Field(default=None, ge=0)
+    """How many matching prefixes a router may hold (or send a neighbour), both bounds included."""
+    min: StrictInt | None = Field(default=None, ge=0, description="at least")
+    max: StrictInt | None = Field(default=None, ge=0, description="at most")
 
 
 class _PrefixScope(Strict):
@@ -130,7 +130,8 @@ class Routes(_PrefixScope):
     ``present`` (each exact prefix, and at least one per range), ``absent`` (none at all: a leak is
     named with the peer it came from and its AS path) or held ``exactly`` (present, and nothing else of
     the families outside ``except``); ``count`` bounds how many match.  ``table: bgp`` counts every
-    path, selected or not; ``rib`` zebra's selected routes; ``fib`` the kernel's BGP routes."""
+    path, selected or not; ``rib`` zebra's selected routes of every protocol (connected link subnets
+    too); ``fib`` the routes BGP installed in the kernel."""
     at: Routers = Field(description="routers, a pattern, or {routers, roles, regions, planes, fabrics}; "
                         "a collector: what it heard")
     table: Literal["bgp", "rib", "fib"] = "bgp"
@@ -150,34 +151,56 @@ class Advertised(_PrefixScope):
     why: Text = Field(default="", description="shown with the verdict")
 
 
+def _quoted(v: object) -> object:
+    """YAML 1.1 reads an unquoted 64512:2 (and 64512:2:1) as a base-60 number: say so, not 'not a string'."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        raise ValueError(f"{v} is a number: quote a community ('64512:2'); unquoted, YAML reads 64512:2 "
+                         "as the base-60 number 3870722")
+    return v
+
+
+#: a community as written: '64512:2', '64512:*', 'graceful-shutdown'; a large one '64512:2:1'
+Community = Annotated[str, BeforeValidator(_quoted), Field(max_length=40)]
+
+
 class CommunityRule(Strict):
-    """Communities a path must carry (``has``), must not (``lacks``), or exactly; '64512:*' patterns."""
-    has: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=64)
-    lacks: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=64)
-    exactly: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=64)
+    """Communities a path must carry (``has``), must not (``lacks``), or exactly these (each value
+    matches an entry and each entry a value); '64512:*' patterns, well-known names (graceful-shutdown,
+    no-export) for standard communities.  Quote them: YAML reads 64512:2 as a number."""
+    has: list[Community] = Field(default=[], max_length=64, description="each must match a value")
+    lacks: list[Community] = Field(default=[], max_length=64, description="no value may match one")
+    exactly: list[Community] | None = Field(default=None, max_length=64,
+                                            description="the values, no more and no fewer")
 
 
 class AsPathRule(Strict):
     """The AS path: its length, a regular expression over its text ('4200000001 4200100002'), ASNs
     required or forbidden (numbers or 'lo-hi' ranges), private ASNs forbidden."""
-    max_length: StrictInt | None = Field(default=None, ge=0, le=255)
+    max_length: StrictInt | None = Field(default=None, ge=0, le=255,
+                                         description="as best-path selection counts: an AS_SET once")
     min_length: StrictInt | None = Field(default=None, ge=0, le=255)
-    matches: Annotated[str, Field(max_length=200)] | None = None
-    has: list[StrictInt | Annotated[str, Field(pattern=r"^\d{1,10}(-\d{1,10})?$")]] = Field(default=[], max_length=64)
-    lacks: list[StrictInt | Annotated[str, Field(pattern=r"^\d{1,10}(-\d{1,10})?$")]] = Field(default=[], max_length=64)
-    private: Literal["allowed", "forbidden"] = "allowed"
+    matches: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="Python regular expression over the ASNs joined by spaces (re.search)")
+    has: list[StrictInt | Annotated[str, Field(pattern=r"^\d{1,10}(-\d{1,10})?$")]] = Field(
+        default=[], max_length=64, description="each ASN or 'lo-hi' range must be in the path")
+    lacks: list[StrictInt | Annotated[str, Field(pattern=r"^\d{1,10}(-\d{1,10})?$")]] = Field(
+        default=[], max_length=64, description="no ASN of the path may be one of these")
+    private: Literal["allowed", "forbidden"] = Field(
+        default="allowed", description="forbidden: no 64512-65534 or 4200000000-4294967294 in the path")
 
 
 class Range(Strict):
-    min: StrictInt | None = None
-    max: StrictInt | None = None
+    """A number's bounds, both included: ``{min: 100}``, ``{min: 10, max: 50}``."""
+    min: StrictInt | None = Field(default=None, description="at least")
+    max: StrictInt | None = Field(default=None, description="at most")
 
 
 class LinkBandwidthRule(Strict):
     """The link-bandwidth extended communities of a path: how many, and their values as carried on the
     wire (bytes/s; FRR's configuration writes Mbit/s, 'bandwidth 800' -> 100000000)."""
-    count: StrictInt | None = Field(default=None, ge=0, le=16)
-    bytes_per_second: list[StrictInt] | None = Field(default=None, max_length=64)
+    count: StrictInt | None = Field(default=None, ge=0, le=16, description="how many values")
+    bytes_per_second: list[StrictInt] | None = Field(default=None, max_length=64,
+                                                     description="every value is one of these")
 
 
 class Paths(_PrefixScope):
@@ -190,8 +213,9 @@ class Paths(_PrefixScope):
     communities: CommunityRule | None = None
     large_communities: CommunityRule | None = None
     as_path: AsPathRule | None = None
-    local_pref: StrictInt | Range | None = None
-    med: StrictInt | Range | None = None
+    local_pref: StrictInt | Range | None = Field(default=None, description="a path learnt over eBGP without "
+                                                 "one: the table's default (100)")
+    med: StrictInt | Range | None = Field(default=None, description="a path without a MED has none (not 0)")
     origin: Literal["igp", "egp", "incomplete"] | None = None
     link_bandwidth: LinkBandwidthRule | None = None
     next_hop: Routers | None = Field(default=None, description="the path's neighbour is one of these")

@@ -21,8 +21,21 @@ MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("sweep", schema.Sweep),
     ("drains[]", schema.Drain),
     ("attributes[]", schema.Attribute),
+    ("routes[]", schema.Routes),
+    ("routes[].at", schema.Where),
+    ("routes[].count", schema.Count),
+    ("advertised[]", schema.Advertised),
+    ("paths[]", schema.Paths),
+    ("paths[].communities", schema.CommunityRule),
+    ("paths[].as_path", schema.AsPathRule),
+    ("paths[].local_pref", schema.Range),
+    ("paths[].link_bandwidth", schema.LinkBandwidthRule),
     ("intended_changes[]", schema.IntendedChange),
 )
+
+#: the pattern of a ``name`` (a router, fabric, region...): other patterns are plain text to a reader
+NAME_PATTERN = next(m.pattern for a in typing.get_args(schema.Name)[1:] for m in getattr(a, "metadata", [a])
+                    if getattr(m, "pattern", None))
 
 BEGIN, END = "<!-- schema:begin (generated: python -m lab.verdict.checks.schema_doc) -->", "<!-- schema:end -->"
 
@@ -39,7 +52,7 @@ def _type(tp) -> str:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is typing.Annotated:
         meta = [m for a in args[1:] for m in (getattr(a, "metadata", None) or [a])]
-        if args[0] is str and any(getattr(m, "pattern", None) for m in meta):
+        if args[0] is str and any(getattr(m, "pattern", None) == NAME_PATTERN for m in meta):
             return "name"
         return _type(args[0]) + _bounds(meta)
     if origin is typing.Literal:
@@ -68,7 +81,7 @@ def table(path: str, model: type[BaseModel]) -> str:
              "| key | type | default | |", "|---|---|---|---|"]
     for name, f in model.model_fields.items():
         # a field typed Name directly has its pattern moved onto the field
-        named = f.annotation is str and any(getattr(m, "pattern", None) for m in f.metadata)
+        named = f.annotation is str and any(getattr(m, "pattern", None) == NAME_PATTERN for m in f.metadata)
         shown = "name" if named else _type(f.annotation) + _bounds(f.metadata)
         lines.append(f"| `{f.alias or name}` | {shown} | {_default(f)} | {f.description or ''} |")
     return "\n".join(lines)

@@ -51,9 +51,12 @@ def summary(it: Intents) -> list[str]:
                    f"{_n(len({s.fabric for s in it.shares}), 'fabric')}")
     if it.attributes:
         out.append(f"attributes: leaving {', '.join(sorted({a.leaving for a in it.attributes}))}")
-    for kind, items in (("routes", it.routes), ("advertised", it.advertised), ("paths", it.paths)):
-        if items:
-            out.append(f"{kind}: {_n(len(items), 'intent')}")
+    for kind in ("routes", "advertised"):
+        specs = getattr(it, kind)
+        if specs:
+            out.append(f"{kind}: {_n(len(specs), 'intent')} ({', '.join(sorted({s.expect for s in specs}))})")
+    if it.paths:
+        out.append(f"paths: {_n(len(it.paths), 'intent')}")
     if it.drains:
         out.append(f"drains: {_n(len(it.drains), 'drain')}")
     if it.sweep:
