@@ -34,23 +34,31 @@ def keep_for_lab(paths: LabPaths, src: PolicySource) -> Path | None:
     tmp = src.path
     st = LabState.read(paths)
     rec = journal.read(paths) if journal.path(paths).is_file() else None
-    named = st.policy == tmp or tmp in (st.node_policies or {}).values() or \
-        (rec is not None and tmp in (rec.baseline, rec.candidate))
-    if not named or not Path(tmp).is_dir():
+    # a rollout's journal also names a file inside the copy: the candidate's intents.yaml
+    recorded = [st.policy, *(st.node_policies or {}).values(),
+                *((rec.baseline, rec.candidate, rec.intents) if rec is not None else ())]
+    if not any(_inside(p, tmp) for p in recorded) or not Path(tmp).is_dir():
         return None
     dest = kept_dir(paths, src)
     if not dest.is_dir():
         dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         shutil.copytree(tmp, dest, symlinks=True)   # the copy holds regular files and directories only
         os.chmod(dest, 0o700)
-    swap = {tmp: str(dest)}
-    LabState.update(paths, policy=swap.get(st.policy, st.policy),
-                    **({"node_policies": {n: swap.get(p, p) for n, p in st.node_policies.items()}}
+
+    def swap(p: str | None) -> str | None:
+        return str(dest) + p[len(tmp):] if _inside(p, tmp) else p
+    LabState.update(paths, policy=swap(st.policy),
+                    **({"node_policies": {n: swap(p) for n, p in st.node_policies.items()}}
                        if st.node_policies else {}))
     if rec is not None:
-        journal.write(paths, replace(rec, baseline=swap.get(rec.baseline, rec.baseline),
-                                     candidate=swap.get(rec.candidate, rec.candidate)))
+        journal.write(paths, replace(rec, baseline=swap(rec.baseline), candidate=swap(rec.candidate),
+                                     intents=swap(rec.intents)))
     return dest
+
+
+def _inside(p: str | None, tmp: str) -> bool:
+    """``p`` is the copy ``tmp`` or a path in it."""
+    return p is not None and (p == tmp or p.startswith(tmp + "/"))
 
 
 def relabel(text: str | None, *sources: PolicySource) -> str | None:

@@ -184,6 +184,28 @@ def test_a_lab_left_running_keeps_the_copy_its_records_name(repo, tmp_path, monk
     assert (rec.baseline, rec.candidate) == (st.policy, st.node_policies["r1-bag1"])
 
 
+def test_a_rollouts_journal_keeps_the_candidates_intents_with_the_copy(repo, tmp_path, monkeypatch, mini):
+    """A rollout without --intents records the candidate's intents.yaml, a file inside the copy:
+    'rollback' and 'rollout --resume' read it after the command that made the copy has ended."""
+    from lab import state
+    from lab.state import LabPaths, set_node_policy
+    from lab.workflows.policy_source import for_labs
+    from lab.workflows.rollout import journal
+    from lab.workflows.rollout.run import _intents
+
+    monkeypatch.setattr(state, "STATE_ROOT", tmp_path / "state")
+    monkeypatch.chdir(repo)
+    paths = LabPaths("gitroll")
+    with for_labs([paths], None, "main:policies/cand") as (_b, c):
+        set_node_policy(paths, ["r1-bag1"], c.path)
+        journal.write(paths, journal.RolloutRecord(None, c.path, "p.yaml", f"{c.path}/intents.yaml", False, []))
+    rec = journal.read(paths)
+    assert rec.intents == f"{rec.candidate}/intents.yaml", rec
+    assert Path(rec.intents).read_text() == "description: from git\n"
+    src, loaded = _intents(mini, rec.intents, rec.candidate)     # as rollback and --resume read it
+    assert src == rec.intents and loaded.model.description == "from git"
+
+
 def test_a_lab_not_naming_the_copy_gets_nothing(repo, tmp_path, monkeypatch):
     from lab import state
     from lab.state import LabPaths
