@@ -22,6 +22,10 @@ MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("drains[]", schema.Drain),
     ("attributes[]", schema.Attribute),
     ("intended_changes[]", schema.IntendedChange),
+    ("intended_changes[].communities, .large_communities", schema.CommunityChange),
+    ("intended_changes[].link_bandwidth", schema.LinkBandwidthChange),
+    ("intended_changes[].as_path", schema.AsPathChange),
+    ("intended_changes[].prefixes", schema.PrefixChange),
 )
 
 BEGIN, END = "<!-- schema:begin (generated: python -m lab.verdict.checks.schema_doc) -->", "<!-- schema:end -->"
