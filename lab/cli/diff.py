@@ -30,8 +30,9 @@ def diff(topology: str = TopoArg,
          flows: bool = typer.Option(True, "--flows/--no-flows", help="probe flow splits (slow on 100+ routers: "
                                     "every pair is probed alone)")):
     """Bring up two labs (baseline and candidate policy), wait until each is quiet, record FIBs by
-    neighbour, BGP best paths and flow splits (and with --sweep every N-1 outcome), and report what
-    differs: exit 0 nothing unintended, 1 unintended differences, 3 could not decide (2: bad input)."""
+    neighbour, BGP paths (best and every other), what each router advertises, and flow splits (and
+    with --sweep every N-1 outcome), and report what differs: exit 0 nothing unintended, 1 unintended
+    differences (or a declared value never observed), 3 could not decide (2: bad input)."""
     from lab.workflows.diff import report as rp
     from lab.workflows.diff.run import lab_names, run
     from lab.workflows.policy_source import for_labs
@@ -67,8 +68,11 @@ def show(rep) -> None:
         for col in ("aspect", "router", "prefix", "source / failure", "baseline", "candidate", "detail"):
             t.add_column(col)
         for d in diffs[:200]:
-            t.add_row(*(escape(x) for x in (d.aspect, d.router, d.prefix, d.source, d.before, d.after,
-                                            d.detail + (f" [{d.intended_by}]" if d.intended_by else ""))))
+            note = " ".join(filter(None, (d.detail, d.intended_by and f"[{d.intended_by}]",
+                                          d.mismatch and f"[{d.mismatch}]")))
+            t.add_row(*(escape(x) for x in (d.aspect, d.router, d.prefix, d.source, d.before, d.after, note)))
         out.print(t)
         if len(diffs) > 200:
             out.print(f"... {len(diffs) - 200} more (see --json)")
+    for u in rep.unfulfilled:
+        out.print(f"[bold red]not observed:[/] {escape(u)}")

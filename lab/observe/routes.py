@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import asdict, dataclass, field
 from ipaddress import ip_interface
+from typing import Callable
 
 from lab.design.plan import Plan
 from lab.frr.show import show_json
@@ -226,6 +227,9 @@ class RouteTables:
     _fib: dict = field(default_factory=dict)
     _out: dict = field(default_factory=dict)
     _names: dict | None = None
+    #: called with (node, family, FRR's ``show bgp <afi> unicast json detail`` document) as each is read,
+    #: for a caller that needs what RoutePath leaves out (the document is not kept here)
+    on_bgp_json: Callable[[str, str, dict], None] | None = None
 
     @property
     def names(self) -> dict[str, dict[str, str]]:
@@ -258,8 +262,10 @@ class RouteTables:
             else:
                 table: dict[str, list[RoutePath]] = {}
                 for fam in FAMILIES:
-                    table.update(parse_bgp(self._show(node, f"show bgp {fam} unicast json detail"),
-                                           self.names.get(node, {})))
+                    doc = self._show(node, f"show bgp {fam} unicast json detail")
+                    if self.on_bgp_json is not None:
+                        self.on_bgp_json(node, fam, doc)
+                    table.update(parse_bgp(doc, self.names.get(node, {})))
                 self._bgp[node] = table
         return self._bgp[node]
 

@@ -169,21 +169,48 @@ needs_policies = pytest.mark.skipif(not policies_supported() or not CANDIDATES.i
 
 
 @needs_policies
-def test_a_safe_tag_shows_only_its_community_change_listed_as_intended(tmp_path):
-    """The candidate as shipped (no intent file): community differences only, unintended, exit 1;
-    the same candidate with an intent file declaring them: listed as intended, exit 0."""
+def test_a_safe_tag_declared_by_aspect_alone_still_passes(tmp_path):
+    """An intent file from before values could be stated (``aspects: [communities]``): the same
+    community differences, listed as intended, exit 0.  (safe-tag as shipped states its value:
+    test_a_typod_community_value_is_unintended_and_the_declared_one_is_not.)"""
     import shutil
 
-    r, d = _diff(tmp_path, f"pdy{os.getpid() % 1000}", "--baseline", str(DEFAULT_POLICY),
-                 "--candidate", str(CANDIDATES / "safe-tag"))
-    found = d["report"]["intended"] + d["report"]["unintended"]
-    assert found and {x["aspect"] for x in found} == {"communities"}, found
     declared = tmp_path / "safe-tag"
     shutil.copytree(CANDIDATES / "safe-tag", declared)
     (declared / "intents.yaml").write_text("intended_changes:\n  - aspects: [communities]\n    why: new tag\n")
     r, d = _diff(tmp_path, f"pdy{os.getpid() % 1000}", "--baseline", str(DEFAULT_POLICY), "--candidate", str(declared))
     assert r.returncode == 0, r.stdout + r.stderr
     assert d["report"]["unintended"] == [] and {x["aspect"] for x in d["report"]["intended"]} == {"communities"}
+
+
+@needs_policies
+def test_a_typod_community_value_is_unintended_and_the_declared_one_is_not(tmp_path):
+    """tag-typo meant 64512:300 and typed 65512:300, and its intents.yaml states the value: every
+    community difference is unintended, naming both, and the declared value is reported as never
+    observed (exit 1).  safe-tag, its value (64512:100) stated the same way, exits 0.  No flows: a
+    community moves no traffic, and FIBs, every BGP path and the Adj-RIB-Out are still compared."""
+    pid = os.getpid() % 1000
+    r, d = _diff(tmp_path, f"d27t{pid}", "--baseline", str(DEFAULT_POLICY),
+                 "--candidate", str(CANDIDATES / "tag-typo"), "--no-flows")
+    assert r.returncode == 1, r.stdout + r.stderr
+    said = " ".join(r.stdout.split())
+    assert "communities added 65512:300, declared 64512:300" in said, r.stdout
+    assert "not observed: communities added 64512:300" in said, r.stdout
+    rep = d["report"]
+    assert rep["intended"] == [] and rep["unintended"], rep
+    assert {(x["aspect"], x["mismatch"]) for x in rep["unintended"]} == \
+        {("communities", "communities added 65512:300, declared 64512:300")}
+    # a BAG router tags what it sends: its neighbours (and theirs) see the tag, on every BAG-learnt route
+    assert {x["router"] for x in rep["unintended"]} >= {"r1-f1-p1s1", "r1-f2-edge", "r2-f3-p2s2", "r1-bag1"}
+    assert d["candidate"]["paths"]["r1-f1-p1s1"] and d["candidate"]["advertised"]["r1-bag1"]
+
+    r, d = _diff(tmp_path, f"d27s{pid}", "--baseline", str(DEFAULT_POLICY),
+                 "--candidate", str(CANDIDATES / "safe-tag"), "--no-flows")
+    assert r.returncode == 0, r.stdout + r.stderr
+    rep = d["report"]
+    assert rep["unintended"] == [] and rep["unfulfilled"] == [], rep
+    assert {x["aspect"] for x in rep["intended"]} == {"communities"}
+    assert {x["after"] for x in rep["intended"]} == {"64512:100"}
 
 
 @needs_policies

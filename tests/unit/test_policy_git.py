@@ -236,9 +236,9 @@ def test_diff_reports_name_ref_path(monkeypatch):
              dr.Side("candidate", "diff-c", "/tmp/y", snapshot={**snap, "policy": "/tmp/y"})]
     monkeypatch.setattr(dr, "_run_sides", lambda *a: sides)
     monkeypatch.setattr(dr, "check_policy", lambda p: None)
-    monkeypatch.setattr(dr, "intended_changes", lambda p: [])
+    monkeypatch.setattr(dr, "intended_changes", lambda p, plan=None: [])
     monkeypatch.setattr(dr, "load_policy", lambda p, plan: None)
-    monkeypatch.setattr(dr, "compare", lambda b, c, i: (b.policy, c.policy))
+    monkeypatch.setattr(dr, "compare", lambda b, c, i, fabrics=None: (b.policy, c.policy))
     from ..conftest import TOPOLOGIES
 
     r = dr.run(TOPOLOGIES / "bag-mini.yaml", "/tmp/x", "/tmp/y", keep=True,

@@ -97,6 +97,7 @@ def resolve(plan: Plan, loaded: LoadedIntents) -> None:
     for i, a in enumerate(it.attributes):
         _check(loaded, ["attributes", i, "leaving"], a.leaving, a.leaving in regions, "region", regions)
     resolve_routes(plan, loaded)
+    resolve_intended(plan, loaded)
 
 
 def _routers(plan: Plan, loaded: LoadedIntents, parts, where, what: str = "router") -> list[str]:
@@ -150,8 +151,8 @@ def _prefixes(plan: Plan, loaded: LoadedIntents, parts, spec) -> None:
                                    f"[{', '.join(spec.families)}]: it would cover nothing")
 
 
-def _communities(loaded: LoadedIntents, parts, rule, large: bool) -> None:
-    for key in ("has", "lacks", "exactly"):
+def _communities(loaded: LoadedIntents, parts, rule, large: bool, keys=("has", "lacks", "exactly")) -> None:
+    for key in keys:
         for j, c in enumerate(getattr(rule, key) or []):
             ok = re.fullmatch(r"[0-9*?]+(:[0-9*?]+){2}" if large else r"[0-9*?]+:[0-9*?]+", c) \
                 or (not large and c in WELL_KNOWN)
@@ -232,3 +233,31 @@ def resolve_routes(plan: Plan, loaded: LoadedIntents) -> None:
                                                         "med", "origin", "link_bandwidth", "next_hop", "best_via")):
             raise loaded.error(["paths", i], "says nothing about the paths: give communities, large_communities, "
                                "as_path, local_pref, med, origin, link_bandwidth, next_hop or best_via")
+
+
+def resolve_intended(plan: Plan, loaded: LoadedIntents) -> None:
+    """``intended_changes``: each says what changes (aspects or a value), a value is stated in one
+    form, communities are communities, and prefix entries parse (fabrics known)."""
+    fab = route_match.fabric_prefixes(plan)
+    for i, c in enumerate(loaded.model.intended_changes):
+        parts = ["intended_changes", i]
+        if not c.aspects and not c.statements():
+            raise loaded.error(parts, "says nothing about what changes: give aspects, or a value (communities, "
+                               "large_communities, link_bandwidth, as_path, prefixes)")
+        for key in ("communities", "large_communities"):
+            if getattr(c, key) is not None:
+                _communities(loaded, parts + [key], getattr(c, key), key == "large_communities", ("added", "removed"))
+        lb = c.link_bandwidth
+        if lb is not None and ((lb.from_ is None) != (lb.to is None)
+                               or (lb.from_ is None) == (lb.bytes_per_second is None)):
+            raise loaded.error(parts + ["link_bandwidth"], "state 'from' and 'to' (one value replaced), or "
+                               "'bytes_per_second' (the values afterwards), not both")
+        if c.prefixes is not None:
+            if not c.prefixes.appearing and not c.prefixes.going:
+                raise loaded.error(parts + ["prefixes"], "names no prefix: give appearing, going or both")
+            for key in ("appearing", "going"):
+                for j, t in enumerate(getattr(c.prefixes, key)):
+                    try:
+                        route_match.parse_spec(t, fab)
+                    except route_match.SpecError as e:
+                        raise loaded.error(parts + ["prefixes", key, j], str(e)) from None

@@ -20,7 +20,11 @@ from lab.design.yaml_files import Located, Text, load_model
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.*?~#\[\]-]+$")]
 Family = Literal["ipv4", "ipv6"]
-Aspect = Literal["fib", "as_path", "local_pref", "communities", "link_bandwidth", "flows", "sweep"]
+#: what ``baglab diff`` compares (lab.workflows.diff.compare): ``paths`` the BGP table's paths beyond the
+#: selected ones (a path appearing or going, a path's selection, MED, origin), ``advertised`` what a router
+#: sends each neighbour (Adj-RIB-Out)
+Aspect = Literal["fib", "as_path", "local_pref", "communities", "link_bandwidth", "paths", "advertised", "flows",
+                 "sweep"]
 #: every list of the file: far more than any intent needs, and validation stops at the first item
 #: too many instead of reporting each of 20,000 bad ones (seconds)
 Many = Field(max_length=MAX_ITEMS)
@@ -223,13 +227,59 @@ class Paths(_PrefixScope):
     why: Text = Field(default="", description="shown with the verdict")
 
 
+Community = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class CommunityChange(Strict):
+    """Communities the candidate adds and removes (shell patterns, '64512:*'): at every matching router
+    and prefix, the candidate's set is the baseline's plus ``added`` minus ``removed``, nothing else."""
+    added: list[Community] = Field(default=[], max_length=64, description="each is on the candidate's routes")
+    removed: list[Community] = Field(default=[], max_length=64, description="none is left on them")
+
+
+class LinkBandwidthChange(Strict):
+    """Link-bandwidth values as carried on the wire (bytes/s; FRR's 'bandwidth 800' is 100000000): one
+    value replaced (``from`` and ``to``), or the values the candidate's routes carry (``bytes_per_second``,
+    ``[]`` when stripped)."""
+    from_: StrictInt | None = Field(default=None, alias="from", ge=0, description="the baseline's value")
+    to: StrictInt | None = Field(default=None, ge=0, description="what it becomes")
+    bytes_per_second: list[Annotated[StrictInt, Field(ge=0)]] | None = Field(default=None, max_length=64)
+
+
+class AsPathChange(Strict):
+    """ASNs prepended: a router receiving the route from the prepending router holds ``prepended``
+    followed by the baseline's AS path; further on, the same run sits where that AS is in the path."""
+    prepended: list[Annotated[StrictInt, Field(ge=1, le=4_294_967_295)]] = Field(min_length=1, max_length=32)
+
+
+class PrefixChange(Strict):
+    """Prefixes the candidate adds (``appearing``) or takes away (``going``), as prefix-list entries
+    ('P', 'P le N', 'more-specifics of P', 'fabric NAME')."""
+    appearing: list[PrefixText] = Field(default=[], max_length=MAX_ITEMS)
+    going: list[PrefixText] = Field(default=[], max_length=MAX_ITEMS)
+
+
 class IntendedChange(Strict):
     """A difference the candidate means to make; ``baglab diff`` lists matching differences apart
-    from the unintended ones.  Names and prefixes are shell-style patterns."""
+    from the unintended ones.  Names are shell-style patterns.  ``aspects`` alone accepts any
+    difference of those aspects; a value stated (``communities``, ``large_communities``,
+    ``link_bandwidth``, ``as_path``, ``prefixes``) accepts a difference of its aspect only when the
+    observed change is the one stated, and one never observed is reported."""
     nodes: list[Name] = Field(default=["*"], max_length=MAX_ITEMS, description="routers (patterns)")
     fabrics: list[Name] = Field(default=["*"], max_length=MAX_ITEMS, description="fabrics whose prefixes (patterns)")
-    aspects: list[Aspect] = Field(max_length=MAX_ITEMS, description="what differs")
+    aspects: list[Aspect] = Field(default=[], max_length=MAX_ITEMS,
+                                  description="what differs, any value (needed unless a value is stated)")
+    communities: CommunityChange | None = Field(default=None, description="standard communities added/removed")
+    large_communities: CommunityChange | None = Field(default=None, description="large communities added/removed")
+    link_bandwidth: LinkBandwidthChange | None = None
+    as_path: AsPathChange | None = None
+    prefixes: PrefixChange | None = Field(default=None, description="prefixes appearing or going (any aspect)")
     why: Text = Field(default="", description="shown beside each matching difference")
+
+    def statements(self) -> list[str]:
+        """The values this change states, by key."""
+        return [k for k in ("communities", "large_communities", "link_bandwidth", "as_path", "prefixes")
+                if getattr(self, k) is not None]
 
 
 class Intents(Strict):

@@ -31,6 +31,10 @@ MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("paths[].local_pref", schema.Range),
     ("paths[].link_bandwidth", schema.LinkBandwidthRule),
     ("intended_changes[]", schema.IntendedChange),
+    ("intended_changes[].communities, .large_communities", schema.CommunityChange),
+    ("intended_changes[].link_bandwidth", schema.LinkBandwidthChange),
+    ("intended_changes[].as_path", schema.AsPathChange),
+    ("intended_changes[].prefixes", schema.PrefixChange),
 )
 
 #: the pattern of a ``name`` (a router, fabric, region...): other patterns are plain text to a reader

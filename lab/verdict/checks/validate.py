@@ -62,6 +62,6 @@ def summary(it: Intents) -> list[str]:
     if it.sweep:
         out.append(f"sweep: budget {it.sweep.budget_ms} ms, domains {'on' if it.sweep.domains else 'off'}")
     if it.intended_changes:
-        aspects = sorted({a for c in it.intended_changes for a in c.aspects})
+        aspects = sorted({a for c in it.intended_changes for a in c.aspects + c.statements()})
         out.append(f"intended_changes: {_n(len(it.intended_changes), 'change')} ({', '.join(aspects)})")
     return out

@@ -24,15 +24,16 @@ def write_json(run: DiffRun, path: str | Path) -> Path:
 def _rows(diffs) -> str:
     e = html.escape
     return "".join(f"<tr><td>{e(d.aspect)}</td><td>{e(d.router)}</td><td>{e(d.prefix)}</td><td>{e(d.source)}</td>"
-                   f"<td>{e(d.before)}</td><td>{e(d.after)}</td><td>{e(d.detail)}</td><td>{e(d.intended_by)}</td></tr>"
+                   f"<td>{e(d.before)}</td><td>{e(d.after)}</td><td>{e(d.detail)}</td>"
+                   f"<td>{e(d.intended_by or d.mismatch)}</td></tr>"
                    for d in diffs)
 
 
 def write_html(run: DiffRun, path: str | Path) -> Path:
     rep, e = run.report, html.escape
     head = ("<tr><th>aspect</th><th>router</th><th>prefix</th><th>source / failure</th><th>baseline</th>"
-            "<th>candidate</th><th>detail</th><th>intended by</th></tr>")
-    verdict = {0: "no unintended difference", 1: "unintended differences", 2: "could not decide"}[rep.exit_code]
+            "<th>candidate</th><th>detail</th><th>intended by / declared</th></tr>")
+    verdict = {0: "no unintended difference", 1: "unintended differences"}.get(rep.exit_code, "could not decide")
     steps = "".join(f"<li>{e(s.name)} ({e(s.lab)}): " + ", ".join(f"{k} {v:.1f} s" for k, v in s.steps.items())
                     + "</li>" for s in run.sides)
     return write_output(path, f"""<!doctype html><meta charset=utf-8><title>baglab diff: {e(run.baseline.topology)}</title>
@@ -42,6 +43,7 @@ table{{border-collapse:collapse}} .bad td{{background:#fdd}} .ok td{{background:
 <p>baseline {e(str(rep.baseline or 'default'))} vs candidate {e(str(rep.candidate or 'default'))}:
 <b>{verdict}</b> ({len(rep.unintended)} unintended, {len(rep.intended)} intended) in {run.seconds:.0f} s.</p>
 {''.join(f'<p><b>undecided:</b> {e(u)}</p>' for u in rep.undecided)}
+{''.join(f'<p><b>not observed:</b> {e(u)}</p>' for u in rep.unfulfilled)}
 <ul>{steps}</ul>
 <h2>Unintended</h2><table class=bad>{head}{_rows(rep.unintended)}</table>
 <h2>Intended</h2><table class=ok>{head}{_rows(rep.intended)}</table>

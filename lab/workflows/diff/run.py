@@ -20,6 +20,7 @@ from lab.config.policy import intents_of, load_policy
 from lab.design.plan import build_plan
 from lab.design.topology import load
 
+from lab.verdict.checks.route_match import fabric_prefixes
 from lab.verdict.checks.schema import IntendedChange, load_intents
 from lab.errors import LabError
 from lab.state import LabPaths, check_lab_name
@@ -48,10 +49,19 @@ class DiffRun:
     parallel: bool
 
 
-def intended_changes(policy: str | Path | None) -> list[IntendedChange]:
-    """The candidate's declared changes: its intent file's ``intended_changes`` (none without one)."""
+def intended_changes(policy: str | Path | None, plan=None) -> list[IntendedChange]:
+    """The candidate's declared changes: its intent file's ``intended_changes`` (none without one);
+    with the plan, each checked (a value stated in one form, prefixes and fabrics that exist), one
+    located error before any lab."""
     own = intents_of(policy) if policy is not None else None
-    return [] if own is None else list(load_intents(own).model.intended_changes)
+    if own is None:
+        return []
+    loaded = load_intents(own)
+    if plan is not None:
+        from lab.verdict.checks.names import resolve_intended
+
+        resolve_intended(plan, loaded)
+    return list(loaded.model.intended_changes)
 
 
 def check_policy(policy: str | Path | None) -> None:
@@ -122,7 +132,7 @@ def run(topology: str | Path, baseline: str | Path | None, candidate: str | Path
     plan = build_plan(load(topology))
     for p in (baseline, candidate):
         load_policy(p, plan)       # a broken candidate refused before the baseline's lab is built
-    intended = intended_changes(candidate)       # a bad intent file fails here, before any lab
+    intended = intended_changes(candidate, plan)       # a bad intent file fails here, before any lab
     labs = lab_names(prefix)
     args = [("baseline", str(topology), labs[0], _str(baseline)), ("candidate", str(topology), labs[1], _str(candidate))]
     t0 = time.monotonic()
@@ -134,7 +144,8 @@ def run(topology: str | Path, baseline: str | Path | None, candidate: str | Path
     base, cand = (Snapshot.from_dict(s.snapshot) for s in sides)
     for s, snap in zip(sides, (base, cand)):
         s.policy = snap.policy = (labels or {}).get(s.policy, s.policy)
-    return DiffRun(compare(base, cand, intended), base, cand, sides, round(time.monotonic() - t0, 1), parallel)
+    return DiffRun(compare(base, cand, intended, fabric_prefixes(plan)), base, cand, sides,
+                   round(time.monotonic() - t0, 1), parallel)
 
 
 def _str(p) -> str | None:

@@ -1,6 +1,7 @@
 """What the routers of one lab did, recorded so two labs can be compared: per router and prefix
-the kernel FIB grouped by neighbour, the BGP best path's attributes, and the real split of
-probe flows between every source fabric and destination prefix.
+the kernel FIB grouped by neighbour, the BGP best path's attributes, every path of the BGP table,
+what the router sends each neighbour (Adj-RIB-Out), and the real split of probe flows between
+every source fabric and destination prefix.
 
 Everything is plain data (JSON as written to disk with the report): a snapshot outlives its
 lab, and two snapshots are compared without either lab running.
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from lab.config.oracle import BLACKHOLE
 
-from lab.frr.router import Router
 from lab.observe.fib import FibHop, FibReader
-from lab.observe.frr import many
+from lab.observe.routes import RouteTables
 from lab.design.plan import Plan
 from lab.observe.probes import flows as probes
 from lab.state import LabPaths
@@ -45,13 +45,22 @@ class Snapshot:
     flows: dict[str, dict] = field(default_factory=dict)
     #: N-1 case -> what was observed (lab.workflows.diff.outcomes)
     sweep: dict[str, dict] = field(default_factory=dict)
+    #: router -> prefix -> every path of its BGP table, selected or not (lab.observe.routes.RoutePath
+    #: without the prefix: peer, peer_addr, as_path, communities, large_communities, link_bandwidth
+    #: in bytes/s, local_pref, med, origin, best, multipath); {} in snapshots written before
+    paths: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
+    #: router -> neighbour -> the prefixes it sends that neighbour (Adj-RIB-Out); {} in snapshots written before
+    advertised: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Snapshot":
-        return cls(**d)
+        """Older snapshots lack newer fields (their defaults: not compared); keys this version does
+        not know are left out."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
 
     def write(self, path) -> None:
         from lab.safe_io import write_output
@@ -128,20 +137,44 @@ def json_stream(text: str) -> list:
 
 
 def bgp_view(plan: Plan, paths: LabPaths) -> dict[str, dict[str, dict]]:
-    """One FRR shell per router asks for every prefix at once (one process, not one per prefix)."""
-    prefixes = plan.prefixes()
+    """The best-path record alone (:func:`route_views` reads it with the rest, from the same tables)."""
+    return route_views(plan, paths)[0]
 
-    def one(node: str) -> dict[str, dict]:
-        cmds = [f"show bgp {'ipv6' if ':' in p else 'ipv4'} unicast {p} json" for p in prefixes]
-        docs = json_stream(Router(paths, node).show_many(cmds))
-        out = {}
-        for p, doc in zip(prefixes, docs):
-            best = best_path(doc) if isinstance(doc, dict) else None
-            if best:
-                out[p] = best
-        return out
 
-    return many(one, [n for n in routers(plan) if kind_of(plan.node(n)) is FRR])
+def _routers_with_bgp(plan: Plan) -> list[str]:
+    return [n for n in routers(plan) if kind_of(plan.node(n)) is FRR]
+
+
+def _path_record(p) -> dict:
+    d = p.as_dict()
+    d.pop("prefix")
+    d.update(as_path=list(p.as_path), communities=list(p.communities), large_communities=list(p.large_communities),
+             link_bandwidth=list(p.link_bandwidth))
+    return d
+
+
+def route_views(plan: Plan, paths: LabPaths) -> tuple[dict, dict, dict]:
+    """(best-path record, every path, Adj-RIB-Out) of every FRR router, read through
+    lab.observe.routes.RouteTables: one JSON per router and family for the BGP table (from the
+    daemon's socket, several routers at a time), one per session for what it sends; the best-path
+    record comes from the same documents (the paths' extended communities, which RoutePath leaves
+    out, included)."""
+    prefixes = set(plan.prefixes())
+    best: dict[str, dict[str, dict]] = {}
+
+    def record(node: str, _family: str, doc: dict) -> None:
+        mine = best.setdefault(node, {})
+        for prefix, entries in (doc.get("routes") or {}).items():
+            b = best_path({"paths": [e for e in entries if "peer" in e or "aspath" in e]}) if prefix in prefixes else None
+            if b:
+                mine[prefix] = b
+
+    names = _routers_with_bgp(plan)
+    tables = RouteTables(plan, paths, on_bgp_json=record)
+    tables.prefetch(names, ["bgp", "out"])
+    every = {n: {p: [_path_record(x) for x in ps] for p, ps in sorted(tables.bgp(n).items())} for n in names}
+    return ({n: dict(sorted(best.get(n, {}).items())) for n in names}, every,
+            {n: tables.adj_out(n) for n in names})
 
 
 def prefix_fabrics(plan: Plan) -> dict[str, list[str]]:
@@ -198,7 +231,7 @@ def snapshot(plan: Plan, paths: LabPaths, flows: bool = True, policy: str | None
     """Record one lab as it is now (the caller has waited for it to be quiet: lab.observe.settle, strategy QUIET)."""
     snap = Snapshot(plan.topology, paths.name, policy, time.time(), quiet or {}, prefix_fabrics(plan))
     snap.fib = fib_view(plan, paths)
-    snap.bgp = bgp_view(plan, paths)
+    snap.bgp, snap.paths, snap.advertised = route_views(plan, paths)
     if flows:
         snap.flows = flow_view(plan, paths, flow_count)
     return snap
