@@ -61,17 +61,29 @@ def write_junit(rep: CheckReport, path: Path) -> Path:
     return save_junit(junit(rep), path)
 
 
+def _findings(v) -> str:
+    """A route-level verdict's findings one per line: a leak of 90 prefixes is a list to read, not a paragraph."""
+    found = v.evidence.get("findings") if isinstance(v.evidence, dict) else None
+    if not found:
+        return ""
+    total = v.evidence.get("findings_total", len(found))
+    more = f"<li>... {total - len(found)} more (the JSON report keeps {len(found)})</li>" if total > len(found) else ""
+    items = "".join(f"<li>{html.escape(f)}</li>" for f in found)
+    return f"<details><summary>{total} finding(s)</summary><ul class=findings>{items}{more}</ul></details>"
+
+
 def page(rep: CheckReport) -> str:
     e = html.escape
     rows = "".join(
         f"<tr class={v.status.lower()}><td>{e(v.check)}</td><td>{v.status}</td><td>{v.seconds:.1f}</td>"
-        f"<td>{e(v.summary)}<details><summary>evidence</summary><pre>{e(json.dumps(v.evidence, indent=1, default=str))}"
-        f"</pre></details></td></tr>" for v in rep.verdicts)
+        f"<td>{e(v.summary)}{_findings(v)}<details><summary>evidence</summary>"
+        f"<pre>{e(json.dumps(v.evidence, indent=1, default=str))}</pre></details></td></tr>" for v in rep.verdicts)
     c = rep.counts()
     return f"""<!doctype html><meta charset=utf-8><title>baglab check: {e(rep.topology)}</title>
 <style>body{{font-family:sans-serif}} td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top}}
 table{{border-collapse:collapse}} tr.fail{{background:#fdd}} tr.inconclusive{{background:#ffd}}
-tr.pass td:nth-child(2){{color:#070}} pre{{font-size:smaller}}</style>
+tr.pass td:nth-child(2){{color:#070}} pre{{font-size:smaller}}
+ul.findings{{font-family:monospace;font-size:smaller;margin:2px 0;padding-left:18px}}</style>
 <h1>Intent checks of {e(rep.topology)}</h1>
 <p>{e(rep.intents)} on lab {e(rep.lab)}: {c['PASS']} passed, {c['FAIL']} failed, {c['INCONCLUSIVE']} inconclusive
 in {rep.seconds:.1f} s; exit code {rep.exit_code}.</p>
