@@ -6,7 +6,6 @@ Paths are plain data (:class:`RoutePath`) named by the router they came from, so
 "r1-bag1 holds 198.18.0.16/31 from r2-f3-p1s1, AS path 4200000001 4200100002"."""
 from __future__ import annotations
 
-import subprocess
 from dataclasses import asdict, dataclass, field
 from ipaddress import ip_interface
 from typing import Callable
@@ -14,6 +13,7 @@ from typing import Callable
 from lab.design.plan import Plan
 from lab.frr.show import show_json
 from lab.observe import collector as collector_log
+from lab.observe.fib import dump
 from lab.observe.frr import many
 from lab.state import LabPaths
 
@@ -196,15 +196,7 @@ def collector_paths(events, names: dict[str, str]) -> dict[str, list[RoutePath]]
 
 def fib_prefixes(netns: str) -> list[str]:
     """The prefixes of the routes bgpd installed in the kernel's main table (both families)."""
-    out = []
-    for fam in ("-4", "-6"):
-        r = subprocess.run(["ip", "-n", netns, "-o", fam, "route", "show", "table", "main", "proto", "bgp"],
-                           capture_output=True, text=True, check=True, timeout=60)
-        for line in r.stdout.splitlines():
-            tok = line.split()
-            prefix = tok[1] if tok[0] in ("blackhole", "unreachable", "prohibit") else tok[0]
-            out.append(prefix if "/" in prefix else prefix + ("/32" if fam == "-4" else "/128"))
-    return out
+    return [p for fam in FAMILIES for p, _line in dump(netns, fam)]
 
 
 def _float_bytes(raw: int) -> int:

@@ -38,6 +38,14 @@ def _check(intents, name: str, where, *only: str) -> tuple[int, dict]:
     return r.returncode, json.loads((where / "c.json").read_text())
 
 
+def _candidate(request, recorded, tmp_path, name: str, tag: str, *only: str):
+    """A lab on candidate ``name`` checked against its own intents.yaml and against the recorded file."""
+    with extra_lab(TOPOLOGIES / "bag-mini.yaml", request, tag, policy=POLICIES / name) as (lab, _o, _f):
+        own = _check(POLICIES / name / "intents.yaml", lab.paths.name, tmp_path / "own", *only)
+        rec = _check(recorded[0], lab.paths.name, tmp_path / "rec", *(only or ("routes", "advertised", "paths")))
+    return (*own, *rec)
+
+
 def _by_kind(doc: dict, status: str) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for v in doc["verdicts"]:
@@ -65,10 +73,7 @@ def test_a_recorded_lab_passes_its_own_record(recorded):
 
 
 def test_leaked_connected_subnets_fail_route_intents_while_reachability_and_shares_pass(request, recorded, tmp_path):
-    with extra_lab(TOPOLOGIES / "bag-mini.yaml", request, "rleak", policy=POLICIES / "leak-connected") as (lab, _o, _f):
-        code, doc = _check(POLICIES / "leak-connected" / "intents.yaml", lab.paths.name, tmp_path / "own")
-        recorded_code, recorded_doc = _check(recorded[0], lab.paths.name, tmp_path / "rec",
-                                             "routes", "advertised", "paths")
+    code, doc, recorded_code, recorded_doc = _candidate(request, recorded, tmp_path, "leak-connected", "rleak")
     assert code == 1
     passed, failed = _by_kind(doc, "PASS"), _by_kind(doc, "FAIL")
     assert set(failed) == {"routes", "advertised", "paths"}, _failed(doc)
@@ -90,10 +95,8 @@ def test_leaked_connected_subnets_fail_route_intents_while_reachability_and_shar
 
 
 def test_a_community_strip_towards_the_other_region_fails_the_paths_intent(request, recorded, tmp_path):
-    with extra_lab(TOPOLOGIES / "bag-mini.yaml", request, "rstrip", policy=POLICIES / "strip-community") as (lab, _o, _f):
-        code, doc = _check(POLICIES / "strip-community" / "intents.yaml", lab.paths.name, tmp_path / "own",
-                           "paths")
-        recorded_code, recorded_doc = _check(recorded[0], lab.paths.name, tmp_path / "rec", "paths")
+    code, doc, recorded_code, recorded_doc = _candidate(request, recorded, tmp_path, "strip-community", "rstrip",
+                                                        "paths")
     assert code == 1, _failed(doc)
     failed = _by_kind(doc, "FAIL")["paths"]
     text = "\n".join(f for v in failed for f in v["evidence"]["findings"])
@@ -105,10 +108,8 @@ def test_a_community_strip_towards_the_other_region_fails_the_paths_intent(reque
 
 
 def test_a_preference_through_the_hub_fails_the_best_path_intent(request, recorded, tmp_path):
-    with extra_lab(TOPOLOGIES / "bag-mini.yaml", request, "rpref", policy=POLICIES / "hub-preference") as (lab, _o, _f):
-        code, doc = _check(POLICIES / "hub-preference" / "intents.yaml", lab.paths.name, tmp_path / "own",
-                           "paths")
-        recorded_code, recorded_doc = _check(recorded[0], lab.paths.name, tmp_path / "rec", "paths")
+    code, doc, recorded_code, recorded_doc = _candidate(request, recorded, tmp_path, "hub-preference", "rpref",
+                                                        "paths")
     assert code == 1, _failed(doc)
     best = next(v for v in doc["verdicts"] if v["status"] == "FAIL" and "best path" in v["summary"])
     assert "r2-bag1 198.19.2.0/24: best path from r1-bag1, AS path 4200000000 4200000001 4200100002" in best["summary"]
