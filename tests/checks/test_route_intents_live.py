@@ -63,8 +63,10 @@ def test_a_recorded_lab_passes_its_own_record(recorded):
     text = path.read_text()
     parsed = yaml.safe_load(text)
     assert {"routes", "advertised", "paths"} <= set(parsed), sorted(parsed)
-    # regular groups are written once: a region's BAG routers, not each router
-    assert {"regions": ["r1"], "roles": ["bag"]} in [x["at"] for x in parsed["routes"]], parsed["routes"]
+    # routers that agree are written once: every router at once, a region's BAG routers, not each router
+    assert {"roles": ["bag", "edge", "stsw"]} in [x["at"] for x in parsed["routes"]], parsed["routes"]
+    assert {"regions": ["r2"], "roles": ["bag"]} in [x["from"] for x in parsed["advertised"]], parsed["advertised"]
+    assert not any(isinstance(x["from"], str) for x in parsed["advertised"]), parsed["advertised"]
     assert any(x.get("best_via") for x in parsed["paths"]), parsed["paths"]
     assert text.count("\n") < 200 and text.startswith("# Drafted by 'baglab record'"), text[:300]
     assert "recorded" in r.stderr and "statements" in r.stderr, r.stderr
