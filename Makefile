@@ -62,9 +62,9 @@ test-versions: deps
 test-interrupt: deps
 	BAGLAB_FULL_MATRIX=1 $(PYTEST) tests/lab/test_interrupt.py
 
-# the shipped intent files with every failure they state (CI sweeps bag-mini's BAG planes only)
+# every failure the shipped intent files state, and bag-mini's whole N-1 sweep (CI runs subsets)
 test-matrix: deps
-	BAGLAB_FULL_MATRIX=1 $(PYTEST) tests/checks/test_intents_live.py tests/lab/test_interrupt.py
+	BAGLAB_FULL_MATRIX=1 $(PYTEST) tests/checks/test_intents_live.py tests/lab/test_interrupt.py tests/sweep/test_sweep.py
 
 bench: deps
 	$(VENV)/bin/python bench/bringup.py
