@@ -3,7 +3,6 @@ stated one (a typo'd community is unintended, named with both values); aspects a
 every path and the Adj-RIB-Out are compared; old snapshots still load and compare."""
 from __future__ import annotations
 
-import copy
 
 import pytest
 
@@ -13,6 +12,7 @@ from lab.workflows.diff.compare import compare
 from lab.workflows.diff.snapshot import Snapshot
 
 from ..conftest import TOPOLOGIES
+from .test_diff_compare import changed
 
 P, Q = "198.19.2.0/24", "198.19.0.0/24"
 
@@ -44,10 +44,6 @@ def snap(**kw) -> Snapshot:
     return s
 
 
-def changed(s: Snapshot, fn) -> Snapshot:
-    c = copy.deepcopy(s)
-    fn(c)
-    return c
 
 
 def tagged(value: str) -> Snapshot:

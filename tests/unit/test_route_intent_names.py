@@ -136,3 +136,33 @@ paths:
 """)
     v = validate(f, TOPO)
     assert v.checked == ["routes: 2 intents (absent, exactly)", "advertised: 1 intent (present)", "paths: 1 intent"]
+
+
+@pytest.mark.parametrize("pattern,why", [
+    ("(42000+ )+$", "a quantified group or a backreference can take exponential time"),
+    ("(4200000000|4200000001)*", "a quantified group"),
+    (r"(\d+) \1", "backreference"),
+    (".*4200000000.*", "more than one unbounded repetition"),
+    ("4{1,100}", "a repetition count above 16"),
+])
+def test_an_as_path_pattern_that_could_hang_a_check_is_refused(mini, tmp_path, pattern, why):
+    """An intent file is untrusted: Python's re backtracks, so a pattern that could take super-linear
+    time on a long (prepended) AS path is one located error, not a hung check."""
+    from lab.verdict.checks import names
+    from lab.verdict.checks.schema import load_intents
+
+    f = tmp_path / "intents.yaml"
+    f.write_text(f"paths:\n  - at: r1-bag1\n    as_path: {{matches: '{pattern}'}}\n")
+    with pytest.raises(Exception, match=r"intents.yaml:\d+: paths\[0\]\.as_path\.matches: .*" + why):
+        names.resolve(mini, load_intents(f))
+
+
+@pytest.mark.parametrize("pattern", ["^4200000001 4200100002$", "^4200000001 .* 4200100002$", "^(4200000000|42) ",
+                                     r"^\d{10} \d{10}$"])
+def test_a_plain_as_path_pattern_is_accepted(mini, tmp_path, pattern):
+    from lab.verdict.checks import names
+    from lab.verdict.checks.schema import load_intents
+
+    f = tmp_path / "intents.yaml"
+    f.write_text(f"paths:\n  - at: r1-bag1\n    as_path: {{matches: '{pattern}'}}\n")
+    names.resolve(mini, load_intents(f))

@@ -100,6 +100,27 @@ def resolve(plan: Plan, loaded: LoadedIntents) -> None:
     resolve_intended(plan, loaded)
 
 
+#: an intent file is untrusted and must not hang a check: Python's re backtracks, so the pattern is
+#: held to a subset that stays near-linear on any AS path (a candidate policy may prepend 200 times):
+#: no quantified group and no backreference (exponential: '(a+)+$'), at most one unbounded
+#: repetition ('.*', '+', '{n,}': with re.search's start positions each one multiplies the work by the
+#: path's length), and {n,m} counts of at most 16
+QUANTIFIED_GROUP = re.compile(r"\)\s*[*+?{]|\\[1-9]|\(\?P=")
+UNBOUNDED = re.compile(r"(?<!\\)[*+]|\{\d*,\}")
+COUNTED = re.compile(r"\{(\d+)(?:,(\d+))?\}")
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why ``pattern`` could take super-linear time, or None."""
+    if QUANTIFIED_GROUP.search(pattern):
+        return "a quantified group or a backreference can take exponential time ('(4200000000 )+')"
+    if len(UNBOUNDED.findall(pattern)) > 1:
+        return "more than one unbounded repetition ('*', '+', '{n,}') multiplies the time by the path's length"
+    if any(int(hi or lo) > 16 for lo, hi in COUNTED.findall(pattern)):
+        return "a repetition count above 16"
+    return None
+
+
 def _routers(plan: Plan, loaded: LoadedIntents, parts, where, what: str = "router") -> list[str]:
     """A route intent's router choice: each name, region and fabric exists, and the whole chooses
     at least one router (an intent that covers nothing is an error, never a silent PASS)."""
@@ -219,6 +240,10 @@ def resolve_routes(plan: Plan, loaded: LoadedIntents) -> None:
                     re.compile(a.matches)
                 except re.error as e:
                     raise loaded.error(["paths", i, "as_path", "matches"], f"not a regular expression: {e}") from None
+                why = regex_problem(a.matches)
+                if why:
+                    raise loaded.error(["paths", i, "as_path", "matches"], f"{why}; write it out, or use "
+                                       "as_path's has / lacks / min_length / max_length")
             _order(loaded, ["paths", i, "as_path"], a.min_length, a.max_length, "min_length above max_length")
             for key in ("has", "lacks"):
                 for j, r in enumerate(getattr(a, key)):

@@ -184,7 +184,8 @@ class AsPathRule(Strict):
                                          description="as best-path selection counts: an AS_SET once")
     min_length: StrictInt | None = Field(default=None, ge=0, le=255)
     matches: Annotated[str, Field(max_length=200)] | None = Field(
-        default=None, description="Python regular expression over the ASNs joined by spaces (re.search)")
+        default=None, description="Python regular expression over the ASNs joined by spaces (re.search); "
+        "no quantified group or backreference, at most one unbounded repetition, counts up to 16")
     has: list[StrictInt | Annotated[str, Field(pattern=r"^\d{1,10}(-\d{1,10})?$")]] = Field(
         default=[], max_length=64, description="each ASN or 'lo-hi' range must be in the path")
     lacks: list[StrictInt | Annotated[str, Field(pattern=r"^\d{1,10}(-\d{1,10})?$")]] = Field(
