@@ -235,6 +235,13 @@ class CollectorSpec(Strict):
         return v
 
 
+class HardwareTable(Strict):
+    """Weighted ECMP as a switch ASIC installs it (lab.design.hw_weights): each route's next-hop
+    weights quantised into a group of ``members`` entries by ``rule``."""
+    members: Count = Field(default=128, ge=1, le=65536)
+    rule: Literal["proportional", "wcmp"] = "proportional"
+
+
 class Policy(Strict):
     #: what a BAG router puts in the link-bandwidth community of routes it passes on:
     #: 'cumulative' (sum of its multipaths' bandwidth: capacity-aware) or 'link' (the egress port speed)
@@ -272,6 +279,9 @@ class Policy(Strict):
     #: BFD (FRR's bfdd) on every link between two FRR routers: a silent failure is noticed after
     #: interval x multiplier instead of the hold time; none by default
     bfd: BfdSpec | None = None
+    #: the ASIC's group table the hardware shares are computed for (reports, 'shares' with
+    #: hardware: true); unset: 128 members, proportional rounding
+    hardware_table: HardwareTable | None = None
 
     @field_validator("holdtime")
     @classmethod

@@ -178,6 +178,9 @@ class Plan(Frozen):
     macsec_replay_window: int = 0
     drain_method: Literal["graceful-shutdown", "as-path-prepend"] = "graceful-shutdown"
     drain_prepend: int = 3
+    #: the ASIC group the hardware shares are computed for (lab.design.hw_weights)
+    hardware_members: int = 128
+    hardware_rule: Literal["proportional", "wcmp"] = "proportional"
     nodes: tuple[Node, ...]
     links: tuple[Link, ...]
     oversubscription: tuple[Oversubscription, ...]
