@@ -1,9 +1,13 @@
 """Hardware weight tables: hand-computed quantisations of UCMP weights into ASIC groups."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lab.design.hw_weights import TableTooSmall, proportional, quantise
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_3_to_1_split_fits_128_members_exactly():
@@ -63,3 +67,32 @@ def test_wcmp_without_a_group_within_the_bound_takes_the_least_oversubscribed():
 def test_unknown_rule():
     with pytest.raises(ValueError, match="unknown reduction rule 'ecmp'; known: proportional, wcmp"):
         quantise({"a": 1}, 8, rule="ecmp")
+
+
+def test_status_reports_the_hardware_share_against_the_link_bandwidth(mini):
+    from lab.config.oracle import NextHop
+    from lab.observe.fib import FibHop
+    from lab.workflows.status import hardware
+
+    # 2:1 bandwidth installed as kernel weights 85/43; a 128-member group keeps 85/43, 3 members 2/1
+    obs = [FibHop("e1", None, 85), FibHop("e2", None, 43)]
+    exp = [NextHop(1, "e1", "r1-bag1", 1600.0, 85), NextHop(2, "e2", "r1-bag2", 800.0, 43)]
+    hw = hardware(mini, obs, exp)
+    assert hw["members"] == {"e1": 85, "e2": 43} and hw["ideal_from"] == "link-bandwidth"
+    assert hw["max_error_points"] == pytest.approx(abs(85 / 128 - 2 / 3) * 100, abs=0.01)
+    small = mini.model_copy(update={"hardware_members": 2})
+    assert hardware(small, obs, exp)["members"] == {"e1": 1, "e2": 1}
+    assert hardware(small, obs, exp)["max_error_points"] == pytest.approx(100 * (2 / 3 - 1 / 2), abs=0.01)
+    assert hardware(mini, obs[:1], exp[:1]) is None                 # one next hop: nothing to quantise
+    tiny = mini.model_copy(update={"hardware_members": 1})
+    assert "cannot hold 2 next hops" in hardware(tiny, obs, exp)["error"]
+
+
+def test_the_topology_chooses_the_table():
+    from lab.design.plan import build_plan
+    from lab.design.topology import load_text as loads
+
+    text = (ROOT / "topologies" / "bag-mini.yaml").read_text()
+    assert build_plan(loads(text)).hardware_members == 128
+    plan = build_plan(loads(text + "policy:\n  hardware_table: {members: 4096, rule: wcmp}\n"))
+    assert (plan.hardware_members, plan.hardware_rule) == (4096, "wcmp")
