@@ -17,11 +17,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Hashable, Mapping
+from typing import Hashable, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 RULES = ("proportional", "wcmp")
 #: the paper's default bound on oversubscription (1.05: no next hop gets more than 5 % above its share)
 WCMP_BOUND = 1.05
+
+
+class HardwareTable(BaseModel):
+    """The topology's ``policy.hardware_table``: each route's next-hop weights quantised into a
+    group of ``members`` entries by ``rule``."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    members: StrictInt = Field(default=128, ge=1, le=65536)
+    rule: Literal["proportional", "wcmp"] = "proportional"
 
 
 class TableTooSmall(ValueError):

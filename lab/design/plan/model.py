@@ -248,6 +248,8 @@ class Plan(Frozen):
                 del l["bfd"]
         if d["bandwidth_missing"] == "ecmp":     # FRR's default: as plans were before the option
             del d["bandwidth_missing"]
+        if (d["hardware_members"], d["hardware_rule"]) == (128, "proportional"):   # nor the ASIC model's default
+            del d["hardware_members"], d["hardware_rule"]
         return json.dumps(d, indent=1, sort_keys=True) + "\n"
 
     @classmethod
