@@ -28,7 +28,7 @@ class NextHop:
     link: int
     ifname: str
     peer: str
-    bandwidth: float     # link-bandwidth value received on this path (Gbit/s)
+    bandwidth: float     # link-bandwidth value received on this path, in FRR's unit (Mbps; baglab writes a port's Gbps figure)
     weight: int          # the weight FRR computes and installs
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 IFNAME_MAX = 15
-FRR_BANDWIDTH_MAX = 25600  # FRR's 'set extcommunity bandwidth' accepts 1..25600 (we use 1 unit = 1 Gbit/s)
+FRR_BANDWIDTH_MAX = 25600  # 'set extcommunity bandwidth' takes 1..25600 Mbps on 8.4; baglab writes 800 for an 800G port
 
 Role = Literal["bag", "stsw", "edge", "collector"]
 
