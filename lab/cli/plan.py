@@ -34,6 +34,7 @@ def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", 
          render: Optional[str] = typer.Option(None, "--render", metavar="OUT",
                                               help="write every FRR router's config to OUT/<node>/frr.conf for review")):
     """Expand a topology into nodes, links, addresses and ASNs, and check the design (no root needed)."""
+    from lab.verdict.bandwidth_limits import checks as bandwidth_checks
     from lab.verdict.headroom import checks
 
     loaded = load(topology)
@@ -51,7 +52,7 @@ def plan(topology: str = TopoArg, as_json: bool = typer.Option(False, "--json", 
         sys.stdout.write(p.to_json())
         return
     views.plan_summary(p, topology)
-    results = checks(p, loaded.model.design)
+    results = checks(p, loaded.model.design) + bandwidth_checks(p)
     views.plan_tables(p, results)
     if strict and not all(c.ok for c in results):
         err.print("[red]design checks failed[/]")

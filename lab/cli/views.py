@@ -208,7 +208,8 @@ def status_tables(st: dict, expected: dict, bag_only: bool, judge: bool = True) 
     if st["in_force"]:
         out.print("[yellow]in force (the expectation includes them):[/] " + escape("; ".join(st["in_force"])))
     t = table("UCMP next hops and weights (kernel FIB)" + (" on BAG routers" if bag_only else ""),
-              "node", "prefix", "next hop", "weight", "share", "neighbour share", "expected")
+              "node", "prefix", "next hop", "weight", "share", "hw share", "neighbour share", "expected")
+    worst = None
     for n in st["nodes"]:
         if bag_only and n["role"] != "bag":
             continue
@@ -219,13 +220,22 @@ def status_tables(st: dict, expected: dict, bag_only: bool, judge: bool = True) 
             total = sum(h["weight"] for h in hops) or 1
             shares = neighbour_shares(expected.get(n["name"], {}).get(r["prefix"], []))
             exp = {h["ifname"]: h["weight"] for h in r["expected"]}
+            hw = r.get("hardware") or {}
+            members = hw.get("members") or {}
+            if "max_error_points" in hw and (worst is None or hw["max_error_points"] > worst[0]):
+                worst = (hw["max_error_points"], n["name"], r["prefix"], hw)
             for i, h in enumerate(hops or [{"ifname": "-", "weight": 0, "peer": None}]):
                 row(t, n["name"] if i == 0 else "", r["prefix"] if i == 0 else "", h["ifname"], str(h["weight"]),
                     f"{100 * h['weight'] / total:.0f}%",
+                    f"{100 * members[h['ifname']] / sum(members.values()):.1f}%" if h["ifname"] in members else "-",
                     (" ".join(f"{k} {100 * v:.0f}%" for k, v in shares.items())) if i == 0 else "",
                     styled(str(exp.get(h["ifname"], "-")), "green" if r["as_designed"] else "red"))
             t.add_section()
     out.print(t)
+    if worst is not None:
+        err.print(escape(f"hardware share: each multipath route's kernel weights in a {worst[3]['table']}-member "
+                         f"ASIC group ({worst[3]['rule']}); largest error {worst[0]:.2f} points against the "
+                         f"{worst[3]['ideal_from']} shares, at {worst[1]} {worst[2]}"))
     if judge and not st["converged"]:
         err.print("[red]the lab is not as designed: see rows marked red[/]")
 

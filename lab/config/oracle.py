@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from lab.design import lb_limits
 from lab.design.plan import Aggregate, Link, Plan
 from lab.design.frr_versions import weight_scale
 from lab.design.node_kinds import kind_of
@@ -27,7 +28,7 @@ class NextHop:
     link: int
     ifname: str
     peer: str
-    bandwidth: float     # link-bandwidth value received on this path (Gbit/s)
+    bandwidth: float     # link-bandwidth value received on this path, in FRR's unit (Mbps; baglab writes a port's Gbps figure)
     weight: int          # the weight FRR computes and installs
 
 
@@ -86,6 +87,16 @@ def _scaled(bandwidths: list[float], frr: str | None) -> list[int]:
     return [max(1, int(bw * 100 // total)) for bw in bandwidths]
 
 
+def on_the_wire(mbps: float, frr: str | None) -> float:
+    """A link-bandwidth value (Mbps, as configured or summed) as a receiver decodes it from a router
+    of FRR ``frr`` (None: the host's, 8.4): float32, and modulo 2^32 bytes/s where the version keeps
+    32 bits (lab.design.lb_limits, measured).  Below 2^32 bytes/s (34,359 Mbps) it is the value."""
+    true_bytes = round(mbps * lb_limits.BYTES_PER_MBPS)
+    if true_bytes < lb_limits.WRAP:
+        return mbps
+    return lb_limits.to_mbps(lb_limits.carried(frr if frr in lb_limits.CATALOGUE else "8.4", true_bytes))
+
+
 AsPath = tuple      # of ASNs (int) and AS_SETs (frozenset), an AS_SET counting as one hop
 
 
@@ -130,8 +141,10 @@ class _Route:
     agg_bw: float = 0.0                      # the link-bandwidth the aggregate inherits
 
 
-def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str, list[NextHop]]]:
-    """node -> prefix -> next hops, for every prefix the node should have in its FIB."""
+def expected_routes(plan: Plan, failures: Failures = NONE, exact: bool = False) -> dict[str, dict[str, list[NextHop]]]:
+    """node -> prefix -> next hops, for every prefix the node should have in its FIB.  ``exact``: the
+    link-bandwidth values as the design means them, without the senders' versions' arithmetic (what
+    the plan's design check compares against)."""
     nodes = {n.name: n for n in plan.nodes if n.name not in failures.nodes}
     adj: dict[str, list[tuple[Link, str]]] = {n: [] for n in nodes}
     for l in plan.links:
@@ -180,6 +193,8 @@ def expected_routes(plan: Plan, failures: Failures = NONE) -> dict[str, dict[str
                 bw = sum(p[2] for p in r.paths)   # FRR 'cumulative': of the paths that carry one
         if sender in failures.unmarked:
             bw = 0.0                              # no community: what 0 stands for here
+        elif bw > 0 and not exact:
+            bw = on_the_wire(bw, node.frr)        # what the receiver decodes: wrapped where the version wraps
         path = (node.asn,) + r.as_path
         drained = (sender, link.id) in failures.drained
         if drained and not gshut_drain:

@@ -5,7 +5,8 @@ An FRR router's config is baglab's skeleton (lab.config.skeleton) plus a policy 
 plus baglab's mechanisms (lab.config.policy); the built-in policy is lab/config/policies/default/: origins
 announce only their own prefixes with the egress port's capacity as link-bandwidth, BAG routers
 pass routes on with the cumulative bandwidth of their multipaths (or the port speed, per the
-topology's ``policy.transit_bandwidth``).  FRR's bandwidth unit is read as Gbit/s.
+topology's ``policy.transit_bandwidth``).  The configured value is in FRR's unit, Mbps; baglab writes
+a port's Gbps figure there (800 for 800G: a 1:1000 scale, docs/link-bandwidth.md).
 
 Every outbound route-map has a drained twin (``<name>-DRAIN``) that adds the drain
 (GRACEFUL_SHUTDOWN community or AS-path prepend) and calls the map; a drain switches a session to

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt,
                       ValidationInfo, field_validator, model_validator)
 
+from lab.design.hw_weights import HardwareTable
 from lab.design.frr_spec import FrrSpec, as_spec
 from lab.design.bfd import BfdOverride, BfdSpec
 from lab.impair.yaml import ImpairmentSpec
@@ -50,9 +51,8 @@ Name = Annotated[str, Field(pattern=NAME_RE, description="lower-case letters and
 MacsecMode = Annotated[Literal["required", "optional", "off"],
                        BeforeValidator(lambda v: {False: "off", True: "required"}.get(v, v) if isinstance(v, bool) else v)]
 Password = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[!-~]+$")]
-#: failure-domain labels are free text an engineer chooses, printed in tables and error messages:
-#: a safe character set keeps them from being read as terminal markup ('[/bold]', '[red]x')
-#: or breaking a line
+#: failure-domain labels are free text printed in tables and error messages: a safe character set
+#: keeps them from being read as terminal markup ('[/bold]', '[red]x') or breaking a line
 _LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/+-]{0,31}")
 _NODE_REF_RE = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
@@ -75,9 +75,8 @@ NodeRef = Annotated[str, matching(_NODE_REF_RE, "a node name is lower-case lette
 Count = StrictInt
 #: one label per plane (at most 16 BAG or spine planes)
 PerPlane = Annotated[list[Label], Field(max_length=16)]
-#: a cap on every list of the schema (regions, fabrics, links...): far above a thousand routers'
-#: worth of them, and it stops validation at the first item too many instead of reporting each
-#: of 100,000 bad items (seconds)
+#: a cap on every list of the schema (regions, fabrics, links...): far above a thousand routers' worth,
+#: and validation stops at the first item too many instead of reporting 100,000 bad ones (seconds)
 MAX_ITEMS = 256
 
 
@@ -189,8 +188,7 @@ class InterconnectSpec(Strict):
     mode: Literal["planar", "spread"]
     links_per_bundle: Count = Field(default=1, ge=1, le=32)
     port_speed: Speed = 800
-    #: cable length, for the design checks; 1,000 km is beyond any data-centre interconnect
-    #: (and keeps the headroom arithmetic finite)
+    #: cable length, for the design checks; 1,000 km is beyond any data-centre link (and keeps headroom finite)
     length_m: Count = Field(default=1000, ge=1, le=1_000_000)
     #: BAG-to-BAG links must be MACsec-protected: 'required' drops every frame that is not MACsec,
     #: 'optional' protects but still accepts plaintext (should-secure), 'off' sends plaintext
@@ -272,6 +270,8 @@ class Policy(Strict):
     #: BFD (FRR's bfdd) on every link between two FRR routers: a silent failure is noticed after
     #: interval x multiplier instead of the hold time; none by default
     bfd: BfdSpec | None = None
+    #: the ASIC group hardware shares are computed for (unset: 128 members, proportional)
+    hardware_table: HardwareTable | None = None
 
     @field_validator("holdtime")
     @classmethod

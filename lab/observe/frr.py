@@ -43,7 +43,8 @@ def rib(netns: str, families=("ipv4", "ipv6")) -> dict[str, list[tuple[str, int]
 
 
 def link_bandwidth(ext_community: str) -> float | None:
-    """'LB:23456:800000000 (6.000 Gbps)' -> 6400.0 in baglab units (FRR's Mbit/s, read as Gbit/s)."""
+    """'LB:23456:800000000 (6.000 Gbps)' -> 6400.0: bytes/s on the wire back to FRR's configured unit, Mbps
+    (baglab writes a port's Gbps figure there, so 6400 stands for 6.4T of design capacity)."""
     for tok in ext_community.split():
         if tok.startswith("LB:"):
             return int(tok.rsplit(":", 1)[1]) * 8 / 1e6

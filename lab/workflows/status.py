@@ -12,6 +12,7 @@ from lab.observe.converge import _hops_match, _key_expected, _key_observed
 from lab.observe.converge import fib_reader
 from lab.observe import bfd
 from lab.observe.frr import bgp_sessions, many
+from lab.design.hw_weights import TableTooSmall, quantise
 from lab.design.plan import Plan, prefix_key
 from lab.host.frr_install import host_version
 from lab.session import Lab
@@ -95,6 +96,7 @@ def gather(lab: Lab) -> dict:
                                   "peer": peer_of.get(h.ifname)} for h in obs],
                     "expected": [{"ifname": h.ifname, "weight": h.weight, "peer": h.peer} for h in exp],
                     "as_designed": _hops_match(_key_expected(exp) if exp else (), _key_observed(obs)),
+                    "hardware": hardware(plan, obs, exp),
                 })
             nodes.append({
                 "name": n.name, "role": n.role, "region": n.region, "asn": n.asn, "router_id": n.router_id,
@@ -111,6 +113,26 @@ def gather(lab: Lab) -> dict:
             "frr_versions": running_versions(plan),
             "in_force": [f"{f.id}: {f.kind} {f.target}" for f in active],
             "converged": is_converged(nodes)}
+
+
+def hardware(plan: Plan, observed, expected) -> dict | None:
+    """A multipath route as the plan's ASIC group would hold the kernel's weights, against the ideal
+    (the link-bandwidth each path carries, as the oracle has it; else the kernel's own shares)."""
+    if len(observed) < 2:
+        return None
+    weights = {}
+    for h in observed:
+        weights[h.ifname] = weights.get(h.ifname, 0) + h.weight
+    bw = {h.ifname: h.bandwidth for h in expected if h.bandwidth}
+    ideal = bw if set(bw) == set(weights) else weights
+    try:
+        q = quantise(weights, plan.hardware_members, plan.hardware_rule)
+    except TableTooSmall as e:
+        return {"error": str(e)}
+    total = sum(ideal.values())
+    err = max(abs(q.hardware[i] - ideal[i] / total) for i in weights) * 100
+    return {"table": plan.hardware_members, "rule": plan.hardware_rule, "members": q.members,
+            "ideal_from": "link-bandwidth" if ideal is bw else "kernel", "max_error_points": round(err, 2)}
 
 
 def running_versions(plan: Plan) -> dict[str, list[str]]:

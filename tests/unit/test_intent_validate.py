@@ -34,7 +34,7 @@ def test_valid_file_exits_0_and_says_what_was_checked(capsys):
     ("reachability:\n  familes: [ipv4]\n", ":2: reachability.familes: unknown key 'familes'",
      ["did you mean families", "keys here: except, families, flows"]),
     ("shares:\n  - at: r1-bag1\n    fabric: f1\n    toleranse: 3\n", ":4: shares[0].toleranse",
-     ["did you mean tolerance", "keys here: at, by, expect, fabric, failures, flows, tolerance"]),
+     ["did you mean tolerance", "keys here: at, by, expect, fabric, failures, flows, hardware, tolerance"]),
     ("intended_changes:\n  - aspects: [fib]\n    node: [x]\n", ":3: intended_changes[0].node",
      ["keys here: as_path, aspects, communities, fabrics, large_communities, link_bandwidth, nodes, prefixes, why"]),
     ("reachability:\n  except:\n    - {from: f1, too: f2}\n", ":3: reachability.except[0].too",

@@ -55,6 +55,8 @@ def assemble(d: Draft) -> Plan:
                 bgp_coalesce_ms=p.bgp_coalesce_ms,
                 macsec_cipher=p.macsec_cipher, macsec_replay_window=p.macsec_replay_window,
                 drain_method=p.drain, drain_prepend=p.drain_prepend,
+                **({"hardware_members": p.hardware_table.members, "hardware_rule": p.hardware_table.rule}
+                   if p.hardware_table else {}),
                 nodes=tuple(d.planned_nodes), links=tuple(d.planned_links),
                 oversubscription=tuple(d.oversubscription), aggregates=tuple(d.aggregates))
 

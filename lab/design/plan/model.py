@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 IFNAME_MAX = 15
-FRR_BANDWIDTH_MAX = 25600  # FRR's 'set extcommunity bandwidth' accepts 1..25600 (we use 1 unit = 1 Gbit/s)
+FRR_BANDWIDTH_MAX = 25600  # 'set extcommunity bandwidth' takes 1..25600 Mbps on 8.4; baglab writes 800 for an 800G port
 
 Role = Literal["bag", "stsw", "edge", "collector"]
 
@@ -178,6 +178,9 @@ class Plan(Frozen):
     macsec_replay_window: int = 0
     drain_method: Literal["graceful-shutdown", "as-path-prepend"] = "graceful-shutdown"
     drain_prepend: int = 3
+    #: the ASIC group the hardware shares are computed for (lab.design.hw_weights)
+    hardware_members: int = 128
+    hardware_rule: Literal["proportional", "wcmp"] = "proportional"
     nodes: tuple[Node, ...]
     links: tuple[Link, ...]
     oversubscription: tuple[Oversubscription, ...]
@@ -245,6 +248,8 @@ class Plan(Frozen):
                 del l["bfd"]
         if d["bandwidth_missing"] == "ecmp":     # FRR's default: as plans were before the option
             del d["bandwidth_missing"]
+        if (d["hardware_members"], d["hardware_rule"]) == (128, "proportional"):   # nor the ASIC model's default
+            del d["hardware_members"], d["hardware_rule"]
         return json.dumps(d, indent=1, sort_keys=True) + "\n"
 
     @classmethod

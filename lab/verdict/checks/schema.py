@@ -66,6 +66,8 @@ class Share(Strict):
     flows: StrictInt | None = Field(default=None, ge=16, le=20000, description="probe flows (default: by size)")
     failures: list[Name] = Field(default=[], max_length=MAX_ITEMS,
                                  description="links (bundle#member), bundles or routers failed first")
+    hardware: StrictBool = Field(default=False, description="also judge the shares a switch ASIC would give: the "
+                                 "kernel's weights quantised into the topology's policy.hardware_table")
 
 
 class Sweep(Strict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from lab.config.oracle import longest_match
 
+from lab.design.hw_weights import TableTooSmall, quantise
 from lab.design.plan import Plan
 from lab.observe.probes import flows
 from lab.observe.probes.precision import flows_for  # noqa: F401 - also imported from here
@@ -63,6 +64,11 @@ def kernel_split(plan: Plan, paths: LabPaths, router: str, prefix: str) -> dict[
     return {h.ifname: h.weight for h in hops}
 
 
+def hardware_split(plan: Plan, weights: dict[str, int]):
+    """The kernel's next-hop weights as the plan's ASIC group would hold them (lab.design.hw_weights)."""
+    return quantise(weights, plan.hardware_members, plan.hardware_rule)
+
+
 def flow_split(plan: Plan, paths: LabPaths, src: str, router: str, prefix: str, n: int) -> dict[str, int]:
     fam = "ipv6" if ":" in prefix else "ipv4"
     if not (plan.node(src).prefixes_v6 if fam == "ipv6" else plan.node(src).prefixes_v4):
@@ -82,7 +88,8 @@ def check_one(lab: Lab, share, router: str, dead_nodes=frozenset(), dead_links=f
     else:
         expected = {str(k): float(v) for k, v in share.expect.items()}
     groups = _groups(plan, router, share.by)
-    kernel = grouped(kernel_split(plan, paths, router, prefix), groups)
+    raw = kernel_split(plan, paths, router, prefix)
+    kernel = grouped(raw, groups)
     n = share.flows or flows_for(share.tolerance)
     src, _ = _source(plan, router, set(own))
     flow = grouped(flow_split(plan, paths, src, router, prefix, n), groups) if src else {}
@@ -91,6 +98,16 @@ def check_one(lab: Lab, share, router: str, dead_nodes=frozenset(), dead_links=f
           "flows_observed": _r(flow)}
     bad_k = compare(expected, kernel, share.tolerance)
     bad_f = compare(expected, flow, share.tolerance) if src else []
+    try:
+        hw = hardware_split(plan, raw)
+    except TableTooSmall as e:
+        hw, ev["hardware"] = None, {"error": str(e)}
+    if hw is not None:
+        ev["hardware"] = {"members": hw.members, "table": plan.hardware_members, "rule": plan.hardware_rule,
+                          "shares": _r(grouped(hw.members, groups)), "max_error_points": round(hw.max_error, 2)}
+    if share.hardware:
+        bad_f += [f"hardware {b}" for b in compare(expected, grouped(hw.members, groups), share.tolerance)] \
+            if hw is not None else [f"hardware: {ev['hardware']['error']}"]
     rows = "; ".join(f"{g} {expected.get(g, 0):.0f}/{kernel.get(g, 0):.0f}/{flow.get(g, 0):.0f}"
                      for g in sorted(set(expected) | set(kernel) | set(flow)))
     if not kernel:
@@ -100,6 +117,9 @@ def check_one(lab: Lab, share, router: str, dead_nodes=frozenset(), dead_links=f
                        + "; ".join([f"kernel {b}" for b in bad_k] + [f"flows {b}" for b in bad_f])
                        + f" (+-{share.tolerance:g} points, {n} flows)", ev)
     note = "" if src else " (no source whose flows all cross it: kernel weights only)"
+    if share.hardware and hw is not None:
+        note += f"; hardware ({plan.hardware_members} members, {plan.hardware_rule}) %: " + "; ".join(
+            f"{g} {v:.0f}" for g, v in sorted(grouped(hw.members, groups).items()))
     return Verdict(cid, CheckKind.SHARES, Status.PASS, f"expected/kernel/flows %: {rows} (+-{share.tolerance:g}){note}", ev)
 
 
