@@ -10,74 +10,18 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt,
-                      ValidationInfo, field_validator, model_validator)
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from lab.design.hw_weights import HardwareTable
-from lab.design.frr_spec import FrrSpec, as_spec
 from lab.design.bfd import BfdOverride, BfdSpec
+from lab.design.frr_spec import FrrSpec, as_spec
+from lab.design.policy_spec import DesignSpec, Policy  # noqa: F401 (the schema's users import them from here)
+from lab.design.schema_types import (MAX_ITEMS, Count, Label, MacsecMode, Name, NodeRef, Password,
+                                     PerPlane, Speed, Strict, matching, parse_speed)  # noqa: F401 (re-exported)
 from lab.impair.yaml import ImpairmentSpec
 
-NAME_RE = r"^[a-z][a-z0-9]{0,7}$"
+
 LAB_V4 = ipaddress.ip_network("198.18.0.0/15")
 LAB_V6 = ipaddress.ip_network("2001:db8::/32")
-_SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([GT])(?:bps|b)?\s*$", re.I)
-
-
-#: 100 Pbit/s: far above any fabric's GPU-facing capacity, low enough that every ratio and sum of
-#: speeds stays an ordinary float (a number like 1e400 would overflow the oversubscription figures)
-SPEED_MAX_GBPS = 100_000_000
-
-
-def parse_speed(value: object) -> int:
-    """Speeds in Gbit/s.  '800G', '1.6T' and plain integers (Gbit/s) are accepted."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError("a speed is like '800G' or '1.6T'")
-    if isinstance(value, str):
-        m = _SPEED_RE.match(value)
-        if not m or len(m.group(1)) > 12:
-            raise ValueError(f"{value[:40]!r} is not a speed; write it like '800G' or '1.6T'")
-        value = float(m.group(1)) * (1000 if m.group(2).upper() == "T" else 1)
-    if not 0 < value <= SPEED_MAX_GBPS:   # also false for NaN; inf is above the maximum
-        raise ValueError(f"a speed is between 1G and {SPEED_MAX_GBPS // 1_000_000}P (Gbit/s)")
-    if value != int(value):
-        raise ValueError(f"{value} must be a whole number of Gbit/s")
-    return int(value)
-
-
-Speed = Annotated[int, BeforeValidator(parse_speed)]
-Name = Annotated[str, Field(pattern=NAME_RE, description="lower-case letters and digits, at most 8")]
-# YAML 1.1 reads a bare 'off' as false (and 'on' as true): take those as the policy words
-MacsecMode = Annotated[Literal["required", "optional", "off"],
-                       BeforeValidator(lambda v: {False: "off", True: "required"}.get(v, v) if isinstance(v, bool) else v)]
-Password = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[!-~]+$")]
-#: failure-domain labels are free text printed in tables and error messages: a safe character set
-#: keeps them from being read as terminal markup ('[/bold]', '[red]x') or breaking a line
-_LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/+-]{0,31}")
-_NODE_REF_RE = re.compile(r"[a-z][a-z0-9-]{0,31}")
-
-
-def matching(regex: re.Pattern, what: str):
-    """A validator with a message that says what is allowed and what was found, the latter as an
-    escaped, shortened literal (it may itself be markup or control characters; the CLI prints
-    errors without interpreting markup)."""
-    def check(v: str) -> str:
-        if not regex.fullmatch(v):
-            raise ValueError(f"{what}, not {ascii(v[:40])}")
-        return v
-    return AfterValidator(check)
-
-
-Label = Annotated[str, matching(_LABEL_RE, "a label is 1-32 letters, digits and ' _.:/+-', starting with a letter or digit")]
-#: names of planned nodes in links/collectors (the plan checks they exist); same reason as Label
-NodeRef = Annotated[str, matching(_NODE_REF_RE, "a node name is lower-case letters, digits and '-' (like r1-bag1)")]
-#: counts are integers; YAML's true/false are not 1/0 (pydantic would take them so)
-Count = StrictInt
-#: one label per plane (at most 16 BAG or spine planes)
-PerPlane = Annotated[list[Label], Field(max_length=16)]
-#: a cap on every list of the schema (regions, fabrics, links...): far above a thousand routers' worth,
-#: and validation stops at the first item too many instead of reporting 100,000 bad ones (seconds)
-MAX_ITEMS = 256
 
 
 def _lab_network(value: str, *, v6: bool | None = None) -> str:
@@ -92,10 +36,6 @@ def _lab_network(value: str, *, v6: bool | None = None) -> str:
 
 LabPrefix = Annotated[str, AfterValidator(_lab_network)]
 RESERVED_NODE_NAMES = frozenset({"bgp"})
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class BagSpec(Strict):
@@ -233,58 +173,6 @@ class CollectorSpec(Strict):
         return v
 
 
-class Policy(Strict):
-    #: what a BAG router puts in the link-bandwidth community of routes it passes on:
-    #: 'cumulative' (sum of its multipaths' bandwidth: capacity-aware) or 'link' (the egress port speed)
-    transit_bandwidth: Literal["cumulative", "link"] = "cumulative"
-    address_families: list[Literal["ipv4", "ipv6"]] = Field(default_factory=lambda: ["ipv4", "ipv6"], min_length=1,
-                                                            max_length=2)
-
-    @field_validator("address_families")
-    @classmethod
-    def _once_each(cls, v: list[str]) -> list[str]:
-        if len(set(v)) != len(v):      # a family listed twice doubled every session in plan and configs
-            raise ValueError("each address family at most once")
-        return v
-    maximum_paths: Count = Field(default=64, ge=1, le=64)
-    #: kernel nexthop groups (zebra) on or off for every router; unset: each FRR version's default
-    #: (lab/design/frr_versions.py: off on 8.4, whose groups lose a member after a short link flap)
-    kernel_nexthop_groups: StrictBool | None = None
-    #: what a router does with a multipath set where some paths carry no link-bandwidth: 'ecmp'
-    #: (FRR's default), 'skip-missing' or 'default-weight' (lab.design.bandwidth_missing, README)
-    bandwidth_missing: Literal["ecmp", "skip-missing", "default-weight"] = "ecmp"
-    #: BGP timers (RFC 4271 4.2, 10): the hold time is 0 (no keepalives, no hold timer) or 3 to
-    #: 65535 s, and keepalives must come more often than the hold time or every session flaps
-    keepalive: Count = Field(default=3, ge=1, le=21845)
-    holdtime: Count = Field(default=9, ge=0, le=65535)
-    #: bgpd's coalesce-time: a new session's first update waits this long (unset: FRR's 1 s + 50 ms a peer)
-    bgp_coalesce_ms: Count | None = Field(default=None, ge=0, le=10_000)
-    #: MACsec cipher suite of protected links, and the replay window (0: strictly increasing PNs)
-    macsec_cipher: Literal["gcm-aes-128", "gcm-aes-256"] = "gcm-aes-128"
-    macsec_replay_window: Count = Field(default=0, ge=0, le=1 << 16)
-    #: how a drained router or link repels traffic: RFC 8326 graceful shutdown (the GRACEFUL_SHUTDOWN
-    #: community on what it advertises; every router sets local-preference 0 on routes carrying it),
-    #: or a longer AS path (its own ASN prepended ``drain_prepend`` times)
-    drain: Literal["graceful-shutdown", "as-path-prepend"] = "graceful-shutdown"
-    drain_prepend: Count = Field(default=3, ge=1, le=10)
-    #: BFD (FRR's bfdd) on every link between two FRR routers: a silent failure is noticed after
-    #: interval x multiplier instead of the hold time; none by default
-    bfd: BfdSpec | None = None
-    #: the ASIC group hardware shares are computed for (unset: 128 members, proportional)
-    hardware_table: HardwareTable | None = None
-
-    @field_validator("holdtime")
-    @classmethod
-    def _timers(cls, v: int, info: ValidationInfo) -> int:
-        if 0 < v < 3:
-            raise ValueError("a BGP hold time is 0 (none) or at least 3 seconds")
-        keepalive = info.data.get("keepalive")
-        if v and keepalive is not None and keepalive >= v:
-            raise ValueError(f"keepalive {keepalive} s must be shorter than the hold time {v} s "
-                             "(usually a third of it), or sessions expire between keepalives")
-        return v
-
-
 class AggregateSpec(Strict):
     """The region's BAG routers advertise one aggregate covering the listed fabrics' prefixes to
     other regions (instead of the more-specifics), but only while at least ``min_fabrics`` of those
@@ -300,22 +188,6 @@ class AggregateSpec(Strict):
     #: ('withdraw'), or the more-specifics it still has ('specifics', FRR's conditional
     #: advertisement: up to 5 s later, but a fabric's loss no longer hides its neighbours)
     when_thin: Literal["withdraw", "specifics"] = "withdraw"
-
-
-class DesignSpec(Strict):
-    """Budgets for the design checks ``baglab plan`` prints (the lab itself has no buffers)."""
-
-    #: buffer a BAG-to-BAG port may spend on PFC headroom, all lossless classes together
-    #: at most 64 GB: more than the whole deep buffer of any switch, per port
-    pfc_buffer_per_port_mb: StrictFloat = Field(default=64.0, gt=0, le=65536)
-    lossless_classes: Count = Field(default=1, ge=0, le=8)
-    mtu: Count = Field(default=9216, ge=1500, le=16384)
-    #: time both ends need to react to PFC (PHY, MAC, pause processing), in nanoseconds
-    pfc_response_ns: Count = Field(default=1500, ge=0, le=1_000_000)
-    #: light in fibre: about 4.9 ns per metre (3.34 in vacuum, so nothing is faster)
-    fibre_ns_per_m: StrictFloat = Field(default=4.9, ge=3.3, le=20)
-    max_l2_bag_oversubscription: StrictFloat | None = Field(default=5.0, gt=0, le=1000)
-    max_bag_bag_oversubscription: StrictFloat | None = Field(default=None, gt=0, le=1000)
 
 
 #: the longest pool prefix each pool can still serve from: a /31 (v4) or /127 (v6) per link, one
