@@ -164,7 +164,7 @@ def plan_tables(p, results) -> None:
     for l in p.links:
         bundles.setdefault(l.bundle, []).append(l)
     for b, ls in bundles.items():
-        row(t, b, ls[0].kind, str(len(ls)), f"{ls[0].speed_gbps}G", ", ".join(l.a.ifname for l in ls),
+        row(t, b, ls[0].kind, str(len(ls)), _speed(ls[0]), ", ".join(l.a.ifname for l in ls),
             ", ".join(l.b.ifname for l in ls), ls[0].macsec)
     out.print(t)
     if p.aggregates:
@@ -289,3 +289,11 @@ def rollout_report(rep, reports) -> None:
     written = [report.write_json(rep, stem.with_suffix(".json")), report.write_junit(rep, stem.with_suffix(".xml")),
                report.write_html(rep, stem.with_suffix(".html"))]
     err.print("reports: " + ", ".join(escape(str(p)) for p in written))
+
+
+def _speed(link) -> str:
+    """A member's port speed, and the ports it stands for with their sum ('800G x48 = 38.4T')."""
+    if link.represents == 1:
+        return f"{link.speed_gbps}G"
+    total = link.capacity_gbps
+    return f"{link.speed_gbps}G x{link.represents} = " + (f"{total / 1000:g}T" if total >= 1000 else f"{total}G")

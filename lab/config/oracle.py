@@ -43,16 +43,24 @@ class Failures:
     drained: frozenset[tuple[str, int]] = frozenset()
     #: nodes that advertise without the link-bandwidth community (a fabric's policy changed or broken)
     unmarked: frozenset[str] = frozenset()
+    #: (link id, ports down): part of what a represented link stands for failed; its link-bandwidth shrinks
+    members_down: frozenset[tuple[int, int]] = frozenset()
 
     @classmethod
     def of(cls, links: Iterable[int] = (), nodes: Iterable[str] = (), withdrawn: Iterable[str] = (),
-           drained: Iterable[tuple[str, int]] = (), unmarked: Iterable[str] = ()) -> "Failures":
+           drained: Iterable[tuple[str, int]] = (), unmarked: Iterable[str] = (),
+           members_down: Iterable[tuple[int, int]] = ()) -> "Failures":
         return cls(frozenset(links), frozenset(nodes), frozenset(withdrawn), frozenset((n, int(l)) for n, l in drained),
-                   frozenset(unmarked))
+                   frozenset(unmarked), frozenset((int(l), int(k)) for l, k in members_down))
 
     def __or__(self, other: "Failures") -> "Failures":
         return Failures(self.links | other.links, self.nodes | other.nodes, self.withdrawn | other.withdrawn,
-                        self.drained | other.drained, self.unmarked | other.unmarked)
+                        self.drained | other.drained, self.unmarked | other.unmarked,
+                        self.members_down | other.members_down)
+
+    def down_on(self, link: Link) -> int:
+        """How many of the ports ``link`` represents are down (at most all but one: all is a link failure)."""
+        return min(sum(k for l, k in self.members_down if l == link.id), link.represents - 1)
 
     def link_up(self, link: Link) -> bool:
         return link.id not in self.links and link.a.node not in self.nodes and link.b.node not in self.nodes
@@ -182,19 +190,20 @@ def expected_routes(plan: Plan, failures: Failures = NONE, exact: bool = False) 
                 return None
             # FRR merges the contributors' extended communities into the aggregate; of several
             # link-bandwidth values the smallest sorts first and is the one receivers read
-            bw = float(link.speed_gbps) if plan.transit_bandwidth == "link" else r.agg_bw
+            bw = float(link.lb_with(failures.down_on(link))) if plan.transit_bandwidth == "link" else r.agg_bw
         else:
             if abroad and any(a.covers_prefix(prefix) and (a.when_thin == "withdraw" or full(sender, a))
                               for a in aggs.get(sender, ())):
                 return None                   # replaced by the aggregate towards other regions
             if r.local or plan.transit_bandwidth == "link":
-                bw = float(link.speed_gbps)
+                bw = float(link.lb_with(failures.down_on(link)))
             else:
                 bw = sum(p[2] for p in r.paths)   # FRR 'cumulative': of the paths that carry one
         if sender in failures.unmarked:
             bw = 0.0                              # no community: what 0 stands for here
-        elif bw > 0 and not exact:
-            bw = on_the_wire(bw, node.frr)        # what the receiver decodes: wrapped where the version wraps
+        elif bw > 0 and not exact and kind_of(node).has_policy:
+            # what the receiver decodes: wrapped where the sender's FRR wraps (emulators send it whole)
+            bw = on_the_wire(bw, node.frr)
         path = (node.asn,) + r.as_path
         drained = (sender, link.id) in failures.drained
         if drained and not gshut_drain:

@@ -46,7 +46,7 @@ def render_frr(plan: Plan, node_dir: str, policy: Policy | str | Path | None = N
 
 
 def speaker_config(plan: Plan, node: Node) -> str:
-    """JSON for lab/nodes/speaker.py: one session per member link and family, link speed as bandwidth."""
+    """JSON for lab/nodes/speaker.py: one session per member link and family, the link's link-bandwidth value."""
     import json
 
     neighbors = []
@@ -54,7 +54,7 @@ def speaker_config(plan: Plan, node: Node) -> str:
         peer, mine = link.peer(node.name), link.end(node.name)
         for fam in plan.address_families:
             neighbors.append({"peer": end_address(peer, fam), "local": end_address(mine, fam),
-                              "peer_as": plan.node(peer.node).asn, "bandwidth_gbps": link.speed_gbps})
+                              "peer_as": plan.node(peer.node).asn, "bandwidth_mbps": link.lb_value})
     return json.dumps({"asn": node.asn, "router_id": node.router_id, "hold": plan.holdtime,
                        "prefixes": list(node.prefixes_v4 + node.prefixes_v6),
                        "bulk": [b.model_dump() for b in node.bulk], "neighbors": neighbors}, indent=1)

@@ -66,7 +66,7 @@ def sessions(plan: Plan, node: Node, drained=frozenset()) -> list[Session]:
         peer = link.peer(node.name)
         mine = link.end(node.name)
         for fam in plan.address_families:
-            rm = _map_name(plan, node, link.speed_gbps, "4" if fam == "ipv4" else "6",
+            rm = _map_name(plan, node, link.lb_value, "4" if fam == "ipv4" else "6",
                            aggregated and region[peer.node] != node.region)
             out.append(Session(end_address(peer, fam), peer.node, asn[peer.node], mine.ifname, fam, rm, link.id,
                                link.tcp_md5, bfd=link.bfd.profile if link.bfd else None, normal_map=rm))

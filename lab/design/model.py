@@ -78,6 +78,10 @@ class FabricSpec(Strict):
     #: member links from each STSW (NSF) or from the edge pod (DSF) to each BAG plane it meets
     uplinks_per_bag_plane: Count = Field(default=1, ge=1, le=32)
     port_speed: Speed = 800
+    #: how many physical links each member stands for (a LAG or a group of parallel ports): its
+    #: link-bandwidth and shares are those of ``represents`` x ``port_speed``, and a failure can take
+    #: down part of it (``baglab fault members``)
+    represents: Count = Field(default=1, ge=1, le=100_000)
     #: GPU-facing capacity of the fabric, for the L2->BAG oversubscription figure
     capacity: Speed | None = None
     #: how many prefixes to allocate per address family, or an explicit list
@@ -128,6 +132,10 @@ class InterconnectSpec(Strict):
     mode: Literal["planar", "spread"]
     links_per_bundle: Count = Field(default=1, ge=1, le=32)
     port_speed: Speed = 800
+    #: how many physical links each member stands for (a LAG or a group of parallel ports): its
+    #: link-bandwidth and shares are those of ``represents`` x ``port_speed``, and a failure can take
+    #: down part of it (``baglab fault members``)
+    represents: Count = Field(default=1, ge=1, le=100_000)
     #: cable length, for the design checks; 1,000 km is beyond any data-centre link (and keeps headroom finite)
     length_m: Count = Field(default=1000, ge=1, le=1_000_000)
     #: BAG-to-BAG links must be MACsec-protected: 'required' drops every frame that is not MACsec,
@@ -149,6 +157,10 @@ class ExtraLink(Strict):
     b: NodeRef
     links: Count = Field(default=1, ge=1, le=32)
     port_speed: Speed = 800
+    #: how many physical links each member stands for (a LAG or a group of parallel ports): its
+    #: link-bandwidth and shares are those of ``represents`` x ``port_speed``, and a failure can take
+    #: down part of it (``baglab fault members``)
+    represents: Count = Field(default=1, ge=1, le=100_000)
     macsec: MacsecMode = "off"
     tcp_md5: Password | None = None
     bfd: BfdOverride | None = None

@@ -15,6 +15,11 @@ class Policy(Strict):
     #: what a BAG router puts in the link-bandwidth community of routes it passes on:
     #: 'cumulative' (sum of its multipaths' bandwidth: capacity-aware) or 'link' (the egress port speed)
     transit_bandwidth: Literal["cumulative", "link"] = "cumulative"
+    #: how many Mbps of capacity one unit of a configured link-bandwidth value stands for.  FRR reads
+    #: the value as Mbps (bytes/s on the wire); 1000 (the default) writes 800 for an 800G port, a
+    #: 1:1000 scale every version carries; 1 writes real speeds (800,000), which FRR 8.4 refuses
+    #: and 10.3 wraps past 34,359 Mbps (docs/link-bandwidth.md)
+    bandwidth_unit: Count = Field(default=1000, ge=1, le=1_000_000_000)
     address_families: list[Literal["ipv4", "ipv6"]] = Field(default_factory=lambda: ["ipv4", "ipv6"], min_length=1,
                                                             max_length=2)
 

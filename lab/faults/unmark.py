@@ -21,7 +21,7 @@ def _origin_maps(plan: Plan, node: str) -> dict[str, int]:
     n = plan.node(node)
     if not n.originates:
         raise LabError(f"{node} is not a fabric origin: only a fabric's own advertisements can lose the community")
-    return {s.route_map: plan.link(s.link).speed_gbps for s in sessions(plan, n)}
+    return {s.route_map: plan.link(s.link).lb_value for s in sessions(plan, n)}
 
 
 def set_marking(plan: Plan, paths: LabPaths, node: str, marked: bool) -> None:

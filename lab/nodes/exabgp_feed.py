@@ -44,7 +44,7 @@ def commands(cfg: dict, withdraw: bool, batch: int = BATCH) -> Iterator[str]:
     per_nb = []
     for nb in cfg["neighbors"]:
         fam = "ipv6" if ":" in nb["peer"] else "ipv4"
-        ec = "0x" + link_bandwidth_community(nb["bandwidth_gbps"]).hex()
+        ec = "0x" + link_bandwidth_community(nb["bandwidth_mbps"]).hex()
         if withdraw:
             head = f"neighbor {nb['peer']} withdraw attributes next-hop {nb['local']} nlri "
         else:

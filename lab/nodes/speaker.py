@@ -46,9 +46,10 @@ def _nlri(net: ipaddress._BaseNetwork) -> bytes:
     return bytes([net.prefixlen]) + net.network_address.packed[:nbytes]
 
 
-def link_bandwidth_community(gbps: float) -> bytes:
-    """Transitive two-octet-AS link bandwidth (0x0004); baglab units: 1 Gbit/s in the lab = FRR's 1 Mbit/s."""
-    bytes_per_s = gbps * 1e6 / 8
+def link_bandwidth_community(mbps: float) -> bytes:
+    """Transitive two-octet-AS link bandwidth (0x0004): ``mbps`` is the value as FRR's ``set extcommunity
+    bandwidth`` takes it (Mbps), sent as bytes/s in an IEEE float, whole at any size (no 32-bit wrap)."""
+    bytes_per_s = mbps * 125_000
     return struct.pack("!BBH", 0x00, 0x04, AS_TRANS) + struct.pack("!f", bytes_per_s)
 
 
@@ -69,7 +70,7 @@ def open_message(asn: int, router_id: str, hold: int, families: list[str]) -> by
                                   ipaddress.ip_address(router_id).packed, len(params)) + params)
 
 
-def update_messages(prefixes: list[str], asn: int, next_hop: str, bandwidth_gbps: float,
+def update_messages(prefixes: list[str], asn: int, next_hop: str, bandwidth_mbps: float,
                     withdraw: bool = False) -> list[bytes]:
     """Pack prefixes (one family) into as few UPDATEs as fit in 4,096 bytes each."""
     if not prefixes:
@@ -80,7 +81,7 @@ def update_messages(prefixes: list[str], asn: int, next_hop: str, bandwidth_gbps
     if not withdraw:
         base_attrs = (_attr(0x40, 1, b"\x00")                                    # ORIGIN IGP
                       + _attr(0x40, 2, struct.pack("!BBI", 2, 1, asn))           # AS_PATH: SEQUENCE [asn]
-                      + _attr(0xC0, 16, link_bandwidth_community(bandwidth_gbps)))
+                      + _attr(0xC0, 16, link_bandwidth_community(bandwidth_mbps)))
         if not v6:
             base_attrs += _attr(0x40, 3, ipaddress.ip_address(next_hop).packed)
     out, chunk, size = [], [], 0
@@ -117,7 +118,7 @@ class Neighbor:
     peer: str
     local: str
     peer_as: int
-    bandwidth_gbps: float
+    bandwidth_mbps: float
 
 
 class PeerSession:
@@ -199,7 +200,7 @@ def run(cfg: dict) -> None:
         if (i, withdraw) not in packed:
             nb = nbs[i]
             fam = "ipv6" if ":" in nb.peer else "ipv4"
-            packed[(i, withdraw)] = update_messages(prefixes[fam], cfg["asn"], nb.local, nb.bandwidth_gbps, withdraw)
+            packed[(i, withdraw)] = update_messages(prefixes[fam], cfg["asn"], nb.local, nb.bandwidth_mbps, withdraw)
         return packed[(i, withdraw)]
 
     sessions = [PeerSession(cfg, nb) for nb in nbs]

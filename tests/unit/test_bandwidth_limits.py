@@ -70,5 +70,6 @@ def test_a_shipped_design_passes():
 
 def test_a_port_speed_frr_8_4_refuses_is_a_plan_error():
     text = (TOPOLOGIES / "bag-mini.yaml").read_text().replace(SPOKE_F3, SPOKE_F3.replace("800G", "51200G"))
-    with pytest.raises(Exception, match="port speed 51200G exceeds what link-bandwidth can carry"):
+    with pytest.raises(Exception, match=r"link-bandwidth 51,200 \(1 x 51200G at policy.bandwidth_unit 1,000 Mbps per "
+                                        r"unit\) is beyond what FRR 8.4 at r2-f3-p1s1 accepts \(1-25,600\)"):
         build_plan(load_text(text, "big"))

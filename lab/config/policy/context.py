@@ -21,6 +21,9 @@ class PolicySession:
     ifname: str
     family: str
     speed_gbps: int
+    #: the link-bandwidth value to configure (FRR's Mbps at the topology's policy.bandwidth_unit:
+    #: the port's Gbps figure times the ports the link represents, by default)
+    lb_value: int
     route_map: str          # the outbound map the skeleton binds (a fragment may rebind it)
     link: int
     bundle: str
@@ -35,7 +38,7 @@ def node_context(node: Node) -> dict:
 def policy_knobs(plan: Plan) -> dict:
     """The topology's ``policy:`` section as fragments may read it."""
     return dict(transit_bandwidth=plan.transit_bandwidth, drain_method=plan.drain_method,
-                drain_prepend=plan.drain_prepend, maximum_paths=plan.maximum_paths,
+                drain_prepend=plan.drain_prepend, maximum_paths=plan.maximum_paths, bandwidth_unit=plan.bandwidth_unit,
                 address_families=list(plan.address_families), keepalive=plan.keepalive, holdtime=plan.holdtime,
                 bandwidth_missing=plan.bandwidth_missing)
 
@@ -46,7 +49,7 @@ def session_context(plan: Plan, node: Node, sess: list[Session]) -> list[PolicyS
     for s in sess:
         peer, link = plan.node(s.peer), links[s.link]
         out.append(PolicySession(s.addr, s.peer, s.peer_asn, peer.role, peer.region, peer.bag_plane, s.ifname,
-                                 s.family, link.speed_gbps, s.route_map, s.link, link.bundle))
+                                 s.family, link.speed_gbps, link.lb_value, s.route_map, s.link, link.bundle))
     return out
 
 

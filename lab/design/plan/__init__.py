@@ -13,7 +13,7 @@ from typing import Callable
 
 from lab.design.topology import LoadedTopology
 from lab.design.plan.draft import Draft
-from lab.design.plan.model import (FRR_BANDWIDTH_MAX, IFNAME_MAX, Aggregate, Bfd, BulkBlock, Endpoint, Frozen, Link, Node,
+from lab.design.plan.model import (IFNAME_MAX, Aggregate, Bfd, BulkBlock, Endpoint, Frozen, Link, Node,
                     Oversubscription, Plan, Role, prefix_key)
 from lab.design.plan.steps import aggregate, assign, expand, versions
 
@@ -54,7 +54,7 @@ def assemble(d: Draft) -> Plan:
                 bandwidth_missing=p.bandwidth_missing, keepalive=p.keepalive, holdtime=p.holdtime,
                 bgp_coalesce_ms=p.bgp_coalesce_ms,
                 macsec_cipher=p.macsec_cipher, macsec_replay_window=p.macsec_replay_window,
-                drain_method=p.drain, drain_prepend=p.drain_prepend,
+                drain_method=p.drain, drain_prepend=p.drain_prepend, bandwidth_unit=p.bandwidth_unit,
                 **({"hardware_members": p.hardware_table.members, "hardware_rule": p.hardware_table.rule}
                    if p.hardware_table else {}),
                 nodes=tuple(d.planned_nodes), links=tuple(d.planned_links),
@@ -65,5 +65,5 @@ def build_plan(loaded: LoadedTopology) -> Plan:
     return assemble(run_steps(loaded))
 
 
-__all__ = ["FRR_BANDWIDTH_MAX", "IFNAME_MAX", "STEPS", "Aggregate", "Bfd", "BulkBlock", "Draft", "Endpoint", "Frozen",
+__all__ = ["IFNAME_MAX", "STEPS", "Aggregate", "Bfd", "BulkBlock", "Draft", "Endpoint", "Frozen",
            "Link", "Node", "Oversubscription", "Plan", "Role", "assemble", "build_plan", "prefix_key", "run_steps"]

@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict
 
 
 IFNAME_MAX = 15
-FRR_BANDWIDTH_MAX = 25600  # 'set extcommunity bandwidth' takes 1..25600 Mbps on 8.4; baglab writes 800 for an 800G port
 
 Role = Literal["bag", "stsw", "edge", "collector"]
 
@@ -113,6 +112,11 @@ class Link(Frozen):
     a: Endpoint
     b: Endpoint
     speed_gbps: int
+    #: physical links this one stands for (a LAG, a group of ports): capacity and link-bandwidth scale by it
+    represents: int = 1
+    #: link-bandwidth of one represented port, in FRR's unit (Mbps) at the topology's policy.bandwidth_unit;
+    #: None: the port's Gbps figure (the default unit, 1,000 Mbps per unit)
+    lb_port: int | None = None
     bundle: str          # "<a>~<b>": all members between the same two nodes
     member: int
     macsec: Literal["required", "optional", "off"] = "off"
@@ -126,6 +130,19 @@ class Link(Frozen):
 
     def end(self, node: str) -> Endpoint:
         return self.a if self.a.node == node else self.b
+
+    @property
+    def capacity_gbps(self) -> int:
+        return self.speed_gbps * self.represents
+
+    @property
+    def lb_value(self) -> int:
+        """What ``set extcommunity bandwidth`` says for this link (FRR's Mbps, at the plan's scale)."""
+        return self.lb_with(0)
+
+    def lb_with(self, down: int) -> int:
+        """The link-bandwidth with ``down`` of the represented ports failed."""
+        return (self.lb_port if self.lb_port is not None else self.speed_gbps) * (self.represents - down)
 
     def peer(self, node: str) -> Endpoint:
         return self.b if self.a.node == node else self.a
@@ -180,6 +197,8 @@ class Plan(Frozen):
     drain_prepend: int = 3
     #: the ASIC group the hardware shares are computed for (lab.design.hw_weights)
     hardware_members: int = 128
+    #: Mbps of capacity per unit of a configured link-bandwidth value (the topology's policy.bandwidth_unit)
+    bandwidth_unit: int = 1000
     hardware_rule: Literal["proportional", "wcmp"] = "proportional"
     nodes: tuple[Node, ...]
     links: tuple[Link, ...]
@@ -243,11 +262,14 @@ class Plan(Frozen):
         for knob in ("kernel_nexthop_groups", "bgp_coalesce_ms"):   # left to FRR: no setting to record
             if d[knob] is None:
                 del d[knob]
-        for l in d["links"]:       # nor BFD: plans (and their digests) stay as they were without it
-            if l["bfd"] is None:
-                del l["bfd"]
+        for l in d["links"]:       # nor BFD, represented ports or a unit: plans (and digests) stay as they were
+            for key, default in (("bfd", None), ("represents", 1), ("lb_port", None)):
+                if l[key] == default:
+                    del l[key]
         if d["bandwidth_missing"] == "ecmp":     # FRR's default: as plans were before the option
             del d["bandwidth_missing"]
+        if d["bandwidth_unit"] == 1000:
+            del d["bandwidth_unit"]
         if (d["hardware_members"], d["hardware_rule"]) == (128, "proportional"):   # nor the ASIC model's default
             del d["hardware_members"], d["hardware_rule"]
         return json.dumps(d, indent=1, sort_keys=True) + "\n"

@@ -105,7 +105,7 @@ def next_hops(plan: Plan, router: str, fabric: str, dead_nodes=frozenset(),
         return peer in own or (_transit(plan, peer, own) and any(asn[node] not in p for p in reach[peer][1]))
 
     def hops(node: str) -> dict[int, float]:
-        return {l.id: min(float(l.speed_gbps), cap(l.peer(node).node)) for l in links
+        return {l.id: min(float(l.capacity_gbps), cap(l.peer(node).node)) for l in links
                 if node in (l.a.node, l.b.node) and usable(node, l.peer(node).node)}
 
     return hops(router) if router in reach else {}

@@ -18,13 +18,13 @@ def oversubscription(d: Draft) -> Draft:
     for region in d.t.regions:
         region_up = 0
         for fab in region.fabrics:
-            up = sum(l.speed_gbps for l in links if l.kind == "uplink" and fabric_of.get(l.a.node) == (region.name, fab.name))
+            up = sum(l.capacity_gbps for l in links if l.kind == "uplink" and fabric_of.get(l.a.node) == (region.name, fab.name))
             region_up += up
             if fab.capacity:
                 d.oversubscription.append(Oversubscription(scope=f"fabric {region.name}-{fab.name}", tier="L2->BAG",
                                                            demand_gbps=fab.capacity, capacity_gbps=up))
         bag = {f"{region.name}-bag{p}" for p in range(1, region.bag.planes + 1)}
-        inter = sum(l.speed_gbps for l in links if l.kind == "interbag" and (l.a.node in bag or l.b.node in bag))
+        inter = sum(l.capacity_gbps for l in links if l.kind == "interbag" and (l.a.node in bag or l.b.node in bag))
         if inter:
             d.oversubscription.append(Oversubscription(scope=f"region {region.name}", tier="BAG->BAG",
                                                        demand_gbps=region_up, capacity_gbps=inter))

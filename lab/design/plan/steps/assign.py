@@ -11,7 +11,7 @@ from lab.design.bfd import BfdSpec, resolve
 from lab.design.node_kinds import kind_of
 from lab.design.plan import addresses
 from lab.design.plan.draft import Draft, fmt, path_of
-from lab.design.plan.model import FRR_BANDWIDTH_MAX, IFNAME_MAX, Bfd, Endpoint, Link, Node
+from lab.design.plan.model import IFNAME_MAX, Bfd, Endpoint, Link, Node
 
 
 def explicit_prefixes(d: Draft) -> Draft:
@@ -70,8 +70,7 @@ def links(d: Draft) -> Draft:
     ifnames: dict[str, set[str]] = {n.name: set() for n in d.planned_nodes}
     for i, w in enumerate(d.wires):
         parts = w["parts"]
-        if w["speed"] > FRR_BANDWIDTH_MAX:
-            raise d.err(parts, f"port speed {w['speed']}G exceeds what link-bandwidth can carry ({FRR_BANDWIDTH_MAX}G)")
+        lb_port = _lb_port(d, parts, w["speed"])
         try:
             s4, s6 = next(p2p4), next(p2p6)
         except StopIteration:
@@ -82,11 +81,24 @@ def links(d: Draft) -> Draft:
         ends = _endpoints(d, i, w, list(s4), list(s6), by_name, ifnames)
         d.planned_links.append(Link(
             id=i, kind=w["kind"], a=ends[0], b=ends[1], speed_gbps=w["speed"],
+            represents=w.get("represents", 1), lb_port=lb_port,
             bundle=f"{w['a']}~{w['b']}", member=w["member"], macsec=w.get("macsec", "off"),
             tcp_md5=w.get("tcp_md5"), length_m=w.get("length_m"), bfd=_bfd(d, w, by_name),
             data_halls=_labels(w, by_name, "data_halls", "data_hall"),
             power_feeds=_labels(w, by_name, "power_feeds", "power_feed"), source=fmt(parts)))
     return d
+
+
+def _lb_port(d: Draft, parts, speed_gbps: int) -> int | None:
+    """One port's link-bandwidth value at the topology's unit (None: the default, the Gbps figure)."""
+    unit = d.t.policy.bandwidth_unit
+    if unit == 1000:
+        return None
+    mbps = speed_gbps * 1000
+    if mbps % unit:
+        raise d.err(["policy", "bandwidth_unit"], f"{unit} Mbps per unit does not divide the {speed_gbps}G ports of "
+                    f"{fmt(parts)} ({mbps:,} Mbps): choose a divisor of every port speed (1, 1000, ...)")
+    return mbps // unit
 
 
 def _bfd(d: Draft, w: dict, by_name) -> Bfd | None:

@@ -63,7 +63,7 @@ def fabric_uplinks(d: Draft) -> Draft:
                 planes = [n["bag_plane"]] if n["role"] == "stsw" else range(1, region.bag.planes + 1)
                 for p in planes:
                     d.add_bundle(fp + ["uplinks_per_bag_plane"], "uplink", n["name"], f"{region.name}-bag{p}",
-                                 fab.uplinks_per_bag_plane, fab.port_speed, bfd=fab.bfd,
+                                 fab.uplinks_per_bag_plane, fab.port_speed, bfd=fab.bfd, represents=fab.represents,
                                  data_halls=(fab.data_hall,), power_feeds=(n.get("power_feed"),))
     return d
 
@@ -83,7 +83,8 @@ def interconnects(d: Draft) -> Draft:
         counts = _plane_pairs(d, ip_, ic, ra, rb)
         for (p, q), count in counts.items():
             d.add_bundle(ip_, "interbag", f"{ra.name}-bag{p}", f"{rb.name}-bag{q}", count,
-                         ic.port_speed, macsec=ic.macsec, tcp_md5=ic.tcp_md5, length_m=ic.length_m, bfd=ic.bfd,
+                         ic.port_speed, represents=ic.represents,
+                         macsec=ic.macsec, tcp_md5=ic.tcp_md5, length_m=ic.length_m, bfd=ic.bfd,
                          data_halls=(ic.data_hall,), power_feeds=(ic.power_feed,))
     return d
 
@@ -115,7 +116,8 @@ def extra_links(d: Draft) -> Draft:
                 raise d.err(lp + [end], f"unknown node {getattr(el, end)!r}")
         if el.a == el.b:
             raise d.err(lp, "a link needs two different nodes")
-        d.add_bundle(lp, "extra", el.a, el.b, el.links, el.port_speed, macsec=el.macsec, tcp_md5=el.tcp_md5, bfd=el.bfd,
+        d.add_bundle(lp, "extra", el.a, el.b, el.links, el.port_speed, represents=el.represents,
+                     macsec=el.macsec, tcp_md5=el.tcp_md5, bfd=el.bfd,
                      data_halls=(el.data_hall,), power_feeds=(el.power_feed,))
     return d
 

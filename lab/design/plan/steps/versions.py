@@ -5,11 +5,12 @@ baglab knows (lab.design.frr_versions); whether it is built is the runtime's que
 at bring-up, not the plan's."""
 from __future__ import annotations
 
+from lab.design import lb_limits
 from lab.design.bandwidth_missing import unsupported
 from lab.errors import LabError
 from lab.design.frr_versions import ASSUMED_VERSION, SUITES
 from lab.design.node_kinds import FRR, kind_of
-from lab.design.plan.draft import Draft
+from lab.design.plan.draft import Draft, path_of
 
 
 def frr_versions(d: Draft) -> Draft:
@@ -21,7 +22,30 @@ def frr_versions(d: Draft) -> Draft:
     missing = options_missing(d.t.policy.bandwidth_missing, d.planned_nodes)
     if missing:
         raise d.err(["policy", "bandwidth_missing"], missing)
+    refused = lb_refused(d.planned_nodes, d.planned_links, d.t.policy.transit_bandwidth, d.t.policy.bandwidth_unit)
+    if refused:
+        raise d.err(path_of(refused[0]), refused[1])
     return d
+
+
+def lb_refused(nodes, links, transit: str, unit: int) -> tuple[str, str] | None:
+    """The first link whose link-bandwidth value a router that configures it cannot take (its
+    version's ``set extcommunity bandwidth`` range, lab.design.lb_limits), as (YAML path, reason)."""
+    by_name = {n.name: n for n in nodes}
+    for link in links:
+        for end in (link.a, link.b):
+            n = by_name[end.node]
+            if kind_of(n) is not FRR or not (n.originates or (n.role == "bag" and transit == "link")):
+                continue
+            version = n.frr or ASSUMED_VERSION
+            if version in lb_limits.CATALOGUE and not lb_limits.configurable(version, link.lb_value):
+                lo, hi = lb_limits.limits(version).configurable
+                return link.source, (
+                    f"link-bandwidth {link.lb_value:,} ({link.represents} x {link.speed_gbps}G at "
+                    f"policy.bandwidth_unit {unit:,} Mbps per unit) is beyond what FRR {version} at {n.name} accepts "
+                    f"({lo:,}-{hi:,}): raise policy.bandwidth_unit or run a version that takes it "
+                    "(docs/link-bandwidth.md)")
+    return None
 
 
 def options_missing(option: str, nodes) -> str | None:
@@ -61,6 +85,10 @@ def with_frr(plan, version: str | None):
     missing = options_missing(plan.bandwidth_missing, [n.model_copy(update={"frr": version}) for n in plan.nodes])
     if missing:
         raise LabError(f"--frr {version}: the topology's policy.bandwidth_missing: {missing}")
+    refused = lb_refused([n.model_copy(update={"frr": version}) for n in plan.nodes], plan.links, plan.transit_bandwidth,
+                         plan.bandwidth_unit)
+    if refused:
+        raise LabError(f"--frr {version}: {refused[0]}: {refused[1]}")
     return plan.model_copy(update={"nodes": tuple(n.model_copy(update={"frr": version}) if kind_of(n) is FRR else n
                                                   for n in plan.nodes)})
 
