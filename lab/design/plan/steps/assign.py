@@ -70,7 +70,7 @@ def links(d: Draft) -> Draft:
     ifnames: dict[str, set[str]] = {n.name: set() for n in d.planned_nodes}
     for i, w in enumerate(d.wires):
         parts = w["parts"]
-        lb_port = _lb_port(d, parts, w["speed"])
+        lb_port = _lb_port(d, parts, w["speed"]) if w["kind"] != "collector" else None   # collectors hear, never weigh
         try:
             s4, s6 = next(p2p4), next(p2p6)
         except StopIteration:
