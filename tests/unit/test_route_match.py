@@ -306,6 +306,16 @@ def test_link_bandwidth():
         ["link-bandwidth none, not one of 100000000, 200000000 bytes/s"]
 
 
+def test_link_bandwidth_range_in_mbps_names_a_wrapped_value():
+    # 200,000,000 bytes/s is 1,600 Mbps; 38,400 Mbps wrapped at 2^32 bytes/s arrives as 4,040.26
+    assert _faults(link_bandwidth={"mbps": {"min": 1600, "max": 1600}}) == []
+    assert _faults(_with(link_bandwidth=(505032704,)), link_bandwidth={"mbps": {"min": 38400}}) == \
+        ["link-bandwidth (Mbps) is 4040.262, below 38400"]
+    assert _faults(link_bandwidth={"mbps": {"max": 800}}) == ["link-bandwidth (Mbps) is 1600.0, above 800"]
+    assert _faults(_with(link_bandwidth=()), link_bandwidth={"mbps": {"min": 1}}) == \
+        ["link-bandwidth (Mbps) is None, below 1"]
+
+
 def test_next_hop():
     assert _faults(peer_ok={"r1-bag1", "r1-bag2"}.__contains__, next_hop="r1-bag*") == []
     assert _faults(peer_ok={"r1-bag2"}.__contains__, next_hop="r1-bag2") == \

@@ -318,6 +318,9 @@ def path_faults(p, spec, peer_ok=None) -> list[str]:
             if bad or not p.link_bandwidth:
                 out.append(f"link-bandwidth {', '.join(f'{v} bytes/s' for v in p.link_bandwidth) or 'none'}, "
                            f"not one of {', '.join(map(str, lb.bytes_per_second))} bytes/s")
+        if lb.mbps is not None:
+            for v in p.link_bandwidth or (None,):
+                out += _range_fault(None if v is None else round(v / 125_000, 3), lb.mbps, "link-bandwidth (Mbps)")
     if peer_ok is not None and not peer_ok(p.peer):
         out.append(f"next hop {p.peer} is not one of the allowed routers")
     return out

@@ -208,6 +208,8 @@ class LinkBandwidthRule(Strict):
     count: StrictInt | None = Field(default=None, ge=0, le=16, description="how many values")
     bytes_per_second: list[StrictInt] | None = Field(default=None, max_length=64,
                                                      description="every value is one of these")
+    mbps: Range | None = Field(default=None, description="every value lies in this range, in FRR's unit (Mbps, "
+                               "bytes/s / 125,000): a wrapped cumulative value falls below its range")
 
 
 class Paths(_PrefixScope):
