@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from lab.design.node_kinds import kind_of
 from lab.observe.routes import RouteTables
 from lab.observe.settle import Strategy, settle
 from lab.session import Lab
@@ -26,7 +27,8 @@ def record(lab: Lab, kinds=draft.DRAFTABLE, *, settle_s: float = 2.0, deadline_s
         raise NotQuiet(f"lab {paths.name} never went quiet within {deadline_s:g} s: {'; '.join(q.changing[:4])}")
     t1 = time.time()
     tables = RouteTables(plan, paths)
-    routers = [n.name for n in plan.nodes if n.role != "collector"]
+    # emulated fabric routers (bulk, ExaBGP) keep no tables: what they hear is in their BAG routers' Adj-RIB-Out
+    routers = [n.name for n in plan.nodes if n.role != "collector" and not kind_of(n).emulates_fabric]
     collectors = [n.name for n in plan.nodes if n.role == "collector"]
     kinds = [CheckKind(k) for k in kinds]
     say(f"reading the tables of {len(routers)} routers")

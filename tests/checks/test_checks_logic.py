@@ -158,3 +158,12 @@ def test_flow_count_from_tolerance_and_comparison():
     assert compare({"a": 50, "b": 50}, got, 5) == ["a: expected 50.0 %, observed 75.0 %",
                                                    "b: expected 50.0 %, observed 25.0 %"]
     assert compare({"a": 100}, got, 5)[1].startswith("b: expected 0.0 %")
+
+
+def test_probe_pairs_leave_out_emulated_fabrics_which_have_no_kernel_to_count_in():
+    from lab.verdict.checks.reach import plan_pairs
+    from tests.plans import plan_of
+
+    pairs = plan_pairs(plan_of("bag-prod"), ["ipv4"], set())
+    fabrics = {p.src_fabric for p in pairs} | {p.dst_fabric for p in pairs}
+    assert fabrics == {f"r{r}-{f}" for r in range(1, 5) for f in ("f1", "d1")} and len(pairs) == 8 * 7

@@ -335,3 +335,15 @@ def test_private_asns():
     assert rm.is_private(64512) and rm.is_private(65534) and rm.is_private(4200000000) and rm.is_private(4294967294)
     assert not rm.is_private(64511) and not rm.is_private(65535) and not rm.is_private(4199999999)
     assert not rm.is_private(4294967295)
+
+
+
+def test_emulated_fabric_routers_are_chosen_as_peers_but_not_as_tables_to_read():
+    from lab.design.plan import build_plan
+    from lab.design.topology import load
+    from ..conftest import TOPOLOGIES
+    plan = build_plan(load(TOPOLOGIES / "bag-routes.yaml"))      # its hub NSF is the bulk speaker
+    stsws = [n.name for n in plan.nodes if n.role == "stsw"]
+    assert len(stsws) == 4 and rm.select(plan, _w(roles=["stsw"])) == stsws
+    assert rm.select(plan, _w(roles=["stsw"]), tables=True) == [] and rm.select(plan, "r1-f1-*", tables=True) == []
+    assert rm.select(plan, _w(roles=["bag"]), tables=True) == [n.name for n in plan.nodes if n.role == "bag"]

@@ -43,7 +43,9 @@ def _prefix(plan: Plan, node: str, family: str) -> str | None:
 def plan_pairs(plan: Plan, families, skip: set[tuple[str, str]], dead_nodes=frozenset(),
                dead_links=frozenset()) -> list[Probe]:
     """One probe per ordered pair and family: from the first live router of the source fabric that
-    can send (an FRR router with a prefix of that family) to the destination fabric's first prefix."""
+    can send (an FRR router with a prefix of that family) to the destination fabric's first prefix.
+    Emulated fabrics (bulk, ExaBGP) are neither sources nor destinations: they have no kernel to
+    send from or count deliveries in."""
     fabs = names.fabrics(plan)
     out: list[Probe] = []
     for s in sorted(fabs):
@@ -53,7 +55,8 @@ def plan_pairs(plan: Plan, families, skip: set[tuple[str, str]], dead_nodes=froz
             for fam in families:
                 srcs = [n for n in fabs[s] if n not in dead_nodes and _prefix(plan, n, fam)
                         and plan.node(n).emulator == "frr"]
-                dst = next((p for p in (_prefix(plan, n, fam) for n in fabs[d]) if p), None)
+                dst = next((p for p in (_prefix(plan, n, fam) for n in fabs[d] if plan.node(n).emulator == "frr")
+                            if p), None)
                 if not srcs or not dst:
                     continue
                 ok = capacity.connected(plan, srcs[0], d, dead_nodes, dead_links)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from ipaddress import ip_network
 
+from lab.design.node_kinds import kind_of
 from lab.design.plan import Plan
 from lab.observe.routes import WELL_KNOWN
 
@@ -185,17 +186,19 @@ def prefix_set(plan: Plan, include, exclude=(), families=None) -> PrefixSet:
 
 # -- routers ---------------------------------------------------------------------------------------
 
-def select(plan: Plan, where, *, collectors: bool = True) -> list[str]:
-    """The nodes a ``Where`` (or a name/pattern, or a list of them) chooses, in plan order."""
+def select(plan: Plan, where, *, collectors: bool = True, tables: bool = False) -> list[str]:
+    """The nodes a ``Where`` (or a name/pattern, or a list of them) chooses, in plan order.  ``tables``:
+    only routers whose tables can be read (emulated fabric routers, bulk or ExaBGP, keep none)."""
     if where is None:
         return []
     if isinstance(where, str):
         where = [where]
+    tabled = [n for n in plan.nodes if not (tables and kind_of(n).emulates_fabric)]
     if isinstance(where, (list, tuple)):
-        return [n.name for n in plan.nodes if any(fnmatchcase(n.name, p) for p in where)
+        return [n.name for n in tabled if any(fnmatchcase(n.name, p) for p in where)
                 and (collectors or n.role != "collector")]
     out = []
-    for n in plan.nodes:
+    for n in tabled:
         if where.routers and not any(fnmatchcase(n.name, p) for p in where.routers):
             continue
         if where.roles and n.role not in where.roles:

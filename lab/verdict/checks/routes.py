@@ -99,7 +99,7 @@ def _explainer(plan: Plan, tables: RouteTables):
 
 
 def check_routes(plan: Plan, tables: RouteTables, spec) -> Verdict:
-    routers = rm.select(plan, spec.at)
+    routers = rm.select(plan, spec.at, tables=True)
     scope = _scope(plan, spec)
     table = "bgp" if any(plan.node(r).role == "collector" for r in routers) else spec.table
     tables.prefetch(routers, [table] + (["bgp"] if table != "bgp" and spec.expect != "present" else []))
@@ -116,7 +116,7 @@ def check_routes(plan: Plan, tables: RouteTables, spec) -> Verdict:
 
 
 def check_advertised(plan: Plan, tables: RouteTables, spec) -> Verdict:
-    senders = [r for r in rm.select(plan, spec.src) if plan.node(r).role != "collector"]
+    senders = [r for r in rm.select(plan, spec.src, tables=True) if plan.node(r).role != "collector"]
     wanted = set(rm.select(plan, spec.to))
     scope = _scope(plan, spec)
     tables.prefetch(senders, ["out"])
@@ -145,7 +145,7 @@ def _chosen(paths, which: str):
 
 
 def check_paths(plan: Plan, tables: RouteTables, spec) -> Verdict:
-    routers = rm.select(plan, spec.at)
+    routers = rm.select(plan, spec.at, tables=True)
     scope = _scope(plan, spec)
     from_ = set(rm.select(plan, spec.learnt_from)) if spec.learnt_from is not None else None
     hops = set(rm.select(plan, spec.next_hop)) if spec.next_hop is not None else None
