@@ -91,3 +91,13 @@ def fault_md5(bundle: str = ProtectedArg, member: int = MemberOpt,
     """Give one end's BGP sessions on a link a TCP-MD5 password its peer does not use."""
     inject(name, lambda fi, plan: fi.md5_mismatch(one_link(plan, bundle, member), side.value), wait,
            lambda plan: one_link(plan, bundle, member))
+
+
+@fault_app.command("members")
+def fault_members(bundle: str = BundleArg, member: int = MemberOpt,
+                  down: int = typer.Option(..., "--down", "-k", min=1, help="how many of the ports the link "
+                                           "represents fail (fewer than all: all is 'baglab fault link')"),
+                  name: str = NameOpt, wait: bool = WaitOpt):
+    """Fail some of the ports a represented link stands for: its link-bandwidth shrinks, it stays up."""
+    inject(name, lambda fi, plan: fi.members(one_link(plan, bundle, member), down), wait,
+           lambda plan: one_link(plan, bundle, member))

@@ -213,6 +213,20 @@ class ClearSession(Action):
             raise LabError(f"clear bgp {self.addr} on {self.node}: {r.stderr.strip()}")
 
 
+@register
+@dataclass
+class Configure(Action):
+    """Configuration lines applied live on a node's FRR (configure mode; ``do ...`` for exec
+    commands): what a fault changes in a router's policy, spelled out so any process can replay it."""
+    op: ClassVar[str] = "configure"
+    lines: list[str] = field(default_factory=list)
+
+    def apply(self, ctx: Context) -> None:
+        problems = ctx.configure(self.node, self.lines)
+        if problems:
+            raise LabError(f"{self.node}: FRR refused the change: {problems}")
+
+
 def action_from_legacy(step: list) -> Action:
     """A step of the journal before typed actions (``["link", node, ifname, "up"]``), so a lab
     faulted before the upgrade can still be restored."""

@@ -25,6 +25,7 @@ from lab.host import netem
 from lab.impair.spec import Impairment
 from lab.faults.impairment import LinkImpairment, active_on, choose_backend
 from lab.faults.journal import Journal
+from lab.faults.members import MembersDown
 from lab.faults.names import bundle_members
 from lab.faults.kinds import (DomainKind, Drain, End, Fault, FaultKind, LinkFault, LinkMode, MacsecMismatch, Md5Mismatch,
                     NodeFault, NodeMode, SessionReset, Side, Withdrawal, link_drain_pairs, links_scope, node_drain_pairs)
@@ -64,13 +65,14 @@ class FaultInjector:
 
     def failures(self) -> Failures:
         """What the oracle must assume given every fault not yet restored."""
-        links, nodes, withdrawn, drained = set(), set(), set(), set()
+        links, nodes, withdrawn, drained, members = set(), set(), set(), set(), set()
         for f in self.active():
             links |= set(f.links)
             nodes |= set(f.nodes)
             withdrawn |= set(f.withdrawn)
             drained |= {tuple(d) for d in f.drained}
-        return Failures.of(links, nodes, withdrawn, drained)
+            members |= {tuple(m) for m in f.members_down}
+        return Failures.of(links, nodes, withdrawn, drained, members_down=members)
 
     def _record(self, fault: Fault) -> Fault:
         """Journal the fault, then apply it; on any failure undo what was done and forget it."""
@@ -152,6 +154,21 @@ class FaultInjector:
     def session_reset(self, node: str, link: Link, family: str = "ipv4") -> Fault:
         return self._record(SessionReset.build(self.plan, node, link, family))
 
+    def members(self, link: Link | int, down: int) -> Fault:
+        """``down`` of the ports a represented link stands for fail (see MembersDown); one such
+        fault per link at a time."""
+        link = self._link(link)
+        old = next((f for f in self.active() if any(l == link.id for l, _ in f.members_down)), None)
+        if old is not None:
+            raise LabError(f"{link.bundle} member {link.member} already has ports down (fault {old.id}): restore it first")
+        drained = {n: f.id for f in self.drains() for n, _ in f.drained}
+        return self._record(MembersDown.build(self.plan, link, down, self._rendered, drained))
+
+    def _rendered(self, node: str) -> str:
+        n = self.plan.node(node)
+        return render_node(self.plan, n, str(self.paths.log_file(node)), self.drained_links(node),
+                           self.policy_of(node)).text
+
     def impair(self, link: Link | int, imp: Impairment) -> Fault:
         """Loss, delay, jitter, duplication on one member link (both directions), journalled;
         a link already impaired is refused (clear it first: one impairment per link)."""
@@ -206,6 +223,11 @@ class FaultInjector:
         scope = scope if scope is not None else {"pairs": [list(p) for p in pairs]}
         fk = FaultKind.parse(kind)
         built = Drain.build(self.plan, pairs, fk, target, scope)
+        for f in self.active():
+            busy = set(f.scope.get("configured", [])) & {n for n, _ in pairs} if f.members_down else set()
+            if busy:       # the drain's re-sync would rebind the reduced link-bandwidth away
+                raise LabError(f"{', '.join(sorted(busy))} advertises a reduced link-bandwidth (fault {f.id}, "
+                               f"{f.target}): restore it before draining")
         for f in self.drains():
             if f.kind == fk and f.scope == scope:
                 raise LabError(f"{target} is already drained (drain {f.id})")

@@ -15,6 +15,7 @@ from pathlib import Path
 from lab import safe_io
 from lab.errors import LabError
 from lab.faults import impairment  # noqa: F401 - registers its fault type and action for reading journals
+from lab.faults import members  # noqa: F401 - registers its fault type for reading journals
 from lab.faults.actions import action_from_legacy
 from lab.faults.kinds import FAULT_TYPES, Fault, FaultKind
 

@@ -85,6 +85,7 @@ class FaultKind(TextEnum):
     DRAIN_PLANE = "drain-plane"
     DRAIN_LINK = "drain-link"
     IMPAIR = "impair"                           # loss, delay, jitter, duplication (lab/faults/impairment.py)
+    MEMBERS = "link-members"                    # k of a represented link's ports down (lab/faults/members.py)
 
     @classmethod
     def parse(cls, value: Any) -> "FaultKind":
@@ -124,10 +125,12 @@ class Fault:
     actions: list[Action] = field(default_factory=list)
     inverse: list[Action] = field(default_factory=list)  # applied in reverse order
     restored: float | None = None
+    members_down: list[list] = field(default_factory=list)   # [link id, ports down] of represented links
 
     @property
     def failures(self) -> Failures:
-        return Failures.of(self.links, self.nodes, self.withdrawn, [tuple(d) for d in self.drained])
+        return Failures.of(self.links, self.nodes, self.withdrawn, [tuple(d) for d in self.drained],
+                           members_down=[tuple(m) for m in self.members_down])
 
     @property
     def is_drain(self) -> bool:
@@ -166,6 +169,7 @@ class Fault:
         return {"type": self.type, "id": self.id, "kind": self.kind.value, "target": self.target,
                 "scope": self.scope, "started": self.started, "restored": self.restored,
                 "links": self.links, "nodes": self.nodes, "withdrawn": self.withdrawn, "drained": self.drained,
+                "members_down": self.members_down,
                 "actions": [a.to_json() for a in self.actions], "undo": [a.to_json() for a in self.inverse]}
 
     @staticmethod
@@ -182,6 +186,7 @@ class Fault:
                        links=list(doc.get("links", [])), nodes=list(doc.get("nodes", [])),
                        withdrawn=list(doc.get("withdrawn", [])), drained=[list(d) for d in doc.get("drained", [])],
                        scope=dict(doc.get("scope", {})),
+                       members_down=[list(m) for m in doc.get("members_down", [])],
                        actions=[action_from_json(a) for a in doc.get("actions", [])],
                        inverse=[action_from_json(a) for a in doc["undo"]])
         except KeyError as e:

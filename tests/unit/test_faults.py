@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from lab import state
 from lab.errors import LabError
 from lab.faults import Fault, FaultInjector, FaultKind
-from lab.faults.actions import (ACTIONS, ClearSession, DrainSync, Kill, LinkState, MacsecKey, Md5, NftDrop,
+from lab.faults.actions import (ACTIONS, ClearSession, Configure, DrainSync, Kill, LinkState, MacsecKey, Md5, NftDrop,
                                 Signal, Start, action_from_json)
 from lab.faults.impairment import ImpairPort
 from lab.faults.journal import Journal, parse
@@ -27,7 +27,7 @@ EVERY_ACTION = [LinkState("n", "eth1", "down"), NftDrop("n", "eth1"), NftDrop("n
                 Kill("n", "TERM"), Start("n"), Signal("n", "withdraw"), MacsecKey("n", 3, "wrong"),
                 Md5("n", ["10.0.0.1", "fd00::1"], "secret"), DrainSync("n", 4), DrainSync("n"),
                 ClearSession("n", "10.0.0.1"), ImpairPort("n", "mw12a", "r2-bag1-1", "shim", {"loss": 2.0}),
-                ImpairPort("n", "eth1", "eth1", "netem", None)]
+                ImpairPort("n", "eth1", "eth1", "netem", None), Configure("n", ["router bgp 1", "exit"])]
 
 
 @pytest.fixture
