@@ -56,3 +56,41 @@ def test_its_intent_file_passes(prod, tmp_path):
     assert r.returncode == 0 and not failed, "\n".join(failed)
     kinds = {v["kind"] for v in doc["verdicts"]}
     assert {"reachability", "shares", "routes", "paths", "attributes"} <= kinds, kinds
+
+
+def test_half_of_an_stsw_uplinks_ports_down_moves_the_shares_as_predicted_and_back(prod):
+    """500 of the 1,000 ports r1-f1-p1s1~r1-bag1 stands for fail: r1-bag1 weighs its STSWs 1:2 and
+    its smaller cumulative value moves the other regions' and the edge pods' weights."""
+    from lab.config.oracle import NONE
+    from lab.session import open_lab
+    from lab.workflows import inject as wf
+
+    with open_lab(prod[0].paths, prod[0].plan) as lab:
+        _members_down(lab, wf, NONE)
+
+
+def _members_down(lab, wf, NONE):
+    link = next(l for l in lab.plan.links if l.bundle == "r1-f1-p1s1~r1-bag1")
+    res = wf.inject(lab, lambda fi, _plan: fi.members(link, 500), wait=True)
+    try:
+        assert res.ok, res.report
+        failures = lab.faults.failures()
+        before, after = expected_routes(lab.plan, NONE), expected_routes(lab.plan, failures)
+        moved = sorted(n for n in after if _weights(after, n) != _weights(before, n))
+        assert {"r1-bag1", "r1-d1-edge", "r2-d1-edge", "r3-bag1"} <= set(moved), moved
+        with FibReader({n: lab.paths.netns(n) for n in moved}) as fib:
+            for n in moved:
+                got = _weights({n: fib.read(n)}, n, after)
+                assert got == _weights(after, n), f"{n}: observed {got}, predicted {_weights(after, n)}"
+        prefix = lab.plan.node("r1-f1-p1s1").prefixes_v4[0]
+        assert sorted(h.weight for h in after["r1-bag1"][prefix]) == [33, 66]
+    finally:
+        res = wf.restore(lab, None, wait=True)
+    assert res.ok, res.report
+    with FibReader({"r1-bag1": lab.paths.netns("r1-bag1")}) as fib:
+        assert _weights({"r1-bag1": fib.read("r1-bag1")}, "r1-bag1", before) == _weights(before, "r1-bag1")
+
+
+def _weights(routes: dict, node: str, only: dict | None = None) -> dict:
+    """prefix -> sorted weights at ``node`` (of ``only``'s prefixes: the oracle's, not connected routes)."""
+    return {p: sorted(h.weight for h in hops) for p, hops in routes[node].items() if only is None or p in only[node]}
