@@ -56,7 +56,7 @@ test-frr: deps
 # the missing-bandwidth tests on every version (CI runs 8.4 and 10.3 only, to stay under an hour)
 test-versions: deps
 	$(VENV)/bin/python -m lab.frr.roots
-	BAGLAB_TEST_VERSIONS="8.4 10.3 10.7" $(PYTEST) tests/lab/test_bandwidth_missing.py tests/lab/test_frr_versions.py tests/lab/test_lb_wrap_live.py
+	BAGLAB_TEST_VERSIONS="8.4 10.3 10.7" $(PYTEST) tests/lab/test_bandwidth_missing.py tests/lab/test_frr_versions.py tests/lab/test_lb_wrap_live.py tests/lab/test_prod_live.py
 
 # every kill point and signal moment on every runtime (CI runs the ones with the most half-built state)
 test-interrupt: deps

@@ -5,6 +5,7 @@ interconnect's thicker plane pair is in the kernel's weights."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -94,3 +95,25 @@ def _members_down(lab, wf, NONE):
 def _weights(routes: dict, node: str, only: dict | None = None) -> dict:
     """prefix -> sorted weights at ``node`` (of ``only``'s prefixes: the oracle's, not connected routes)."""
     return {p: sorted(h.weight for h in hops) for p, hops in routes[node].items() if only is None or p in only[node]}
+
+
+VERSIONS = [v for v in os.environ.get("BAGLAB_TEST_VERSIONS", "8.4").split() if v != "8.4"]   # 8.4: the tests above
+
+
+@pytest.mark.parametrize("version,unit", [(v, 800_000) for v in VERSIONS] +
+                         [("10.7", 1)] * ("10.7" in VERSIONS))
+def test_it_converges_as_predicted_on_each_version(request, tmp_path, version, unit):
+    """On FRR 10.x with one unit per 800G port; on 10.7 also at real Mbps (800,000 per port, cumulative
+    values up to 8,000,000,000 Mbps), which 10.7 carries whole ('up' raises unless every FIB is
+    as predicted); 10.3 would wrap those (the plan says so), 8.4 refuses them."""
+    from lab.frr.roots import root_of
+
+    if root_of(version) is None:
+        pytest.skip(f"FRR {version}'s root is not built: run 'make frr-roots'")
+    topo = tmp_path / "bag-prod.yaml"
+    topo.write_text((TOPOLOGIES / "bag-prod.yaml").read_text().replace("bandwidth_unit: 800000", f"bandwidth_unit: {unit}")
+                    + f'frr: "{version}"\n')
+    with extra_lab(topo, request, f"p{version.replace('.', '')}{unit % 7}", frr=version) as (lab, _obs, _fi):
+        assert bandwidth_limits.carried(lab.plan) == []
+        assert {n.frr for n in lab.plan.nodes if n.emulator == "frr" and n.role != "collector"} == {version}
+        assert max(l.lb_value for l in lab.plan.links if l.kind == "uplink") == (1000 if unit == 800_000 else 800_000_000)
