@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Bring-up cost per phase: wall time and memory, for bag-mini and a generated 100+ router lab,
+"""Bring-up cost per phase: wall time and memory, for bag-mini, a generated 100+ router lab and the
+production-sized bag-prod,
 on one or more runtimes and FRR versions side by side in one run.
 
 Run as root: ``sudo .venv/bin/python bench/bringup.py [--runtime netns docker] [--frr 8.4 10.3 10.7] [--json]``.
@@ -85,8 +86,8 @@ def main() -> None:
                     help="one or more runtimes, measured one after the other in this run")
     ap.add_argument("--frr", nargs="+", default=[None],
                     help="FRR versions (every router on one), measured one after the other in this run")
-    ap.add_argument("--only", choices=["mini", "generated"], help="one topology only")
-    ap.add_argument("--lab-prefix", default="bench", help="lab names are <prefix>-mini / <prefix>-gen")
+    ap.add_argument("--only", choices=["mini", "generated", "prod"], help="one topology only")
+    ap.add_argument("--lab-prefix", default="bench", help="lab names are <prefix>-mini / -gen / -prod")
     ap.add_argument("--regions", type=int, default=4)
     ap.add_argument("--planes", type=int, default=4)
     ap.add_argument("--nsf", type=int, default=3, help="NSF fabrics per region")
@@ -96,7 +97,8 @@ def main() -> None:
         gen = Path(tmp) / "bag-gen.yaml"
         gen.write_text(generate("bag-gen", regions=args.regions, planes=args.planes, nsf_per_region=args.nsf))
         topos = [("mini", "bag-mini", ROOT / "topologies/bag-mini.yaml", f"{args.lab_prefix}-mini"),
-                 ("generated", "generated", gen, f"{args.lab_prefix}-gen")]
+                 ("generated", "generated", gen, f"{args.lab_prefix}-gen"),
+                 ("prod", "bag-prod", ROOT / "topologies/bag-prod.yaml", f"{args.lab_prefix}-prod")]
         for key, label, path, lab in topos:
             if args.only and key != args.only:     # ('bag-mini' never started with 'min': --only mini ran nothing)
                 continue
