@@ -9,12 +9,10 @@ import random
 
 import pytest
 
-from lab import state
 from lab.cli.impair import impairment
 from lab.errors import LabError, TopologyError
-from lab.faults import FaultInjector, FaultKind
+from lab.faults import FaultKind
 from lab.faults import impairment as fimp
-from lab.faults.actions import ACTIONS
 from lab.faults.impairment import ImpairPort, LinkImpairment, choose_backend
 from lab.faults.journal import Journal
 from lab.host import netem
@@ -152,16 +150,9 @@ def test_an_impairment_acts_on_both_ends_and_is_down_only_beyond_recovery(mini):
 
 
 @pytest.fixture
-def injector(tmp_path, monkeypatch, mini):
-    monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
+def injector(recording_injector, monkeypatch, mini):
     monkeypatch.setattr(netem, "available", lambda ns: False)
-    ran: list = []
-    for cls in ACTIONS.values():
-        monkeypatch.setattr(cls, "apply", lambda self, ctx: ran.append(self))
-    paths = state.LabPaths("imunit")
-    paths.root.mkdir()
-    paths.plan_file.write_text(mini.to_json())
-    return FaultInjector(mini, paths), ran
+    return recording_injector(mini, "imunit")
 
 
 def test_journalled_refused_twice_and_cleared(injector, mini):

@@ -7,13 +7,12 @@ import json
 
 import pytest
 
-from lab import state
 from lab.config.oracle import NONE, Failures, expected_routes
 from lab.config.policy import load_policy, render_node
 from lab.design.plan import build_plan
 from lab.design.topology import load_text
 from lab.errors import LabError
-from lab.faults import Fault, FaultInjector, FaultKind
+from lab.faults import Fault, FaultKind
 from lab.faults.actions import ACTIONS, Configure
 from lab.faults.journal import Journal
 from lab.faults.members import MembersDown
@@ -139,15 +138,8 @@ def test_a_drained_end_is_refused(plan):
 
 # -- through the injector, actions recorded instead of run --------------------------------------
 @pytest.fixture
-def injector(tmp_path, monkeypatch, plan):
-    ran: list = []
-    for cls in ACTIONS.values():
-        monkeypatch.setattr(cls, "apply", lambda self, ctx: ran.append(self))
-    monkeypatch.setattr(state, "STATE_ROOT", tmp_path)
-    paths = state.LabPaths("mbrunit")
-    paths.root.mkdir()
-    paths.plan_file.write_text(plan.to_json())
-    return FaultInjector(plan, paths), ran
+def injector(recording_injector, plan):
+    return recording_injector(plan, "mbrunit")
 
 
 def test_the_injector_journals_it_folds_it_into_failures_and_restore_undoes_it(plan, injector):
