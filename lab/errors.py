@@ -10,6 +10,11 @@ class LabError(Exception):
     """A failure the user can act on; the CLI prints it without a traceback."""
 
 
+class HostLimit(LabError):
+    """A limit of the host (not of the lab or the input) was hit: the run could not decide (exit 3)."""
+    exit_code = 3
+
+
 class TopologyError(LabError):
     def __init__(self, path: str, reason: str, *, source: str | None = None, line: int | None = None):
         self.path, self.reason, self.source, self.line = path, reason, source, line

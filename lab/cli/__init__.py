@@ -31,7 +31,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         app(args=argv)
     except LabError as exc:
         error(str(exc))
-        sys.exit(BAD_INPUT)
+        sys.exit(getattr(exc, "exit_code", BAD_INPUT))
     except OSError as exc:
         if exc.filename is None:      # not about a path the user gave or lacks access to: a bug
             raise

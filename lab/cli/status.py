@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from lab.host import neigh_tables
 from lab.config.policy import DEFAULT_DIR
 from lab.session import open_lab
 from lab.cli import views
@@ -42,6 +43,8 @@ def show_status(name: str, bag_only: bool) -> bool:
     views.status_tables(st, expected, bag_only, judge=not candidate)
     if line := mixed_versions_line(s.plan):
         err.print(escape(line))
+    if full := neigh_tables.full_message():       # a host limit explains what the tables cannot
+        err.print(escape(full))
     if mixed:
         err.print(escape(f"this lab is half rolled out: {len(mixed)} router(s) run another policy than {policy} "
                          f"({', '.join(sorted(mixed)[:6])}{' ...' if len(mixed) > 6 else ''}); 'baglab rollout "

@@ -50,5 +50,8 @@ def up(topology: str = TopoArg, name: str = NameOpt,
     conv = res.convergence
     err.print(views.up_line(paths.name, res.plan.topology, verb, len(res.plan.nodes), conv.seconds,
                             [(p.name, p.seconds) for p in res.phases]))
+    if res.host_changes:
+        err.print(f"host: raised the neighbour tables every namespace shares, for this lab and the others running "
+                  f"({'; '.join(res.host_changes)}); the last 'baglab down' puts them back")
     if not quiet:
         show_status(paths.name, bag_only=True)

@@ -58,7 +58,11 @@ def runtime_for(paths):
 def down_lab(paths):
     """Remove everything of the lab, whichever runtime built it and whether or not its state
     survived: the recorded runtime's teardown, then any container still labelled with the lab."""
+    from lab.host import neigh_tables
     from lab.runtime.docker_engine import remove_lab_containers
+    from lab.runtime.teardown import all_labs
     rep = runtime_for(paths).down()
     remove_lab_containers(paths.name)
+    if not all_labs():      # the last lab: the host's neighbour tables as they were before baglab
+        neigh_tables.restore(paths.root.parent)
     return rep

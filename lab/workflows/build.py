@@ -30,7 +30,7 @@ from lab.faults.kinds import FaultKind
 from lab.impair.spec import Impairment
 from lab.design.plan import Plan, build_plan
 from lab.design.plan.steps.versions import with_frr, with_native
-from lab.host import nsutil
+from lab.host import neigh_tables, nsutil
 from lab.runtime import down_lab, make_runtime, native_version
 from lab.macsec import ports as macsec_ports
 from lab.runtime.base import Progress, Runtime
@@ -53,6 +53,8 @@ class UpResult:
     reused: bool
     phases: list[Phase] = field(default_factory=list)
     convergence: Settled | None = None
+    #: host settings ``up`` raised for this lab (lab.host.neigh_tables), as 'key old -> new'
+    host_changes: list[str] = field(default_factory=list)
 
 
 def pss_mb(pids) -> float:
@@ -170,6 +172,8 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
     down_lab(paths)   # remnants of a crashed or changed lab of this name (whichever runtime built it)
 
     timer = _Timer(paths, result)
+    result.host_changes = [str(c) for c in neigh_tables.size_for(_other_plans(lab_name) + [plan],
+                                                                                paths.root.parent)]
     paths.root.mkdir(parents=True, exist_ok=True)
     safe_io.write_file(paths.plan_file, plan.to_json(), mode=0o600)     # holds TCP-MD5 passwords
     LabState.update(paths, phase="building", plan=plan.digest(), topology=plan.topology, source=str(topology),
@@ -195,6 +199,21 @@ def up(topology: str | Path, lab_name: str, progress: Progress | None = None,
         raise
     LabState.update(paths, phase="up", converged_s=conv.seconds)
     return result
+
+
+def _other_plans(lab_name: str) -> list[Plan]:
+    """The plans of the other labs on this host: they share its neighbour tables."""
+    from lab.runtime.teardown import all_labs
+
+    out = []
+    for name in all_labs():
+        f = LabPaths(name).plan_file
+        if name != lab_name and f.is_file():
+            try:
+                out.append(Plan.from_json(f.read_text()))
+            except ValueError:          # a half-written or older plan: its links are not counted
+                continue
+    return out
 
 
 def _impairments_key(impairments) -> str:

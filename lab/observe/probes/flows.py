@@ -18,9 +18,9 @@ import ipaddress
 import socket
 from dataclasses import dataclass, field
 
-from lab.errors import LabError
+from lab.errors import HostLimit, LabError
 from lab.design.plan import Plan
-from lab.host import nft, nsutil
+from lab.host import neigh_tables, nft, nsutil
 from lab.state import LabPaths
 from lab.wait import poll
 from lab.design.node_kinds import kind_of
@@ -98,6 +98,9 @@ def send(ns: str, src: str, dst: str, flows: int, sport_base: int = 20000, dport
                 s.sendto(b"baglab-flow", (dst, dport))
                 sent += 1
             except OSError as exc:
+                if exc.errno == errno.EINVAL:       # what a send through a full neighbour table gets
+                    raise HostLimit(neigh_tables.full_message() or f"sendto {dst} in {ns}: {exc.strerror} (the host's "
+                                    "neighbour tables may be full: see 'baglab status')") from None
                 if exc.errno not in (errno.ENETUNREACH, errno.EHOSTUNREACH):
                     raise
             finally:
