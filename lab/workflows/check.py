@@ -97,7 +97,7 @@ def _run_one(lab: Lab, kind, spec, settle_s, deadline_s, step, tables: RouteTabl
     if kind == "shares":
         return [_shares(lab, spec[0], spec[1], settle_s, deadline_s)]
     if kind == "attributes":
-        return [attributes.check(lab, spec)]
+        return [attributes.check(lab.plan, tables, spec)]
     if kind == "drains":
         return [drains.check(lab, spec, settle_s, deadline_s)]
     return sweep.run(lab, spec, settle_s=min(settle_s, 1.5), deadline_s=deadline_s, progress=step)

@@ -3,14 +3,12 @@
 UCMP downstream reads one link-bandwidth value per path; a policy that adds a second one (or
 strips it) changes every weight behind it without a single session going down.  Read where the
 routes arrive: on every router of another region peering with the region, the BGP paths learnt
-from it (``show bgp <afi> unicast <prefix> json``), counting the ``LB:`` values in each path's
+from it (the whole BGP table, read once), counting the ``LB:`` values in each path's
 extended communities."""
 from __future__ import annotations
 
-from lab.frr.router import Router
 from lab.design.plan import Plan
-from lab.session import Lab
-from lab.state import LabPaths
+from lab.observe.routes import RouteTables
 from lab.verdict.checks.verdict import CheckKind, Status, Verdict
 
 
@@ -30,29 +28,26 @@ def prefixes(plan: Plan, region: str, which: str) -> list[str]:
     return {"specifics": specifics, "aggregates": aggs}.get(which, specifics + aggs)
 
 
-def lb_count(path: dict) -> int:
-    return sum(tok.startswith("LB:") for tok in path.get("extendedCommunity", {}).get("string", "").split())
-
-
-def observe(plan: Plan, paths: LabPaths, region: str, which: str) -> list[dict]:
-    """One row per (receiver, prefix, path from ``region``): the number of link-bandwidth values."""
+def observe(plan: Plan, tables: RouteTables, region: str, which: str) -> list[dict]:
+    """One row per (receiver, prefix, path from ``region``): the number of link-bandwidth values,
+    from the receivers' BGP tables (each read once per check run, shared with the route checks)."""
     rows = []
-    for router, senders in sorted(receivers(plan, region).items()):
-        for prefix in sorted(set(prefixes(plan, region, which))):
-            afi = "ipv6" if ":" in prefix else "ipv4"
-            data = Router(paths, router).show_json(f"show bgp {afi} unicast {prefix} json")
-            for p in data.get("paths", []):
-                peer = p.get("peer", {}).get("hostname") or p.get("nexthops", [{}])[0].get("hostname")
-                if peer in senders:
-                    rows.append({"at": router, "prefix": prefix, "from": peer, "lb_values": lb_count(p)})
+    want = sorted(set(prefixes(plan, region, which)))
+    recv = receivers(plan, region)
+    tables.prefetch(recv, ["bgp"])
+    for router, senders in sorted(recv.items()):
+        table = tables.bgp(router)
+        for prefix in want:
+            for p in table.get(prefix, []):
+                if p.peer in senders:
+                    rows.append({"at": router, "prefix": prefix, "from": p.peer, "lb_values": len(p.link_bandwidth)})
     return rows
 
 
-def check(lab: Lab, spec) -> Verdict:
-    plan, paths = lab.plan, lab.paths
+def check(plan: Plan, tables: RouteTables, spec) -> Verdict:
     which = getattr(spec, "routes", "all")
     cid = f"attributes:leaving-{spec.leaving}:lb={spec.link_bandwidth_values}" + ("" if which == "all" else f":{which}")
-    rows = observe(plan, paths, spec.leaving, which)
+    rows = observe(plan, tables, spec.leaving, which)
     bad = [r for r in rows if r["lb_values"] != spec.link_bandwidth_values]
     ev = {"paths": len(rows), "wrong": bad[:50], "expected_values": spec.link_bandwidth_values}
     if not rows:
