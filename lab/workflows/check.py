@@ -117,8 +117,10 @@ def run_checks(lab: Lab, intents: LoadedIntents | Intents, only=None, *, settle_
         q = settle(plan, paths, Strategy.QUIET, quiet_s=settle_s, deadline_s=quiet_deadline_s)
         rep.verdicts.append(quiet_verdict(q, settle_s, quiet_deadline_s))
         rep.verdicts[-1].seconds = q.seconds
-        if any(kind in PROBING for kind, _l, _s in todo):
-            flows.install(plan, paths)          # seconds on 100+ routers: only for checks that send packets
+        # counters only for checks that send packets; reachability (first in line) installs its own,
+        # which the later ones use too
+        if any(kind in PROBING for kind, _l, _s in todo) and not any(kind == "reachability" for kind, _l, _s in todo):
+            flows.install(plan, paths)
         tables = RouteTables(plan, paths)      # read once, after the lab went quiet, for every route check
         for kind, label, spec in todo:
             if bar:
