@@ -5,7 +5,8 @@ Runs the CLI as a child process (what a user or CI job runs), once per kind sele
 everything but the sweep, each kind alone, and the sweep alone -- and reports wall time,
 the child's peak RSS, the verdict counts and the exit code.  The lab must be up:
 ``sudo .venv/bin/baglab up topologies/bag-mini.yaml --name pcb`` then
-``sudo .venv/bin/python bench/check.py --name pcb [--sweep] [--json]``.
+``sudo .venv/bin/python bench/check.py --name pcb [--sweep] [--json]``.  ``--trees A B`` runs the
+same selections from two checkouts (e.g. main and a branch), alternating, for a side-by-side figure.
 """
 from __future__ import annotations
 
@@ -19,20 +20,21 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KINDS = ["reachability", "shares", "attributes", "drains"]
+KINDS = ["reachability", "shares", "attributes", "routes", "advertised", "paths", "drains"]
 
 
-def run(intents: Path, name: str, only: list[str]) -> dict:
+def run(intents: Path, name: str, only: list[str], tree: Path = ROOT) -> dict:
     """One ``baglab check``; its own peak RSS comes from wait4 (the children's rusage is a running max)."""
     with tempfile.TemporaryDirectory() as d, open(f"{d}/out.txt", "w") as log:
         t = time.monotonic()
         child = subprocess.Popen([sys.executable, "-m", "lab.cli", "check", str(intents), "--name", name,
                                   *[a for k in only for a in ("--only", k)], "--json", f"{d}/c.json",
-                                  "--junit", f"{d}/c.xml", "--html", f"{d}/c.html"], stdout=log, stderr=log, cwd=ROOT)
+                                  "--junit", f"{d}/c.xml", "--html", f"{d}/c.html"], stdout=log, stderr=log, cwd=tree,
+                                 env={**os.environ, "PYTHONPATH": str(tree)})
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.monotonic() - t
         doc = json.loads(Path(f"{d}/c.json").read_text()) if Path(f"{d}/c.json").exists() else {}
-    return {"only": only, "wall_s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    return {"tree": str(tree), "only": only, "wall_s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
             "exit_code": os.waitstatus_to_exitcode(status), "counts": doc.get("counts"), "checks_s": doc.get("seconds")}
 
 
@@ -42,15 +44,15 @@ def main() -> None:
     ap.add_argument("--intents", type=Path, default=ROOT / "topologies" / "intents" / "bag-mini.yaml")
     ap.add_argument("--sweep", action="store_true", help="also time the sweep alone")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--trees", nargs="+", type=Path, default=[ROOT], help="checkouts to run the CLI from, alternating")
     a = ap.parse_args()
-    rows = [run(a.intents, a.name, KINDS)] + [run(a.intents, a.name, [k]) for k in KINDS]
-    if a.sweep:
-        rows.append(run(a.intents, a.name, ["sweep"]))
+    selections = [KINDS] + [[k] for k in KINDS] + ([["sweep"]] if a.sweep else [])
+    rows = [run(a.intents, a.name, only, tree) for only in selections for tree in a.trees]
     if a.json:
         print(json.dumps(rows, indent=1))
         return
     for r in rows:
-        print(f"{'+'.join(r['only']):<42} {r['wall_s']:>7.1f} s  peak {r['peak_rss_mb']:>6.1f} MB  "
+        print(f"{Path(r['tree']).name:<10} {'+'.join(r['only'])[:60]:<60} {r['wall_s']:>7.1f} s  peak {r['peak_rss_mb']:>6.1f} MB  "
               f"exit {r['exit_code']}  {r['counts']}")
 
 
