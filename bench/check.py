@@ -52,7 +52,8 @@ def main() -> None:
         print(json.dumps(rows, indent=1))
         return
     for r in rows:
-        print(f"{Path(r['tree']).name:<10} {'+'.join(r['only'])[:60]:<60} {r['wall_s']:>7.1f} s  peak {r['peak_rss_mb']:>6.1f} MB  "
+        print(f"{Path(r['tree']).name:<10} {'+'.join(r['only'])[:60]:<60} {r['wall_s']:>7.1f} s  "
+              f"peak {r['peak_rss_mb']:>6.1f} MB  "
               f"exit {r['exit_code']}  {r['counts']}")
 
 
