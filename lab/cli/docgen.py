@@ -82,9 +82,16 @@ def _default(p) -> str:
 
 
 def _usage(cmd, path: list[str]) -> str:
-    ctx = cmd.context_class(cmd, info_name=path[-1])
-    pieces = " ".join(cmd.collect_usage_pieces(ctx))
-    return " ".join(path + ([pieces] if pieces else []))
+    """``baglab up [OPTIONS] TOPOLOGY``, built from the parameters: typer versions print usage lines
+    differently (``{topology}``), and the page should not change with the one installed."""
+    pieces = path + (["[OPTIONS]"] if any(_is_option(p) for p in cmd.params) else [])
+    for p in cmd.params:
+        if p.param_type_name == "argument":
+            name = p.name.upper() + ("..." if p.nargs == -1 else "")
+            pieces.append(name if p.required else f"[{name}]")
+    if getattr(cmd, "commands", None):
+        pieces.append("COMMAND [ARGS]...")
+    return " ".join(pieces)
 
 
 def section(cmd, path: list[str], level: int) -> list[str]:
