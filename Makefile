@@ -7,7 +7,7 @@ PYTEST := $(VENV)/bin/pytest
 
 CHECK_PREFIX ?= ck
 
-.PHONY: check-all lint deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker frr-roots test-frr test-versions test-interrupt test-matrix
+.PHONY: check-all lint docs deps lab-up lab-down lab-status plan test test-unit bench clean docker-setup docker-image test-docker frr-roots test-frr test-versions test-interrupt test-matrix
 
 deps:
 	@scripts/install-deps.sh
@@ -29,6 +29,10 @@ test: deps
 
 lint: deps
 	$(VENV)/bin/ruff check lab tests bench
+
+# the documentation site into site/; --strict: a broken link or a page missing from the navigation fails
+docs: deps
+	$(VENV)/bin/mkdocs build --strict -d site/
 
 test-unit: deps
 	$(PYTEST) -m "not lab" tests

@@ -2,7 +2,7 @@
 """Which link-bandwidth values an aggregate carries, hop by hop, per FRR version.
 
 FRR 8.4 merges the contributors' extended communities into ``aggregate-address ... as-set``, so
-the aggregate carries several link-bandwidth values (README, conditional aggregation).  This
+the aggregate carries several link-bandwidth values (docs/how-to/drains-aggregation-domains.md).  This
 brings up bag-agg on each ``--frr`` version and prints, for the hub's IPv4 aggregate, the
 values each spoke router receives from the hub (and how many paths), what a spoke STSW receives
 from a spoke BAG router (which re-advertises with ``bandwidth cumulative``), the bandwidth the

@@ -2,7 +2,7 @@
 """Convergence after link, node and plane failures as distributions: p50/p95/p99/max per fault
 kind and router role, slow runs kept apart from wrong ones, per FRR version side by side.
 
-Method (README "Convergence statistics"): the trigger is the fault's first action (its
+Method (docs/benchmarks/convergence.md): the trigger is the fault's first action (its
 timestamp taken just before it); the end is the last BGP route change in any live router's
 kernel FIB (netlink event timestamps) after which every FIB equals the oracle and stays so for
 0.5 s.  A trial that never matched the oracle within the wait is *wrong*; one that matched but

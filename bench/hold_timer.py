@@ -2,7 +2,7 @@
 """Does FRR hold its BGP sessions while it ingests a million prefixes?  A bounded probe, per version.
 
 FRR 8.4.4 sent NOTIFICATION 4/0 (hold timer expired) on the idle IPv4 session of each emulated
-STSW while bgpd ingested 1M IPv6 prefixes (README, "Emulated fabrics and route collectors").  This
+STSW while bgpd ingested 1M IPv6 prefixes (docs/how-to/scale.md).  This
 brings up bag-routes with N prefixes per emulated fabric on each ``--frr`` version and watches for
 at most ``--budget`` seconds: how far the BAG routers' FIBs got, and every hold-timer expiry and
 session loss their logs show.  A run that does not finish within the budget is reported as

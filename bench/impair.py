@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""What a link impairment adds, measured with real packets (README *Link
-impairments*).  On bag-mini, member 1 of r1-bag1~r2-bag1 is impaired, member 2 (same routers,
-same SecYs) is the control; ICMP echoes answered by the far router's kernel (lab/observe/probes/rtt.py):
+"""What a link impairment adds, measured with real packets (docs/how-to/impairments.md).  On bag-mini,
+member 1 of r1-bag1~r2-bag1 is impaired, member 2 (same routers, same SecYs) is the control; ICMP
+echoes answered by the far router's kernel (lab/observe/probes/rtt.py):
 
 - delay: added one-way delay (half the RTT difference) at p10/p50/p90, and its spread, for 0.3 ms
   (60 km of fibre) and 1 ms ± 0.5 ms;

@@ -2,7 +2,7 @@
 """Does a short link flap leave zebra's RIB and the kernel's nexthop group apart, per FRR version?
 
 FRR 8.4.4 with kernel nexthop groups loses a group member after a ~10 ms flap and never heals
-(README, "Known behaviour").  This repeats the reproduction of tests/convergence/test_rib_fib.py
+(docs/explanation/emulation-boundary.md).  This repeats the reproduction of tests/convergence/test_rib_fib.py
 (bag-mini, bare veths between BAGs, ``policy.kernel_nexthop_groups: true``) on each version, several
 flaps per lab, so a fix is told apart from luck.  After each flap the lab gets ``--settle`` seconds
 to heal; a flap that leaves a RIB/FIB difference is counted and the lab is rebuilt before the next.

@@ -26,6 +26,6 @@ fi
 if [ ! -x .venv/bin/baglab ] || [ pyproject.toml -nt .venv/.installed ]; then
   "$PY" -m venv .venv
   .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e '.[test]'
+  .venv/bin/pip install -q -e '.[test,docs]'
   touch .venv/.installed
 fi

@@ -23,7 +23,7 @@ BundleArg = typer.Argument(..., help="e.g. r1-bag1~r2-bag1 (see 'baglab plan')")
 NodeArg = typer.Argument(..., help="router name (see 'baglab plan')")
 PolicyOpt = typer.Option(None, "--policy", help="policy directory of FRR fragments, or REF:PATH in this git "
                          "repository (e.g. main:policies/cand); default: the built-in lab/config/policies/default; "
-                         "see README, 'Your own routing policy'")
+                         "see docs/reference/policy-directory.md")
 RolloutChecksOpt = typer.Option(None, "--checks", help="intent check kinds run after every phase (repeatable; "
                                 "default: reachability, shares, attributes)")
 ROLLOUT_REPORTS = Path("reports/rollout")

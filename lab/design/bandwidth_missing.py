@@ -4,7 +4,7 @@ some paths carry no link-bandwidth, and which FRR versions have it.
 One name per behaviour, not per FRR keyword, because the oracle models the behaviour: 'ecmp' is
 FRR's default (no line), the others are ``bgp bestpath bandwidth skip-missing`` and
 ``... default-weight-for-missing``.  FRR's third keyword, ``ignore``, is not a missing-bandwidth
-rule: it drops UCMP for every route, community or not (measured, README "Other FRR versions").
+rule: it drops UCMP for every route, community or not (measured, docs/explanation/weights.md).
 
 Which version accepts which keyword was measured with each version's parser (lab.frr.check) and
 on running daemons (bench/bandwidth_missing.py); the catalogue (lab.design.frr_versions) holds it, and a

@@ -1,7 +1,7 @@
 """What baglab knows of each FRR version it runs, as data: the plan, the config, the oracle and the
 runtimes read it here (lab.frr.roots builds roots from it; nothing here builds or runs anything).
 
-Every value was measured on that version's daemons (README, "Findings per FRR version"):
+Every value was measured on that version's daemons (docs/explanation/emulation-boundary.md):
 
 - ``suite``: the Debian suite that ships it (its root is that suite's debootstrap);
 - ``kernel_nexthop_groups``: zebra's default chosen per version.  FRR 8.4.4 loses a group member

@@ -8,7 +8,7 @@ from __future__ import annotations
 from lab.design.model import FabricSpec, InterconnectSpec, RegionSpec, Topology
 
 ASN_MAX = 4_294_967_294          # 4294967295 is reserved (RFC 7300)
-#: what one machine runs.  A router (FRR's zebra + bgpd in a namespace) costs about 25 MB (README:
+#: what one machine runs.  A router (FRR's zebra + bgpd in a namespace) costs about 25 MB (docs/benchmarks/index.md:
 #: 22.7 MB each in the generated 116-router lab, 26.9 MB in bag-mini), so a 24 GiB machine holds
 #: about a thousand, and a design description with more is a typo or belongs on clabernetes.
 MAX_ROUTERS = 1000
@@ -19,7 +19,7 @@ MAX_ROUTERS = 1000
 MAX_LINKS = 4096
 #: prefixes FRR originates from 'network' statements; scale belongs to the bulk emulators
 MAX_PREFIXES = 65_536
-#: bulk routes over all fabrics: README's 1M-route lab fits four times over, and bgpd needs about
+#: bulk routes over all fabrics: the 1M-route lab of docs/how-to/scale.md fits four times over, and bgpd needs about
 #: 2 GB per router at 1M, so more would not fit the machine anyway
 MAX_BULK_ROUTES = 4_000_000
 

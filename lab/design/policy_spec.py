@@ -34,7 +34,7 @@ class Policy(Strict):
     #: (lab/design/frr_versions.py: off on 8.4, whose groups lose a member after a short link flap)
     kernel_nexthop_groups: StrictBool | None = None
     #: what a router does with a multipath set where some paths carry no link-bandwidth: 'ecmp'
-    #: (FRR's default), 'skip-missing' or 'default-weight' (lab.design.bandwidth_missing, README)
+    #: (FRR's default), 'skip-missing' or 'default-weight' (lab.design.bandwidth_missing, docs/explanation/weights.md)
     bandwidth_missing: Literal["ecmp", "skip-missing", "default-weight"] = "ecmp"
     #: BGP timers (RFC 4271 4.2, 10): the hold time is 0 (no keepalives, no hold timer) or 3 to
     #: 65535 s, and keepalives must come more often than the hold time or every session flaps

@@ -3,7 +3,7 @@
 Every restore in the suite waits for sessions to come back, and FRR holds a new session's first
 update for its coalesce time (1 s + 50 ms per configured peer: ~1.6-2 s on a BAG router) before
 any route returns: about half of the suite's wall time was that wait.  The suite therefore runs
-the topology with ``policy.bgp_coalesce_ms`` set (``--bgp-coalesce-ms``, README "Suite time"),
+the topology with ``policy.bgp_coalesce_ms`` set (``--bgp-coalesce-ms``, docs/benchmarks/suite-time.md),
 a knob a user can deploy as well; a topology that sets it keeps its own value, and the hold
 time, keepalives, BFD and every other timer stay as the topology says.
 """

@@ -3,7 +3,7 @@
 A median of four samples hides the tail that matters to an operator, and a run that never
 reached the oracle's state is not a very slow run: it is a wrong one.  bench/convergence.py
 records one ``Trial`` per fault or restore and this module turns them into the tables and
-curves the README shows; it is pure logic so it is unit-tested without a lab.
+curves docs/benchmarks/convergence.md shows; it is pure logic so it is unit-tested without a lab.
 """
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ def test_nexthop_group_divergence_is_caught(tmp_path, runtime_name, request):
         plan, conv, rib_fib = _flapped_nhg_lab(tmp_path, runtime_name, request.config.getoption("--frr"), paths)
         if conv.ok and not rib_fib:
             pytest.fail("FRR no longer loses a nexthop-group member after a short flap: "
-                        "update the README's findings and lab/design/frr_versions.py, and turn this test around")
+                        "update docs/explanation/emulation-boundary.md and lab/design/frr_versions.py, and turn this test around")
         # the divergence is reported precisely: which node, which prefix, RIB vs FIB
         assert any(p.startswith("r2-bag1 198.19.0.0/24: RIB [r1-bag1-1 w25") and "FIB [r1-bag1-2" in p
                    for p in rib_fib), rib_fib

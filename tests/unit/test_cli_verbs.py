@@ -16,7 +16,7 @@ from lab.workflows import sweep as sw
 from lab.workflows.rollout import run as rollout_run
 
 CLI = Path(cli.__file__).parent
-NOT_VERBS = {"__init__", "__main__", "app", "common", "views"}
+NOT_VERBS = {"__init__", "__main__", "app", "common", "views", "docgen"}   # docgen: the reference pages, not a verb
 # `baglab --help` lists single commands, then groups, each in the order lab.cli imports their modules
 COMMANDS = ["plan", "up", "down", "status", "exec", "labs", "export", "faults", "restore", "impair", "rehearse",
             "links", "probe", "sweep", "domains", "frrcheck", "check", "record", "diff", "rollout", "rollback", "upgrade"]

@@ -1,6 +1,6 @@
 """Per-version defaults (lab/design/frr_versions.py) and the configs they produce.
 
-The evidence (README, "Findings per FRR version"; bench/nhg_flap.py, 2026-12-01, load 1.7-3.0):
+The evidence (docs/explanation/emulation-boundary.md; bench/nhg_flap.py, 2026-12-01, load 1.7-3.0):
 with kernel nexthop groups on, a 10 ms flap of each member of r1-bag1~r2-bag1 in bag-mini left
 8.4.4's group without the flapped member every time (3 of 3: r2-bag1 198.19.0.0/24 RIB 4 hops,
 FIB 3), while 10.3 and 10.7 healed every time (3 of 3 each, FIB equal to the oracle in 2.1-3.2 s).

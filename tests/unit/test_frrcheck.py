@@ -144,7 +144,7 @@ def test_unmatched_template_line_says_the_rendered_line(tmp_path):
 
 @needs_vtysh
 def test_every_shipped_topology_renders_configs_frr_accepts():
-    # bag-scale is the same templates 116 times (about 4 s: measured in the README, not here)
+    # bag-scale is the same templates 116 times (about 4 s: measured in docs/benchmarks/, not here)
     for topo in sorted(t for t in TOPOLOGIES.glob("*.yaml") if t.stem != "bag-scale"):
         plan = plan_of(topo.name)
         confs = {n: Rendered(f["frr.conf"], []) for n, f in render_all(plan, "/run/x").items() if "frr.conf" in f}

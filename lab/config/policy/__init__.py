@@ -9,7 +9,7 @@ A policy directory::
     DIR/node/<name>.j2       optional      DIR/intents.yaml   optional (the checks read it; not rendered)
 
 Fragments render in that order with the context ``node``, ``sessions``, ``families``, ``policy``
-and ``plan`` (README, "Your own routing policy") and are appended after baglab's skeleton; the
+and ``plan`` (docs/reference/policy-directory.md) and are appended after baglab's skeleton; the
 drain twins, aggregation guards and drained bindings follow, derived from the rendered text, so
 they apply to whatever maps the policy binds.  A policy directory is untrusted input rendered as
 root: fragments render in a sandbox confined to the directory's own regular files (directory.py

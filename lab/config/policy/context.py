@@ -1,7 +1,7 @@
 """What a fragment sees: the plan's facts about one router, named as an operator would.
 
 Plain dicts and a small dataclass rather than the plan's own models, so the names fragments use
-are a documented interface (README, "Your own routing policy") that survives plan refactors."""
+are a documented interface (docs/reference/policy-directory.md) that survives plan refactors."""
 from __future__ import annotations
 
 from dataclasses import dataclass

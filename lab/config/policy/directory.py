@@ -1,6 +1,6 @@
 """A policy directory: Jinja2 fragments of FRR configuration, chosen per node.
 
-Layout (README, "Your own routing policy")::
+Layout (docs/reference/policy-directory.md)::
 
     DIR/common.j2           every FRR router (optional)
     DIR/role/<role>.j2      required for each role with FRR routers in the topology

@@ -37,14 +37,14 @@ _WILD = re.compile(r"[*?\[]")
 
 class PlaneRef(Strict):
     plane: StrictInt = Field(ge=1, le=16)
-    region: Word | None = None     # None: that plane in every region
+    region: Word | None = None     # unset: that plane in every region
 
 
 class PhaseSpec(Strict):
-    name: PhaseName
+    name: PhaseName                # one line, as the change ticket words it
     nodes: list[Pattern] = Field(default=[], max_length=MAX_ITEMS)   # shell patterns of router names
-    roles: list[Word] = Field(default=[], max_length=MAX_ITEMS)
-    regions: list[Word] = Field(default=[], max_length=MAX_ITEMS)
+    roles: list[Word] = Field(default=[], max_length=MAX_ITEMS)      # every router of these roles
+    regions: list[Word] = Field(default=[], max_length=MAX_ITEMS)    # every router of these regions
     #: the BAG routers of a plane (not the STSWs striped to it)
     planes: list[PlaneRef] = Field(default=[], max_length=MAX_ITEMS)
     rest: StrictBool = False       # every router no earlier phase changed
@@ -53,6 +53,8 @@ class PhaseSpec(Strict):
 
 class PhasesFile(Strict):
     description: Text = ""
+    #: the phases may leave routers unchanged (a rehearsal of the first steps); otherwise a router
+    #: no phase reaches is an error
     partial: StrictBool = False
     phases: list[PhaseSpec] = Field(min_length=1, max_length=64)
 
