@@ -231,8 +231,7 @@ def measure(feeder: str, n: int, nodes: dict[str, tuple[str, dict]], full: dict,
     shared = work / f"{n}"
     feeders = []
     for name, (ns, cfg) in nodes.items():
-        d = work / f"{n}-{feeder}-{name}"
-        d.mkdir()
+        d = Path(tempfile.mkdtemp(prefix=f"{n}-{feeder}-{name}-", dir=work))     # a size may come twice
         feeders.append(KINDS[feeder](ns, cfg, d, shared))
     deadline = 60 + n / 300
     load = os.getloadavg()
