@@ -42,14 +42,19 @@ def test_bulk_routes_reach_every_bag_fib(bulk_lab):
     assert out.count("\n") == 10000 + 1     # the bulk block and the fabric's own /56
 
 
+#: ExaBGP re-announces 10,000 routes from four processes on two cores in 25-37 s (measured on a
+#: machine running CI): the deadline is for a wrong outcome, not for ExaBGP's speed
+MOVE_S = 90
+
+
 def test_withdraw_and_reannounce(bulk_lab):
     plan, paths = bulk_lab
     fi = FaultInjector(plan, paths)
     f = fi.withdraw("r1-f1")
-    conv = settle(plan, paths, Strategy.CONVERGED, failures=fi.failures(), deadline_s=30)
+    conv = settle(plan, paths, Strategy.CONVERGED, failures=fi.failures(), deadline_s=MOVE_S)
     assert conv.ok, failure_report(plan, paths, conv)
     fi.restore(f)
-    conv = settle(plan, paths, Strategy.CONVERGED, failures=fi.failures(), deadline_s=30)
+    conv = settle(plan, paths, Strategy.CONVERGED, failures=fi.failures(), deadline_s=MOVE_S)
     assert conv.ok, failure_report(plan, paths, conv)
 
 
@@ -65,5 +70,5 @@ def test_a_dead_speaker_is_named(bulk_lab):
         assert "--- tail of " in text and "r1-f1-p1s1/frr.log" in text
     finally:
         rt.start_daemons(plan, nodes=["r1-f1-p1s1"])
-    conv = settle(plan, paths, Strategy.CONVERGED, deadline_s=30)
+    conv = settle(plan, paths, Strategy.CONVERGED, deadline_s=MOVE_S)
     assert conv.ok, failure_report(plan, paths, conv)
