@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab import safe_io
+
 PROC = Path("/proc/sys/net")
 STAT = {"ipv4": Path("/proc/net/stat/arp_cache"), "ipv6": Path("/proc/net/stat/ndisc_cache")}
 KEYS = ("gc_thresh1", "gc_thresh2", "gc_thresh3")
@@ -68,15 +70,16 @@ def size_for(plans, state_root: Path) -> list[Change]:
     if not changes:
         return []
     saved = state_root / SAVED
+    # root writes here: no planted symlink may redirect it (safe_io refuses to follow one)
     if not saved.exists():
-        state_root.mkdir(parents=True, exist_ok=True)
-        saved.write_text(json.dumps({"found": now, "set": {}}, indent=1))
-    doc = json.loads(saved.read_text())
+        safe_io.make_dir(state_root)
+        safe_io.write_file(saved, json.dumps({"found": now, "set": {}}, indent=1), mode=0o600)
+    doc = json.loads(safe_io.read_text(saved))
     # 3 before 2 before 1 when raising: the kernel wants thresh1 <= thresh2 <= thresh3
     for c in sorted(changes, key=lambda c: c.key, reverse=True):
         _path(c.family, c.key).write_text(str(c.new))
         doc["set"].setdefault(c.family, {})[c.key] = c.new
-    saved.write_text(json.dumps(doc, indent=1))
+    safe_io.write_file(saved, json.dumps(doc, indent=1), mode=0o600)
     return changes
 
 
@@ -86,7 +89,7 @@ def restore(state_root: Path) -> list[Change]:
     saved = state_root / SAVED
     if not saved.exists():
         return []
-    doc = json.loads(saved.read_text())
+    doc = json.loads(safe_io.read_text(saved))
     now = current()
     out = []
     for fam, keys in doc["set"].items():
