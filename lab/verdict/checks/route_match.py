@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from ipaddress import ip_network
 
+from lab.design import lb_limits
 from lab.design.node_kinds import kind_of
 from lab.design.plan import Plan
 from lab.observe.routes import WELL_KNOWN
@@ -323,7 +324,7 @@ def path_faults(p, spec, peer_ok=None) -> list[str]:
                            f"not one of {', '.join(map(str, lb.bytes_per_second))} bytes/s")
         if lb.mbps is not None:
             for v in p.link_bandwidth or (None,):
-                out += _range_fault(None if v is None else round(v / 125_000, 3), lb.mbps, "link-bandwidth (Mbps)")
+                out += _range_fault(None if v is None else round(lb_limits.to_mbps(v), 3), lb.mbps, "link-bandwidth (Mbps)")
     if peer_ok is not None and not peer_ok(p.peer):
         out.append(f"next hop {p.peer} is not one of the allowed routers")
     return out
